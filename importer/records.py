@@ -1,0 +1,212 @@
+"""The records that travel between pipeline stages, and the stable error codes.
+
+One frozen record type is the currency: the loader makes `RawContact`s, the
+normalizer turns each into a `ContactRecord`, the validator and the sender attach
+an `Outcome` with `dataclasses.replace`, and the report reads them. Bad data is a
+value (`RecordError` on the record), never an exception.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ContactType(StrEnum):
+    EMAIL = "EMAIL"
+    PHONE = "PHONE"
+    FACEBOOK = "FACEBOOK"
+    INSTAGRAM = "INSTAGRAM"
+    TWITTER = "TWITTER"
+    YOUTUBE = "YOUTUBE"
+    TIKTOK = "TIKTOK"
+    PINTEREST = "PINTEREST"
+    VK = "VK"
+    FB_MESSENGER = "FB_MESSENGER"
+    WHATSAPP = "WHATSAPP"
+    TELEGRAM = "TELEGRAM"
+    VIBER = "VIBER"
+    URL = "URL"
+    OTHER = "OTHER"
+
+
+class Status(StrEnum):
+    CREATED = "created"  # createCount 1
+    NOT_CREATED = "not_created"  # createCount 0
+    FAILED = "failed"  # an error after retries
+    INVALID = "invalid"  # rejected before sending
+    DUPLICATE = "duplicate"  # repeats an earlier record of the same run
+    SKIPPED = "skipped"  # already imported (journal or store)
+    VALID = "valid"  # dry run: would be sent
+    NOT_SENT = "not_sent"  # the run stopped first
+    PENDING = "pending"  # internal: valid, not yet sent; never in a finished report
+
+
+class Code(StrEnum):
+    """Stable kebab-case error codes. Users script against these: never rename."""
+
+    # input rows (normalize / validate)
+    MISSING_CUSTOMER = "missing-customer-id"
+    INVALID_CUSTOMER_ID = "invalid-customer-id"
+    INVALID_CUSTOMER_EMAIL = "invalid-customer-email"
+    INVALID_STORE_ID = "invalid-store-id"
+    STORE_MISMATCH = "store-mismatch"
+    MISSING_CONTACT = "missing-contact"
+    MISSING_TYPE = "missing-type"
+    UNKNOWN_TYPE = "unknown-type"
+    INVALID_EMAIL = "invalid-email"
+    INVALID_PHONE = "invalid-phone"
+    PHONE_NEEDS_REGION = "phone-needs-region"
+    LOST_DIGITS = "lost-digits"  # 1.77737E+08: Excel rounded a number
+    INVALID_URL = "invalid-url"
+    WRONG_NETWORK = "wrong-network"  # a link to another network's domain
+    INVALID_HANDLE = "invalid-handle"
+    INVALID_DEFAULT = "invalid-default"
+    INVALID_ORDER_BY = "invalid-order-by"
+    INVALID_TIMESTAMP = "invalid-timestamp"
+    TOO_LONG = "too-long"
+    DUPLICATE_DEFAULT = "duplicate-default"
+    DUPLICATE = "duplicate"
+    # sending
+    AMBIGUOUS = "ambiguous"  # sent, no answer: the contact may exist
+    UNEXPECTED_RESPONSE = "unexpected-response"
+    CUSTOMER_NOT_FOUND = "customer-not-found"
+    CUSTOMER_AMBIGUOUS = "customer-ambiguous"
+    REJECTED = "rejected"  # 400 from Ecwid
+    HTTP_ERROR = "http-error"  # other final HTTP status
+    RETRIES_EXHAUSTED = "retries-exhausted"
+    CONNECTION_ERROR = "connection-error"
+    RUN_STOPPED = "run-stopped"
+    # skipping
+    ALREADY_IMPORTED = "already-imported"  # the journal says a run created it
+    EXISTS_IN_STORE = "exists-in-store"  # --skip-existing found it in the store
+
+
+# Canonical field names (the API's own spelling) the loader maps headers onto.
+FIELDS = (
+    "customerId",
+    "customerEmail",
+    "storeId",
+    "type",
+    "contact",
+    "handle",
+    "note",
+    "default",
+    "orderBy",
+    "timestamp",
+)
+
+Cell = str | bool | dt.datetime  # loader values: text, or Excel's typed booleans/dates
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a record came from, as a person sees it in Excel (header = row 1)."""
+
+    file: str
+    sheet: str  # "" for text files
+    row: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTable:
+    """One sheet or text file: its own header, for errors.csv."""
+
+    file: str
+    sheet: str
+    headers: tuple[str, ...]  # as written in the file
+    layout: str  # "long" | "wide"
+    field_of: dict[str, str] = field(default_factory=dict)  # header -> canonical field or wide ContactType
+
+
+@dataclass(frozen=True, slots=True)
+class RawContact:
+    """One contact as the loader found it: canonical fields, still unnormalized.
+
+    In wide layout one source row yields several RawContacts; they share `cells`.
+    """
+
+    source: Source
+    fields: dict[str, Cell]  # canonical field name -> cell value (only non-empty ones needed)
+    cells: tuple[Any, ...]  # the source row's cells as written, in header order (errors.csv)
+    table: SourceTable
+    source_column: str = ""  # header of the cell holding the contact
+    errors: tuple["RecordError", ...] = ()  # cell problems found while reading
+
+
+@dataclass(frozen=True, slots=True)
+class RecordError:
+    code: str  # a Code value
+    column: str  # the header as written in the file (or canonical field name)
+    message: str  # what a person should do about it
+
+    def __str__(self) -> str:
+        return f"{self.column}: {self.message}" if self.column else self.message
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: Status
+    http_status: int | None = None
+    create_count: int | None = None
+    attempts: int = 0
+    error_code: str = ""
+    error: str = ""
+
+
+PENDING = Outcome(Status.PENDING)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRecord:
+    """A normalized contact: what would be sent, where it came from, what happened."""
+
+    index: int  # 0-based position in the run: the report's order
+    source: Source
+    raw: RawContact | None  # for errors.csv; None for records not from a file
+    customer_id: int | None
+    customer_email: str | None  # lower-cased; stands in for the id until resolved
+    type: str  # a ContactType value when valid; as far as normalization got otherwise
+    contact: str  # as sent: E.164 phones, canonical links
+    handle: str = ""
+    note: str = ""
+    default: bool | None = None
+    order_by: int | None = None
+    timestamp: str | None = None
+    source_contact: str = ""  # as written in the file
+    errors: tuple[RecordError, ...] = ()
+    outcome: Outcome = PENDING
+    duplicate_of: Source | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def customer_key(self) -> str:
+        """The customer as the file names it: id if known, else the email."""
+        if self.customer_id is not None:
+            return str(self.customer_id)
+        return f"email:{self.customer_email or ''}"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Identity of a contact within a store: customer, type, normalized value."""
+        return (self.customer_key, self.type, self.contact)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of POST /customers/{id}/contacts; blank fields are not sent."""
+        body: dict[str, Any] = {"contact": self.contact, "type": self.type}
+        if self.handle:
+            body["handle"] = self.handle
+        if self.note:
+            body["note"] = self.note
+        if self.default is not None:
+            body["default"] = self.default
+        if self.order_by is not None:
+            body["orderBy"] = self.order_by
+        if self.timestamp:
+            body["timestamp"] = self.timestamp
+        return body
