@@ -1,0 +1,175 @@
+"""Command line: options -> one library call -> exit code. No logic of its own.
+
+Exit codes (design.md): 0 all good, 1 some rows invalid or failed, 2 usage or
+unreadable input (nothing sent), 3 stopped early (auth, scope, plan, store, interrupt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from importer import __version__
+from importer.errors import ImporterError, UsageError
+
+PROG = "ecwid-contacts"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, as every other usage error
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Import customer contacts from CSV/Excel files into Ecwid.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    imp = sub.add_parser("import", help="import contacts from files (or --dry-run to only check them)")
+    imp.add_argument("files", nargs="+", metavar="FILE", help=".csv .tsv .txt .xlsx .xlsm .xls .ods")
+    imp.add_argument("--store-id", type=_positive_int, default=None, help="store id (default: env ECWID_STORE_ID)")
+    imp.add_argument("--token-file", type=Path, help="file holding the API token (default: env ECWID_TOKEN)")
+    # Accepted only to refuse it with a clear message: a token on the command line
+    # lands in shell history and `ps`. The value is never echoed.
+    imp.add_argument("--token", help=argparse.SUPPRESS)
+    imp.add_argument("--api-url", default=None, help="API base (default: env ECWID_API_URL or https://app.ecwid.com/api/v3)")
+    imp.add_argument("--dry-run", action="store_true", help="load, normalize, validate and report; send nothing")
+    imp.add_argument("--sandbox", action="store_true", help="import into an embedded local Ecwid emulator (no token, no network)")
+    imp.add_argument("--sheet", action="append", default=[], metavar="NAME", help="sheet to read (repeatable; default every visible sheet)")
+    imp.add_argument("--mapping", type=Path, metavar="FILE", help="header -> field mapping (JSON object or 2-column CSV)")
+    imp.add_argument("--encoding", help="text encoding of CSV files (default: detected)")
+    imp.add_argument("--delimiter", help="CSV delimiter: , ; | or tab (default: detected)")
+    imp.add_argument("--phone-region", metavar="CC", help="region for phone numbers without +country code, e.g. US, DE")
+    imp.add_argument("--rate", type=_positive_float, help="requests per minute (default just under Ecwid's 600)")
+    imp.add_argument("--concurrency", type=_positive_int, help="requests in flight")
+    imp.add_argument("--retries", type=_non_negative_int, help="attempts per row after the first, for retryable failures")
+    imp.add_argument("--report-dir", type=Path, default=Path("reports"), help="where reports go (default ./reports)")
+    imp.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    loud = imp.add_mutually_exclusive_group()
+    loud.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
+    loud.add_argument("--verbose", action="store_true", help="more detail on stderr (and tracebacks)")
+
+    sbx = sub.add_parser("sandbox", help="serve the local Ecwid emulator on loopback")
+    from importer.sandbox import add_arguments
+
+    add_arguments(sbx)
+    return parser
+
+
+def _read_token(args) -> str | None:
+    if args.token is not None:
+        raise UsageError("refusing --token: a token on the command line lands in shell history; set ECWID_TOKEN or use --token-file")
+    if args.token_file is not None:
+        try:
+            token = args.token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UsageError(f"cannot read --token-file {args.token_file}: {exc.strerror or exc}") from None
+        if not token:
+            raise UsageError(f"--token-file {args.token_file} is empty")
+        return token
+    return os.environ.get("ECWID_TOKEN") or None
+
+
+def _store_id(args) -> int | None:
+    if args.store_id is not None:
+        return args.store_id
+    env = os.environ.get("ECWID_STORE_ID", "").strip()
+    if not env:
+        return None
+    if not env.isdigit() or int(env) <= 0:
+        raise UsageError("ECWID_STORE_ID must be a positive integer")
+    return int(env)
+
+
+def _options(args):
+    from importer.pipeline import DEFAULT_API_URL, ImportOptions
+
+    delimiter = args.delimiter
+    if delimiter is not None and delimiter.lower() in ("tab", "\\t"):
+        delimiter = "\t"
+    return ImportOptions(
+        store_id=_store_id(args),
+        token=None if (args.dry_run or args.sandbox) else _read_token(args),
+        api_url=args.api_url or os.environ.get("ECWID_API_URL") or DEFAULT_API_URL,
+        dry_run=args.dry_run,
+        sandbox=args.sandbox,
+        sheets=tuple(args.sheet),
+        mapping=args.mapping,
+        encoding=args.encoding,
+        delimiter=delimiter,
+        phone_region=args.phone_region,
+        rate=args.rate,
+        concurrency=args.concurrency,
+        retries=args.retries,
+        report_dir=args.report_dir,
+        quiet=args.quiet,
+    )
+
+
+def _import(args) -> int:
+    from importer.pipeline import run_import
+    from importer.report import print_summary
+
+    if args.token is not None:  # refuse even in a dry run: it is already in the shell history
+        _read_token(args)
+    result = run_import(args.files, _options(args))
+    if not args.quiet:
+        print_summary(result.summary, result.report_path, stream=sys.stderr)
+        if result.stopped is not None:
+            print(f"{PROG}: stopped: {result.stopped.message}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.summary, indent=2, default=str))
+    return result.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    verbose = "--verbose" in argv
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "sandbox":
+            from importer.sandbox import config_from_args, serve_forever
+
+            serve_forever(config_from_args(args), port=args.port)
+            return 0
+        return _import(args)
+    except ImporterError as exc:
+        if verbose:
+            logging.exception("stopped")
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted before anything was sent", file=sys.stderr)
+        return 3
