@@ -1,0 +1,162 @@
+"""The Ecwid API as the sender sees it: URLs, headers, error bodies, outcomes.
+
+Turns one HTTP answer (or one transport exception) into an `Answer`, and a
+final `Answer` into a record's `Outcome` or the run's `RunStopped`. What to do
+with an answer (retry, fail, stop) is decided by importer.policy.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from importer import policy
+from importer.errors import RunStopped, UsageError
+from importer.policy import Action
+from importer.records import Code, Outcome, Status
+
+DEFAULT_API_URL = "https://app.ecwid.com/api/v3"
+CREATE_SCOPE = "create_customers"
+
+
+def check_api_url(url: str) -> str:
+    """The API base without a trailing slash; plain http:// only to a loopback host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise UsageError(f"--api-url must be an https:// URL, got {url!r}")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise UsageError(
+            f"refusing plain http:// to {parts.hostname}: the token would travel unencrypted "
+            "(http:// is allowed only to 127.0.0.1, ::1 or localhost)"
+        )
+    return url.rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def contacts_url(api_url: str, store_id: int, customer_id: int) -> str:
+    return f"{api_url.rstrip('/')}/{store_id}/customers/{quote(str(customer_id))}/contacts"
+
+
+def headers(token: str) -> dict[str, str]:
+    # The token goes in this header only: never in the URL, where logs would keep it.
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "application/json"}
+
+
+def scrub(text: str, token: str) -> str:
+    """Remove the token from text that may end up in a report or a log."""
+    return text.replace(token, "***") if token and token in text else text
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one attempt came to."""
+
+    action: Action
+    status: int | None = None  # HTTP status; None when no answer came
+    create_count: int | None = None
+    error_code: str = ""  # Ecwid's errorCode, or our code when Ecwid gave none
+    error: str = ""  # Ecwid's errorMessage, or what went wrong
+    retry_after: float | None = None  # seconds, from the Retry-After header
+
+
+def parse_error(response: httpx.Response) -> tuple[str, str]:
+    """(errorCode, errorMessage) from an error body; either may be "" (body empty or not JSON)."""
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return "", response.text.strip()[:200]
+    if not isinstance(body, dict):
+        return "", ""
+    code, message = body.get("errorCode"), body.get("errorMessage")
+    return (str(code) if code else ""), (str(message) if message else "")
+
+
+def read_create_count(response: httpx.Response) -> int | None:
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    count = body.get("createCount") if isinstance(body, dict) else None
+    return count if type(count) is int else None  # noqa: E721 - bool is not a count
+
+
+def read_answer(response: httpx.Response, token: str = "") -> Answer:
+    status = response.status_code
+    if 200 <= status < 300:
+        count = read_create_count(response)
+        if count in (0, 1):
+            return Answer(Action.SUCCESS, status, create_count=count)
+        return Answer(
+            Action.FAIL, status, error_code=Code.UNEXPECTED_RESPONSE,
+            error=scrub(f"a {status} answer without a readable createCount: {response.text[:200]!r}", token),
+        )  # fmt: skip
+    code, message = parse_error(response)
+    action = policy.classify_status(status, code, message)
+    return Answer(
+        action,
+        status,
+        error_code=code or _our_code(status, action),
+        error=scrub(message or f"HTTP {status} {response.reason_phrase}".strip(), token),
+        retry_after=policy.parse_retry_after(response.headers.get("Retry-After")),
+    )
+
+
+def _our_code(status: int, action: Action) -> str:
+    if action is Action.RETRY:
+        return Code.RETRIES_EXHAUSTED
+    if action is Action.STOP:
+        return Code.HTTP_ERROR
+    return {400: Code.REJECTED, 404: Code.CUSTOMER_NOT_FOUND}.get(status, Code.HTTP_ERROR)
+
+
+def answer_for_exception(exc: httpx.TransportError, token: str = "") -> Answer:
+    sent = policy.may_have_been_sent(exc)
+    action = policy.classify_exception(exc, sent)
+    detail = scrub(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, token)
+    if action is Action.AMBIGUOUS:
+        return Answer(
+            action, error_code=Code.AMBIGUOUS,
+            error=f"no answer after the request was sent ({detail}): the contact may exist; not resent",
+        )  # fmt: skip
+    return Answer(action, error_code=Code.CONNECTION_ERROR, error=detail)
+
+
+def to_outcome(answer: Answer, attempts: int) -> Outcome:
+    """The record's final outcome after its last attempt."""
+    if answer.action is Action.SUCCESS:
+        status = Status.CREATED if answer.create_count == 1 else Status.NOT_CREATED
+        return Outcome(status, answer.status, answer.create_count, attempts)
+    error = answer.error
+    if answer.action is Action.RETRY:
+        error = f"gave up after {attempts} attempts: {error}"
+    return Outcome(Status.FAILED, answer.status, answer.create_count, attempts, answer.error_code, error)
+
+
+def stop_reason(answer: Answer, store_id: int) -> RunStopped:
+    """The one-line message saying what to fix, for an answer whose action is STOP."""
+    status, code, message = answer.status, answer.error_code, answer.error
+    label = code if code != Code.HTTP_ERROR else f"HTTP {status}"
+    if status == 402:
+        if code.upper() == "STORE_IS_SUSPENDED":
+            text = f"store {store_id} is suspended (STORE_IS_SUSPENDED)"
+        else:
+            text = f"the store's plan does not allow this ({label})"
+    elif status == 404:
+        text = f"store {store_id} not found ({label}): check --store-id and --api-url"
+    elif code.upper() == "INSUFFICIENT_APP_SCOPE" or "scope" in message.lower():
+        text = f"the token lacks the {CREATE_SCOPE} scope ({label})"
+    else:
+        text = f"the token is invalid or revoked ({label})"
+    return RunStopped(text, error_code=code, http_status=status)
+

@@ -1,0 +1,150 @@
+"""The retry policy, in one place: constants and pure functions.
+
+Like openai-python's `_should_retry` / `_calculate_retry_timeout`: nothing here
+does I/O or sleeps, so every rule is checked with a table of cases
+(tests/test_policy.py). The sender (send.py) asks these functions what to do;
+the pacer (pacer.py) applies pauses and slow-downs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import random as _random
+from collections.abc import Callable
+from enum import StrEnum
+
+import httpx
+
+# -- defaults (the CLI's --rate / --concurrency / --retries) -------------------
+ECWID_RATE_PER_MINUTE = 600
+# A little under Ecwid's limit: our clock and Ecwid's window never line up exactly,
+# and a 429 costs a pause of several seconds for every worker.
+DEFAULT_RATE = 590.0
+# 590/min is ~10 requests a second; Ecwid answers in ~0.3-1 s, so ~8 in flight
+# keep the pace without piling requests up behind a slow answer.
+DEFAULT_CONCURRENCY = 8
+DEFAULT_RETRIES = 5  # attempts per row after the first
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_GRACE_S = 5.0  # how long in-flight requests may finish after a stop
+
+# -- backoff --------------------------------------------------------------------
+BACKOFF_INITIAL_S = 0.5
+BACKOFF_MAX_S = 30.0
+JITTER = 0.25  # a wait is shortened by up to 25 %, so workers don't retry in step
+
+# -- 429 ------------------------------------------------------------------------
+DEFAULT_RETRY_AFTER_S = 10.0  # Ecwid's own client waits 10 s when Retry-After is missing
+MAX_RETRY_AFTER_S = 60.0  # Ecwid's window is a minute; longer values are capped
+SLOW_DOWN_FACTOR = 0.8  # each new 429 episode multiplies the pace by this; no recovery
+MIN_RATE = 30.0  # requests a minute: slow-downs never go below this
+
+# -- statuses -------------------------------------------------------------------
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+STOP_STATUSES = frozenset({401, 402, 403})  # 401 is undocumented: treated like 403
+# Raised before a single byte of the request left: safe to resend.
+RETRY_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+NOT_SENT_ERRORS = (*RETRY_ERRORS, httpx.UnsupportedProtocol)  # the last: resending won't help
+
+
+class Action(StrEnum):
+    """What to do with the answer to one attempt."""
+
+    SUCCESS = "success"  # 2xx: read createCount
+    RETRY = "retry"  # try again after a wait, while retries remain
+    FAIL = "fail"  # final for this row
+    STOP = "stop"  # final for the run: auth, scope, plan, store
+    AMBIGUOUS = "ambiguous"  # the request may have been applied: never resend blindly
+
+
+def is_store_not_found(error_code: str, message: str) -> bool:
+    """A 404 for the store (stop the run), as opposed to "Customer #N not found" (fail the row)."""
+    if error_code:
+        return error_code.upper() == "STORE_NOT_FOUND"
+    text = message.lower()
+    return "store" in text and "customer" not in text
+
+
+def classify_status(status: int, error_code: str = "", message: str = "") -> Action:
+    if 200 <= status < 300:
+        return Action.SUCCESS
+    if status in RETRY_STATUSES:
+        return Action.RETRY
+    if status in STOP_STATUSES:
+        return Action.STOP
+    if status == 404 and is_store_not_found(error_code, message):
+        return Action.STOP
+    return Action.FAIL
+
+
+def may_have_been_sent(exc: BaseException) -> bool:
+    """Whether the server may have received (and applied) the request."""
+    return not isinstance(exc, NOT_SENT_ERRORS)
+
+
+def classify_exception(exc: BaseException, sent: bool) -> Action:
+    if sent:
+        return Action.AMBIGUOUS  # ReadTimeout, ReadError, WriteError, RemoteProtocolError, ...
+    if isinstance(exc, RETRY_ERRORS):
+        return Action.RETRY
+    return Action.FAIL  # e.g. UnsupportedProtocol: retrying will not help
+
+
+def should_retry(status_or_exc: int | BaseException, sent: bool = True) -> bool:
+    """Retry an HTTP status, or an exception raised before (`sent=False`) or after sending."""
+    if isinstance(status_or_exc, BaseException):
+        return classify_exception(status_or_exc, sent) is Action.RETRY
+    return classify_status(status_or_exc) is Action.RETRY
+
+
+def retry_wait(
+    attempt: int,
+    retry_after: float | None = None,
+    *,
+    random: Callable[[], float] = _random.random,
+    initial: float = BACKOFF_INITIAL_S,
+    cap: float = BACKOFF_MAX_S,
+) -> float:
+    """Seconds to wait after the `attempt`-th failed attempt (1-based).
+
+    The server's Retry-After wins (capped); otherwise exponential backoff,
+    capped, shortened by a random jitter of up to JITTER.
+    """
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), MAX_RETRY_AFTER_S)
+    backoff = min(cap, initial * 2 ** max(attempt - 1, 0))
+    return backoff * (1.0 - JITTER * random())
+
+
+def parse_retry_after(header: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """Retry-After as seconds: a number of seconds or an HTTP date; None if missing or garbage."""
+    if header is None:
+        return None
+    text = header.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        return seconds if seconds >= 0 and seconds == seconds and seconds != float("inf") else None
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return max((when - now).total_seconds(), 0.0)
+
+
+def rate_limit_pause(retry_after: float | None, default: float = DEFAULT_RETRY_AFTER_S) -> float:
+    """How long every worker pauses after a 429: Retry-After, else a default; capped."""
+    seconds = default if retry_after is None else retry_after
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+
+
+def slowed_rate(rate: float) -> float:
+    """The pace after a new 429 episode."""
+    return max(MIN_RATE, rate * SLOW_DOWN_FACTOR) if rate > MIN_RATE else rate

@@ -1,0 +1,89 @@
+"""Progress while sending: a tqdm bar on a terminal, a line every few seconds otherwise.
+
+A bar on a log file or a CI console is a mess of carriage returns, so when the
+stream is not a terminal we write one plain line per `interval_s` instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import TextIO
+
+from tqdm import tqdm
+
+from importer.records import Status
+
+LINE_INTERVAL_S = 5.0
+
+
+class Progress:
+    def __init__(
+        self,
+        total: int | None,
+        *,
+        quiet: bool = False,
+        stream: TextIO | None = None,
+        interval_s: float = LINE_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.total = total or None
+        self.counts: Counter[str] = Counter()
+        self.done = 0
+        self._stream = stream if stream is not None else sys.stderr
+        self._quiet = quiet
+        self._interval = interval_s
+        self._clock = clock
+        self._start = self._last_line = clock()
+        self._bar: tqdm | None = None
+        if not quiet and _isatty(self._stream):
+            self._bar = tqdm(total=self.total, unit="row", file=self._stream, dynamic_ncols=True, mininterval=0.5)
+
+    def update(self, status: Status) -> None:
+        self.done += 1
+        self.counts[status] += 1
+        if self._quiet:
+            return
+        if self._bar is not None:
+            self._bar.set_postfix(created=self.counts[Status.CREATED], failed=self.counts[Status.FAILED], refresh=False)
+            self._bar.update(1)
+        elif self._clock() - self._last_line >= self._interval:
+            self._write_line()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        elif not self._quiet and self.done:
+            self._write_line()
+
+    def line(self) -> str:
+        elapsed = max(self._clock() - self._start, 1e-9)
+        rate = self.done / elapsed
+        of = f"/{self.total}" if self.total else ""
+        text = (
+            f"sent {self.done}{of} rows: {self.counts[Status.CREATED]} created, "
+            f"{self.counts[Status.FAILED]} failed; {rate:.1f} rows/s"
+        )
+        if self.total and rate > 0 and self.done < self.total:
+            text += f", ETA {_duration((self.total - self.done) / rate)}"
+        return text
+
+    def _write_line(self) -> None:
+        self._last_line = self._clock()
+        self._stream.write(self.line() + "\n")
+        self._stream.flush()
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"

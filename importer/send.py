@@ -1,0 +1,337 @@
+"""The sender: a bounded pool of workers posting records to Ecwid, paced and retried.
+
+- `concurrency` workers pull records straight from the (possibly lazy) iterable,
+  so at most `concurrency` records are in hand however long the file is.
+- Every request start waits its turn at one shared Pacer; a 429 pauses all of
+  them, and a new 429 episode lowers the pace.
+- Retries run through tenacity with importer.policy deciding what and how long;
+  an answer that may have been applied (no response after sending) is never
+  resent blindly: an `ambiguity_resolver` hook may check the store, otherwise the
+  row is `failed` / `ambiguous`.
+- A stop (403/402/404 store, or cancellation) lets in-flight requests finish for
+  up to `grace_s`, abandons the rest, and reports every record not sent as `not_sent`.
+
+`on_result` is called exactly once per record pulled from `records` (and for
+the ones left in it after a stop), from the event-loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import operator
+import random as _random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, stop_any
+
+from importer import ecwid, policy
+from importer.errors import RunStopped, UsageError
+from importer.pacer import Pacer
+from importer.policy import Action
+from importer.progress import Progress
+from importer.records import Code, ContactRecord, Outcome, Status
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RATE = policy.DEFAULT_RATE
+DEFAULT_CONCURRENCY = policy.DEFAULT_CONCURRENCY
+DEFAULT_RETRIES = policy.DEFAULT_RETRIES
+
+Verdict = Literal["created", "absent"] | None
+MaybeAwaitable = Any  # a value, or an awaitable of it: hooks may be sync or async
+
+
+@dataclass(frozen=True)
+class SendConfig:
+    api_url: str
+    store_id: int
+    token: str = field(repr=False)
+    rate_per_minute: float | None = DEFAULT_RATE  # None: unpaced (sandbox, tests)
+    concurrency: int = DEFAULT_CONCURRENCY
+    retries: int = DEFAULT_RETRIES  # attempts after the first
+    timeout_s: float = policy.DEFAULT_TIMEOUT_S
+    quiet: bool = False
+    grace_s: float = policy.DEFAULT_GRACE_S  # in-flight requests may finish this long after a stop
+    backoff_s: float = policy.BACKOFF_INITIAL_S
+    max_backoff_s: float = policy.BACKOFF_MAX_S
+    default_retry_after_s: float = policy.DEFAULT_RETRY_AFTER_S
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "api_url", ecwid.check_api_url(self.api_url))
+        if not self.token:
+            raise UsageError("no token")
+        if self.concurrency < 1:
+            raise UsageError(f"--concurrency must be at least 1, got {self.concurrency}")
+        if self.retries < 0:
+            raise UsageError(f"--retries must be 0 or more, got {self.retries}")
+        if self.rate_per_minute is not None and self.rate_per_minute <= 0:
+            raise UsageError(f"--rate must be positive, got {self.rate_per_minute}")
+
+
+@dataclass(frozen=True)
+class SendHooks:
+    """Optional callables, sync or async.
+
+    before_send(record): right before a request leaves (after pacing), e.g. the
+      journal writing "in flight".
+    ambiguity_resolver(record) -> "created" | "absent" | None: after a request
+      that may have been applied got no answer; "absent" resends, "created"
+      records it as created, None leaves it failed/ambiguous.
+    """
+
+    before_send: Callable[[ContactRecord], MaybeAwaitable] | None = None
+    ambiguity_resolver: Callable[[ContactRecord], MaybeAwaitable] | None = None
+
+
+@dataclass
+class SendResult:
+    stopped: RunStopped | None  # why the run stopped early, else None
+    requests: int = 0
+    rate_limited: int = 0  # 429s seen
+    ambiguous: int = 0  # rows failed as `ambiguous`
+    elapsed_s: float = 0.0
+    achieved_rate_per_minute: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)  # final status -> rows
+
+
+async def send_records(
+    records: Iterable[ContactRecord],
+    config: SendConfig,
+    *,
+    on_result: Callable[[ContactRecord], None],
+    cancel: asyncio.Event | None = None,
+    hooks: SendHooks | None = None,
+    client: httpx.AsyncClient | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    random: Callable[[], float] = _random.random,
+) -> SendResult:
+    """Send every record; see the module docstring. `client`, `clock`, `sleep`, `random` are for tests."""
+    run = _Run(config, on_result, hooks or SendHooks(), clock, sleep, random, operator.length_hint(records))
+    if client is not None:
+        return await run.go(iter(records), client, cancel)
+    limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(config.timeout_s)) as own:
+        return await run.go(iter(records), own, cancel)
+
+
+@dataclass
+class _Slot:
+    """One worker's record in hand; `on_wire` while a request may be at the server."""
+
+    record: ContactRecord | None = None
+    attempts: int = 0
+    on_wire: bool = False
+
+
+class _Run:
+    def __init__(self, config, on_result, hooks, clock, sleep, random, total):
+        self.config: SendConfig = config
+        self.hooks: SendHooks = hooks
+        self.pacer = Pacer(config.rate_per_minute, clock=clock, sleep=sleep)
+        self.clock, self.sleep, self.random = clock, sleep, random
+        self.headers = ecwid.headers(config.token)
+        self.stop = asyncio.Event()
+        self.stopped: RunStopped | None = None
+        self.failure: BaseException | None = None  # a bug, or the records iterable raised
+        self.result = SendResult(stopped=None)
+        self.progress = Progress(total, quiet=config.quiet)
+        self._on_result = on_result
+        self._records: Iterator[ContactRecord] = iter(())
+
+    # -- orchestration ---------------------------------------------------------
+    async def go(self, records: Iterator[ContactRecord], http: httpx.AsyncClient, cancel: asyncio.Event | None):
+        self._records = records
+        started = self.clock()
+        slots = [_Slot() for _ in range(self.config.concurrency)]
+        workers = [asyncio.create_task(self._worker(slot, http)) for slot in slots]
+        try:
+            await self._until_done_or_stopped(workers, cancel)
+        except asyncio.CancelledError:  # the caller cancelled us: still account for every record
+            self._stop(_interrupted())
+            raise
+        finally:
+            await self._wind_down(slots, workers)
+            self._finish_unsent()
+            self.progress.close()
+        if self.failure is not None:
+            raise self.failure
+        elapsed = self.clock() - started
+        self.result.stopped = self.stopped
+        self.result.elapsed_s = elapsed
+        self.result.achieved_rate_per_minute = self.result.requests * 60.0 / elapsed if elapsed > 0 else 0.0
+        self.result.counts = dict(self.progress.counts)
+        return self.result
+
+    async def _until_done_or_stopped(self, workers: list[asyncio.Task], cancel: asyncio.Event | None) -> None:
+        watchers = [asyncio.create_task(asyncio.wait(workers)), asyncio.create_task(self.stop.wait())]
+        if cancel is not None:
+            watchers.append(asyncio.create_task(cancel.wait()))
+        try:
+            await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for watcher in watchers:
+                watcher.cancel()  # cancelling asyncio.wait() leaves the workers running
+        if cancel is not None and cancel.is_set() and not all(w.done() for w in workers):
+            self._stop(_interrupted())
+
+    async def _wind_down(self, slots: list[_Slot], workers: list[asyncio.Task]) -> None:
+        """After a stop: abandon workers that are only waiting; give the in-flight ones `grace_s`."""
+        if all(w.done() for w in workers):
+            return
+        for slot, worker in zip(slots, workers):
+            if not slot.on_wire:
+                worker.cancel()
+        _, pending = await asyncio.wait(workers, timeout=self.config.grace_s)
+        for worker in pending:
+            log.warning("abandoning a request still in flight after %.1f s", self.config.grace_s)
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    def _stop(self, reason: RunStopped) -> None:
+        if self.stopped is None:
+            self.stopped = reason
+            log.error("stopping the run: %s", reason.message)
+        self.stop.set()
+
+    def _finish(self, record: ContactRecord, outcome: Outcome) -> None:
+        if outcome.error_code == Code.AMBIGUOUS:
+            self.result.ambiguous += 1
+        self.progress.update(outcome.status)
+        self._on_result(replace(record, outcome=outcome))
+
+    def _finish_unsent(self) -> None:
+        """Every record never pulled from the iterable: not_sent."""
+        if self.stopped is None:
+            return
+        outcome = Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED, error=f"not sent: {self.stopped.message}")
+        try:
+            for record in self._records:
+                self._finish(record, outcome)
+        except Exception as exc:  # the iterable itself broke: report that, not a half-drained run
+            self.failure = self.failure or exc
+
+    # -- one worker -----------------------------------------------------------
+    async def _worker(self, slot: _Slot, http: httpx.AsyncClient) -> None:
+        try:
+            while not self.stop.is_set():
+                record = next(self._records, None)
+                if record is None:
+                    return
+                slot.record, slot.attempts, slot.on_wire = record, 0, False
+                outcome = await self._send_one(record, slot, http)
+                slot.record = None
+                self._finish(record, outcome)
+        except asyncio.CancelledError:
+            if slot.record is not None:  # abandoned by a stop
+                self._finish(slot.record, self._abandoned(slot))
+        except Exception as exc:  # a bug, or the iterable/on_result raised: stop, then re-raise
+            if slot.record is not None:
+                self._finish(slot.record, self._abandoned(slot))
+            self.failure = self.failure or exc
+            self._stop(RunStopped(f"internal error: {type(exc).__name__}", error_code="internal-error"))
+
+    def _abandoned(self, slot: _Slot) -> Outcome:
+        reason = self.stopped.message if self.stopped else "the run stopped"
+        if slot.on_wire:
+            return Outcome(
+                Status.FAILED, attempts=slot.attempts, error_code=Code.AMBIGUOUS,
+                error=f"abandoned while waiting for the answer ({reason}): the contact may exist",
+            )  # fmt: skip
+        return Outcome(Status.NOT_SENT, attempts=slot.attempts, error_code=Code.RUN_STOPPED, error=f"not sent: {reason}")
+
+    async def _send_one(self, record: ContactRecord, slot: _Slot, http: httpx.AsyncClient) -> Outcome:
+        if record.customer_id is None:
+            return Outcome(
+                Status.FAILED, error_code=Code.MISSING_CUSTOMER,
+                error="no customer id: the customer email was not resolved to an id",
+            )  # fmt: skip
+        retrying = AsyncRetrying(
+            stop=stop_any(stop_after_attempt(self.config.retries + 1), lambda _: self.stop.is_set()),
+            retry=retry_if_result(lambda answer: answer.action is Action.RETRY),
+            wait=self._wait,
+            sleep=self.sleep,
+            retry_error_callback=lambda state: state.outcome.result(),
+            reraise=True,
+        )
+        url = ecwid.contacts_url(self.config.api_url, self.config.store_id, record.customer_id)
+        answer = await retrying(self._attempt, record, slot, http, url)
+        if answer.action is Action.RETRY and self.stop.is_set() and slot.attempts <= self.config.retries:
+            return replace(self._abandoned(slot), http_status=answer.status)  # stopped before its retry
+        outcome = ecwid.to_outcome(answer, slot.attempts)
+        if outcome.status is Status.FAILED:
+            log.info("row %s: %s %s", record.source.row, outcome.error_code, outcome.error)
+        return outcome
+
+    def _wait(self, state: RetryCallState) -> float:
+        answer: ecwid.Answer = state.outcome.result()
+        return policy.retry_wait(
+            state.attempt_number,
+            answer.retry_after if answer.status != 429 else self._pause_for(answer),
+            random=self.random,
+            initial=self.config.backoff_s,
+            cap=self.config.max_backoff_s,
+        )
+
+    def _pause_for(self, answer: ecwid.Answer) -> float:
+        return policy.rate_limit_pause(answer.retry_after, self.config.default_retry_after_s)
+
+    async def _attempt(self, record: ContactRecord, slot: _Slot, http: httpx.AsyncClient, url: str) -> ecwid.Answer:
+        while True:  # pacing, then the hook; a 429 seen meanwhile sends us back in line
+            sent_at = await self.pacer.acquire()
+            await _call(self.hooks.before_send, record)
+            if not self.pacer.paused():
+                break
+        slot.attempts += 1
+        self.result.requests += 1
+        slot.on_wire = True
+        try:
+            response = await http.post(url, json=record.body(), headers=self.headers)
+        except httpx.TransportError as exc:
+            answer = ecwid.answer_for_exception(exc, self.config.token)
+        else:
+            answer = ecwid.read_answer(response, self.config.token)
+        slot.on_wire = False  # not in a `finally`: a cancelled request stays "may have been sent"
+
+        if answer.status == 429:
+            self.result.rate_limited += 1
+            pause = self._pause_for(answer)
+            if self.pacer.rate_limited(pause, sent_at):
+                log.warning(
+                    "rate limited (429): pausing every request for %.1f s; pace now %s/min",
+                    pause, _fmt_rate(self.pacer.rate_per_minute),
+                )  # fmt: skip
+        elif answer.action is Action.STOP:
+            self._stop(ecwid.stop_reason(answer, self.config.store_id))
+        elif answer.action is Action.AMBIGUOUS and self.hooks.ambiguity_resolver is not None:
+            answer = await self._resolve(record, answer)
+        return answer
+
+    async def _resolve(self, record: ContactRecord, answer: ecwid.Answer) -> ecwid.Answer:
+        verdict: Verdict = await _call(self.hooks.ambiguity_resolver, record)
+        if verdict == "created":
+            return ecwid.Answer(Action.SUCCESS, create_count=1)
+        if verdict == "absent":  # known not to exist: safe to resend, within the retry budget
+            return replace(answer, action=Action.RETRY, error_code=Code.CONNECTION_ERROR)
+        return answer
+
+
+async def _call(hook: Callable[[ContactRecord], MaybeAwaitable] | None, record: ContactRecord) -> Any:
+    if hook is None:
+        return None
+    value = hook(record)
+    return await value if inspect.isawaitable(value) else value
+
+
+def _interrupted() -> RunStopped:
+    return RunStopped("interrupted: the run was cancelled before every row was sent", error_code="interrupted")
+
+
+def _fmt_rate(rate: float | None) -> str:
+    return "unpaced" if rate is None else f"{rate:.0f}"
