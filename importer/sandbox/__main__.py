@@ -1,0 +1,3 @@
+from importer.sandbox.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,336 @@
+"""The ASGI app: Ecwid's customer-contact endpoints over a `SandboxState`.
+
+Two layers. `_Gate`, a plain ASGI middleware outermost, sees every request as it
+arrives on the wire: it counts requests in flight, applies the rate limit, the
+injected latency and 5xx faults, cuts connections, and writes the request log.
+Inside it, Starlette routes to the handlers, which check store, token, plan and
+scope, then the body, then call the state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from importer.sandbox.config import CREATE, READ, UPDATE, SandboxConfig
+from importer.sandbox.contacts import check_contact_fields, parse_json_object
+from importer.sandbox.errors import ApiError, ConnectionCut, wrong_parameter
+from importer.sandbox.state import LoggedRequest, SandboxState, token_hash
+
+MAX_LIMIT = 100  # customer search page size; Ecwid documents 100 as the maximum
+DEFAULT_LIMIT = 10
+LOGGED_BODY_CHARS = 2000
+SORTS = ("NAME_ASC", "NAME_DESC", "EMAIL_ASC", "EMAIL_DESC")
+
+
+@dataclass
+class _Context:
+    """Shared between the gate and the handlers through the ASGI scope."""
+
+    token: str | None
+    cut_drawn: bool
+    committed: bool = False
+
+
+def create_app(state_or_config: SandboxState | SandboxConfig | None = None) -> ASGIApp:
+    """An ASGI app over the given state (or a fresh state from a config).
+
+    The state is reachable as `app.state_obj` for tests using httpx.ASGITransport.
+    """
+    if isinstance(state_or_config, SandboxState):
+        state = state_or_config
+    else:
+        state = SandboxState(state_or_config or SandboxConfig())
+    routes = [
+        Route("/api/v3/{store}/customers", _endpoint(state, READ, _search), methods=["GET"]),
+        Route("/api/v3/{store}/customers/{cid}", _endpoint(state, READ, _get_customer), methods=["GET"]),
+        Route(
+            "/api/v3/{store}/customers/{cid}/contacts",
+            _by_method({"GET": _endpoint(state, READ, _list_contacts), "POST": _endpoint(state, CREATE, _create_contact)}),
+            methods=["GET", "POST"],
+        ),
+        Route(
+            "/api/v3/{store}/customers/{cid}/contacts/{contact_id}",
+            _by_method(
+                {
+                    "GET": _endpoint(state, READ, _get_contact),
+                    "PUT": _endpoint(state, UPDATE, _update_contact),
+                    "DELETE": _endpoint(state, UPDATE, _delete_contact),
+                }
+            ),
+            methods=["GET", "PUT", "DELETE"],
+        ),
+    ]
+    inner = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
+    inner.router.redirect_slashes = False
+    return _Gate(inner, state)
+
+
+# ---- the outer layer -------------------------------------------------------
+
+
+class _Gate:
+    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+        self.app = app
+        self.state_obj = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # lifespan is off under our server; be polite anyway
+            return await self.app(scope, receive, send)
+        state = self.state_obj
+        seq, arrived, faults = state.begin()
+        token = _bearer(scope)
+        ctx = _Context(token=token, cut_drawn=faults.cut)
+        scope["sandbox"] = ctx
+        body = bytearray()
+        status: list[int] = []
+        fault: str | None = None
+
+        async def logging_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(body) < LOGGED_BODY_CHARS:
+                body.extend(message.get("body", b"")[: LOGGED_BODY_CHARS - len(body)])
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if ctx.cut_drawn and ctx.committed and message["type"].startswith("http.response"):
+                return  # the answer to a cut create never leaves
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        try:
+            client = (scope.get("client") or ("?", 0))[0]
+            refusal = state.admit(token, client, arrived)
+            if refusal is not None:
+                fault = "blocked" if refusal.blocked else "rate_limited"
+                err = ApiError(429, "Too many requests, rate limit exceeded", "RATE_LIMITED",
+                               retry_after=refusal.retry_after_header)
+                await _error_response(err)(scope, logging_receive, guarded_send)
+                return
+            if faults.latency_s > 0:
+                await asyncio.sleep(faults.latency_s)
+            if faults.fail_status is not None:
+                fault = "fail"
+                await _fault_response(faults.fail_status)(scope, logging_receive, guarded_send)
+                return
+            await self.app(scope, logging_receive, guarded_send)
+            if ctx.cut_drawn and ctx.committed:
+                fault = "cut"
+                await _cut_connection(send, receive)
+        finally:
+            state.finish(
+                LoggedRequest(
+                    seq=seq,
+                    method=scope["method"],
+                    path=scope["path"],
+                    query=_redacted_query(scope.get("query_string", b"")),
+                    status=None if fault == "cut" else (status[0] if status else None),
+                    token_hash=token_hash(token) if token else None,
+                    time=arrived,
+                    duration_s=state.clock() - arrived,
+                    body=body.decode("utf-8", "replace"),
+                    fault=fault,
+                )
+            )
+
+
+async def _cut_connection(send: Send, receive: Receive) -> None:
+    """Drop the connection without a byte of answer.
+
+    Under uvicorn, `send` is bound to the request cycle that owns the transport;
+    closing it is what a dying server or proxy looks like to the client. (Raising
+    instead would make uvicorn answer 500, which is not ambiguous.) Elsewhere,
+    e.g. in httpx.ASGITransport, raise ConnectionCut into the client.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        raise ConnectionCut("sandbox cut the connection after committing the create")
+    transport.close()
+    # Wait until uvicorn notices, so it neither logs nor sends a fallback 500.
+    with contextlib.suppress(asyncio.TimeoutError):
+        async with asyncio.timeout(5):
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+            return None
+    return None  # a ?token= parameter is ignored, as Ecwid does since 2025-03-20
+
+
+def _redacted_query(raw: bytes) -> str:
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+    return urlencode([(k, "***" if k.lower() == "token" else v) for k, v in pairs], safe="*")
+
+
+def _error_response(err: ApiError) -> Response:
+    headers = {"Retry-After": str(err.retry_after)} if err.retry_after is not None else None
+    return JSONResponse(err.body(), status_code=err.status, headers=headers)
+
+
+def _fault_response(status: int) -> Response:
+    # Not all failures come from Ecwid's API code: a proxy answers 502 in HTML,
+    # and a 503 may carry no body at all. Clients must survive every one.
+    if status == 502:
+        return Response("<html><body><h1>502 Bad Gateway</h1></body></html>", 502, media_type="text/html")
+    if status == 503:
+        return Response(b"", 503)
+    return JSONResponse({"errorMessage": "Internal server error", "errorCode": "INTERNAL_ERROR"}, status)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        err = ApiError(405, f"HTTP method {request.method} is not supported here", "METHOD_NOT_ALLOWED")
+    else:
+        err = ApiError(422, f"Wrong URL: {request.url.path}", "WRONG_URL")
+    return _error_response(err)
+
+
+# ---- handlers --------------------------------------------------------------
+
+Handler = Callable[[SandboxState, Request, int], Awaitable[Response]]
+
+
+def _endpoint(state: SandboxState, scope_name: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler with Ecwid's checks and error rendering."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            store_id = _path_int(request, "store", lambda v: ApiError(404, f"Store #{v} not found", "STORE_NOT_FOUND"))
+            state.authorize(store_id, request.scope["sandbox"].token, scope_name)
+            return await handler(state, request, store_id)
+        except ApiError as err:
+            return _error_response(err)
+
+    return endpoint
+
+
+def _by_method(endpoints: dict[str, Callable[[Request], Awaitable[Response]]]) -> Callable[[Request], Awaitable[Response]]:
+    """One Starlette endpoint for a path whose methods need different scopes."""
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method  # Starlette adds HEAD
+        return await endpoints[method](request)
+
+    return endpoint
+
+
+async def _create_contact(state: SandboxState, request: Request, store_id: int) -> Response:
+    cid = _customer_id(request)
+    state.list_contacts(store_id, cid)  # 404 for an unknown customer before body errors
+    fields = check_contact_fields(await _json_body(request), partial=False)
+    state.create_contact(store_id, cid, fields)
+    request.scope["sandbox"].committed = True
+    return JSONResponse({"createCount": 1})
+
+
+async def _list_contacts(state: SandboxState, request: Request, store_id: int) -> Response:
+    return JSONResponse({"items": state.list_contacts(store_id, _customer_id(request))})
+
+
+async def _get_contact(state: SandboxState, request: Request, store_id: int) -> Response:
+    return JSONResponse(state.get_contact(store_id, _customer_id(request), _contact_id(request)))
+
+
+async def _update_contact(state: SandboxState, request: Request, store_id: int) -> Response:
+    cid, contact_id = _customer_id(request), _contact_id(request)
+    state.get_contact(store_id, cid, contact_id)  # 404s first
+    fields = check_contact_fields(await _json_body(request), partial=True)
+    state.update_contact(store_id, cid, contact_id, fields)
+    return JSONResponse({"updateCount": 1})
+
+
+async def _delete_contact(state: SandboxState, request: Request, store_id: int) -> Response:
+    state.delete_contact(store_id, _customer_id(request), _contact_id(request))
+    return JSONResponse({"deleteCount": 1})
+
+
+async def _get_customer(state: SandboxState, request: Request, store_id: int) -> Response:
+    return JSONResponse(state.get_customer(store_id, _customer_id(request)))
+
+
+async def _search(state: SandboxState, request: Request, store_id: int) -> Response:
+    q = request.query_params
+    offset = _query_int(q.get("offset"), "offset", 0)
+    limit = _query_int(q.get("limit"), "limit", DEFAULT_LIMIT)
+    if offset < 0:
+        raise wrong_parameter("offset must be >= 0")
+    # ASSUMPTION: the docs give 100 as the maximum but not what happens above
+    # it; refusing is the strict reading (a client that passes here works
+    # whether Ecwid refuses or clamps).
+    if not 0 <= limit <= MAX_LIMIT:
+        raise wrong_parameter(f"limit must be between 0 and {MAX_LIMIT}")
+    sort_by = q.get("sortBy", "NAME_ASC")
+    if sort_by not in SORTS:
+        raise wrong_parameter(f"sortBy must be one of {', '.join(SORTS)}")
+    total, items = state.search_customers(
+        store_id,
+        email=q.get("email"),
+        exact_email=_query_bool(q.get("useExactEmailMatch"), "useExactEmailMatch"),
+        keyword=q.get("keyword"),
+        name=q.get("name"),
+        sort_by=sort_by,
+        offset=offset,
+        limit=limit,
+    )
+    return JSONResponse({"total": total, "count": len(items), "offset": offset, "limit": limit, "items": items})
+
+
+# ---- request parsing -------------------------------------------------------
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise ApiError(415, f"Unsupported content type '{media_type}', expected application/json")
+    return parse_json_object(await request.body())
+
+
+def _path_int(request: Request, name: str, error: Callable[[str], ApiError]) -> int:
+    raw = request.path_params[name]
+    if not raw.isdigit():
+        raise error(raw)
+    return int(raw)
+
+
+def _customer_id(request: Request) -> int:
+    return _path_int(request, "cid", lambda v: wrong_parameter(f"Customer id must be an integer, got '{v}'"))
+
+
+def _contact_id(request: Request) -> int:
+    return _path_int(request, "contact_id", lambda v: wrong_parameter(f"Contact id must be an integer, got '{v}'"))
+
+
+def _query_int(raw: str | None, name: str, default: int) -> int:
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise wrong_parameter(f"{name} must be an integer") from None
+
+
+def _query_bool(raw: str | None, name: str) -> bool:
+    if raw is None:
+        return False
+    if raw.lower() not in ("true", "false"):
+        raise wrong_parameter(f"{name} must be true or false")
+    return raw.lower() == "true"
