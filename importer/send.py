@@ -144,10 +144,12 @@ class _Run:
         self.progress = Progress(total, quiet=config.quiet)
         self._on_result = on_result
         self._records: Iterator[ContactRecord] = iter(())
+        self.cancel: asyncio.Event | None = None
 
     # -- orchestration ---------------------------------------------------------
     async def go(self, records: Iterator[ContactRecord], http: httpx.AsyncClient, cancel: asyncio.Event | None):
         self._records = records
+        self.cancel = cancel
         started = self.clock()
         slots = [_Slot() for _ in range(self.config.concurrency)]
         workers = [asyncio.create_task(self._worker(slot, http)) for slot in slots]
@@ -178,7 +180,7 @@ class _Run:
         finally:
             for watcher in watchers:
                 watcher.cancel()  # cancelling asyncio.wait() leaves the workers running
-        if cancel is not None and cancel.is_set() and not all(w.done() for w in workers):
+        if cancel is not None and cancel.is_set():
             self._stop(_interrupted())
 
     async def _wind_down(self, slots: list[_Slot], workers: list[asyncio.Task]) -> None:
@@ -220,7 +222,7 @@ class _Run:
     # -- one worker -----------------------------------------------------------
     async def _worker(self, slot: _Slot, http: httpx.AsyncClient) -> None:
         try:
-            while not self.stop.is_set():
+            while not (self.stop.is_set() or (self.cancel is not None and self.cancel.is_set())):
                 record = next(self._records, None)
                 if record is None:
                     return

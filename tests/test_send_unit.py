@@ -1,0 +1,283 @@
+"""The sender's small pieces against httpx.MockTransport (speed); the real
+behaviour over HTTP is in test_send_e2e.py against the sandbox."""
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from importer import errors
+from importer.records import Code, Status
+from importer.send import SendConfig, SendHooks, send_records
+from fakeclock import FakeClock
+from send_helpers import Collector, make_records
+
+TOKEN = "secret_unit_token_abc123"
+API = "https://app.ecwid.com/api/v3"
+
+
+def config(**kw) -> SendConfig:
+    base = dict(api_url=API, store_id=1003, token=TOKEN, rate_per_minute=None, concurrency=2, retries=3,
+                backoff_s=0.0, quiet=True)  # fmt: skip
+    return SendConfig(**{**base, **kw})
+
+
+def run(records, handler, *, cfg=None, hooks=None, cancel=None, clock=None):
+    """Send through a mock transport; returns (result, collector, requests seen)."""
+    seen: list[httpx.Request] = []
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return handler(request, len(seen))
+
+    collector = Collector()
+
+    async def main():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(recording)) as client:
+            kw = dict(on_result=collector, hooks=hooks, cancel=cancel, client=client)
+            if clock is not None:
+                kw.update(clock=clock, sleep=clock.sleep)
+                return (await clock.run(send_records(records, cfg or config(), **kw)))[0]
+            return await send_records(records, cfg or config(), **kw)
+
+    return asyncio.run(main()), collector, seen
+
+
+def created(request, n):
+    return httpx.Response(200, json={"createCount": 1})
+
+
+def test_request_shape_token_only_in_the_header():
+    result, got, seen = run(make_records(1), created)
+    (request,) = seen
+    assert request.method == "POST"
+    assert str(request.url) == f"{API}/1003/customers/1/contacts"
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert request.headers["Content-Type"] == "application/json"
+    assert json.loads(request.content) == {"contact": "person0@example.com", "type": "EMAIL"}
+    assert TOKEN not in str(request.url)
+    assert got.seen[0].outcome.status is Status.CREATED
+    assert result.requests == 1 and result.stopped is None
+
+
+@pytest.mark.parametrize(
+    "response, status, http_status, create_count, error_code",
+    [
+        (httpx.Response(200, json={"createCount": 1}), Status.CREATED, 200, 1, ""),
+        (httpx.Response(200, json={"createCount": 0}), Status.NOT_CREATED, 200, 0, ""),
+        (httpx.Response(200, json={}), Status.FAILED, 200, None, Code.UNEXPECTED_RESPONSE),
+        (httpx.Response(200, text="<html>"), Status.FAILED, 200, None, Code.UNEXPECTED_RESPONSE),
+        (httpx.Response(200, json={"createCount": True}), Status.FAILED, 200, None, Code.UNEXPECTED_RESPONSE),
+        (httpx.Response(400, json={"errorCode": "WRONG_PARAMETER", "errorMessage": "Bad type"}),
+         Status.FAILED, 400, None, "WRONG_PARAMETER"),
+        (httpx.Response(400, text=""), Status.FAILED, 400, None, Code.REJECTED),
+        (httpx.Response(404, json={"errorMessage": "Customer #1 not found"}),
+         Status.FAILED, 404, None, Code.CUSTOMER_NOT_FOUND),
+        (httpx.Response(415, json={"errorMessage": "Unsupported"}), Status.FAILED, 415, None, Code.HTTP_ERROR),
+        (httpx.Response(422, json={"errorCode": "WRONG_URL"}), Status.FAILED, 422, None, "WRONG_URL"),
+    ],
+)  # fmt: skip
+def test_outcome_from_the_answer(response, status, http_status, create_count, error_code):
+    _, got, seen = run(make_records(1), lambda req, n: response)
+    outcome = got.seen[0].outcome
+    assert (outcome.status, outcome.http_status, outcome.create_count, outcome.error_code) == (
+        status, http_status, create_count, error_code,
+    )  # fmt: skip
+    assert outcome.attempts == len(seen) == 1  # final answers are not retried
+
+
+def test_ecwid_error_message_is_kept():
+    _, got, _ = run(make_records(1), lambda r, n: httpx.Response(400, json={"errorCode": "WRONG_PARAMETER", "errorMessage": "Bad type"}))
+    assert got.seen[0].outcome.error == "Bad type"
+
+
+def test_retryable_status_then_success():
+    answers = {1: 503, 2: 500}
+    _, got, seen = run(make_records(1), lambda r, n: httpx.Response(answers.get(n, 200), json={"createCount": 1}))
+    outcome = got.seen[0].outcome
+    assert (outcome.status, outcome.attempts, len(seen)) == (Status.CREATED, 3, 3)
+
+
+def test_retries_run_out():
+    _, got, seen = run(make_records(1), lambda r, n: httpx.Response(502), cfg=config(retries=2))
+    outcome = got.seen[0].outcome
+    assert (outcome.status, outcome.http_status, outcome.attempts) == (Status.FAILED, 502, 3)
+    assert outcome.error_code == Code.RETRIES_EXHAUSTED
+    assert len(seen) == 3
+
+
+def test_connect_error_is_retried():
+    def handler(request, n):
+        if n == 1:
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200, json={"createCount": 1})
+
+    _, got, seen = run(make_records(1), handler)
+    assert (got.seen[0].outcome.status, got.seen[0].outcome.attempts, len(seen)) == (Status.CREATED, 2, 2)
+
+
+@pytest.mark.parametrize("exc", [httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError])
+def test_an_answer_lost_after_sending_is_ambiguous_and_never_resent(exc):
+    def handler(request, n):
+        raise exc("lost", request=request)
+
+    result, got, seen = run(make_records(1), handler)
+    outcome = got.seen[0].outcome
+    assert (outcome.status, outcome.error_code, outcome.attempts) == (Status.FAILED, Code.AMBIGUOUS, 1)
+    assert len(seen) == 1
+    assert result.ambiguous == 1
+
+
+@pytest.mark.parametrize("verdict, status, requests", [("absent", Status.CREATED, 2), ("created", Status.CREATED, 1), (None, Status.FAILED, 1)])
+def test_ambiguity_resolver(verdict, status, requests):
+    asked = []
+
+    def handler(request, n):
+        if n == 1:
+            raise httpx.ReadTimeout("lost", request=request)
+        return httpx.Response(200, json={"createCount": 1})
+
+    async def resolver(record):
+        asked.append(record.index)
+        return verdict
+
+    _, got, seen = run(make_records(1), handler, hooks=SendHooks(ambiguity_resolver=resolver))
+    assert got.seen[0].outcome.status is status
+    assert len(seen) == requests and asked == [0]
+
+
+def test_before_send_is_called_for_every_request():
+    calls = []
+    run(make_records(3), lambda r, n: httpx.Response(503 if n == 1 else 200, json={"createCount": 1}),
+        hooks=SendHooks(before_send=lambda rec: calls.append(rec.index)))  # fmt: skip
+    assert len(calls) == 4 and set(calls) == {0, 1, 2}  # one record twice: its retry
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (httpx.Response(403, json={"errorCode": "INVALID_API_TOKEN", "errorMessage": "bad"}),
+         "the token is invalid or revoked (INVALID_API_TOKEN)"),
+        (httpx.Response(403, json={"errorCode": "INSUFFICIENT_APP_SCOPE", "errorMessage": "no"}),
+         "the token lacks the create_customers scope (INSUFFICIENT_APP_SCOPE)"),
+        (httpx.Response(402, json={"errorCode": "NOT_AVAILABLE_ON_CURRENT_PLAN"}),
+         "the store's plan does not allow this (NOT_AVAILABLE_ON_CURRENT_PLAN)"),
+        (httpx.Response(402, json={"errorCode": "STORE_IS_SUSPENDED"}), "store 1003 is suspended (STORE_IS_SUSPENDED)"),
+        (httpx.Response(404, json={"errorCode": "STORE_NOT_FOUND"}), "store 1003 not found (STORE_NOT_FOUND)"),
+        (httpx.Response(404, json={"errorMessage": "Store #1003 not found"}), "store 1003 not found (HTTP 404)"),
+        (httpx.Response(403, text=""), "the token is invalid or revoked (HTTP 403)"),
+    ],
+)  # fmt: skip
+def test_stop_statuses_stop_the_run(answer, message):
+    records = make_records(50)
+    result, got, seen = run(records, lambda r, n: answer)
+    assert isinstance(result.stopped, errors.RunStopped)
+    assert result.stopped.message.startswith(message)
+    assert len(seen) <= 2  # concurrency
+    assert sorted(got.by_index()) == list(range(50))
+    statuses = got.statuses()
+    assert statuses[Status.NOT_SENT] >= 48
+    assert statuses.get(Status.FAILED, 0) == len(seen)
+    unsent = [r for r in got.seen if r.outcome.status is Status.NOT_SENT]
+    assert all(r.outcome.error_code == Code.RUN_STOPPED and message in r.outcome.error for r in unsent)
+
+
+def test_records_are_pulled_lazily():
+    """No more than `concurrency` records are in hand at any time, whatever the input's length."""
+    pulled = 0
+    in_hand = []
+    collector = Collector()
+
+    def generate():
+        nonlocal pulled
+        for record in make_records(200):
+            pulled += 1
+            yield record
+
+    def handler(request):
+        in_hand.append(pulled - len(collector.seen))
+        return httpx.Response(200, json={"createCount": 1})
+
+    async def main():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            return await send_records(generate(), config(concurrency=4), on_result=collector, client=client)
+
+    asyncio.run(main())
+    assert len(collector.seen) == 200
+    assert max(in_hand) <= 4
+
+
+def test_429_pauses_everyone_for_retry_after_and_slows_down():
+    clock = FakeClock()
+    times = []
+
+    def handler(request, n):
+        times.append(clock())
+        if n == 3:
+            return httpx.Response(429, headers={"Retry-After": "7"}, json={"errorCode": "RATE_LIMITED"})
+        return httpx.Response(200, json={"createCount": 1})
+
+    result, got, seen = run(make_records(6), handler, cfg=config(rate_per_minute=600, concurrency=3), clock=clock)
+    assert result.rate_limited == 1
+    assert got.statuses() == {Status.CREATED: 6}
+    assert times[:3] == pytest.approx([0.0, 0.1, 0.2])
+    assert min(times[3:]) >= 7.2 - 1e-9  # nobody sent during the pause
+    after = times[3:]
+    assert [round(b - a, 6) for a, b in zip(after, after[1:])] == [0.125] * (len(after) - 1)  # 600 * 0.8
+
+
+def test_429_without_retry_after_waits_the_default():
+    clock = FakeClock()
+    times = []
+
+    def handler(request, n):
+        times.append(clock())
+        return httpx.Response(429 if n == 1 else 200, json={"createCount": 1})
+
+    run(make_records(1), handler, cfg=config(rate_per_minute=600, default_retry_after_s=10.0), clock=clock)
+    assert times == [0.0, pytest.approx(10.0)]
+
+
+def test_cancel_before_start_sends_nothing():
+    cancel = asyncio.Event()
+    cancel.set()
+    result, got, seen = run(make_records(5), created, cancel=cancel)
+    assert seen == [] and got.statuses() == {Status.NOT_SENT: 5}
+    assert result.stopped is not None and result.stopped.error_code == "interrupted"
+
+
+def test_record_without_customer_id_fails_without_a_request():
+    from dataclasses import replace
+
+    record = replace(make_records(1)[0], customer_id=None, customer_email="a@example.com")
+    _, got, seen = run([record], created)
+    assert seen == [] and got.seen[0].outcome.error_code == Code.MISSING_CUSTOMER
+
+
+def test_config_repr_hides_the_token():
+    assert TOKEN not in repr(config())
+
+
+@pytest.mark.parametrize("url", ["http://app.ecwid.com/api/v3", "http://10.0.0.1:8080/api/v3", "ftp://x/api", "app.ecwid.com"])
+def test_plain_http_only_to_loopback(url):
+    with pytest.raises(errors.UsageError):
+        config(api_url=url)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/api/v3", "http://127.5.0.1/api/v3", "http://[::1]:9/api/v3",
+                                 "http://localhost:1/api/v3/", "https://app.ecwid.com/api/v3"])  # fmt: skip
+def test_loopback_and_https_are_accepted(url):
+    assert config(api_url=url).api_url == url.rstrip("/")
+
+
+@pytest.mark.parametrize("bad", [dict(concurrency=0), dict(retries=-1), dict(rate_per_minute=0), dict(token="")])
+def test_bad_settings_are_usage_errors(bad):
+    with pytest.raises(errors.UsageError):
+        config(**bad)
+
+
+def test_token_echoed_by_the_server_is_scrubbed():
+    answer = httpx.Response(400, json={"errorCode": "WRONG_PARAMETER", "errorMessage": f"bad token {TOKEN}"})
+    _, got, _ = run(make_records(1), lambda r, n: answer)
+    assert TOKEN not in got.seen[0].outcome.error
