@@ -96,6 +96,30 @@ class _Gate:
         body = bytearray()
         status: list[int] = []
         fault: str | None = None
+        recorded = False
+
+        def record() -> None:
+            # Called just before the last byte of the answer leaves (or the
+            # connection is cut), so a client that has its answer finds the
+            # request in the log and no longer in flight.
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            state.finish(
+                LoggedRequest(
+                    seq=seq,
+                    method=scope["method"],
+                    path=scope["path"],
+                    query=_redacted_query(scope.get("query_string", b"")),
+                    status=None if fault == "cut" else (status[0] if status else None),
+                    token_hash=token_hash(token) if token else None,
+                    time=arrived,
+                    duration_s=state.clock() - arrived,
+                    body=body.decode("utf-8", "replace"),
+                    fault=fault,
+                )
+            )
 
         async def logging_receive() -> Message:
             message = await receive()
@@ -108,6 +132,8 @@ class _Gate:
                 return  # the answer to a cut create never leaves
             if message["type"] == "http.response.start":
                 status.append(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                record()
             await send(message)
 
         try:
@@ -128,22 +154,10 @@ class _Gate:
             await self.app(scope, logging_receive, guarded_send)
             if ctx.cut_drawn and ctx.committed:
                 fault = "cut"
+                record()
                 await _cut_connection(send, receive)
         finally:
-            state.finish(
-                LoggedRequest(
-                    seq=seq,
-                    method=scope["method"],
-                    path=scope["path"],
-                    query=_redacted_query(scope.get("query_string", b"")),
-                    status=None if fault == "cut" else (status[0] if status else None),
-                    token_hash=token_hash(token) if token else None,
-                    time=arrived,
-                    duration_s=state.clock() - arrived,
-                    body=body.decode("utf-8", "replace"),
-                    fault=fault,
-                )
-            )
+            record()
 
 
 async def _cut_connection(send: Send, receive: Receive) -> None:
