@@ -5,6 +5,679 @@ Interface (used by importer.pipeline):
     norm = Normalizer(phone_region="US" | None, store_id=1003 | None)
     record = norm(raw_contact, index)     # -> ContactRecord, errors as data
 
+    normalize_value("ig", "instagram.com/shop/")  # -> ("INSTAGRAM", "https://www.instagram.com/shop", "shop")
+                                                  # raises InvalidValue(code, message) for bad values
+
 Pure functions underneath, cached per distinct value: normalizing an already
 normalized value returns it unchanged (idempotent).
+
+Canonical forms (one per network, so duplicates compare equal):
+    EMAIL         email_validator's normalized form (domain lower-cased, local part as written)
+    PHONE/WHATSAPP/VIBER  E.164 "+16502530000" (" ext. 12" kept when written);
+                  must be phonenumbers.is_valid_number, not just possible
+    FACEBOOK      https://www.facebook.com/<name>  (profile.php?id=N keeps its id)
+    INSTAGRAM     https://www.instagram.com/<name>
+    TWITTER       https://x.com/<name>             (twitter.com links accepted)
+    YOUTUBE       https://www.youtube.com/@<name>  (/c/, /channel/, /user/ forms kept as such)
+    TIKTOK        https://www.tiktok.com/@<name>
+    PINTEREST     https://www.pinterest.com/<name>
+    VK            https://vk.com/<name>
+    FB_MESSENGER  https://m.me/<name>
+    TELEGRAM      https://t.me/<name>
+    URL           scheme and host lower-cased; "www.shop.com" / "shop.com" get https://
+Handles keep the case they were written in; `handle` is the name without "@".
 """
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import functools
+import re
+import sys
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
+
+import phonenumbers
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
+
+from .errors import UsageError
+from .records import Cell, Code, ContactRecord, ContactType, RawContact, RecordError
+
+__all__ = [
+    "InvalidValue",
+    "Normalizer",
+    "column_of",
+    "normalize_value",
+    "normalize_email",
+    "parse_bool",
+    "parse_customer_id",
+    "parse_order_by",
+    "parse_timestamp",
+    "clean",
+    "MAX_CONTACT",
+    "MAX_HANDLE",
+    "MAX_NOTE",
+]
+
+MAX_CONTACT = 1024
+MAX_HANDLE = 255
+MAX_NOTE = 1024
+_CACHE = 1 << 18  # distinct values remembered per cache; a run repeats types, timestamps, phones
+
+ECWID_TIME_FORMAT = "%Y-%m-%d %H:%M:%S %z"
+
+
+class InvalidValue(ValueError):
+    """A value that cannot be normalized; `code` is a records.Code value."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# A problem as plain data, so that lru_cache can remember failures too.
+Problem = tuple[str, str] | None  # (code, message)
+
+# ---------------------------------------------------------------- whitespace
+
+# Characters Excel and CRMs leave around values: every Unicode space plus zero-width ones.
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_STRIP = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()) + _ZERO_WIDTH
+_DROP_ZW = str.maketrans("", "", _ZERO_WIDTH)
+
+
+def clean(value: str) -> str:
+    """Trim whitespace (incl. NBSP) and drop zero-width characters anywhere."""
+    if value.isascii():
+        return value.strip()
+    return value.translate(_DROP_ZW).strip(_STRIP)
+
+
+def _text(value: Cell | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
+
+
+# ---------------------------------------------------------------- numbers
+
+_INT = re.compile(r"\d+(?:\.0*)?", re.ASCII)  # "3", "177737165.0" (Excel's integral floats)
+_SCI = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+", re.ASCII)  # 1.77737E+08: Excel dropped digits
+_MAX_ID = 2**63 - 1
+
+LOST_DIGITS_MSG = "{value!r} is in scientific notation: Excel rounded the number and digits are lost; format the column as Text and export again"
+
+
+def _integer(value: str, what: str, code: str, *, positive: bool) -> tuple[int | None, Problem]:
+    if value.isascii() and value.isdigit():  # fast path: plain digits
+        n = int(value)
+    elif _INT.fullmatch(value):
+        n = int(value.split(".", 1)[0])
+    elif _SCI.fullmatch(value):
+        return None, (Code.LOST_DIGITS, LOST_DIGITS_MSG.format(value=value))
+    else:
+        return None, (code, f"{value!r} is not a {what}")
+    if (positive and n == 0) or n > _MAX_ID:
+        return None, (code, f"{value!r} is not a {what}")
+    return n, None
+
+
+def parse_customer_id(value: str) -> tuple[int | None, Problem]:
+    return _integer(value, "customer id (a positive whole number)", Code.INVALID_CUSTOMER_ID, positive=True)
+
+
+def parse_order_by(value: str) -> tuple[int | None, Problem]:
+    return _integer(value, "sort order (a whole number from 0)", Code.INVALID_ORDER_BY, positive=False)
+
+
+def _parse_store_id(value: str) -> tuple[int | None, Problem]:
+    return _integer(value, "store id (a positive whole number)", Code.INVALID_STORE_ID, positive=True)
+
+
+# ---------------------------------------------------------------- booleans, timestamps
+
+_BOOLS = {
+    **dict.fromkeys(("true", "yes", "y", "1", "on", "t"), True),
+    **dict.fromkeys(("false", "no", "n", "0", "off", "f"), False),
+}
+
+
+def parse_bool(value: Cell) -> tuple[bool | None, Problem]:
+    """Excel bool or true/false, yes/no, 1/0, y/n, on/off; blank = None (not sent)."""
+    if isinstance(value, bool):
+        return value, None
+    text = _text(value)
+    if not text:
+        return None, None
+    b = _BOOLS.get(text.lower())
+    if b is None:
+        return None, (Code.INVALID_DEFAULT, f"{text!r} is not true/false (also yes/no, 1/0, y/n, on/off)")
+    return b, None
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    """Ecwid's form, in UTC; naive datetimes are taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000")
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _timestamp_text(text: str) -> tuple[str | None, Problem]:
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        try:  # Ecwid's own form, "2025-03-26 11:07:12 +0000", or another offset
+            parsed = dt.datetime.strptime(text, ECWID_TIME_FORMAT)
+        except ValueError:
+            return None, (
+                Code.INVALID_TIMESTAMP,
+                f"{text!r} is not a date/time: use ISO 8601, e.g. 2025-03-26 11:07:12 or 2025-03-26T11:07:12+02:00",
+            )
+    return format_timestamp(parsed), None
+
+
+def parse_timestamp(value: Cell) -> tuple[str | None, Problem]:
+    """ISO 8601 text or an Excel datetime -> "YYYY-MM-DD HH:MM:SS +0000" (UTC)."""
+    if isinstance(value, dt.datetime):
+        return format_timestamp(value), None
+    if isinstance(value, bool):
+        return None, (Code.INVALID_TIMESTAMP, f"{value} is not a date/time")
+    text = _text(value)
+    return _timestamp_text(text) if text else (None, None)
+
+
+# ---------------------------------------------------------------- emails
+
+# Fast path for plain ASCII addresses. Everything it accepts, email_validator accepts
+# with the same normalized form (tests/test_normalize.py checks that with hypothesis):
+# dot-atom local part; LDH labels; an alphabetic TLD; no "--" (Punycode / R-LDH rules,
+# left to the library); not a special-use domain; total length <= 254.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+FAST_EMAIL = re.compile(rf"({_ATEXT}+(?:\.{_ATEXT}+)*)@((?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
+_SPECIAL = tuple(SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL_SUFFIXES = tuple("." + d for d in _SPECIAL)
+_CI_MAILBOXES = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
+
+
+def fast_email(value: str) -> str | None:
+    """email_validator's normalized form for a plain ASCII address, or None: ask the library."""
+    m = FAST_EMAIL.fullmatch(value)
+    if m is None or len(value) > 254:
+        return None
+    local, domain = m.groups()
+    if "--" in domain:
+        return None
+    domain = domain.lower()
+    if domain in _SPECIAL or domain.endswith(_SPECIAL_SUFFIXES):
+        return None
+    if local.lower() in _CI_MAILBOXES:  # RFC 2142 mailboxes: the library lower-cases them
+        local = local.lower()
+    return f"{local}@{domain}"
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _email(value: str) -> tuple[str, Problem]:
+    normalized = fast_email(value)
+    if normalized is not None:
+        return normalized, None
+    if value[:7].lower() == "mailto:":
+        value = value[7:]
+    try:
+        # "Name <addr>" is common in CRM exports: accept it, keep the address.
+        return validate_email(value, check_deliverability=False, allow_display_name=True).normalized, None
+    except EmailNotValidError as e:
+        return value, (Code.INVALID_EMAIL, str(e))
+
+
+def normalize_email(value: str) -> str:
+    """email_validator's normalized form; raises InvalidValue(invalid-email)."""
+    normalized, problem = _email(clean(value))
+    if problem:
+        raise InvalidValue(*problem)
+    return normalized
+
+
+# ---------------------------------------------------------------- phones
+
+_PHONE_TYPES = frozenset({ContactType.PHONE, ContactType.WHATSAPP, ContactType.VIBER})
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _phone(value: str, region: str | None) -> tuple[str, Problem]:
+    text = value[4:] if value[:4].lower() == "tel:" else value
+    if _SCI.fullmatch(text):
+        return value, (Code.LOST_DIGITS, LOST_DIGITS_MSG.format(value=value))
+    if _INT.fullmatch(text) and "." in text:  # 16502530000.0 from a numeric cell
+        text = text.split(".", 1)[0]
+    if not text.startswith("+"):
+        if text.startswith("00") and region is None:  # international prefix used in most of the world
+            text = "+" + text[2:]
+        elif region is None:
+            return value, (
+                Code.PHONE_NEEDS_REGION,
+                f"{value!r} has no +country code: write it as +<country code> ... or pass --phone-region (e.g. US)",
+            )
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as e:
+        reason = str(e).split(") ", 1)[-1]
+        return value, (Code.INVALID_PHONE, f"{value!r} is not a phone number: {reason}")
+    if not phonenumbers.is_valid_number(number):
+        why = "has the wrong number of digits" if not phonenumbers.is_possible_number(number) else "is not a number in use"
+        return value, (
+            Code.INVALID_PHONE,
+            f"{value!r} {why} for +{number.country_code} "
+            f"({phonenumbers.region_code_for_number(number) or 'unknown region'})",
+        )
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if number.extension:
+        e164 += f" ext. {number.extension}"
+    return e164, None
+
+
+# ---------------------------------------------------------------- links
+
+_NETWORK_HOSTS = {
+    "facebook.com": ContactType.FACEBOOK,
+    "fb.com": ContactType.FACEBOOK,
+    "fb.me": ContactType.FACEBOOK,
+    "instagram.com": ContactType.INSTAGRAM,
+    "instagr.am": ContactType.INSTAGRAM,
+    "twitter.com": ContactType.TWITTER,
+    "x.com": ContactType.TWITTER,
+    "youtube.com": ContactType.YOUTUBE,
+    "youtu.be": ContactType.YOUTUBE,
+    "tiktok.com": ContactType.TIKTOK,
+    "pinterest.com": ContactType.PINTEREST,
+    "pin.it": ContactType.PINTEREST,
+    "vk.com": ContactType.VK,
+    "vk.ru": ContactType.VK,
+    "vkontakte.ru": ContactType.VK,
+    "m.me": ContactType.FB_MESSENGER,
+    "messenger.com": ContactType.FB_MESSENGER,
+    "t.me": ContactType.TELEGRAM,
+    "telegram.me": ContactType.TELEGRAM,
+    "telegram.dog": ContactType.TELEGRAM,
+    "wa.me": ContactType.WHATSAPP,
+    "whatsapp.com": ContactType.WHATSAPP,
+}
+_PINTEREST_CC = re.compile(r"(?:.+\.)?pinterest\.(?:[a-z]{2,3}|co\.[a-z]{2}|com\.[a-z]{2})")
+_HOSTNAME = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}\.?", re.UNICODE)
+
+
+def network_of(host: str) -> ContactType | None:
+    """The network a host belongs to (subdomains included: m.facebook.com)."""
+    labels = host.split(".")
+    for i in range(len(labels) - 1):
+        t = _NETWORK_HOSTS.get(".".join(labels[i:]))
+        if t is not None:
+            return t
+    if _PINTEREST_CC.fullmatch(host):
+        return ContactType.PINTEREST
+    return None
+
+
+class _Link:
+    __slots__ = ("scheme", "host", "segments", "query")
+
+    def __init__(self, scheme: str, host: str, segments: list[str], query: str):
+        self.scheme, self.host, self.segments, self.query = scheme, host, segments, query
+
+
+def _split_link(value: str) -> _Link | None:
+    """A link with or without scheme, or None when the value is a bare name."""
+    if "://" not in value:
+        head = value.split("/", 1)[0].lower()
+        if "/" not in value and not head.startswith("www.") and network_of(head) is None:
+            return None
+        if " " in head or "@" in head or not head:
+            return None
+        value = "https://" + value
+    try:
+        parts = urlsplit(value)
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError:
+        return None
+    return _Link(parts.scheme.lower(), host, [s for s in parts.path.split("/") if s], parts.query)
+
+
+_NAME = {  # handle characters each network allows (length is Ecwid's business)
+    ContactType.FACEBOOK: re.compile(r"[A-Za-z0-9._-]+"),
+    ContactType.INSTAGRAM: re.compile(r"[A-Za-z0-9._]+"),
+    ContactType.TWITTER: re.compile(r"[A-Za-z0-9_]+"),
+    ContactType.YOUTUBE: re.compile(r"[A-Za-z0-9._-]+"),
+    ContactType.TIKTOK: re.compile(r"[A-Za-z0-9._]+"),
+    ContactType.PINTEREST: re.compile(r"[A-Za-z0-9_]+"),
+    ContactType.VK: re.compile(r"[A-Za-z0-9._]+"),
+    ContactType.FB_MESSENGER: re.compile(r"[A-Za-z0-9._-]+"),
+    ContactType.TELEGRAM: re.compile(r"[A-Za-z0-9_]+"),
+}
+_CANONICAL = {
+    ContactType.FACEBOOK: "https://www.facebook.com/{}",
+    ContactType.INSTAGRAM: "https://www.instagram.com/{}",
+    ContactType.TWITTER: "https://x.com/{}",
+    ContactType.YOUTUBE: "https://www.youtube.com/@{}",
+    ContactType.TIKTOK: "https://www.tiktok.com/@{}",
+    ContactType.PINTEREST: "https://www.pinterest.com/{}",
+    ContactType.VK: "https://vk.com/{}",
+    ContactType.FB_MESSENGER: "https://m.me/{}",
+    ContactType.TELEGRAM: "https://t.me/{}",
+}
+SOCIAL_TYPES = frozenset(_CANONICAL)
+# First path segments that are site pages, not profiles.
+_RESERVED = frozenset(
+    "groups events pages watch share sharer sharer.php photo.php story.php login home i intent search "
+    "profile.php hashtag explore p reel reels stories tv shorts playlist results embed feed joinchat s".split()
+)
+
+
+def _profile_name(t: ContactType, link: _Link) -> tuple[str, str] | str:
+    """(canonical link, handle) from a profile link on the right network, or an error message."""
+    segs, example = link.segments, _CANONICAL[t].format("name")
+    if t is ContactType.FACEBOOK and segs == ["profile.php"]:
+        ids = parse_qs(link.query).get("id", [""])
+        if ids[0].isdigit():
+            return f"https://www.facebook.com/profile.php?id={ids[0]}", ids[0]
+    if t is ContactType.YOUTUBE and len(segs) == 2 and segs[0] in ("c", "channel", "user"):
+        name = segs[1]
+        if not _NAME[t].fullmatch(name):
+            return f"{name!r} is not a valid YouTube name"
+        return f"https://www.youtube.com/{segs[0]}/{name}", name
+    if t is ContactType.FB_MESSENGER and len(segs) == 2 and segs[0] == "t":
+        segs = segs[1:]  # messenger.com/t/<name>
+    if t is ContactType.TELEGRAM and len(segs) == 2 and segs[0] == "s":
+        segs = segs[1:]  # t.me/s/<name>: the channel preview
+    if len(segs) != 1 or segs[0].lower() in _RESERVED or link.host in ("youtu.be", "pin.it", "fb.me"):
+        return f"not a profile link: expected a link like {example}"
+    return _social_name(t, segs[0])
+
+
+def _social_name(t: ContactType, name: str) -> tuple[str, str] | str:
+    if t in (ContactType.YOUTUBE, ContactType.TIKTOK) or name.startswith("@"):
+        name = name.removeprefix("@")
+    if not name or not _NAME[t].fullmatch(name):
+        return f"{name!r} is not a valid {t.value} name: it may contain {_allowed_chars(t)}"
+    return _CANONICAL[t].format(name), name
+
+
+def _allowed_chars(t: ContactType) -> str:
+    extra = _NAME[t].pattern[len("[A-Za-z0-9") : -2]
+    return "letters, digits" + ("".join(f" and {c!r}" for c in extra) if extra else "")
+
+
+def _social(t: ContactType, value: str) -> tuple[str, str, Problem]:
+    link = _split_link(value)
+    if link is None:  # a bare handle: @shop or shop
+        got = _social_name(t, value)
+        if isinstance(got, str):
+            return value, "", (Code.INVALID_HANDLE, got)
+        return got[0], got[1], None
+    if link.scheme not in ("http", "https") or not link.host:
+        return value, "", (Code.INVALID_URL, f"{value!r} is not an http(s) link")
+    network = network_of(link.host)
+    if network is not t:
+        hint = f"; set the type to {network.value}" if network else ""
+        where = network.value if network else link.host
+        return value, "", (Code.WRONG_NETWORK, f"{value!r} links to {where}, not {t.value}{hint}")
+    got = _profile_name(t, link)
+    if isinstance(got, str):
+        return value, "", (Code.INVALID_HANDLE, got)
+    return got[0], got[1], None
+
+
+def _whatsapp(value: str, region: str | None) -> tuple[str, Problem]:
+    lower = value.lower()
+    link = _split_link(value) if ("://" in lower or "wa.me" in lower or "whatsapp" in lower) else None
+    if link is None:
+        return _phone(value, region)
+    if network_of(link.host) is not ContactType.WHATSAPP:
+        return value, (Code.WRONG_NETWORK, f"{value!r} is not a WhatsApp number or wa.me link")
+    digits = parse_qs(link.query).get("phone", [""])[0] or (link.segments[0] if link.segments else "")
+    if not digits.lstrip("+").isdigit():
+        return value, (Code.INVALID_PHONE, f"{value!r} has no phone number: expected https://wa.me/<number>")
+    return _phone("+" + digits.lstrip("+"), None)
+
+
+def _url(value: str) -> tuple[str, Problem]:
+    problem = (Code.INVALID_URL, f"{value!r} is not a web address (expected https://host/...)")
+    text = value
+    if "://" not in text:  # "www.shop.com" or "shop.com/page": a host name first, so add https://
+        if not _HOSTNAME.fullmatch(text.split("/", 1)[0]):
+            return value, problem
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        return value, problem
+    if parts.scheme.lower() not in ("http", "https") or not host or any(c.isspace() for c in text):
+        return value, problem
+    netloc = parts.netloc if "@" in parts.netloc else parts.netloc.lower()
+    rest = text[len(parts.scheme) + 3 + len(parts.netloc) :]
+    return f"{parts.scheme.lower()}://{netloc}{rest}", None
+
+
+# ---------------------------------------------------------------- types
+
+_ALIASES: dict[str, ContactType] = {t.value.lower().replace("_", ""): t for t in ContactType}
+_ALIASES.update(
+    {
+        **dict.fromkeys(("email", "mail", "emailaddress", "emails"), ContactType.EMAIL),
+        **dict.fromkeys(
+            ("mobile", "tel", "telephone", "cell", "cellphone", "phonenumber", "mobilephone", "mobilenumber", "phones"),
+            ContactType.PHONE,
+        ),
+        "x": ContactType.TWITTER,
+        **dict.fromkeys(("website", "web", "site", "homepage", "link", "webpage"), ContactType.URL),
+        "fb": ContactType.FACEBOOK,
+        **dict.fromkeys(("ig", "insta"), ContactType.INSTAGRAM),
+        **dict.fromkeys(("messenger", "facebookmessenger"), ContactType.FB_MESSENGER),
+        "tg": ContactType.TELEGRAM,
+        "wa": ContactType.WHATSAPP,
+        "yt": ContactType.YOUTUBE,
+        "vkontakte": ContactType.VK,
+    }
+)
+_KEY_JUNK = str.maketrans("", "", " _-.")
+_TYPE_NAMES = [t.value for t in ContactType]
+
+
+@functools.lru_cache(maxsize=1024)
+def resolve_type(text: str) -> tuple[ContactType | None, Problem]:
+    """ContactType for a type cell: case-insensitive, aliases; unknown -> a suggestion."""
+    t = _ALIASES.get(clean(text).lower().translate(_KEY_JUNK))
+    if t is not None:
+        return t, None
+    close = difflib.get_close_matches(text.upper(), _TYPE_NAMES, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return None, (Code.UNKNOWN_TYPE, f"unknown type {text!r}{hint}; use one of {', '.join(_TYPE_NAMES)}")
+
+
+_PHONE_LIKE = re.compile(r"\+?[\d\s().\-/]{6,}(?:\s*(?:ext\.?|x)\s*\d+)?", re.I)
+
+
+def infer_type(value: str) -> ContactType | None:
+    """The type of a contact whose type cell is blank, when its form says it."""
+    if "@" in value and "/" not in value and not value.startswith("@"):
+        return ContactType.EMAIL
+    if _SCI.fullmatch(value) or (_PHONE_LIKE.fullmatch(value) and sum(c.isdigit() for c in value) >= 6):
+        return ContactType.PHONE
+    link = _split_link(value)
+    if link is None or not link.host:
+        return None
+    network = network_of(link.host)
+    if network is None and link.scheme in ("http", "https") and _HOSTNAME.fullmatch(link.host):
+        return ContactType.URL
+    return network
+
+
+# ---------------------------------------------------------------- one contact value
+
+Normalized = tuple[str, str, str, Problem]
+_TYPE_CODES = (Code.UNKNOWN_TYPE, Code.MISSING_TYPE)  # (type, contact, handle, problem)
+
+_BY_TYPE: dict[ContactType, Callable[[str, str | None], tuple[str, Problem]]] = {
+    ContactType.EMAIL: lambda v, _r: _email(v),
+    ContactType.PHONE: _phone,
+    ContactType.VIBER: _phone,
+    ContactType.WHATSAPP: _whatsapp,
+    ContactType.URL: lambda v, _r: _url(v),
+    ContactType.OTHER: lambda v, _r: (v, None),
+}
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _normalize(type_text: str, value: str, region: str | None) -> Normalized:
+    if type_text:
+        t, problem = resolve_type(type_text)
+        if t is None:
+            return type_text, value, "", problem
+    else:
+        t = infer_type(value)
+        if t is None:
+            return "", value, "", (
+                Code.MISSING_TYPE,
+                f"type is blank and cannot be told from {value!r}; use one of {', '.join(_TYPE_NAMES)}",
+            )
+    if t in SOCIAL_TYPES:
+        contact, handle, problem = _social(t, value)
+        return t.value, contact, handle, problem
+    contact, problem = _BY_TYPE[t](value, region)
+    return t.value, contact, "", problem
+
+
+def normalize_value(type_: str, value: str, *, phone_region: str | None = None) -> tuple[str, str, str]:
+    """(TYPE, contact, handle) as sent to Ecwid; raises InvalidValue(code, message).
+
+    `type_` may be an alias ("ig") or blank (inferred from the value). Idempotent:
+    normalize_value(*normalize_value(t, v)[:2]) returns the same triple.
+    """
+    value = clean(value)
+    if not value:
+        raise InvalidValue(Code.MISSING_CONTACT, "the contact is blank")
+    t, contact, handle, problem = _normalize(clean(type_), value, phone_region)
+    if problem:
+        raise InvalidValue(*problem)
+    return t, contact, handle
+
+
+# ---------------------------------------------------------------- records
+
+
+def column_of(raw: RawContact, field: str) -> str:
+    """The header a canonical field was read from, as written (for error messages)."""
+    if raw.source_column and (field == "contact" or (field == "type" and raw.table.layout == "wide")):
+        return raw.source_column
+    for header, f in raw.table.field_of.items():
+        if f == field:
+            return header
+    return field
+
+
+class Normalizer:
+    """RawContact -> ContactRecord; every problem of the row collected, never raises for data."""
+
+    def __init__(self, *, phone_region: str | None = None, store_id: int | None = None):
+        if phone_region is not None:
+            phone_region = phone_region.strip().upper()
+            if phone_region not in phonenumbers.SUPPORTED_REGIONS:
+                raise UsageError(f"--phone-region {phone_region!r} is not a region code like US, DE or GB")
+        self.phone_region = phone_region
+        self.store_id = store_id
+
+    def __call__(self, raw: RawContact, index: int) -> ContactRecord:
+        f = raw.fields
+        problems: list[tuple[str, str, str]] = []  # (field, code, message)
+
+        # customer: id wins; the email stands in when there is no id
+        customer_id = customer_email = None
+        cid = _text(f.get("customerId"))
+        if cid:
+            customer_id, p = parse_customer_id(cid)
+            if p:
+                problems.append(("customerId", *p))
+        cemail = _text(f.get("customerEmail"))
+        if cemail:
+            normalized, p = _email(cemail)
+            customer_email = normalized.lower()
+            if p and not cid:
+                problems.append(("customerEmail", Code.INVALID_CUSTOMER_EMAIL, p[1]))
+        if not cid and not cemail:
+            problems.append(("customerId", Code.MISSING_CUSTOMER, "no customer id (or customer email) on this row"))
+
+        store = _text(f.get("storeId"))
+        if store:
+            store_id, p = _parse_store_id(store)
+            if p:
+                problems.append(("storeId", *p))
+            elif self.store_id is not None and store_id != self.store_id:
+                problems.append(("storeId", Code.STORE_MISMATCH, f"row is for store {store_id}, importing into {self.store_id}"))
+
+        # the contact itself
+        type_text = _text(f.get("type"))
+        raw_contact = f.get("contact")
+        source_contact = "" if raw_contact is None else str(raw_contact)
+        value = _text(raw_contact)
+        handle = _text(f.get("handle"))
+        if not value:
+            t, p = resolve_type(type_text) if type_text else (None, None)
+            ctype, contact = (t.value if t else type_text), ""
+            if p:
+                problems.append(("type", *p))
+            problems.append(("contact", Code.MISSING_CONTACT, "the contact is blank"))
+        elif len(value) > MAX_CONTACT:
+            ctype, contact = type_text, value
+            problems.append(("contact", Code.TOO_LONG, f"the contact is {len(value)} characters; at most {MAX_CONTACT}"))
+        else:
+            ctype, contact, found_handle, p = _normalize(type_text, value, self.phone_region)
+            if p:
+                problems.append(("type" if p[0] in _TYPE_CODES else "contact", *p))
+            handle = handle or found_handle
+        if len(handle) > MAX_HANDLE:
+            problems.append(("handle", Code.TOO_LONG, f"the handle is {len(handle)} characters; at most {MAX_HANDLE}"))
+        note = _text(f.get("note"))
+        if len(note) > MAX_NOTE:
+            problems.append(("note", Code.TOO_LONG, f"the note is {len(note)} characters; at most {MAX_NOTE}"))
+
+        default, p = parse_bool(f["default"]) if "default" in f else (None, None)
+        if p:
+            problems.append(("default", *p))
+        order = _text(f.get("orderBy"))
+        order_by = None
+        if order:
+            order_by, p = parse_order_by(order)
+            if p:
+                problems.append(("orderBy", *p))
+        timestamp, p = parse_timestamp(f["timestamp"]) if "timestamp" in f else (None, None)
+        if p:
+            problems.append(("timestamp", *p))
+
+        errors = raw.errors
+        if problems:
+            # the error path only: look the headers up here, keep the common path lean
+            errors = errors + tuple(RecordError(code, column_of(raw, field), msg) for field, code, msg in problems)
+        return ContactRecord(
+            index=index,
+            source=raw.source,
+            raw=raw,
+            customer_id=customer_id,
+            customer_email=customer_email,
+            type=ctype,
+            contact=contact,
+            handle=handle,
+            note=note,
+            default=default,
+            order_by=order_by,
+            timestamp=timestamp,
+            source_contact=source_contact,
+            errors=errors,
+        )

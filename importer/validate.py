@@ -3,4 +3,80 @@
 Interface (used by importer.pipeline):
 
     records = validate(records)   # list in, list out, same order and length
+
+* a record with errors is `invalid` (error_code = its first error's code);
+* a valid record whose key (customer, type, normalized contact) was seen earlier in
+  the run is `duplicate`, pointing at the first one (`duplicate_of`);
+* when several distinct valid records set default=true for the same customer and
+  type, every one of them becomes `invalid` (duplicate-default) naming the others:
+  Ecwid keeps one default per type, and picking one silently would be a guess.
 """
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import replace
+
+from .normalize import column_of
+from .records import Code, ContactRecord, Outcome, RecordError, Source, Status
+
+__all__ = ["validate", "describe"]
+
+VALID = Outcome(Status.VALID)
+
+
+def describe(source: Source) -> str:
+    """'row 12 (file.csv)' or 'row 12 (book.xlsx, sheet Contacts)', as a person finds it."""
+    where = os.path.basename(source.file) or source.file
+    if source.sheet:
+        where += f", sheet {source.sheet}"
+    return f"row {source.row} ({where})"
+
+
+def _invalid(record: ContactRecord) -> ContactRecord:
+    errors = record.errors
+    return replace(
+        record,
+        outcome=Outcome(Status.INVALID, error_code=errors[0].code, error="; ".join(str(e) for e in errors)),
+    )
+
+
+def validate(records: list[ContactRecord]) -> list[ContactRecord]:
+    out: list[ContactRecord] = []
+    first_of: dict[tuple[str, str, str], int] = {}  # key -> position of its first valid record
+    defaults: dict[tuple[str, str], list[int]] = defaultdict(list)  # (customer, type) -> positions
+
+    for i, record in enumerate(records):
+        if record.errors:
+            out.append(_invalid(record))
+            continue
+        first = first_of.setdefault(record.key, i)
+        if first != i:
+            src = records[first].source
+            out.append(
+                replace(
+                    record,
+                    duplicate_of=src,
+                    outcome=Outcome(Status.DUPLICATE, error_code=Code.DUPLICATE, error=f"same as {describe(src)}"),
+                )
+            )
+            continue
+        if record.default:
+            defaults[(record.customer_key, record.type)].append(i)
+        out.append(replace(record, outcome=VALID))
+
+    for (customer, type_), positions in defaults.items():
+        if len(positions) < 2:
+            continue
+        for i in positions:
+            record = out[i]
+            others = ", ".join(describe(out[j].source) for j in positions if j != i)
+            error = RecordError(
+                Code.DUPLICATE_DEFAULT,
+                column_of(record.raw, "default") if record.raw else "default",
+                f"customer {customer.removeprefix('email:')} has more than one default {type_}: also {others}; "
+                "keep default=true on one of them",
+            )
+            out[i] = _invalid(replace(record, errors=record.errors + (error,)))
+    return out
