@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
-SUPPORTED = ", ".join(TEXT_EXTENSIONS + WORKBOOK_EXTENSIONS)
+SUPPORTED = ", ".join(TEXT_EXTENSIONS + WORKBOOK_EXTENSIONS[:-1]) + " or " + WORKBOOK_EXTENSIONS[-1]
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024
 CHUNK_BYTES = 1 << 20

@@ -1,0 +1,532 @@
+"""The loader: every Excel CSV flavour, workbooks, layouts, mappings and bad files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import logging
+import os
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from importer.errors import InputError
+from importer.load import LoadStats, load, read_mapping, sniff_delimiter
+
+LONG_HEADER = ["Customer ID", "Type", "Contact", "Note"]
+ACCENTED = [
+    ["1001", "EMAIL", "jose@example.com", "José Müller"],
+    ["1002", "PHONE", "+33 1 23 45 67 89", "François Ñandú, Zoë"],
+]
+
+
+def write_text(path, rows, *, encoding="utf-8", delimiter=",", newline="\r\n"):
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator=newline).writerows(rows)
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def run(paths, **kw):
+    stats = kw.pop("stats", None) or LoadStats()
+    records = list(load([str(p) for p in paths], stats=stats, **kw))
+    return records, stats
+
+
+def contacts(records):
+    return [(r.source.row, r.fields.get("customerId"), r.fields.get("type"), r.fields.get("contact")) for r in records]
+
+
+# ------------------------------------------------------------------ Excel's text flavours
+
+
+@pytest.mark.parametrize(
+    "flavour, encoding, delimiter, chosen",
+    [
+        ("CSV UTF-8", "utf-8-sig", ",", "utf-8-sig"),
+        ("CSV (Windows)", "cp1252", ",", "cp1252"),
+        ("CSV European", "cp1252", ";", "cp1252"),
+        ("Unicode Text", "utf-16", "\t", "utf-16"),  # Python writes the LE BOM on LE machines
+        ("UTF-16 big-endian with BOM", "utf-16-be", "\t", "utf-16"),
+        ("plain UTF-8 pipes", "utf-8", "|", "utf-8"),
+    ],
+)
+def test_excel_text_flavours_read_the_same(tmp_path, flavour, encoding, delimiter, chosen):
+    name = "unicode.txt" if "Unicode" in flavour else "export.csv"
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\r\n").writerows([LONG_HEADER, *ACCENTED])
+    text = buf.getvalue()
+    if encoding == "utf-16-be":
+        raw = b"\xfe\xff" + text.encode("utf-16-be")
+    else:
+        raw = text.encode(encoding)
+    (tmp_path / name).write_bytes(raw)
+
+    records, stats = run([tmp_path / name])
+
+    assert [r.fields for r in records] == [
+        {"customerId": "1001", "type": "EMAIL", "contact": "jose@example.com", "note": "José Müller"},
+        {"customerId": "1002", "type": "PHONE", "contact": "+33 1 23 45 67 89", "note": "François Ñandú, Zoë"},
+    ]
+    assert [r.source.row for r in records] == [2, 3]
+    assert stats.encodings == {str(tmp_path / name): chosen}
+    assert stats.delimiters[str(tmp_path / name)] == delimiter
+    assert records[0].table.headers == tuple(LONG_HEADER)  # no BOM left on "Customer ID"
+
+
+def test_encoding_choice_is_logged(tmp_path, caplog):
+    path = write_text(tmp_path / "w.csv", [LONG_HEADER, *ACCENTED], encoding="cp1252")
+    with caplog.at_level(logging.INFO, logger="importer.load"):
+        run([path])
+    assert any("cp1252" in m and "w.csv" in m for m in caplog.messages)
+
+
+def test_cyrillic_legacy_text_is_not_read_as_cp1252(tmp_path):
+    rows = [LONG_HEADER] + [[str(1000 + i), "EMAIL", f"u{i}@example.com", "Иван Петров, заказ доставлен в Москву"] for i in range(20)]
+    path = write_text(tmp_path / "ru.csv", rows, encoding="cp1251")
+    records, stats = run([path])
+    assert stats.encodings[str(path)] in ("cp1251", "windows-1251")
+    assert records[0].fields["note"] == "Иван Петров, заказ доставлен в Москву"
+
+
+def test_encoding_and_delimiter_options_override_detection(tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text("Customer ID:Type:Contact\n1:EMAIL:café@b.co\n", encoding="latin-1")
+    records, stats = run([path], encoding="latin-1", delimiter=":")
+    assert records[0].fields["contact"] == "café@b.co"
+    assert stats.encodings[str(path)] == "iso8859-1"
+    tabbed = tmp_path / "tabbed.csv"
+    tabbed.write_text("Customer ID\tType\tContact\n1\tEMAIL\ta,b@c.co\n")
+    assert run([tabbed], delimiter="tab")[0][0].fields["contact"] == "a,b@c.co"
+
+
+def test_semicolon_file_with_decimal_commas_is_not_misread(tmp_path):
+    # Excel in Germany/France: ';' between cells, ',' in decimals. csv.Sniffer picks ','.
+    rows = [["Customer ID", "Type", "Contact", "Spent, EUR"]] + [
+        [str(i), "EMAIL", f"u{i}@x.com", f"{i},50"] for i in range(5)
+    ]
+    path = write_text(tmp_path / "eu.csv", rows, delimiter=";", encoding="cp1252")
+    assert csv.Sniffer().sniff(path.read_text("cp1252")).delimiter == ","  # the trap is real
+    records, _ = run([path])
+    assert records[1].fields == {"customerId": "1", "type": "EMAIL", "contact": "u1@x.com"}
+    assert records[1].cells == ("1", "EMAIL", "u1@x.com", "1,50")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a,b,c\n1,2,3\n", ","),
+        ("a;b;c\n1,5;2;3\n", ";"),
+        ("a\tb\n1\t2\n", "\t"),
+        ("a|b|c\n1|2|3\n", "|"),
+        ('a;b\n"x;y;z";1\n"p\nq;r";2\n', ";"),  # counts outside quotes, records not lines
+        ("a,b;c;d\n1,2;3;4\n5;6;7\n", ";"),  # the most consistent wins
+        ("Customer ID\n1\n", ","),  # one column: the default
+    ],
+)
+def test_sniff_delimiter(text, expected):
+    assert sniff_delimiter(text) == expected
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\n"])
+def test_quoted_cells_blank_lines_and_row_numbers(tmp_path, newline):
+    text = newline.join(
+        [
+            "",  # a blank line before the header: Excel shows the header on row 2
+            "Customer ID,Type,Contact,Note",
+            '1001,EMAIL,a@example.com,"said ""hi"", twice"',
+            '1002,PHONE,+4915123456789,"line one' + newline + "line two" + newline + 'line three"',
+            "",
+            ",,,",
+            "1003,EMAIL,c@example.com,",
+            "   ,  ,\u00a0, ",
+            "1004,URL,https://example.com/a,b",
+            "",
+        ]
+    )
+    path = tmp_path / "q.csv"
+    path.write_bytes(text.encode())
+    records, stats = run([path])
+    assert contacts(records) == [
+        (3, "1001", "EMAIL", "a@example.com"),
+        (4, "1002", "PHONE", "+4915123456789"),  # three lines, one row
+        (7, "1003", "EMAIL", "c@example.com"),
+        (9, "1004", "URL", "https://example.com/a"),
+    ]
+    assert records[0].fields["note"] == 'said "hi", twice'
+    assert records[1].fields["note"] == newline.join(["line one", "line two", "line three"])
+    assert (stats.rows, stats.blank_rows) == (4, 3)
+
+
+def test_values_are_stripped_but_never_type_inferred(tmp_path):
+    path = write_text(
+        tmp_path / "t.csv",
+        [["Customer ID", "Type", "Contact", "Note", "Default", "Order"],
+         ["0012", " EMAIL ", "\u00a0a@b.co\u00a0", "NA", "null", "007"],
+         ["1.77737E+08", "PHONE", "0049 151", "N/A", "FALSE", "1.0"]],
+    )
+    records, _ = run([path])
+    assert records[0].fields == {"customerId": "0012", "type": "EMAIL", "contact": "a@b.co", "note": "NA",
+                                 "default": "null", "orderBy": "007"}
+    assert records[1].fields["customerId"] == "1.77737E+08"
+    assert records[1].fields["default"] == "FALSE"
+    assert records[0].cells == ("0012", "EMAIL", "a@b.co", "NA", "null", "007")
+
+
+def test_header_only_file_yields_nothing(tmp_path):
+    path = write_text(tmp_path / "h.csv", [LONG_HEADER])
+    records, stats = run([path])
+    assert records == [] and stats.rows == 0 and len(stats.tables) == 1
+
+
+def test_several_files_are_chained_in_order(tmp_path):
+    a = write_text(tmp_path / "a.csv", [LONG_HEADER, ["1", "EMAIL", "a@x.co", ""]])
+    b = write_text(tmp_path / "b.csv", [LONG_HEADER, ["2", "EMAIL", "b@x.co", ""]], delimiter=";")
+    records, stats = run([a, b])
+    assert [(r.source.file, r.fields["customerId"]) for r in records] == [(str(a), "1"), (str(b), "2")]
+    assert [t.file for t in stats.tables] == [str(a), str(b)]
+
+
+# ------------------------------------------------------------------ headers and layouts
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        ["Customer ID", "Type", "Contact"],
+        ["customer_id", "contact_type", "contact_value"],
+        ["customerId", "TYPE", "value"],
+        ["CUSTOMER-ID", "Kind", "Address"],
+        ["Client ID", "Channel", "Contact"],
+        ["customer.id", "type", "contact"],
+    ],
+)
+def test_header_aliases(tmp_path, headers):
+    path = write_text(tmp_path / "h.csv", [headers + ["Notes", "Is Default", "Sort Order", "Created At"],
+                                           ["7", "EMAIL", "a@b.co", "hi", "yes", "2", "2024-01-02"]])
+    (record,), _ = run([path])
+    assert record.fields == {"customerId": "7", "type": "EMAIL", "contact": "a@b.co", "note": "hi",
+                             "default": "yes", "orderBy": "2", "timestamp": "2024-01-02"}
+    assert record.table.layout == "long"
+    assert record.source_column == headers[2]
+
+
+def test_unknown_headers_are_ignored_but_kept_in_cells(tmp_path):
+    path = write_text(tmp_path / "u.csv", [["Customer ID", "Segment", "Type", "Contact"], ["7", "VIP", "EMAIL", "a@b.co"]])
+    (record,), _ = run([path])
+    assert "Segment" not in record.table.field_of
+    assert record.cells == ("7", "VIP", "EMAIL", "a@b.co")
+
+
+def test_long_layout_reads_a_lone_email_column_as_the_customers_email(tmp_path):
+    path = write_text(tmp_path / "e.csv", [["Email", "Type", "Contact"], ["c@shop.com", "PHONE", "+4915123456789"]])
+    (record,), _ = run([path])
+    assert record.fields == {"customerEmail": "c@shop.com", "type": "PHONE", "contact": "+4915123456789"}
+
+
+def test_long_row_with_empty_contact_is_still_yielded(tmp_path):
+    path = write_text(tmp_path / "m.csv", [LONG_HEADER, ["1001", "EMAIL", "", "no contact"]])
+    (record,), _ = run([path])
+    assert record.fields == {"customerId": "1001", "type": "EMAIL", "note": "no contact"}
+    assert record.source_column == "Contact"
+
+
+def test_wide_rows_expand_into_one_record_per_contact_cell(tmp_path):
+    header = ["Customer ID", "Name", "Email", "Phone", "Mobile", "WhatsApp", "Instagram", "Website", "Notes"]
+    path = write_text(tmp_path / "w.csv", [
+        header,
+        ["2001", "Ann", "ann@x.co", "+14155550100", "", "+14155550101", "@ann", "ann.example.com", "vip"],
+        ["2002", "Bob", "", "", "", "", "", "", ""],
+        ["", "", "", "", "", "", "", "", ""],
+        ["2003", "Cy", "", "", "+4915123456789", "", "", "", ""],
+    ])
+    records, stats = run([path])
+    assert [(r.source.row, r.fields.get("type"), r.fields.get("contact"), r.source_column) for r in records] == [
+        (2, "EMAIL", "ann@x.co", "Email"),
+        (2, "PHONE", "+14155550100", "Phone"),
+        (2, "WHATSAPP", "+14155550101", "WhatsApp"),
+        (2, "INSTAGRAM", "@ann", "Instagram"),
+        (2, "URL", "ann.example.com", "Website"),
+        (3, None, None, ""),  # no contact: still reported (missing-contact)
+        (5, "PHONE", "+4915123456789", "Mobile"),
+    ]
+    assert all(r.fields["customerId"] == "2001" and r.fields["note"] == "vip" for r in records[:5])
+    assert len({id(r.cells) for r in records[:5]}) == 1  # one row, one cells tuple
+    assert records[0].table.layout == "wide"
+    assert records[0].table.field_of["Email"] == "EMAIL"  # the contact kind, not customerEmail
+    assert (stats.rows, stats.blank_rows) == (3, 1)
+
+
+@pytest.mark.parametrize(
+    "header, kind",
+    [("E-mail", "EMAIL"), ("Email Address", "EMAIL"), ("Phone 2", "PHONE"), ("Cell Phone", "PHONE"),
+     ("Telephone", "PHONE"), ("Tel", "PHONE"), ("Telegram", "TELEGRAM"), ("Facebook", "FACEBOOK"),
+     ("Messenger", "FB_MESSENGER"), ("X", "TWITTER"), ("Twitter", "TWITTER"), ("TikTok", "TIKTOK"),
+     ("YouTube", "YOUTUBE"), ("Pinterest", "PINTEREST"), ("VKontakte", "VK"), ("Viber", "VIBER"),
+     ("Homepage", "URL"), ("URL", "URL"), ("Other", "OTHER")],
+)
+def test_wide_column_kinds(tmp_path, header, kind):
+    path = write_text(tmp_path / "k.csv", [["Customer ID", header], ["1", "v"]])
+    (record,), _ = run([path])
+    assert (record.fields["type"], record.fields["contact"]) == (kind, "v")
+
+
+def test_wide_layout_uses_a_bare_id_column_as_the_customer(tmp_path):
+    path = write_text(tmp_path / "id.csv", [["ID", "Email"], ["5", "a@b.co"]])
+    (record,), _ = run([path])
+    assert record.fields["customerId"] == "5"
+
+
+def test_long_layout_does_not_guess_that_id_is_the_customer(tmp_path, caplog):
+    path = write_text(tmp_path / "id.csv", [["ID", "Type", "Contact"], ["5", "EMAIL", "a@b.co"]])
+    with caplog.at_level(logging.WARNING, logger="importer.load"):
+        (record,), _ = run([path])
+    assert "customerId" not in record.fields
+    assert any("no customer column" in m for m in caplog.messages)
+
+
+# ------------------------------------------------------------------ mapping
+
+
+def test_mapping_json_renames_and_adds_wide_columns(tmp_path):
+    mapping_file = tmp_path / "map.json"
+    mapping_file.write_text(json.dumps({"Kundennummer": "customerId", "Handynummer": "PHONE", "ID": "ignore"}))
+    mapping = read_mapping(mapping_file)
+    assert mapping == {"Kundennummer": "customerId", "Handynummer": "PHONE", "ID": ""}
+    path = write_text(tmp_path / "de.csv", [["ID", "Kundennummer", "Handynummer", "E-Mail"], ["9", "1001", "+4915123456789", "k@x.de"]])
+    records, _ = run([path], mapping=mapping)
+    assert [(r.fields["customerId"], r.fields["type"], r.fields["contact"]) for r in records] == [
+        ("1001", "PHONE", "+4915123456789"), ("1001", "EMAIL", "k@x.de")]
+
+
+def test_mapping_csv_with_header_row_and_loose_spelling(tmp_path):
+    mapping_file = tmp_path / "map.csv"
+    mapping_file.write_text("header,field\nKunde,customer_id\nArt,Type\nWert,contact\nMessenger Link,fb_messenger\n")
+    assert read_mapping(mapping_file) == {"Kunde": "customerId", "Art": "type", "Wert": "contact",
+                                          "Messenger Link": "FB_MESSENGER"}
+
+
+@pytest.mark.parametrize(
+    "name, content, problem",
+    [
+        ("m.json", "[1, 2]", "JSON object"),
+        ("m.json", "{not json", "invalid JSON"),
+        ("m.json", '{"A": "colour"}', "unknown field"),
+        ("m.csv", "A,customerId,extra\n", "two columns"),
+    ],
+)
+def test_bad_mapping_file(tmp_path, name, content, problem):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(InputError, match=problem):
+        read_mapping(path)
+    with pytest.raises(InputError, match="not found"):
+        read_mapping(tmp_path / "missing.json")
+
+
+# ------------------------------------------------------------------ workbooks
+
+
+@pytest.fixture
+def workbook(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Customers"
+    ws.append(["Customer ID", "Name", "Email", "Phone", "Notes"])
+    ws.append([177737165.0, "Ann", "ann@x.co", 4915123456789, "0012"])
+    ws.append([])
+    ws.append([1002, "Bob", "bob@x.co", None, "NA"])
+    ws2 = wb.create_sheet("Long")
+    ws2.append(["Customer ID", "Type", "Contact", "Default", "Timestamp", "Order"])
+    ws2.append(["1003", "EMAIL", "c@x.co", True, dt.datetime(2024, 5, 6, 7, 8, 9), 2.5])
+    ws2.append(["1003", "PHONE", "+14155550100", False, dt.date(2024, 5, 6), 3])
+    hidden = wb.create_sheet("Archive")
+    hidden.append(["Customer ID", "Email"])
+    hidden.append(["9", "old@x.co"])
+    hidden.sheet_state = "hidden"
+    wb.create_sheet("Empty")
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_workbook_reads_visible_sheets_with_typed_cells(workbook):
+    records, stats = run([workbook])
+    assert [(r.source.sheet, r.source.row, r.fields.get("type"), r.fields.get("contact")) for r in records] == [
+        ("Customers", 2, "EMAIL", "ann@x.co"),
+        ("Customers", 2, "PHONE", "4915123456789"),
+        ("Customers", 4, "EMAIL", "bob@x.co"),
+        ("Long", 2, "EMAIL", "c@x.co"),
+        ("Long", 3, "PHONE", "+14155550100"),
+    ]
+    assert records[0].fields["customerId"] == "177737165"
+    assert records[0].fields["note"] == "0012"
+    assert records[2].fields["note"] == "NA"
+    assert records[3].fields["default"] is True
+    assert records[4].fields["default"] is False
+    assert records[3].fields["timestamp"] == dt.datetime(2024, 5, 6, 7, 8, 9)
+    assert records[4].fields["timestamp"] == dt.datetime(2024, 5, 6)
+    assert records[3].fields["orderBy"] == "2.5" and records[4].fields["orderBy"] == "3"
+    assert stats.hidden_sheets == [f"{workbook}:Archive"]
+    assert [(t.sheet, t.layout) for t in stats.tables] == [("Customers", "wide"), ("Long", "long")]
+    assert (stats.rows, stats.blank_rows) == (4, 1)
+
+
+def test_hidden_sheet_is_logged(workbook, caplog):
+    with caplog.at_level(logging.INFO, logger="importer.load"):
+        run([workbook])
+    assert any("Archive" in m and "hidden" in m for m in caplog.messages)
+
+
+def test_sheet_option_picks_sheets_even_hidden_ones(workbook):
+    records, _ = run([workbook], sheets=["archive", "Long"])
+    assert [(r.source.sheet, r.fields["contact"]) for r in records] == [
+        ("Archive", "old@x.co"), ("Long", "c@x.co"), ("Long", "+14155550100")]
+
+
+def test_unknown_sheet_names_the_available_ones(workbook):
+    with pytest.raises(InputError, match="no sheet 'Nope'; sheets: Customers, Long, Archive, Empty"):
+        run([workbook], sheets=["Nope"])
+
+
+def test_row_numbers_when_the_sheet_starts_below_row_one(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["B3"], ws["C3"] = "Customer ID", "Email"
+    ws["B4"], ws["C4"] = 1, "a@x.co"
+    ws["B6"], ws["C6"] = 2, "b@x.co"
+    wb.save(tmp_path / "low.xlsx")
+    records, _ = run([tmp_path / "low.xlsx"])
+    assert [(r.source.row, r.fields["contact"], r.cells) for r in records] == [(4, "a@x.co", ("1", "a@x.co")), (6, "b@x.co", ("2", "b@x.co"))]
+
+
+def test_notes_sheet_beside_data_is_skipped_with_a_warning(tmp_path, caplog):
+    wb = openpyxl.Workbook()
+    wb.active.title = "Read me"
+    wb.active.append(["This export was made on Monday"])
+    data = wb.create_sheet("Data")
+    data.append(["Customer ID", "Email"])
+    data.append([1, "a@x.co"])
+    wb.save(tmp_path / "b.xlsx")
+    with caplog.at_level(logging.WARNING, logger="importer.load"):
+        records, _ = run([tmp_path / "b.xlsx"])
+    assert [r.source.sheet for r in records] == ["Data"]
+    assert any("Read me" in m for m in caplog.messages)
+    with pytest.raises(InputError, match="no contact column"):
+        run([tmp_path / "b.xlsx"], sheets=["Read me"])
+
+
+def test_empty_workbook_and_only_hidden_data(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.save(tmp_path / "empty.xlsx")
+    with pytest.raises(InputError, match="every visible sheet is empty"):
+        run([tmp_path / "empty.xlsx"])
+    wb.active.append(["Customer ID", "Email"])
+    wb.create_sheet("Shown")
+    wb.active.sheet_state = "hidden"
+    wb.active = 1
+    wb.save(tmp_path / "hidden.xlsx")
+    with pytest.raises(InputError, match=r"hidden: Sheet; pick one with --sheet"):
+        run([tmp_path / "hidden.xlsx"])
+
+
+def test_tab_separated_text_saved_as_xls_is_read_as_text(tmp_path):
+    path = tmp_path / "export.xls"
+    path.write_text("Customer ID\tType\tContact\n1\tEMAIL\ta@x.co\n")
+    (record,), stats = run([path])
+    assert record.fields["contact"] == "a@x.co" and stats.delimiters[str(path)] == "\t"
+
+
+# ------------------------------------------------------------------ bad files
+
+
+def bad(tmp_path, name, content):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, content, problem",
+    [
+        ("empty.csv", b"", "file is empty"),
+        ("spaces.csv", b"  \r\n\r\n \t ", "file is empty"),
+        ("commas.csv", b",,,\r\n,,\r\n", "only blank lines"),
+        ("nul.csv", b"Customer ID,Type,Contact\n1,EMAIL,\x00\x01\x02garbage\x00\xff\n", "binary data"),
+        ("random.csv", bytes(range(1, 9)) * 400 + bytes(range(0x80, 0x100)) * 20, "binary data|cannot decode"),
+        ("zip.csv", b"PK\x03\x04" + b"\x00" * 100, "is a workbook"),
+        ("corrupt.xlsx", b"PK\x03\x04 this is not a zip", "cannot read workbook: is it password-protected or corrupt?"),
+        ("encrypted.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "cannot read workbook: is it password-protected or corrupt?"),
+        ("page.xls", "<html><body><table><tr><td>x</td></tr></table></body></html>", "HTML page"),
+        ("data.json", '{"a": 1}', "unsupported file type '.json': use .csv, .tsv, .txt, .xlsx, .xlsm, .xls or .ods"),
+        ("noext", "a,b\n", "unsupported file type"),
+        ("names.csv", "Name,Company,City\nAnn,Acme,Paris\n",
+         "no contact column: expected Type and Contact columns, or columns like Email, Phone, Instagram .*found: 'Name', 'Company', 'City'"),
+        ("typeonly.csv", "Customer ID,Type\n1,EMAIL\n", "no contact column"),
+        ("dup.csv", "Customer ID,customer_id,Type,Contact\n1,1,EMAIL,a@b.co\n", "duplicate columns 'Customer ID' and 'customer_id'"),
+        ("twonotes.csv", "Customer ID,Notes,Comment,Type,Contact\n1,a,b,EMAIL,a@b.co\n", "'Notes' and 'Comment' are all read as note"),
+    ],
+)
+def test_bad_files_raise_input_error(tmp_path, name, content, problem):
+    path = bad(tmp_path, name, content)
+    with pytest.raises(InputError, match=problem) as e:
+        run([path])
+    assert str(path) in str(e.value)
+    assert "\n" not in e.value.problem
+
+
+def test_missing_path_and_directory(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        run([tmp_path / "nope.csv"])
+    with pytest.raises(InputError, match="is a directory"):
+        run([tmp_path])
+
+
+def test_a_bad_later_file_fails_before_anything_is_yielded(tmp_path):
+    good = write_text(tmp_path / "a.csv", [LONG_HEADER, ["1", "EMAIL", "a@x.co", ""]])
+    records = load([str(good), str(tmp_path / "typo.csv")])
+    with pytest.raises(InputError, match="typo.csv: file not found"):
+        next(records)
+
+
+def test_duplicate_unmapped_or_wide_headers_are_fine(tmp_path):
+    path = write_text(tmp_path / "d.csv", [["Customer ID", "Tag", "Tag", "Phone", "Phone"], ["1", "a", "b", "+1 415 555 0100", "+1 415 555 0101"]])
+    records, _ = run([path])
+    assert [r.fields["contact"] for r in records] == ["+1 415 555 0100", "+1 415 555 0101"]
+
+
+def test_mapping_resolves_ambiguous_columns(tmp_path):
+    path = write_text(tmp_path / "twonotes.csv", [["Customer ID", "Notes", "Comment", "Type", "Contact"], ["1", "a", "b", "EMAIL", "x@y.co"]])
+    (record,), _ = run([path], mapping={"Comment": "ignore"})
+    assert record.fields["note"] == "a"
+
+
+# ------------------------------------------------------------------ property: row numbers
+
+cell_text = st.text(alphabet=st.sampled_from(list("ab1 @.,;|\"\n\t\u00a0é")), max_size=8)
+data_row = st.lists(cell_text, min_size=4, max_size=4)
+blank_row = st.sampled_from([[], ["", "", "", ""], [" ", "", "\u00a0", ""]])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.one_of(data_row, blank_row), max_size=25), newline=st.sampled_from(["\r\n", "\n"]))
+def test_every_row_keeps_its_excel_row_number(tmp_path, rows, newline):
+    path = tmp_path / "p.csv"
+    write_text(path, [LONG_HEADER, *rows], newline=newline)
+    records, stats = run([path])
+
+    expected = [
+        (number, [c.strip() for c in row])
+        for number, row in enumerate(rows, 2)
+        if any(c.strip() for c in row)
+    ]
+    assert [(r.source.row, list(r.cells)) for r in records] == expected
+    assert stats.rows + stats.blank_rows == len(rows)
+    assert stats.rows == len(expected)
