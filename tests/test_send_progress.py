@@ -1,0 +1,50 @@
+"""Progress display: a line every few seconds off a terminal, nothing when quiet, a bar on a terminal."""
+
+import io
+
+from importer.progress import Progress
+from importer.records import Status
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_lines_every_interval_when_not_a_terminal():
+    clock, out = Clock(), io.StringIO()
+    progress = Progress(100, stream=out, interval_s=5.0, clock=clock)
+    for i in range(40):
+        clock.now = i * 0.25  # 4 rows a second for ~10 s
+        progress.update(Status.FAILED if i % 10 == 0 else Status.CREATED)
+    progress.close()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2  # at 5 s (the 21st row), then the final line on close
+    assert lines[0] == "sent 21/100 rows: 18 created, 3 failed; 4.2 rows/s, ETA 0m19s"
+    assert lines[-1].startswith("sent 40/100 rows: 36 created, 4 failed")
+
+
+def test_quiet_writes_nothing():
+    out = io.StringIO()
+    progress = Progress(10, quiet=True, stream=out)
+    for _ in range(10):
+        progress.update(Status.CREATED)
+    progress.close()
+    assert out.getvalue() == "" and progress.counts[Status.CREATED] == 10
+
+
+class Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_bar_with_counts_on_a_terminal():
+    out = Tty()
+    progress = Progress(3, stream=out)
+    for status in (Status.CREATED, Status.CREATED, Status.FAILED):
+        progress.update(status)
+    progress.close()
+    text = out.getvalue()
+    assert "3/3" in text and "created=2" in text and "failed=1" in text and "row" in text
