@@ -84,7 +84,10 @@ class SlidingWindowLimiter:
         self._keys.clear()
 
 
+_EPS = 1e-9  # float noise: a request exactly one window later finds room
+
+
 def _drop_before(times: deque[float], cutoff: float) -> None:
     # Times at or before the cutoff have left the half-open window.
-    while times and times[0] <= cutoff:
+    while times and times[0] <= cutoff + _EPS:
         times.popleft()
