@@ -154,7 +154,7 @@ class _Run:
         slots = [_Slot() for _ in range(self.config.concurrency)]
         workers = [asyncio.create_task(self._worker(slot, http)) for slot in slots]
         try:
-            await self._until_done_or_stopped(workers, cancel)
+            await self._until_done_or_stopped(workers)
         except asyncio.CancelledError:  # the caller cancelled us: still account for every record
             self._stop(_interrupted())
             raise
@@ -171,7 +171,8 @@ class _Run:
         self.result.counts = dict(self.progress.counts)
         return self.result
 
-    async def _until_done_or_stopped(self, workers: list[asyncio.Task], cancel: asyncio.Event | None) -> None:
+    async def _until_done_or_stopped(self, workers: list[asyncio.Task]) -> None:
+        cancel = self.cancel
         watchers = [asyncio.create_task(asyncio.wait(workers)), asyncio.create_task(self.stop.wait())]
         if cancel is not None:
             watchers.append(asyncio.create_task(cancel.wait()))

@@ -281,3 +281,30 @@ def test_token_echoed_by_the_server_is_scrubbed():
     answer = httpx.Response(400, json={"errorCode": "WRONG_PARAMETER", "errorMessage": f"bad token {TOKEN}"})
     _, got, _ = run(make_records(1), lambda r, n: answer)
     assert TOKEN not in got.seen[0].outcome.error
+
+
+def test_a_cancelled_send_still_reports_every_record_then_raises():
+    collector = Collector()
+    tasks = []
+
+    def on_result(record):
+        collector(record)
+        if len(collector.seen) == 5:
+            tasks[0].cancel()  # as asyncio.run does on Ctrl-C
+
+    async def slow(request):
+        await asyncio.sleep(0.01)
+        return httpx.Response(200, json={"createCount": 1})
+
+    async def main():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(slow)) as client:
+            tasks.append(asyncio.create_task(
+                send_records(make_records(100), config(grace_s=1.0), on_result=on_result, client=client)
+            ))  # fmt: skip
+            with pytest.raises(asyncio.CancelledError):
+                await tasks[0]
+
+    asyncio.run(main())
+    assert sorted(collector.by_index()) == list(range(100))
+    statuses = collector.statuses()
+    assert statuses[Status.CREATED] >= 5 and statuses[Status.NOT_SENT] >= 90
