@@ -2,6 +2,504 @@
 
 Interface (used by importer.pipeline):
 
-    path = write_report(records, tables, summary, report_dir=Path, run_id=str)
+    writer = ReportWriter(report_dir, run_id)      # creates report_dir/run_id/
+    writer.write(records)                          # once or in chunks, input order
+    path = writer.finish(summary)                  # summary.json; returns the folder
+    # or, in one call:
+    path = write_report(records, summary, report_dir=Path, run_id=str)
     print_summary(summary, path, stream=sys.stderr)
+
+Files in the run folder:
+
+* ``results.csv``: one line per record, input order, REPORT_COLUMNS.
+* ``results.xlsx``: the same lines with text stored as text; skipped (with a note
+  in summary["notes"]) above XLSX_MAX_ROWS records, where openpyxl would take
+  tens of seconds and hundreds of MB of temp space while results.csv has it all.
+* ``errors.csv``: the source rows that did not make it, in the input's own
+  columns plus ``error``, ready to fix and import again. Rows are grouped by header:
+  every table with the same headers as the first failing row's table goes to
+  ``errors.csv``; a table with other headers gets ``errors-<file>[-<sheet>].csv``
+  (a union of headers could mix long and wide layouts in one file and would not
+  re-import). Not written when nothing failed.
+* ``summary.json``: the pipeline's summary plus ``report_dir``, ``report_files``,
+  ``error_rows`` and ``notes``.
+
+Both CSV files are UTF-8 with a BOM (``utf-8-sig``): Excel opens them with the
+right characters on double click, and the loader reads the BOM. Cells a
+spreadsheet would run as a formula are prefixed with ``'`` (OWASP CSV injection),
+except ``+``/``-`` values that are plain numbers or phone numbers.
 """
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+import operator
+import os
+import re
+import secrets
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from importer.records import Code, ContactRecord, Source, Status
+
+log = logging.getLogger(__name__)
+
+REPORT_COLUMNS = (
+    "file",
+    "sheet",
+    "row",
+    "customer_id",
+    "customer_email",
+    "type",
+    "contact",
+    "handle",
+    "source_contact",
+    "status",
+    "http_status",
+    "create_count",
+    "attempts",
+    "error_code",
+    "error",
+    "duplicate_of",  # the first occurrence, for status duplicate
+)
+
+ERROR_COLUMN = "error"
+RESULTS_CSV = "results.csv"
+RESULTS_XLSX = "results.xlsx"
+ERRORS_CSV = "errors.csv"
+SUMMARY_JSON = "summary.json"
+BOM = "\ufeff"  # utf-8-sig: Excel guesses cp1252 for a BOM-less CSV
+
+# Above this many records results.xlsx is skipped: write-only openpyxl manages
+# about 100k cells/s (10-15k lines/s), so 100k lines already add ~10 s to a run;
+# results.csv has the same lines and Excel opens it too.
+XLSX_MAX_ROWS = 100_000
+
+# Statuses whose source row goes to errors.csv, and those whose wide-layout cell
+# is blanked there because re-sending it would only repeat it.
+ERROR_STATUSES = frozenset({Status.INVALID, Status.FAILED, Status.NOT_CREATED, Status.NOT_SENT})
+DONE_STATUSES = frozenset({Status.CREATED, Status.SKIPPED, Status.DUPLICATE})
+
+STATUS_ORDER = (
+    Status.CREATED,
+    Status.NOT_CREATED,
+    Status.SKIPPED,
+    Status.VALID,
+    Status.DUPLICATE,
+    Status.INVALID,
+    Status.FAILED,
+    Status.NOT_SENT,
+)
+
+_FALLBACK_ERROR = {
+    Status.NOT_SENT: "not sent: the run stopped first",
+    Status.NOT_CREATED: "Ecwid answered createCount 0: the contact was not created",
+    Status.FAILED: "failed",
+    Status.INVALID: "invalid",
+}
+
+# Columns (by index in REPORT_COLUMNS) that can hold text from the file or the
+# server; the others are ints or our own codes and need no formula escaping.
+_TEXT_COLUMNS = frozenset(
+    i
+    for i, c in enumerate(REPORT_COLUMNS)
+    if c not in ("row", "customer_id", "status", "http_status", "create_count", "attempts", "error_code")
+)
+
+
+# --- CSV injection -----------------------------------------------------------
+
+_FORMULA_START = frozenset("=@+-\t\r")
+_NUMBER_OR_PHONE = re.compile(r"[+-]?[\d\s().-]+")
+
+
+def escape_formula(value: str) -> str:
+    """Prefix ``'`` to a cell a spreadsheet would execute; numbers and phones stay as they are."""
+    if value[:1] not in _FORMULA_START:
+        return value
+    if value[0] in "+-" and _NUMBER_OR_PHONE.fullmatch(value) and any(ch.isdigit() for ch in value):
+        return value
+    return "'" + value
+
+
+def _cell_text(value: Any) -> str:
+    """A loader cell (text, Excel boolean or date) as text for errors.csv."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+# --- one results line --------------------------------------------------------
+
+
+def describe(source: Source) -> str:
+    """Where a row is, the way a person finds it: ``book.xlsx, sheet Q3, row 5``."""
+    sheet = f", sheet {source.sheet}" if source.sheet else ""
+    return f"{source.file}{sheet}, row {source.row}"
+
+
+def _errors_text(record: ContactRecord) -> str:
+    return "; ".join(str(e) for e in record.errors)
+
+
+def result_row(record: ContactRecord) -> tuple[Any, ...]:
+    """The REPORT_COLUMNS values of one record: str, int or None (no escaping)."""
+    out = record.outcome
+    error_code, error = out.error_code, out.error
+    if out.status is Status.DUPLICATE:
+        error_code = error_code or Code.DUPLICATE.value
+        if not error and record.duplicate_of is not None:
+            error = f"repeats {describe(record.duplicate_of)}"
+    elif out.status is Status.INVALID and record.errors:
+        error_code = error_code or record.errors[0].code
+        error = error or _errors_text(record)
+    src = record.source
+    return (
+        src.file,
+        src.sheet,
+        src.row,
+        record.customer_id,
+        record.customer_email or "",
+        record.type,
+        record.contact,
+        record.handle,
+        record.source_contact,
+        out.status,  # a StrEnum: csv and json write its value
+        out.http_status,
+        out.create_count,
+        out.attempts,
+        error_code,
+        error,
+        describe(record.duplicate_of) if record.duplicate_of is not None else "",
+    )
+
+
+_text_values = operator.itemgetter(*sorted(_TEXT_COLUMNS))
+_ANY_FORMULA = re.compile("\x00[=@+\\-\t\r]")
+
+
+def _csv_row(values: tuple[Any, ...]) -> tuple[Any, ...] | list[Any]:
+    # csv.writer renders None as "" and ints natively; only text needs escaping.
+    # One C-level search per line keeps 1M lines fast; escape cell by cell on a hit.
+    if not _ANY_FORMULA.search("\x00" + "\x00".join(_text_values(values))):
+        return values
+    return [escape_formula(v) if i in _TEXT_COLUMNS and v else v for i, v in enumerate(values)]
+
+
+# --- errors.csv --------------------------------------------------------------
+
+
+_NO_RAW_HEADERS = tuple(c for c in REPORT_COLUMNS if c != ERROR_COLUMN)
+
+
+def _record_messages(record: ContactRecord) -> list[str]:
+    """Why one record did not make it; wide-layout messages name their column."""
+    if record.errors:
+        return [str(e) for e in record.errors]
+    message = record.outcome.error or record.outcome.error_code or _FALLBACK_ERROR.get(record.outcome.status, "")
+    column = record.raw.source_column if record.raw is not None and record.raw.table.layout == "wide" else ""
+    if column and not message.startswith(column + ":"):
+        message = f"{column}: {message}"
+    return [message]
+
+
+def error_line(group: Sequence[ContactRecord]) -> tuple[tuple[str, ...], list[str]] | None:
+    """(headers, cells + error) for one source row's records, or None if all made it.
+
+    Cells of wide-layout contact columns whose every contact made it are blanked,
+    so importing the line again doesn't send them twice.
+    """
+    failing = [r for r in group if r.outcome.status in ERROR_STATUSES]
+    if not failing:
+        return None
+    messages: dict[str, None] = {}  # ordered set: a bad customer id repeats per contact
+    for record in failing:
+        messages.update(dict.fromkeys(m for m in _record_messages(record) if m))
+    error = "; ".join(messages)
+
+    raw = group[0].raw
+    if raw is None:
+        values = result_row(group[0])
+        cells = [_cell_text(v) for c, v in zip(REPORT_COLUMNS, values) if c != ERROR_COLUMN]
+        return (*_NO_RAW_HEADERS, ERROR_COLUMN), [*cells, error]
+
+    headers = raw.table.headers
+    cells = [_cell_text(v) for v in raw.cells[: len(headers)]]
+    cells += [""] * (len(headers) - len(cells))
+    keep = {r.raw.source_column for r in group if r.raw is not None and r.outcome.status not in DONE_STATUSES}
+    for record in group:
+        column = record.raw.source_column if record.raw is not None else ""
+        if record.outcome.status in DONE_STATUSES and column and column not in keep:
+            index = _column_index(headers, cells, column, record.source_contact)
+            if index is not None:
+                cells[index] = ""
+    if headers and headers[-1] == ERROR_COLUMN:  # an errors.csv imported again: reuse its column
+        cells[-1] = error
+        return headers, cells
+    return (*headers, ERROR_COLUMN), [*cells, error]
+
+
+def _column_index(headers: Sequence[str], cells: Sequence[str], column: str, value: str) -> int | None:
+    matches = [i for i, h in enumerate(headers) if h == column]
+    if len(matches) > 1:  # the same header twice: pick the cell that holds this contact
+        matches = [i for i in matches if cells[i] == value] or matches
+    return matches[0] if matches else None
+
+
+def _same_row(a: ContactRecord, b: ContactRecord) -> bool:
+    """Both records come from one source row (a wide-layout row yields several)."""
+    ra, rb = a.raw, b.raw
+    if ra is None or rb is None:
+        return False
+    return ra.source.row == rb.source.row and ra.source == rb.source and ra.table.headers == rb.table.headers
+
+
+def _file_part(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", text).strip("._") or "sheet"
+
+
+# --- the writer --------------------------------------------------------------
+
+
+class ReportWriter:
+    """Streams results while a run goes on, so memory stays flat and an interrupted
+    run still leaves a complete report.
+
+    ``write`` may be called once with every record or several times with chunks,
+    always in input order; the records of one wide-layout row must be adjacent
+    (the loader yields them so). ``finish`` closes everything and writes summary.json.
+    """
+
+    def __init__(self, report_dir: Path, run_id: str, *, xlsx_max_rows: int = XLSX_MAX_ROWS):
+        self.path = Path(report_dir) / run_id
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.rows = 0
+        self.error_rows = 0
+        self.notes: list[str] = []
+        self._xlsx_max_rows = xlsx_max_rows
+        self._results_file = _open_csv(self.path / RESULTS_CSV)
+        self._results = csv.writer(self._results_file)
+        self._results.writerow(REPORT_COLUMNS)
+        self._errors: dict[tuple[str, ...], tuple[str, TextIO, Any]] = {}  # headers -> (name, file, writer)
+        self._pending: list[ContactRecord] = []  # the current source row's records
+        self._pending_failing = False
+        self._workbook: Workbook | None = None
+        self._sheet: Any = None
+        self._xlsx_saved = False
+        if xlsx_max_rows > 0:
+            self._start_xlsx()
+        else:
+            self._skip_xlsx(0)
+
+    # context manager: a crash mid-run still closes (and so completes) the CSVs
+    def __enter__(self) -> ReportWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def write(self, records: Iterable[ContactRecord]) -> None:
+        if self._sheet is not None and hasattr(records, "__len__"):
+            if self.rows + len(records) > self._xlsx_max_rows:  # type: ignore[arg-type]
+                self._skip_xlsx(self.rows + len(records))  # type: ignore[arg-type]
+        writerow = self._results.writerow
+        for record in records:
+            values = result_row(record)
+            writerow(_csv_row(values))
+            self.rows += 1
+            if self._sheet is not None:
+                if self.rows > self._xlsx_max_rows:
+                    self._skip_xlsx(self.rows)
+                else:
+                    self._sheet.append(self._xlsx_row(values))
+            if self._pending and not _same_row(self._pending[-1], record):
+                self._flush_errors()
+            self._pending.append(record)
+            if record.outcome.status in ERROR_STATUSES:
+                self._pending_failing = True
+
+    def finish(self, summary: dict[str, Any]) -> Path:
+        """Close the files and write summary.json; returns the run folder.
+
+        Adds ``report_dir``, ``report_files``, ``error_rows`` and ``notes`` to
+        ``summary`` in place, so the caller's --json output matches summary.json.
+        """
+        files = self.close()
+        summary["report_dir"] = str(self.path)
+        summary["report_files"] = [*files, SUMMARY_JSON]
+        summary["error_rows"] = self.error_rows
+        if self.notes:
+            summary["notes"] = [*summary.get("notes", ()), *self.notes]
+        tmp = self.path / (SUMMARY_JSON + ".tmp")
+        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default) + "\n", "utf-8")
+        os.replace(tmp, self.path / SUMMARY_JSON)  # never a half-written summary
+        return self.path
+
+    def close(self) -> list[str]:
+        """Flush and close every file (idempotent); returns the names written."""
+        if self._pending:
+            self._flush_errors()
+        files = [RESULTS_CSV]
+        if not self._results_file.closed:
+            self._results_file.close()
+        if self._workbook is not None:
+            self._workbook.save(self.path / RESULTS_XLSX)
+            self._workbook = self._sheet = None
+            self._xlsx_saved = True
+        if self._xlsx_saved:
+            files.append(RESULTS_XLSX)
+        for name, file, _ in self._errors.values():
+            if not file.closed:
+                file.close()
+            files.append(name)
+        return files
+
+    # -- results.xlsx
+
+    def _start_xlsx(self) -> None:
+        self._workbook = Workbook(write_only=True)
+        self._sheet = self._workbook.create_sheet("results")
+        self._sheet.freeze_panes = "A2"
+        self._sheet.append(list(REPORT_COLUMNS))
+
+    def _xlsx_row(self, values: tuple[Any, ...]) -> list[Any]:
+        row: list[Any] = []
+        for v in values:
+            if v == "":
+                v = None  # no empty cells: a third fewer for openpyxl to write
+            elif isinstance(v, str):
+                v = str(v)  # plain str, not a StrEnum
+                if ILLEGAL_CHARACTERS_RE.search(v):  # control chars make openpyxl raise
+                    v = ILLEGAL_CHARACTERS_RE.sub("\ufffd", v)
+                if v.startswith("="):  # openpyxl would store it as a formula
+                    cell = WriteOnlyCell(self._sheet, value=v)
+                    cell.data_type = "s"
+                    v = cell
+            elif isinstance(v, int) and abs(v) >= 10**15:  # beyond Excel's 15 digits
+                v = str(v)
+            row.append(v)
+        return row
+
+    def _skip_xlsx(self, rows: int) -> None:
+        note = (
+            f"results.xlsx not written: {rows:,} records is more than {self._xlsx_max_rows:,}; "
+            "results.csv has every line"
+        )
+        if self._sheet is not None:
+            writer = getattr(self._sheet, "_writer", None)  # drop openpyxl's temp file now
+            if writer is not None:
+                try:
+                    self._sheet.close()
+                    writer.cleanup()
+                except (OSError, ValueError):
+                    log.debug("could not remove openpyxl's temp file", exc_info=True)
+        self._workbook = self._sheet = None
+        self.notes.append(note)
+        log.info(note)
+
+    # -- errors.csv
+
+    def _flush_errors(self) -> None:
+        group, self._pending = self._pending, []
+        if not self._pending_failing:  # the common case: the whole row made it
+            return
+        self._pending_failing = False
+        line = error_line(group)
+        if line is None:
+            return
+        headers, cells = line
+        if headers not in self._errors:
+            self._errors[headers] = self._open_errors(headers, group[0].raw.source if group[0].raw else None)
+        _, _, writer = self._errors[headers]
+        writer.writerow([escape_formula(c) if c else c for c in cells])
+        self.error_rows += 1
+
+    def _open_errors(self, headers: tuple[str, ...], source: Source | None) -> tuple[str, TextIO, Any]:
+        if not self._errors:
+            name = ERRORS_CSV
+        else:
+            parts = [Path(source.file).stem, source.sheet] if source else ["other"]
+            name = "errors-" + "-".join(_file_part(p) for p in parts if p) + ".csv"
+            taken = {n for n, _, _ in self._errors.values()}
+            stem, n = name[:-4], 2
+            while name in taken:
+                name, n = f"{stem}-{n}.csv", n + 1
+        file = _open_csv(self.path / name)
+        writer = csv.writer(file)
+        writer.writerow(headers)
+        return name, file, writer
+
+
+def _open_csv(path: Path) -> TextIO:
+    # utf-8 plus a BOM written by hand: the utf-8-sig codec is pure Python and slower
+    file = open(path, "w", encoding="utf-8", newline="", buffering=1 << 20)
+    file.write(BOM)
+    return file
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    return str(value)  # Path, Enum, ...
+
+
+def write_report(
+    records: Iterable[ContactRecord], summary: dict[str, Any], *, report_dir: Path, run_id: str
+) -> Path:
+    """Write the whole report for finished records; returns the run folder."""
+    with ReportWriter(report_dir, run_id) as writer:
+        writer.write(records)
+        return writer.finish(summary)
+
+
+# --- terminal ----------------------------------------------------------------
+
+
+def print_summary(summary: dict[str, Any], path: Path, *, stream: TextIO = sys.stderr) -> None:
+    """A short table of non-zero statuses, the total, and where the report is."""
+    counts = {str(k): int(v) for k, v in (summary.get("counts") or {}).items() if v}
+    order = [s.value for s in STATUS_ORDER if s.value in counts] + [k for k in counts if k not in STATUS_ORDER]
+    total = int(summary.get("total", sum(counts.values())))
+    width = max(6, len(f"{total}"), *(len(f"{counts[k]}") for k in order))
+    name_width = max([11, *(len(k) + 2 for k in order)])
+    lines = [f" {'status':<{name_width}}{'rows':>{width}}"]
+    lines += [f" {k:<{name_width}}{counts[k]:>{width}}" for k in order]
+    total_line = f" {'total':<{name_width}}{total:>{width}}"
+    if summary.get("blank_rows"):
+        n = summary["blank_rows"]
+        total_line += f"   ({n} blank row{'s' if n != 1 else ''} skipped)"
+    lines.append(total_line)
+    if summary.get("dry_run"):
+        lines.append("Dry run: nothing was sent.")
+    if summary.get("ambiguous"):
+        n = summary["ambiguous"]
+        lines.append(
+            f"{n} sent without a clear answer (error_code ambiguous): they may exist in the store; "
+            "check them before importing errors.csv again."
+        )
+    lines += [f"Note: {note}" for note in summary.get("notes", ())]
+    lines.append(f"Report: {Path(path) / RESULTS_CSV}")
+    print("\n".join(lines), file=stream)
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """``20261126-214501-3f2a``: local time, so ids sort by start, plus 4 random hex digits."""
+    now = now or dt.datetime.now()
+    return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
