@@ -183,6 +183,10 @@ class _Plan:
     contact_col: int  # long: index of the contact column
 
 
+def _columns_for(assign: dict[int, str], *targets: str) -> list[int]:
+    return [i for i, t in assign.items() if t in targets]
+
+
 def _plan(file: str, sheet: str, headers: list[str], mapping: dict[str, str], log: logging.Logger) -> _Plan:
     where = f"{file}:{sheet}" if sheet else file
     overrides = {_norm(h): t for h, t in mapping.items()}
@@ -201,6 +205,10 @@ def _plan(file: str, sheet: str, headers: list[str], mapping: dict[str, str], lo
         layout = "long"
         # Beside type+contact, a lone "Email" column is the customer's email.
         emails = [i for i in kind_cols if assign[i] == ContactType.EMAIL]
+        if len(kind_cols) > len(emails[:1]):  # e.g. Type = "Retail", Contact = a person's name
+            both = ", ".join(repr(headers[i]) for i in sorted(kind_cols + _columns_for(assign, "type", "contact")))
+            raise InputError(where, f"both long (Type, Contact) and wide columns ({both}): "
+                             "mark the ones to leave out as ignore with --mapping")
         if "customerEmail" not in present and len(emails) == 1:
             assign[emails[0]] = "customerEmail"
             log.info("%s: column %r read as the customer's email", where, headers[emails[0]])

@@ -14,6 +14,7 @@ import csv
 import io
 import random
 import re
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -63,8 +64,6 @@ class Samples:
 
 
 def _ascii(text: str) -> str:
-    import unicodedata
-
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 

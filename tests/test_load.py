@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import json
 import logging
-import os
 
 import openpyxl
 import pytest
@@ -76,6 +75,13 @@ def test_excel_text_flavours_read_the_same(tmp_path, flavour, encoding, delimite
     assert stats.encodings == {str(tmp_path / name): chosen}
     assert stats.delimiters[str(tmp_path / name)] == delimiter
     assert records[0].table.headers == tuple(LONG_HEADER)  # no BOM left on "Customer ID"
+
+
+def test_utf16_without_bom_is_recognised(tmp_path):
+    path = tmp_path / "nobom.txt"
+    path.write_bytes("Customer ID\tType\tContact\r\n1\tEMAIL\tzoë@x.co\r\n".encode("utf-16-le"))
+    (record,), stats = run([path])
+    assert record.fields["contact"] == "zoë@x.co" and stats.encodings[str(path)] == "utf-16-le"
 
 
 def test_encoding_choice_is_logged(tmp_path, caplog):
@@ -471,6 +477,8 @@ def bad(tmp_path, name, content):
          "no contact column: expected Type and Contact columns, or columns like Email, Phone, Instagram .*found: 'Name', 'Company', 'City'"),
         ("typeonly.csv", "Customer ID,Type\n1,EMAIL\n", "no contact column"),
         ("dup.csv", "Customer ID,customer_id,Type,Contact\n1,1,EMAIL,a@b.co\n", "duplicate columns 'Customer ID' and 'customer_id'"),
+        ("mixed.csv", "Customer ID,Type,Contact,Email,Phone\n1,Retail,Ann,a@b.co,+14155550100\n",
+         "both long .Type, Contact. and wide columns .'Type', 'Contact', 'Email', 'Phone'."),
         ("twonotes.csv", "Customer ID,Notes,Comment,Type,Contact\n1,a,b,EMAIL,a@b.co\n", "'Notes' and 'Comment' are all read as note"),
     ],
 )
