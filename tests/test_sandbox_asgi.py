@@ -114,3 +114,20 @@ def test_reset_stats_clears_counters_and_log_but_not_contacts():
     app.state_obj.reset_stats()
     assert app.state_obj.stats.requests == 0 and app.state_obj.requests == []
     assert len(app.state_obj.contacts(1)) == 1
+
+
+def test_the_sandbox_imports_only_itself_the_stdlib_starlette_and_uvicorn():
+    # It checks the client, so it must not share the client's code (or bugs).
+    import ast
+    import sys
+    from pathlib import Path
+
+    import importer.sandbox
+
+    allowed = set(sys.stdlib_module_names) | {"starlette", "uvicorn"}
+    for path in Path(importer.sandbox.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            for name in names:
+                assert name.startswith("importer.sandbox") or name.split(".")[0] in allowed, (path.name, name)

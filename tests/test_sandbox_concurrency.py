@@ -11,7 +11,7 @@ import httpx
 from importer.sandbox import Sandbox, SandboxConfig
 from test_sandbox_support import auth, contacts_url, create
 
-THREADS, PER_THREAD, CUSTOMERS = 8, 25, 4
+THREADS, PER_THREAD, CUSTOMERS = 8, 15, 4
 
 
 def test_threads_creating_at_once_lose_and_double_nothing():

@@ -30,7 +30,7 @@ from importer.sandbox.state import LoggedRequest, SandboxState, token_hash
 
 MAX_LIMIT = 100  # customer search page size; Ecwid documents 100 as the maximum
 DEFAULT_LIMIT = 10
-LOGGED_BODY_CHARS = 2000
+LOGGED_BODY_CHARS = 1000  # enough to see what was sent; 100k rows stay small
 SORTS = ("NAME_ASC", "NAME_DESC", "EMAIL_ASC", "EMAIL_DESC")
 
 

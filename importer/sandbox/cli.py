@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from importer.sandbox.config import LATENCY_DISTS, SandboxConfig
+from importer.sandbox.config import LATENCY_DISTS, SandboxConfig, load_customers_csv
 from importer.sandbox.server import Sandbox
 
 
@@ -47,8 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     dist, _, ms = args.latency_ms.rpartition(":")
-    customers: int | Path = int(args.customers) if args.customers.isdigit() else Path(args.customers)
     try:
+        # A CSV is read now, so a missing file or a bad row is a usage error.
+        customers = int(args.customers) if args.customers.isdigit() else load_customers_csv(Path(args.customers))
         return SandboxConfig(
             store_id=args.store_id,
             customers=customers,
@@ -63,7 +64,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
             seed=args.seed,
             plan_ok=not args.plan_expired,
         )
-    except (ValueError, OSError) as exc:  # a bad value or an unreadable CSV
+    except (ValueError, TypeError, OSError) as exc:  # a bad value or an unreadable CSV
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 

@@ -58,13 +58,9 @@ class SlidingWindowLimiter:
         if len(k.admitted) < self.limit:
             k.admitted.append(now)
             return None
-        _drop_before(k.refused, now - self.window_s)
-        k.refused.append(now)
-        if len(k.refused) > self.block_after:
-            k.blocked_until = now + self.block_s
-            k.refused.clear()
-            return Refusal(self.block_s, blocked=True)
-        return Refusal(k.admitted[0] + self.window_s - now, blocked=False)
+        return self._strike(k, k.refused, self.block_after, now) or Refusal(
+            k.admitted[0] + self.window_s - now, blocked=False
+        )
 
     def count_only(self, key: str, now: float) -> Refusal | None:
         """For requests that are refused anyway (a non-working token): count
@@ -72,13 +68,17 @@ class SlidingWindowLimiter:
         k = self._keys.setdefault(key, _Key())
         if now < k.blocked_until:
             return Refusal(k.blocked_until - now, blocked=True)
-        _drop_before(k.admitted, now - self.window_s)
-        k.admitted.append(now)
-        if len(k.admitted) > self.limit:
-            k.blocked_until = now + self.block_s
-            k.admitted.clear()
-            return Refusal(self.block_s, blocked=True)
-        return None
+        return self._strike(k, k.admitted, self.limit, now)
+
+    def _strike(self, k: _Key, times: deque[float], allowed: int, now: float) -> Refusal | None:
+        """Note one more strike; more than `allowed` in a window starts the block."""
+        _drop_before(times, now - self.window_s)
+        times.append(now)
+        if len(times) <= allowed:
+            return None
+        k.blocked_until = now + self.block_s
+        times.clear()
+        return Refusal(self.block_s, blocked=True)
 
     def reset(self) -> None:
         self._keys.clear()

@@ -11,7 +11,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from importer.sandbox.config import (
@@ -87,16 +87,8 @@ class SandboxState:
         self._stores: dict[int, _Store] = {}
         self._tokens: dict[str, TokenInfo] = {}
         self._next_contact_id = FIRST_CONTACT_ID
-        self._faults = FaultSettings(
-            fail_rate=config.fail_rate,
-            fail_statuses=tuple(config.fail_statuses),
-            cut_rate=config.cut_rate,
-            latency_ms=config.latency_ms,
-            latency_dist=config.latency_dist,
-            slow_start_s=config.slow_start_s,
-            slow_start_ms=config.slow_start_ms,
-            seed=config.seed,
-        )
+        # The config's fault fields carry the same names as FaultSettings'.
+        self._faults = FaultSettings(**{f.name: getattr(config, f.name) for f in fields(FaultSettings)})
         self._limiter: SlidingWindowLimiter | None = None
         self._bad_tokens: SlidingWindowLimiter | None = None
         self.set_rate(config.rate_per_minute, config.window_s)
