@@ -30,9 +30,11 @@ Handles keep the case they were written in; `handle` is the name without "@".
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import functools
+import operator
 import re
 import sys
 from collections.abc import Callable
@@ -43,7 +45,7 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, valida
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 from .errors import UsageError
-from .records import Cell, Code, ContactRecord, ContactType, RawContact, RecordError
+from .records import PENDING, Cell, Code, ContactRecord, ContactType, Outcome, RawContact, RecordError
 
 __all__ = [
     "InvalidValue",
@@ -64,7 +66,7 @@ __all__ = [
 MAX_CONTACT = 1024
 MAX_HANDLE = 255
 MAX_NOTE = 1024
-_CACHE = 1 << 18  # distinct values remembered per cache; a run repeats types, timestamps, phones
+_CACHE = 1 << 16  # distinct values remembered per cache (bounded memory on a million unique emails)
 
 ECWID_TIME_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 
@@ -99,8 +101,8 @@ def clean(value: str) -> str:
 def _text(value: Cell | None) -> str:
     if value is None:
         return ""
-    if isinstance(value, str):
-        return clean(value)
+    if value.__class__ is str:
+        return value.strip() if value.isascii() else clean(value)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     return str(value)
@@ -149,6 +151,7 @@ _BOOLS = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_bool(value: Cell) -> tuple[bool | None, Problem]:
     """Excel bool or true/false, yes/no, 1/0, y/n, on/off; blank = None (not sent)."""
     if isinstance(value, bool):
@@ -169,7 +172,6 @@ def format_timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000")
 
 
-@functools.lru_cache(maxsize=_CACHE)
 def _timestamp_text(text: str) -> tuple[str | None, Problem]:
     try:
         parsed = dt.datetime.fromisoformat(text)
@@ -184,6 +186,7 @@ def _timestamp_text(text: str) -> tuple[str | None, Problem]:
     return format_timestamp(parsed), None
 
 
+@functools.lru_cache(maxsize=_CACHE)
 def parse_timestamp(value: Cell) -> tuple[str | None, Problem]:
     """ISO 8601 text or an Excel datetime -> "YYYY-MM-DD HH:MM:SS +0000" (UTC)."""
     if isinstance(value, dt.datetime):
@@ -595,89 +598,128 @@ class Normalizer:
         self.store_id = store_id
 
     def __call__(self, raw: RawContact, index: int) -> ContactRecord:
+        # The hot path (a million rows a run): cached pure functions, no work for absent fields.
         f = raw.fields
+        get = f.get
         problems: list[tuple[str, str, str]] = []  # (field, code, message)
 
         # customer: id wins; the email stands in when there is no id
         customer_id = customer_email = None
-        cid = _text(f.get("customerId"))
-        if cid:
+        cid = get("customerId")
+        if cid is not None and (cid := _text(cid)):
             customer_id, p = parse_customer_id(cid)
             if p:
                 problems.append(("customerId", *p))
-        cemail = _text(f.get("customerEmail"))
-        if cemail:
+        cemail = get("customerEmail")
+        if cemail is not None and (cemail := _text(cemail)):
             normalized, p = _email(cemail)
             customer_email = normalized.lower()
             if p and not cid:
                 problems.append(("customerEmail", Code.INVALID_CUSTOMER_EMAIL, p[1]))
         if not cid and not cemail:
             problems.append(("customerId", Code.MISSING_CUSTOMER, "no customer id (or customer email) on this row"))
-
-        store = _text(f.get("storeId"))
-        if store:
-            store_id, p = _parse_store_id(store)
-            if p:
-                problems.append(("storeId", *p))
-            elif self.store_id is not None and store_id != self.store_id:
-                problems.append(("storeId", Code.STORE_MISMATCH, f"row is for store {store_id}, importing into {self.store_id}"))
+        if "storeId" in f:
+            self._check_store(_text(f["storeId"]), problems)
 
         # the contact itself
-        type_text = _text(f.get("type"))
-        raw_contact = f.get("contact")
-        source_contact = "" if raw_contact is None else str(raw_contact)
-        value = _text(raw_contact)
-        handle = _text(f.get("handle"))
-        if not value:
-            t, p = resolve_type(type_text) if type_text else (None, None)
-            ctype, contact = (t.value if t else type_text), ""
-            if p:
-                problems.append(("type", *p))
-            problems.append(("contact", Code.MISSING_CONTACT, "the contact is blank"))
-        elif len(value) > MAX_CONTACT:
-            ctype, contact = type_text, value
-            problems.append(("contact", Code.TOO_LONG, f"the contact is {len(value)} characters; at most {MAX_CONTACT}"))
-        else:
+        type_text = get("type")
+        type_text = "" if type_text is None else _text(type_text)
+        source_contact = get("contact")
+        if source_contact is None:
+            source_contact = ""
+        elif source_contact.__class__ is not str:
+            source_contact = str(source_contact)
+        value = _text(source_contact)
+        handle = _text(f["handle"]) if "handle" in f else ""
+        if value and len(value) <= MAX_CONTACT:
             ctype, contact, found_handle, p = _normalize(type_text, value, self.phone_region)
             if p:
                 problems.append(("type" if p[0] in _TYPE_CODES else "contact", *p))
             handle = handle or found_handle
+        else:
+            ctype, contact = self._contact_unusable(type_text, value, problems)
         if len(handle) > MAX_HANDLE:
             problems.append(("handle", Code.TOO_LONG, f"the handle is {len(handle)} characters; at most {MAX_HANDLE}"))
-        note = _text(f.get("note"))
+        note = _text(f["note"]) if "note" in f else ""
         if len(note) > MAX_NOTE:
             problems.append(("note", Code.TOO_LONG, f"the note is {len(note)} characters; at most {MAX_NOTE}"))
 
-        default, p = parse_bool(f["default"]) if "default" in f else (None, None)
-        if p:
-            problems.append(("default", *p))
-        order = _text(f.get("orderBy"))
-        order_by = None
-        if order:
+        default = order_by = timestamp = None
+        if "default" in f:
+            default, p = parse_bool(f["default"])
+            if p:
+                problems.append(("default", *p))
+        if "orderBy" in f and (order := _text(f["orderBy"])):
             order_by, p = parse_order_by(order)
             if p:
                 problems.append(("orderBy", *p))
-        timestamp, p = parse_timestamp(f["timestamp"]) if "timestamp" in f else (None, None)
-        if p:
-            problems.append(("timestamp", *p))
+        if "timestamp" in f:
+            timestamp, p = parse_timestamp(f["timestamp"])
+            if p:
+                problems.append(("timestamp", *p))
 
         errors = raw.errors
         if problems:
-            # the error path only: look the headers up here, keep the common path lean
+            # the error path only: look the headers up here
             errors = errors + tuple(RecordError(code, column_of(raw, field), msg) for field, code, msg in problems)
-        return ContactRecord(
-            index=index,
-            source=raw.source,
-            raw=raw,
-            customer_id=customer_id,
-            customer_email=customer_email,
-            type=ctype,
-            contact=contact,
-            handle=handle,
-            note=note,
-            default=default,
-            order_by=order_by,
-            timestamp=timestamp,
-            source_contact=source_contact,
-            errors=errors,
+        return new_record(
+            index, raw.source, raw, customer_id, customer_email, ctype, contact, handle, note, default, order_by,
+            timestamp, source_contact, errors, PENDING, None,
         )
+
+    def _check_store(self, text: str, problems: list[tuple[str, str, str]]) -> None:
+        if not text:
+            return
+        store_id, p = _parse_store_id(text)
+        if p:
+            problems.append(("storeId", *p))
+        elif self.store_id is not None and store_id != self.store_id:
+            problems.append(("storeId", Code.STORE_MISMATCH, f"row is for store {store_id}, importing into {self.store_id}"))
+
+    @staticmethod
+    def _contact_unusable(type_text: str, value: str, problems: list[tuple[str, str, str]]) -> tuple[str, str]:
+        """Blank or too long: report it (and a bad type); (type, contact) as far as we got."""
+        t, p = resolve_type(type_text) if type_text else (None, None)
+        if p:
+            problems.append(("type", *p))
+        if value:
+            problems.append(("contact", Code.TOO_LONG, f"the contact is {len(value)} characters; at most {MAX_CONTACT}"))
+        else:
+            problems.append(("contact", Code.MISSING_CONTACT, "the contact is blank"))
+        return (t.value if t else type_text), value
+
+
+# ---------------------------------------------------------------- building records fast
+
+# A frozen dataclass's __init__ sets each of ContactRecord's 16 fields through
+# object.__setattr__ (~3 us a record on a slow CI core), and a million rows are built in
+# normalize and again in validate. `new_record` sets the very same slots through their
+# descriptors, unrolled the way dataclasses generates __init__ itself: half the cost.
+# Safe while ContactRecord has no __post_init__ (checked here); tests compare it with
+# the dataclass constructor.
+assert not hasattr(ContactRecord, "__post_init__")
+RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(ContactRecord))
+_VALUES = operator.attrgetter(*RECORD_FIELDS)
+_OUTCOME = RECORD_FIELDS.index("outcome")
+
+
+def _make_builder() -> Callable[..., ContactRecord]:
+    names = {f"_set_{name}": ContactRecord.__dict__[name].__set__ for name in RECORD_FIELDS}
+    body = "".join(f"    _set_{name}(r, {name})\n" for name in RECORD_FIELDS)
+    source = f"def new_record({', '.join(RECORD_FIELDS)}):\n    r = _new(_cls)\n{body}    return r\n"
+    namespace = {"_new": object.__new__, "_cls": ContactRecord, **names}
+    exec(source, namespace)  # noqa: S102 - generated from the dataclass's own field names
+    return namespace["new_record"]
+
+
+new_record = _make_builder()
+new_record.__doc__ = "ContactRecord(*values) in field order, without the frozen __init__'s cost."
+
+
+def with_outcome(record: ContactRecord, outcome: Outcome, **changes: object) -> ContactRecord:
+    """dataclasses.replace(record, outcome=outcome, **changes), fast for the common no-changes case."""
+    if changes:
+        return dataclasses.replace(record, outcome=outcome, **changes)
+    values = list(_VALUES(record))
+    values[_OUTCOME] = outcome
+    return new_record(*values)

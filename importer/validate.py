@@ -18,12 +18,12 @@ import os
 from collections import defaultdict
 from dataclasses import replace
 
-from .normalize import column_of
+from .normalize import column_of, with_outcome
 from .records import Code, ContactRecord, Outcome, RecordError, Source, Status
 
 __all__ = ["validate", "describe"]
 
-VALID = Outcome(Status.VALID)
+VALID = Outcome(Status.VALID)  # shared: frozen
 
 
 def describe(source: Source) -> str:
@@ -36,10 +36,7 @@ def describe(source: Source) -> str:
 
 def _invalid(record: ContactRecord) -> ContactRecord:
     errors = record.errors
-    return replace(
-        record,
-        outcome=Outcome(Status.INVALID, error_code=errors[0].code, error="; ".join(str(e) for e in errors)),
-    )
+    return with_outcome(record, Outcome(Status.INVALID, error_code=errors[0].code, error="; ".join(map(str, errors))))
 
 
 def validate(records: list[ContactRecord]) -> list[ContactRecord]:
@@ -54,17 +51,12 @@ def validate(records: list[ContactRecord]) -> list[ContactRecord]:
         first = first_of.setdefault(record.key, i)
         if first != i:
             src = records[first].source
-            out.append(
-                replace(
-                    record,
-                    duplicate_of=src,
-                    outcome=Outcome(Status.DUPLICATE, error_code=Code.DUPLICATE, error=f"same as {describe(src)}"),
-                )
-            )
+            outcome = Outcome(Status.DUPLICATE, error_code=Code.DUPLICATE, error=f"same as {describe(src)}")
+            out.append(with_outcome(record, outcome, duplicate_of=src))
             continue
         if record.default:
             defaults[(record.customer_key, record.type)].append(i)
-        out.append(replace(record, outcome=VALID))
+        out.append(with_outcome(record, VALID))
 
     for (customer, type_), positions in defaults.items():
         if len(positions) < 2:

@@ -519,3 +519,19 @@ def test_excel_typed_cells():
 def test_bad_phone_region_is_a_usage_error():
     with pytest.raises(UsageError):
         Normalizer(phone_region="USA")
+
+
+def test_fast_record_building_equals_the_dataclass():
+    from dataclasses import replace
+
+    from importer.normalize import RECORD_FIELDS, new_record, with_outcome
+    from importer.records import ContactRecord, Outcome, Status
+
+    record = Normalizer()(raw(customerId="5", type="tg", contact="@shop", note="n", default="yes", orderBy="1"), 3)
+    values = [getattr(record, name) for name in RECORD_FIELDS]
+    assert new_record(*values) == ContactRecord(*values) == record
+    done = Outcome(Status.VALID)
+    assert with_outcome(record, done) == replace(record, outcome=done)
+    assert with_outcome(record, done, note="x") == replace(record, outcome=done, note="x")
+    with pytest.raises(Exception):
+        with_outcome(record, done).note = "changed"  # still frozen
