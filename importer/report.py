@@ -79,10 +79,12 @@ ERRORS_CSV = "errors.csv"
 SUMMARY_JSON = "summary.json"
 BOM = "\ufeff"  # utf-8-sig: Excel guesses cp1252 for a BOM-less CSV
 
-# Above this many records results.xlsx is skipped: write-only openpyxl manages
-# about 100k cells/s (10-15k lines/s), so 100k lines already add ~10 s to a run;
-# results.csv has the same lines and Excel opens it too.
-XLSX_MAX_ROWS = 100_000
+# Above this many records results.xlsx is skipped (noted in summary["notes"] and
+# the log): openpyxl's write-only mode manages only ~7k lines/s here (~1.8x that
+# when lxml is installed), so 50k lines already add ~7 s to a run, while
+# results.csv has the same lines in a fraction of that and Excel opens it too.
+XLSX_MAX_ROWS = 50_000
+XLSX_MAX_CHARS = 32_767
 
 # Statuses whose source row goes to errors.csv, and those whose wide-layout cell
 # is blanked there because re-sending it would only repeat it.
@@ -248,7 +250,7 @@ def error_line(group: Sequence[ContactRecord]) -> tuple[tuple[str, ...], list[st
             index = _column_index(headers, cells, column, record.source_contact)
             if index is not None:
                 cells[index] = ""
-    if headers and headers[-1] == ERROR_COLUMN:  # an errors.csv imported again: reuse its column
+    if headers and headers[-1].strip().lower() == ERROR_COLUMN:  # an errors.csv imported again: reuse its column
         cells[-1] = error
         return headers, cells
     return (*headers, ERROR_COLUMN), [*cells, error]
@@ -318,6 +320,7 @@ class ReportWriter:
             if self.rows + len(records) > self._xlsx_max_rows:  # type: ignore[arg-type]
                 self._skip_xlsx(self.rows + len(records))  # type: ignore[arg-type]
         writerow = self._results.writerow
+        pending = self._pending  # the same list _flush_errors empties
         for record in records:
             values = result_row(record)
             writerow(_csv_row(values))
@@ -327,9 +330,12 @@ class ReportWriter:
                     self._skip_xlsx(self.rows)
                 else:
                     self._sheet.append(self._xlsx_row(values))
-            if self._pending and not _same_row(self._pending[-1], record):
-                self._flush_errors()
-            self._pending.append(record)
+            if pending and not _same_row(pending[-1], record):
+                if self._pending_failing:
+                    self._flush_errors()
+                else:  # the common case: the whole row made it
+                    pending.clear()
+            pending.append(record)
             if record.outcome.status in ERROR_STATUSES:
                 self._pending_failing = True
 
@@ -386,6 +392,8 @@ class ReportWriter:
                 v = str(v)  # plain str, not a StrEnum
                 if ILLEGAL_CHARACTERS_RE.search(v):  # control chars make openpyxl raise
                     v = ILLEGAL_CHARACTERS_RE.sub("\ufffd", v)
+                if len(v) > XLSX_MAX_CHARS:  # Excel refuses longer cells
+                    v = v[:XLSX_MAX_CHARS]
                 if v.startswith("="):  # openpyxl would store it as a formula
                     cell = WriteOnlyCell(self._sheet, value=v)
                     cell.data_type = "s"
@@ -415,8 +423,9 @@ class ReportWriter:
     # -- errors.csv
 
     def _flush_errors(self) -> None:
-        group, self._pending = self._pending, []
-        if not self._pending_failing:  # the common case: the whole row made it
+        group = tuple(self._pending)
+        self._pending.clear()
+        if not self._pending_failing:
             return
         self._pending_failing = False
         line = error_line(group)
@@ -496,7 +505,7 @@ def print_summary(summary: dict[str, Any], path: Path, *, stream: TextIO = sys.s
         )
     lines += [f"Note: {note}" for note in summary.get("notes", ())]
     lines.append(f"Report: {Path(path) / RESULTS_CSV}")
-    print("\n".join(lines), file=stream)
+    stream.write("\n".join(lines) + "\n")
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
