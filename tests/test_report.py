@@ -37,21 +37,26 @@ LONG = SourceTable("contacts.csv", "", ("customerId", "type", "contact"), "long"
 WIDE = SourceTable("crm.xlsx", "Customers", ("Customer ID", "Name", "Email", "Phone", "Instagram"), "wide")
 
 
-def long_record(i: int, status: Status, contact: str = "", *, table: SourceTable = LONG, **outcome) -> ContactRecord:
-    contact = contact or f"user{i}@example.com"
-    source = Source(table.file, table.sheet, i + 2)
-    raw = RawContact(source, {}, (str(100 + i), "email", contact), table, "contact")
+def table_record(table: SourceTable, row: int, cells: tuple, column: str, contact: str, outcome: Outcome) -> ContactRecord:
+    """A record read from `column` of a row of `table`."""
+    source = Source(table.file, table.sheet, row)
     return ContactRecord(
-        index=i,
+        index=row - 2,
         source=source,
-        raw=raw,
-        customer_id=100 + i,
+        raw=RawContact(source, {}, cells, table, column),
+        customer_id=1,
         customer_email=None,
         type="EMAIL",
-        contact=contact.lower(),
+        contact=contact,
         source_contact=contact,
-        outcome=Outcome(status, **outcome),
+        outcome=outcome,
     )
+
+
+def long_record(i: int, status: Status, contact: str = "", *, table: SourceTable = LONG, **outcome) -> ContactRecord:
+    contact = contact or f"user{i}@example.com"
+    record = table_record(table, i + 2, (str(100 + i), "email", contact), "contact", contact, Outcome(status, **outcome))
+    return replace(record, customer_id=100 + i)
 
 
 def wide_records(row: int, cells: tuple[str, ...], results: dict[str, Outcome], *, errors=None) -> list[ContactRecord]:
@@ -119,7 +124,7 @@ def test_results_csv_has_one_line_per_record_in_input_order(tmp_path):
 
 
 def test_results_show_normalized_contact_and_the_value_as_written(tmp_path):
-    record = long_record(0, Status.CREATED, "User0@Example.COM")
+    record = replace(long_record(0, Status.CREATED, "User0@Example.COM"), contact="user0@example.com")
     folder = write_report([record], {}, report_dir=tmp_path, run_id="r")
     row = read_dicts(folder / "results.csv")[0]
     assert (row["contact"], row["source_contact"]) == ("user0@example.com", "User0@Example.COM")
@@ -206,6 +211,16 @@ def test_wide_row_repeated_customer_error_is_written_once(tmp_path):
     assert (line["Email"], line["Phone"]) == ("ann@x.com", "+14155550100")
 
 
+def test_wide_cell_with_one_failed_contact_of_two_is_kept(tmp_path):
+    cells = ("7", "Ann", "", "(415) 555-0100 / 555-0101", "")
+    created, failed = (
+        wide_records(4, cells, {"Phone": outcome})[0] for outcome in (Outcome(Status.CREATED), Outcome(Status.FAILED))
+    )
+    folder = write_report([created, failed], {}, report_dir=tmp_path, run_id="r")
+    (line,) = read_dicts(folder / "errors.csv")
+    assert (line["Phone"], line["error"]) == ("(415) 555-0100 / 555-0101", "Phone: failed")
+
+
 def test_wide_row_split_across_write_calls_is_still_one_line(tmp_path):
     records = wide_records(
         3,
@@ -226,16 +241,7 @@ def test_tables_with_other_headers_get_their_own_errors_file(tmp_path):
     records = [
         long_record(0, Status.FAILED, error="a"),
         long_record(1, Status.FAILED, error="b", table=same),
-        ContactRecord(
-            index=2,
-            source=Source(other.file, other.sheet, 2),
-            raw=RawContact(Source(other.file, other.sheet, 2), {}, ("1", "email", "c@x.com", "vip"), other, "value"),
-            customer_id=1,
-            customer_email=None,
-            type="EMAIL",
-            contact="c@x.com",
-            outcome=Outcome(Status.FAILED, error="c"),
-        ),
+        table_record(other, 2, ("1", "email", "c@x.com", "vip"), "value", "c@x.com", Outcome(Status.FAILED, error="c")),
     ]
     summary: dict = {}
     folder = write_report(records, summary, report_dir=tmp_path, run_id="r")
@@ -258,16 +264,8 @@ def test_errors_csv_imported_again_reuses_its_error_column(tmp_path):
 
 
 def test_record_without_source_file_uses_the_report_columns(tmp_path):
-    record = ContactRecord(
-        index=0,
-        source=Source("api", "", 1),
-        raw=None,
-        customer_id=5,
-        customer_email=None,
-        type="PHONE",
-        contact="+14155550100",
-        outcome=Outcome(Status.FAILED, error="boom"),
-    )
+    record = long_record(0, Status.FAILED, error="boom")
+    record = replace(record, source=Source("api", "", 1), raw=None, customer_id=5, type="PHONE", contact="+14155550100")
     folder = write_report([record], {}, report_dir=tmp_path, run_id="r")
     (line,) = read_dicts(folder / "errors.csv")
     assert (line["customer_id"], line["type"], line["contact"], line["error"]) == ("5", "PHONE", "+14155550100", "boom")
@@ -275,18 +273,8 @@ def test_record_without_source_file_uses_the_report_columns(tmp_path):
 
 def test_excel_typed_cells_are_written_as_text(tmp_path):
     table = SourceTable("b.xlsx", "S", ("id", "email", "vip", "since"), "long")
-    source = Source("b.xlsx", "S", 2)
     cells = ("1", "a@", True, dt.datetime(2026, 1, 31))
-    record = ContactRecord(
-        index=0,
-        source=source,
-        raw=RawContact(source, {}, cells, table, "email"),
-        customer_id=1,
-        customer_email=None,
-        type="EMAIL",
-        contact="a@",
-        outcome=Outcome(Status.INVALID, error="bad"),
-    )
+    record = table_record(table, 2, cells, "email", "a@", Outcome(Status.INVALID, error="bad"))
     folder = write_report([record], {}, report_dir=tmp_path, run_id="r")
     assert read_csv(folder / "errors.csv")[1] == ["1", "a@", "TRUE", "2026-01-31", "bad"]
 
@@ -321,23 +309,8 @@ def test_escape_formula(value, expected):
 
 
 def test_csv_reports_escape_formulas_but_keep_phones(tmp_path):
-    table = SourceTable("c.csv", "", ("customerId", "type", "contact"), "long")
-    records = []
-    for i, contact in enumerate(["=HYPERLINK(\"http://x\")", "+14155550100", "@SUM(A1)"]):
-        source = Source("c.csv", "", i + 2)
-        records.append(
-            ContactRecord(
-                index=i,
-                source=source,
-                raw=RawContact(source, {}, ("1", "phone", contact), table, "contact"),
-                customer_id=1,
-                customer_email=None,
-                type="PHONE",
-                contact=contact,
-                source_contact=contact,
-                outcome=Outcome(Status.FAILED, error="-bad +answer"),
-            )
-        )
+    contacts = ["=HYPERLINK(\"http://x\")", "+14155550100", "@SUM(A1)"]
+    records = [long_record(i, Status.FAILED, c, error="-bad +answer") for i, c in enumerate(contacts)]
     folder = write_report(records, {}, report_dir=tmp_path, run_id="r")
     results = read_dicts(folder / "results.csv")
     assert [r["contact"] for r in results] == ["'=HYPERLINK(\"http://x\")", "+14155550100", "'@SUM(A1)"]
