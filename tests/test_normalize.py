@@ -535,3 +535,67 @@ def test_fast_record_building_equals_the_dataclass():
     assert with_outcome(record, done, note="x") == replace(record, outcome=done, note="x")
     with pytest.raises(Exception):
         with_outcome(record, done).note = "changed"  # still frozen
+
+
+# ------------------------------------------------------------------ phone fast path
+
+def _library_e164(text: str) -> str | None:
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number) or number.extension:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _examples() -> list[str]:
+    import phonenumbers
+
+    found = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE,
+                     phonenumbers.PhoneNumberType.TOLL_FREE):
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is not None:
+                found.append(f"+{number.country_code}{phonenumbers.national_significant_number(number)}")
+    return found
+
+
+_EXAMPLES = _examples()
+
+
+@st.composite
+def _intl_numbers(draw) -> str:
+    """Real numbering plans with random tails, lengths and separators; some invalid on purpose."""
+    digits = draw(st.sampled_from(_EXAMPLES))[1:]
+    keep = draw(st.integers(min_value=1, max_value=len(digits)))
+    tail = draw(st.text(alphabet="0123456789", min_size=0, max_size=len(digits) - keep + 2))
+    digits = digits[:keep] + tail
+    out = "+"
+    for d in digits:
+        out += draw(st.sampled_from(["", "", "", " ", "-", ".", "(", ")"])) + d
+    return out
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(_intl_numbers(), st.from_regex(r"\+[0-9][0-9 ().-]{0,20}[0-9]", fullmatch=True)))
+@example("+1 650-253-0000")
+@example("+1 268 464 1234")  # NANP, Antigua: region chosen by leading digits
+@example("+44 020 7946 0958")  # trunk 0 after the country code: left to the library
+@example("+7 8 495 123 45 67")
+def test_phone_fast_path_agrees_with_phonenumbers(text):
+    from importer.normalize import fast_phone
+
+    fast = fast_phone(text)
+    if fast is not None:
+        assert fast == _library_e164(text)
+
+
+def test_phone_fast_path_covers_common_numbers():
+    from importer.normalize import fast_phone
+
+    hits = sum(fast_phone(n) is not None for n in _EXAMPLES)
+    assert hits / len(_EXAMPLES) > 0.8
