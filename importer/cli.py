@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--rate", type=_positive_float, help="requests per minute (default just under Ecwid's 600)")
     imp.add_argument("--concurrency", type=_positive_int, help="requests in flight")
     imp.add_argument("--retries", type=_non_negative_int, help="attempts per row after the first, for retryable failures")
+    imp.add_argument("--journal", type=Path, metavar="PATH", help="journal of what was created (default <report-dir>/journal-<store>.sqlite)")
+    imp.add_argument("--no-journal", action="store_true", help="one-off run: don't read or write the journal")
+    imp.add_argument("--skip-existing", action="store_true", help="read each customer's contacts first; skip contacts the store already has")
     imp.add_argument("--report-dir", type=Path, default=Path("reports"), help="where reports go (default ./reports)")
     imp.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     loud = imp.add_mutually_exclusive_group()
@@ -130,6 +133,9 @@ def _options(args):
         retries=args.retries,
         report_dir=args.report_dir,
         quiet=args.quiet,
+        journal=args.journal,
+        no_journal=args.no_journal,
+        skip_existing=args.skip_existing,
     )
 
 
@@ -170,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             logging.exception("stopped")
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `... --json | head`: the reader left; not our error
+        return 0
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted before anything was sent", file=sys.stderr)
         return 3

@@ -197,21 +197,28 @@ class Journal:
 
     async def set_state(self, key: Key, state: str, batch: str | None = None) -> None:
         """Write one state durably; concurrent callers share one commit (group commit)."""
-        self._pending.append((self.store_id, *key, state, self.run_id, batch, _now()))
+        row = (self.store_id, *key, state, self.run_id, batch, _now())
+        self._pending.append(row)
         while True:
-            if self._flushing is not None:
-                await asyncio.shield(self._flushing)
-                if not any(r[1:4] == tuple(key) for r in self._pending):
-                    return  # our row went out with that commit
+            flushing = self._flushing
+            if flushing is not None and not flushing.done():
+                await asyncio.shield(flushing)  # raises if that commit failed
                 continue
+            if not any(r is row for r in self._pending):
+                return  # our row went out with the commit we waited for
             rows, self._pending = self._pending, []
-            loop = asyncio.get_running_loop()
-            self._flushing = loop.run_in_executor(self._executor, self._write, rows)
-            try:
-                await asyncio.shield(self._flushing)
-            finally:
-                self._flushing = None
+            self._flushing = asyncio.get_running_loop().run_in_executor(self._executor, self._write, rows)
+            await asyncio.shield(self._flushing)
             return
+
+    def note(self, key: Key, state: str) -> None:
+        """Queue a state for the next commit (outcomes: losing one to a crash only costs a store check)."""
+        self._pending.append((self.store_id, *key, state, self.run_id, None, _now()))
+
+    def flush(self) -> None:
+        """Commit everything queued (call when no set_state is in progress)."""
+        rows, self._pending = self._pending, []
+        self._write(rows)
 
     def finish(self, summary_json: str | None = None) -> None:
         with self._lock:
@@ -221,6 +228,8 @@ class Journal:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        if self._pending:
+            self.flush()
         with self._lock:
             self._db.close()
 

@@ -18,11 +18,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+import httpx
+
+from importer import journal as journal_states
 from importer.errors import InputError, RunStopped, UsageError
+from importer.journal import Journal, default_path
 from importer.load import LoadStats, load, read_mapping
 from importer.normalize import Normalizer
+from importer.pacer import Pacer
 from importer.records import Code, ContactRecord, Outcome, Status
 from importer.report import new_run_id, write_report
+from importer.store import StoreReadError, StoreReader
 from importer.validate import validate
 
 log = logging.getLogger("importer")
@@ -51,6 +57,9 @@ class ImportOptions:
     retries: int | None = None
     report_dir: Path = Path("reports")
     quiet: bool = False
+    journal: Path | None = None  # default: <report_dir>/journal-<store>.sqlite
+    no_journal: bool = False
+    skip_existing: bool = False  # read each customer's contacts once; skip what the store has
 
 
 @dataclass
@@ -103,7 +112,7 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     if not records:
         summary["notes"] = ["nothing to import: the input has no data rows"]
     elif not options.dry_run:
-        records, send_summary, stopped = _send(records, options)
+        records, send_summary, stopped = _send(records, options, summary["run_id"])
         summary.update(send_summary)
 
     counts = Counter(r.outcome.status for r in records)
@@ -160,7 +169,7 @@ def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats)
         index += 1
 
 
-def _send(records: list[ContactRecord], options: ImportOptions):
+def _send(records: list[ContactRecord], options: ImportOptions, run_id: str):
     """Send the valid records; returns (records with outcomes, summary fields, stopped)."""
     from importer.send import SendConfig
 
@@ -180,7 +189,8 @@ def _send(records: list[ContactRecord], options: ImportOptions):
         config = SendConfig(
             api_url=api_url, store_id=store_id, token=token, quiet=options.quiet, **config_kwargs
         )
-        result = asyncio.run(_send_async(to_send, config, results))
+        with _open_journal(options, store_id, run_id) as journal:
+            result = asyncio.run(_session(to_send, config, options, journal, results))
 
     merged = [results.get(r.index, r) for r in records]
     # Belt and braces: a record the sender never reported is not left as `valid`.
@@ -193,6 +203,7 @@ def _send(records: list[ContactRecord], options: ImportOptions):
     summary = {
         "api_url": config.api_url,
         "store_id": config.store_id,
+        "journal": str(journal.path) if journal else None,
         "rate_per_minute": config.rate_per_minute,
         "concurrency": config.concurrency,
         "retries": config.retries,
@@ -204,9 +215,126 @@ def _send(records: list[ContactRecord], options: ImportOptions):
     return merged, summary, result.stopped
 
 
-async def _send_async(to_send, config, results):
+@contextlib.contextmanager
+def _open_journal(options: ImportOptions, store_id: int, run_id: str):
+    # An embedded sandbox is new every run: a journal of it would skip rows the new store lacks.
+    if options.no_journal or (options.sandbox and options.journal is None):
+        yield None
+        return
+    path = options.journal or default_path(options.report_dir, store_id)
+    with Journal(path, store_id, run_id) as journal:
+        yield journal
+
+
+async def _session(to_send, config, options: ImportOptions, journal: Journal | None, results):
+    """One HTTP client and one pacer for every request of the run: reads and creates alike."""
     from importer.send import send_records
 
+    limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(config.timeout_s)) as http:
+        pacer = Pacer(config.rate_per_minute)
+        reader = StoreReader(
+            http, api_url=config.api_url, store_id=config.store_id, token=config.token, pacer=pacer,
+            retries=config.retries,
+        )  # fmt: skip
+        guard = _Guard(journal, reader, skip_existing=options.skip_existing)
+        to_send = guard.classify(to_send, results)
+        with _interrupt_event() as cancel:
+            return await send_records(
+                to_send, config, on_result=guard.on_result(results), cancel=cancel, hooks=guard.hooks(),
+                client=http, pacer=pacer,
+            )  # fmt: skip
+
+
+class _Guard:
+    """Exactly once: the journal before and after each create, the store when in doubt."""
+
+    def __init__(self, journal: Journal | None, reader: StoreReader, *, skip_existing: bool):
+        self.journal = journal
+        self.reader = reader
+        self.skip_existing = skip_existing
+        self.in_doubt: set = set()  # keys a crashed or cut-off run left in `sending`
+
+    def classify(self, records: list[ContactRecord], results: dict) -> list[ContactRecord]:
+        """Finish what the journal says was created; note what is in doubt; return the rest."""
+        if self.journal is None:
+            return records
+        entries = self.journal.lookup(r.key for r in records)
+        started: dict[str, str] = {}
+        rest = []
+        for record in records:
+            entry = entries.get(record.key)
+            if entry is not None and entry.state == journal_states.CREATED:
+                when = started.setdefault(entry.run_id, self.journal.run_started_at(entry.run_id))
+                results[record.index] = replace(record, outcome=Outcome(
+                    Status.SKIPPED, error_code=Code.ALREADY_IMPORTED,
+                    error=f"already imported: created by run {entry.run_id} on {when or entry.updated_at}",
+                ))  # fmt: skip
+                continue
+            if entry is not None and entry.state == journal_states.SENDING:
+                self.in_doubt.add(record.key)
+            rest.append(record)
+        return rest
+
+    def hooks(self):
+        from importer.send import SendHooks
+
+        return SendHooks(
+            before_send=self._before_send if self.journal else None,
+            ambiguity_resolver=self._resolve,
+            precheck=self._precheck if (self.in_doubt or self.skip_existing) else None,
+        )
+
+    async def _precheck(self, record: ContactRecord) -> Outcome | None:
+        doubt = record.key in self.in_doubt
+        if not (doubt or self.skip_existing) or record.customer_id is None:
+            return None
+        try:
+            present = await self.reader.has_contact(record)
+        except StoreReadError as exc:
+            if doubt:  # never resend what may exist
+                return Outcome(Status.FAILED, error_code=Code.AMBIGUOUS, error=f"in doubt since an earlier run, and the store could not be checked: {exc}")
+            return Outcome(Status.FAILED, error_code=Code.STORE_CHECK_FAILED, error=f"--skip-existing could not check the store: {exc}")
+        if not present:
+            return None
+        if doubt:
+            if self.journal:
+                self.journal.note(record.key, journal_states.CREATED)
+            return Outcome(Status.CREATED, error="confirmed in the store: an earlier run created it but its answer was lost")
+        return Outcome(Status.SKIPPED, error_code=Code.EXISTS_IN_STORE, error="the store already has this contact")
+
+    async def _before_send(self, record: ContactRecord) -> None:
+        await self.journal.set_state(record.key, journal_states.SENDING)
+
+    async def _resolve(self, record: ContactRecord):
+        try:
+            return "created" if await self.reader.has_contact(record, fresh=True) else "absent"
+        except StoreReadError as exc:
+            log.warning("row %s: could not check the store after a lost answer: %s", record.source.row, exc)
+            return None
+
+    def on_result(self, results: dict):
+        journal = self.journal
+
+        def done(record: ContactRecord) -> None:
+            results[record.index] = record
+            state = _JOURNAL_STATE.get(record.outcome.status)
+            if journal is not None and state and record.outcome.error_code != Code.AMBIGUOUS:
+                journal.note(record.key, state)  # an ambiguous row stays `sending`: checked next run
+
+        return done
+
+
+_JOURNAL_STATE = {
+    Status.CREATED: journal_states.CREATED,
+    Status.NOT_CREATED: journal_states.NOT_CREATED,
+    Status.FAILED: journal_states.FAILED,
+}
+
+
+@contextlib.contextmanager
+def _interrupt_event():
+    """Ctrl-C / SIGTERM set an event the sender watches, so the report still gets written."""
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
@@ -215,9 +343,7 @@ async def _send_async(to_send, config, results):
             loop.add_signal_handler(sig, cancel.set)
             installed.append(sig)
     try:
-        return await send_records(
-            to_send, config, on_result=lambda rec: results.__setitem__(rec.index, rec), cancel=cancel
-        )
+        yield cancel
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)

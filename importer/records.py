@@ -82,6 +82,7 @@ class Code(StrEnum):
     # skipping
     ALREADY_IMPORTED = "already-imported"  # the journal says a run created it
     EXISTS_IN_STORE = "exists-in-store"  # --skip-existing found it in the store
+    STORE_CHECK_FAILED = "store-check-failed"  # --skip-existing could not read the store
 
 
 # Canonical field names (the API's own spelling) the loader maps headers onto.

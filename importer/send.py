@@ -87,6 +87,9 @@ class SendHooks:
 
     before_send: Callable[[ContactRecord], MaybeAwaitable] | None = None
     ambiguity_resolver: Callable[[ContactRecord], MaybeAwaitable] | None = None
+    # precheck(record) -> Outcome | None: before pacing the create; an Outcome
+    # finishes the record without sending it (already in the store, ...).
+    precheck: Callable[[ContactRecord], MaybeAwaitable] | None = None
 
 
 @dataclass
@@ -111,9 +114,14 @@ async def send_records(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     random: Callable[[], float] = _random.random,
+    pacer: Pacer | None = None,
 ) -> SendResult:
-    """Send every record; see the module docstring. `client`, `clock`, `sleep`, `random` are for tests."""
-    run = _Run(config, on_result, hooks or SendHooks(), clock, sleep, random, operator.length_hint(records))
+    """Send every record; see the module docstring. `client`, `clock`, `sleep`, `random` are for tests.
+
+    `pacer`: share one with other requests of the run (store reads), so all of them
+    together keep to the rate; by default the run makes its own.
+    """
+    run = _Run(config, on_result, hooks or SendHooks(), clock, sleep, random, operator.length_hint(records), pacer)
     if client is not None:
         return await run.go(iter(records), client, cancel)
     limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
@@ -131,10 +139,10 @@ class _Slot:
 
 
 class _Run:
-    def __init__(self, config, on_result, hooks, clock, sleep, random, total):
+    def __init__(self, config, on_result, hooks, clock, sleep, random, total, pacer=None):
         self.config: SendConfig = config
         self.hooks: SendHooks = hooks
-        self.pacer = Pacer(config.rate_per_minute, clock=clock, sleep=sleep)
+        self.pacer = pacer or Pacer(config.rate_per_minute, clock=clock, sleep=sleep)
         self.clock, self.sleep, self.random = clock, sleep, random
         self.headers = ecwid.headers(config.token)
         self.stop = asyncio.Event()
@@ -228,11 +236,17 @@ class _Run:
                 if record is None:
                     return
                 slot.record, slot.attempts, slot.on_wire = record, 0, False
-                outcome = await self._send_one(record, slot, http)
+                outcome = await _call(self.hooks.precheck, record)
+                if outcome is None:
+                    outcome = await self._send_one(record, slot, http)
                 slot.record = None
                 self._finish(record, outcome)
         except asyncio.CancelledError:
             if slot.record is not None:  # abandoned by a stop
+                self._finish(slot.record, self._abandoned(slot))
+        except RunStopped as exc:  # a hook's store read hit an auth/scope/plan/store error
+            self._stop(exc)
+            if slot.record is not None:
                 self._finish(slot.record, self._abandoned(slot))
         except Exception as exc:  # a bug, or the iterable/on_result raised: stop, then re-raise
             if slot.record is not None:

@@ -74,3 +74,20 @@ def test_last_written_state_wins(tmp_path_factory, states):
             asyncio.run(j.set_state(KEY, s))
     with Journal(path, 1, "r2") as j:
         assert j.lookup([KEY])[KEY].state == states[-1]
+
+
+def test_group_commit_makes_progress_whatever_order_waiters_wake_in(tmp_path):
+    """Waiters that wake before the committer must not spin on the finished commit."""
+    keys = [("c%d" % i, "PHONE", f"+1415555{i:04d}") for i in range(50)]
+
+    async def writer(j, k, delay):
+        for _ in range(delay):
+            await asyncio.sleep(0)
+        await j.set_state(k, SENDING)
+
+    async def main(j):
+        await asyncio.wait_for(asyncio.gather(*(writer(j, k, i % 7) for i, k in enumerate(keys))), timeout=20)
+
+    with Journal(tmp_path / "j.sqlite", 1, "r") as j:
+        asyncio.run(main(j))
+        assert len(j.lookup(keys)) == 50

@@ -1,0 +1,155 @@
+"""Reads from the store: a customer's contacts, customers by email.
+
+Used to resolve doubt (was an unanswered create applied?), to skip contacts the
+store already has (--skip-existing), and to find customers by email. Every read
+waits its turn at the same Pacer as the creates, so reads and writes together
+stay inside Ecwid's limit. Reads are idempotent: any transient failure is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random as _random
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from importer import ecwid, policy
+from importer.errors import RunStopped
+from importer.normalize import InvalidValue, normalize_value
+from importer.pacer import Pacer
+from importer.policy import Action
+from importer.records import ContactRecord
+
+log = logging.getLogger(__name__)
+
+READ_SCOPE = "read_customers"
+PAGE_LIMIT = 100  # Ecwid's maximum for /customers search
+
+
+class StoreReadError(Exception):
+    """A read that failed for good (after retries); the caller decides what it means for the row."""
+
+
+class StoreReader:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        api_url: str,
+        store_id: int,
+        token: str,
+        pacer: Pacer,
+        retries: int = policy.DEFAULT_RETRIES,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+        random: Callable[[], float] = _random.random,
+    ):
+        self._http = http
+        self._base = f"{api_url.rstrip('/')}/{store_id}"
+        self._store_id = store_id
+        self._token = token
+        self._headers = ecwid.headers(token)
+        self._pacer = pacer
+        self._retries = retries
+        self._sleep = sleep
+        self._random = random
+        self._contacts: dict[int, asyncio.Task] = {}  # one read per customer per run
+        self.requests = 0
+
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """GET a JSON document, paced and retried; RunStopped on auth/scope/plan/store errors."""
+        url = self._base + path
+        for attempt in range(1, self._retries + 2):
+            sent_at = await self._pacer.acquire()
+            self.requests += 1
+            try:
+                response = await self._http.get(url, params=params, headers=self._headers)
+            except httpx.TransportError as exc:
+                # A read changes nothing: retry whether or not it reached the server.
+                status, retry_after, detail = None, None, f"{type(exc).__name__}: {exc}"
+                action = Action.RETRY
+            else:
+                status = response.status_code
+                if 200 <= status < 300:
+                    try:
+                        return response.json()
+                    except ValueError:
+                        raise StoreReadError(f"GET {path}: answer is not JSON") from None
+                code, message = ecwid.parse_error(response)
+                action = policy.classify_status(status, code, message)
+                retry_after = policy.parse_retry_after(response.headers.get("Retry-After"))
+                detail = f"HTTP {status} {code} {message}".strip()
+                if status == 429:
+                    self._pacer.rate_limited(policy.rate_limit_pause(retry_after), sent_at)
+                if action is Action.STOP:
+                    raise self._stop(status, code, message)
+            if action is not Action.RETRY or attempt > self._retries:
+                raise StoreReadError(ecwid.scrub(f"GET {path}: {detail}", self._token))
+            await self._sleep(policy.retry_wait(attempt, retry_after if status != 429 else 0.0, random=self._random))
+        raise AssertionError("unreachable")
+
+    def _stop(self, status: int, code: str, message: str) -> RunStopped:
+        reason = ecwid.stop_reason(
+            ecwid.Answer(Action.STOP, status, error_code=code or "HTTP_ERROR", error=message), self._store_id
+        )
+        if "scope" in reason.message:  # reads need their own scope
+            reason = RunStopped(
+                f"the token lacks the {READ_SCOPE} scope ({code or status})", error_code=code, http_status=status
+            )
+        return reason
+
+    # -- contacts ---------------------------------------------------------------
+
+    async def contacts(self, customer_id: int, *, fresh: bool = False) -> list[dict]:
+        """The customer's contacts; read once per run unless `fresh` (after a create in doubt)."""
+        task = self._contacts.get(customer_id)
+        if task is None or fresh:
+            task = asyncio.ensure_future(self._read_contacts(customer_id))
+            self._contacts[customer_id] = task
+        try:
+            return await asyncio.shield(task)
+        except BaseException:
+            if self._contacts.get(customer_id) is task and task.done():
+                del self._contacts[customer_id]  # don't cache a failure
+            raise
+
+    async def _read_contacts(self, customer_id: int) -> list[dict]:
+        body = await self.get(f"/customers/{customer_id}/contacts")
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise StoreReadError(f"GET /customers/{customer_id}/contacts: no items in the answer")
+        return items
+
+    async def has_contact(self, record: ContactRecord, *, fresh: bool = False) -> bool:
+        """Whether the store holds this record's contact (compared normalized)."""
+        assert record.customer_id is not None
+        for item in await self.contacts(record.customer_id, fresh=fresh):
+            if _same_contact(record, item):
+                return True
+        return False
+
+    # -- customers by email -------------------------------------------------------
+
+    async def customers_by_email(self, email: str) -> list[dict]:
+        body = await self.get(
+            "/customers", {"email": email, "useExactEmailMatch": "true", "limit": PAGE_LIMIT}
+        )
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise StoreReadError("GET /customers: no items in the answer")
+        # Ecwid matches emails case-insensitively; keep only exact matches in case a server doesn't.
+        return [c for c in items if isinstance(c, dict) and str(c.get("email", "")).lower() == email.lower()]
+
+
+def _same_contact(record: ContactRecord, item: Any) -> bool:
+    if not isinstance(item, dict) or str(item.get("type", "")).upper() != record.type:
+        return False
+    value = str(item.get("contact", ""))
+    if value == record.contact:
+        return True
+    try:  # the store may hold it written another way: compare normalized forms
+        return normalize_value(record.type, value)[1] == record.contact
+    except InvalidValue:
+        return False
