@@ -487,7 +487,7 @@ def _profile_name(t: ContactType, link: _Link) -> tuple[str, str] | str:
         segs = segs[1:]  # messenger.com/t/<name>
     if t is ContactType.TELEGRAM and len(segs) == 2 and segs[0] == "s":
         segs = segs[1:]  # t.me/s/<name>: the channel preview
-    if len(segs) != 1 or segs[0].lower() in _RESERVED or link.host in ("youtu.be", "pin.it", "fb.me"):
+    if len(segs) != 1 or link.host in ("youtu.be", "pin.it", "fb.me"):
         return f"not a profile link: expected a link like {example}"
     return _social_name(t, segs[0])
 
@@ -497,6 +497,8 @@ def _social_name(t: ContactType, name: str) -> tuple[str, str] | str:
         name = name.removeprefix("@")
     if not name or not _NAME[t].fullmatch(name):
         return f"{name!r} is not a valid {t.value} name: it may contain {_allowed_chars(t)}"
+    if name.lower() in _RESERVED:  # a site page, not a profile; bare names too, so canonical links stay valid
+        return f"{name!r} is a page of the site, not a profile: expected a link like {_CANONICAL[t].format('name')}"
     return _CANONICAL[t].format(name), name
 
 
