@@ -83,6 +83,8 @@ class Code(StrEnum):
     ALREADY_IMPORTED = "already-imported"  # the journal says a run created it
     EXISTS_IN_STORE = "exists-in-store"  # --skip-existing found it in the store
     STORE_CHECK_FAILED = "store-check-failed"  # --skip-existing could not read the store
+    # customers by email
+    CUSTOMER_LOOKUP_FAILED = "customer-lookup-failed"  # GET /customers?email= failed after retries
 
 
 # Canonical field names (the API's own spelling) the loader maps headers onto.
