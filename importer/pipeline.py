@@ -22,6 +22,7 @@ import httpx
 
 from importer import journal as journal_states
 from importer.errors import InputError, RunStopped, UsageError
+from importer.customers import LookupStats, needs_lookup, resolve_customers
 from importer.journal import Journal, default_path
 from importer.load import LoadStats, load, read_mapping
 from importer.normalize import Normalizer
@@ -60,6 +61,8 @@ class ImportOptions:
     journal: Path | None = None  # default: <report_dir>/journal-<store>.sqlite
     no_journal: bool = False
     skip_existing: bool = False  # read each customer's contacts once; skip what the store has
+    customer_key: str | None = None  # --customer-key COLUMN: the column naming the customer by email
+    match_by: str | None = None  # --match-by email: the customer's email is the key (wide: its Email column)
 
 
 @dataclass
@@ -114,6 +117,8 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     elif not options.dry_run:
         records, send_summary, stopped = _send(records, options, summary["run_id"])
         summary.update(send_summary)
+    elif any(r.outcome.status == Status.VALID and needs_lookup(r) for r in records):
+        records, stopped = _dry_run_lookups(records, options, summary)
 
     counts = Counter(r.outcome.status for r in records)
     summary["total"] = len(records)
@@ -153,6 +158,8 @@ def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats)
         delimiter=options.delimiter,
         stats=stats,
         log=log,
+        customer_key=options.customer_key,
+        match_by=options.match_by,
     )
     index = 0
     while True:
@@ -171,26 +178,14 @@ def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats)
 
 def _send(records: list[ContactRecord], options: ImportOptions, run_id: str):
     """Send the valid records; returns (records with outcomes, summary fields, stopped)."""
-    from importer.send import SendConfig
-
     results: dict[int, ContactRecord] = {}
     to_send = [r for r in records if r.outcome.status == Status.VALID]
 
+    lookups = LookupStats()
     with _target(options, to_send) as (api_url, store_id, token):
-        config_kwargs = {
-            k: v
-            for k, v in (
-                ("rate_per_minute", options.rate),
-                ("concurrency", options.concurrency),
-                ("retries", options.retries),
-            )
-            if v is not None
-        }
-        config = SendConfig(
-            api_url=api_url, store_id=store_id, token=token, quiet=options.quiet, **config_kwargs
-        )
+        config = _send_config(options, api_url, store_id, token)
         with _open_journal(options, store_id, run_id) as journal:
-            result = asyncio.run(_session(to_send, config, options, journal, results))
+            result = asyncio.run(_session(to_send, config, options, journal, results, lookups))
 
     merged = [results.get(r.index, r) for r in records]
     # Belt and braces: a record the sender never reported is not left as `valid`.
@@ -212,7 +207,49 @@ def _send(records: list[ContactRecord], options: ImportOptions, run_id: str):
         "send_s": round(result.elapsed_s, 3),
         "achieved_rate_per_minute": round(result.achieved_rate_per_minute, 1),
     }
+    if lookups.emails:
+        summary["customer_lookups"] = lookups.as_dict()
     return merged, summary, result.stopped
+
+
+def _send_config(options: ImportOptions, api_url: str, store_id: int, token: str):
+    from importer.send import SendConfig
+
+    overrides = (("rate_per_minute", options.rate), ("concurrency", options.concurrency), ("retries", options.retries))
+    return SendConfig(
+        api_url=api_url, store_id=store_id, token=token, quiet=options.quiet,
+        **{k: v for k, v in overrides if v is not None},
+    )  # fmt: skip
+
+
+def _dry_run_lookups(records: list[ContactRecord], options: ImportOptions, summary: dict):
+    """Dry run: find the customers named by email (read-only) if a token is configured; else say so."""
+    named = [r for r in records if r.outcome.status == Status.VALID and needs_lookup(r)]
+    missing = "no token" if not options.token else "no store id" if options.store_id is None else ""
+    if missing or options.sandbox:
+        why = "the sandbox starts empty in a dry run" if options.sandbox else missing
+        summary.setdefault("notes", []).append(
+            f"customer lookups skipped: {why} ({len(named)} rows name customers by email)"
+        )
+        return records, None
+    config = _send_config(options, options.api_url, options.store_id, options.token)
+    results: dict[int, ContactRecord] = {}
+    lookups = LookupStats()
+
+    async def session() -> list[ContactRecord]:
+        async with _http(config) as http:
+            reader = _reader(http, config, Pacer(config.rate_per_minute))
+            with _interrupt_event() as cancel:
+                return await resolve_customers(named, reader, None, results, concurrency=config.concurrency,
+                                               cancel=cancel, stats=lookups)  # fmt: skip
+
+    stopped = None
+    try:
+        resolved = {r.index: r for r in asyncio.run(session())}
+    except RunStopped as exc:
+        stopped, resolved = exc, {}
+    summary["customer_lookups"] = lookups.as_dict()
+    return [results.get(r.index) or resolved.get(r.index) or r for r in records], stopped
 
 
 @contextlib.contextmanager
@@ -226,17 +263,32 @@ def _open_journal(options: ImportOptions, store_id: int, run_id: str):
         yield journal
 
 
-async def _session(to_send, config, options: ImportOptions, journal: Journal | None, results):
-    """One HTTP client and one pacer for every request of the run: reads and creates alike."""
-    from importer.send import send_records
-
+def _http(config) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(config.timeout_s)) as http:
+    return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(config.timeout_s))
+
+
+def _reader(http: httpx.AsyncClient, config, pacer: Pacer) -> StoreReader:
+    return StoreReader(
+        http, api_url=config.api_url, store_id=config.store_id, token=config.token, pacer=pacer,
+        retries=config.retries,
+    )  # fmt: skip
+
+
+async def _session(to_send, config, options: ImportOptions, journal: Journal | None, results, lookups=None):
+    """One HTTP client and one pacer for every request of the run: reads and creates alike."""
+    from importer.send import SendResult, send_records
+
+    async with _http(config) as http:
         pacer = Pacer(config.rate_per_minute)
-        reader = StoreReader(
-            http, api_url=config.api_url, store_id=config.store_id, token=config.token, pacer=pacer,
-            retries=config.retries,
-        )  # fmt: skip
+        reader = _reader(http, config, pacer)
+        # Customers named by email get their ids first, so the journal's keys use the id.
+        with _interrupt_event() as cancel:
+            try:
+                to_send = await resolve_customers(to_send, reader, journal, results, concurrency=config.concurrency,
+                                                  cancel=cancel, stats=lookups)  # fmt: skip
+            except RunStopped as exc:  # unsent rows become not_sent in _send
+                return SendResult(stopped=exc)
         guard = _Guard(journal, reader, skip_existing=options.skip_existing)
         to_send = guard.classify(to_send, results)
         with _interrupt_event() as cancel:
@@ -356,9 +408,14 @@ def _target(options: ImportOptions, records: list[ContactRecord]):
         yield options.api_url, options.store_id, options.token
         return
     from importer.sandbox import Sandbox, SandboxConfig
+    from importer.sandbox.config import generated_customer
 
     ids = sorted({r.customer_id for r in records if r.customer_id is not None})
-    config = SandboxConfig(customers=ids)
+    # Customers named by email exist too (new ids after the file's), unless a seeded id already has the email.
+    taken = {generated_customer(i).email for i in ids}
+    emails = sorted({r.customer_email for r in records if needs_lookup(r)} - taken)
+    first = max(ids, default=0) + 1
+    config = SandboxConfig(customers=[*ids, *({"id": first + n, "email": e} for n, e in enumerate(emails))])
     if options.store_id is not None:
         config = replace(config, store_id=options.store_id)
     with Sandbox(config) as sb:
