@@ -4,7 +4,7 @@ Interface (used by importer.pipeline):
 
     stats = LoadStats()
     for raw in load(paths, sheets=(), mapping=None, encoding=None, delimiter=None,
-                    stats=stats, log=logger):
+                    stats=stats, log=logger, customer_key=None, match_by=None):
         ...
 
 * yields RawContact in input order (file, sheet, row); one per long-layout row,
@@ -187,21 +187,80 @@ def _columns_for(assign: dict[int, str], *targets: str) -> list[int]:
     return [i for i, t in assign.items() if t in targets]
 
 
-def _plan(file: str, sheet: str, headers: list[str], mapping: dict[str, str], log: logging.Logger) -> _Plan:
+@dataclass(frozen=True)
+class CustomerKey:
+    """How rows name their customer: --customer-key COLUMN (an email column), --match-by id|email."""
+
+    column: str | None = None
+    match_by: str | None = None  # None or "id": the id where given, else the email; "email": the email only
+
+
+MATCH_BY = ("id", "email")
+
+
+def _key_column(where: str, headers: list[str], column: str) -> int:
+    at = [i for i, h in enumerate(headers) if _norm(h) == _norm(column)]
+    if not at:
+        found = ", ".join(repr(h) for h in headers if h) or "none"
+        raise InputError(where, f"no column {column!r} (--customer-key); found: {found}")
+    return at[0]
+
+
+def _choose_customer_key(where: str, headers: list[str], assign: dict[int, str], key: CustomerKey,
+                         long: bool, log: logging.Logger) -> int | None:
+    """Apply --customer-key / --match-by email to `assign`; in wide layout return the Email column
+    that is both the customer's key and one of their contacts (else None)."""
+    both = None
+    if key.column is not None:
+        at = _key_column(where, headers, key.column)
+        for i in _columns_for(assign, "customerEmail"):
+            if i != at:
+                log.info("%s: column %r not used: --customer-key %r names the customer", where, headers[i], key.column)
+                del assign[i]
+        if not long and assign.get(at) == ContactType.EMAIL:
+            both = at  # still imported as an EMAIL contact
+        else:
+            assign[at] = "customerEmail"
+    if key.match_by != "email":
+        return both
+    for i in _columns_for(assign, "customerId"):
+        log.info("%s: column %r ignored: --match-by email", where, headers[i])
+        del assign[i]
+    if both is None and "customerEmail" not in assign.values():
+        emails = [i for i, t in assign.items() if t == ContactType.EMAIL]
+        if len(emails) != 1:
+            listed = ", ".join(repr(headers[i]) for i in emails) or "none"
+            raise InputError(where, f"--match-by email: no single customer email column (email columns: {listed}); "
+                             "name it with --customer-key COLUMN")
+        if long:  # beside Type and Contact, the Email column is only the customer's
+            assign[emails[0]] = "customerEmail"
+            return None
+        both = emails[0]
+        log.info("%s: column %r is the customer's key and an EMAIL contact (--match-by email)", where, headers[both])
+    return both
+
+
+def _plan(file: str, sheet: str, headers: list[str], mapping: dict[str, str], log: logging.Logger,
+          key: CustomerKey = CustomerKey()) -> _Plan:
     where = f"{file}:{sheet}" if sheet else file
     overrides = {_norm(h): t for h, t in mapping.items()}
     assign: dict[int, str] = {}
     for i, h in enumerate(headers):
-        key = _norm(h)
-        if not key:
+        norm = _norm(h)
+        if not norm:
             continue
-        target = overrides[key] if key in overrides else FIELD_ALIASES.get(key) or _kind_of(key)
+        target = overrides[norm] if norm in overrides else FIELD_ALIASES.get(norm) or _kind_of(norm)
         if target:
             assign[i] = target
 
     present = set(assign.values())
+    long = "type" in present and "contact" in present
+    key_and_contact = None
+    if long or any(t in _KINDS for t in present):  # else: no contact column, said below
+        key_and_contact = _choose_customer_key(where, headers, assign, key, long, log)
+    present = set(assign.values())
     kind_cols = [i for i, t in assign.items() if t in _KINDS]
-    if "type" in present and "contact" in present:
+    if long:
         layout = "long"
         # Beside type+contact, a lone "Email" column is the customer's email.
         emails = [i for i in kind_cols if assign[i] == ContactType.EMAIL]
@@ -224,15 +283,15 @@ def _plan(file: str, sheet: str, headers: list[str], mapping: dict[str, str], lo
                 del assign[i]
         # One customer per row: a bare "ID" column is the customer's id.
         ids = [i for i, h in enumerate(headers) if _norm(h) == "id" and _norm(h) not in overrides]
-        if "customerId" not in assign.values() and len(ids) == 1:
+        if "customerId" not in assign.values() and len(ids) == 1 and key.match_by != "email":
             assign[ids[0]] = "customerId"
     else:
         found = ", ".join(repr(h) for h in headers if h) or "none"
         raise InputError(where, "no contact column: expected Type and Contact columns, or columns "
                          f"like Email, Phone, Instagram (or use --mapping); found: {found}")
-    if not {"customerId", "customerEmail"} & set(assign.values()):
-        log.warning("%s: no customer column (Customer ID or Customer Email); every row will be "
-                    "reported as missing its customer. Headers: %s", where, ", ".join(filter(None, headers)))
+    if not {"customerId", "customerEmail"} & set(assign.values()) and key_and_contact is None:
+        log.warning("%s: no customer column (Customer ID or Customer Email; or --match-by email); every row will "
+                    "be reported as missing its customer. Headers: %s", where, ", ".join(filter(None, headers)))
 
     by_field: dict[str, list[int]] = {}
     for i, t in assign.items():
@@ -247,9 +306,12 @@ def _plan(file: str, sheet: str, headers: list[str], mapping: dict[str, str], lo
 
     table = SourceTable(file, sheet, tuple(headers), layout, {headers[i]: t for i, t in sorted(assign.items())})
     log.info("%s: %s layout, columns %s", where, layout, table.field_of)
+    fields = [(t, i) for i, t in sorted(assign.items()) if t not in _KINDS]
+    if key_and_contact is not None:
+        fields.append(("customerEmail", key_and_contact))
     return _Plan(
         table=table,
-        fields=tuple((t, i) for i, t in sorted(assign.items()) if t not in _KINDS),
+        fields=tuple(fields),
         kinds=tuple((t, i, headers[i]) for i, t in sorted(assign.items()) if t in _KINDS),
         contact_col=by_field.get("contact", [-1])[0],
     )
@@ -453,7 +515,7 @@ def _text_rows(reader: Iterable[list[str]]) -> Iterator[tuple[int, list[Cell]]]:
 
 
 def _load_text(path: str, encoding: str | None, delimiter: str | None, mapping: dict[str, str],
-               stats: LoadStats, log: logging.Logger) -> Iterator[RawContact]:
+               stats: LoadStats, log: logging.Logger, key: CustomerKey) -> Iterator[RawContact]:
     with open(path, "rb") as f:
         head = f.read(SAMPLE_BYTES)
     if not head.strip():
@@ -476,7 +538,7 @@ def _load_text(path: str, encoding: str | None, delimiter: str | None, mapping: 
             headers = _header(rows)
             if headers is None:
                 raise InputError(path, "file is empty (only blank lines)")
-            plan = _plan(path, "", headers, mapping, log)
+            plan = _plan(path, "", headers, mapping, log, key)
             stats.tables.append(plan.table)
             yield from _rows(plan, rows, stats)
         except csv.Error as e:
@@ -513,7 +575,7 @@ _UNREADABLE = "cannot read workbook: is it password-protected or corrupt?"
 
 
 def _load_workbook(path: str, sheets: Sequence[str], mapping: dict[str, str],
-                   stats: LoadStats, log: logging.Logger) -> Iterator[RawContact]:
+                   stats: LoadStats, log: logging.Logger, key: CustomerKey) -> Iterator[RawContact]:
     try:
         book = python_calamine.CalamineWorkbook.from_path(path)
         meta = book.sheets_metadata
@@ -550,7 +612,7 @@ def _load_workbook(path: str, sheets: Sequence[str], mapping: dict[str, str],
             if headers is None:
                 continue  # an empty sheet
             try:
-                plan = _plan(path, name, headers, mapping, log)
+                plan = _plan(path, name, headers, mapping, log, key)
             except InputError as e:
                 # A notes/instructions sheet beside the data: skip it unless picked.
                 if sheets or not e.problem.startswith("no contact column"):
@@ -635,6 +697,8 @@ def load(
     delimiter: str | None = None,
     stats: LoadStats | None = None,
     log: logging.Logger | None = None,
+    customer_key: str | None = None,
+    match_by: str | None = None,
 ) -> Iterator[RawContact]:
     """Yield RawContacts from every file in order; InputError for a file that cannot be input.
 
@@ -644,9 +708,14 @@ def load(
     stats = stats if stats is not None else LoadStats()
     log = log or logger
     mapping, encoding, delimiter = _check_options(mapping, encoding, delimiter)
+    if match_by is not None and match_by not in MATCH_BY:
+        raise UsageError(f"--match-by must be one of {', '.join(MATCH_BY)}, got {match_by!r}")
+    if customer_key is not None and not _norm(customer_key):
+        raise UsageError("--customer-key needs a column name")
+    key = CustomerKey(customer_key, match_by)
     files = [(str(p), _check_file(str(p))) for p in paths]
     for path, ext in files:
         if ext in TEXT_EXTENSIONS or (ext == ".xls" and _xls_is_text(path)):
-            yield from _load_text(path, encoding, delimiter, mapping, stats, log)
+            yield from _load_text(path, encoding, delimiter, mapping, stats, log, key)
         else:
-            yield from _load_workbook(path, sheets, mapping, stats, log)
+            yield from _load_workbook(path, sheets, mapping, stats, log, key)
