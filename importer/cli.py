@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--journal", type=Path, metavar="PATH", help="journal of what was created (default <report-dir>/journal-<store>.sqlite)")
     imp.add_argument("--no-journal", action="store_true", help="one-off run: don't read or write the journal")
     imp.add_argument("--skip-existing", action="store_true", help="read each customer's contacts first; skip contacts the store already has")
+    imp.add_argument("--customer-key", metavar="COLUMN", help="the column naming each row's customer by email (instead of Customer ID)")
+    imp.add_argument("--match-by", choices=("id", "email"), default=None,
+                     help="email: find customers by their email (a wide file's Email column is the key and still a contact)")
     imp.add_argument("--report-dir", type=Path, default=Path("reports"), help="where reports go (default ./reports)")
     imp.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     loud = imp.add_mutually_exclusive_group()
@@ -119,7 +122,8 @@ def _options(args):
         delimiter = "\t"
     return ImportOptions(
         store_id=_store_id(args),
-        token=None if (args.dry_run or args.sandbox) else _read_token(args),
+        # A dry run uses a configured token for read-only customer lookups, but never needs one.
+        token=None if args.sandbox else _read_token(args),
         api_url=args.api_url or os.environ.get("ECWID_API_URL") or DEFAULT_API_URL,
         dry_run=args.dry_run,
         sandbox=args.sandbox,
@@ -136,6 +140,8 @@ def _options(args):
         journal=args.journal,
         no_journal=args.no_journal,
         skip_existing=args.skip_existing,
+        customer_key=args.customer_key,
+        match_by=args.match_by,
     )
 
 
