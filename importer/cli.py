@@ -115,16 +115,21 @@ def _store_id(args) -> int | None:
 
 
 def _options(args):
+    from importer.ecwid import check_api_url
     from importer.pipeline import DEFAULT_API_URL, ImportOptions
 
     delimiter = args.delimiter
     if delimiter is not None and delimiter.lower() in ("tab", "\\t"):
         delimiter = "\t"
+    token = None if args.sandbox else _read_token(args)
+    api_url = args.api_url or os.environ.get("ECWID_API_URL") or DEFAULT_API_URL
+    if not args.sandbox and (token or not args.dry_run):
+        check_api_url(api_url)  # before reading a large file, not after
     return ImportOptions(
         store_id=_store_id(args),
         # A dry run uses a configured token for read-only customer lookups, but never needs one.
-        token=None if args.sandbox else _read_token(args),
-        api_url=args.api_url or os.environ.get("ECWID_API_URL") or DEFAULT_API_URL,
+        token=token,
+        api_url=api_url,
         dry_run=args.dry_run,
         sandbox=args.sandbox,
         sheets=tuple(args.sheet),
@@ -156,6 +161,8 @@ def _import(args) -> int:
         print_summary(result.summary, result.report_path, stream=sys.stderr)
         if result.stopped is not None:
             print(f"{PROG}: stopped: {result.stopped.message}", file=sys.stderr)
+            if result.summary.get("journal"):
+                print(f"{PROG}: rerun the same command to continue: the journal skips what was created", file=sys.stderr)
     if args.json:
         print(json.dumps(result.summary, indent=2, default=str))
     return result.exit_code

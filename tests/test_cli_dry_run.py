@@ -1,0 +1,330 @@
+"""Issue 2 through the real command line: dry runs, bad files, usage errors, the report.
+
+What a user checks: the exit code, the one line on stderr, the report files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+import pytest
+
+from cli_support import LONG, VALID, VALID_ROWS, cli, cli_process, read_csv, results, run_dir, statuses, summary
+
+# contacts_long.csv's planted mistakes (sample_data/README.md): row -> (code, column named in the error)
+PLANTED = {
+    14: ("invalid-email", "Contact"),
+    39: ("unknown-type", "Type"),
+    58: ("phone-needs-region", "Contact"),
+    76: ("missing-contact", "Contact"),
+    90: ("invalid-customer-id", "Customer ID"),
+    110: ("duplicate-default", "Default"),
+    140: ("duplicate", ""),
+    157: ("lost-digits", "Customer ID"),
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_ecwid_env(monkeypatch):
+    for name in ("ECWID_TOKEN", "ECWID_STORE_ID", "ECWID_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+# --- the samples -------------------------------------------------------------
+
+
+def test_valid_sample_dry_run_exits_0_with_every_row_valid(tmp_path, capsys):
+    run = cli(capsys, "import", VALID, "--dry-run", "--report-dir", tmp_path)
+    assert run.code == 0, run.err
+    rows = results(tmp_path)
+    assert statuses(rows) == {"valid": VALID_ROWS}
+    assert [int(r["row"]) for r in rows] == list(range(2, VALID_ROWS + 2))  # input order, Excel row numbers
+    assert not (run_dir(tmp_path) / "errors.csv").exists()
+    assert "Dry run: nothing was sent." in run.err
+    assert str(run_dir(tmp_path) / "results.csv") in run.err  # the user is told where the report is
+
+
+def test_long_sample_dry_run_reports_every_planted_mistake(tmp_path, capsys):
+    run = cli(capsys, "import", LONG, "--dry-run", "--report-dir", tmp_path)
+    assert run.code == 1, run.err
+    rows = results(tmp_path)
+    assert len(rows) == 190  # one line per record; the blank line 172 is skipped and counted
+    assert all(r["row"] != "172" for r in rows)
+    bad = {int(r["row"]): r for r in rows if r["status"] != "valid"}
+    for row, (code, column) in PLANTED.items():
+        assert bad[row]["error_code"] == code, (row, bad[row])
+        assert bad[row]["error"].startswith(f"{column}: " if column else "same as row 139")
+        assert bad[row]["status"] == ("duplicate" if code == "duplicate" else "invalid")
+    # The duplicate default may be blamed on both defaults (the tool can't know which one the user meant).
+    extra = {row: r["error_code"] for row, r in bad.items() if row not in PLANTED}
+    assert extra in ({}, {109: "duplicate-default"})
+    numbers = [int(r["row"]) for r in rows]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 190  # input order, one line per row
+    assert "lost-digits" not in {r["error_code"] for r in rows if r["status"] == "valid"}
+
+    errors = read_csv(run_dir(tmp_path) / "errors.csv")
+    with open(LONG, newline="", encoding="utf-8-sig") as f:
+        header = next(csv.reader(f))
+    assert list(errors[0]) == [*header, "error"]  # the input's own columns, plus error
+    invalid = sorted(row for row, r in bad.items() if r["status"] == "invalid")
+    assert len(errors) == len(invalid)  # a duplicate is sent once, from its first row: not an error row
+    assert [e["Customer ID"] for e in errors if e["error"].startswith("Customer ID")] == ["abc", "1.77737E+08"]
+    assert any(e["Type"] == "EMIAL" for e in errors)
+    s = summary(tmp_path)
+    assert s["counts"] == {"valid": 190 - len(bad), "invalid": len(invalid), "duplicate": 1}
+    assert s["blank_rows"] == 1 and s["exit_code"] == 1 and s["dry_run"] is True
+
+
+def _fix(row: dict[str, str]) -> dict[str, str]:
+    """What a person does to each errors.csv line of contacts_long.csv."""
+    row = dict(row)
+    row["Contact"] = row["Contact"].replace("@@", "@")
+    if row["Type"] == "EMIAL":
+        row["Type"] = "Email"
+    if row["Contact"].startswith("("):
+        row["Contact"] = "+1 " + row["Contact"]
+    if not row["Contact"]:
+        row["Contact"] = "+1 201 555 0199"
+    if row["Customer ID"] == "abc":
+        row["Customer ID"] = "1018"
+    if row["Customer ID"] == "1.77737E+08":
+        row["Customer ID"] = "177737165"
+    if "default" in row["error"] and row["Note"] == "second default":
+        row["Default"] = "FALSE"
+    return row
+
+
+def test_fixed_errors_csv_imports_again(tmp_path, capsys):
+    first = tmp_path / "first"
+    assert cli(capsys, "import", LONG, "--dry-run", "--report-dir", first).code == 1
+    errors_csv = run_dir(first) / "errors.csv"
+    lines = read_csv(errors_csv)
+    fixed = tmp_path / "fixed.csv"
+    with open(fixed, "w", newline="", encoding="utf-8-sig") as f:
+        writer = csv.DictWriter(f, fieldnames=list(lines[0]))  # the error column stays, as a user leaves it
+        writer.writeheader()
+        writer.writerows(_fix(r) for r in lines)
+
+    again = tmp_path / "again"
+    run = cli(capsys, "import", fixed, "--dry-run", "--report-dir", again)
+    assert run.code == 0, results(again)
+    assert statuses(results(again)) == {"valid": len(lines)}
+
+    # Unfixed, the same errors.csv fails the same rows again (its error column is ignored as input).
+    unfixed = tmp_path / "unfixed"
+    assert cli(capsys, "import", errors_csv, "--dry-run", "--report-dir", unfixed).code == 1
+    assert statuses(results(unfixed)) == {"invalid": len(lines)}
+
+
+# --- files that cannot be input -------------------------------------------------
+
+OLE_HEADER = bytes.fromhex("d0cf11e0a1b11ae1")  # an encrypted .xlsx is an OLE/CFB container
+
+
+def _bad_files(tmp_path):
+    (tmp_path / "folder.csv").mkdir()
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "garbage.csv").write_bytes(bytes(range(256)) * 8)
+    (tmp_path / "corrupt.xlsx").write_bytes(os.urandom(4096))
+    (tmp_path / "locked.xlsx").write_bytes(OLE_HEADER + bytes(4088))
+    (tmp_path / "contacts.pdf").write_bytes(b"%PDF-1.4\n")
+    (tmp_path / "people.csv").write_text("Name,Age\nBob,42\n", "utf-8")
+    (tmp_path / "twice.csv").write_text("Customer ID,Type,Contact,Contact\n1,Email,a@example.com,b@example.com\n", "utf-8")
+
+
+@pytest.mark.parametrize(
+    "name, problem",
+    [
+        ("missing.csv", "not found"),
+        ("folder.csv", "directory"),
+        ("empty.csv", "empty"),
+        ("garbage.csv", "binary"),
+        ("corrupt.xlsx", "corrupt"),
+        ("locked.xlsx", "password-protected"),
+        ("contacts.pdf", "unsupported file type '.pdf'"),
+        ("people.csv", "no contact column"),
+        ("twice.csv", "duplicate columns 'Contact'"),
+    ],
+)
+def test_bad_file_exits_2_with_one_line_naming_file_and_problem(tmp_path, capsys, name, problem):
+    _bad_files(tmp_path)
+    reports = tmp_path / "reports"
+    run = cli(capsys, "import", tmp_path / name, "--dry-run", "--report-dir", reports)
+    assert run.code == 2
+    assert run.err_lines == [run.err.strip()], run.err  # exactly one line
+    line = run.err_lines[0]
+    assert line.startswith("ecwid-contacts: error: ") and name in line and problem in line
+    assert "Traceback" not in run.err and run.out == ""
+    assert not reports.exists()  # nothing was done: no half report to confuse
+
+
+def test_bad_file_in_a_real_run_also_exits_2_before_any_send(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ECWID_TOKEN", "secret_unused")
+    run = cli(capsys, "import", tmp_path / "missing.csv", "--store-id", "5", "--api-url", "http://127.0.0.1:9/api/v3",
+              "--report-dir", tmp_path / "r")  # fmt: skip
+    assert run.code == 2 and run.err_lines == [f"ecwid-contacts: error: {tmp_path / 'missing.csv'}: file not found"]
+
+
+def test_second_file_bad_names_that_file(tmp_path, capsys):
+    (tmp_path / "empty.csv").write_bytes(b"")
+    run = cli(capsys, "import", VALID, tmp_path / "empty.csv", "--dry-run", "--report-dir", tmp_path / "r")
+    assert run.code == 2 and len(run.err_lines) == 1 and "empty.csv: file is empty" in run.err
+
+
+def test_verbose_bad_file_may_show_the_traceback_but_ends_with_the_message(tmp_path):
+    (tmp_path / "corrupt.xlsx").write_bytes(os.urandom(4096))
+    run = cli_process("import", tmp_path / "corrupt.xlsx", "--dry-run", "--verbose", "--report-dir", tmp_path / "r")
+    assert run.code == 2
+    assert run.err_lines[-1].startswith("ecwid-contacts: error: ") and "corrupt.xlsx" in run.err_lines[-1]
+
+
+def test_header_only_file_says_nothing_to_import_and_exits_0(tmp_path, capsys):
+    path = tmp_path / "header_only.csv"
+    path.write_text("Customer ID,Type,Contact\n", "utf-8")
+    run = cli(capsys, "import", path, "--dry-run", "--report-dir", tmp_path / "r")
+    assert run.code == 0
+    assert "nothing to import" in run.err
+    assert summary(tmp_path / "r")["total"] == 0
+
+
+# --- usage errors -------------------------------------------------------------------
+
+TOKEN = "secret_do_not_echo_4f9a1c"
+
+
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        ((), {"ECWID_TOKEN": TOKEN}, "no store id"),
+        (("--store-id", "5"), {}, "no token"),
+        (("--store-id", "5", "--token", TOKEN), {}, "refusing --token"),
+        (("--dry-run", "--token", TOKEN), {}, "refusing --token"),
+        (("--dry-run", f"--token={TOKEN}"), {}, "refusing --token"),
+        (("--store-id", "abc"), {"ECWID_TOKEN": TOKEN}, "--store-id: expected a positive integer, got 'abc'"),
+        (("--store-id", "0"), {"ECWID_TOKEN": TOKEN}, "--store-id: expected a positive integer"),
+        ((), {"ECWID_TOKEN": TOKEN, "ECWID_STORE_ID": "shop"}, "ECWID_STORE_ID must be a positive integer"),
+        (("--store-id", "5", "--token-file", "/nonexistent/token"), {}, "cannot read --token-file"),
+        (("--store-id", "5", "--api-url", "http://api.example.com/api/v3"), {"ECWID_TOKEN": TOKEN}, "refusing plain http://"),
+        ((), {"ECWID_TOKEN": TOKEN, "ECWID_STORE_ID": "5", "ECWID_API_URL": "http://10.0.0.1/api/v3"}, "refusing plain http://"),
+        (("--dry-run", "--rate", "0"), {}, "--rate: expected a positive number"),
+        (("--dry-run", "--concurrency", "-1"), {}, "--concurrency"),
+    ],
+)  # fmt: skip
+def test_usage_errors_exit_2_and_never_echo_the_token(tmp_path, capsys, monkeypatch, args, env, message):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    reports = tmp_path / "r"
+    run = cli(capsys, "import", VALID, *args, "--report-dir", reports)
+    assert run.code == 2
+    assert message in run.err_lines[-1] and run.err_lines[-1].startswith("ecwid-contacts: error: ")
+    assert TOKEN not in run.out + run.err
+    assert "Traceback" not in run.err
+    assert not reports.exists()  # nothing sent, nothing written
+
+
+def test_http_to_loopback_is_allowed(tmp_path, capsys, monkeypatch):
+    # Nothing listens on port 9: the run gets as far as sending, so the URL was accepted.
+    monkeypatch.setenv("ECWID_TOKEN", TOKEN)
+    small = tmp_path / "one.csv"
+    small.write_text("Customer ID,Type,Contact\n1,Email,a@example.com\n", "utf-8")
+    run = cli(capsys, "import", small, "--store-id", "5", "--api-url", "http://127.0.0.1:9/api/v3", "--retries", "0",
+              "--quiet", "--report-dir", tmp_path / "r")  # fmt: skip
+    assert run.code in (1, 3), run.err
+    assert "refusing" not in run.err
+    assert statuses(results(tmp_path / "r")) in ({"failed": 1}, {"not_sent": 1})
+
+
+# --- summary, --json, --quiet -------------------------------------------------------
+
+
+def test_summary_json_and_json_on_stdout_are_the_same(tmp_path, capsys):
+    run = cli(capsys, "import", LONG, "--dry-run", "--json", "--report-dir", tmp_path)
+    assert run.code == 1
+    printed = json.loads(run.out)  # stdout is pure JSON: nothing else on it
+    written = summary(tmp_path)
+    assert printed == written
+    assert written["files"] == [str(LONG)]
+    assert written["exit_code"] == 1 and written["dry_run"] is True
+    assert written["total"] == 190 and sum(written["counts"].values()) == 190
+    assert written["rows"] == 190 and written["blank_rows"] == 1
+    assert set(written["report_files"]) >= {"results.csv", "errors.csv", "summary.json"}
+    assert written["report_dir"] == str(run_dir(tmp_path))
+    assert written["encodings"] == {str(LONG): "utf-8-sig"}
+    assert isinstance(written["elapsed_s"], (int, float)) and written["started_at"] <= written["finished_at"]
+
+
+def test_quiet_clean_run_prints_nothing(tmp_path, capsys):
+    run = cli(capsys, "import", VALID, "--dry-run", "--quiet", "--report-dir", tmp_path)
+    assert run.code == 0 and run.err == "" and run.out == ""
+    assert statuses(results(tmp_path)) == {"valid": VALID_ROWS}
+
+
+def test_quiet_json_prints_only_json(tmp_path, capsys):
+    run = cli(capsys, "import", VALID, "--dry-run", "--quiet", "--json", "--report-dir", tmp_path)
+    assert run.code == 0 and run.err == ""
+    assert json.loads(run.out)["counts"] == {"valid": VALID_ROWS}
+
+
+# --- CSV flavours ---------------------------------------------------------------------
+
+CP1252_ROWS = [
+    ("1001", "Email", "zoë.müller@example.com", "Zoë Müller – Straße"),
+    ("1002", "Phone", "+49 30 1234567", "Büro €"),
+]
+
+
+def _write_cp1252_semicolon(path):
+    text = "Customer ID;Type;Contact;Note\r\n" + "".join(";".join(r) + "\r\n" for r in CP1252_ROWS)
+    path.write_bytes(text.encode("cp1252"))
+
+
+def _write_utf16_tab(path):
+    text = "Customer ID\tType\tContact\tNote\r\n1003\tInstagram\t@anna.kowalska\tŁódź 東京\r\n1004\tWhatsApp\t+44 7400 123456\tΔ\r\n"
+    path.write_bytes(text.encode("utf-16"))  # with a BOM, as Excel's "Unicode Text"
+
+
+def test_cp1252_semicolon_file(tmp_path, capsys):
+    path = tmp_path / "excel_windows.csv"
+    _write_cp1252_semicolon(path)
+    run = cli(capsys, "import", path, "--dry-run", "--report-dir", tmp_path / "r")
+    assert run.code == 0, run.err
+    rows = results(tmp_path / "r")
+    assert [(r["customer_id"], r["type"], r["contact"]) for r in rows] == [
+        ("1001", "EMAIL", "zoë.müller@example.com"),
+        ("1002", "PHONE", "+49301234567"),
+    ]
+    assert statuses(rows) == {"valid": 2}
+    assert summary(tmp_path / "r")["encodings"][str(path)] in ("cp1252", "windows-1252")
+
+
+def test_utf16_tab_file(tmp_path, capsys):
+    path = tmp_path / "unicode_text.txt"
+    _write_utf16_tab(path)
+    run = cli(capsys, "import", path, "--dry-run", "--report-dir", tmp_path / "r")
+    assert run.code == 0, run.err
+    rows = results(tmp_path / "r")
+    assert [(r["customer_id"], r["type"], r["contact"], r["handle"]) for r in rows] == [
+        ("1003", "INSTAGRAM", "https://www.instagram.com/anna.kowalska", "anna.kowalska"),
+        ("1004", "WHATSAPP", "+447400123456", ""),
+    ]
+    assert summary(tmp_path / "r")["encodings"][str(path)].startswith("utf-16")
+
+
+def test_verbose_says_which_encoding_and_delimiter_were_chosen(tmp_path):
+    cp, u16 = tmp_path / "a.csv", tmp_path / "b.txt"
+    _write_cp1252_semicolon(cp)
+    _write_utf16_tab(u16)
+    run = cli_process("import", cp, u16, "--dry-run", "--verbose", "--report-dir", tmp_path / "r")
+    assert run.code == 0, run.err
+    lines = run.err.splitlines()
+    assert any("a.csv" in line and "cp1252" in line and "';'" in line for line in lines), run.err
+    assert any("b.txt" in line and "utf-16" in line and "'\\t'" in line for line in lines), run.err
+
+
+def test_plain_http_is_refused_before_any_file_is_read(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ECWID_TOKEN", TOKEN)
+    run = cli(capsys, "import", tmp_path / "huge_export_not_read.csv", "--store-id", "5",
+              "--api-url", "http://api.example.com/api/v3", "--report-dir", tmp_path / "r")  # fmt: skip
+    assert run.code == 2 and len(run.err_lines) == 1 and "refusing plain http://" in run.err
