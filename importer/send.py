@@ -208,7 +208,8 @@ class _Run:
     def _stop(self, reason: RunStopped) -> None:
         if self.stopped is None:
             self.stopped = reason
-            log.error("stopping the run: %s", reason.message)
+            # info, not error: the caller reports why it stopped (the CLI prints one line)
+            log.info("stopping the run: %s", reason.message)
         self.stop.set()
 
     def _finish(self, record: ContactRecord, outcome: Outcome) -> None:
