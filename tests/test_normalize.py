@@ -599,3 +599,11 @@ def test_phone_fast_path_covers_common_numbers():
 
     hits = sum(fast_phone(n) is not None for n in _EXAMPLES)
     assert hits / len(_EXAMPLES) > 0.8
+
+
+def test_spelled_out_spaces_are_exactly_the_unicode_spaces():
+    import sys
+
+    from importer.normalize import _SPACES
+
+    assert set(_SPACES) == {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
