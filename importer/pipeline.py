@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import json
 import logging
 import signal
 import time
@@ -93,7 +95,8 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     _check_send_options(options)
 
     stats = LoadStats()
-    records = validate(list(_read(paths, options, stats)))
+    with _bulk():
+        records = validate(list(_read(paths, options, stats)))
     read_s = time.monotonic() - started
 
     summary: dict = {
@@ -123,13 +126,30 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     counts = Counter(r.outcome.status for r in records)
     summary["total"] = len(records)
     summary["counts"] = {s.value: counts[s] for s in Status if counts[s]}
+    # Why rows were skipped (already-imported, exists-in-store): the nightly run's question.
+    skipped = Counter(r.outcome.error_code for r in records if r.outcome.status == Status.SKIPPED)
+    summary["skipped_by_reason"] = dict(skipped)
     summary["ambiguous"] = sum(1 for r in records if r.outcome.error_code == Code.AMBIGUOUS)
     summary["stopped"] = stopped.message if stopped else None
     summary["exit_code"] = exit_code = _exit_code(counts, stopped)
     summary["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     summary["elapsed_s"] = round(time.monotonic() - started, 3)
-    path = write_report(records, summary, report_dir=Path(options.report_dir), run_id=summary["run_id"])
+    with _bulk():
+        path = write_report(records, summary, report_dir=Path(options.report_dir), run_id=summary["run_id"])
     return ImportResult(records, summary, path, exit_code, stopped)
+
+
+@contextlib.contextmanager
+def _bulk():
+    """No cyclic GC while building a million records: they hold no cycles, and each
+    collection would rescan every live record (3x the cost of validating them)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _exit_code(counts: Counter, stopped: RunStopped | None) -> int:
@@ -186,6 +206,9 @@ def _send(records: list[ContactRecord], options: ImportOptions, run_id: str):
         config = _send_config(options, api_url, store_id, token)
         with _open_journal(options, store_id, run_id) as journal:
             result = asyncio.run(_session(to_send, config, options, journal, results, lookups))
+            if journal is not None:  # the run's own record: when it ended, what it did
+                done = Counter(r.outcome.status.value for r in results.values())
+                journal.finish(json.dumps({"counts": dict(done), "stopped": result.stopped and result.stopped.message}))
 
     merged = [results.get(r.index, r) for r in records]
     # Belt and braces: a record the sender never reported is not left as `valid`.

@@ -495,6 +495,9 @@ def print_summary(summary: dict[str, Any], path: Path, *, stream: TextIO = sys.s
         n = summary["blank_rows"]
         total_line += f"   ({n} blank row{'s' if n != 1 else ''} skipped)"
     lines.append(total_line)
+    if summary.get("skipped_by_reason"):
+        why = ", ".join(f"{n} {code or 'other'}" for code, n in summary["skipped_by_reason"].items())
+        lines.append(f"Skipped: {why}.")
     if summary.get("dry_run"):
         lines.append("Dry run: nothing was sent.")
     if summary.get("ambiguous"):

@@ -1,0 +1,106 @@
+"""Exactly once across crashes: the importer as a real process, killed mid-run, then rerun.
+
+The sandbox lives in the test process, so it outlives every importer it serves.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+
+import pytest
+
+from exactly_once_helpers import cli_args, run_main, start_cli, stored, wait_for, write_csv
+from importer.sandbox import Sandbox, SandboxConfig
+
+ROWS = 400
+
+
+def _sandbox() -> Sandbox:
+    # Latency, so a kill lands while requests are in flight.
+    return Sandbox(SandboxConfig(rate_per_minute=None, customers=20, latency_ms=15, latency_dist="uniform"))
+
+
+def _assert_exactly_once(sb: Sandbox, expected: dict) -> None:
+    store = stored(sb)
+    assert set(store) == set(expected), "a contact is missing from the store, or one nobody asked for is there"
+    assert max(store.values()) == 1, f"stored twice: {[k for k, n in store.items() if n > 1]}"
+
+
+def test_kill_9_at_random_points_then_a_plain_rerun_creates_each_contact_once(tmp_path, monkeypatch, capsys):
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(ROWS))
+    reports = tmp_path / "reports"
+    rng = random.Random(5)
+    with _sandbox() as sb:
+        args = cli_args(sb, csv, reports, "--quiet", "--rate", "60000", "--concurrency", "6")
+        kills = 0
+        for _ in range(3):
+            target = sb.stats.creates_committed + rng.randint(0, 70)
+            proc = start_cli(sb, args)
+            wait_for(lambda: sb.stats.creates_committed >= target or proc.poll() is not None)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.communicate(timeout=20)
+            assert max(stored(sb).values(), default=0) <= 1  # never doubled, even before the end
+        assert kills >= 2, "the importer finished before it could be killed: the test proved nothing"
+        partial = len(stored(sb))
+        assert 0 < partial < ROWS
+
+        code, summary, err = run_main(sb, args, monkeypatch, capsys)
+        assert code == 0, err
+        _assert_exactly_once(sb, expected)
+    # The default journal path, one per store, was used by every run.
+    assert (reports / f"journal-{sb.store_id}.sqlite").exists()
+    counts = summary["counts"]
+    assert sum(counts.values()) == summary["total"] == ROWS
+    assert set(counts) <= {"created", "skipped"}
+    # What the killed runs had confirmed is skipped; what they left in doubt was checked, not resent.
+    assert counts.get("skipped", 0) == summary["skipped_by_reason"].get("already-imported", 0) > 0
+    assert counts["created"] >= ROWS - partial
+
+
+def test_ctrl_c_stops_with_a_report_and_the_same_command_continues(tmp_path, monkeypatch, capsys):
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(ROWS))
+    journal = tmp_path / "my-journal.sqlite"
+    with _sandbox() as sb:
+        args = cli_args(sb, csv, tmp_path / "r", "--rate", "60000", "--concurrency", "4",
+                        "--journal", str(journal))  # fmt: skip
+        proc = start_cli(sb, args)
+        wait_for(lambda: sb.stats.creates_committed >= 60 or proc.poll() is not None)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+        assert proc.returncode == 3, err
+        assert "run the same command again" in err
+        first = stored(sb)
+        assert 60 <= len(first) < ROWS and max(first.values()) == 1
+
+        code, summary, err = run_main(sb, args, monkeypatch, capsys)
+        assert code == 0, err
+        _assert_exactly_once(sb, expected)
+    assert summary["counts"] == {"created": ROWS - len(first), "skipped": len(first)}
+    assert summary["skipped_by_reason"] == {"already-imported": len(first)}
+    assert "already-imported" in err  # the terminal summary says why rows were skipped
+
+
+@pytest.mark.parametrize("kind", ["locked", "corrupt"])
+def test_a_journal_that_cannot_be_used_stops_before_sending(tmp_path, kind, monkeypatch, capsys):
+    from importer.journal import Journal
+
+    csv = tmp_path / "contacts.csv"
+    write_csv(csv, range(10))
+    journal = tmp_path / "j.sqlite"
+    with _sandbox() as sb:
+        args = cli_args(sb, csv, tmp_path / "r", "--journal", str(journal))
+        if kind == "corrupt":
+            journal.write_bytes(b"not a journal at all " * 300)
+            code, _, err = run_main(sb, args, monkeypatch, capsys)
+            assert journal.read_bytes() == b"not a journal at all " * 300  # never overwritten
+        else:
+            with Journal(journal, sb.store_id, "someone-else"):
+                code, _, err = run_main(sb, args, monkeypatch, capsys)
+        assert sb.stats.requests == 0
+    assert code == 2
+    assert kind in err and "Traceback" not in err
