@@ -159,13 +159,19 @@ def _import(args) -> int:
     result = run_import(args.files, _options(args))
     if not args.quiet:
         print_summary(result.summary, result.report_path, stream=sys.stderr)
-        if result.stopped is not None:
-            print(f"{PROG}: stopped: {result.stopped.message}", file=sys.stderr)
-            if result.summary.get("journal"):
-                print(f"{PROG}: rerun the same command to continue: the journal skips what was created", file=sys.stderr)
+    if result.stopped is not None:  # an error: said even with --quiet, like any other
+        print(f"{PROG}: stopped: {result.stopped.message}", file=sys.stderr)
+        print(f"{PROG}: {_how_to_continue(result)}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.summary, indent=2, default=str))
     return result.exit_code
+
+
+def _how_to_continue(result) -> str:
+    lead = "to continue" if result.stopped.error_code == "interrupted" else "once that is fixed, to continue"
+    if result.summary.get("journal"):
+        return f"{lead}, run the same command again: the journal skips what was created"
+    return f"{lead}, import the rows not sent from {result.report_path}/errors.csv"
 
 
 def main(argv: list[str] | None = None) -> int:

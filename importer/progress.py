@@ -64,8 +64,11 @@ class Progress:
         of = f"/{self.total}" if self.total else ""
         text = (
             f"sent {self.done}{of} rows: {self.counts[Status.CREATED]} created, "
-            f"{self.counts[Status.FAILED]} failed; {rate:.1f} rows/s"
+            f"{self.counts[Status.FAILED]} failed"
         )
+        if self.counts[Status.NOT_SENT]:  # a stopped run: most rows were never sent
+            text += f", {self.counts[Status.NOT_SENT]} not sent"
+        text += f"; {rate:.1f} rows/s"
         if self.total and rate > 0 and self.done < self.total:
             text += f", ETA {_duration((self.total - self.done) / rate)}"
         return text
