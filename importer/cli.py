@@ -114,6 +114,20 @@ def _store_id(args) -> int | None:
     return int(env)
 
 
+def _report_dir(path: Path) -> Path:
+    # Checked before reading or sending anything: a report (and the journal) that
+    # cannot be written after a long run would lose what the run did. Nothing is
+    # created yet, so a usage error leaves no empty folder behind.
+    existing = path.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"--report-dir {path}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--report-dir {path}: {existing} is not writable")
+    return path
+
+
 def _options(args):
     from importer.ecwid import check_api_url
     from importer.pipeline import DEFAULT_API_URL, ImportOptions
@@ -140,7 +154,7 @@ def _options(args):
         rate=args.rate,
         concurrency=args.concurrency,
         retries=args.retries,
-        report_dir=args.report_dir,
+        report_dir=_report_dir(args.report_dir),
         quiet=args.quiet,
         journal=args.journal,
         no_journal=args.no_journal,

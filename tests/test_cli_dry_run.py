@@ -328,3 +328,14 @@ def test_plain_http_is_refused_before_any_file_is_read(tmp_path, capsys, monkeyp
     run = cli(capsys, "import", tmp_path / "huge_export_not_read.csv", "--store-id", "5",
               "--api-url", "http://api.example.com/api/v3", "--report-dir", tmp_path / "r")  # fmt: skip
     assert run.code == 2 and len(run.err_lines) == 1 and "refusing plain http://" in run.err
+
+
+@pytest.mark.parametrize("where", ["file", "file/below"])
+def test_unusable_report_dir_is_a_usage_error_before_anything_runs(tmp_path, capsys, monkeypatch, where):
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("ECWID_TOKEN", TOKEN)
+    # A real run: the report (and the journal beside it) must be writable before anything is sent.
+    run = cli(capsys, "import", VALID, "--store-id", "5", "--api-url", "http://127.0.0.1:9/api/v3",
+              "--report-dir", tmp_path / where)  # fmt: skip
+    assert run.code == 2 and run.err_lines == [run.err.strip()], run.err
+    assert "--report-dir" in run.err and "is not a directory" in run.err and "Traceback" not in run.err

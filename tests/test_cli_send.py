@@ -68,10 +68,24 @@ def test_second_run_skips_what_the_first_created(tmp_path, capsys, monkeypatch):
         monkeypatch.setenv("ECWID_TOKEN", sb.token)
         assert cli(capsys, "import", VALID, *target(sb, tmp_path / "r"), *FAST).code == 0
         sb.reset_stats()
-        run = cli(capsys, "import", VALID, *target(sb, tmp_path / "r"), *FAST, "--json")
+        run = cli(capsys, "import", VALID, *target(sb, tmp_path / "r"), *FAST, "--json", "--quiet")
         assert sb.stats.requests == 0 and max(stored(sb).values()) == 1
-    assert run.code == 0
+    assert run.code == 0 and run.err == ""  # --quiet: nothing on stderr for a clean run
     assert json.loads(run.out)["counts"] == {"skipped": VALID_ROWS}
+
+
+def test_rate_paces_requests_below_the_store_limit(tmp_path, capsys, monkeypatch):
+    # The store admits 10 requests per 0.4 s (1500/min); --rate 1200 must never meet a 429.
+    with sandbox(rate_per_minute=1500, window_s=0.4) as sb:
+        monkeypatch.setenv("ECWID_TOKEN", sb.token)
+        run = cli(capsys, "import", VALID, *target(sb, tmp_path), "--rate", "1200", "--concurrency", "8")
+        arrivals = [r.time for r in sb.requests]
+        stats = sb.stats
+    assert run.code == 0, run.err
+    assert stats.rate_limited == 0 and len(arrivals) == VALID_ROWS
+    assert max(arrivals) - min(arrivals) >= (VALID_ROWS - 1) * 0.05 * 0.9  # 20 a second, not a burst
+    s = summary(tmp_path)
+    assert s["rate_per_minute"] == 1200 and s["achieved_rate_per_minute"] <= 1200 * 1.05
 
 
 def test_server_faults_and_latency_every_row_ends_right(tmp_path, capsys, monkeypatch):
