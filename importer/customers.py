@@ -165,8 +165,12 @@ async def _skip_own_emails(
     skipped: set[int] = set()
 
     async def check(record: ContactRecord) -> None:
-        try:
-            present = await reader.has_contact(record)
+        try:  # compared as emails are looked up: ignoring case
+            present = any(
+                isinstance(c, dict) and str(c.get("type", "")).upper() == ContactType.EMAIL
+                and str(c.get("contact", "")).strip().lower() == record.customer_email
+                for c in await reader.contacts(record.customer_id)
+            )  # fmt: skip
         except StoreReadError as exc:
             outcome = Outcome(Status.FAILED, error_code=Code.STORE_CHECK_FAILED,
                               error=f"could not check whether the customer already has this email: {exc}")  # fmt: skip
