@@ -25,6 +25,7 @@ from importer.records import Code, ContactRecord, Outcome, Source, Status
 from importer.sandbox import CREATE, READ, Sandbox, SandboxConfig, create_app
 from importer.store import StoreReader, StoreReadError
 from importer.validate import validate
+from test_customers_load import write_csv
 
 FAST = dict(rate=60_000.0, concurrency=8, retries=2, quiet=True, no_journal=True)
 
@@ -38,12 +39,6 @@ CUSTOMERS = [
 
 def sandbox(customers=CUSTOMERS, **kw) -> Sandbox:
     return Sandbox(SandboxConfig(**{"rate_per_minute": None, "customers": customers, **kw}))
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows([header, *rows])
-    return path
 
 
 def run(sb: Sandbox, paths, tmp_path: Path, **kw):
