@@ -214,3 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted before anything was sent", file=sys.stderr)
         return 3
+    except Exception as exc:  # a bug of ours: still one line, the traceback only on request
+        if verbose:
+            logging.exception("internal error")
+        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (run with --verbose for details)", file=sys.stderr)
+        return 1
