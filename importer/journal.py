@@ -3,9 +3,10 @@
 Ecwid's create is not idempotent and returns no id, so the journal is our only
 memory of what a run did. Keyed by (store, customer, type, normalized contact):
 
-* `sending` is written and committed *before* a request leaves; a crash leaves the
-  row in `sending`, and the next run resolves it against the store instead of
-  resending blindly;
+* `sending` is written and committed *before* a request leaves (the sender writes
+  it a few dozen records ahead, so it may also mark rows a stopped run never sent);
+  a crash leaves the row in `sending`, and the next run resolves it against the
+  store instead of resending blindly;
 * the outcome (`created`, `not_created`, `failed`, `absent`) is written after.
 
 Commits are grouped: every worker waiting to send awaits one shared commit, so the
@@ -197,15 +198,23 @@ class Journal:
 
     async def set_state(self, key: Key, state: str, batch: str | None = None) -> None:
         """Write one state durably; concurrent callers share one commit (group commit)."""
-        row = (self.store_id, *key, state, self.run_id, batch, _now())
-        self._pending.append(row)
+        await self.set_states_async([key], state, batch)
+
+    async def set_states_async(self, keys: Iterable[Key], state: str, batch: str | None = None) -> None:
+        """Write states durably; concurrent callers share one commit (group commit)."""
+        now = _now()
+        rows = [(self.store_id, *key, state, self.run_id, batch, now) for key in keys]
+        if not rows:
+            return
+        row = rows[-1]  # the rows stay together in `_pending`: the last one out means all are
+        self._pending.extend(rows)
         while True:
             flushing = self._flushing
             if flushing is not None and not flushing.done():
                 await asyncio.shield(flushing)  # raises if that commit failed
                 continue
             if not any(r is row for r in self._pending):
-                return  # our row went out with the commit we waited for
+                return  # our rows went out with the commit we waited for
             rows, self._pending = self._pending, []
             self._flushing = asyncio.get_running_loop().run_in_executor(self._executor, self._write, rows)
             await asyncio.shield(self._flushing)

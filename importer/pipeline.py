@@ -321,6 +321,12 @@ async def _session(to_send, config, options: ImportOptions, journal: Journal | N
             )  # fmt: skip
 
 
+# Intents are committed this many records ahead of the sender, in one commit, so no
+# request waits for an fsync; a crash leaves at most this many unsent rows in
+# `sending`, which the next run checks against the store (one read per customer).
+LEASE = 32
+
+
 class _Guard:
     """Exactly once: the journal before and after each create, the store when in doubt."""
 
@@ -329,6 +335,13 @@ class _Guard:
         self.reader = reader
         self.skip_existing = skip_existing
         self.in_doubt: set = set()  # keys a crashed or cut-off run left in `sending`
+        # Records sent without a store check, in the order the sender takes them: their
+        # intents are leased ahead. Records checked first write their intent on their own.
+        self._ahead: list[ContactRecord] = []
+        self._position: dict = {}
+        self._planned = 0  # intents up to here are on their way to the journal ...
+        self._durable = 0  # ... and up to here committed
+        self._leases: list[tuple[int, asyncio.Future]] = []
 
     def classify(self, records: list[ContactRecord], results: dict) -> list[ContactRecord]:
         """Finish what the journal says was created; note what is in doubt; return the rest."""
@@ -349,6 +362,9 @@ class _Guard:
             if entry is not None and entry.state == journal_states.SENDING:
                 self.in_doubt.add(record.key)
             rest.append(record)
+        if not self.skip_existing:
+            self._ahead = [r for r in rest if r.key not in self.in_doubt]
+            self._position = {r.key: i for i, r in enumerate(self._ahead)}
         return rest
 
     def hooks(self):
@@ -379,7 +395,35 @@ class _Guard:
         return Outcome(Status.SKIPPED, error_code=Code.EXISTS_IN_STORE, error="the store already has this contact")
 
     async def _before_send(self, record: ContactRecord) -> None:
-        await self.journal.set_state(record.key, journal_states.SENDING)
+        pos = self._position.get(record.key)
+        if pos is None:
+            await self.journal.set_state(record.key, journal_states.SENDING)
+            return
+        while self._planned <= pos + LEASE // 2 and self._planned < len(self._ahead):
+            self._lease()  # keep the intents well ahead of the sender
+        if pos < self._durable:
+            return
+        for end, commit in self._leases:
+            if pos < end:
+                await asyncio.shield(commit)  # raises if the commit failed: nothing is sent
+                return
+
+    def _leased(self, record: ContactRecord) -> bool:
+        return self._position.get(record.key, self._planned) < self._planned
+
+    def _lease(self) -> None:
+        start, end = self._planned, min(self._planned + LEASE, len(self._ahead))
+        self._planned = end
+        keys = [r.key for r in self._ahead[start:end]]
+        commit = asyncio.ensure_future(self.journal.set_states_async(keys, journal_states.SENDING))
+
+        def committed(done: asyncio.Future) -> None:  # commits finish in order
+            if not done.cancelled() and done.exception() is None:
+                self._durable = max(self._durable, end)
+                self._leases = [(e, c) for e, c in self._leases if e > self._durable]
+
+        commit.add_done_callback(committed)
+        self._leases.append((end, commit))
 
     async def _resolve(self, record: ContactRecord):
         try:
@@ -394,6 +438,8 @@ class _Guard:
         def done(record: ContactRecord) -> None:
             results[record.index] = record
             state = _JOURNAL_STATE.get(record.outcome.status)
+            if record.outcome.status == Status.NOT_SENT and self._leased(record):
+                state = journal_states.ABSENT  # its intent was written, but it never left: nothing to check
             if journal is not None and state and record.outcome.error_code != Code.AMBIGUOUS:
                 journal.note(record.key, state)  # an ambiguous row stays `sending`: checked next run
 
