@@ -103,6 +103,10 @@ class Journal:
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(f"journal {self.path}: cannot open: {exc}") from None
         try:
+            # Someone else's database (a wrong --journal path): leave it as it is, even its header.
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if tables and "meta" not in tables:
+                raise sqlite3.DatabaseError(f"it has tables {', '.join(sorted(tables))} and no journal's")
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a committed intent survives power loss, not just kill -9.
             self._db.execute("PRAGMA synchronous=FULL")
@@ -111,6 +115,10 @@ class Journal:
             for stmt in filter(str.strip, _SCHEMA.split(";")):
                 self._db.execute(stmt)
             self._check_version()
+            # A damaged page would otherwise surface mid-run; find it before anything is sent.
+            problems = [row[0] for row in self._db.execute("PRAGMA quick_check(3)")]
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError("; ".join(problems))
             self._db.execute(
                 "INSERT OR REPLACE INTO runs(run_id, started_at) VALUES (?, ?)", (run_id, _now())
             )

@@ -5,12 +5,15 @@ The sandbox lives in the test process, so it outlives every importer it serves.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import signal
+import sqlite3
 
 import pytest
 
 from exactly_once_helpers import cli_args, run_main, start_cli, stored, wait_for, write_csv
+from importer.journal import CREATED, Journal
 from importer.sandbox import Sandbox, SandboxConfig
 
 ROWS = 400
@@ -85,22 +88,37 @@ def test_ctrl_c_stops_with_a_report_and_the_same_command_continues(tmp_path, mon
     assert "already-imported" in err  # the terminal summary says why rows were skipped
 
 
-@pytest.mark.parametrize("kind", ["locked", "corrupt"])
-def test_a_journal_that_cannot_be_used_stops_before_sending(tmp_path, kind, monkeypatch, capsys):
-    from importer.journal import Journal
+def _damaged_journal(path, store_id: int) -> None:
+    """A real journal with a page in the middle overwritten: its header still looks fine."""
+    with Journal(path, store_id, "earlier") as j:
+        j.set_states([((str(i), "EMAIL", f"p{i}@example.com"), CREATED) for i in range(3000)])
+    size = path.stat().st_size
+    with open(path, "r+b") as f:
+        f.seek(size // 2)
+        f.write(b"\xff" * 8192)
 
+
+@pytest.mark.parametrize("kind", ["locked", "not-a-journal", "damaged", "another-database"])
+def test_a_journal_that_cannot_be_used_stops_before_sending(tmp_path, kind, monkeypatch, capsys):
     csv = tmp_path / "contacts.csv"
     write_csv(csv, range(10))
     journal = tmp_path / "j.sqlite"
     with _sandbox() as sb:
         args = cli_args(sb, csv, tmp_path / "r", "--journal", str(journal))
-        if kind == "corrupt":
-            journal.write_bytes(b"not a journal at all " * 300)
-            code, _, err = run_main(sb, args, monkeypatch, capsys)
-            assert journal.read_bytes() == b"not a journal at all " * 300  # never overwritten
-        else:
+        if kind == "locked":
             with Journal(journal, sb.store_id, "someone-else"):
                 code, _, err = run_main(sb, args, monkeypatch, capsys)
+        else:
+            if kind == "damaged":
+                _damaged_journal(journal, sb.store_id)
+            elif kind == "another-database":
+                with contextlib.closing(sqlite3.connect(journal)) as db, db:
+                    db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total TEXT)")
+            else:
+                journal.write_bytes(b"not a journal at all " * 300)
+            before = journal.read_bytes()
+            code, _, err = run_main(sb, args, monkeypatch, capsys)
+            assert journal.read_bytes() == before  # never overwritten
         assert sb.stats.requests == 0
     assert code == 2
-    assert kind in err and "Traceback" not in err
+    assert ("locked" if kind == "locked" else "corrupt") in err and "Traceback" not in err
