@@ -51,9 +51,11 @@ def test_kill_9_at_random_points_then_a_plain_rerun_creates_each_contact_once(tm
         partial = len(stored(sb))
         assert 0 < partial < ROWS
 
+        reads_before = sum(1 for r in sb.requests if r.method == "GET")
         code, summary, err = run_main(sb, args, monkeypatch, capsys)
         assert code == 0, err
         _assert_exactly_once(sb, expected)
+        assert sum(1 for r in sb.requests if r.method == "GET") > reads_before  # doubt resolved by reading
     # The default journal path, one per store, was used by every run.
     assert (reports / f"journal-{sb.store_id}.sqlite").exists()
     counts = summary["counts"]
