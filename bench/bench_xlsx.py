@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import cProfile
 import pstats
+import re
 import shutil
 import time
 from collections import defaultdict
@@ -78,10 +79,10 @@ def _module(file: str, func: str) -> str:
 
 
 def _short(file: str) -> str:
-    for marker in ("/importer/", "/site-packages/", "/lib/python3"):
+    for marker in ("/importer/", "/site-packages/"):
         if marker in file:
             return file.rsplit(marker, 1)[1]
-    return file
+    return re.sub(r"^.*/lib/python3\.\d+/", "", file)
 
 
 def run(runs: int, quick: bool, command: str) -> list[Path]:
