@@ -320,7 +320,7 @@ def _plan(file: str, sheet: str, headers: list[str], mapping: dict[str, str], lo
 # --------------------------------------------------------------------------- rows
 
 
-def _fast_constructor(cls: type) -> Any:
+def fast_constructor(cls: type) -> Any:
     """A positional constructor for a frozen slots dataclass that skips __init__.
 
     A frozen dataclass sets each field with object.__setattr__; at a million rows
@@ -346,8 +346,8 @@ def _fast_constructor(cls: type) -> Any:
     return ns["make"]
 
 
-_Source = _fast_constructor(Source)
-_RawContact = _fast_constructor(RawContact)
+_Source = fast_constructor(Source)
+_RawContact = fast_constructor(RawContact)
 
 
 

@@ -44,6 +44,7 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, valida
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 from .errors import UsageError
+from .load import fast_constructor
 from .records import PENDING, Cell, Code, ContactRecord, ContactType, Outcome, RawContact, RecordError
 
 __all__ = [
@@ -690,9 +691,12 @@ class Normalizer:
                 raise UsageError(f"--phone-region {phone_region!r} is not a region code like US, DE or GB")
         self.phone_region = phone_region
         self.store_id = store_id
+        self._last_cid = ""  # the last customer id text parsed, and its result
+        self._last_parsed: tuple[int | None, Problem] = (None, None)
 
     def __call__(self, raw: RawContact, index: int) -> ContactRecord:
-        # The hot path (a million rows a run): cached pure functions, no work for absent fields.
+        # The hot path (a million rows a run): cached pure functions, no work for absent fields,
+        # locals instead of repeated attribute and dict lookups.
         f = raw.fields
         get = f.get
         problems: list[tuple[str, str, str]] = []  # (field, code, message)
@@ -701,7 +705,12 @@ class Normalizer:
         customer_id = customer_email = None
         cid = get("customerId")
         if cid is not None and (cid := _text(cid)):
-            customer_id, p = parse_customer_id(cid)
+            # A customer's contacts are usually consecutive rows: remember the last id parsed.
+            if cid == self._last_cid:
+                customer_id, p = self._last_parsed
+            else:
+                customer_id, p = self._last_parsed = parse_customer_id(cid)
+                self._last_cid = cid
             if p:
                 problems.append(("customerId", *p))
         cemail = get("customerEmail")
@@ -712,8 +721,8 @@ class Normalizer:
                 problems.append(("customerEmail", Code.INVALID_CUSTOMER_EMAIL, p[1]))
         if not cid and not cemail:
             problems.append(("customerId", Code.MISSING_CUSTOMER, "no customer id (or customer email) on this row"))
-        if "storeId" in f:
-            self._check_store(_text(f["storeId"]), problems)
+        if (store := get("storeId")) is not None:
+            self._check_store(_text(store), problems)
 
         # the contact itself
         type_text = get("type")
@@ -724,31 +733,33 @@ class Normalizer:
         elif source_contact.__class__ is not str:
             source_contact = str(source_contact)
         value = _text(source_contact)
-        handle = _text(f["handle"]) if "handle" in f else ""
+        handle = "" if (handle := get("handle")) is None else _text(handle)
         if value and len(value) <= MAX_CONTACT:
             ctype, contact, found_handle, p = _normalize(type_text, value, self.phone_region)
             if p:
                 problems.append(("type" if p[0] in _TYPE_CODES else "contact", *p))
+            elif contact is not value and contact == value:
+                contact = value  # one string, not two equal ones per record (most emails are already normal)
             handle = handle or found_handle
         else:
             ctype, contact = self._contact_unusable(type_text, value, problems)
         if len(handle) > MAX_HANDLE:
             problems.append(("handle", Code.TOO_LONG, f"the handle is {len(handle)} characters; at most {MAX_HANDLE}"))
-        note = _text(f["note"]) if "note" in f else ""
+        note = "" if (note := get("note")) is None else _text(note)
         if len(note) > MAX_NOTE:
             problems.append(("note", Code.TOO_LONG, f"the note is {len(note)} characters; at most {MAX_NOTE}"))
 
         default = order_by = timestamp = None
-        if "default" in f:
-            default, p = parse_bool(f["default"])
+        if (cell := get("default")) is not None:
+            default, p = parse_bool(cell)
             if p:
                 problems.append(("default", *p))
-        if "orderBy" in f and (order := _text(f["orderBy"])):
+        if (cell := get("orderBy")) is not None and (order := _text(cell)):
             order_by, p = parse_order_by(order)
             if p:
                 problems.append(("orderBy", *p))
-        if "timestamp" in f:
-            timestamp, p = parse_timestamp(f["timestamp"])
+        if (cell := get("timestamp")) is not None:
+            timestamp, p = parse_timestamp(cell)
             if p:
                 problems.append(("timestamp", *p))
 
@@ -756,8 +767,11 @@ class Normalizer:
         if problems:
             # the error path only: look the headers up here
             errors = errors + tuple(RecordError(code, column_of(raw, field), msg) for field, code, msg in problems)
+        # The record keeps the row without its `fields` dict (a third of a raw row's memory):
+        # after this point only the cells, table and source column are read (errors.csv).
+        kept = _raw_row(raw.source, _NO_FIELDS, raw.cells, raw.table, raw.source_column, raw.errors)
         return new_record(
-            index, raw.source, raw, customer_id, customer_email, ctype, contact, handle, note, default, order_by,
+            index, raw.source, kept, customer_id, customer_email, ctype, contact, handle, note, default, order_by,
             timestamp, source_contact, errors, PENDING, None,
         )
 
@@ -792,6 +806,8 @@ class Normalizer:
 # Safe while ContactRecord has no __post_init__ (checked here); tests compare it with
 # the dataclass constructor.
 assert not hasattr(ContactRecord, "__post_init__")
+_raw_row = fast_constructor(RawContact)
+_NO_FIELDS: dict[str, Cell] = {}  # shared by every normalized record's raw row: never mutated
 RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(ContactRecord))
 _VALUES = operator.attrgetter(*RECORD_FIELDS)
 _OUTCOME = RECORD_FIELDS.index("outcome")

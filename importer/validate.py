@@ -2,7 +2,10 @@
 
 Interface (used by importer.pipeline):
 
-    records = validate(records)   # list in, list out, same order and length
+    records = validate(records)   # the same list, each item replaced by the record with its outcome
+
+The list is updated in place (records[i] = the record with its outcome) so a million
+records exist once, not twice, at the peak; the records themselves stay frozen.
 
 * a record with errors is `invalid` (error_code = its first error's code);
 * a valid record whose key (customer, type, normalized contact) was seen earlier in
@@ -40,23 +43,30 @@ def _invalid(record: ContactRecord) -> ContactRecord:
 
 
 def validate(records: list[ContactRecord]) -> list[ContactRecord]:
-    out: list[ContactRecord] = []
-    first_of: dict[tuple[str, str, str], int] = {}  # key -> position of its first valid record
+    # Key -> position of its first valid record. The key refers to the record's own objects
+    # (the id as an int, or "email:..." when there is none: ints and strings never compare
+    # equal, so this is the same identity as ContactRecord.key without a new string per row).
+    # Positions, not records: holding the old records would keep both copies alive.
+    first_of: dict[tuple[object, str, str], int] = {}
     defaults: dict[tuple[str, str], list[int]] = defaultdict(list)  # (customer, type) -> positions
+    seen = first_of.setdefault
 
     for i, record in enumerate(records):
         if record.errors:
-            out.append(_invalid(record))
+            records[i] = _invalid(record)
             continue
-        first = first_of.setdefault(record.key, i)
+        cid = record.customer_id
+        first = seen((record.customer_key if cid is None else cid, record.type, record.contact), i)
         if first != i:
             src = records[first].source
             outcome = Outcome(Status.DUPLICATE, error_code=Code.DUPLICATE, error=f"same as {describe(src)}")
-            out.append(with_outcome(record, outcome, duplicate_of=src))
+            records[i] = with_outcome(record, outcome, duplicate_of=src)
             continue
         if record.default:
             defaults[(record.customer_key, record.type)].append(i)
-        out.append(with_outcome(record, VALID))
+        records[i] = with_outcome(record, VALID)
+    out = records
+    first_of.clear()
 
     for (customer, type_), positions in defaults.items():
         if len(positions) < 2:
