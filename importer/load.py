@@ -29,6 +29,7 @@ import logging
 import os
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -351,6 +352,11 @@ _RawContact = fast_constructor(RawContact)
 
 
 
+_SAMPLE_ROWS = 1000  # rows sampled per table for frequent cell values
+_SAMPLE_CELLS = 20_000  # or fewer on wide rows
+_COMMON = 4  # seen this often in the sample: shared
+
+
 def _rows(plan: _Plan, rows: Iterator[tuple[int, list[Cell]]], stats: LoadStats) -> Iterator[RawContact]:
     """(Excel row number, converted cells) -> RawContacts. Hot loop: keep it lean."""
     table = plan.table
@@ -359,6 +365,15 @@ def _rows(plan: _Plan, rows: Iterator[tuple[int, list[Cell]]], stats: LoadStats)
     fields_at = plan.fields
     kinds = plan.kinds
     contact_header = table.headers[plan.contact_col] if plan.contact_col >= 0 else ""
+    # Memory: a million rows would hold a million copies of "Email", "TRUE", "1" and of each
+    # customer id. Values frequent in the first rows are shared from then on (one C-level
+    # dict.get per cell), and a customer column equal to the previous row's reuses its string.
+    common: dict[Cell, Cell] = {}
+    shared = common.get
+    sample: Counter[Cell] | None = Counter()
+    key_cols = [i for f, i in fields_at if f in ("customerId", "customerEmail")]
+    prev: tuple[Cell, ...] = ("",) * width
+    sampled = 0
     for number, cells in rows:
         # any() alone would call a row holding only an Excel FALSE blank
         if not any(cells) and all(c == "" for c in cells):
@@ -370,7 +385,19 @@ def _rows(plan: _Plan, rows: Iterator[tuple[int, list[Cell]]], stats: LoadStats)
         else:  # cells past the header are kept only if they hold something
             while len(cells) > width and cells[-1] == "":
                 cells.pop()
-        row = tuple(cells)
+        for i in key_cols:
+            if cells[i] == prev[i]:
+                cells[i] = prev[i]
+        if sample is None:
+            row = tuple(map(shared, cells, cells))
+        else:
+            row = tuple(cells)
+            sample.update(row)
+            sampled += 1
+            if sampled == _SAMPLE_ROWS or len(sample) > _SAMPLE_CELLS:
+                common.update((v, v) for v, n in sample.items() if n >= _COMMON)
+                sample = None
+        prev = row
         source = _Source(file, sheet, number)
         values = {f: row[i] for f, i in fields_at if row[i] != ""}
         if not kinds:
