@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import logging
-import operator
 import os
 import re
 import secrets
@@ -121,15 +121,16 @@ _TEXT_COLUMNS = frozenset(
 # --- CSV injection -----------------------------------------------------------
 
 _FORMULA_START = frozenset("=@+-\t\r")
-_NUMBER_OR_PHONE = re.compile(r"[+-]?[\d\s().-]+")
+# A sign, then digits, spaces, ().- with at least one digit: one regex, no second pass.
+_NUMBER_OR_PHONE = re.compile(r"[+-]?[\s().-]*\d[\d\s().-]*")
 
 
 def escape_formula(value: str) -> str:
     """Prefix ``'`` to a cell a spreadsheet would execute; numbers and phones stay as they are."""
     if value[:1] not in _FORMULA_START:
         return value
-    if value[0] in "+-" and _NUMBER_OR_PHONE.fullmatch(value) and any(ch.isdigit() for ch in value):
-        return value
+    if value[0] in "+-" and (value[1:].isdecimal() or _NUMBER_OR_PHONE.fullmatch(value)):
+        return value  # isdecimal (Unicode Nd, the same as \d): E.164 phones without the regex
     return "'" + value
 
 
@@ -159,8 +160,8 @@ def _errors_text(record: ContactRecord) -> str:
     return "; ".join(str(e) for e in record.errors)
 
 
-def result_row(record: ContactRecord) -> tuple[Any, ...]:
-    """The REPORT_COLUMNS values of one record: str, int or None (no escaping)."""
+def _error_fields(record: ContactRecord) -> tuple[str, str]:
+    """(error_code, error) of a results line: duplicates name the first row, invalid rows their errors."""
     out = record.outcome
     error_code, error = out.error_code, out.error
     if out.status is Status.DUPLICATE:
@@ -170,6 +171,12 @@ def result_row(record: ContactRecord) -> tuple[Any, ...]:
     elif out.status is Status.INVALID and record.errors:
         error_code = error_code or record.errors[0].code
         error = error or _errors_text(record)
+    return error_code, error
+
+
+def result_row(record: ContactRecord) -> tuple[Any, ...]:
+    """The REPORT_COLUMNS values of one record: str, int or None (no escaping)."""
+    out = record.outcome
     src = record.source
     return (
         src.file,
@@ -185,22 +192,24 @@ def result_row(record: ContactRecord) -> tuple[Any, ...]:
         out.http_status,
         out.create_count,
         out.attempts,
-        error_code,
-        error,
+        *_error_fields(record),
         describe(record.duplicate_of) if record.duplicate_of is not None else "",
     )
 
 
-_text_values = operator.itemgetter(*sorted(_TEXT_COLUMNS))
-_ANY_FORMULA = re.compile("\x00[=@+\\-\t\r]")
-
-
-def _csv_row(values: tuple[Any, ...]) -> tuple[Any, ...] | list[Any]:
-    # csv.writer renders None as "" and ints natively; only text needs escaping.
-    # One C-level search per line keeps 1M lines fast; escape cell by cell on a hit.
-    if not _ANY_FORMULA.search("\x00" + "\x00".join(_text_values(values))):
-        return values
+def _csv_row(values: tuple[Any, ...]) -> list[Any]:
+    """result_row values as results.csv writes them: text columns formula-escaped."""
     return [escape_formula(v) if i in _TEXT_COLUMNS and v else v for i, v in enumerate(values)]
+
+
+_COMMAS = len(REPORT_COLUMNS) - 1
+
+
+def _csv_line(values: Sequence[Any]) -> str:
+    """One line as csv.writer writes it, without the line end (quoting, None as empty)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(values)
+    return buffer.getvalue()[:-2]
 
 
 # --- errors.csv --------------------------------------------------------------
@@ -316,28 +325,90 @@ class ReportWriter:
         self.close()
 
     def write(self, records: Iterable[ContactRecord]) -> None:
+        """results.csv lines, formula-escaped; feeds results.xlsx and errors.csv on the way.
+
+        The hot loop of a million-line report, so it is inlined: result_row, _csv_row
+        and csv.writer are the readable version of the same line, and the tests check
+        that both give the same bytes. Only a text cell whose first character is in
+        _FORMULA_START can need a quote; a line csv would quote or that holds a None
+        goes through csv itself (_csv_line).
+        """
         if self._sheet is not None and hasattr(records, "__len__"):
             if self.rows + len(records) > self._xlsx_max_rows:  # type: ignore[arg-type]
                 self._skip_xlsx(self.rows + len(records))  # type: ignore[arg-type]
-        writerow = self._results.writerow
+        danger, esc = _FORMULA_START, escape_formula
+        duplicate, invalid, error_statuses = Status.DUPLICATE, Status.INVALID, ERROR_STATUSES
         pending = self._pending  # the same list _flush_errors empties
-        for record in records:
-            values = result_row(record)
-            writerow(_csv_row(values))
-            self.rows += 1
-            if self._sheet is not None:
-                if self.rows > self._xlsx_max_rows:
-                    self._skip_xlsx(self.rows)
+        rows = self.rows
+        buf: list[str] = []
+        add = buf.append
+        write = self._results_file.write
+        try:
+            for record in records:
+                out = record.outcome
+                status = out.status
+                if status is duplicate or status is invalid:
+                    error_code, error = _error_fields(record)
                 else:
-                    self._sheet.append(self._xlsx_row(values))
-            if pending and not _same_row(pending[-1], record):
-                if self._pending_failing:
-                    self._flush_errors()
-                else:  # the common case: the whole row made it
-                    pending.clear()
-            pending.append(record)
-            if record.outcome.status in ERROR_STATUSES:
-                self._pending_failing = True
+                    error_code, error = out.error_code, out.error
+                src = record.source
+                file, sheet = src.file, src.sheet
+                email = record.customer_email or ""
+                type_, contact, handle, written = record.type, record.contact, record.handle, record.source_contact
+                first = record.duplicate_of
+                first_text = describe(first) if first is not None else ""
+                if file and file[0] in danger:
+                    file = esc(file)
+                if sheet and sheet[0] in danger:
+                    sheet = esc(sheet)
+                if email and email[0] in danger:
+                    email = esc(email)
+                if type_ and type_[0] in danger:
+                    type_ = esc(type_)
+                if contact and contact[0] in danger:
+                    contact = esc(contact)
+                if handle and handle[0] in danger:
+                    handle = esc(handle)
+                if written and written[0] in danger:
+                    written = esc(written)
+                if error and error[0] in danger:
+                    error = esc(error)
+                if first_text and first_text[0] in danger:
+                    first_text = esc(first_text)
+                customer_id, http_status, create_count = record.customer_id, out.http_status, out.create_count
+                line = (
+                    f"{file},{sheet},{src.row},{'' if customer_id is None else customer_id},{email},{type_},"
+                    f"{contact},{handle},{written},{status},{'' if http_status is None else http_status},"
+                    f"{'' if create_count is None else create_count},{out.attempts},{error_code},{error},{first_text}"
+                )
+                if line.count(",") != _COMMAS or '"' in line or "\n" in line or "\r" in line or "None" in line:
+                    line = _csv_line((
+                        file, sheet, src.row, customer_id, email, type_, contact, handle, written,
+                        status, http_status, create_count, out.attempts, error_code, error, first_text,
+                    ))  # fmt: skip
+                add(line)
+                rows += 1
+                if rows & 4095 == 0:
+                    write("\r\n".join(buf) + "\r\n")
+                    buf.clear()
+                if self._sheet is not None:
+                    self._append_xlsx(record, rows)
+
+                # errors.csv: gather one source row's records (adjacent); flush a finished row only if it failed.
+                if pending:
+                    a, b = pending[-1].raw, record.raw
+                    if a is None or b is None or a.source.row != b.source.row or not _same_row(pending[-1], record):
+                        if self._pending_failing:
+                            self._flush_errors()
+                        else:  # the common case: the whole row made it
+                            pending.clear()
+                pending.append(record)
+                if status in error_statuses:
+                    self._pending_failing = True
+        finally:
+            self.rows = rows
+            if buf:
+                write("\r\n".join(buf) + "\r\n")
 
     def finish(self, summary: dict[str, Any]) -> Path:
         """Close the files and write summary.json; returns the run folder.
@@ -382,6 +453,12 @@ class ReportWriter:
         self._sheet = self._workbook.create_sheet("results")
         self._sheet.freeze_panes = "A2"
         self._sheet.append(list(REPORT_COLUMNS))
+
+    def _append_xlsx(self, record: ContactRecord, rows: int) -> None:
+        if rows > self._xlsx_max_rows:
+            self._skip_xlsx(rows)
+        else:
+            self._sheet.append(self._xlsx_row(result_row(record)))
 
     def _xlsx_row(self, values: tuple[Any, ...]) -> list[Any]:
         row: list[Any] = []
@@ -435,7 +512,7 @@ class ReportWriter:
         if headers not in self._errors:
             self._errors[headers] = self._open_errors(headers, group[0].raw.source if group[0].raw else None)
         _, _, writer = self._errors[headers]
-        writer.writerow([escape_formula(c) if c else c for c in cells])
+        writer.writerow([escape_formula(c) if c and c[0] in _FORMULA_START else c for c in cells])
         self.error_rows += 1
 
     def _open_errors(self, headers: tuple[str, ...], source: Source | None) -> tuple[str, TextIO, Any]:
