@@ -18,7 +18,6 @@ records exist once, not twice, at the peak; the records themselves stay frozen.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from dataclasses import replace
 
 from .normalize import column_of, with_outcome
@@ -43,42 +42,52 @@ def _invalid(record: ContactRecord) -> ContactRecord:
 
 
 def validate(records: list[ContactRecord]) -> list[ContactRecord]:
-    # Key -> position of its first valid record. The key refers to the record's own objects
-    # (the id as an int, or "email:..." when there is none: ints and strings never compare
-    # equal, so this is the same identity as ContactRecord.key without a new string per row).
-    # Positions, not records: holding the old records would keep both copies alive.
-    first_of: dict[tuple[object, str, str], int] = {}
-    defaults: dict[tuple[str, str], list[int]] = defaultdict(list)  # (customer, type) -> positions
-    seen = first_of.setdefault
+    # Memory matters here: a million records are alive, and the indexes below sit beside them.
+    # The main index is keyed by the contact string the record already holds (no new key
+    # object per row); the rare contact that several customers or types share falls back to
+    # a full (customer, type, contact) index. A customer is its id as an int, or "email:..."
+    # without one: ints and strings never compare equal, so this is ContactRecord.key's
+    # identity. Values are positions, not records: holding the old records would keep both
+    # copies alive.
+    by_contact: dict[str, int] = {}  # contact -> position of the first valid record with it
+    by_key: dict[tuple[object, str, str], int] = {}  # the same, for its other (customer, type)s
+    default_at: dict[tuple[object, str], int] = {}  # (customer, type) -> position of its first default
+    conflicts: dict[tuple[object, str], list[int]] = {}  # (customer, type) -> positions, when > 1 default
 
     for i, record in enumerate(records):
         if record.errors:
             records[i] = _invalid(record)
             continue
         cid = record.customer_id
-        first = seen((record.customer_key if cid is None else cid, record.type, record.contact), i)
+        customer = record.customer_key if cid is None else cid
+        first = by_contact.setdefault(record.contact, i)
+        if first != i:
+            r = records[first]
+            if r.type != record.type or (r.customer_key if r.customer_id is None else r.customer_id) != customer:
+                first = by_key.setdefault((customer, record.type, record.contact), i)
         if first != i:
             src = records[first].source
             outcome = Outcome(Status.DUPLICATE, error_code=Code.DUPLICATE, error=f"same as {describe(src)}")
             records[i] = with_outcome(record, outcome, duplicate_of=src)
             continue
         if record.default:
-            defaults[(record.customer_key, record.type)].append(i)
+            key = (customer, record.type)
+            first = default_at.setdefault(key, i)
+            if first != i:
+                conflicts.setdefault(key, [first]).append(i)
         records[i] = with_outcome(record, VALID)
-    out = records
-    first_of.clear()
+    del by_contact, by_key, default_at
 
-    for (customer, type_), positions in defaults.items():
-        if len(positions) < 2:
-            continue
+    for positions in conflicts.values():
+        customer, type_ = records[positions[0]].customer_key, records[positions[0]].type
         for i in positions:
-            record = out[i]
-            others = ", ".join(describe(out[j].source) for j in positions if j != i)
+            record = records[i]
+            others = ", ".join(describe(records[j].source) for j in positions if j != i)
             error = RecordError(
                 Code.DUPLICATE_DEFAULT,
                 column_of(record.raw, "default") if record.raw else "default",
                 f"customer {customer.removeprefix('email:')} has more than one default {type_}: also {others}; "
                 "keep default=true on one of them",
             )
-            out[i] = _invalid(replace(record, errors=record.errors + (error,)))
-    return out
+            records[i] = _invalid(replace(record, errors=record.errors + (error,)))
+    return records
