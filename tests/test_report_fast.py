@@ -80,3 +80,33 @@ def test_results_csv_bytes_match_csv_writer_on_result_rows(tmp_path, records):
     writer.writerow(REPORT_COLUMNS)
     writer.writerows(_csv_row(result_row(r)) for r in records)
     assert (folder / "results.csv").read_bytes() == (BOM + expected.getvalue()).encode("utf-8")
+
+
+_CORNERS = ["=5", "+5", "-5", "+٣", "+²", "@1", "+1 (2)", "--", "\t1", "a,b", 'x"y', "l\nm", "None", "", "plain"]
+
+
+def test_results_csv_corner_cells_in_every_text_column(tmp_path):
+    table = SourceTable("=f.csv", "", ("id", "contact"), "long")
+    records = [
+        ContactRecord(
+            index=i,
+            source=Source(table.file, value, i + 2),
+            raw=None,
+            customer_id=None,
+            customer_email=value,
+            type=value,
+            contact=value,
+            handle=value,
+            source_contact=value,
+            outcome=Outcome(Status.FAILED, error=value),
+            duplicate_of=Source(value, "", 3),
+        )
+        for i, value in enumerate(_CORNERS)
+    ]
+    folder = write_report(records, {}, report_dir=tmp_path, run_id="r")
+    expected = io.StringIO()
+    csv.writer(expected).writerows([REPORT_COLUMNS, *(_csv_row(result_row(r)) for r in records)])
+    assert (folder / "results.csv").read_bytes() == (BOM + expected.getvalue()).encode("utf-8")
+    with open(folder / "results.csv", encoding="utf-8-sig", newline="") as f:
+        contacts = [line["contact"] for line in csv.DictReader(f)]
+    assert contacts[:4] == ["'=5", "+5", "-5", "+٣"]
