@@ -34,7 +34,6 @@ import dataclasses
 import datetime as dt
 import difflib
 import functools
-import operator
 import re
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
@@ -812,20 +811,23 @@ assert not hasattr(ContactRecord, "__post_init__")
 _raw_row = fast_constructor(RawContact)
 _NO_FIELDS: dict[str, Cell] = {}  # shared by every normalized record's raw row: never mutated
 RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(ContactRecord))
-_VALUES = operator.attrgetter(*RECORD_FIELDS)
-_OUTCOME = RECORD_FIELDS.index("outcome")
 
 
-def _make_builder() -> Callable[..., ContactRecord]:
+def _make_builders() -> tuple[Callable[..., ContactRecord], Callable[[ContactRecord, Outcome], ContactRecord]]:
     names = {f"_set_{name}": ContactRecord.__dict__[name].__set__ for name in RECORD_FIELDS}
     body = "".join(f"    _set_{name}(r, {name})\n" for name in RECORD_FIELDS)
-    source = f"def new_record({', '.join(RECORD_FIELDS)}):\n    r = _new(_cls)\n{body}    return r\n"
+    # The copy with a new outcome (every record, in validate) reads the slots straight from
+    # the old record: no tuple, list and star-call in between.
+    copy = "".join(f"    _set_{name}(r, {'outcome' if name == 'outcome' else 'record.' + name})\n"
+                   for name in RECORD_FIELDS)
+    source = (f"def new_record({', '.join(RECORD_FIELDS)}):\n    r = _new(_cls)\n{body}    return r\n"
+              f"def copy_with_outcome(record, outcome):\n    r = _new(_cls)\n{copy}    return r\n")
     namespace = {"_new": object.__new__, "_cls": ContactRecord, **names}
     exec(source, namespace)  # noqa: S102 - generated from the dataclass's own field names
-    return namespace["new_record"]
+    return namespace["new_record"], namespace["copy_with_outcome"]
 
 
-new_record = _make_builder()
+new_record, _copy_with_outcome = _make_builders()
 new_record.__doc__ = "ContactRecord(*values) in field order, without the frozen __init__'s cost."
 
 
@@ -833,6 +835,4 @@ def with_outcome(record: ContactRecord, outcome: Outcome, **changes: object) -> 
     """dataclasses.replace(record, outcome=outcome, **changes), fast for the common no-changes case."""
     if changes:
         return dataclasses.replace(record, outcome=outcome, **changes)
-    values = list(_VALUES(record))
-    values[_OUTCOME] = outcome
-    return new_record(*values)
+    return _copy_with_outcome(record, outcome)
