@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from importer import journal as states
 from importer.journal import Journal
 from importer.pacer import Pacer
-from importer.pipeline import _Guard
+from importer.guard import Guard
 from importer.records import ContactRecord, Outcome, Source, Status
 from importer.send import SendConfig, send_records
 from importer.store import StoreReader
@@ -99,7 +99,7 @@ async def _run(journal: Journal, store: FakeStore, records: list[ContactRecord],
     async with httpx.AsyncClient(transport=httpx.MockTransport(store.handle)) as http:
         pacer = Pacer(None)
         reader = StoreReader(http, api_url=API, store_id=STORE, token=TOKEN, pacer=pacer, retries=2, sleep=_no_sleep)
-        guard = _Guard(journal, reader, skip_existing=skip_existing)
+        guard = Guard(journal, reader, skip_existing=skip_existing)
         to_send = guard.classify(list(records), results)
         await send_records(to_send, config, on_result=guard.on_result(results), hooks=guard.hooks(),
                            client=http, pacer=pacer, sleep=_no_sleep)  # fmt: skip
