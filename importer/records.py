@@ -168,7 +168,7 @@ class ContactRecord:
 
     index: int  # 0-based position in the run: the report's order
     source: Source
-    raw: RawContact | None  # for errors.csv; None for records not from a file
+    raw: RawContact | None  # for errors.csv (cells, table, source_column; `fields` is dropped to save memory); None if not from a file
     customer_id: int | None
     customer_email: str | None  # lower-cased; stands in for the id until resolved
     type: str  # a ContactType value when valid; as far as normalization got otherwise
