@@ -178,8 +178,11 @@ class Journal:
     def set_states(self, items: Iterable[tuple[Key, str]], batch: str | None = None) -> None:
         """Write states durably now (synchronous; for small or final writes)."""
         now = _now()
-        rows = [(self.store_id, *key, state, self.run_id, batch, now) for key, state in items]
-        self._write(rows)
+        self._write([self._row(key, state, batch, now) for key, state in items])
+
+    def _row(self, key: Key, state: str, batch: str | None, now: str) -> tuple:
+        """A `contacts` row, in the column order of `_write`."""
+        return (self.store_id, *key, state, self.run_id, batch, now)
 
     def remember_customer(self, email: str, customer_id: int) -> None:
         with self._lock:
@@ -211,7 +214,7 @@ class Journal:
     async def set_states_async(self, keys: Iterable[Key], state: str, batch: str | None = None) -> None:
         """Write states durably; concurrent callers share one commit (group commit)."""
         now = _now()
-        rows = [(self.store_id, *key, state, self.run_id, batch, now) for key in keys]
+        rows = [self._row(key, state, batch, now) for key in keys]
         if not rows:
             return
         row = rows[-1]  # the rows stay together in `_pending`: the last one out means all are
@@ -230,7 +233,7 @@ class Journal:
 
     def note(self, key: Key, state: str) -> None:
         """Queue a state for the next commit (outcomes: losing one to a crash only costs a store check)."""
-        self._pending.append((self.store_id, *key, state, self.run_id, None, _now()))
+        self._pending.append(self._row(key, state, None, _now()))
 
     def flush(self) -> None:
         """Commit everything queued (call when no set_state is in progress)."""

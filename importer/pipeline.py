@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from importer.ecwid import DEFAULT_API_URL  # re-exported for the CLI
 from importer.errors import InputError, RunStopped, UsageError
 from importer.guard import Guard
 from importer.customers import LookupStats, needs_lookup, resolve_customers
@@ -31,12 +32,12 @@ from importer.normalize import Normalizer
 from importer.pacer import Pacer
 from importer.records import Code, ContactRecord, Outcome, Status
 from importer.report import new_run_id, write_report
+from importer.send import new_client
 from importer.store import StoreReader
 from importer.validate import validate
 
 log = logging.getLogger("importer")
 
-DEFAULT_API_URL = "https://app.ecwid.com/api/v3"
 
 # Statuses that make the exit code 1 (design.md: "some records invalid or failed").
 # `duplicate` does not: the contact itself is sent once, from its first row.
@@ -260,7 +261,7 @@ def _dry_run_lookups(records: list[ContactRecord], options: ImportOptions, summa
     lookups = LookupStats()
 
     async def session() -> list[ContactRecord]:
-        async with _http(config) as http:
+        async with new_client(config) as http:
             reader = _reader(http, config, Pacer(config.rate_per_minute))
             with _interrupt_event() as cancel:
                 return await resolve_customers(named, reader, None, results, concurrency=config.concurrency,
@@ -286,11 +287,6 @@ def _open_journal(options: ImportOptions, store_id: int, run_id: str):
         yield journal
 
 
-def _http(config) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
-    return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(config.timeout_s))
-
-
 def _reader(http: httpx.AsyncClient, config, pacer: Pacer) -> StoreReader:
     return StoreReader(
         http, api_url=config.api_url, store_id=config.store_id, token=config.token, pacer=pacer,
@@ -302,19 +298,20 @@ async def _session(to_send, config, options: ImportOptions, journal: Journal | N
     """One HTTP client and one pacer for every request of the run: reads and creates alike."""
     from importer.send import SendResult, send_records
 
-    async with _http(config) as http:
-        pacer = Pacer(config.rate_per_minute)
-        reader = _reader(http, config, pacer)
-        # Customers named by email get their ids first, so the journal's keys use the id.
+    # One interrupt scope for the whole session: a Ctrl-C between lookups and sending
+    # (the journal check can take seconds) still ends in a report, not a traceback.
+    async with new_client(config) as http:
         with _interrupt_event() as cancel:
+            pacer = Pacer(config.rate_per_minute)
+            reader = _reader(http, config, pacer)
+            # Customers named by email get their ids first, so the journal's keys use the id.
             try:
                 to_send = await resolve_customers(to_send, reader, journal, results, concurrency=config.concurrency,
                                                   cancel=cancel, stats=lookups)  # fmt: skip
             except RunStopped as exc:  # unsent rows become not_sent in _send
                 return SendResult(stopped=exc)
-        guard = Guard(journal, reader, skip_existing=options.skip_existing)
-        to_send = guard.classify(to_send, results)
-        with _interrupt_event() as cancel:
+            guard = Guard(journal, reader, skip_existing=options.skip_existing)
+            to_send = guard.classify(to_send, results)
             return await send_records(
                 to_send, config, on_result=guard.on_result(results), cancel=cancel, hooks=guard.hooks(),
                 client=http, pacer=pacer,

@@ -124,9 +124,14 @@ async def send_records(
     run = _Run(config, on_result, hooks or SendHooks(), clock, sleep, random, operator.length_hint(records), pacer)
     if client is not None:
         return await run.go(iter(records), client, cancel)
-    limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(config.timeout_s)) as own:
+    async with new_client(config) as own:
         return await run.go(iter(records), own, cancel)
+
+
+def new_client(config: SendConfig) -> httpx.AsyncClient:
+    """The run's one client: keep-alive connections matching the concurrency."""
+    limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
+    return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(config.timeout_s))
 
 
 @dataclass
