@@ -6,6 +6,8 @@ Interface (used by importer.pipeline):
     for raw in load(paths, sheets=(), mapping=None, encoding=None, delimiter=None,
                     stats=stats, log=logger, customer_key=None, match_by=None):
         ...
+    for batch in load_batches(paths, ...same options...):   # the same rows, RowBatch by RowBatch
+        batch.plan, batch.numbers, batch.rows             # contacts(batch) -> its RawContacts
 
 * yields RawContact in input order (file, sheet, row); one per long-layout row,
   one per non-empty contact cell in wide layout (all sharing the row's `cells`);
@@ -183,6 +185,10 @@ class _Plan:
     kinds: tuple[tuple[str, int, str], ...]  # wide: (ContactType value, column index, header)
     contact_col: int  # long: index of the contact column
 
+    @property
+    def contact_header(self) -> str:
+        return self.table.headers[self.contact_col] if self.contact_col >= 0 else ""
+
 
 def _columns_for(assign: dict[int, str], *targets: str) -> list[int]:
     return [i for i, t in assign.items() if t in targets]
@@ -357,23 +363,36 @@ _SAMPLE_CELLS = 20_000  # or fewer on wide rows
 _COMMON = 4  # seen this often in the sample: shared
 
 
-def _rows(plan: _Plan, rows: Iterator[tuple[int, list[Cell]]], stats: LoadStats) -> Iterator[RawContact]:
-    """(Excel row number, converted cells) -> RawContacts. Hot loop: keep it lean."""
-    table = plan.table
-    width = len(table.headers)
-    file, sheet = table.file, table.sheet
-    fields_at = plan.fields
-    kinds = plan.kinds
-    contact_header = table.headers[plan.contact_col] if plan.contact_col >= 0 else ""
+BATCH_ROWS = 4096  # source rows per RowBatch: big enough for column work, small enough to stay in cache
+
+
+@dataclass(frozen=True, slots=True)
+class RowBatch:
+    """Consecutive data rows of one table, cleaned (padded to the header, blank rows gone).
+
+    The normalizer works on a batch column by column; `contacts(batch)` gives the
+    same rows as RawContacts, one by one.
+    """
+
+    plan: _Plan
+    numbers: list[int]  # Excel row number of each row
+    rows: list[tuple[Cell, ...]]
+
+
+def _batches(plan: _Plan, rows: Iterator[tuple[int, list[Cell]]], stats: LoadStats) -> Iterator[RowBatch]:
+    """(Excel row number, converted cells) -> RowBatches. Hot loop: keep it lean."""
+    width = len(plan.table.headers)
     # Memory: a million rows would hold a million copies of "Email", "TRUE", "1" and of each
     # customer id. Values frequent in the first rows are shared from then on (one C-level
     # dict.get per cell), and a customer column equal to the previous row's reuses its string.
     common: dict[Cell, Cell] = {}
     shared = common.get
     sample: Counter[Cell] | None = Counter()
-    key_cols = [i for f, i in fields_at if f in ("customerId", "customerEmail")]
+    key_cols = [i for f, i in plan.fields if f in ("customerId", "customerEmail")]
     prev: tuple[Cell, ...] = ("",) * width
     sampled = 0
+    numbers: list[int] = []
+    batch: list[tuple[Cell, ...]] = []
     for number, cells in rows:
         # any() alone would call a row holding only an Excel FALSE blank
         if not any(cells) and all(c == "" for c in cells):
@@ -398,18 +417,36 @@ def _rows(plan: _Plan, rows: Iterator[tuple[int, list[Cell]]], stats: LoadStats)
                 common.update((v, v) for v, n in sample.items() if n >= _COMMON)
                 sample = None
         prev = row
-        source = _Source(file, sheet, number)
-        values = {f: row[i] for f, i in fields_at if row[i] != ""}
-        if not kinds:
-            yield _RawContact(source, values, row, table, contact_header)
-            continue
-        found = False
-        for kind, i, header in kinds:
-            if row[i] != "":
-                found = True
-                yield _RawContact(source, values | {"type": kind, "contact": row[i]}, row, table, header)
-        if not found:  # still reported: the normalizer says missing-contact
-            yield _RawContact(source, values, row, table, "")
+        numbers.append(number)
+        batch.append(row)
+        if len(batch) == BATCH_ROWS:
+            yield RowBatch(plan, numbers, batch)
+            numbers, batch = [], []
+    if batch:
+        yield RowBatch(plan, numbers, batch)
+
+
+def contacts(batch: RowBatch) -> Iterator[RawContact]:
+    """A batch's rows as RawContacts: one per long-layout row, one per non-empty wide contact cell."""
+    plan = batch.plan
+    for number, row in zip(batch.numbers, batch.rows):
+        yield from row_contacts(plan, number, row)
+
+
+def row_contacts(plan: _Plan, number: int, row: tuple[Cell, ...]) -> list[RawContact]:
+    """One source row's RawContacts."""
+    table = plan.table
+    source = _Source(table.file, table.sheet, number)
+    values = {f: row[i] for f, i in plan.fields if row[i] != ""}
+    if not plan.kinds:
+        return [_RawContact(source, values, row, table, plan.contact_header)]
+    found = [
+        _RawContact(source, values | {"type": kind, "contact": row[i]}, row, table, header)
+        for kind, i, header in plan.kinds
+        if row[i] != ""
+    ]
+    # a wide row with no contact is still reported: the normalizer says missing-contact
+    return found or [_RawContact(source, values, row, table, "")]
 
 
 def _header(rows: Iterator[tuple[int, list[Cell]]]) -> list[str] | None:
@@ -542,7 +579,7 @@ def _text_rows(reader: Iterable[list[str]]) -> Iterator[tuple[int, list[Cell]]]:
 
 
 def _load_text(path: str, encoding: str | None, delimiter: str | None, mapping: dict[str, str],
-               stats: LoadStats, log: logging.Logger, key: CustomerKey) -> Iterator[RawContact]:
+               stats: LoadStats, log: logging.Logger, key: CustomerKey) -> Iterator[RowBatch]:
     with open(path, "rb") as f:
         head = f.read(SAMPLE_BYTES)
     if not head.strip():
@@ -567,7 +604,7 @@ def _load_text(path: str, encoding: str | None, delimiter: str | None, mapping: 
                 raise InputError(path, "file is empty (only blank lines)")
             plan = _plan(path, "", headers, mapping, log, key)
             stats.tables.append(plan.table)
-            yield from _rows(plan, rows, stats)
+            yield from _batches(plan, rows, stats)
         except csv.Error as e:
             raise InputError(path, f"cannot parse as delimited text: {e}") from None
         except UnicodeDecodeError as e:
@@ -602,7 +639,7 @@ _UNREADABLE = "cannot read workbook: is it password-protected or corrupt?"
 
 
 def _load_workbook(path: str, sheets: Sequence[str], mapping: dict[str, str],
-                   stats: LoadStats, log: logging.Logger, key: CustomerKey) -> Iterator[RawContact]:
+                   stats: LoadStats, log: logging.Logger, key: CustomerKey) -> Iterator[RowBatch]:
     try:
         book = python_calamine.CalamineWorkbook.from_path(path)
         meta = book.sheets_metadata
@@ -649,7 +686,7 @@ def _load_workbook(path: str, sheets: Sequence[str], mapping: dict[str, str],
                 continue
             tables += 1
             stats.tables.append(plan.table)
-            yield from _rows(plan, rows, stats)
+            yield from _batches(plan, rows, stats)
     if not tables:
         if skipped:
             raise skipped[0]
@@ -715,7 +752,7 @@ def _check_options(mapping: dict[str, str] | None, encoding: str | None, delimit
     return resolved, encoding, delimiter
 
 
-def load(
+def load_batches(
     paths: Iterable[str | os.PathLike[str]],
     *,
     sheets: Sequence[str] = (),
@@ -726,8 +763,8 @@ def load(
     log: logging.Logger | None = None,
     customer_key: str | None = None,
     match_by: str | None = None,
-) -> Iterator[RawContact]:
-    """Yield RawContacts from every file in order; InputError for a file that cannot be input.
+) -> Iterator[RowBatch]:
+    """Yield RowBatches from every file in order; InputError for a file that cannot be input.
 
     Every path is checked (exists, a file, not empty, supported) before the first
     record is yielded, so a typo in the third file stops the run before any work.
@@ -746,3 +783,9 @@ def load(
             yield from _load_text(path, encoding, delimiter, mapping, stats, log, key)
         else:
             yield from _load_workbook(path, sheets, mapping, stats, log, key)
+
+
+def load(paths: Iterable[str | os.PathLike[str]], **options: Any) -> Iterator[RawContact]:
+    """Yield RawContacts from every file in order; the options are load_batches'."""
+    for batch in load_batches(paths, **options):
+        yield from contacts(batch)

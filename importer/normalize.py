@@ -36,6 +36,7 @@ import difflib
 import functools
 import re
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import phonenumbers
@@ -43,7 +44,7 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, valida
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 from .errors import UsageError
-from .load import fast_constructor
+from .load import RowBatch, fast_constructor, row_contacts
 from .records import PENDING, Cell, Code, ContactRecord, ContactType, Outcome, RawContact, RecordError
 
 __all__ = [
@@ -777,6 +778,70 @@ class Normalizer:
             timestamp, source_contact, errors, PENDING, None,
         )
 
+    def add_batch(self, batch: RowBatch, out: Any) -> None:
+        """Normalize a batch of source rows into `out` (a columns.RecordTable), column by column.
+
+        The same records as calling the normalizer on each of contacts(batch), faster: each
+        distinct cell value of a column is worked out once per batch, and no per-row objects
+        are made. Rows where any value has a problem, and tables this path does not cover
+        (wide layout, customer emails, store ids), go through __call__ itself, so every error
+        message comes from one place. tests/test_columns.py checks the two agree.
+        """
+        plan = batch.plan
+        at = dict(plan.fields)
+        if plan.kinds or not {"customerId", "type", "contact"} <= at.keys() or not _BATCH_FIELDS >= at.keys():
+            for number, row in zip(batch.numbers, batch.rows):
+                for raw in row_contacts(plan, number, row):
+                    out.append(self(raw, len(out)))
+            return
+        rows = batch.rows
+        n = len(rows)
+        blank = [""] * n
+
+        def column(name: str) -> list[Cell]:
+            i = at.get(name)
+            return blank if i is None else [r[i] for r in rows]
+
+        ids = _by_value(column("customerId"), _batch_customer_id)
+        types, written = column("type"), column("contact")
+        pairs = list(zip(types, written))
+        region = self.phone_region
+        memo = {pair: _batch_contact(*pair, region) for pair in set(pairs)}
+        contacts = list(map(memo.__getitem__, pairs))
+        handles = [h or c[2] for h, c in zip(_by_value(column("handle"), _text), contacts)]
+        notes = _by_value(column("note"), _text)
+        defaults = _by_value(column("default"), _batch_bool)
+        orders = _by_value(column("orderBy"), _batch_order_by)
+        stamps = _by_value(column("timestamp"), _batch_timestamp)
+
+        slow = [
+            j
+            for j, (i, c, h, no, d, o, t) in enumerate(zip(ids, contacts, handles, notes, defaults, orders, stamps))
+            if i is None or c is _BAD or len(h) > MAX_HANDLE or len(no) > MAX_NOTE or d is _BAD or o is _BAD or t is _BAD
+        ]
+        start = len(out)
+        table = plan.table
+        out.table.extend([table] * n)
+        out.number.extend(batch.numbers)
+        out.cells.extend(rows)
+        out.source_column.extend([plan.contact_header] * n)
+        out.customer_id.extend(ids)
+        out.customer_email.extend([None] * n)
+        out.type.extend([c[0] for c in contacts])
+        out.contact.extend([c[1] for c in contacts])
+        out.handle.extend(handles)
+        out.note.extend(notes)
+        out.default.extend(defaults)
+        out.order_by.extend(orders)
+        out.timestamp.extend(stamps)
+        out.source_contact.extend([c[3] for c in contacts])
+        out.errors.extend([()] * n)
+        out.outcome.extend([PENDING] * n)
+        out.duplicate_of.extend([None] * n)
+        for j in slow:
+            (raw,) = row_contacts(plan, batch.numbers[j], rows[j])
+            out.set_record(start + j, self(raw, start + j))
+
     def _check_store(self, text: str, problems: list[tuple[str, str, str]]) -> None:
         if not text:
             return
@@ -797,6 +862,59 @@ class Normalizer:
         else:
             problems.append(("contact", Code.MISSING_CONTACT, "the contact is blank"))
         return (t.value if t else type_text), value
+
+
+# ---------------------------------------------------------------- batches (Normalizer.add_batch)
+
+# A cell value the batch path leaves to Normalizer.__call__ (which reports the problem).
+_BAD: Any = ("", "", "", "")
+_BATCH_FIELDS = frozenset({"customerId", "type", "contact", "handle", "note", "default", "orderBy", "timestamp"})
+
+
+def _by_value(cells: list[Cell], fn: Callable[[Cell], Any]) -> list[Any]:
+    """[fn(c) for c in cells], calling fn once per distinct value."""
+    memo = {c: fn(c) for c in set(cells)}
+    return list(map(memo.__getitem__, cells))
+
+
+def _batch_customer_id(cell: Cell) -> int | None:
+    text = _text(cell)
+    customer_id, problem = parse_customer_id(text) if text else (None, True)
+    return None if problem else customer_id
+
+
+def _batch_contact(type_cell: Cell, cell: Cell, region: str | None) -> tuple[str, str, str, str]:
+    """(TYPE, contact, found handle, contact as written), or _BAD."""
+    written = cell if cell.__class__ is str else str(cell)
+    value = _text(written)
+    if not value or len(value) > MAX_CONTACT:
+        return _BAD
+    ctype, contact, handle, problem = _normalize(_text(type_cell), value, region)
+    if problem:
+        return _BAD
+    if contact is not value and contact == value:
+        contact = value  # one string, not two equal ones per record
+    return ctype, contact, handle, written
+
+
+def _batch_bool(cell: Cell) -> bool | None:
+    value, problem = parse_bool(cell)
+    return _BAD if problem else value
+
+
+def _batch_order_by(cell: Cell) -> int | None:
+    text = _text(cell)
+    if not text:
+        return None
+    value, problem = parse_order_by(text)
+    return _BAD if problem else value
+
+
+def _batch_timestamp(cell: Cell) -> str | None:
+    if cell == "":
+        return None
+    value, problem = parse_timestamp(cell)
+    return _BAD if problem else value
 
 
 # ---------------------------------------------------------------- building records fast

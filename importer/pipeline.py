@@ -15,7 +15,7 @@ import logging
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,16 +25,17 @@ import httpx
 from importer.ecwid import DEFAULT_API_URL  # re-exported for the CLI
 from importer.errors import InputError, RunStopped, UsageError
 from importer.guard import Guard
+from importer.columns import RecordTable
 from importer.customers import LookupStats, needs_lookup, resolve_customers
 from importer.journal import Journal, default_path
-from importer.load import LoadStats, load, read_mapping
+from importer.load import LoadStats, load_batches, read_mapping
 from importer.normalize import Normalizer
 from importer.pacer import Pacer
 from importer.records import Code, ContactRecord, Outcome, Status
 from importer.report import new_run_id, write_report
 from importer.send import new_client
 from importer.store import StoreReader
-from importer.validate import validate
+from importer.validate import validate_table
 
 log = logging.getLogger("importer")
 
@@ -70,7 +71,7 @@ class ImportOptions:
 
 @dataclass
 class ImportResult:
-    records: list[ContactRecord]
+    records: Sequence[ContactRecord]  # a list, or a columns.RecordTable (built on access) after a dry run
     summary: dict
     report_path: Path
     exit_code: int
@@ -97,7 +98,7 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
 
     stats = LoadStats()
     with _bulk():
-        records = validate(list(_read(paths, options, stats)))
+        records: Sequence[ContactRecord] = validate_table(_read(paths, options, stats))
     read_s = time.monotonic() - started
 
     summary: dict = {
@@ -119,18 +120,19 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     if not records:
         summary["notes"] = ["nothing to import: the input has no data rows"]
     elif not options.dry_run:
-        records, send_summary, stopped = _send(records, options, summary["run_id"])
+        records, send_summary, stopped = _send(list(records), options, summary["run_id"])
         summary.update(send_summary)
     elif any(r.outcome.status == Status.VALID and needs_lookup(r) for r in records):
-        records, stopped = _dry_run_lookups(records, options, summary)
+        records, stopped = _dry_run_lookups(list(records), options, summary)
 
-    counts = Counter(r.outcome.status for r in records)
+    outcomes = records.outcome if isinstance(records, RecordTable) else [r.outcome for r in records]
+    counts = Counter(o.status for o in outcomes)
     summary["total"] = len(records)
     summary["counts"] = {s.value: counts[s] for s in Status if counts[s]}
     # Why rows were skipped (already-imported, exists-in-store): the nightly run's question.
-    skipped = Counter(r.outcome.error_code for r in records if r.outcome.status == Status.SKIPPED)
+    skipped = Counter(o.error_code for o in outcomes if o.status == Status.SKIPPED)
     summary["skipped_by_reason"] = dict(skipped)
-    summary["ambiguous"] = sum(1 for r in records if r.outcome.error_code == Code.AMBIGUOUS)
+    summary["ambiguous"] = sum(1 for o in outcomes if o.error_code == Code.AMBIGUOUS)
     summary["stopped"] = stopped.message if stopped else None
     summary["exit_code"] = exit_code = _exit_code(counts, stopped)
     summary["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -168,10 +170,10 @@ def _check_send_options(options: ImportOptions) -> None:
         raise UsageError("no token: set ECWID_TOKEN or pass --token-file PATH (or use --dry-run / --sandbox)")
 
 
-def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats) -> Iterator[ContactRecord]:
+def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats) -> RecordTable:
     mapping = read_mapping(options.mapping) if options.mapping else None
     normalizer = Normalizer(phone_region=options.phone_region, store_id=options.store_id)
-    raws = load(
+    batches = load_batches(
         [str(p) for p in paths],
         sheets=options.sheets,
         mapping=mapping,
@@ -182,19 +184,18 @@ def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats)
         customer_key=options.customer_key,
         match_by=options.match_by,
     )
-    index = 0
+    table = RecordTable()
     while True:
         try:
-            raw = next(raws)
+            batch = next(batches)
         except StopIteration:
-            return
+            return table
         except InputError:
             raise
         except (UnicodeError, ValueError, OSError) as exc:  # a reader we did not foresee: still one line, exit 2
             name = stats.tables[-1].file if stats.tables else str(paths[0])
             raise InputError(name, f"cannot read: {exc}") from exc
-        yield normalizer(raw, index)
-        index += 1
+        normalizer.add_batch(batch, table)
 
 
 def _send(records: list[ContactRecord], options: ImportOptions, run_id: str):

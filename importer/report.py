@@ -49,7 +49,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from importer.records import Code, ContactRecord, Source, Status
+from importer.columns import RecordTable
+from importer.records import Code, ContactRecord, Outcome, RecordError, Source, Status
 
 log = logging.getLogger(__name__)
 
@@ -156,22 +157,22 @@ def describe(source: Source) -> str:
     return f"{source.file}{sheet}, row {source.row}"
 
 
-def _errors_text(record: ContactRecord) -> str:
-    return "; ".join(str(e) for e in record.errors)
-
-
-def _error_fields(record: ContactRecord) -> tuple[str, str]:
+def _error_fields(out: Outcome, duplicate_of: Source | None, errors: tuple[RecordError, ...]) -> tuple[str, str]:
     """(error_code, error) of a results line: duplicates name the first row, invalid rows their errors."""
-    out = record.outcome
     error_code, error = out.error_code, out.error
     if out.status is Status.DUPLICATE:
         error_code = error_code or Code.DUPLICATE.value
-        if not error and record.duplicate_of is not None:
-            error = f"repeats {describe(record.duplicate_of)}"
-    elif out.status is Status.INVALID and record.errors:
-        error_code = error_code or record.errors[0].code
-        error = error or _errors_text(record)
+        if not error and duplicate_of is not None:
+            error = f"repeats {describe(duplicate_of)}"
+    elif out.status is Status.INVALID and errors:
+        error_code = error_code or errors[0].code
+        error = error or "; ".join(map(str, errors))
     return error_code, error
+
+
+# write()'s columns besides file, sheet and row, in the order its loop unpacks them.
+_LINE_FIELDS = ("outcome", "customer_id", "customer_email", "type", "contact", "handle", "source_contact",
+                "duplicate_of", "errors")
 
 
 def result_row(record: ContactRecord) -> tuple[Any, ...]:
@@ -192,7 +193,7 @@ def result_row(record: ContactRecord) -> tuple[Any, ...]:
         out.http_status,
         out.create_count,
         out.attempts,
-        *_error_fields(record),
+        *_error_fields(out, record.duplicate_of, record.errors),
         describe(record.duplicate_of) if record.duplicate_of is not None else "",
     )
 
@@ -272,14 +273,6 @@ def _column_index(headers: Sequence[str], cells: Sequence[str], column: str, val
     return matches[0] if matches else None
 
 
-def _same_row(a: ContactRecord, b: ContactRecord) -> bool:
-    """Both records come from one source row (a wide-layout row yields several)."""
-    ra, rb = a.raw, b.raw
-    if ra is None or rb is None:
-        return False
-    return ra.source.row == rb.source.row and ra.source == rb.source and ra.table.headers == rb.table.headers
-
-
 def _file_part(text: str) -> str:
     return re.sub(r"[^\w.-]+", "_", text).strip("._") or "sheet"
 
@@ -307,7 +300,8 @@ class ReportWriter:
         self._results = csv.writer(self._results_file)
         self._results.writerow(REPORT_COLUMNS)
         self._errors: dict[tuple[str, ...], tuple[str, TextIO, Any]] = {}  # headers -> (name, file, writer)
-        self._pending: list[ContactRecord] = []  # the current source row's records
+        self._pending: list[ContactRecord] = []  # the current source row's records, from earlier write()s
+        self._pending_group: object = None  # which source row they are (write's `groups`)
         self._pending_failing = False
         self._workbook: Workbook | None = None
         self._sheet: Any = None
@@ -324,38 +318,75 @@ class ReportWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def write(self, records: Iterable[ContactRecord]) -> None:
+    def write(self, records: Iterable[ContactRecord] | RecordTable) -> None:
         """results.csv lines, formula-escaped; feeds results.xlsx and errors.csv on the way.
 
-        The hot loop of a million-line report, so it is inlined: result_row, _csv_row
-        and csv.writer are the readable version of the same line, and the tests check
-        that both give the same bytes. Only a text cell whose first character is in
-        _FORMULA_START can need a quote; a line csv would quote or that holds a None
-        goes through csv itself (_csv_line).
+        A list or RecordTable is written in one go; other iterables in chunks as they come,
+        so the lines of a run interrupted mid-way are on disk.
         """
-        if self._sheet is not None and hasattr(records, "__len__"):
-            if self.rows + len(records) > self._xlsx_max_rows:  # type: ignore[arg-type]
-                self._skip_xlsx(self.rows + len(records))  # type: ignore[arg-type]
+        if isinstance(records, (list, RecordTable)):
+            self._write(records)
+            return
+        chunk: list[ContactRecord] = []
+        try:
+            for record in records:
+                chunk.append(record)
+                if len(chunk) == 4096:
+                    self._write(chunk)
+                    chunk = []
+        finally:
+            if chunk:
+                self._write(chunk)
+
+    def _write(self, records: list[ContactRecord] | RecordTable) -> None:
+        """The lines of `records`, from columns: a RecordTable's own, or a list's.
+
+        The hot loop of a million-line report, so it is inlined: result_row, _csv_row and
+        csv.writer are the readable version of the same line, and the tests check that
+        both give the same bytes. Only a text cell whose first character is in
+        _FORMULA_START can need a quote; a line csv would quote or that holds a None
+        goes through csv itself (_csv_line). Records are built (RecordTable) only for
+        results.xlsx and for the source rows that go to errors.csv.
+        """
+        if isinstance(records, RecordTable):
+            table = records
+            files = [t.file for t in table.table]
+            sheets = [t.sheet for t in table.table]
+            rows_of = table.number
+            groups: list[Any] = list(zip(table.table, table.number))  # one source row: the same table and row
+            cols = (table.outcome, table.customer_id, table.customer_email, table.type, table.contact, table.handle,
+                    table.source_contact, table.duplicate_of, table.errors)  # fmt: skip
+            record_at = table.__getitem__
+        else:
+            listed = records
+            sources = [r.source for r in listed]
+            files, sheets, rows_of = [s.file for s in sources], [s.sheet for s in sources], [s.row for s in sources]
+            # one source row: the same source and headers; a record without a raw row is a group of its own
+            groups = [(r.source, r.raw.table.headers) if r.raw is not None else object() for r in listed]
+            cols = tuple([getattr(r, name) for r in listed] for name in _LINE_FIELDS)
+            record_at = listed.__getitem__
+        count = len(files)
+        if self._sheet is not None and self.rows + count > self._xlsx_max_rows:
+            self._skip_xlsx(self.rows + count)
         danger, esc = _FORMULA_START, escape_formula
         duplicate, invalid, error_statuses = Status.DUPLICATE, Status.INVALID, ERROR_STATUSES
-        pending = self._pending  # the same list _flush_errors empties
         rows = self.rows
         buf: list[str] = []
         add = buf.append
         write = self._results_file.write
+        # errors.csv: a source row's records are adjacent; the last row's positions wait in `pending`
+        # (after the records carried over from the previous call) until the row is complete.
+        pending: list[int] = []
+        pending_group = self._pending_group
         try:
-            for record in records:
-                out = record.outcome
+            for i, (out, customer_id, email, type_, contact, handle, written, first, errors) in enumerate(zip(*cols)):
                 status = out.status
                 if status is duplicate or status is invalid:
-                    error_code, error = _error_fields(record)
+                    error_code, error = _error_fields(out, first, errors)
                 else:
                     error_code, error = out.error_code, out.error
-                src = record.source
-                file, sheet = src.file, src.sheet
-                email = record.customer_email or ""
-                type_, contact, handle, written = record.type, record.contact, record.handle, record.source_contact
-                first = record.duplicate_of
+                file, sheet = files[i], sheets[i]
+                email = email or ""
                 first_text = describe(first) if first is not None else ""
                 if file and file[0] in danger:
                     file = esc(file)
@@ -375,15 +406,15 @@ class ReportWriter:
                     error = esc(error)
                 if first_text and first_text[0] in danger:
                     first_text = esc(first_text)
-                customer_id, http_status, create_count = record.customer_id, out.http_status, out.create_count
+                http_status, create_count = out.http_status, out.create_count
                 line = (
-                    f"{file},{sheet},{src.row},{'' if customer_id is None else customer_id},{email},{type_},"
+                    f"{file},{sheet},{rows_of[i]},{'' if customer_id is None else customer_id},{email},{type_},"
                     f"{contact},{handle},{written},{status},{'' if http_status is None else http_status},"
                     f"{'' if create_count is None else create_count},{out.attempts},{error_code},{error},{first_text}"
                 )
                 if line.count(",") != _COMMAS or '"' in line or "\n" in line or "\r" in line or "None" in line:
                     line = _csv_line((
-                        file, sheet, src.row, customer_id, email, type_, contact, handle, written,
+                        file, sheet, rows_of[i], customer_id, email, type_, contact, handle, written,
                         status, http_status, create_count, out.attempts, error_code, error, first_text,
                     ))  # fmt: skip
                 add(line)
@@ -392,23 +423,24 @@ class ReportWriter:
                     write("\r\n".join(buf) + "\r\n")
                     buf.clear()
                 if self._sheet is not None:
-                    self._append_xlsx(record, rows)
+                    self._append_xlsx(record_at(i), rows)
 
-                # errors.csv: gather one source row's records (adjacent); flush a finished row only if it failed.
-                if pending:
-                    a, b = pending[-1].raw, record.raw
-                    if a is None or b is None or a.source.row != b.source.row or not _same_row(pending[-1], record):
-                        if self._pending_failing:
-                            self._flush_errors()
-                        else:  # the common case: the whole row made it
-                            pending.clear()
-                pending.append(record)
+                group = groups[i]
+                if group != pending_group:  # a new source row: the previous one is complete
+                    if self._pending_failing:
+                        self._flush_errors([*self._pending, *map(record_at, pending)])
+                    self._pending.clear()
+                    pending.clear()
+                    pending_group = group
+                pending.append(i)
                 if status in error_statuses:
                     self._pending_failing = True
         finally:
             self.rows = rows
             if buf:
                 write("\r\n".join(buf) + "\r\n")
+            self._pending.extend(map(record_at, pending))  # the last row may go on in the next call
+            self._pending_group = pending_group
 
     def finish(self, summary: dict[str, Any]) -> Path:
         """Close the files and write summary.json; returns the run folder.
@@ -430,7 +462,8 @@ class ReportWriter:
     def close(self) -> list[str]:
         """Flush and close every file (idempotent); returns the names written."""
         if self._pending:
-            self._flush_errors()
+            self._flush_errors(self._pending)
+            self._pending = []
         files = [RESULTS_CSV]
         if not self._results_file.closed:
             self._results_file.close()
@@ -499,9 +532,7 @@ class ReportWriter:
 
     # -- errors.csv
 
-    def _flush_errors(self) -> None:
-        group = tuple(self._pending)
-        self._pending.clear()
+    def _flush_errors(self, group: Sequence[ContactRecord]) -> None:
         if not self._pending_failing:
             return
         self._pending_failing = False

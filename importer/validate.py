@@ -3,6 +3,7 @@
 Interface (used by importer.pipeline):
 
     records = validate(records)   # the same list, each item replaced by the record with its outcome
+    validate_table(table)         # the same for a columns.RecordTable, in its columns
 
 The list is updated in place (records[i] = the record with its outcome) so a million
 records exist once, not twice, at the peak; the records themselves stay frozen.
@@ -18,12 +19,16 @@ records exist once, not twice, at the peak; the records themselves stay frozen.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from .normalize import column_of, with_outcome
 from .records import Code, ContactRecord, Outcome, RecordError, Source, Status
 
-__all__ = ["validate", "describe"]
+__all__ = ["validate", "validate_table", "describe"]
+
+if TYPE_CHECKING:
+    from .columns import RecordTable
 
 VALID = Outcome(Status.VALID)  # shared: frozen
 
@@ -36,52 +41,92 @@ def describe(source: Source) -> str:
     return f"row {source.row} ({where})"
 
 
-def _invalid(record: ContactRecord) -> ContactRecord:
-    errors = record.errors
-    return with_outcome(record, Outcome(Status.INVALID, error_code=errors[0].code, error="; ".join(map(str, errors))))
+def _invalid_outcome(errors: tuple[RecordError, ...]) -> Outcome:
+    return Outcome(Status.INVALID, error_code=errors[0].code, error="; ".join(map(str, errors)))
+
+
+def _duplicate_outcome(first: Source) -> Outcome:
+    return Outcome(Status.DUPLICATE, error_code=Code.DUPLICATE, error=f"same as {describe(first)}")
 
 
 def validate(records: list[ContactRecord]) -> list[ContactRecord]:
+    """Give each record its outcome, in place; returns the same list."""
+    duplicates, conflicts = _rules(
+        [r.errors for r in records], [r.customer_id for r in records], [r.customer_email for r in records],
+        [r.type for r in records], [r.contact for r in records], [r.default for r in records],
+    )  # fmt: skip
+    for i, record in enumerate(records):
+        if record.errors:
+            records[i] = with_outcome(record, _invalid_outcome(record.errors))
+        elif i in duplicates:
+            first = records[duplicates[i]].source
+            records[i] = with_outcome(record, _duplicate_outcome(first), duplicate_of=first)
+        else:
+            records[i] = with_outcome(record, VALID)
+    for i, record in _conflicting(records.__getitem__, conflicts):
+        records[i] = record
+    return records
+
+
+def validate_table(table: RecordTable) -> RecordTable:
+    """validate() for a columns.RecordTable: the same outcomes, set in its columns."""
+    duplicates, conflicts = _rules(table.errors, table.customer_id, table.customer_email, table.type, table.contact,
+                                   table.default)  # fmt: skip
+    table.outcome = [_invalid_outcome(e) if e else VALID for e in table.errors]
+    for i, j in duplicates.items():
+        first = table.source(j)
+        table.outcome[i] = _duplicate_outcome(first)
+        table.duplicate_of[i] = first
+    for i, record in _conflicting(table.__getitem__, conflicts):
+        table.set_record(i, record)
+    return table
+
+
+Customer = object  # an id (int), or "email:..." without one: ints and strings never compare equal
+
+
+def _rules(errors: Sequence[tuple], customer_ids: Sequence[int | None], customer_emails: Sequence[str | None],
+           types: Sequence[str], contacts: Sequence[str], defaults: Sequence[bool | None],
+           ) -> tuple[dict[int, int], dict[tuple[Customer, str], list[int]]]:
+    """The rules over the columns of a run: ({duplicate position: first position}, {(customer, type): positions
+    of its defaults, when more than one})."""
     # Memory matters here: a million records are alive, and the indexes below sit beside them.
     # The main index is keyed by the contact string the record already holds (no new key
     # object per row); the rare contact that several customers or types share falls back to
-    # a full (customer, type, contact) index. A customer is its id as an int, or "email:..."
-    # without one: ints and strings never compare equal, so this is ContactRecord.key's
-    # identity. Values are positions, not records: holding the old records would keep both
-    # copies alive.
+    # a full (customer, type, contact) index. The customer is ContactRecord.key's identity.
     by_contact: dict[str, int] = {}  # contact -> position of the first valid record with it
-    by_key: dict[tuple[object, str, str], int] = {}  # the same, for its other (customer, type)s
-    default_at: dict[tuple[object, str], int] = {}  # (customer, type) -> position of its first default
-    conflicts: dict[tuple[object, str], list[int]] = {}  # (customer, type) -> positions, when > 1 default
+    by_key: dict[tuple[Customer, str, str], int] = {}  # the same, for its other (customer, type)s
+    default_at: dict[tuple[Customer, str], int] = {}  # (customer, type) -> position of its first default
+    conflicts: dict[tuple[Customer, str], list[int]] = {}  # (customer, type) -> positions, when > 1 default
+    duplicates: dict[int, int] = {}
 
-    for i, record in enumerate(records):
-        if record.errors:
-            records[i] = _invalid(record)
+    def customer(i: int) -> Customer:
+        cid = customer_ids[i]
+        return f"email:{customer_emails[i] or ''}" if cid is None else cid
+
+    for i, (errs, contact) in enumerate(zip(errors, contacts)):
+        if errs:
             continue
-        cid = record.customer_id
-        customer = record.customer_key if cid is None else cid
-        first = by_contact.setdefault(record.contact, i)
+        first = by_contact.setdefault(contact, i)
+        if first != i and (types[first] != types[i] or customer(first) != customer(i)):
+            first = by_key.setdefault((customer(i), types[i], contact), i)
         if first != i:
-            r = records[first]
-            if r.type != record.type or (r.customer_key if r.customer_id is None else r.customer_id) != customer:
-                first = by_key.setdefault((customer, record.type, record.contact), i)
-        if first != i:
-            src = records[first].source
-            outcome = Outcome(Status.DUPLICATE, error_code=Code.DUPLICATE, error=f"same as {describe(src)}")
-            records[i] = with_outcome(record, outcome, duplicate_of=src)
-            continue
-        if record.default:
-            key = (customer, record.type)
+            duplicates[i] = first
+        elif defaults[i]:
+            key = (customer(i), types[i])
             first = default_at.setdefault(key, i)
             if first != i:
                 conflicts.setdefault(key, [first]).append(i)
-        records[i] = with_outcome(record, VALID)
-    del by_contact, by_key, default_at
+    return duplicates, conflicts
 
+
+def _conflicting(record_at: Callable[[int], ContactRecord], conflicts: dict[tuple[Customer, str], list[int]],
+                 ) -> Iterator[tuple[int, ContactRecord]]:
+    """(position, the record made invalid) for every default that conflicts with another."""
     for positions in conflicts.values():
+        records = {i: record_at(i) for i in positions}
         customer, type_ = records[positions[0]].customer_key, records[positions[0]].type
-        for i in positions:
-            record = records[i]
+        for i, record in records.items():
             others = ", ".join(describe(records[j].source) for j in positions if j != i)
             error = RecordError(
                 Code.DUPLICATE_DEFAULT,
@@ -89,5 +134,5 @@ def validate(records: list[ContactRecord]) -> list[ContactRecord]:
                 f"customer {customer.removeprefix('email:')} has more than one default {type_}: also {others}; "
                 "keep default=true on one of them",
             )
-            records[i] = _invalid(replace(record, errors=record.errors + (error,)))
-    return records
+            errors = record.errors + (error,)
+            yield i, with_outcome(record, _invalid_outcome(errors), errors=errors)
