@@ -122,7 +122,8 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     elif not options.dry_run:
         records, send_summary, stopped = _send(list(records), options, summary["run_id"])
         summary.update(send_summary)
-    elif any(r.outcome.status == Status.VALID and needs_lookup(r) for r in records):
+    elif any(o.status == Status.VALID and cid is None and email
+             for o, cid, email in zip(records.outcome, records.customer_id, records.customer_email)):  # needs_lookup
         records, stopped = _dry_run_lookups(list(records), options, summary)
 
     outcomes = records.outcome if isinstance(records, RecordTable) else [r.outcome for r in records]
