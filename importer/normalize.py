@@ -451,8 +451,21 @@ class _Link:
         self.scheme, self.host, self.segments, self.query = scheme, host, segments, query
 
 
+# A plain link ("https://www.instagram.com/shop/"): urlsplit would give exactly these parts
+# (lower-case scheme and host, no user, port, query or fragment), without its cost.
+# tests/test_normalize.py checks the two agree.
+_PLAIN_LINK = re.compile(r"(https?)://([a-z0-9.-]+)((?:/[A-Za-z0-9._@~-]*)*)", re.ASCII)
+
+
 def _split_link(value: str) -> _Link | None:
     """A link with or without scheme, or None when the value is a bare name."""
+    m = _PLAIN_LINK.fullmatch(value)
+    if m is not None:
+        return _Link(m[1], m[2].rstrip("."), [s for s in m[3].split("/") if s], "")
+    return _split_link_general(value)
+
+
+def _split_link_general(value: str) -> _Link | None:
     if "://" not in value:
         head = value.split("/", 1)[0].lower()
         if "/" not in value and not head.startswith("www.") and network_of(head) is None:
@@ -567,23 +580,37 @@ def _whatsapp(value: str, region: str | None) -> tuple[str, Problem]:
     return _phone("+" + digits.lstrip("+"), None)
 
 
+# An http(s) link already in the form _url gives (lower-case scheme and host, no user or port).
+_PLAIN_URL = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[A-Za-z0-9._~/-]*)?", re.ASCII)
+_WHITESPACE = re.compile(r"\s")  # the characters str.isspace() is true for
+
+
 def _url(value: str) -> tuple[str, Problem]:
-    problem = (Code.INVALID_URL, f"{value!r} is not a web address (expected https://host/...)")
+    if _PLAIN_URL.fullmatch(value):
+        return value, None
+    return _url_general(value)
+
+
+def _url_general(value: str) -> tuple[str, Problem]:
     text = value
     if "://" not in text:  # "www.shop.com" or "shop.com/page": a host name first, so add https://
         if not _HOSTNAME.fullmatch(text.split("/", 1)[0]):
-            return value, problem
+            return value, _not_a_url(value)
         text = "https://" + text
     try:
         parts = urlsplit(text)
         host = parts.hostname
     except ValueError:
-        return value, problem
-    if parts.scheme.lower() not in ("http", "https") or not host or any(c.isspace() for c in text):
-        return value, problem
+        return value, _not_a_url(value)
+    if parts.scheme.lower() not in ("http", "https") or not host or _WHITESPACE.search(text):
+        return value, _not_a_url(value)
     netloc = parts.netloc if "@" in parts.netloc else parts.netloc.lower()
     rest = text[len(parts.scheme) + 3 + len(parts.netloc) :]
     return f"{parts.scheme.lower()}://{netloc}{rest}", None
+
+
+def _not_a_url(value: str) -> Problem:
+    return Code.INVALID_URL, f"{value!r} is not a web address (expected https://host/...)"
 
 
 # ---------------------------------------------------------------- types

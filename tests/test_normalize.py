@@ -607,3 +607,34 @@ def test_spelled_out_spaces_are_exactly_the_unicode_spaces():
     from importer.normalize import _SPACES
 
     assert set(_SPACES) == {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+
+
+_LINK_CHARS = "abcAZ09._@~-/:%?#=&+ "
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.one_of(
+    st.from_regex(r"https?://[a-z0-9.-]{1,20}(/[A-Za-z0-9._@~-]{0,10}){0,3}", fullmatch=True),
+    st.builds(lambda a, b: a + b, st.sampled_from(["https://", "http://", "HTTPS://", "https://www.", "ftp://", ""]),
+              st.text(alphabet=_LINK_CHARS, max_size=30)),
+))
+@example("https://www.instagram.com/shop/")
+@example("https://instagram.com.//shop//")
+def test_link_fast_paths_agree_with_urlsplit(value):
+    """The regex shortcuts for plain links give what the urlsplit-based code gives."""
+    from importer.normalize import _PLAIN_LINK, _PLAIN_URL, _split_link, _split_link_general, _url, _url_general
+
+    if _PLAIN_LINK.fullmatch(value):
+        fast, general = _split_link(value), _split_link_general(value)
+        assert general is not None
+        assert (fast.scheme, fast.host, fast.segments, fast.query) == (
+            general.scheme, general.host, general.segments, general.query)
+    if _PLAIN_URL.fullmatch(value):
+        assert _url(value) == _url_general(value) == (value, None)
+
+
+def test_link_fast_paths_cover_plain_links():
+    from importer.normalize import _PLAIN_LINK, _PLAIN_URL
+
+    assert _PLAIN_LINK.fullmatch("https://www.facebook.com/my.page")
+    assert _PLAIN_URL.fullmatch("https://shop.example.com/about-us")
