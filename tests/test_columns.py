@@ -1,0 +1,136 @@
+"""columns.py and the batch path: the same records, outcomes and report as row by row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from importer.columns import RecordTable
+from importer.load import RowBatch, _plan, contacts
+from importer.normalize import Normalizer
+from importer.records import Code, Status
+from importer.report import write_report
+from importer.validate import validate, validate_table
+
+log = logging.getLogger("test")
+
+# Small pools, so that rows repeat (duplicates), clash (duplicate defaults) and go wrong.
+CUSTOMER_IDS = ["177000021", "177000022", "12", "3.0", "0", "-5", "abc", "", "1.77737E+08", " 42 "]
+TYPES = ["Email", "EMAIL", "Phone", "mobile", "Instagram", "Facebook", "Website", "WhatsApp", "Other", "EMIAL", "", "x"]
+CONTACTS = [
+    "ana@example.com", "Ana@Example.COM", "bad@@example", "+1 650-253-0000", "+16502530000", "+44 20 7946 0958",
+    "650-253-0000", "@shop_name", "shop_name", "https://www.instagram.com/shop_name/", "https://facebook.com/my.page",
+    "https://instagram.com/other", "https://shop.example.com/about", "www.shop.example.com", "1.6502E+10", "",
+    "  ana@example.com\u00a0", "x" * 1100, "tel:+16502530000", "https://wa.me/16502530000",
+]  # fmt: skip
+HANDLES = ["", "", "own_handle", "h" * 300]
+NOTES = ["", "", "a note", "n" * 1100]
+DEFAULTS = ["", "", "TRUE", "FALSE", "yes", "maybe", True, False]
+ORDERS = ["", "", "1", "2.0", "-1", "first"]
+STAMPS = ["", "2025-03-26 11:07:12", "2025-03-26T11:07:12+02:00", "yesterday", dt.datetime(2024, 1, 2, 3, 4, 5)]
+
+LONG = ["Customer ID", "Type", "Contact", "Handle", "Note", "Default", "Order", "Timestamp"]
+POOLS = [CUSTOMER_IDS, TYPES, CONTACTS, HANDLES, NOTES, DEFAULTS, ORDERS, STAMPS]
+WIDE = ["Customer ID", "Email", "Phone", "Instagram"]
+WIDE_POOLS = [CUSTOMER_IDS, CONTACTS, CONTACTS, CONTACTS]
+BY_EMAIL = ["Customer Email", "Type", "Contact"]
+BY_EMAIL_POOLS = [["jane@example.com", "JANE@example.com", "not-an-email", ""], TYPES, CONTACTS]
+
+
+def _rows(pools: list[list], max_size: int = 40) -> st.SearchStrategy[list[tuple]]:
+    return st.lists(st.tuples(*(st.sampled_from(p) for p in pools)), min_size=1, max_size=max_size)
+
+
+def _batches(headers: list[str], rows: list[tuple], *, sizes: int = 1, sheet: str = "") -> list[RowBatch]:
+    """The rows as `sizes` consecutive batches of one table (row numbers from 2)."""
+    plan = _plan("in/contacts.csv", sheet, headers, {}, log)
+    step = max(1, -(-len(rows) // sizes))
+    return [
+        RowBatch(plan, list(range(2 + start, 2 + start + len(rows[start : start + step]))), rows[start : start + step])
+        for start in range(0, len(rows), step)
+    ]
+
+
+def _both_ways(batches: list[RowBatch], region: str | None = None):
+    """(the batch path's table, the row path's validated records)."""
+    table = RecordTable()
+    batch_normalizer = Normalizer(phone_region=region)
+    for batch in batches:
+        batch_normalizer.add_batch(batch, table)
+    validate_table(table)
+    row_normalizer = Normalizer(phone_region=region)
+    raws = [raw for batch in batches for raw in contacts(batch)]
+    return table, validate([row_normalizer(raw, i) for i, raw in enumerate(raws)])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=_rows(POOLS), sizes=st.integers(1, 3), region=st.sampled_from([None, "US"]))
+def test_batch_path_gives_the_row_paths_records(rows, sizes, region):
+    table, expected = _both_ways(_batches(LONG, rows, sizes=sizes), region)
+    assert list(table) == expected
+    assert len(table) == len(rows)  # long layout: one record per source row, each with one outcome
+    assert all(r.outcome.status not in (Status.PENDING,) for r in table)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=_rows(WIDE_POOLS, 15))
+def test_wide_tables_take_the_row_path_with_the_same_result(rows):
+    table, expected = _both_ways(_batches(WIDE, rows, sizes=2))
+    assert list(table) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=_rows(BY_EMAIL_POOLS, 15))
+def test_customer_email_tables_take_the_row_path_with_the_same_result(rows):
+    table, expected = _both_ways(_batches(BY_EMAIL, rows))
+    assert list(table) == expected
+
+
+def test_only_the_missing_columns_differ_from_a_full_table():
+    """A table with just the three needed columns is still batch-normalized like the row path."""
+    rows = [("1", "Email", "a@example.com"), ("1", "Email", "a@example.com"), ("x", "Phone", "12")]
+    table, expected = _both_ways(_batches(["Customer ID", "Type", "Contact"], rows))
+    assert list(table) == expected
+    assert [r.outcome.status for r in table] == [Status.VALID, Status.DUPLICATE, Status.INVALID]
+    assert table[1].duplicate_of == table[0].source
+    assert {e.code for e in table[2].errors} == {Code.INVALID_CUSTOMER_ID, Code.PHONE_NEEDS_REGION}
+
+
+def test_duplicate_defaults_are_marked_in_the_table():
+    rows = [("7", "Email", "a@example.com", "TRUE"), ("7", "Email", "b@example.com", "yes")]
+    table, expected = _both_ways(_batches(["Customer ID", "Type", "Contact", "Default"], rows))
+    assert list(table) == expected
+    assert [r.outcome.error_code for r in table] == [Code.DUPLICATE_DEFAULT, Code.DUPLICATE_DEFAULT]
+    assert "row 3" in table[0].outcome.error and "row 2" in table[1].outcome.error
+
+
+def test_record_table_is_a_sequence_of_records():
+    rows = [("1", "Email", f"u{i}@example.com") for i in range(5)]
+    table, expected = _both_ways(_batches(["Customer ID", "Type", "Contact"], rows))
+    assert len(table) == 5
+    assert table[-1] == expected[-1] and table[1:3] == expected[1:3]
+    assert [r.index for r in table] == [0, 1, 2, 3, 4]
+    assert table == expected and table != expected[:4]
+    with pytest.raises(IndexError):
+        table[5]
+    assert RecordTable(expected) == expected  # built from records, it gives them back
+    with pytest.raises(ValueError, match="no raw row"):
+        RecordTable().append(expected[0].__class__(0, expected[0].source, None, 1, None, "EMAIL", "a@b.co"))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=_rows(POOLS, 25))
+def test_report_from_the_table_is_the_report_from_its_records(tmp_path_factory, rows):
+    table, _ = _both_ways(_batches(LONG, rows, sizes=2))
+    a, b = tmp_path_factory.mktemp("table"), tmp_path_factory.mktemp("list")
+    write_report(table, {"run_id": "r"}, report_dir=a, run_id="r")
+    write_report(list(table), {"run_id": "r"}, report_dir=b, run_id="r")
+    names = sorted(p.name for p in (a / "r").iterdir())
+    assert names == sorted(p.name for p in (b / "r").iterdir())
+    for name in names:
+        if name != "summary.json":  # it holds its own folder's path
+            assert (a / "r" / name).read_bytes() == (b / "r" / name).read_bytes(), name
