@@ -170,6 +170,12 @@ def _error_fields(out: Outcome, duplicate_of: Source | None, errors: tuple[Recor
     return error_code, error
 
 
+def _owner(record: ContactRecord) -> tuple[str, str, tuple[str, ...]] | None:
+    """What a record's source row belongs to: (file, sheet, the table's headers), as in error_line."""
+    raw = record.raw
+    return None if raw is None else (raw.source.file, raw.source.sheet, raw.table.headers)
+
+
 # write()'s columns besides file, sheet and row, in the order its loop unpacks them.
 _LINE_FIELDS = ("outcome", "customer_id", "customer_email", "type", "contact", "handle", "source_contact",
                 "duplicate_of", "errors")
@@ -301,8 +307,9 @@ class ReportWriter:
         self._results.writerow(REPORT_COLUMNS)
         self._errors: dict[tuple[str, ...], tuple[str, TextIO, Any]] = {}  # headers -> (name, file, writer)
         self._pending: list[ContactRecord] = []  # the current source row's records, from earlier write()s
-        self._pending_group: object = None  # which source row they are (write's `groups`)
-        self._pending_failing = False
+        self._pending_key: tuple[Any, int] = (None, 0)  # which source row they are (write's owner, row)
+        self._pending_failing = False  # and whether one of them failed
+        self._owners: dict[tuple, tuple] = {}  # write()'s distinct source-row owners, across calls
         self._workbook: Workbook | None = None
         self._sheet: Any = None
         self._xlsx_saved = False
@@ -350,48 +357,72 @@ class ReportWriter:
         """
         if isinstance(records, RecordTable):
             table = records
-            files = [t.file for t in table.table]
-            sheets = [t.sheet for t in table.table]
+            owners: list[Any] = table.table  # a source row is (owner, row number)
             rows_of = table.number
-            groups: list[Any] = list(zip(table.table, table.number))  # one source row: the same table and row
             cols = (table.outcome, table.customer_id, table.customer_email, table.type, table.contact, table.handle,
                     table.source_contact, table.duplicate_of, table.errors)  # fmt: skip
             record_at = table.__getitem__
+
+            def place(i: int) -> tuple[str, str]:
+                return table.table[i].file, table.table[i].sheet
         else:
             listed = records
-            sources = [r.source for r in listed]
-            files, sheets, rows_of = [s.file for s in sources], [s.sheet for s in sources], [s.row for s in sources]
-            # one source row: the same source and headers; a record without a raw row is a group of its own
-            groups = [(r.source, r.raw.table.headers) if r.raw is not None else object() for r in listed]
+            rows_of = [r.source.row for r in listed]
+            # (file, sheet, headers), one object per distinct value so that `is` compares them; a record
+            # without a raw row is a source row of its own
+            canonical = self._owners
+            owners = [
+                canonical.setdefault(k, k) if (k := _owner(r)) is not None else object() for r in listed
+            ]
             cols = tuple([getattr(r, name) for r in listed] for name in _LINE_FIELDS)
             record_at = listed.__getitem__
-        count = len(files)
+
+            def place(i: int) -> tuple[str, str]:
+                return listed[i].source.file, listed[i].source.sheet
+        count = len(rows_of)
         if self._sheet is not None and self.rows + count > self._xlsx_max_rows:
             self._skip_xlsx(self.rows + count)
+        xlsx = self._sheet is not None
         danger, esc = _FORMULA_START, escape_formula
         duplicate, invalid, error_statuses = Status.DUPLICATE, Status.INVALID, ERROR_STATUSES
         rows = self.rows
         buf: list[str] = []
         add = buf.append
         write = self._results_file.write
-        # errors.csv: a source row's records are adjacent; the last row's positions wait in `pending`
-        # (after the records carried over from the previous call) until the row is complete.
-        pending: list[int] = []
-        pending_group = self._pending_group
+        # errors.csv: a source row's records are adjacent. The current row began at `start` (after
+        # any records carried over in self._pending from the previous call); a finished row that
+        # failed is written out.
+        prev_owner, prev_row = self._pending_key
+        failing = self._pending_failing
+        start = 0
+        file = sheet = ""
+        i = -1
         try:
             for i, (out, customer_id, email, type_, contact, handle, written, first, errors) in enumerate(zip(*cols)):
+                row, owner = rows_of[i], owners[i]
+                if row != prev_row or owner is not prev_owner:  # a new source row: the last one is complete
+                    if failing:
+                        self._flush_errors([*self._pending, *map(record_at, range(start, i))])
+                        failing = False
+                    if self._pending:
+                        self._pending = []
+                    start = i
+                    if owner is not prev_owner:
+                        file, sheet = place(i)
+                        if file and file[0] in danger:
+                            file = esc(file)
+                        if sheet and sheet[0] in danger:
+                            sheet = esc(sheet)
+                    prev_owner, prev_row = owner, row
                 status = out.status
                 if status is duplicate or status is invalid:
                     error_code, error = _error_fields(out, first, errors)
                 else:
                     error_code, error = out.error_code, out.error
-                file, sheet = files[i], sheets[i]
+                if status in error_statuses:
+                    failing = True
                 email = email or ""
                 first_text = describe(first) if first is not None else ""
-                if file and file[0] in danger:
-                    file = esc(file)
-                if sheet and sheet[0] in danger:
-                    sheet = esc(sheet)
                 if email and email[0] in danger:
                     email = esc(email)
                 if type_ and type_[0] in danger:
@@ -408,13 +439,13 @@ class ReportWriter:
                     first_text = esc(first_text)
                 http_status, create_count = out.http_status, out.create_count
                 line = (
-                    f"{file},{sheet},{rows_of[i]},{'' if customer_id is None else customer_id},{email},{type_},"
+                    f"{file},{sheet},{row},{'' if customer_id is None else customer_id},{email},{type_},"
                     f"{contact},{handle},{written},{status},{'' if http_status is None else http_status},"
                     f"{'' if create_count is None else create_count},{out.attempts},{error_code},{error},{first_text}"
                 )
                 if line.count(",") != _COMMAS or '"' in line or "\n" in line or "\r" in line or "None" in line:
                     line = _csv_line((
-                        file, sheet, rows_of[i], customer_id, email, type_, contact, handle, written,
+                        file, sheet, row, customer_id, email, type_, contact, handle, written,
                         status, http_status, create_count, out.attempts, error_code, error, first_text,
                     ))  # fmt: skip
                 add(line)
@@ -422,25 +453,16 @@ class ReportWriter:
                 if rows & 4095 == 0:
                     write("\r\n".join(buf) + "\r\n")
                     buf.clear()
-                if self._sheet is not None:
+                if xlsx:
                     self._append_xlsx(record_at(i), rows)
-
-                group = groups[i]
-                if group != pending_group:  # a new source row: the previous one is complete
-                    if self._pending_failing:
-                        self._flush_errors([*self._pending, *map(record_at, pending)])
-                    self._pending.clear()
-                    pending.clear()
-                    pending_group = group
-                pending.append(i)
-                if status in error_statuses:
-                    self._pending_failing = True
         finally:
             self.rows = rows
             if buf:
                 write("\r\n".join(buf) + "\r\n")
-            self._pending.extend(map(record_at, pending))  # the last row may go on in the next call
-            self._pending_group = pending_group
+            # the last source row may go on in the next call
+            self._pending.extend(map(record_at, range(start, i + 1)))
+            self._pending_key = (prev_owner, prev_row)
+            self._pending_failing = failing
 
     def finish(self, summary: dict[str, Any]) -> Path:
         """Close the files and write summary.json; returns the run folder.
@@ -461,9 +483,9 @@ class ReportWriter:
 
     def close(self) -> list[str]:
         """Flush and close every file (idempotent); returns the names written."""
-        if self._pending:
+        if self._pending_failing:
             self._flush_errors(self._pending)
-            self._pending = []
+        self._pending, self._pending_failing = [], False
         files = [RESULTS_CSV]
         if not self._results_file.closed:
             self._results_file.close()
@@ -533,9 +555,6 @@ class ReportWriter:
     # -- errors.csv
 
     def _flush_errors(self, group: Sequence[ContactRecord]) -> None:
-        if not self._pending_failing:
-            return
-        self._pending_failing = False
         line = error_line(group)
         if line is None:
             return
