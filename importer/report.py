@@ -41,7 +41,7 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -168,6 +168,54 @@ def _error_fields(out: Outcome, duplicate_of: Source | None, errors: tuple[Recor
         error_code = error_code or errors[0].code
         error = error or "; ".join(map(str, errors))
     return error_code, error
+
+
+_CHUNK = 8192  # lines formatted and written at a time
+
+
+def _escaped(column: Sequence[str | None]) -> list[str]:
+    """A text column formula-escaped (escape_formula, with its E.164 case inline), None as empty."""
+    danger, esc = _FORMULA_START, escape_formula
+    return [
+        (v if v[0] not in danger or (v[0] == "+" and v[1:].isdecimal()) else esc(v)) if v else ""
+        for v in column
+    ]
+
+
+def _escaped_few(column: Sequence[str]) -> list[str]:
+    """_escaped for a column of few distinct values (file, sheet, type)."""
+    memo = dict(zip(distinct := list(set(column)), _escaped(distinct)))
+    return list(map(memo.__getitem__, column))
+
+
+def _lines(files, sheets, rows, outcomes, customer_ids, emails, types, contacts, handles, written, firsts, errors) -> str:
+    """results.csv lines (CRLF) for columns of records: result_row + _csv_row + csv.writer, column-wise."""
+    duplicate, invalid = Status.DUPLICATE, Status.INVALID
+    errs = [
+        _error_fields(o, f, e) if o.status is duplicate or o.status is invalid else (o.error_code, o.error)
+        for o, f, e in zip(outcomes, firsts, errors)
+    ]
+    # status, http_status, create_count and attempts as one field: most rows share one Outcome object
+    outcome_text = {id(o): _outcome_fields(o) for o in {id(o): o for o in outcomes}.values()}
+    columns = [
+        _escaped_few(files), _escaped_few(sheets), list(map(str, rows)),
+        ["" if c is None else str(c) for c in customer_ids],
+        _escaped(emails), _escaped_few(types), _escaped(contacts), _escaped(handles), _escaped(written),
+        [outcome_text[i] for i in map(id, outcomes)],
+        [e[0] for e in errs], _escaped([e[1] for e in errs]),
+        _escaped([describe(f) if f is not None else "" for f in firsts]),
+    ]  # fmt: skip
+    lines = list(map(",".join, zip(*columns)))
+    for i, line in enumerate(lines):
+        if line.count(",") != _COMMAS or '"' in line or "\n" in line or "\r" in line:
+            values = [c[i] for c in columns]
+            lines[i] = _csv_line([*values[:9], *values[9].split(","), *values[10:]])
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _outcome_fields(o: Outcome) -> str:
+    http, count = "" if o.http_status is None else o.http_status, "" if o.create_count is None else o.create_count
+    return f"{o.status},{http},{count},{o.attempts}"
 
 
 def _owner(record: ContactRecord) -> tuple[str, str, tuple[str, ...]] | None:
@@ -346,123 +394,96 @@ class ReportWriter:
                 self._write(chunk)
 
     def _write(self, records: list[ContactRecord] | RecordTable) -> None:
-        """The lines of `records`, from columns: a RecordTable's own, or a list's.
+        """The lines of `records`, column by column: a RecordTable's own columns, or a list's.
 
-        The hot loop of a million-line report, so it is inlined: result_row, _csv_row and
-        csv.writer are the readable version of the same line, and the tests check that
-        both give the same bytes. Only a text cell whose first character is in
-        _FORMULA_START can need a quote; a line csv would quote or that holds a None
-        goes through csv itself (_csv_line). Records are built (RecordTable) only for
-        results.xlsx and for the source rows that go to errors.csv.
+        A million-line report, so no Python code runs per line for the common case: each
+        column is escaped in one comprehension and the lines are joined by map(",".join).
+        result_row, _csv_row and csv.writer are the readable version of the same line, and
+        the tests check that both give the same bytes. A line csv would quote goes through
+        csv itself (_csv_line). Records are built (RecordTable) only for results.xlsx and
+        for the source rows that go to errors.csv.
         """
         if isinstance(records, RecordTable):
             table = records
             owners: list[Any] = table.table  # a source row is (owner, row number)
-            rows_of = table.number
-            cols = (table.outcome, table.customer_id, table.customer_email, table.type, table.contact, table.handle,
-                    table.source_contact, table.duplicate_of, table.errors)  # fmt: skip
+            files, sheets = [t.file for t in owners], [t.sheet for t in owners]
+            cols = [getattr(table, name) for name in _LINE_FIELDS]
             record_at = table.__getitem__
-
-            def place(i: int) -> tuple[str, str]:
-                return table.table[i].file, table.table[i].sheet
+            rows_of = table.number
         else:
             listed = records
-            rows_of = [r.source.row for r in listed]
+            sources = [r.source for r in listed]
+            files, sheets, rows_of = [s.file for s in sources], [s.sheet for s in sources], [s.row for s in sources]
             # (file, sheet, headers), one object per distinct value so that `is` compares them; a record
             # without a raw row is a source row of its own
             canonical = self._owners
-            owners = [
-                canonical.setdefault(k, k) if (k := _owner(r)) is not None else object() for r in listed
-            ]
-            cols = tuple([getattr(r, name) for r in listed] for name in _LINE_FIELDS)
+            owners = [canonical.setdefault(k, k) if (k := _owner(r)) is not None else object() for r in listed]
+            cols = [[getattr(r, name) for r in listed] for name in _LINE_FIELDS]
             record_at = listed.__getitem__
-
-            def place(i: int) -> tuple[str, str]:
-                return listed[i].source.file, listed[i].source.sheet
         count = len(rows_of)
         if self._sheet is not None and self.rows + count > self._xlsx_max_rows:
             self._skip_xlsx(self.rows + count)
-        xlsx = self._sheet is not None
-        danger, esc = _FORMULA_START, escape_formula
-        duplicate, invalid, error_statuses = Status.DUPLICATE, Status.INVALID, ERROR_STATUSES
-        rows = self.rows
-        buf: list[str] = []
-        add = buf.append
-        write = self._results_file.write
-        # errors.csv: a source row's records are adjacent. The current row began at `start` (after
-        # any records carried over in self._pending from the previous call); a finished row that
-        # failed is written out.
-        prev_owner, prev_row = self._pending_key
-        failing = self._pending_failing
-        start = 0
-        file = sheet = ""
-        i = -1
-        try:
-            for i, (out, customer_id, email, type_, contact, handle, written, first, errors) in enumerate(zip(*cols)):
-                row, owner = rows_of[i], owners[i]
-                if row != prev_row or owner is not prev_owner:  # a new source row: the last one is complete
-                    if failing:
-                        self._flush_errors([*self._pending, *map(record_at, range(start, i))])
-                        failing = False
-                    if self._pending:
-                        self._pending = []
-                    start = i
-                    if owner is not prev_owner:
-                        file, sheet = place(i)
-                        if file and file[0] in danger:
-                            file = esc(file)
-                        if sheet and sheet[0] in danger:
-                            sheet = esc(sheet)
-                    prev_owner, prev_row = owner, row
-                status = out.status
-                if status is duplicate or status is invalid:
-                    error_code, error = _error_fields(out, first, errors)
-                else:
-                    error_code, error = out.error_code, out.error
-                if status in error_statuses:
-                    failing = True
-                email = email or ""
-                first_text = describe(first) if first is not None else ""
-                if email and email[0] in danger:
-                    email = esc(email)
-                if type_ and type_[0] in danger:
-                    type_ = esc(type_)
-                if contact and contact[0] in danger:
-                    contact = esc(contact)
-                if handle and handle[0] in danger:
-                    handle = esc(handle)
-                if written and written[0] in danger:
-                    written = esc(written)
-                if error and error[0] in danger:
-                    error = esc(error)
-                if first_text and first_text[0] in danger:
-                    first_text = esc(first_text)
-                http_status, create_count = out.http_status, out.create_count
-                line = (
-                    f"{file},{sheet},{row},{'' if customer_id is None else customer_id},{email},{type_},"
-                    f"{contact},{handle},{written},{status},{'' if http_status is None else http_status},"
-                    f"{'' if create_count is None else create_count},{out.attempts},{error_code},{error},{first_text}"
-                )
-                if line.count(",") != _COMMAS or '"' in line or "\n" in line or "\r" in line or "None" in line:
-                    line = _csv_line((
-                        file, sheet, row, customer_id, email, type_, contact, handle, written,
-                        status, http_status, create_count, out.attempts, error_code, error, first_text,
-                    ))  # fmt: skip
-                add(line)
-                rows += 1
-                if rows & 4095 == 0:
-                    write("\r\n".join(buf) + "\r\n")
-                    buf.clear()
-                if xlsx:
-                    self._append_xlsx(record_at(i), rows)
-        finally:
-            self.rows = rows
-            if buf:
-                write("\r\n".join(buf) + "\r\n")
-            # the last source row may go on in the next call
-            self._pending.extend(map(record_at, range(start, i + 1)))
-            self._pending_key = (prev_owner, prev_row)
-            self._pending_failing = failing
+        for start in range(0, count, _CHUNK):
+            end = min(count, start + _CHUNK)
+            self._results_file.write(_lines(files[start:end], sheets[start:end], rows_of[start:end],
+                                            *(c[start:end] for c in cols)))  # fmt: skip
+        if self._sheet is not None:
+            for i in range(count):
+                self._append_xlsx(record_at(i), self.rows + i + 1)
+        self.rows += count
+        self._errors_of(count, owners, rows_of, cols[0], record_at)
+
+    def _errors_of(self, count: int, owners: Sequence[Any], rows_of: Sequence[int], outcomes: Sequence[Outcome],
+                   record_at: Callable[[int], ContactRecord]) -> None:
+        """errors.csv lines for the source rows of one write() with a failing record.
+
+        A source row's records are adjacent; the last row of a call is carried over
+        (self._pending) since the next call may go on with it.
+        """
+        if not count:
+            return
+
+        def same(i: int, j: int) -> bool:
+            return rows_of[i] == rows_of[j] and owners[i] is owners[j]
+
+        def row_end(i: int) -> int:
+            j = i + 1
+            while j < count and same(j, i):
+                j += 1
+            return j
+
+        done = 0  # positions before this are written or carried
+        if owners[0] is self._pending_key[0] and rows_of[0] == self._pending_key[1]:
+            done = row_end(0)  # the carried row goes on
+            failing = self._pending_failing or any(outcomes[i].status in ERROR_STATUSES for i in range(done))
+            carried = [*self._pending, *map(record_at, range(done))]
+            if done == count:  # and may go on further
+                self._carry(carried, owners[0], rows_of[0], failing)
+                return
+            if failing:
+                self._flush_errors(carried)
+        elif self._pending_failing:
+            self._flush_errors(self._pending)
+        for i in [i for i in range(done, count) if outcomes[i].status in ERROR_STATUSES]:
+            if i < done:
+                continue
+            lo = i
+            while lo > done and same(lo - 1, i):
+                lo -= 1
+            done = row_end(i)
+            group = list(map(record_at, range(lo, done)))
+            if done == count:
+                self._carry(group, owners[i], rows_of[i], True)
+                return
+            self._flush_errors(group)
+        last = count - 1
+        lo = last
+        while lo > done and same(lo - 1, last):
+            lo -= 1
+        self._carry(list(map(record_at, range(lo, count))), owners[last], rows_of[last], False)
+
+    def _carry(self, records: list[ContactRecord], owner: Any, row: int, failing: bool) -> None:
+        self._pending, self._pending_key, self._pending_failing = records, (owner, row), failing
 
     def finish(self, summary: dict[str, Any]) -> Path:
         """Close the files and write summary.json; returns the run folder.
