@@ -90,33 +90,38 @@ def _rules(errors: Sequence[tuple], customer_ids: Sequence[int | None], customer
            ) -> tuple[dict[int, int], dict[tuple[Customer, str], list[int]]]:
     """The rules over the columns of a run: ({duplicate position: first position}, {(customer, type): positions
     of its defaults, when more than one})."""
-    # Memory matters here: a million records are alive, and the indexes below sit beside them.
-    # The main index is keyed by the contact string the record already holds (no new key
-    # object per row); the rare contact that several customers or types share falls back to
-    # a full (customer, type, contact) index. The customer is ContactRecord.key's identity.
-    by_contact: dict[str, int] = {}  # contact -> position of the first valid record with it
-    by_key: dict[tuple[Customer, str, str], int] = {}  # the same, for its other (customer, type)s
-    default_at: dict[tuple[Customer, str], int] = {}  # (customer, type) -> position of its first default
-    conflicts: dict[tuple[Customer, str], list[int]] = {}  # (customer, type) -> positions, when > 1 default
-    duplicates: dict[int, int] = {}
+    # A million rows: the common case (every contact once, one default per customer and type) is
+    # found by dicts built in C; the row-by-row rules run only on the rows that share a contact or
+    # a (customer, type) default. The customer is ContactRecord.key's identity.
+    n = len(contacts)
 
     def customer(i: int) -> Customer:
         cid = customer_ids[i]
         return f"email:{customer_emails[i] or ''}" if cid is None else cid
 
-    for i, (errs, contact) in enumerate(zip(errors, contacts)):
-        if errs:
-            continue
-        first = by_contact.setdefault(contact, i)
-        if first != i and (types[first] != types[i] or customer(first) != customer(i)):
-            first = by_key.setdefault((customer(i), types[i], contact), i)
-        if first != i:
-            duplicates[i] = first
-        elif defaults[i]:
-            key = (customer(i), types[i])
-            first = default_at.setdefault(key, i)
+    invalid = [i for i, e in enumerate(errors) if e]
+    keys: list[object] = list(contacts)
+    for i in invalid:
+        keys[i] = i  # an int never equals a contact: invalid rows match nothing
+    first_of = dict(zip(reversed(keys), range(n - 1, -1, -1)))  # contact -> its first valid position
+    duplicates: dict[int, int] = {}
+    if len(first_of) < n:
+        by_key: dict[tuple[Customer, str, str], int] = {}  # a contact's other (customer, type)s
+        for i in [i for i, k in enumerate(keys) if first_of[k] != i]:
+            first = first_of[keys[i]]
+            if types[first] != types[i] or customer(first) != customer(i):
+                first = by_key.setdefault((customer(i), types[i], contacts[i]), i)
             if first != i:
-                conflicts.setdefault(key, [first]).append(i)
+                duplicates[i] = first
+
+    skip = set(invalid).union(duplicates)
+    with_default = [i for i, d in enumerate(defaults) if d and i not in skip]
+    owners = [(customer(i), types[i]) for i in with_default]
+    conflicts: dict[tuple[Customer, str], list[int]] = {}
+    if len(set(owners)) < len(owners):
+        for owner, i in zip(owners, with_default):
+            conflicts.setdefault(owner, []).append(i)
+        conflicts = {k: v for k, v in conflicts.items() if len(v) > 1}
     return duplicates, conflicts
 
 
