@@ -684,22 +684,42 @@ _BY_TYPE: dict[ContactType, Callable[[str, str | None], tuple[str, Problem]]] = 
 
 def _normalize_core(type_text: str, value: str, region: str | None) -> Normalized:
     """_normalize without its cache (Normalizer.add_batch keeps its own per batch)."""
-    if type_text:
-        t, problem = resolve_type(type_text)
-        if t is None:
-            return type_text, value, "", problem
-    else:
-        t = infer_type(value)
-        if t is None:
-            return "", value, "", (
-                Code.MISSING_TYPE,
-                f"type is blank and cannot be told from {value!r}; use one of {', '.join(_TYPE_NAMES)}",
-            )
-    if t in SOCIAL_TYPES:
-        contact, handle, problem = _social(t, value)
-        return _VALUE[t], contact, handle, problem
+    return _converter(type_text)(value, region)
+
+
+@functools.lru_cache(maxsize=1024)
+def _converter(type_text: str) -> Callable[[str, str | None], Normalized]:
+    """The function that normalizes values of one type cell (resolved once, not per value)."""
+    if not type_text:
+        return _inferred
+    t, problem = resolve_type(type_text)
+    if t is None:
+        return functools.partial(_unknown_type, type_text, problem)
+    return functools.partial(_social_as if t in SOCIAL_TYPES else _plain_as, t)
+
+
+def _social_as(t: ContactType, value: str, region: str | None) -> Normalized:
+    contact, handle, problem = _social(t, value)
+    return _VALUE[t], contact, handle, problem
+
+
+def _plain_as(t: ContactType, value: str, region: str | None) -> Normalized:
     contact, problem = _BY_TYPE[t](value, region)
     return _VALUE[t], contact, "", problem
+
+
+def _unknown_type(type_text: str, problem: Problem, value: str, region: str | None) -> Normalized:
+    return type_text, value, "", problem
+
+
+def _inferred(value: str, region: str | None) -> Normalized:
+    t = infer_type(value)
+    if t is None:
+        return "", value, "", (
+            Code.MISSING_TYPE,
+            f"type is blank and cannot be told from {value!r}; use one of {', '.join(_TYPE_NAMES)}",
+        )
+    return (_social_as if t in SOCIAL_TYPES else _plain_as)(t, value, region)
 
 
 _normalize = functools.lru_cache(maxsize=_CACHE)(_normalize_core)
@@ -856,7 +876,8 @@ class Normalizer:
         types, written = column("type"), column("contact")
         pairs = list(zip(types, written))
         region = self.phone_region
-        memo = {pair: _batch_contact(*pair, region) for pair in set(pairs)}
+        convert = {cell: _converter(_text(cell)) for cell in set(types)}
+        memo = {pair: _batch_contact(convert[pair[0]], pair[1], region) for pair in set(pairs)}
         contacts = list(map(memo.__getitem__, pairs))
         handles = [h or c[2] for h, c in zip(_by_value(column("handle"), _text), contacts)]
         notes = _by_value(column("note"), _text)
@@ -933,13 +954,14 @@ def _batch_customer_id(cell: Cell) -> int | None:
     return None if problem else customer_id
 
 
-def _batch_contact(type_cell: Cell, cell: Cell, region: str | None) -> tuple[str, str, str, str]:
+def _batch_contact(convert: Callable[[str, str | None], Normalized], cell: Cell, region: str | None,
+                   ) -> tuple[str, str, str, str]:
     """(TYPE, contact, found handle, contact as written), or _BAD."""
     written = cell if cell.__class__ is str else str(cell)
     value = written.strip() if written.isascii() else clean(written)
     if not value or len(value) > MAX_CONTACT:
         return _BAD
-    ctype, contact, handle, problem = _normalize_core(_text(type_cell), value, region)
+    ctype, contact, handle, problem = convert(value, region)
     if problem:
         return _BAD
     if contact is not value and contact == value:
