@@ -34,8 +34,11 @@ import dataclasses
 import datetime as dt
 import difflib
 import functools
+import multiprocessing
 import re
+import signal
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -856,9 +859,31 @@ class Normalizer:
         (wide layout, customer emails, store ids), go through __call__ itself, so every error
         message comes from one place. tests/test_columns.py checks the two agree.
         """
+        self.finish_batch(self.start_batch(batch), out)
+
+    def start_batch(self, batch: RowBatch, pool: Executor | None = None) -> StartedBatch:
+        """add_batch's first half: the distinct contact values, worked out now or in `pool`.
+
+        The contact values are most of the work; with a pool they are worked out in another
+        process while this one reads the next batch.
+        """
         plan = batch.plan
         at = dict(plan.fields)
         if plan.kinds or not {"customerId", "type", "contact"} <= at.keys() or not _BATCH_FIELDS >= at.keys():
+            return StartedBatch(batch, at, [], [], [])
+        t, c = at["type"], at["contact"]
+        pairs = [(r[t], r[c]) for r in batch.rows]
+        # sorted: one type's values one after another run faster than in hash order
+        distinct = sorted(set(pairs), key=_type_cell)
+        region = self.phone_region
+        values = pool.submit(contact_values, distinct, region) if pool else contact_values(distinct, region)
+        return StartedBatch(batch, at, pairs, distinct, values)
+
+    def finish_batch(self, started: StartedBatch, out: Any) -> None:
+        """add_batch's second half: the batch's rows appended to `out`, in order."""
+        batch, at = started.batch, started.at
+        plan = batch.plan
+        if not started.pairs:
             for number, row in zip(batch.numbers, batch.rows):
                 for raw in row_contacts(plan, number, row):
                     out.append(self(raw, len(out)))
@@ -871,14 +896,10 @@ class Normalizer:
             i = at.get(name)
             return blank if i is None else [r[i] for r in rows]
 
+        values = started.values if isinstance(started.values, list) else started.values.result()
+        memo = dict(zip(started.distinct, [_BAD if v is None else v for v in values]))
+        contacts = list(map(memo.__getitem__, started.pairs))
         ids = _by_value(column("customerId"), _batch_customer_id)
-        types, written = column("type"), column("contact")
-        pairs = list(zip(types, written))
-        region = self.phone_region
-        convert = {cell: _converter(_text(cell)) for cell in set(types)}
-        # sorted: one type's values one after another run faster than in hash order
-        memo = {pair: _batch_contact(convert[pair[0]], pair[1], region) for pair in sorted(set(pairs), key=_type_cell)}
-        contacts = list(map(memo.__getitem__, pairs))
         handles = [h or c[2] for h, c in zip(_by_value(column("handle"), _text), contacts)]
         notes = _by_value(column("note"), _text)
         defaults = _by_value(column("default"), _batch_bool)
@@ -958,16 +979,71 @@ def _batch_customer_id(cell: Cell) -> int | None:
     return None if problem else customer_id
 
 
+def contact_values(pairs: list[tuple[Cell, Cell]], region: str | None) -> list[tuple[str, str, str, str] | None]:
+    """_batch_contact for each distinct (type cell, contact cell); None where __call__ must look.
+
+    Runs in a worker process too: its arguments and result are plain data.
+    """
+    convert = {cell: _converter(_text(cell)) for cell in {p[0] for p in pairs}}
+    return [_batch_contact(convert[type_cell], cell, region) for type_cell, cell in pairs]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StartedBatch:
+    """A batch between Normalizer.start_batch and finish_batch."""
+
+    batch: RowBatch
+    at: dict[str, int]  # field -> column
+    pairs: list[tuple[Cell, Cell]]  # (type, contact) cells per row; empty: the batch takes the row path
+    distinct: list[tuple[Cell, Cell]]
+    values: list[tuple[str, str, str, str] | None] | Future  # contact_values(distinct), or its future
+
+
+class ValuePool:
+    """Processes that work out contact values beside this one (start_batch's `pool`).
+
+    Started on first use, with fork (the workers inherit the loaded modules, nothing is
+    imported again). No pool where fork is missing or with workers=0; Ctrl-C is left to
+    the main process, which shuts the pool down.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = workers if "fork" in multiprocessing.get_all_start_methods() else 0
+        self._pool: ProcessPoolExecutor | None = None
+
+    def get(self) -> Executor | None:
+        if self._pool is None and self.workers > 0:
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupts
+            )
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> ValuePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _batch_contact(convert: Callable[[str, str | None], Normalized], cell: Cell, region: str | None,
-                   ) -> tuple[str, str, str, str]:
-    """(TYPE, contact, found handle, contact as written), or _BAD."""
+                   ) -> tuple[str, str, str, str] | None:
+    """(TYPE, contact, found handle, contact as written), or None: a problem."""
     written = cell if cell.__class__ is str else str(cell)
     value = written.strip() if written.isascii() else clean(written)
     if not value or len(value) > MAX_CONTACT:
-        return _BAD
+        return None
     ctype, contact, handle, problem = convert(value, region)
     if problem:
-        return _BAD
+        return None
     if contact is not value and contact == value:
         contact = value  # one string, not two equal ones per record
     return ctype, contact, handle, written

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import json
 import logging
+import os
 import signal
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -29,7 +31,7 @@ from importer.columns import RecordTable
 from importer.customers import LookupStats, needs_lookup, resolve_customers
 from importer.journal import Journal, default_path
 from importer.load import LoadStats, load_batches, read_mapping
-from importer.normalize import Normalizer
+from importer.normalize import Normalizer, StartedBatch, ValuePool
 from importer.pacer import Pacer
 from importer.records import Code, ContactRecord, Outcome, Status
 from importer.report import new_run_id, write_report
@@ -67,6 +69,7 @@ class ImportOptions:
     skip_existing: bool = False  # read each customer's contacts once; skip what the store has
     customer_key: str | None = None  # --customer-key COLUMN: the column naming the customer by email
     match_by: str | None = None  # --match-by email: the customer's email is the key (wide: its Email column)
+    jobs: int | None = None  # worker processes for contact values on big files; None: 1 with 2+ cores, 0: none
 
 
 @dataclass
@@ -122,18 +125,27 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     elif not options.dry_run:
         records, send_summary, stopped = _send(list(records), options, summary["run_id"])
         summary.update(send_summary)
-    elif any(o.status == Status.VALID and cid is None and email
-             for o, cid, email in zip(records.outcome, records.customer_id, records.customer_email)):  # needs_lookup
+    elif any(records.customer_email) and any(  # needs_lookup, on the columns
+            o.status == Status.VALID and cid is None and email
+            for o, cid, email in zip(records.outcome, records.customer_id, records.customer_email)):
         records, stopped = _dry_run_lookups(list(records), options, summary)
 
     outcomes = records.outcome if isinstance(records, RecordTable) else [r.outcome for r in records]
-    counts = Counter(o.status for o in outcomes)
+    # Most rows share a few Outcome objects: count objects (in C), then their statuses.
+    per_object = Counter(map(id, outcomes))
+    outcomes = list(dict(zip(map(id, outcomes), outcomes)).values())  # one of each
+    counts = Counter()
+    for o in outcomes:
+        counts[o.status] += per_object[id(o)]
     summary["total"] = len(records)
     summary["counts"] = {s.value: counts[s] for s in Status if counts[s]}
     # Why rows were skipped (already-imported, exists-in-store): the nightly run's question.
-    skipped = Counter(o.error_code for o in outcomes if o.status == Status.SKIPPED)
+    skipped = Counter()
+    for o in outcomes:
+        if o.status == Status.SKIPPED:
+            skipped[o.error_code] += per_object[id(o)]
     summary["skipped_by_reason"] = dict(skipped)
-    summary["ambiguous"] = sum(1 for o in outcomes if o.error_code == Code.AMBIGUOUS)
+    summary["ambiguous"] = sum(per_object[id(o)] for o in outcomes if o.error_code == Code.AMBIGUOUS)
     summary["stopped"] = stopped.message if stopped else None
     summary["exit_code"] = exit_code = _exit_code(counts, stopped)
     summary["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -186,17 +198,36 @@ def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats)
         match_by=options.match_by,
     )
     table = RecordTable()
-    while True:
-        try:
-            batch = next(batches)
-        except StopIteration:
-            return table
-        except InputError:
-            raise
-        except (UnicodeError, ValueError, OSError) as exc:  # a reader we did not foresee: still one line, exit 2
-            name = stats.tables[-1].file if stats.tables else str(paths[0])
-            raise InputError(name, f"cannot read: {exc}") from exc
-        normalizer.add_batch(batch, table)
+    started: deque[StartedBatch] = deque()  # batches whose values are being worked out
+    with ValuePool(_jobs(options)) as pool:
+        for count in itertools.count():
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except InputError:
+                raise
+            except (UnicodeError, ValueError, OSError) as exc:  # a reader we did not foresee: still one line, exit 2
+                name = stats.tables[-1].file if stats.tables else str(paths[0])
+                raise InputError(name, f"cannot read: {exc}") from exc
+            # A small file never starts the pool: a process costs more than it saves there.
+            started.append(normalizer.start_batch(batch, pool.get() if count >= PARALLEL_AFTER_BATCHES else None))
+            if len(started) > 2:  # one batch in the works while this process reads the next
+                normalizer.finish_batch(started.popleft(), table)
+        while started:
+            normalizer.finish_batch(started.popleft(), table)
+    return table
+
+
+# Batches (of load.BATCH_ROWS rows) read before contact values go to another process.
+PARALLEL_AFTER_BATCHES = 8
+
+
+def _jobs(options: ImportOptions) -> int:
+    """Worker processes for contact values: options.jobs, else one on a machine with 2+ cores."""
+    if options.jobs is not None:
+        return max(0, options.jobs)
+    return 1 if (os.cpu_count() or 1) >= 2 else 0
 
 
 def _send(records: list[ContactRecord], options: ImportOptions, run_id: str):
