@@ -40,7 +40,9 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -171,6 +173,13 @@ def _error_fields(out: Outcome, duplicate_of: Source | None, errors: tuple[Recor
 
 
 _CHUNK = 8192  # lines formatted and written at a time
+# From this many lines results.csv is written by two processes (ReportWriter._write_lines).
+FORK_MIN_LINES = 200_000
+
+
+def _can_fork() -> bool:
+    # fork copies only the calling thread: with others running (a lock held) the child could hang
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 def _escaped(column: Sequence[str | None]) -> list[str]:
@@ -423,15 +432,56 @@ class ReportWriter:
         count = len(rows_of)
         if self._sheet is not None and self.rows + count > self._xlsx_max_rows:
             self._skip_xlsx(self.rows + count)
-        for start in range(0, count, _CHUNK):
-            end = min(count, start + _CHUNK)
-            self._results_file.write(_lines(files[start:end], sheets[start:end], rows_of[start:end],
-                                            *(c[start:end] for c in cols)))  # fmt: skip
+
+        def lines(start: int, end: int) -> str:
+            return _lines(files[start:end], sheets[start:end], rows_of[start:end], *(c[start:end] for c in cols))
+
+        self._write_lines(count, lines)
         if self._sheet is not None:
             for i in range(count):
                 self._append_xlsx(record_at(i), self.rows + i + 1)
         self.rows += count
         self._errors_of(count, owners, rows_of, cols[0], record_at)
+
+    def _write_lines(self, count: int, lines: Callable[[int, int], str]) -> None:
+        """results.csv lines [0, count), `lines(start, end)` at a time.
+
+        A big report is written by two processes: a forked child writes the second half to a
+        part file (it shares this process's memory, nothing is copied) while this one writes the
+        first half; the part is then appended. If the child fails, this process writes it.
+        """
+        out = self._results_file
+        mid, pid = count, -1
+        if count >= FORK_MIN_LINES and _can_fork():
+            part = self.path / (RESULTS_CSV + ".part")
+            try:
+                pid = os.fork()
+                mid = count // 2
+            except OSError:  # no process to spare: write it all here
+                pass
+        if pid == 0:  # the child: write, and leave without running any of the parent's cleanup
+            code = 1
+            try:
+                with open(part, "w", encoding="utf-8", newline="", buffering=1 << 20) as f:
+                    for start in range(mid, count, _CHUNK):
+                        f.write(lines(start, min(count, start + _CHUNK)))
+                code = 0
+            finally:
+                os._exit(code)
+        try:
+            for start in range(0, mid, _CHUNK):
+                out.write(lines(start, min(mid, start + _CHUNK)))
+        finally:
+            ok = pid > 0 and os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+        if ok:
+            out.flush()  # then the part's bytes go straight to the file under the text layer
+            with open(part, "rb") as f:
+                shutil.copyfileobj(f, out.buffer, 1 << 20)  # type: ignore[attr-defined]
+        else:
+            for start in range(mid, count, _CHUNK):
+                out.write(lines(start, min(count, start + _CHUNK)))
+        if pid > 0:
+            part.unlink(missing_ok=True)
 
     def _errors_of(self, count: int, owners: Sequence[Any], rows_of: Sequence[int], outcomes: Sequence[Outcome],
                    record_at: Callable[[int], ContactRecord]) -> None:

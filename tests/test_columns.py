@@ -142,3 +142,32 @@ def _cells(path) -> list[tuple]:
     from openpyxl import load_workbook
 
     return list(load_workbook(path, read_only=True).active.iter_rows(values_only=True))
+
+
+def test_a_big_report_written_by_two_processes_is_the_same(tmp_path, monkeypatch):
+    """results.csv from a forked writer (the second half) equals the one written in one process."""
+    import os
+
+    import importer.report as report
+
+    rows = [(str(100 + i % 7), ["Email", "Phone", "EMIAL"][i % 3], f"u{i}@example.com" if i % 3 != 1 else "+1 650-253-0000")
+            for i in range(3000)]
+    table, _ = _both_ways(_batches(["Customer ID", "Type", "Contact"], rows, sizes=3))
+    write_report(table, {"run_id": "r"}, report_dir=tmp_path / "one", run_id="r")
+    forks = []
+    real_fork = os.fork
+
+    def counted_fork():
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(report, "FORK_MIN_LINES", 100)
+    monkeypatch.setattr(report, "_can_fork", lambda: True)
+    monkeypatch.setattr(os, "fork", counted_fork)
+    write_report(table, {"run_id": "r"}, report_dir=tmp_path / "two", run_id="r")
+    assert len(forks) == 1
+    for name in ("results.csv", "errors.csv"):
+        assert (tmp_path / "one" / "r" / name).read_bytes() == (tmp_path / "two" / "r" / name).read_bytes()
+    assert not list((tmp_path / "two" / "r").glob("*.part"))
