@@ -47,10 +47,6 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from importer.columns import RecordTable
 from importer.records import Code, ContactRecord, Outcome, RecordError, Source, Status
 
@@ -367,12 +363,13 @@ class ReportWriter:
         self._pending_key: tuple[Any, int] = (None, 0)  # which source row they are (write's owner, row)
         self._pending_failing = False  # and whether one of them failed
         self._owners: dict[tuple, tuple] = {}  # write()'s distinct source-row owners, across calls
-        self._workbook: Workbook | None = None
+        self._workbook: Any = None
         self._sheet: Any = None
         self._xlsx_saved = False
-        if xlsx_max_rows > 0:
-            self._start_xlsx()
-        else:
+        # results.xlsx is started by the first write() that keeps it under the limit (openpyxl is
+        # not even imported for a run over it)
+        self._xlsx_pending = xlsx_max_rows > 0
+        if not self._xlsx_pending:
             self._skip_xlsx(0)
 
     # context manager: a crash mid-run still closes (and so completes) the CSVs
@@ -430,7 +427,13 @@ class ReportWriter:
             cols = [[getattr(r, name) for r in listed] for name in _LINE_FIELDS]
             record_at = listed.__getitem__
         count = len(rows_of)
-        if self._sheet is not None and self.rows + count > self._xlsx_max_rows:
+        if self._xlsx_pending:
+            self._xlsx_pending = False
+            if self.rows + count <= self._xlsx_max_rows:
+                self._start_xlsx()
+            else:
+                self._skip_xlsx(self.rows + count)
+        elif self._sheet is not None and self.rows + count > self._xlsx_max_rows:
             self._skip_xlsx(self.rows + count)
 
         def lines(start: int, end: int) -> str:
@@ -558,6 +561,9 @@ class ReportWriter:
             self._flush_errors(self._pending)
         self._pending, self._pending_failing = [], False
         files = [RESULTS_CSV]
+        if self._xlsx_pending:  # nothing was written: a results.xlsx with its header only
+            self._xlsx_pending = False
+            self._start_xlsx()
         if not self._results_file.closed:
             self._results_file.close()
         if self._workbook is not None:
@@ -575,6 +581,8 @@ class ReportWriter:
     # -- results.xlsx
 
     def _start_xlsx(self) -> None:
+        from openpyxl import Workbook
+
         self._workbook = Workbook(write_only=True)
         self._sheet = self._workbook.create_sheet("results")
         self._sheet.freeze_panes = "A2"
@@ -587,6 +595,9 @@ class ReportWriter:
             self._sheet.append(self._xlsx_row(result_row(record)))
 
     def _xlsx_row(self, values: tuple[Any, ...]) -> list[Any]:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
         row: list[Any] = []
         for v in values:
             if v == "":
