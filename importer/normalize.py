@@ -37,8 +37,9 @@ import functools
 import multiprocessing
 import re
 import signal
+import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -861,7 +862,7 @@ class Normalizer:
         """
         self.finish_batch(self.start_batch(batch), out)
 
-    def start_batch(self, batch: RowBatch, pool: Executor | None = None) -> StartedBatch:
+    def start_batch(self, batch: RowBatch, pool: ValuePool | None = None) -> StartedBatch:
         """add_batch's first half: the distinct contact values, worked out now or in `pool`.
 
         The contact values are most of the work; with a pool they are worked out in another
@@ -876,7 +877,7 @@ class Normalizer:
         # sorted: one type's values one after another run faster than in hash order
         distinct = sorted(set(pairs), key=_type_cell)
         region = self.phone_region
-        values = pool.submit(contact_values, distinct, region) if pool else contact_values(distinct, region)
+        values = pool.submit(distinct, region) if pool else contact_values(distinct, region)
         return StartedBatch(batch, at, pairs, distinct, values)
 
     def finish_batch(self, started: StartedBatch, out: Any) -> None:
@@ -896,7 +897,7 @@ class Normalizer:
             i = at.get(name)
             return blank if i is None else [r[i] for r in rows]
 
-        values = started.values if isinstance(started.values, list) else started.values.result()
+        values = started.values if isinstance(started.values, list) else _result(started.values, started.distinct, self.phone_region)
         memo = dict(zip(started.distinct, [_BAD if v is None else v for v in values]))
         contacts = list(map(memo.__getitem__, started.pairs))
         ids = _by_value(column("customerId"), _batch_customer_id)
@@ -979,7 +980,18 @@ def _batch_customer_id(cell: Cell) -> int | None:
     return None if problem else customer_id
 
 
-def contact_values(pairs: list[tuple[Cell, Cell]], region: str | None) -> list[tuple[str, str, str, str] | None]:
+ContactValues = list[tuple[str, str, str, str] | None]
+
+
+def _result(future: Future, pairs: list[tuple[Cell, Cell]], region: str | None) -> ContactValues:
+    """A worker's contact_values; worked out here if the worker died (the pool is then broken)."""
+    try:
+        return future.result()
+    except BrokenExecutor:
+        return contact_values(pairs, region)
+
+
+def contact_values(pairs: list[tuple[Cell, Cell]], region: str | None) -> ContactValues:
     """_batch_contact for each distinct (type cell, contact cell); None where __call__ must look.
 
     Runs in a worker process too: its arguments and result are plain data.
@@ -996,27 +1008,35 @@ class StartedBatch:
     at: dict[str, int]  # field -> column
     pairs: list[tuple[Cell, Cell]]  # (type, contact) cells per row; empty: the batch takes the row path
     distinct: list[tuple[Cell, Cell]]
-    values: list[tuple[str, str, str, str] | None] | Future  # contact_values(distinct), or its future
+    values: ContactValues | Future  # contact_values(distinct), or its future
 
 
 class ValuePool:
     """Processes that work out contact values beside this one (start_batch's `pool`).
 
     Started on first use, with fork (the workers inherit the loaded modules, nothing is
-    imported again). No pool where fork is missing or with workers=0; Ctrl-C is left to
-    the main process, which shuts the pool down.
+    imported again). No pool where fork is missing, while other threads run (a forked
+    child gets only this one), or with workers=0; if a worker cannot be started or dies,
+    the values are worked out here. Ctrl-C is left to the main process.
     """
 
     def __init__(self, workers: int):
         self.workers = workers if "fork" in multiprocessing.get_all_start_methods() else 0
         self._pool: ProcessPoolExecutor | None = None
 
-    def get(self) -> Executor | None:
-        if self._pool is None and self.workers > 0:
+    def submit(self, pairs: list[tuple[Cell, Cell]], region: str | None) -> ContactValues | Future:
+        """contact_values(pairs, region), in a worker if there is one: its result or a Future."""
+        if self._pool is None and self.workers > 0 and threading.active_count() == 1:
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupts
             )
-        return self._pool
+        if self._pool is not None:
+            try:
+                return self._pool.submit(contact_values, pairs, region)
+            except (OSError, BrokenExecutor):
+                self.close()
+                self.workers = 0
+        return contact_values(pairs, region)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -211,8 +211,8 @@ def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats)
                 name = stats.tables[-1].file if stats.tables else str(paths[0])
                 raise InputError(name, f"cannot read: {exc}") from exc
             # A small file never starts the pool: a process costs more than it saves there.
-            started.append(normalizer.start_batch(batch, pool.get() if count >= PARALLEL_AFTER_BATCHES else None))
-            if len(started) > 2:  # one batch in the works while this process reads the next
+            started.append(normalizer.start_batch(batch, pool if count >= PARALLEL_AFTER_BATCHES else None))
+            if len(started) > 3:  # batches in the works while this process reads the next
                 normalizer.finish_batch(started.popleft(), table)
         while started:
             normalizer.finish_batch(started.popleft(), table)

@@ -171,3 +171,77 @@ def test_a_big_report_written_by_two_processes_is_the_same(tmp_path, monkeypatch
     for name in ("results.csv", "errors.csv"):
         assert (tmp_path / "one" / "r" / name).read_bytes() == (tmp_path / "two" / "r" / name).read_bytes()
     assert not list((tmp_path / "two" / "r").glob("*.part"))
+
+
+def _contacts_csv(path, rows: int = 600):
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["Customer ID", "Type", "Contact", "Default"])
+        for i in range(rows):
+            kind = i % 5
+            contact = [f"u{i}@example.com", "+1 650-253-0000", f"@shop{i % 40}", "bad@@mail", "https://shop.example.com"][kind]
+            w.writerow([100 + i // 3, ["Email", "Phone", "Instagram", "Email", "Website"][kind], contact, "TRUE" if kind == 0 else ""])
+    return path
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Batches of 50 rows, a worker from the second batch: the pool path on a small file."""
+    import importer.load
+    import importer.normalize
+    import importer.pipeline
+
+    monkeypatch.setattr(importer.load, "BATCH_ROWS", 50)
+    monkeypatch.setattr(importer.pipeline, "PARALLEL_AFTER_BATCHES", 1)
+    # pytest may run helper threads; the child process only works out values
+    monkeypatch.setattr(importer.normalize.threading, "active_count", lambda: 1)
+    submitted = []
+    real_submit = importer.normalize.ValuePool.submit
+
+    def counted(self, pairs, region):
+        result = real_submit(self, pairs, region)
+        submitted.append(not isinstance(result, list))  # True: a worker has it
+        return result
+
+    monkeypatch.setattr(importer.normalize.ValuePool, "submit", counted)
+    return submitted
+
+
+def test_values_from_a_worker_process_give_the_same_run(tmp_path, small_batches):
+    from importer.pipeline import run_import
+
+    path = _contacts_csv(tmp_path / "c.csv")
+    here = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "here", jobs=0)
+    assert not any(small_batches)  # jobs=0: no worker
+    small_batches.clear()
+    there = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "there", jobs=1)
+    assert small_batches and all(small_batches)  # every batch after the first went to the worker
+    assert list(there.records) == list(here.records)
+    assert here.counts == there.counts and here.counts["invalid"] == 120
+    for name in ("results.csv", "errors.csv"):
+        assert (there.report_path / name).read_bytes() == (here.report_path / name).read_bytes()
+
+
+def test_a_worker_that_dies_changes_nothing_but_the_time(tmp_path, small_batches, monkeypatch):
+    import os
+
+    import importer.normalize
+    from importer.pipeline import run_import
+
+    parent, real = os.getpid(), importer.normalize.contact_values
+
+    def dies_in_the_worker(pairs, region):
+        if os.getpid() != parent:
+            os._exit(1)
+        return real(pairs, region)
+
+    # sent to the worker by name, as the real one is
+    dies_in_the_worker.__module__, dies_in_the_worker.__qualname__ = "importer.normalize", "contact_values"
+    monkeypatch.setattr(importer.normalize, "contact_values", dies_in_the_worker)
+    path = _contacts_csv(tmp_path / "c.csv")
+    broken = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "broken", jobs=1)
+    assert small_batches[0]  # the first went to the worker, which died
+    here = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "here", jobs=0)
+    assert list(broken.records) == list(here.records)
