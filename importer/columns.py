@@ -115,6 +115,17 @@ class RecordTable(Sequence[ContactRecord]):
         for name in _VALUES:
             getattr(self, name).append(getattr(record, name))
 
+    def part(self) -> dict[str, list]:
+        """The columns but `table`, as plain lists: what extend_part takes (from another process)."""
+        return {name: getattr(self, name) for name in COLUMNS[1:]}
+
+    def extend_part(self, columns: dict[str, list], table: SourceTable, first_number: int) -> None:
+        """Append another RecordTable's part() of `table`, its row numbers counted from `first_number`."""
+        self.table.extend([table] * len(columns["number"]))
+        self.number.extend([first_number - 1 + n for n in columns["number"]])
+        for name in COLUMNS[2:]:
+            getattr(self, name).extend(columns[name])
+
     def set_record(self, i: int, record: ContactRecord) -> None:
         """Overwrite row i's values with `record`'s (the same source row, another result)."""
         for name in _VALUES:

@@ -23,9 +23,11 @@ typed cells survive (bool, datetime) and integral numbers lose their ".0".
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
+import io
 import json
 import logging
 import os
@@ -572,14 +574,131 @@ def sniff_delimiter(text: str, default: str = ",") -> str:
     return max(scored, key=lambda s: (s[0], s[1]))[2] if scored else default
 
 
-def _text_rows(reader: Iterable[list[str]]) -> Iterator[tuple[int, list[Cell]]]:
-    number = 0
-    for number, row in enumerate(reader, 1):
+def _text_rows(reader: Iterable[list[str]], last: list[int] | None = None, first: int = 1,
+               ) -> Iterator[tuple[int, list[Cell]]]:
+    """(record number, stripped cells); `last[0]` follows the number of the last record read."""
+    last = last if last is not None else [0]
+    for number, row in enumerate(reader, first):
+        last[0] = number
         yield number, list(map(str.strip, row))
 
 
+# A text file at least this big can be read in two parts by two processes (pipeline._read).
+SPLIT_MIN_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class SplitStart:
+    """load_batches(split=True): `part` (the file's second part) may be read elsewhere from now on."""
+
+    part: TextPart
+
+
+@dataclass(frozen=True)
+class SplitEnd:
+    """The first part is done: its last record was number `last`; `part` comes next."""
+
+    part: TextPart
+    last: int
+
+
+@dataclass(frozen=True)
+class TextPart:
+    """The rows of a text file from byte `offset` (a record boundary) on, read with `plan`."""
+
+    path: str
+    encoding: str
+    delimiter: str
+    plan: _Plan
+    offset: int
+
+    def batches(self, stats: LoadStats, first: int = 1) -> Iterator[RowBatch]:
+        """The part's batches, numbered from `first` (1: relative to the part)."""
+        with open(self.path, "rb") as raw:
+            raw.seek(self.offset)
+            with _text_errors(self.path, self.encoding), io.TextIOWrapper(
+                raw, encoding=self.encoding, errors="strict", newline=""
+            ) as f:
+                yield from _batches(self.plan, _text_rows(_csv_reader(f, self.delimiter), first=first), stats)
+
+
+def _csv_reader(f: Iterable[str], delimiter: str) -> Iterator[list[str]]:
+    return csv.reader(f, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+
+
+@contextlib.contextmanager
+def _text_errors(path: str, encoding: str) -> Iterator[None]:
+    try:
+        yield
+    except csv.Error as e:
+        raise InputError(path, f"cannot parse as delimited text: {e}") from None
+    except UnicodeDecodeError as e:
+        at = _first_bad_byte(path, encoding)
+        raise InputError(path, f"not valid {encoding} text at byte {e.start if at is None else at}; "
+                         "pass another encoding") from None
+
+
+def _first_bad_byte(path: str, encoding: str) -> int | None:
+    """Where in the file `encoding` first fails (a decoding error only knows its place in a buffer)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    done = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK_BYTES):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                return done + e.start - len(decoder.getstate()[0])
+            done += len(chunk)
+    return None
+
+
+def _split_offset(path: str, encoding: str, delimiter: str) -> int | None:
+    """A record boundary near the middle of a big file, or None when it cannot be told safely.
+
+    Safe: a byte-per-ASCII-character encoding (UTF-8, cp1252, ...), and every quote at a
+    cell's start or end or doubled, so that a newline after an even number of quotes is
+    outside any quoted cell.
+    """
+    if os.path.getsize(path) < SPLIT_MIN_BYTES:
+        return None
+    name = codecs.lookup(encoding).name
+    if name.startswith(("utf-16", "utf-32", "utf-7", "iso2022")) or f'\n\r"{delimiter}'.encode(encoding, "replace") != f'\n\r"{delimiter}'.encode("ascii"):
+        return None
+    with open(path, "rb") as f:
+        data = f.read()
+    if b'"' in data:
+        d = re.escape(delimiter.encode("ascii"))
+        if re.search(rb'[^' + d + rb'\r\n"]"[^' + d + rb'\r\n"]', data):
+            return None  # a quote inside an unquoted cell: parity says nothing
+    pos = data.find(b"\n", len(data) // 2)
+    quotes = data.count(b'"', 0, pos) if pos != -1 else 0
+    while pos != -1 and quotes % 2:
+        nxt = data.find(b"\n", pos + 1)
+        quotes += data.count(b'"', pos, nxt) if nxt != -1 else 0
+        pos = nxt
+    return None if pos == -1 or pos + 1 >= len(data) else pos + 1
+
+
+class _Head(io.RawIOBase):
+    """The first `limit` bytes of a binary file."""
+
+    def __init__(self, raw: io.BufferedReader, limit: int):
+        self.raw, self.left = raw, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if self.left <= 0:
+            return 0
+        n = self.raw.readinto(memoryview(buffer)[: min(len(buffer), self.left)]) or 0
+        self.left -= n
+        return n
+
+
 def _load_text(path: str, encoding: str | None, delimiter: str | None, mapping: dict[str, str],
-               stats: LoadStats, log: logging.Logger, key: CustomerKey) -> Iterator[RowBatch]:
+               stats: LoadStats, log: logging.Logger, key: CustomerKey, split: bool = False,
+               ) -> Iterator[RowBatch | SplitStart | SplitEnd]:
     with open(path, "rb") as f:
         head = f.read(SAMPLE_BYTES)
     if not head.strip():
@@ -596,19 +715,23 @@ def _load_text(path: str, encoding: str | None, delimiter: str | None, mapping: 
     stats.delimiters[path] = delim
     log.info("%s: encoding %s%s, delimiter %r", path, enc, "" if encoding else " (detected)", delim)
 
-    with open(path, encoding=enc, errors="strict", newline="") as f:
-        rows = _text_rows(csv.reader(f, delimiter=delim, quotechar='"', doublequote=True, strict=False))
-        try:
-            headers = _header(rows)
-            if headers is None:
-                raise InputError(path, "file is empty (only blank lines)")
-            plan = _plan(path, "", headers, mapping, log, key)
-            stats.tables.append(plan.table)
-            yield from _batches(plan, rows, stats)
-        except csv.Error as e:
-            raise InputError(path, f"cannot parse as delimited text: {e}") from None
-        except UnicodeDecodeError as e:
-            raise InputError(path, f"not valid {enc} text at byte {e.start}; pass another encoding") from None
+    offset = _split_offset(path, enc, delim) if split else None
+    last = [0]
+    with open(path, "rb") as raw, _text_errors(path, enc), io.TextIOWrapper(
+        io.BufferedReader(_Head(raw, offset)) if offset else raw, encoding=enc, errors="strict", newline=""
+    ) as f:
+        rows = _text_rows(_csv_reader(f, delim), last)
+        headers = _header(rows)
+        if headers is None:
+            raise InputError(path, "file is empty (only blank lines)")
+        plan = _plan(path, "", headers, mapping, log, key)
+        stats.tables.append(plan.table)
+        part = TextPart(path, enc, delim, plan, offset) if offset else None
+        if part:
+            yield SplitStart(part)
+        yield from _batches(plan, rows, stats)
+    if part:
+        yield SplitEnd(part, last[0])
 
 
 # --------------------------------------------------------------------------- workbooks
@@ -763,8 +886,12 @@ def load_batches(
     log: logging.Logger | None = None,
     customer_key: str | None = None,
     match_by: str | None = None,
-) -> Iterator[RowBatch]:
+    split: bool = False,
+) -> Iterator[RowBatch | SplitStart | SplitEnd]:
     """Yield RowBatches from every file in order; InputError for a file that cannot be input.
+
+    With split=True a big text file comes as SplitStart(part), the batches of its first
+    part, SplitEnd(part, last record number): the caller reads `part` (in another process).
 
     Every path is checked (exists, a file, not empty, supported) before the first
     record is yielded, so a typo in the third file stops the run before any work.
@@ -780,7 +907,7 @@ def load_batches(
     files = [(str(p), _check_file(str(p))) for p in paths]
     for path, ext in files:
         if ext in TEXT_EXTENSIONS or (ext == ".xls" and _xls_is_text(path)):
-            yield from _load_text(path, encoding, delimiter, mapping, stats, log, key)
+            yield from _load_text(path, encoding, delimiter, mapping, stats, log, key, split)
         else:
             yield from _load_workbook(path, sheets, mapping, stats, log, key)
 

@@ -14,11 +14,15 @@ import itertools
 import json
 import logging
 import os
+import pickle
 import signal
+import tempfile
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -30,7 +34,7 @@ from importer.guard import Guard
 from importer.columns import RecordTable
 from importer.customers import LookupStats, needs_lookup, resolve_customers
 from importer.journal import Journal, default_path
-from importer.load import LoadStats, load_batches, read_mapping
+from importer.load import LoadStats, SplitEnd, SplitStart, TextPart, load_batches, read_mapping
 from importer.normalize import Normalizer, StartedBatch, ValuePool
 from importer.pacer import Pacer
 from importer.records import Code, ContactRecord, Outcome, Status
@@ -188,6 +192,7 @@ def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats)
     normalizer = Normalizer(phone_region=options.phone_region, store_id=options.store_id)
     batches = load_batches(
         [str(p) for p in paths],
+        split=_jobs(options) > 0,
         sheets=options.sheets,
         mapping=mapping,
         encoding=options.encoding,
@@ -199,24 +204,107 @@ def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats)
     )
     table = RecordTable()
     started: deque[StartedBatch] = deque()  # batches whose values are being worked out
+    part: _PartReader | None = None  # a big file's second part, read by another process
     with ValuePool(_jobs(options)) as pool:
-        for count in itertools.count():
-            try:
-                batch = next(batches)
-            except StopIteration:
-                break
-            except InputError:
-                raise
-            except (UnicodeError, ValueError, OSError) as exc:  # a reader we did not foresee: still one line, exit 2
-                name = stats.tables[-1].file if stats.tables else str(paths[0])
-                raise InputError(name, f"cannot read: {exc}") from exc
-            # A small file never starts the pool: a process costs more than it saves there.
-            started.append(normalizer.start_batch(batch, pool if count >= PARALLEL_AFTER_BATCHES else None))
-            if len(started) > 3:  # batches in the works while this process reads the next
+        try:
+            for count in itertools.count():
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    break
+                except InputError:
+                    raise
+                except (UnicodeError, ValueError, OSError) as exc:  # a reader we did not foresee: still one line, exit 2
+                    name = stats.tables[-1].file if stats.tables else str(paths[0])
+                    raise InputError(name, f"cannot read: {exc}") from exc
+                if isinstance(batch, SplitStart):
+                    part = _PartReader.start(batch.part, normalizer)
+                    continue
+                if isinstance(batch, SplitEnd):
+                    while started:
+                        normalizer.finish_batch(started.popleft(), table)
+                    _join_part(part, batch, normalizer, table, stats)
+                    part = None
+                    continue
+                # A small file never starts the pool: a process costs more than it saves there. Nor
+                # does a file read in two parts: the two processes have the cores.
+                worker = pool if count >= PARALLEL_AFTER_BATCHES and part is None else None
+                started.append(normalizer.start_batch(batch, worker))
+                if len(started) > 3:  # batches in the works while this process reads the next
+                    normalizer.finish_batch(started.popleft(), table)
+            while started:
                 normalizer.finish_batch(started.popleft(), table)
-        while started:
-            normalizer.finish_batch(started.popleft(), table)
+        finally:
+            if part is not None:
+                part.stop()
     return table
+
+
+class _PartReader:
+    """A big text file's second part, loaded and normalized by a forked child process.
+
+    The child shares this process's memory as it was at the fork (the plan, the
+    normalizer); it sends back the part's columns through a temporary file. If it
+    fails, the part is read here (and a bad row or byte is reported as usual).
+    """
+
+    def __init__(self, part: TextPart, pid: int, file: Any):
+        self.part, self.pid, self.file = part, pid, file
+
+    @classmethod
+    def start(cls, part: TextPart, normalizer: Normalizer) -> _PartReader | None:
+        if not hasattr(os, "fork") or threading.active_count() > 1:  # a child gets only this thread
+            return None
+        file = tempfile.TemporaryFile()
+        try:
+            pid = os.fork()
+        except OSError:
+            file.close()
+            return None
+        if pid == 0:  # the child: leave without running any of the parent's cleanup
+            code = 1
+            try:
+                stats, table = LoadStats(), RecordTable()
+                for batch in part.batches(stats):
+                    normalizer.add_batch(batch, table)
+                pickle.dump((stats.rows, stats.blank_rows, table.part()), file, pickle.HIGHEST_PROTOCOL)
+                file.flush()
+                code = 0
+            finally:
+                os._exit(code)
+        return cls(part, pid, file)
+
+    def join(self) -> tuple[int, int, dict[str, list]] | None:
+        """(rows, blank rows, columns) from the child, or None if it failed."""
+        pid, self.pid = self.pid, 0
+        ok = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+        with self.file:
+            if not ok:
+                return None
+            self.file.seek(0)
+            return pickle.load(self.file)
+
+    def stop(self) -> None:
+        if self.pid:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGTERM)
+                os.waitpid(self.pid, 0)
+            self.pid = 0
+        self.file.close()
+
+
+def _join_part(reader: _PartReader | None, end: SplitEnd, normalizer: Normalizer, table: RecordTable,
+               stats: LoadStats) -> None:
+    """The second part's rows after the first's: from the child, or read here."""
+    got = reader.join() if reader is not None else None
+    if got is None:
+        for batch in end.part.batches(stats, first=end.last + 1):
+            normalizer.add_batch(batch, table)
+        return
+    rows, blank_rows, columns = got
+    stats.rows += rows
+    stats.blank_rows += blank_rows
+    table.extend_part(columns, end.part.plan.table, end.last + 1)
 
 
 # Batches (of load.BATCH_ROWS rows) read before contact values go to another process.

@@ -116,7 +116,10 @@ def _rules(errors: Sequence[tuple], customer_ids: Sequence[int | None], customer
 
     skip = set(invalid).union(duplicates)
     with_default = [i for i, d in enumerate(defaults) if d and i not in skip]
-    owners = [(customer(i), types[i]) for i in with_default]
+    ids = [customer_ids[i] for i in with_default]
+    owners = (  # (customer, type); a customer named by email only on the rare row without an id
+        [(customer(i), types[i]) for i in with_default] if None in ids else list(zip(ids, [types[i] for i in with_default]))
+    )
     conflicts: dict[tuple[Customer, str], list[int]] = {}
     if len(set(owners)) < len(owners):
         for owner, i in zip(owners, with_default):

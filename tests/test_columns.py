@@ -245,3 +245,83 @@ def test_a_worker_that_dies_changes_nothing_but_the_time(tmp_path, small_batches
     assert small_batches[0]  # the first went to the worker, which died
     here = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "here", jobs=0)
     assert list(broken.records) == list(here.records)
+
+
+@pytest.fixture
+def split_small(monkeypatch):
+    """Files over 1,000 bytes are read in two parts; returns, per part, whether the child delivered it."""
+    import importer.load
+    import importer.pipeline
+
+    monkeypatch.setattr(importer.load, "SPLIT_MIN_BYTES", 1000)
+    monkeypatch.setattr(importer.pipeline.threading, "active_count", lambda: 1)  # see small_batches
+    joined = []
+    real_join = importer.pipeline._PartReader.join
+
+    def join(self):
+        got = real_join(self)
+        joined.append(got is not None)
+        return got
+
+    monkeypatch.setattr(importer.pipeline._PartReader, "join", join)
+    return joined
+
+
+def _awkward_csv(path, rows: int = 400, extra: str = ""):
+    """Quoted cells with commas, quotes and line breaks, CRLF, blank lines: a record boundary is not a line."""
+    lines = ["Customer ID,Type,Contact,Note"]
+    for i in range(rows):
+        note = ['plain', '"with, comma"', '"two\r\nlines"', '"say ""hi"""', ""][i % 5]
+        lines.append(f'{100 + i // 4},{["Email", "Phone", "EMIAL"][i % 3]},'
+                     f'{f"u{i}@example.com" if i % 3 != 1 else "+1 650-253-0000"},{note}{extra if i == rows - 3 else ""}')
+        if i % 37 == 0:
+            lines.append("")
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    return path
+
+
+def _same_runs(a, b) -> None:
+    assert list(a.records) == list(b.records)
+    assert (a.summary["rows"], a.summary["blank_rows"]) == (b.summary["rows"], b.summary["blank_rows"])
+    for name in ("results.csv", "errors.csv"):
+        assert (a.report_path / name).read_bytes() == (b.report_path / name).read_bytes()
+
+
+def test_a_big_file_read_by_two_processes_gives_the_same_run(tmp_path, split_small):
+    from importer.pipeline import run_import
+
+    path = _awkward_csv(tmp_path / "c.csv")
+    one = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "one", jobs=0)
+    assert split_small == []
+    two = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "two", jobs=1)
+    assert split_small == [True]
+    _same_runs(one, two)
+    assert one.records[-1].source.row == 400 + 1 + 11  # header, 400 rows, 11 blank lines
+
+
+def test_a_stray_quote_keeps_the_file_in_one_process(tmp_path, split_small):
+    from importer.load import _split_offset
+    from importer.pipeline import run_import
+
+    path = _awkward_csv(tmp_path / "c.csv", extra=' 5" screen')
+    assert _split_offset(str(path), "utf-8", ",") is None
+    one = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "one", jobs=0)
+    two = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "two", jobs=1)
+    assert split_small == []
+    _same_runs(one, two)
+
+
+def test_a_bad_byte_in_the_second_part_is_reported_as_in_one_process(tmp_path, split_small):
+    from importer.errors import InputError
+    from importer.pipeline import run_import
+
+    path = _awkward_csv(tmp_path / "c.csv")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 3 // 4] + b"\xff" + data[len(data) * 3 // 4 :])
+    errors = []
+    for jobs in (0, 1):
+        with pytest.raises(InputError) as caught:
+            run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / str(jobs), jobs=jobs, encoding="utf-8")
+        errors.append(str(caught.value))
+    assert split_small == [False]  # the child gave up; this process read the part and said why
+    assert errors[0] == errors[1] and f"not valid utf-8 text at byte {len(data) * 3 // 4}" in errors[0]
