@@ -21,11 +21,11 @@ from pathlib import Path
 import gen
 from common import OUT, median, run_measured, say, spread, tool, write_result
 
-STAGES = {  # stage -> (module file, entry point function name) as cProfile names them
-    "load (calamine + header mapping)": ("importer/load.py", "load"),
-    "normalize": ("importer/normalize.py", "__call__"),
-    "validate": ("importer/validate.py", "validate"),
-    "report": ("importer/report.py", "write_report"),
+STAGES = {  # stage -> (module file, entry point function names) as cProfile names them
+    "load (calamine + header mapping)": ("importer/load.py", ("_batches",)),
+    "normalize": ("importer/normalize.py", ("start_batch", "finish_batch")),
+    "validate": ("importer/validate.py", ("validate_table",)),
+    "report": ("importer/report.py", ("write_report",)),
 }
 
 
@@ -49,7 +49,7 @@ def profile(path: Path, report_dir: Path) -> tuple[float, dict[str, float], dict
 
     prof = cProfile.Profile()
     prof.enable()
-    run_import([str(path)], dry_run=True, quiet=True, report_dir=report_dir)
+    run_import([str(path)], dry_run=True, quiet=True, report_dir=report_dir, jobs=0)  # all in this process
     prof.disable()
     stats = pstats.Stats(prof)
     total = stats.total_tt  # type: ignore[attr-defined]
@@ -58,9 +58,9 @@ def profile(path: Path, report_dir: Path) -> tuple[float, dict[str, float], dict
     rows = []
     for (file, line, func), (_cc, _nc, tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
         own[_module(file, func)] += tt
-        for stage, (stage_file, entry) in STAGES.items():
-            if file.endswith(stage_file) and func == entry:
-                cumulative[stage] = max(cumulative.get(stage, 0.0), ct)
+        for stage, (stage_file, entries) in STAGES.items():
+            if file.endswith(stage_file) and func in entries:
+                cumulative[stage] = cumulative.get(stage, 0.0) + ct
         rows.append((tt, f"{_short(file)}:{line}({func})"))
     top = [f"| {name} | {tt:.2f} |" for tt, name in sorted(rows, reverse=True)[:12]]
     return total, dict(own), cumulative, top
