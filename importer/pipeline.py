@@ -73,7 +73,7 @@ class ImportOptions:
     skip_existing: bool = False  # read each customer's contacts once; skip what the store has
     customer_key: str | None = None  # --customer-key COLUMN: the column naming the customer by email
     match_by: str | None = None  # --match-by email: the customer's email is the key (wide: its Email column)
-    jobs: int | None = None  # worker processes for contact values on big files; None: 1 with 2+ cores, 0: none
+    jobs: int | None = None  # --jobs: extra processes on big inputs; None: 1 with 2+ cores, 0: this one only
 
 
 @dataclass
@@ -155,7 +155,8 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     summary["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     summary["elapsed_s"] = round(time.monotonic() - started, 3)
     with _bulk():
-        path = write_report(records, summary, report_dir=Path(options.report_dir), run_id=summary["run_id"])
+        path = write_report(records, summary, report_dir=Path(options.report_dir), run_id=summary["run_id"],
+                            fork=_jobs(options) > 0)
     return ImportResult(records, summary, path, exit_code, stopped)
 
 
@@ -312,7 +313,7 @@ PARALLEL_AFTER_BATCHES = 8
 
 
 def _jobs(options: ImportOptions) -> int:
-    """Worker processes for contact values: options.jobs, else one on a machine with 2+ cores."""
+    """Extra processes (value worker, a big file's second part, half the report): --jobs, else 1 with 2+ cores."""
     if options.jobs is not None:
         return max(0, options.jobs)
     return 1 if (os.cpu_count() or 1) >= 2 else 0

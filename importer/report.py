@@ -348,13 +348,14 @@ class ReportWriter:
     (the loader yields them so). ``finish`` closes everything and writes summary.json.
     """
 
-    def __init__(self, report_dir: Path, run_id: str, *, xlsx_max_rows: int = XLSX_MAX_ROWS):
+    def __init__(self, report_dir: Path, run_id: str, *, xlsx_max_rows: int = XLSX_MAX_ROWS, fork: bool = True):
         self.path = Path(report_dir) / run_id
         self.path.mkdir(parents=True, exist_ok=True)
         self.rows = 0
         self.error_rows = 0
         self.notes: list[str] = []
         self._xlsx_max_rows = xlsx_max_rows
+        self._fork = fork  # a big results.csv may be written by two processes
         self._results_file = _open_csv(self.path / RESULTS_CSV)
         self._results = csv.writer(self._results_file)
         self._results.writerow(REPORT_COLUMNS)
@@ -455,7 +456,7 @@ class ReportWriter:
         """
         out = self._results_file
         mid, pid = count, -1
-        if count >= FORK_MIN_LINES and _can_fork():
+        if self._fork and count >= FORK_MIN_LINES and _can_fork():
             part = self.path / (RESULTS_CSV + ".part")
             try:
                 pid = os.fork()
@@ -679,10 +680,10 @@ def _json_default(value: Any) -> Any:
 
 
 def write_report(
-    records: Iterable[ContactRecord], summary: dict[str, Any], *, report_dir: Path, run_id: str
+    records: Iterable[ContactRecord], summary: dict[str, Any], *, report_dir: Path, run_id: str, fork: bool = True
 ) -> Path:
-    """Write the whole report for finished records; returns the run folder."""
-    with ReportWriter(report_dir, run_id) as writer:
+    """Write the whole report for finished records; returns the run folder (fork: see ReportWriter)."""
+    with ReportWriter(report_dir, run_id, fork=fork) as writer:
         writer.write(records)
         return writer.finish(summary)
 
