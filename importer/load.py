@@ -659,24 +659,33 @@ def _split_offset(path: str, encoding: str, delimiter: str) -> int | None:
     cell's start or end or doubled, so that a newline after an even number of quotes is
     outside any quoted cell.
     """
-    if os.path.getsize(path) < SPLIT_MIN_BYTES:
+    if os.path.getsize(path) < SPLIT_MIN_BYTES or not delimiter.isascii():
         return None
-    name = codecs.lookup(encoding).name
-    if name.startswith(("utf-16", "utf-32", "utf-7", "iso2022")) or f'\n\r"{delimiter}'.encode(encoding, "replace") != f'\n\r"{delimiter}'.encode("ascii"):
+    name, ascii_bytes = codecs.lookup(encoding).name, f'\n\r"{delimiter}'
+    if name.startswith(("utf-16", "utf-32", "utf-7", "iso2022")) or ascii_bytes.encode(encoding, "replace") != ascii_bytes.encode():
         return None
-    with open(path, "rb") as f:
-        data = f.read()
-    if b'"' in data:
-        d = re.escape(delimiter.encode("ascii"))
-        if re.search(rb'[^' + d + rb'\r\n"]"[^' + d + rb'\r\n"]', data):
-            return None  # a quote inside an unquoted cell: parity says nothing
-    pos = data.find(b"\n", len(data) // 2)
-    quotes = data.count(b'"', 0, pos) if pos != -1 else 0
-    while pos != -1 and quotes % 2:
-        nxt = data.find(b"\n", pos + 1)
-        quotes += data.count(b'"', pos, nxt) if nxt != -1 else 0
-        pos = nxt
-    return None if pos == -1 or pos + 1 >= len(data) else pos + 1
+    d = re.escape(delimiter.encode("ascii"))
+    stray = re.compile(rb"[^" + d + rb'\r\n"]"[^' + d + rb'\r\n"]')  # a quote inside an unquoted cell
+    middle = os.path.getsize(path) // 2
+    quotes = done = 0  # quotes in the bytes before `done`
+    split = None
+    tail = b""  # the last 2 bytes of the previous chunk: a stray quote may straddle chunks
+    with open(path, "rb") as f:  # in chunks: memory stays flat however big the file
+        while chunk := f.read(CHUNK_BYTES):
+            if stray.search(tail + chunk):
+                return None  # parity says nothing about where quoted cells end
+            if split is None and done + len(chunk) > middle:
+                pos = chunk.find(b"\n", max(0, middle - done))
+                while pos != -1 and (quotes + chunk.count(b'"', 0, pos)) % 2:
+                    pos = chunk.find(b"\n", pos + 1)
+                if pos != -1:
+                    split = done + pos + 1
+                else:
+                    middle = done + len(chunk)  # no boundary in this chunk: look in the next
+            quotes += chunk.count(b'"')
+            done += len(chunk)
+            tail = chunk[-2:]
+    return split if split is not None and split < done else None
 
 
 class _Head(io.RawIOBase):

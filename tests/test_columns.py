@@ -325,3 +325,22 @@ def test_a_bad_byte_in_the_second_part_is_reported_as_in_one_process(tmp_path, s
         errors.append(str(caught.value))
     assert split_small == [False]  # the child gave up; this process read the part and said why
     assert errors[0] == errors[1] and f"not valid utf-8 text at byte {len(data) * 3 // 4}" in errors[0]
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_the_split_is_a_record_boundary_whatever_the_chunk_size(tmp_path, monkeypatch, chunk):
+    import csv
+    import io
+
+    import importer.load
+
+    monkeypatch.setattr(importer.load, "SPLIT_MIN_BYTES", 1000)
+    monkeypatch.setattr(importer.load, "CHUNK_BYTES", chunk)
+    data = _awkward_csv(tmp_path / "c.csv").read_bytes()
+    at = importer.load._split_offset(str(tmp_path / "c.csv"), "utf-8", ",")
+    assert at is not None and len(data) // 2 <= at < len(data)
+
+    def records(b: bytes) -> list[list[str]]:
+        return list(csv.reader(io.StringIO(b.decode("utf-8"), newline="")))
+
+    assert records(data[:at]) + records(data[at:]) == records(data)
