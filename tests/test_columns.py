@@ -328,7 +328,8 @@ def test_a_bad_byte_in_the_second_part_is_reported_as_in_one_process(tmp_path, s
 
 
 @pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
-def test_the_split_is_a_record_boundary_whatever_the_chunk_size(tmp_path, monkeypatch, chunk):
+@pytest.mark.parametrize("middle_in_a_quoted_cell", [False, True])
+def test_the_split_is_a_record_boundary_whatever_the_chunk_size(tmp_path, monkeypatch, chunk, middle_in_a_quoted_cell):
     import csv
     import io
 
@@ -336,8 +337,12 @@ def test_the_split_is_a_record_boundary_whatever_the_chunk_size(tmp_path, monkey
 
     monkeypatch.setattr(importer.load, "SPLIT_MIN_BYTES", 1000)
     monkeypatch.setattr(importer.load, "CHUNK_BYTES", chunk)
-    data = _awkward_csv(tmp_path / "c.csv").read_bytes()
-    at = importer.load._split_offset(str(tmp_path / "c.csv"), "utf-8", ",")
+    path = _awkward_csv(tmp_path / "c.csv", rows=40 if middle_in_a_quoted_cell else 400)
+    if middle_in_a_quoted_cell:  # a note of many lines, with the file's middle in it
+        path.write_bytes(path.read_bytes() + b'1,Email,a@example.com,"' + b"a line\r\n" * 400 + b'"\r\n'
+                         + b"2,Email,b@example.com,\r\n" * 20)
+    data = path.read_bytes()
+    at = importer.load._split_offset(str(path), "utf-8", ",")
     assert at is not None and len(data) // 2 <= at < len(data)
 
     def records(b: bytes) -> list[list[str]]:
