@@ -18,6 +18,8 @@ records exist once, not twice, at the peak; the records themselves stay frozen.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -90,9 +92,9 @@ def _rules(errors: Sequence[tuple], customer_ids: Sequence[int | None], customer
            ) -> tuple[dict[int, int], dict[tuple[Customer, str], list[int]]]:
     """The rules over the columns of a run: ({duplicate position: first position}, {(customer, type): positions
     of its defaults, when more than one})."""
-    # A million rows: the common case (every contact once, one default per customer and type) is
-    # found by dicts built in C; the row-by-row rules run only on the rows that share a contact or
-    # a (customer, type) default. The customer is ContactRecord.key's identity.
+    # A million rows: every step is a dict or list built in C or one comprehension. A valid row
+    # is a duplicate when an earlier valid row has its (customer, type, contact): it points at
+    # the earliest. The customer is ContactRecord.key's identity.
     n = len(contacts)
 
     def customer(i: int) -> Customer:
@@ -105,14 +107,12 @@ def _rules(errors: Sequence[tuple], customer_ids: Sequence[int | None], customer
         keys[i] = i  # an int never equals a contact: invalid rows match nothing
     first_of = dict(zip(reversed(keys), range(n - 1, -1, -1)))  # contact -> its first valid position
     duplicates: dict[int, int] = {}
-    if len(first_of) < n:
-        by_key: dict[tuple[Customer, str, str], int] = {}  # a contact's other (customer, type)s
-        for i in [i for i, k in enumerate(keys) if first_of[k] != i]:
-            first = first_of[keys[i]]
-            if types[first] != types[i] or customer(first) != customer(i):
-                first = by_key.setdefault((customer(i), types[i], contacts[i]), i)
-            if first != i:
-                duplicates[i] = first
+    if len(first_of) < n:  # some contact repeats: compare the full keys of those rows only
+        later = list(itertools.compress(range(n), map(operator.ne, map(first_of.__getitem__, keys), range(n))))
+        shared = sorted({first_of[keys[i]] for i in later}.union(later))
+        full = [(customer(i), types[i], contacts[i]) for i in shared]
+        first_full = dict(zip(reversed(full), reversed(shared)))  # the earliest position wins
+        duplicates = {i: first for i, key in zip(shared, full) if (first := first_full[key]) != i}
 
     skip = set(invalid).union(duplicates)
     with_default = [i for i, d in enumerate(defaults) if d and i not in skip]

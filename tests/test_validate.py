@@ -123,3 +123,40 @@ def test_one_outcome_per_record_in_order(rows):
         if r.outcome.status == Status.DUPLICATE:
             first = next(x for x in out if x.source == r.duplicate_of)
             assert first.key == r.key and first.source.row < r.source.row
+
+
+def _rules_one_by_one(errors, customer_ids, customer_emails, types, contacts, defaults):
+    """The rules as first written, row by row: the reference for validate._rules."""
+    seen, duplicates, defaults_at = {}, {}, {}
+    for i, contact in enumerate(contacts):
+        if errors[i]:
+            continue
+        customer = customer_ids[i] if customer_ids[i] is not None else f"email:{customer_emails[i] or ''}"
+        key = (customer, types[i], contact)
+        if key in seen:
+            duplicates[i] = seen[key]
+            continue
+        seen[key] = i
+        if defaults[i]:
+            defaults_at.setdefault((customer, types[i]), []).append(i)
+    return duplicates, {k: v for k, v in defaults_at.items() if len(v) > 1}
+
+
+_column_rows = st.lists(st.tuples(
+    st.booleans(),  # has errors
+    st.sampled_from([1, 2, None]), st.sampled_from(["a@x.co", None, ""]),
+    st.sampled_from(["EMAIL", "PHONE"]), st.sampled_from(["c1", "c2", "c3"]), st.sampled_from([None, True, False]),
+), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_column_rows)
+def test_rules_match_the_row_by_row_reference(rows):
+    from importer.validate import _rules
+
+    columns = [list(c) for c in zip(*rows)] if rows else [[]] * 6
+    columns[0] = [("error",) if e else () for e in columns[0]]
+    duplicates, conflicts = _rules(*columns)
+    expected_duplicates, expected_conflicts = _rules_one_by_one(*columns)
+    assert duplicates == expected_duplicates
+    assert {k: sorted(v) for k, v in conflicts.items()} == expected_conflicts
