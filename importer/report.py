@@ -35,8 +35,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import logging
+import operator
 import os
 import re
 import secrets
@@ -440,19 +442,22 @@ class ReportWriter:
         def lines(start: int, end: int) -> str:
             return _lines(files[start:end], sheets[start:end], rows_of[start:end], *(c[start:end] for c in cols))
 
-        self._write_lines(count, lines)
-        if self._sheet is not None:
-            for i in range(count):
-                self._append_xlsx(record_at(i), self.rows + i + 1)
+        def meanwhile() -> None:  # errors.csv and results.xlsx are other files: written while a child writes lines
+            if self._sheet is not None:
+                for i in range(count):
+                    self._append_xlsx(record_at(i), self.rows + i + 1)
+            self._errors_of(count, owners, rows_of, cols[0], record_at)
+
+        self._write_lines(count, lines, meanwhile)
         self.rows += count
-        self._errors_of(count, owners, rows_of, cols[0], record_at)
 
-    def _write_lines(self, count: int, lines: Callable[[int, int], str]) -> None:
-        """results.csv lines [0, count), `lines(start, end)` at a time.
+    def _write_lines(self, count: int, lines: Callable[[int, int], str], meanwhile: Callable[[], None]) -> None:
+        """results.csv lines [0, count), `lines(start, end)` at a time; then `meanwhile()`.
 
-        A big report is written by two processes: a forked child writes the second half to a
-        part file (it shares this process's memory, nothing is copied) while this one writes the
-        first half; the part is then appended. If the child fails, this process writes it.
+        A big report is written by two processes: a forked child writes the last 60 % of the
+        lines to a part file (it shares this process's memory, nothing is copied) while this one
+        writes the first 40 % and runs `meanwhile`; the part is then appended. If the child
+        fails, this process writes those lines itself.
         """
         out = self._results_file
         mid, pid = count, -1
@@ -460,7 +465,7 @@ class ReportWriter:
             part = self.path / (RESULTS_CSV + ".part")
             try:
                 pid = os.fork()
-                mid = count // 2
+                mid = count * 2 // 5
             except OSError:  # no process to spare: write it all here
                 pass
         if pid == 0:  # the child: write, and leave without running any of the parent's cleanup
@@ -475,6 +480,7 @@ class ReportWriter:
         try:
             for start in range(0, mid, _CHUNK):
                 out.write(lines(start, min(mid, start + _CHUNK)))
+            meanwhile()
         finally:
             ok = pid > 0 and os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
         if ok:
@@ -518,7 +524,8 @@ class ReportWriter:
                 self._flush_errors(carried)
         elif self._pending_failing:
             self._flush_errors(self._pending)
-        for i in [i for i in range(done, count) if outcomes[i].status in ERROR_STATUSES]:
+        statuses = map(operator.attrgetter("status"), itertools.islice(outcomes, done, None))
+        for i in itertools.compress(range(done, count), map(ERROR_STATUSES.__contains__, statuses)):
             if i < done:
                 continue
             lo = i
