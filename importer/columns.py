@@ -115,16 +115,21 @@ class RecordTable(Sequence[ContactRecord]):
         for name in _VALUES:
             getattr(self, name).append(getattr(record, name))
 
+    def extend(self, columns: dict[str, list]) -> None:
+        """Append rows given by column: one list per name in COLUMNS, all of one length."""
+        if columns.keys() != set(COLUMNS) or len({len(c) for c in columns.values()}) > 1:
+            raise ValueError("RecordTable.extend takes one list per column, all of one length")
+        for name in COLUMNS:
+            getattr(self, name).extend(columns[name])
+
     def part(self) -> dict[str, list]:
         """The columns but `table`, as plain lists: what extend_part takes (from another process)."""
         return {name: getattr(self, name) for name in COLUMNS[1:]}
 
     def extend_part(self, columns: dict[str, list], table: SourceTable, first_number: int) -> None:
         """Append another RecordTable's part() of `table`, its row numbers counted from `first_number`."""
-        self.table.extend([table] * len(columns["number"]))
-        self.number.extend([first_number - 1 + n for n in columns["number"]])
-        for name in COLUMNS[2:]:
-            getattr(self, name).extend(columns[name])
+        numbers = [first_number - 1 + n for n in columns["number"]]
+        self.extend({**columns, "table": [table] * len(numbers), "number": numbers})
 
     def set_record(self, i: int, record: ContactRecord) -> None:
         """Overwrite row i's values with `record`'s (the same source row, another result)."""

@@ -897,7 +897,9 @@ class Normalizer:
             i = at.get(name)
             return blank if i is None else [r[i] for r in rows]
 
-        values = started.values if isinstance(started.values, list) else _result(started.values, started.distinct, self.phone_region)
+        values = started.values
+        if not isinstance(values, list):  # a worker's Future
+            values = _result(values, started.distinct, self.phone_region)
         memo = dict(zip(started.distinct, [_BAD if v is None else v for v in values]))
         contacts = list(map(memo.__getitem__, started.pairs))
         ids = _by_value(column("customerId"), _batch_customer_id)
@@ -913,24 +915,13 @@ class Normalizer:
             if i is None or c is _BAD or len(h) > MAX_HANDLE or len(no) > MAX_NOTE or d is _BAD or o is _BAD or t is _BAD
         ]
         start = len(out)
-        table = plan.table
-        out.table.extend([table] * n)
-        out.number.extend(batch.numbers)
-        out.cells.extend(rows)
-        out.source_column.extend([plan.contact_header] * n)
-        out.customer_id.extend(ids)
-        out.customer_email.extend([None] * n)
-        out.type.extend([c[0] for c in contacts])
-        out.contact.extend([c[1] for c in contacts])
-        out.handle.extend(handles)
-        out.note.extend(notes)
-        out.default.extend(defaults)
-        out.order_by.extend(orders)
-        out.timestamp.extend(stamps)
-        out.source_contact.extend([c[3] for c in contacts])
-        out.errors.extend([()] * n)
-        out.outcome.extend([PENDING] * n)
-        out.duplicate_of.extend([None] * n)
+        out.extend({
+            "table": [plan.table] * n, "number": batch.numbers, "cells": rows,
+            "source_column": [plan.contact_header] * n, "customer_id": ids, "customer_email": [None] * n,
+            "type": [c[0] for c in contacts], "contact": [c[1] for c in contacts], "handle": handles, "note": notes,
+            "default": defaults, "order_by": orders, "timestamp": stamps, "source_contact": [c[3] for c in contacts],
+            "errors": [()] * n, "outcome": [PENDING] * n, "duplicate_of": [None] * n,
+        })  # fmt: skip
         for j in slow:
             (raw,) = row_contacts(plan, batch.numbers[j], rows[j])
             out.set_record(start + j, self(raw, start + j))
