@@ -4,6 +4,9 @@ Interface (used by importer.pipeline):
 
     norm = Normalizer(phone_region="US" | None, store_id=1003 | None)
     record = norm(raw_contact, index)     # -> ContactRecord, errors as data
+    norm.add_batch(row_batch, table)      # a load.RowBatch into a columns.RecordTable, column by column
+    started = norm.start_batch(row_batch, pool)   # the same in two halves: contact values in a
+    norm.finish_batch(started, table)             # ValuePool worker while the caller reads on
 
     normalize_value("ig", "instagram.com/shop/")  # -> ("INSTAGRAM", "https://www.instagram.com/shop", "shop")
                                                   # raises InvalidValue(code, message) for bad values
