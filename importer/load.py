@@ -478,15 +478,22 @@ def _looks_utf16(sample: bytes) -> str | None:
 
 def _decodes(path: str, encoding: str) -> bool:
     """Whole-file strict decode in chunks: bounded memory, ~20 ms per 60 MB."""
+    return _first_bad_byte(path, encoding) is None
+
+
+def _first_bad_byte(path: str, encoding: str) -> int | None:
+    """Where in the file `encoding` first fails, or None (a decoding error only knows its place in a buffer)."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    try:
-        with open(path, "rb") as f:
+    done = 0
+    with open(path, "rb") as f:
+        try:
             while chunk := f.read(CHUNK_BYTES):
                 decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+                done += len(chunk)
+            decoder.decode(b"", final=True)  # a sequence cut off by the end of the file
+        except UnicodeDecodeError as e:
+            return done + e.start - len(decoder.getstate()[0])
+    return None
 
 
 def _non_ascii_lines(path: str, limit: int = SAMPLE_BYTES) -> bytes:
@@ -638,20 +645,6 @@ def _text_errors(path: str, encoding: str) -> Iterator[None]:
                          "pass another encoding") from None
 
 
-def _first_bad_byte(path: str, encoding: str) -> int | None:
-    """Where in the file `encoding` first fails (a decoding error only knows its place in a buffer)."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    done = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK_BYTES):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as e:
-                return done + e.start - len(decoder.getstate()[0])
-            done += len(chunk)
-    return None
-
-
 def _split_offset(path: str, encoding: str, delimiter: str) -> int | None:
     """A record boundary near the middle of a big file, or None when it cannot be told safely.
 
@@ -659,14 +652,15 @@ def _split_offset(path: str, encoding: str, delimiter: str) -> int | None:
     cell's start or end or doubled, so that a newline after an even number of quotes is
     outside any quoted cell.
     """
-    if os.path.getsize(path) < SPLIT_MIN_BYTES or not delimiter.isascii():
+    size = os.path.getsize(path)
+    if size < SPLIT_MIN_BYTES or not delimiter.isascii():
         return None
     name, ascii_bytes = codecs.lookup(encoding).name, f'\n\r"{delimiter}'
     if name.startswith(("utf-16", "utf-32", "utf-7", "iso2022")) or ascii_bytes.encode(encoding, "replace") != ascii_bytes.encode():
         return None
     d = re.escape(delimiter.encode("ascii"))
     stray = re.compile(rb"[^" + d + rb'\r\n"]"[^' + d + rb'\r\n"]')  # a quote inside an unquoted cell
-    middle = os.path.getsize(path) // 2
+    middle = size // 2
     quotes = done = 0  # quotes in the bytes before `done`
     split = None
     tail = b""  # the last 2 bytes of the previous chunk: a stray quote may straddle chunks
