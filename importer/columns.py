@@ -94,9 +94,8 @@ class RecordTable(Sequence[ContactRecord]):
         return Source(table.file, table.sheet, self.number[i])
 
     def _record(self, i: int) -> ContactRecord:
-        table = self.table[i]
-        source = Source(table.file, table.sheet, self.number[i])
-        raw = _raw_row(source, _NO_FIELDS, self.cells[i], table, self.source_column[i], ())
+        source = self.source(i)
+        raw = _raw_row(source, _NO_FIELDS, self.cells[i], self.table[i], self.source_column[i], ())
         return new_record(
             i, source, raw, self.customer_id[i], self.customer_email[i], self.type[i], self.contact[i],
             self.handle[i], self.note[i], self.default[i], self.order_by[i], self.timestamp[i],

@@ -1052,7 +1052,7 @@ def _batch_contact(convert: Callable[[str, str | None], Normalized], cell: Cell,
                    ) -> tuple[str, str, str, str] | None:
     """(TYPE, contact, found handle, contact as written), or None: a problem."""
     written = cell if cell.__class__ is str else str(cell)
-    value = written.strip() if written.isascii() else clean(written)
+    value = _text(written)
     if not value or len(value) > MAX_CONTACT:
         return None
     ctype, contact, handle, problem = convert(value, region)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import itertools
 import json
 import logging
 import os
@@ -20,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from datetime import datetime, timezone
@@ -208,23 +207,14 @@ def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats)
     part: _PartReader | None = None  # a big file's second part, read by another process
     with ValuePool(_jobs(options)) as pool:
         try:
-            for count in itertools.count():
-                try:
-                    batch = next(batches)
-                except StopIteration:
-                    break
-                except InputError:
-                    raise
-                except (UnicodeError, ValueError, OSError) as exc:  # a reader we did not foresee: still one line, exit 2
-                    name = stats.tables[-1].file if stats.tables else str(paths[0])
-                    raise InputError(name, f"cannot read: {exc}") from exc
+            for count, batch in enumerate(_input(batches, paths, stats)):
                 if isinstance(batch, SplitStart):
                     part = _PartReader.start(batch.part, normalizer)
                     continue
                 if isinstance(batch, SplitEnd):
                     while started:
                         normalizer.finish_batch(started.popleft(), table)
-                    _join_part(part, batch, normalizer, table, stats)
+                    _join_part(part, batch, normalizer, table, stats, paths)
                     part = None
                     continue
                 # A small file never starts the pool: a process costs more than it saves there. Nor
@@ -241,6 +231,21 @@ def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats)
     return table
 
 
+def _input(batches: Iterator[Any], paths: Sequence[str | Path], stats: LoadStats) -> Iterator[Any]:
+    """`batches`, with a reader error we did not foresee turned into one line (InputError: exit 2)."""
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except InputError:
+            raise
+        except (UnicodeError, ValueError, OSError) as exc:
+            name = stats.tables[-1].file if stats.tables else str(paths[0])
+            raise InputError(name, f"cannot read: {exc}") from exc
+        yield batch
+
+
 class _PartReader:
     """A big text file's second part, loaded and normalized by a forked child process.
 
@@ -249,8 +254,8 @@ class _PartReader:
     fails, the part is read here (and a bad row or byte is reported as usual).
     """
 
-    def __init__(self, part: TextPart, pid: int, file: Any):
-        self.part, self.pid, self.file = part, pid, file
+    def __init__(self, pid: int, file: Any):
+        self.pid, self.file = pid, file
 
     @classmethod
     def start(cls, part: TextPart, normalizer: Normalizer) -> _PartReader | None:
@@ -273,7 +278,7 @@ class _PartReader:
                 code = 0
             finally:
                 os._exit(code)
-        return cls(part, pid, file)
+        return cls(pid, file)
 
     def join(self) -> tuple[int, int, dict[str, list]] | None:
         """(rows, blank rows, columns) from the child, or None if it failed."""
@@ -295,11 +300,11 @@ class _PartReader:
 
 
 def _join_part(reader: _PartReader | None, end: SplitEnd, normalizer: Normalizer, table: RecordTable,
-               stats: LoadStats) -> None:
+               stats: LoadStats, paths: Sequence[str | Path]) -> None:
     """The second part's rows after the first's: from the child, or read here."""
     got = reader.join() if reader is not None else None
     if got is None:
-        for batch in end.part.batches(stats, first=end.last + 1):
+        for batch in _input(end.part.batches(stats, first=end.last + 1), paths, stats):
             normalizer.add_batch(batch, table)
         return
     rows, blank_rows, columns = got
