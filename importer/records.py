@@ -1,14 +1,14 @@
-"""The records that travel between pipeline stages, and the stable error codes.
+"""Contact types, statuses, the stable error codes, and the record one row travels as.
 
-One frozen record type is the currency: the loader makes `RawContact`s, the
-normalizer turns each into a `ContactRecord`, the validator and the sender attach
-an `Outcome` with `dataclasses.replace`, and the report reads them. Bad data is a
-value (`RecordError` on the record), never an exception.
+The run's rows live in one pandas frame (importer.table); a frozen `ContactRecord` is
+built only where one row travels alone: the sender, the journal, `result.records`.
+Bad data is a value (`RecordError` on the row), never an exception.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -112,31 +112,23 @@ class Source:
     sheet: str  # "" for text files
     row: int
 
+    def __str__(self) -> str:
+        """'row 12 (file.csv)' or 'row 12 (book.xlsx, sheet Contacts)': the one way a row is named."""
+        where = os.path.basename(self.file) or self.file
+        if self.sheet:
+            where += f", sheet {self.sheet}"
+        return f"row {self.row} ({where})"
+
 
 @dataclass(frozen=True, slots=True)
 class SourceTable:
-    """One sheet or text file: its own header, for errors.csv."""
+    """One sheet or text file: its own header, its layout, and what each header was read as."""
 
     file: str
     sheet: str
     headers: tuple[str, ...]  # as written in the file
     layout: str  # "long" | "wide"
     field_of: dict[str, str] = field(default_factory=dict)  # header -> canonical field or wide ContactType
-
-
-@dataclass(frozen=True, slots=True)
-class RawContact:
-    """One contact as the loader found it: canonical fields, still unnormalized.
-
-    In wide layout one source row yields several RawContacts; they share `cells`.
-    """
-
-    source: Source
-    fields: dict[str, Cell]  # canonical field name -> cell value (only non-empty ones needed)
-    cells: tuple[Any, ...]  # the source row's cells as written, in header order (errors.csv)
-    table: SourceTable
-    source_column: str = ""  # header of the cell holding the contact
-    errors: tuple["RecordError", ...] = ()  # cell problems found while reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +160,6 @@ class ContactRecord:
 
     index: int  # 0-based position in the run: the report's order
     source: Source
-    raw: RawContact | None  # for errors.csv (cells, table, source_column; `fields` is dropped to save memory); None if not from a file
     customer_id: int | None
     customer_email: str | None  # lower-cased; stands in for the id until resolved
     type: str  # a ContactType value when valid; as far as normalization got otherwise
