@@ -28,10 +28,8 @@ from dataclasses import dataclass, replace
 
 from importer.errors import RunStopped
 from importer.journal import Journal
-from importer.normalize import with_outcome
 from importer.records import Code, ContactRecord, ContactType, Outcome, Status
 from importer.store import StoreReader, StoreReadError
-from importer.validate import describe
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +108,7 @@ async def resolve_customers(
             continue
         verdict = verdicts[record.customer_email]
         if verdict.outcome is not None:
-            results[record.index] = with_outcome(record, verdict.outcome)
+            results[record.index] = replace(record, outcome=verdict.outcome)
             continue
         record = replace(record, customer_id=verdict.customer_id)
         resolved.append(record)
@@ -149,8 +147,8 @@ def _mark_duplicates(records: list[ContactRecord], results: dict[int, ContactRec
             kept.append(record)
             continue
         outcome = Outcome(Status.DUPLICATE, error_code=Code.DUPLICATE,
-                          error=f"same as {describe(earlier.source)} (customer {record.customer_id})")  # fmt: skip
-        results[record.index] = with_outcome(record, outcome, duplicate_of=earlier.source)
+                          error=f"same as {earlier.source} (customer {record.customer_id})")  # fmt: skip
+        results[record.index] = replace(record, outcome=outcome, duplicate_of=earlier.source)
     return kept
 
 
@@ -179,7 +177,7 @@ async def _skip_own_emails(
                 return
             outcome = Outcome(Status.SKIPPED, error_code=Code.EXISTS_IN_STORE,
                               error="the store already has this email among the customer's contacts")  # fmt: skip
-        results[record.index] = with_outcome(record, outcome)
+        results[record.index] = replace(record, outcome=outcome)
         skipped.add(record.index)
 
     await bounded(records, check, concurrency, cancel)

@@ -9,38 +9,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import json
 import logging
-import os
-import pickle
 import signal
-import tempfile
-import threading
 import time
-from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
+import numpy as np
+import pandas as pd
 
 from importer.ecwid import DEFAULT_API_URL  # re-exported for the CLI
 from importer.errors import InputError, RunStopped, UsageError
 from importer.guard import Guard
-from importer.columns import RecordTable
 from importer.customers import LookupStats, needs_lookup, resolve_customers
+from importer.headers import read_mapping
 from importer.journal import Journal, default_path
-from importer.load import LoadStats, SplitEnd, SplitStart, TextPart, load_batches, read_mapping
-from importer.normalize import Normalizer, StartedBatch, ValuePool
 from importer.pacer import Pacer
 from importer.records import Code, ContactRecord, Outcome, Status
-from importer.report import new_run_id, write_report
+from importer.report import new_run_id, results_frame, write_report
 from importer.send import new_client
 from importer.store import StoreReader
-from importer.validate import validate_table
+from importer.table import LoadStats, Records, Table, read_table, records_at, set_outcomes
+from importer.validate import validate
 
 log = logging.getLogger("importer")
 
@@ -72,16 +67,16 @@ class ImportOptions:
     skip_existing: bool = False  # read each customer's contacts once; skip what the store has
     customer_key: str | None = None  # --customer-key COLUMN: the column naming the customer by email
     match_by: str | None = None  # --match-by email: the customer's email is the key (wide: its Email column)
-    jobs: int | None = None  # --jobs: extra processes on big inputs; None: 1 with 2+ cores, 0: this one only
 
 
 @dataclass
 class ImportResult:
-    records: Sequence[ContactRecord]  # a list, or a columns.RecordTable (built on access) after a dry run
+    records: Sequence[ContactRecord]  # one per row, in input order, each built when read
     summary: dict
     report_path: Path
     exit_code: int
     stopped: RunStopped | None = None
+    frame: pd.DataFrame | None = None  # the report's columns (results.csv), for scripting in pandas
 
     @property
     def counts(self) -> dict[str, int]:
@@ -103,8 +98,8 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     _check_send_options(options)
 
     stats = LoadStats()
-    with _bulk():
-        records: Sequence[ContactRecord] = validate_table(_read(paths, options, stats))
+    table = validate(_read(paths, options, stats))
+    frame = table.frame
     read_s = time.monotonic() - started
 
     summary: dict = {
@@ -123,59 +118,34 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
         "read_s": round(read_s, 3),
     }
     stopped: RunStopped | None = None
-    if not records:
+    valid = np.flatnonzero((frame["status"] == Status.VALID.value).to_numpy(dtype=bool))
+    if not len(frame):
         summary["notes"] = ["nothing to import: the input has no data rows"]
     elif not options.dry_run:
-        records, send_summary, stopped = _send(list(records), options, summary["run_id"])
+        send_summary, stopped = _send(table, records_at(frame, valid), options, summary["run_id"])
         summary.update(send_summary)
-    elif any(records.customer_email) and any(  # needs_lookup, on the columns
-            o.status == Status.VALID and cid is None and email
-            for o, cid, email in zip(records.outcome, records.customer_id, records.customer_email)):
-        records, stopped = _dry_run_lookups(list(records), options, summary)
+    elif (frame["customer_id"].iloc[valid].isna() & frame["customer_email"].iloc[valid].notna()).any():
+        stopped = _dry_run_lookups(table, records_at(frame, valid), options, summary)
 
-    outcomes = records.outcome if isinstance(records, RecordTable) else [r.outcome for r in records]
-    # Most rows share a few Outcome objects: count objects (in C), then their statuses.
-    per_object = Counter(map(id, outcomes))
-    outcomes = list(dict(zip(map(id, outcomes), outcomes)).values())  # one of each
-    counts = Counter()
-    for o in outcomes:
-        counts[o.status] += per_object[id(o)]
-    summary["total"] = len(records)
-    summary["counts"] = {s.value: counts[s] for s in Status if counts[s]}
+    counts = frame["status"].value_counts()
+    summary["total"] = len(frame)
+    summary["counts"] = {s.value: int(counts[s.value]) for s in Status if counts.get(s.value, 0)}
     # Why rows were skipped (already-imported, exists-in-store): the nightly run's question.
-    skipped = Counter()
-    for o in outcomes:
-        if o.status == Status.SKIPPED:
-            skipped[o.error_code] += per_object[id(o)]
-    summary["skipped_by_reason"] = dict(skipped)
-    summary["ambiguous"] = sum(per_object[id(o)] for o in outcomes if o.error_code == Code.AMBIGUOUS)
+    skipped = frame.loc[frame["status"] == Status.SKIPPED.value, "error_code"].value_counts()
+    summary["skipped_by_reason"] = {str(k): int(v) for k, v in skipped.items()}
+    summary["ambiguous"] = int((frame["error_code"] == Code.AMBIGUOUS.value).sum())
     summary["stopped"] = stopped.message if stopped else None
     summary["exit_code"] = exit_code = _exit_code(counts, stopped)
     summary["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     summary["elapsed_s"] = round(time.monotonic() - started, 3)
-    with _bulk():
-        path = write_report(records, summary, report_dir=Path(options.report_dir), run_id=summary["run_id"],
-                            fork=_jobs(options) > 0)
-    return ImportResult(records, summary, path, exit_code, stopped)
+    path = write_report(table, summary, report_dir=Path(options.report_dir), run_id=summary["run_id"])
+    return ImportResult(Records(frame), summary, path, exit_code, stopped, results_frame(table))
 
 
-@contextlib.contextmanager
-def _bulk():
-    """No cyclic GC while building a million records: they hold no cycles, and each
-    collection would rescan every live record (3x the cost of validating them)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _exit_code(counts: Counter, stopped: RunStopped | None) -> int:
+def _exit_code(counts: pd.Series, stopped: RunStopped | None) -> int:
     if stopped is not None:
         return 3
-    return 1 if any(counts[s] for s in PROBLEM_STATUSES) else 0
+    return 1 if any(counts.get(s.value, 0) for s in PROBLEM_STATUSES) else 0
 
 
 def _check_send_options(options: ImportOptions) -> None:
@@ -187,147 +157,24 @@ def _check_send_options(options: ImportOptions) -> None:
         raise UsageError("no token: set ECWID_TOKEN or pass --token-file PATH (or use --dry-run / --sandbox)")
 
 
-def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats) -> RecordTable:
+def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats) -> Table:
     mapping = read_mapping(options.mapping) if options.mapping else None
-    normalizer = Normalizer(phone_region=options.phone_region, store_id=options.store_id)
-    batches = load_batches(
-        [str(p) for p in paths],
-        split=_jobs(options) > 0,
-        sheets=options.sheets,
-        mapping=mapping,
-        encoding=options.encoding,
-        delimiter=options.delimiter,
-        stats=stats,
-        log=log,
-        customer_key=options.customer_key,
-        match_by=options.match_by,
-    )
-    table = RecordTable()
-    started: deque[StartedBatch] = deque()  # batches whose values are being worked out
-    part: _PartReader | None = None  # a big file's second part, read by another process
-    with ValuePool(_jobs(options)) as pool:
-        try:
-            for count, batch in enumerate(_input(batches, paths, stats)):
-                if isinstance(batch, SplitStart):
-                    part = _PartReader.start(batch.part, normalizer)
-                    continue
-                if isinstance(batch, SplitEnd):
-                    while started:
-                        normalizer.finish_batch(started.popleft(), table)
-                    _join_part(part, batch, normalizer, table, stats, paths)
-                    part = None
-                    continue
-                # A small file never starts the pool: a process costs more than it saves there. Nor
-                # does a file read in two parts: the two processes have the cores.
-                worker = pool if count >= PARALLEL_AFTER_BATCHES and part is None else None
-                started.append(normalizer.start_batch(batch, worker))
-                if len(started) > 3:  # batches in the works while this process reads the next
-                    normalizer.finish_batch(started.popleft(), table)
-            while started:
-                normalizer.finish_batch(started.popleft(), table)
-        finally:
-            if part is not None:
-                part.stop()
-    return table
+    try:
+        return read_table(
+            paths, sheets=options.sheets, mapping=mapping, encoding=options.encoding, delimiter=options.delimiter,
+            phone_region=options.phone_region, store_id=options.store_id, customer_key=options.customer_key,
+            match_by=options.match_by, stats=stats, log=log,
+        )  # fmt: skip
+    except (InputError, UsageError):
+        raise
+    except (UnicodeError, ValueError, OSError) as exc:  # a reader error we did not foresee: one line, exit 2
+        name = stats.tables[-1].file if stats.tables else str(paths[0])
+        raise InputError(name, f"cannot read: {exc}") from exc
 
 
-def _input(batches: Iterator[Any], paths: Sequence[str | Path], stats: LoadStats) -> Iterator[Any]:
-    """`batches`, with a reader error we did not foresee turned into one line (InputError: exit 2)."""
-    while True:
-        try:
-            batch = next(batches)
-        except StopIteration:
-            return
-        except InputError:
-            raise
-        except (UnicodeError, ValueError, OSError) as exc:
-            name = stats.tables[-1].file if stats.tables else str(paths[0])
-            raise InputError(name, f"cannot read: {exc}") from exc
-        yield batch
-
-
-class _PartReader:
-    """A big text file's second part, loaded and normalized by a forked child process.
-
-    The child shares this process's memory as it was at the fork (the plan, the
-    normalizer); it sends back the part's columns through a temporary file. If it
-    fails, the part is read here (and a bad row or byte is reported as usual).
-    """
-
-    def __init__(self, pid: int, file: Any):
-        self.pid, self.file = pid, file
-
-    @classmethod
-    def start(cls, part: TextPart, normalizer: Normalizer) -> _PartReader | None:
-        if not hasattr(os, "fork") or threading.active_count() > 1:  # a child gets only this thread
-            return None
-        file = tempfile.TemporaryFile()
-        try:
-            pid = os.fork()
-        except OSError:
-            file.close()
-            return None
-        if pid == 0:  # the child: leave without running any of the parent's cleanup
-            code = 1
-            try:
-                stats, table = LoadStats(), RecordTable()
-                for batch in part.batches(stats):
-                    normalizer.add_batch(batch, table)
-                pickle.dump((stats.rows, stats.blank_rows, table.part()), file, pickle.HIGHEST_PROTOCOL)
-                file.flush()
-                code = 0
-            finally:
-                os._exit(code)
-        return cls(pid, file)
-
-    def join(self) -> tuple[int, int, dict[str, list]] | None:
-        """(rows, blank rows, columns) from the child, or None if it failed."""
-        pid, self.pid = self.pid, 0
-        ok = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
-        with self.file:
-            if not ok:
-                return None
-            self.file.seek(0)
-            return pickle.load(self.file)
-
-    def stop(self) -> None:
-        if self.pid:
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGTERM)
-                os.waitpid(self.pid, 0)
-            self.pid = 0
-        self.file.close()
-
-
-def _join_part(reader: _PartReader | None, end: SplitEnd, normalizer: Normalizer, table: RecordTable,
-               stats: LoadStats, paths: Sequence[str | Path]) -> None:
-    """The second part's rows after the first's: from the child, or read here."""
-    got = reader.join() if reader is not None else None
-    if got is None:
-        for batch in _input(end.part.batches(stats, first=end.last + 1), paths, stats):
-            normalizer.add_batch(batch, table)
-        return
-    rows, blank_rows, columns = got
-    stats.rows += rows
-    stats.blank_rows += blank_rows
-    table.extend_part(columns, end.part.plan.table, end.last + 1)
-
-
-# Batches (of load.BATCH_ROWS rows) read before contact values go to another process.
-PARALLEL_AFTER_BATCHES = 8
-
-
-def _jobs(options: ImportOptions) -> int:
-    """Extra processes (value worker, a big file's second part, half the report): --jobs, else 1 with 2+ cores."""
-    if options.jobs is not None:
-        return max(0, options.jobs)
-    return 1 if (os.cpu_count() or 1) >= 2 else 0
-
-
-def _send(records: list[ContactRecord], options: ImportOptions, run_id: str):
-    """Send the valid records; returns (records with outcomes, summary fields, stopped)."""
+def _send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run_id: str):
+    """Send the valid records; their outcomes go into the table. Returns (summary fields, stopped)."""
     results: dict[int, ContactRecord] = {}
-    to_send = [r for r in records if r.outcome.status == Status.VALID]
 
     lookups = LookupStats()
     with _target(options, to_send) as (api_url, store_id, token):
@@ -338,14 +185,9 @@ def _send(records: list[ContactRecord], options: ImportOptions, run_id: str):
                 done = Counter(r.outcome.status.value for r in results.values())
                 journal.finish(json.dumps({"counts": dict(done), "stopped": result.stopped and result.stopped.message}))
 
-    merged = [results.get(r.index, r) for r in records]
     # Belt and braces: a record the sender never reported is not left as `valid`.
-    merged = [
-        replace(r, outcome=Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED, error="the run stopped before this row was sent"))
-        if r.outcome.status == Status.VALID
-        else r
-        for r in merged
-    ]
+    unsent = Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED, error="the run stopped before this row was sent")
+    set_outcomes(table.frame, (results.get(r.index) or replace(r, outcome=unsent) for r in to_send))
     summary = {
         "api_url": config.api_url,
         "store_id": config.store_id,
@@ -360,7 +202,7 @@ def _send(records: list[ContactRecord], options: ImportOptions, run_id: str):
     }
     if lookups.emails:
         summary["customer_lookups"] = lookups.as_dict()
-    return merged, summary, result.stopped
+    return summary, result.stopped
 
 
 def _send_config(options: ImportOptions, api_url: str, store_id: int, token: str):
@@ -373,16 +215,17 @@ def _send_config(options: ImportOptions, api_url: str, store_id: int, token: str
     )  # fmt: skip
 
 
-def _dry_run_lookups(records: list[ContactRecord], options: ImportOptions, summary: dict):
-    """Dry run: find the customers named by email (read-only) if a token is configured; else say so."""
-    named = [r for r in records if r.outcome.status == Status.VALID and needs_lookup(r)]
+def _dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportOptions, summary: dict):
+    """Dry run: find the customers named by email (read-only) if a token is configured; else say so.
+    Their outcomes go into the table; returns the RunStopped that ended the lookups early, if any."""
+    named = [r for r in records if needs_lookup(r)]
     missing = "no token" if not options.token else "no store id" if options.store_id is None else ""
     if missing or options.sandbox:
         why = "the sandbox starts empty in a dry run" if options.sandbox else missing
         summary.setdefault("notes", []).append(
             f"customer lookups skipped: {why} ({len(named)} rows name customers by email)"
         )
-        return records, None
+        return None
     config = _send_config(options, options.api_url, options.store_id, options.token)
     results: dict[int, ContactRecord] = {}
     lookups = LookupStats()
@@ -400,7 +243,8 @@ def _dry_run_lookups(records: list[ContactRecord], options: ImportOptions, summa
     except RunStopped as exc:
         stopped, resolved = exc, {}
     summary["customer_lookups"] = lookups.as_dict()
-    return [results.get(r.index) or resolved.get(r.index) or r for r in records], stopped
+    set_outcomes(table.frame, [results.get(r.index) or resolved.get(r.index) or r for r in named])
+    return stopped
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ import httpx
 
 from importer import ecwid, policy
 from importer.errors import RunStopped
-from importer.normalize import InvalidValue, normalize_value
+from importer.rules import InvalidValue, normalize_value
 from importer.pacer import Pacer
 from importer.policy import Action
 from importer.records import ContactRecord

@@ -30,13 +30,22 @@ functions (importer.rules) that name a row's errors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import codecs
+import logging
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from importer.records import SourceTable
+from importer import headers, textfile, workbook
+from importer.errors import InputError, UsageError
+from importer.normalize import check_region, normalize
+from importer.records import ContactRecord, Outcome, Source, SourceTable, Status
 
-__all__ = ["Sheet", "Table", "FRAME_COLUMNS"]
+__all__ = ["Sheet", "Table", "FRAME_COLUMNS", "LoadStats", "read_table", "records_at", "set_outcomes", "Records"]
 
 FRAME_COLUMNS = (
     "sheet_no", "line", "file", "sheet", "row", "source_column",
@@ -61,3 +70,197 @@ class Table:
 
     def __len__(self) -> int:
         return len(self.frame)
+
+
+@dataclass
+class LoadStats:
+    tables: list[SourceTable] = field(default_factory=list)
+    rows: int = 0  # source data rows read (excluding header and blank rows)
+    blank_rows: int = 0  # entirely blank rows skipped
+    hidden_sheets: list[str] = field(default_factory=list)  # "file:sheet"
+    encodings: dict[str, str] = field(default_factory=dict)  # text file -> encoding
+    delimiters: dict[str, str] = field(default_factory=dict)  # text file -> delimiter
+
+
+TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
+WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
+SUPPORTED = ", ".join(TEXT_EXTENSIONS + WORKBOOK_EXTENSIONS[:-1]) + " or " + WORKBOOK_EXTENSIONS[-1]
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def read_table(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    sheets: Sequence[str] = (),
+    mapping: dict[str, str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    phone_region: str | None = None,
+    store_id: int | None = None,
+    customer_key: str | None = None,
+    match_by: str | None = None,
+    stats: LoadStats | None = None,
+    log: logging.Logger | None = None,
+) -> Table:
+    """Every file's rows, normalized, in one frame (statuses `pending` until validated).
+
+    Every path is checked (exists, a file, not empty, supported) before any is read, so
+    a typo in the third file stops the run at once. InputError: a file that cannot be
+    input; UsageError: a bad option.
+    """
+    stats = stats if stats is not None else LoadStats()
+    log = log or logging.getLogger("importer")
+    mapping = headers.check_mapping(mapping)
+    encoding, delimiter = _check_text_options(encoding, delimiter)
+    check_region(phone_region)
+    if match_by is not None and match_by not in headers.MATCH_BY:
+        raise UsageError(f"--match-by must be one of {', '.join(headers.MATCH_BY)}, got {match_by!r}")
+    if customer_key is not None and not headers.norm(customer_key):
+        raise UsageError("--customer-key needs a column name")
+    key = headers.CustomerKey(customer_key, match_by)
+    files = [(str(p), _check_file(str(p))) for p in paths]
+
+    found: list[Sheet] = []
+    parts: list[pd.DataFrame] = []
+
+    def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray) -> None:
+        stats.tables.append(plan.table)
+        stats.rows += len(cells)
+        parts.append(_records(plan, cells, rows, len(found)))
+        found.append(Sheet(plan.table, cells))
+
+    for path, ext in files:
+        if ext in TEXT_EXTENSIONS or (ext == ".xls" and textfile.looks_like_text(path)):
+            names, cells, rows = textfile.read_text(path, encoding=encoding, delimiter=delimiter, stats=stats, log=log)
+            add(headers.plan_table(path, "", names, mapping, log, key), cells, rows)
+        else:
+            def plan_for(sheet: str, names: list[str], path: str = path) -> headers.Plan:
+                return headers.plan_table(path, sheet, names, mapping, log, key)
+
+            for plan, cells, rows in workbook.read_workbook(path, sheets, plan_for, stats=stats, log=log):
+                add(plan, cells, rows)
+
+    raw = pd.concat(parts, ignore_index=True) if parts else _records_of_nothing()
+    del parts
+    values = normalize(raw, [s.table for s in found], phone_region=phone_region, store_id=store_id)
+    where = pd.DataFrame(_where(raw["sheet_no"].to_numpy(), [s.table for s in found]), index=raw.index)
+    frame = pd.concat([raw[["sheet_no", "line"]], where, raw[["row", "source_column"]], values], axis=1)
+    del raw, values
+    n = len(frame)
+    frame["status"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8) + list(Status).index(Status.PENDING), categories=[s.value for s in Status])
+    frame["http_status"] = pd.array([None] * n, dtype="Int64")
+    frame["create_count"] = pd.array([None] * n, dtype="Int64")
+    frame["attempts"] = np.zeros(n, dtype=np.int64)
+    frame["error_code"] = pd.Series("", index=frame.index, dtype="str")
+    frame["error"] = pd.Series("", index=frame.index, dtype="str")
+    frame["duplicate_of"] = np.full(n, None, dtype=object)
+    return Table(frame, found)
+
+
+def _check_text_options(encoding: str | None, delimiter: str | None) -> tuple[str | None, str | None]:
+    if encoding:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError:
+            raise UsageError(f"unknown encoding {encoding!r}") from None
+    if delimiter:
+        delimiter = _DELIMITER_NAMES.get(delimiter.lower(), delimiter)
+        if len(delimiter) != 1:
+            raise UsageError(f"delimiter must be one character or 'tab', got {delimiter!r}")
+    return encoding, delimiter
+
+
+def _check_file(path: str) -> str:
+    """Missing, a directory, empty, unsupported: said before any file is read."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    if not p.exists():
+        raise InputError(path, "file not found")
+    if p.is_dir():
+        raise InputError(path, "is a directory, not a file")
+    if ext not in TEXT_EXTENSIONS + WORKBOOK_EXTENSIONS:
+        raise InputError(path, f"unsupported file type {ext or '(no extension)'!r}: use {SUPPORTED}")
+    try:
+        size = p.stat().st_size
+        with open(p, "rb"):
+            pass
+    except OSError as e:
+        raise InputError(path, f"cannot read file: {e.strerror}") from None
+    if size == 0:
+        raise InputError(path, "file is empty")
+    return ext
+
+
+_RAW = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "note", "default", "orderBy",
+        "timestamp")
+
+
+def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no: int) -> pd.DataFrame:
+    """One row per contact record of a sheet: where it is, and the cells of each field ("" if absent).
+
+    Long layout: a record per row. Wide layout: a record per non-empty contact cell, in
+    column order, and one (with a blank contact) for a row that has none.
+    """
+    n = len(cells)
+    table = plan.table
+    fields = dict(plan.fields)
+    if not plan.kinds:
+        line = np.arange(n, dtype=np.int64)
+        columns = {f: cells[i] for f, i in fields.items()}
+        source_column = plan.contact_header
+    else:
+        lines, kinds, values, headers_ = [], [], [], []
+        has_contact = np.zeros(n, dtype=bool)
+        for kind, i, header in plan.kinds:
+            filled = _filled(cells[i])
+            has_contact |= filled
+            at = np.flatnonzero(filled)
+            lines.append(at)
+            kinds.append(np.full(len(at), kind, dtype=object))
+            values.append(cells[i].iloc[at])
+            headers_.append(np.full(len(at), header, dtype=object))
+        none = np.flatnonzero(~has_contact)  # reported as missing-contact
+        lines.append(none)
+        kinds.append(np.full(len(none), "", dtype=object))
+        values.append(pd.Series([""] * len(none), dtype=object))
+        headers_.append(np.full(len(none), "", dtype=object))
+        line = np.concatenate(lines)
+        order = np.argsort(line, kind="stable")  # input order: by row, then by column
+        line = line[order]
+        columns = {f: cells[i].iloc[line].reset_index(drop=True) for f, i in fields.items()}
+        columns["type"] = pd.Series(np.concatenate(kinds)[order])
+        columns["contact"] = pd.Series(pd.concat(values, ignore_index=True).to_numpy(dtype=object)[order])
+        source_column = pd.Series(np.concatenate(headers_)[order])
+    out = pd.DataFrame({
+        "sheet_no": np.full(len(line), sheet_no, dtype=np.int64),
+        "line": line,
+        "row": rows[line],
+        "source_column": source_column,
+    })
+    for f in _RAW:
+        if f not in columns:  # one shared "": a byte a row, not a string
+            out[f] = pd.Categorical.from_codes(np.zeros(len(line), dtype=np.int8), categories=[""])
+        else:
+            out[f] = columns[f].to_numpy() if plan.kinds else columns[f].array
+    return out
+
+
+def _filled(cells: pd.Series) -> np.ndarray:
+    if isinstance(cells.dtype, pd.StringDtype):
+        return (cells.str.strip() != "").to_numpy(dtype=bool)
+    return (cells != "").to_numpy(dtype=bool)
+
+
+def _records_of_nothing() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype="str") for c in ("source_column", *_RAW)} | {
+        "sheet_no": np.zeros(0, dtype=np.int64), "line": np.zeros(0, dtype=np.int64), "row": np.zeros(0, dtype=np.int64)})
+
+
+def _where(sheet_no: np.ndarray, tables: Sequence[SourceTable]) -> dict[str, pd.Categorical]:
+    """The file and sheet columns, as categories of the sheets (a byte or two a row)."""
+    out = {}
+    for name in ("file", "sheet"):
+        names = [getattr(t, name) for t in tables]
+        codes, uniques = pd.factorize(pd.Series(names, dtype=object))
+        out[name] = pd.Categorical.from_codes(codes[sheet_no] if len(codes) else sheet_no, categories=list(uniques))
+    return out

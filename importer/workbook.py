@@ -1,0 +1,134 @@
+"""Workbooks (.xlsx .xlsm .xls .ods, read with python-calamine) -> a frame of cells per sheet.
+
+    for plan, cells, rows in read_workbook(path, sheets, plan_for, stats=stats, log=log): ...
+
+Cells are text, except a workbook's own booleans and dates, which stay typed; integral
+numbers lose their ".0" (177737165.0 is an id), other numbers keep every digit they have.
+Hidden sheets are skipped unless picked with --sheet; a visible sheet with no contact
+column (notes, instructions) is skipped with a warning unless picked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import python_calamine
+
+from importer.errors import InputError
+from importer.headers import Plan
+from importer.records import Cell
+
+UNREADABLE = "cannot read workbook: is it password-protected or corrupt?"
+
+
+def cell(v: Any) -> Cell:
+    """A workbook cell as text, except booleans and dates, which stay typed."""
+    if isinstance(v, str):
+        return v.strip()
+    if isinstance(v, bool) or isinstance(v, dt.datetime):
+        return v
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, dt.date):
+        return dt.datetime(v.year, v.month, v.day)
+    if isinstance(v, dt.time):
+        return v.isoformat()
+    return "" if v is None else str(v).strip()
+
+
+def read_workbook(path: str, sheets: Sequence[str], plan_for: Callable[[str, list[str]], Plan], *, stats,
+                  log: logging.Logger) -> Iterator[tuple[Plan, pd.DataFrame, np.ndarray]]:
+    """(plan, cells, Excel row numbers) for each chosen sheet with data; InputError if there is none."""
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(path)
+        meta = book.sheets_metadata
+    except (python_calamine.CalamineError, OSError, ValueError) as e:
+        log.debug("%s: %s", path, e)
+        raise InputError(path, UNREADABLE) from None
+    chosen = _choose(path, meta, sheets, stats, log)
+    with book:
+        tables = 0
+        skipped: list[InputError] = []
+        for name in chosen:
+            try:
+                found = _sheet_cells(book.get_sheet_by_name(name), stats)
+            except python_calamine.CalamineError as e:
+                log.debug("%s:%s: %s", path, name, e)
+                raise InputError(f"{path}:{name}", UNREADABLE) from None
+            if found is None:
+                continue  # an empty sheet
+            headers, cells, rows = found
+            try:
+                plan = plan_for(name, headers)
+            except InputError as e:
+                # A notes/instructions sheet beside the data: skip it unless picked.
+                if sheets or not e.problem.startswith("no contact column"):
+                    raise
+                log.warning("%s", e)
+                skipped.append(e)
+                continue
+            tables += 1
+            yield plan, cells, rows
+    if not tables:
+        if skipped:
+            raise skipped[0]
+        hidden = [h.split(":", 1)[1] for h in stats.hidden_sheets if h.startswith(f"{path}:")]
+        problem = "no data: every visible sheet is empty" if chosen or not hidden else "no visible sheet"
+        if hidden:
+            problem += f" (hidden: {', '.join(hidden)}; pick one with --sheet)"
+        raise InputError(path, problem)
+
+
+def _choose(path: str, meta: list, sheets: Sequence[str], stats, log: logging.Logger) -> list[str]:
+    names = [m.name for m in meta]
+    if sheets:
+        chosen = []
+        for want in sheets:
+            match = [n for n in names if n == want] or [n for n in names if n.casefold() == want.casefold()]
+            if not match:
+                raise InputError(path, f"no sheet {want!r}; sheets: {', '.join(names)}")
+            chosen.append(match[0])
+        return chosen
+    chosen = []
+    for m in meta:
+        if m.visible != python_calamine.SheetVisibleEnum.Visible:
+            log.info("%s: skipping hidden sheet %r (pick it with --sheet)", path, m.name)
+            stats.hidden_sheets.append(f"{path}:{m.name}")
+        elif m.typ == python_calamine.SheetTypeEnum.WorkSheet:
+            chosen.append(m.name)
+    return chosen
+
+
+def _sheet_cells(sheet: python_calamine.CalamineSheet, stats) -> tuple[list[str], pd.DataFrame, np.ndarray] | None:
+    """(headers, cells, row numbers) of a sheet, or None when it is empty. Blank rows are counted, not kept."""
+    headers: list[str] | None = None
+    numbers: list[int] = []
+    kept: list[list[Cell]] = []
+    width = 0
+    # iter_rows starts at row 1 even when the used range starts lower: its count is Excel's row number.
+    for number, row in enumerate(sheet.iter_rows(), 1):
+        cells = [cell(v) for v in row]
+        blank = all(c == "" for c in cells)  # an Excel FALSE is not blank
+        if headers is None:
+            if not blank:
+                headers = [str(c).strip("\ufeff \t") for c in cells]
+                while headers and not headers[-1]:
+                    headers.pop()
+                width = len(headers)
+            continue
+        if blank:
+            stats.blank_rows += 1
+            continue
+        cells = cells[:width] if len(cells) >= width else cells + [""] * (width - len(cells))
+        numbers.append(number)
+        kept.append(cells)
+    if headers is None:
+        return None
+    frame = pd.DataFrame(kept, columns=range(width), dtype=object) if kept else pd.DataFrame(
+        columns=range(width), dtype=object)
+    return headers, frame, np.asarray(numbers, dtype=np.int64)
