@@ -70,7 +70,7 @@ def records(n: int, tag: str) -> list[ContactRecord]:
     """n valid, distinct email contacts over customers 1..CUSTOMERS."""
     return [
         ContactRecord(
-            index=i, source=Source("bench", "", i + 2), raw=None, customer_id=1 + i % CUSTOMERS,
+            index=i, source=Source("bench", "", i + 2), customer_id=1 + i % CUSTOMERS,
             customer_email=None, type="EMAIL", contact=f"{tag}.{i}@example.com", outcome=Outcome(Status.VALID),
         )  # fmt: skip
         for i in range(n)

@@ -90,7 +90,10 @@ def _by_value(cells: pd.Series, rule: Callable[[Cell], tuple[Any, rules.Problem]
         if problem:
             bad.append(k)
             why.append(problem)
-    column = pd.array(values, dtype=dtype).take(codes)
+    if dtype == "str" and isinstance(cells.dtype, pd.StringDtype) and values == uniques.tolist():
+        column = cells.array  # every cell is already as it should be: share it, no copy
+    else:
+        column = pd.array(values, dtype=dtype).take(codes)
     return column, _spread(codes, bad, why)
 
 

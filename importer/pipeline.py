@@ -132,7 +132,7 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     summary["counts"] = {s.value: int(counts[s.value]) for s in Status if counts.get(s.value, 0)}
     # Why rows were skipped (already-imported, exists-in-store): the nightly run's question.
     skipped = frame.loc[frame["status"] == Status.SKIPPED.value, "error_code"].value_counts()
-    summary["skipped_by_reason"] = {str(k): int(v) for k, v in skipped.items()}
+    summary["skipped_by_reason"] = {str(k): int(v) for k, v in skipped.items() if v}
     summary["ambiguous"] = int((frame["error_code"] == Code.AMBIGUOUS.value).sum())
     summary["stopped"] = stopped.message if stopped else None
     summary["exit_code"] = exit_code = _exit_code(counts, stopped)

@@ -151,7 +151,7 @@ def read_table(
     frame["http_status"] = pd.array([None] * n, dtype="Int64")
     frame["create_count"] = pd.array([None] * n, dtype="Int64")
     frame["attempts"] = np.zeros(n, dtype=np.int64)
-    frame["error_code"] = pd.Series("", index=frame.index, dtype="str")
+    frame["error_code"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[""])
     frame["error"] = pd.Series("", index=frame.index, dtype="str")
     frame["duplicate_of"] = np.full(n, None, dtype=object)
     return Table(frame, found)
@@ -232,10 +232,11 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         columns["contact"] = pd.Series(pd.concat(values, ignore_index=True).to_numpy(dtype=object)[order])
         source_column = pd.Series(np.concatenate(headers_)[order])
     out = pd.DataFrame({
-        "sheet_no": np.full(len(line), sheet_no, dtype=np.int64),
-        "line": line,
-        "row": rows[line],
-        "source_column": source_column,
+        "sheet_no": np.full(len(line), sheet_no, dtype=np.int32),
+        "line": line.astype(np.int32),
+        "row": rows[line].astype(np.int32),
+        "source_column": pd.Categorical(source_column) if plan.kinds else pd.Categorical.from_codes(
+            np.zeros(len(line), dtype=np.int8), categories=[source_column]),
     })
     for f in _RAW:
         if f not in columns:  # one shared "": a byte a row, not a string
@@ -253,7 +254,7 @@ def _filled(cells: pd.Series) -> np.ndarray:
 
 def _records_of_nothing() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype="str") for c in ("source_column", *_RAW)} | {
-        "sheet_no": np.zeros(0, dtype=np.int64), "line": np.zeros(0, dtype=np.int64), "row": np.zeros(0, dtype=np.int64)})
+        "sheet_no": np.zeros(0, dtype=np.int32), "line": np.zeros(0, dtype=np.int32), "row": np.zeros(0, dtype=np.int32)})
 
 
 def _where(sheet_no: np.ndarray, tables: Sequence[SourceTable]) -> dict[str, pd.Categorical]:
@@ -264,3 +265,91 @@ def _where(sheet_no: np.ndarray, tables: Sequence[SourceTable]) -> dict[str, pd.
         codes, uniques = pd.factorize(pd.Series(names, dtype=object))
         out[name] = pd.Categorical.from_codes(codes[sheet_no] if len(codes) else sheet_no, categories=list(uniques))
     return out
+
+
+# --------------------------------------------------------------------------- rows as records
+
+
+def _na(value):
+    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value
+
+
+_RECORD_COLUMNS = ("file", "sheet", "row", "customer_id", "customer_email", "type", "contact", "handle", "note",
+                   "default", "order_by", "timestamp", "source_contact", "errors", "status", "http_status",
+                   "create_count", "attempts", "error_code", "error", "duplicate_of")
+
+
+def records_at(frame: pd.DataFrame, positions: Sequence[int] | np.ndarray) -> list[ContactRecord]:
+    """The rows at `positions` as ContactRecords (for the sender, the journal, the library's result)."""
+    at = np.asarray(positions, dtype=np.int64)
+    cols = {name: frame[name].iloc[at].tolist() for name in _RECORD_COLUMNS}
+    out = []
+    for k, i in enumerate(at.tolist()):
+        c = {name: values[k] for name, values in cols.items()}
+        cid, order, http, count = (_na(c[n]) for n in ("customer_id", "order_by", "http_status", "create_count"))
+        out.append(ContactRecord(
+            index=i, source=Source(c["file"], c["sheet"], int(c["row"])),
+            customer_id=None if cid is None else int(cid), customer_email=_na(c["customer_email"]),
+            type=c["type"], contact=c["contact"], handle=c["handle"], note=c["note"], default=_na(c["default"]),
+            order_by=None if order is None else int(order), timestamp=_na(c["timestamp"]),
+            source_contact=c["source_contact"], errors=c["errors"],
+            outcome=Outcome(Status(c["status"]), None if http is None else int(http),
+                            None if count is None else int(count), int(c["attempts"]), c["error_code"], c["error"]),
+            duplicate_of=c["duplicate_of"],
+        ))  # fmt: skip
+    return out
+
+
+def set_outcomes(frame: pd.DataFrame, records: Iterable[ContactRecord]) -> None:
+    """Write what happened to `records` (their outcome, a customer id found by email, a repeat) into the frame."""
+    records = list(records)
+    if not records:
+        return
+    at = np.fromiter((r.index for r in records), dtype=np.int64, count=len(records))
+    updates = {
+        "status": [r.outcome.status.value for r in records],
+        "http_status": [r.outcome.http_status for r in records],
+        "create_count": [r.outcome.create_count for r in records],
+        "attempts": [r.outcome.attempts for r in records],
+        "error_code": [str(r.outcome.error_code) for r in records],
+        "error": [r.outcome.error for r in records],
+        "customer_id": [r.customer_id for r in records],
+    }
+    for name, values in updates.items():
+        column = frame[name].array.copy()
+        if isinstance(column, pd.Categorical):
+            column = column.add_categories(sorted(set(values) - set(column.categories)))
+            column[at] = values
+        else:
+            column[at] = pd.array(values, dtype=column.dtype)
+        frame[name] = column
+    duplicate_of = frame["duplicate_of"].to_numpy(copy=True)
+    for i, r in zip(at.tolist(), records):
+        duplicate_of[i] = r.duplicate_of
+    frame["duplicate_of"] = duplicate_of
+
+
+class Records(Sequence[ContactRecord]):
+    """A run's rows as ContactRecords, each built when asked for (`result.records`)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self._frame = frame
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return records_at(self._frame, range(*i.indices(len(self))))
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("record index out of range")
+        return records_at(self._frame, [i])[0]
+
+    def __iter__(self) -> Iterator[ContactRecord]:
+        for start in range(0, len(self), 4096):
+            yield from records_at(self._frame, range(start, min(len(self), start + 4096)))
+
+    def __repr__(self) -> str:
+        return f"<Records of {len(self)} rows>"

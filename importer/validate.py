@@ -42,7 +42,7 @@ def source_at(frame: pd.DataFrame, i: int) -> Source:
 def validate(table: Table) -> Table:
     frame = table.frame
     n = len(frame)
-    errors = frame["errors"].to_numpy()
+    errors = frame["errors"].to_numpy(copy=True)
     invalid = np.fromiter(map(bool, errors), dtype=bool, count=n)
     status = np.full(n, Status.VALID.value, dtype=object)
     error_code = np.full(n, "", dtype=object)
@@ -77,7 +77,7 @@ def validate(table: Table) -> Table:
 
     frame["errors"] = errors
     frame["status"] = pd.Categorical(status, categories=[s.value for s in Status])
-    frame["error_code"] = pd.array(error_code, dtype="str")
+    frame["error_code"] = pd.Categorical(error_code)
     frame["error"] = pd.array(error, dtype="str")
     frame["duplicate_of"] = duplicate_of
     return table

@@ -12,7 +12,6 @@ def make_records(n: int, customers: int = 10, start: int = 0) -> list[ContactRec
         ContactRecord(
             index=i,
             source=Source("contacts.csv", "", i + 2),
-            raw=None,
             customer_id=1 + i % customers,
             customer_email=None,
             type="EMAIL",

@@ -340,17 +340,3 @@ def test_unusable_report_dir_is_a_usage_error_before_anything_runs(tmp_path, cap
               "--report-dir", tmp_path / where)  # fmt: skip
     assert run.code == 2 and run.err_lines == [run.err.strip()], run.err
     assert "--report-dir" in run.err and "is not a directory" in run.err and "Traceback" not in run.err
-
-
-def test_jobs_option_keeps_the_run_in_one_process_with_the_same_report(tmp_path, capsys, monkeypatch):
-    import importer.pipeline
-
-    seen = []
-    real = importer.pipeline._jobs
-    monkeypatch.setattr(importer.pipeline, "_jobs", lambda options: seen.append(real(options)) or real(options))
-    one = cli(capsys, "import", LONG, "--dry-run", "--jobs", "0", "--report-dir", tmp_path / "one")
-    default = cli(capsys, "import", LONG, "--dry-run", "--report-dir", tmp_path / "default")
-    assert one.code == default.code == 1
-    assert 0 in seen and results(tmp_path / "one") == results(tmp_path / "default")
-    bad = cli(capsys, "import", LONG, "--dry-run", "--jobs", "-1", "--report-dir", tmp_path)
-    assert bad.code == 2

@@ -318,7 +318,7 @@ emails = st.sampled_from(["a@x.com", "b@x.com", "twin@x.com", "none@x.com", "bro
 def test_resolution_rule(rows):
     store = {"a@x.com": [1], "b@x.com": [2], "twin@x.com": [3, 4]}
     records = [
-        ContactRecord(index=i, source=Source("f.csv", "", i + 2), raw=None, customer_id=None,
+        ContactRecord(index=i, source=Source("f.csv", "", i + 2), customer_id=None,
                       customer_email=email, type="PHONE", contact=f"+1415555{n:04d}", outcome=Outcome(Status.VALID))
         for i, (email, n) in enumerate(rows)
     ]  # fmt: skip

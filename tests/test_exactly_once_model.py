@@ -81,7 +81,7 @@ class FakeStore:
 def _records(n: int) -> list[ContactRecord]:
     return [
         ContactRecord(
-            index=i, source=Source("f.csv", "", i + 2), raw=None, customer_id=1 + i % 2, customer_email=None,
+            index=i, source=Source("f.csv", "", i + 2), customer_id=1 + i % 2, customer_email=None,
             type="EMAIL", contact=f"p{i}@example.com", outcome=Outcome(Status.VALID),
         )  # fmt: skip
         for i in range(n)
