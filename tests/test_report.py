@@ -116,7 +116,8 @@ def test_duplicate_names_the_first_row(tmp_path):
     ])  # fmt: skip
     folder = report(table, tmp_path)
     row = read_dicts(folder / "results.csv")[1]
-    assert (row["error_code"], row["error"], row["duplicate_of"]) == ("duplicate", "same as row 2 (dup.csv)", "row 2 (dup.csv)")
+    assert (row["error_code"], row["error"]) == ("duplicate", "same as row 2 (dup.csv)")
+    assert row["duplicate_of"] == "row 2 (dup.csv)"
     assert not (folder / "errors.csv").exists()  # a duplicate is not an error to fix
 
 
@@ -126,7 +127,8 @@ def test_invalid_record_reports_its_errors(tmp_path):
                         "error_code": "invalid-email", "error": str(bad)})  # fmt: skip
     folder = report(table, tmp_path)
     row = read_dicts(folder / "results.csv")[0]
-    assert (row["status"], row["error_code"], row["error"]) == ("invalid", "invalid-email", "contact: not an email address")
+    assert (row["status"], row["error_code"]) == ("invalid", "invalid-email")
+    assert row["error"] == "contact: not an email address"
     assert read_dicts(folder / "errors.csv")[0]["error"] == "contact: not an email address"
 
 
@@ -233,7 +235,9 @@ def test_tables_with_other_headers_get_their_own_errors_file(tmp_path):
         ["id", "kind", "value", "note", "error"],
         ["1", "email", "c@x.com", "vip", "c"],
     ]
-    assert summary["report_files"] == ["results.csv", "results.xlsx", "errors.csv", "errors-other-Q3_2026.csv", "summary.json"]
+    assert summary["report_files"] == [
+        "results.csv", "results.xlsx", "errors.csv", "errors-other-Q3_2026.csv", "summary.json",
+    ]  # fmt: skip
     assert summary["error_rows"] == 3
 
 
@@ -246,9 +250,8 @@ def test_errors_csv_imported_again_reuses_its_error_column(tmp_path):
 
 
 def test_excel_typed_cells_are_written_as_text(tmp_path):
-    typed = sheet("b.xlsx", ("id", "email", "vip", "since", "seen"),
-                  [("1", "a@", True, dt.datetime(2026, 1, 31), dt.datetime(2026, 2, 1, 9, 30)), ("2", "b@", False, None)],
-                  name="S")  # fmt: skip
+    rows = [("1", "a@", True, dt.datetime(2026, 1, 31), dt.datetime(2026, 2, 1, 9, 30)), ("2", "b@", False, None)]
+    typed = sheet("b.xlsx", ("id", "email", "vip", "since", "seen"), rows, name="S")
     table = make_table([typed], [record(0, i, column="email", status="invalid", error="bad") for i in (0, 1)])
     assert read_csv(report(table, tmp_path) / "errors.csv")[1:] == [
         ["1", "a@", "TRUE", "2026-01-31", "2026-02-01 09:30:00", "bad"],
@@ -326,7 +329,9 @@ def test_csv_reports_escape_formulas_but_keep_phones(tmp_path):
     assert [line[3] for line in errors[1:]] == ["'-bad +answer"] * 3
 
 
-_CORNERS = ["=5", "+5", "-5", "+٣", "+²", "@1", "+1 (2)", "--", "\t1", "a,b", 'x"y', "l\nm", "c\rd", "None", "", "plain"]
+_CORNERS = [
+    "=5", "+5", "-5", "+٣", "+²", "@1", "+1 (2)", "--", "\t1", "a,b", 'x"y', "l\nm", "c\rd", "None", "", "plain",
+]  # fmt: skip
 
 
 def test_results_csv_corner_cells_in_every_text_column(tmp_path):
@@ -368,12 +373,18 @@ def _tables(draw):
                customer_email=draw(st.none() | _text), http_status=draw(st.none() | st.integers(100, 599)),
                create_count=draw(st.none() | st.integers(0, 1)), attempts=draw(st.integers(0, 3)),
                error_code=draw(st.sampled_from(["", "rejected"])), error=draw(_text),
-               errors=tuple(RecordError("invalid-email", draw(_text), draw(_text)) for _ in range(draw(st.integers(0, 2)))),
+               errors=tuple(RecordError("invalid-email", draw(_text), draw(_text))
+                            for _ in range(draw(st.integers(0, 2)))),
                duplicate_of=draw(st.none() | st.builds(Source, _text, _text, st.integers(2, 9))))
         for i, w in enumerate(written)
     ]  # fmt: skip
     table = make_table(src, records)
     table.frame["sheet"] = pd.Series([draw(_text) for _ in range(n)], dtype="str")
+    dtype = draw(st.sampled_from(["str", "category", "object"]))  # read_table's frame has categoricals
+    text = ("file", "sheet", "type", "contact", "handle", "source_contact", "customer_email", "status", "error_code",
+            "error", "source_column")  # fmt: skip
+    for name in text:
+        table.frame[name] = table.frame[name].astype(dtype)
     return table
 
 

@@ -1,0 +1,85 @@
+"""summary.json, the terminal summary, and run ids.
+
+    write_summary(folder / SUMMARY_JSON, summary)   # atomic: a tmp file, then os.replace
+    print_summary(summary, folder, stream=sys.stderr)
+    run_id = new_run_id()                           # 20261126-214501-3f2a
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from importer.records import Status
+from importer.report.results import RESULTS_CSV
+
+__all__ = ["SUMMARY_JSON", "STATUS_ORDER", "write_summary", "print_summary", "new_run_id"]
+
+SUMMARY_JSON = "summary.json"
+
+STATUS_ORDER = (
+    Status.CREATED,
+    Status.NOT_CREATED,
+    Status.SKIPPED,
+    Status.VALID,
+    Status.DUPLICATE,
+    Status.INVALID,
+    Status.FAILED,
+    Status.NOT_SENT,
+)
+
+
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    """`summary` as indented JSON (dates ISO, paths and enums as text); never half-written."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default) + "\n", "utf-8")
+    os.replace(tmp, path)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    return str(value)  # Path, Enum, ...
+
+
+def print_summary(summary: dict[str, Any], path: Path, *, stream: TextIO = sys.stderr) -> None:
+    """A short table of non-zero statuses, the total, and where the report is."""
+    counts = {str(k): int(v) for k, v in (summary.get("counts") or {}).items() if v}
+    order = [s.value for s in STATUS_ORDER if s.value in counts] + [k for k in counts if k not in STATUS_ORDER]
+    total = int(summary.get("total", sum(counts.values())))
+    width = max(6, len(f"{total}"), *(len(f"{counts[k]}") for k in order))
+    name_width = max([11, *(len(k) + 2 for k in order)])
+    lines = [f" {'status':<{name_width}}{'rows':>{width}}"]
+    lines += [f" {k:<{name_width}}{counts[k]:>{width}}" for k in order]
+    total_line = f" {'total':<{name_width}}{total:>{width}}"
+    if summary.get("blank_rows"):
+        n = summary["blank_rows"]
+        total_line += f"   ({n} blank row{'s' if n != 1 else ''} skipped)"
+    lines.append(total_line)
+    if summary.get("skipped_by_reason"):
+        why = ", ".join(f"{n} {code or 'other'}" for code, n in summary["skipped_by_reason"].items())
+        lines.append(f"Skipped: {why}.")
+    if summary.get("dry_run"):
+        lines.append("Dry run: nothing was sent.")
+    if summary.get("ambiguous"):
+        n = summary["ambiguous"]
+        lines.append(
+            f"{n} sent without a clear answer (error_code ambiguous): they may exist in the store; "
+            "check them before importing errors.csv again."
+        )
+    lines += [f"Note: {note}" for note in summary.get("notes", ())]
+    lines.append(f"Report: {Path(path) / RESULTS_CSV}")
+    stream.write("\n".join(lines) + "\n")
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """``20261126-214501-3f2a``: local time, so ids sort by start, plus 4 random hex digits."""
+    now = now or dt.datetime.now()
+    return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
