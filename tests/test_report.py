@@ -364,7 +364,7 @@ _status = st.sampled_from([s.value for s in Status if s is not Status.PENDING])
 
 @st.composite
 def _tables(draw):
-    n = draw(st.integers(0, 14))
+    n = draw(st.integers(0, 10))
     written = [draw(_text) for _ in range(n)]
     src = [long_sheet(draw(st.sampled_from(["a.csv", "=b.csv", "c,d.xlsx"])), [("1", "x", w) for w in written])]
     records = [
@@ -388,7 +388,7 @@ def _tables(draw):
     return table
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=_tables(), chunk=st.integers(2, 8))
 def test_every_frame_row_is_one_results_line_with_its_values(tmp_path, table, chunk):
     # lines written a few at a time (slices of the columns); results.xlsx left out, for speed
