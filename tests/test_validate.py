@@ -1,33 +1,61 @@
-"""validate.py: invalid, duplicate and duplicate-default outcomes, one per record, in order."""
+"""validate.py: invalid, duplicate and duplicate-default outcomes, one per row, in order.
+
+Rows are written to small files and go the user's way: read_table, then validate on the frame.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import csv
+import tempfile
+from pathlib import Path
 
+import openpyxl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.normalize import Normalizer
-from importer.records import Code, RawContact, Source, SourceTable, Status
-from importer.validate import describe, validate
+from importer.records import Code, ContactRecord, Source, Status
+from importer.table import Records, read_table
+from importer.validate import validate
 
-HEADERS = {"customerId": "customerId", "type": "type", "contact": "contact", "Is Default": "default"}
-CSV = SourceTable("in/contacts.csv", "", tuple(HEADERS), "long", HEADERS)
-XLSX = SourceTable("book.xlsx", "Contacts", tuple(HEADERS), "long", HEADERS)
-
-normalize = Normalizer()
+HEADERS = ("customerId", "type", "contact", "Is Default")
 
 
-def rec(row: int, customer: str, type_: str, contact: str, default: str = "", table: SourceTable = CSV):
-    fields = {"customerId": customer, "type": type_, "contact": contact}
-    if default:
-        fields["default"] = default
-    raw = RawContact(Source(table.file, table.sheet, row), fields, tuple(fields.values()), table)
-    return normalize(raw, row - 2)
+def write_csv(path: Path, rows, headers=HEADERS) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([headers, *rows])
+    return str(path)
 
 
-def test_valid_and_invalid_outcomes():
-    out = validate([rec(2, "1", "EMAIL", "a@shop.com"), rec(3, "x", "EMIAL", "a@shop.com")])
+def write_xlsx(path: Path, rows, sheet: str = "Contacts", headers=HEADERS) -> str:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = sheet
+    for r in [headers, *rows]:
+        ws.append(list(r))
+    book.save(path)
+    return str(path)
+
+
+def run(*paths: str) -> list[ContactRecord]:
+    return list(Records(validate(read_table(paths)).frame))
+
+
+@pytest.fixture
+def contacts(tmp_path):
+    """rows -> the path of in/contacts.csv holding them (row 2 first)."""
+    return lambda rows, headers=HEADERS: write_csv(tmp_path / "in" / "contacts.csv", rows, headers)
+
+
+@pytest.fixture
+def book(tmp_path):
+    """rows -> the path of book.xlsx, sheet Contacts, holding them (row 2 first)."""
+    return lambda rows: write_xlsx(tmp_path / "book.xlsx", rows)
+
+
+def test_valid_and_invalid_outcomes(contacts):
+    out = run(contacts([("1", "EMAIL", "a@shop.com", ""), ("x", "EMIAL", "a@shop.com", "")]))
     assert out[0].outcome.status == Status.VALID and out[0].outcome.error_code == ""
     assert out[1].outcome.status == Status.INVALID
     assert out[1].outcome.error_code == Code.INVALID_CUSTOMER_ID  # the first error's code
@@ -35,128 +63,139 @@ def test_valid_and_invalid_outcomes():
     assert "customerId: " in out[1].outcome.error and "did you mean EMAIL?" in out[1].outcome.error
 
 
-def test_duplicates_point_to_the_first():
-    records = [
-        rec(2, "1", "EMAIL", "Jane@Shop.com"),
-        rec(3, "1", "email", "Jane@shop.COM"),  # same after normalization
-        rec(4, "2", "EMAIL", "Jane@shop.com"),  # another customer: not a duplicate
-        rec(5, "1", "PHONE", "+1 650 253 0000"),
-        rec(6, "1", "EMAIL", "Jane@SHOP.com", table=XLSX),
-    ]
-    out = validate(records)
+def test_duplicates_point_to_the_first(contacts, book):
+    csv_path = contacts([
+        ("1", "EMAIL", "Jane@Shop.com", ""),
+        ("1", "email", "Jane@shop.COM", ""),  # same after normalization
+        ("2", "EMAIL", "Jane@shop.com", ""),  # another customer: not a duplicate
+        ("1", "PHONE", "+1 650 253 0000", ""),
+    ])
+    out = run(csv_path, book([("1", "EMAIL", "Jane@SHOP.com", "")]))
     assert [r.outcome.status for r in out] == [Status.VALID, Status.DUPLICATE, Status.VALID, Status.VALID,
                                                Status.DUPLICATE]
-    assert out[1].duplicate_of == out[4].duplicate_of == Source("in/contacts.csv", "", 2)
+    assert out[1].duplicate_of == out[4].duplicate_of == Source(csv_path, "", 2)
     assert out[1].outcome.error_code == Code.DUPLICATE
     assert out[1].outcome.error == "same as row 2 (contacts.csv)"
+    assert out[4].source == Source(str(Path(csv_path).parent.parent / "book.xlsx"), "Contacts", 2)
 
 
-def test_invalid_records_do_not_take_part_in_duplicates():
-    out = validate([rec(2, "x", "EMAIL", "a@shop.com"), rec(3, "x", "EMAIL", "a@shop.com"),
-                    rec(4, "1", "EMAIL", "a@shop.com")])
-    assert [r.outcome.status for r in out] == [Status.INVALID, Status.INVALID, Status.VALID]
+def test_invalid_records_do_not_take_part_in_duplicates(contacts):
+    out = run(contacts([("x", "EMAIL", "a@shop.com", ""), ("x", "EMAIL", "a@shop.com", ""),
+                        ("1", "EMAIL", "a@shop.com", ""), ("1", "EMAIL", "a@shop.com", "")]))
+    assert [r.outcome.status for r in out] == [Status.INVALID, Status.INVALID, Status.VALID, Status.DUPLICATE]
+    assert out[3].duplicate_of == out[2].source  # the earliest valid row, not the earliest row
 
 
-def test_describe_names_the_sheet():
-    assert describe(Source("book.xlsx", "Contacts", 12)) == "row 12 (book.xlsx, sheet Contacts)"
-    assert describe(Source("/tmp/a.csv", "", 3)) == "row 3 (a.csv)"
+def test_rows_are_named_with_file_and_sheet():
+    assert str(Source("book.xlsx", "Contacts", 12)) == "row 12 (book.xlsx, sheet Contacts)"
+    assert str(Source("/tmp/a.csv", "", 3)) == "row 3 (a.csv)"
 
 
-def test_duplicate_default_marks_every_conflicting_row_and_names_the_others():
-    records = [
-        rec(2, "1", "PHONE", "+16502530000", "yes"),
-        rec(3, "1", "PHONE", "+442079460958", "true"),
-        rec(4, "1", "PHONE", "+4930123456", "no"),
-        rec(5, "1", "EMAIL", "a@shop.com", "yes"),  # another type: fine
-        rec(6, "2", "PHONE", "+16502530000", "yes"),  # another customer: fine
-        rec(7, "1", "PHONE", "+74951234567", "1", table=XLSX),
-    ]
-    out = validate(records)
+def test_duplicate_default_marks_every_conflicting_row_and_names_the_others(contacts, book):
+    csv_path = contacts([
+        ("1", "PHONE", "+16502530000", "yes"),
+        ("1", "PHONE", "+442079460958", "true"),
+        ("1", "PHONE", "+4930123456", "no"),
+        ("1", "EMAIL", "a@shop.com", "yes"),  # another type: fine
+        ("2", "PHONE", "+16502530000", "yes"),  # another customer: fine
+    ])
+    out = run(csv_path, book([("1", "PHONE", "+74951234567", "1")]))
     assert [r.outcome.status for r in out] == [Status.INVALID, Status.INVALID, Status.VALID, Status.VALID,
                                                Status.VALID, Status.INVALID]
-    for i, others in [(0, ("row 3 (contacts.csv)", "row 7 (book.xlsx, sheet Contacts)")),
-                      (1, ("row 2 (contacts.csv)", "row 7 (book.xlsx, sheet Contacts)")),
+    for i, others in [(0, ("row 3 (contacts.csv)", "row 2 (book.xlsx, sheet Contacts)")),
+                      (1, ("row 2 (contacts.csv)", "row 2 (book.xlsx, sheet Contacts)")),
                       (5, ("row 2 (contacts.csv)", "row 3 (contacts.csv)"))]:
         assert out[i].outcome.error_code == Code.DUPLICATE_DEFAULT
+        assert out[i].errors[-1].code == Code.DUPLICATE_DEFAULT
         assert out[i].errors[-1].column == "Is Default"
         assert all(o in out[i].outcome.error for o in others)
-        assert describe(out[i].source) not in out[i].outcome.error  # names the others, not itself
+        assert str(out[i].source) not in out[i].outcome.error  # names the others, not itself
 
 
-def test_a_repeated_default_row_is_a_duplicate_not_a_conflict():
-    out = validate([rec(2, "1", "PHONE", "+16502530000", "yes"), rec(3, "1", "PHONE", "+1 650 253 0000", "yes")])
+def test_a_repeated_default_row_is_a_duplicate_not_a_conflict(contacts):
+    out = run(contacts([("1", "PHONE", "+16502530000", "yes"), ("1", "PHONE", "+1 650 253 0000", "yes")]))
     assert [r.outcome.status for r in out] == [Status.VALID, Status.DUPLICATE]
 
 
-def test_the_list_is_updated_in_place_and_records_stay_frozen():
-    # In place, so a million records are not held twice; the records themselves are new objects.
-    first = rec(2, "1", "EMAIL", "a@shop.com")
-    records = [first]
-    out = validate(records)
-    assert out is records and records[0].outcome.status == Status.VALID
-    assert first.outcome.status == Status.PENDING
+CUSTOMER_HEADERS = ("customerId", "Customer Email", "type", "contact", "Is Default")
 
+
+def test_customers_by_email_and_by_id_are_never_the_same(contacts):
+    out = run(contacts([
+        ("5", "", "EMAIL", "a@shop.com", "yes"),
+        ("", "Jane@Shop.com", "EMAIL", "a@shop.com", "yes"),  # by email: another customer than id 5
+        ("", "jane@shop.COM", "EMAIL", "a@shop.com", ""),  # the same email: a duplicate
+        ("", "bob@shop.com", "EMAIL", "a@shop.com", ""),
+        ("6", "jane@shop.com", "EMAIL", "a@shop.com", "yes"),  # the id names the customer
+    ], CUSTOMER_HEADERS))
+    assert [r.outcome.status for r in out] == [Status.VALID, Status.VALID, Status.DUPLICATE, Status.VALID,
+                                               Status.VALID]
+    assert [r.customer_key for r in out] == ["5", "email:jane@shop.com", "email:jane@shop.com", "email:bob@shop.com",
+                                             "6"]
+    assert out[2].duplicate_of == out[1].source
+
+
+def test_validate_sets_the_outcomes_in_the_frame(contacts):
+    table = read_table([contacts([("1", "EMAIL", "a@shop.com", ""), ("1", "EMAIL", "a@shop.com", "")])])
+    assert list(table.frame["status"]) == [Status.PENDING, Status.PENDING]
+    assert validate(table) is table
+    assert list(table.frame["status"]) == [Status.VALID, Status.DUPLICATE]
+
+
+# ------------------------------------------------------------------ every row, one outcome
 
 _rows = st.lists(
-    st.tuples(st.sampled_from(["1", "2", "x"]), st.sampled_from(["EMAIL", "PHONE", "OOPS"]),
-              st.sampled_from(["a@shop.com", "b@shop.com", "+16502530000", "+442079460958"]),
+    st.tuples(st.sampled_from(["1", "2", "x", ""]), st.sampled_from(["", "", "Jane@Shop.com", "bob@shop.com", "nope"]),
+              st.sampled_from(["EMAIL", "PHONE", "OOPS"]),
+              st.sampled_from(["a@shop.com", "A@Shop.com", "b@shop.com", "+16502530000", "+1 650 253 0000",
+                               "+442079460958"]),
               st.sampled_from(["", "yes", "no"])),
-    max_size=30,
+    max_size=40,
 )
 
 
-@settings(max_examples=200, deadline=None)
-@given(_rows)
-def test_one_outcome_per_record_in_order(rows):
-    records = [rec(i + 2, *row) for i, row in enumerate(rows)]
-    out = validate(list(records))
-    assert [r.source for r in out] == [r.source for r in records]
-    assert [replace(r, outcome=records[i].outcome, errors=records[i].errors, duplicate_of=None) for i, r in
-            enumerate(out)] == records
+@pytest.fixture(scope="module")
+def scratch():
+    with tempfile.TemporaryDirectory() as d:
+        yield Path(d)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=_rows)
+def test_one_outcome_per_row_in_order(scratch, rows):
+    path = write_csv(scratch / "contacts.csv", rows, CUSTOMER_HEADERS)
+    table = read_table([path])
+    normalized = list(Records(table.frame.copy()))  # before validate: each row's own errors
+    out = list(Records(validate(table).frame))
+    assert len(out) == len(rows)
+    assert [r.source.row for r in out] == list(range(2, len(rows) + 2))
     assert all(r.outcome.status in (Status.VALID, Status.INVALID, Status.DUPLICATE) for r in out)
-    # never two valid records with the same key, nor two valid defaults per customer and type
+    earliest: dict = {}  # key -> the first row without errors of its own
+    for before, r in zip(normalized, out):
+        assert (r.customer_key, r.type, r.contact) == (before.customer_key, before.type, before.contact)
+        if before.errors:  # invalid first: takes no part in duplicates or defaults
+            assert r.outcome.status == Status.INVALID and r.errors == before.errors
+            assert r.outcome.error_code == before.errors[0].code
+            continue
+        first = earliest.setdefault(r.key, r)
+        if first is not r:  # a duplicate points at the earliest valid row with its key
+            assert r.outcome.status == Status.DUPLICATE and r.duplicate_of == first.source
+            assert r.outcome.error == f"same as {first.source}"
+        else:
+            assert r.outcome.status in (Status.VALID, Status.INVALID) and r.duplicate_of is None
+    # defaults: among the first rows of each key, one default per customer and type is valid; more are all invalid
+    groups: dict = {}
+    for r in earliest.values():
+        if r.default:
+            groups.setdefault((r.customer_key, r.type), []).append(r)
+    for r in earliest.values():
+        clash = [o for o in groups.get((r.customer_key, r.type), []) if o is not r] if r.default else []
+        if not clash:
+            assert r.outcome.status == Status.VALID and r.errors == ()
+            continue
+        assert r.outcome.status == Status.INVALID and r.outcome.error_code == Code.DUPLICATE_DEFAULT
+        assert [e.code for e in r.errors] == [Code.DUPLICATE_DEFAULT]
+        assert all(str(o.source) in r.errors[0].message for o in clash)
+        assert str(r.source) not in r.errors[0].message
     valid = [r for r in out if r.outcome.status == Status.VALID]
     assert len({r.key for r in valid}) == len(valid)
-    defaults = [(r.customer_key, r.type) for r in valid if r.default]
-    assert len(set(defaults)) == len(defaults)
-    for r in out:
-        if r.outcome.status == Status.DUPLICATE:
-            first = next(x for x in out if x.source == r.duplicate_of)
-            assert first.key == r.key and first.source.row < r.source.row
-
-
-def _rules_one_by_one(errors, customer_ids, customer_emails, types, contacts, defaults):
-    """The rules as first written, row by row: the reference for validate._rules."""
-    seen, duplicates, defaults_at = {}, {}, {}
-    for i, contact in enumerate(contacts):
-        if errors[i]:
-            continue
-        customer = customer_ids[i] if customer_ids[i] is not None else f"email:{customer_emails[i] or ''}"
-        key = (customer, types[i], contact)
-        if key in seen:
-            duplicates[i] = seen[key]
-            continue
-        seen[key] = i
-        if defaults[i]:
-            defaults_at.setdefault((customer, types[i]), []).append(i)
-    return duplicates, {k: v for k, v in defaults_at.items() if len(v) > 1}
-
-
-_column_rows = st.lists(st.tuples(
-    st.booleans(),  # has errors
-    st.sampled_from([1, 2, None]), st.sampled_from(["a@x.co", None, ""]),
-    st.sampled_from(["EMAIL", "PHONE"]), st.sampled_from(["c1", "c2", "c3"]), st.sampled_from([None, True, False]),
-), max_size=40)
-
-
-@settings(max_examples=300, deadline=None)
-@given(_column_rows)
-def test_rules_match_the_row_by_row_reference(rows):
-    from importer.validate import _rules
-
-    columns = [list(c) for c in zip(*rows)] if rows else [[]] * 6
-    columns[0] = [("error",) if e else () for e in columns[0]]
-    duplicates, conflicts = _rules(*columns)
-    expected_duplicates, expected_conflicts = _rules_one_by_one(*columns)
-    assert duplicates == expected_duplicates
-    assert {k: sorted(v) for k, v in conflicts.items()} == expected_conflicts
