@@ -166,46 +166,59 @@ def _contacts(types: pd.Series, contacts: pd.Series, region: str | None, problem
     """(type, contact, handle found in a link) per row; problems of the type and contact cells."""
     type_codes, type_uniques = pd.factorize(types, use_na_sentinel=False)
     value_codes, value_uniques = pd.factorize(contacts, use_na_sentinel=False)
-    # One rule call per distinct (type cell, contact cell) pair.
+    # One rule call per distinct (type cell, contact cell) pair, the pairs of one type cell together.
     m = max(1, len(value_uniques))
     pair_codes, pairs = pd.factorize(type_codes.astype(np.int64) * m + value_codes)
     del type_codes, value_codes
-    type_texts = [rules.cell_text(t) for t in type_uniques.tolist()]
+    grouped = np.argsort(pairs // m, kind="stable")  # pair positions, by type cell
     kinds: dict[str, int] = {}  # the types found, as categories
-    kind_codes = np.empty(len(pairs), dtype=np.int32)
+    kind_codes: list[int] = []
     value_parts, handle_parts = [], []
     type_bad, type_why, value_bad, value_why = [], [], [], []
-    for start in range(0, len(pairs), SLICE):
-        chunk = pairs[start : start + SLICE]
+    for start in range(0, len(grouped), SLICE):
+        chunk = pairs[grouped[start : start + SLICE]]
         values, handles = [], []
-        cells = value_uniques.take(chunk % m).tolist()
-        for k, (t, cell) in enumerate(zip((chunk // m).tolist(), cells), start):
-            kind, value, handle, found = _contact(type_texts[t], cell, region)
-            kind_codes[k] = kinds.setdefault(kind, len(kinds))
-            values.append(value)
-            handles.append(handle)
-            for field, code, message in found:
-                (type_bad if field == "type" else value_bad).append(k)
-                (type_why if field == "type" else value_why).append((code, message))
+        at = start
+        for t, cells in _by_type(chunk // m, value_uniques.take(chunk % m).tolist()):
+            type_text = rules.cell_text(type_uniques[t])
+            convert = rules.converter(type_text)
+            for cell in cells:
+                value = rules.cell_text(cell)
+                if value and len(value) <= rules.MAX_CONTACT:
+                    kind, value, handle, problem = convert(value, region)
+                    found = [("type" if problem[0] in rules.TYPE_CODES else "contact", *problem)] if problem else ()
+                else:
+                    kind, value, handle, found = _unusable(type_text, value)
+                kind_codes.append(kinds.setdefault(kind, len(kinds)))
+                values.append(value)
+                handles.append(handle)
+                for field, code, message in found:
+                    (type_bad if field == "type" else value_bad).append(at)
+                    (type_why if field == "type" else value_why).append((code, message))
+                at += 1
         value_parts.append(pa.array(values, type=pa.large_string()))
         handle_parts.append(pa.array(handles, type=pa.large_string()))
-    problems.append(("type", *_spread(pair_codes, type_bad, type_why)))
-    problems.append(("contact", *_spread(pair_codes, value_bad, value_why)))
-    kind = pd.Categorical.from_codes(kind_codes[pair_codes], categories=list(kinds)) if kinds else pd.Categorical([])
-    value = pd.array(pa.chunked_array(value_parts, type=pa.large_string()), dtype="str").take(pair_codes)
-    handle = pd.array(pa.chunked_array(handle_parts, type=pa.large_string()), dtype="str").take(pair_codes)
+    # Back from the grouped order to the pairs' own, then to the rows.
+    rows = np.empty(len(grouped), dtype=np.int64)
+    rows[grouped] = np.arange(len(grouped))
+    rows = rows[pair_codes]
+    problems.append(("type", *_spread(rows, type_bad, type_why)))
+    problems.append(("contact", *_spread(rows, value_bad, value_why)))
+    kind = pd.Categorical.from_codes(np.asarray(kind_codes, dtype=np.int32)[rows], categories=list(kinds))
+    value = pd.array(pa.chunked_array(value_parts, type=pa.large_string()), dtype="str").take(rows)
+    handle = pd.array(pa.chunked_array(handle_parts, type=pa.large_string()), dtype="str").take(rows)
     return kind, value, handle
 
 
-def _contact(type_text: str, cell: Cell, region: str | None) -> tuple[str, str, str, list[tuple[str, str, str]]]:
-    """(type, contact, handle found, [(field, code, message)]) for one type cell and contact cell."""
-    value = rules.cell_text(cell)
-    if value and len(value) <= rules.MAX_CONTACT:
-        kind, contact, handle, problem = rules.converter(type_text)(value, region)
-        if problem:
-            return kind, contact, handle, [("type" if problem[0] in rules.TYPE_CODES else "contact", *problem)]
-        return kind, contact, handle, []
-    # Blank or too long: say so (and whether the type is bad too), as far as we got.
+def _by_type(types: np.ndarray, cells: list[Cell]) -> Iterator[tuple[int, list[Cell]]]:
+    """(type cell code, its contact cells) for a slice of pairs sorted by type cell."""
+    bounds = np.flatnonzero(np.diff(types)) + 1
+    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(cells)]):
+        yield int(types[lo]), cells[lo:hi]
+
+
+def _unusable(type_text: str, value: str) -> tuple[str, str, str, list[tuple[str, str, str]]]:
+    """A blank or too long contact: (type, contact, "", problems), the type as far as it could be told."""
     found = []
     kind, problem = rules.resolve_type(type_text) if type_text else (None, None)
     if problem:

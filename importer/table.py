@@ -55,6 +55,9 @@ FRAME_COLUMNS = (
 )  # fmt: skip
 
 
+STATUSES = [s.value for s in Status]  # the categories of the frame's status column
+
+
 @dataclass
 class Sheet:
     """One text file or workbook sheet as read: its header and mapping, and its rows as written."""
@@ -147,7 +150,8 @@ def read_table(
     frame = pd.concat([raw[["sheet_no", "line"]], where, raw[["row", "source_column"]], values], axis=1)
     del raw, values
     n = len(frame)
-    frame["status"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8) + list(Status).index(Status.PENDING), categories=[s.value for s in Status])
+    frame["status"] = pd.Categorical.from_codes(np.full(n, STATUSES.index(Status.PENDING.value), dtype=np.int8),
+                                                categories=STATUSES)
     frame["http_status"] = pd.array([None] * n, dtype="Int64")
     frame["create_count"] = pd.array([None] * n, dtype="Int64")
     frame["attempts"] = np.zeros(n, dtype=np.int64)

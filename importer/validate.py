@@ -17,7 +17,7 @@ import pandas as pd
 
 from importer.normalize import column_of
 from importer.records import Code, RecordError, Source, Status
-from importer.table import Table
+from importer.table import STATUSES, Table
 
 __all__ = ["validate", "customer_codes", "customer_key", "source_at"]
 
@@ -41,58 +41,79 @@ def source_at(frame: pd.DataFrame, i: int) -> Source:
 
 def validate(table: Table) -> Table:
     frame = table.frame
-    n = len(frame)
     errors = frame["errors"].to_numpy(copy=True)
-    invalid = np.fromiter(map(bool, errors), dtype=bool, count=n)
-    status = np.full(n, Status.VALID.value, dtype=object)
-    error_code = np.full(n, "", dtype=object)
-    error = np.full(n, "", dtype=object)
-    duplicate_of = frame["duplicate_of"].to_numpy(copy=True)
+    invalid = np.fromiter(map(bool, errors), dtype=bool, count=len(frame))
+    status = np.full(len(frame), _STATUS[Status.VALID], dtype=np.int8)
+    changed: dict[int, tuple[str, str]] = {}  # position -> (error_code, error), the few rows that have them
     for i in np.flatnonzero(invalid).tolist():
-        status[i], error_code[i], error[i] = _invalid(errors[i])
+        status[i], changed[i] = _invalid(errors[i])
 
     customers = customer_codes(frame)
     types = pd.factorize(frame["type"])[0]
     valid = np.flatnonzero(~invalid)
-    key = _group_codes(customers[valid], types[valid], pd.factorize(frame["contact"])[0][valid])
-    _, first = np.unique(key, return_index=True)  # the earliest row of each key
-    later = np.flatnonzero(valid[first[key]] != valid)
-    for i, j in zip(valid[later].tolist(), valid[first[key[later]]].tolist()):
+    first = _first_of_group(customers[valid], types[valid], pd.factorize(frame["contact"])[0][valid])
+    later = first != np.arange(len(valid))
+    duplicate_of = frame["duplicate_of"].to_numpy(copy=True)
+    for i, j in zip(valid[later].tolist(), valid[first[later]].tolist()):
         earlier = source_at(frame, j)
-        status[i], error_code[i], error[i] = Status.DUPLICATE.value, Code.DUPLICATE.value, f"same as {earlier}"
+        status[i], changed[i] = _STATUS[Status.DUPLICATE], (Code.DUPLICATE.value, f"same as {earlier}")
         duplicate_of[i] = earlier
 
     defaults = frame["default"].fillna(False).to_numpy(dtype=bool)
-    with_default = np.flatnonzero(defaults & (status == Status.VALID.value))
-    owner = _group_codes(customers[with_default], types[with_default])
-    counts = np.bincount(owner) if len(owner) else np.zeros(0, dtype=np.int64)
-    clash = counts[owner] > 1
+    with_default = np.flatnonzero(defaults & (status == _STATUS[Status.VALID]))
+    owner = _first_of_group(customers[with_default], types[with_default])
+    clash = np.bincount(owner, minlength=len(owner))[owner] > 1 if len(owner) else np.zeros(0, dtype=bool)
     groups: dict[int, list[int]] = {}
     for o, i in zip(owner[clash].tolist(), with_default[clash].tolist()):
         groups.setdefault(o, []).append(i)
     for rows in groups.values():
         for i in rows:
             errors[i] = errors[i] + (_default_clash(table, i, rows),)
-            status[i], error_code[i], error[i] = _invalid(errors[i])
+            status[i], changed[i] = _invalid(errors[i])
 
     frame["errors"] = errors
-    frame["status"] = pd.Categorical(status, categories=[s.value for s in Status])
-    frame["error_code"] = pd.Categorical(error_code)
-    frame["error"] = pd.array(error, dtype="str")
+    frame["status"] = pd.Categorical.from_codes(status, categories=STATUSES)
+    at = np.fromiter(changed, dtype=np.int64, count=len(changed))
+    codes, messages = zip(*changed.values()) if changed else ((), ())
+    frame["error_code"] = _sparse(len(frame), at, list(codes), category=True)
+    frame["error"] = _sparse(len(frame), at, list(messages))
     frame["duplicate_of"] = duplicate_of
     return table
 
 
-def _invalid(errors: tuple[RecordError, ...]) -> tuple[str, str, str]:
-    return Status.INVALID.value, errors[0].code, "; ".join(map(str, errors))
+_STATUS = {s: k for k, s in enumerate(Status)}  # a status's code in the frame's categories (STATUSES)
 
 
-def _group_codes(*codes: np.ndarray) -> np.ndarray:
-    """One int per distinct combination of the columns' codes."""
-    out = np.zeros(len(codes[0]), dtype=np.int64)
-    for c in codes:
-        out = pd.factorize(out * (int(c.max(initial=0)) + 1) + c)[0]  # stays small: no overflow
-    return out
+def _sparse(n: int, at: np.ndarray, values: list[str], *, category: bool = False):
+    """A column of "" but for `values` at `at`: built from the few values, not from n objects."""
+    if category:
+        categories, codes = ["", *dict.fromkeys(values)], np.zeros(n, dtype=np.int16)
+        index = {c: k for k, c in enumerate(categories)}
+        codes[at] = [index[v] for v in values]
+        return pd.Categorical.from_codes(codes, categories=categories)
+    where = np.full(n, -1, dtype=np.int64)
+    where[at] = np.arange(len(at))
+    return pd.array(values, dtype="str").take(where, allow_fill=True, fill_value="")
+
+
+def _invalid(errors: tuple[RecordError, ...]) -> tuple[int, tuple[str, str]]:
+    return _STATUS[Status.INVALID], (str(errors[0].code), "; ".join(map(str, errors)))
+
+
+def _first_of_group(*keys: np.ndarray) -> np.ndarray:
+    """Per position: the first position with the same keys (itself if none came before).
+
+    A sort, not a hash table: a million rows cost a few arrays of ints, whatever the keys.
+    """
+    n = len(keys[0])
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort(keys[::-1])  # stable: equal keys keep their positions' order
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = np.logical_or.reduce([k[order[1:]] != k[order[:-1]] for k in keys])
+    first = np.empty(n, dtype=np.int64)
+    first[order] = order[np.flatnonzero(starts)[np.cumsum(starts) - 1]]
+    return first
 
 
 def _default_clash(table: Table, i: int, rows: list[int]) -> RecordError:
