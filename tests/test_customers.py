@@ -17,14 +17,12 @@ from importer.cli import main
 from importer.customers import resolve_customers
 from importer.errors import InputError
 from importer.journal import Journal
-from importer.load import load
-from importer.normalize import Normalizer
 from importer.pacer import Pacer
 from importer.pipeline import ImportOptions, run_import
 from importer.records import Code, ContactRecord, Outcome, Source, Status
 from importer.sandbox import CREATE, READ, Sandbox, SandboxConfig, create_app
 from importer.store import StoreReader, StoreReadError
-from importer.validate import validate
+from load_helpers import load_records
 from test_customers_load import write_csv
 
 FAST = dict(rate=60_000.0, concurrency=8, retries=2, quiet=True, no_journal=True)
@@ -148,8 +146,7 @@ def test_ten_thousand_rows_for_a_thousand_customers_make_a_thousand_lookups(tmp_
     rows = [[f"USER{i % 1000}@example.com" if i % 2 else f"user{i % 1000}@example.com", "EMAIL", f"c{i}@example.org"]
             for i in range(10_000)]  # fmt: skip
     path = write_csv(tmp_path / "big.csv", ["Customer Email", "Type", "Contact"], rows)
-    normalize = Normalizer()
-    records = validate([normalize(raw, i) for i, raw in enumerate(load([path]))])
+    records = load_records(path)
     # The sandbox app in process (no socket, no report): a thousand loopback round trips and a
     # 10,000-line results.xlsx would be most of this file's time; the other tests go over loopback.
     sb = sandbox(customers)

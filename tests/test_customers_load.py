@@ -1,4 +1,4 @@
-"""--customer-key and --match-by email: which column names the customer (loader and normalizer)."""
+"""--customer-key and --match-by email: which column names the customer (read_table and validate)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from importer.errors import InputError, UsageError
-from importer.load import load
-from importer.normalize import Normalizer
+from load_helpers import load_records
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -19,8 +18,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 
 
 def records(path: Path, **kw):
-    normalize = Normalizer()
-    return [normalize(raw, i) for i, raw in enumerate(load([path], **kw))]
+    return load_records(path, **kw)
 
 
 def customers_and_contacts(path: Path, **kw):

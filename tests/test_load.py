@@ -1,4 +1,9 @@
-"""The loader: every Excel CSV flavour, workbooks, layouts, mappings and bad files."""
+"""Reading files into the run's table: every Excel CSV flavour, workbooks, layouts, mappings and bad files.
+
+Each test reads files the way a run does (read_table, then validate) and checks what a
+user sees: the records and their Excel row numbers, the cells as written, the errors and
+the column they name, the encoding and delimiter chosen, what was counted and skipped.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from importer.errors import InputError
-from importer.load import LoadStats, load, read_mapping, sniff_delimiter
+from importer.headers import read_mapping
+from importer.records import Code, Status
+from importer.table import LoadStats, read_table
+from importer.textfile import sniff_delimiter
+from load_helpers import cells_as_written, load_records, load_table, load_with_stats, records_of
 
 LONG_HEADER = ["Customer ID", "Type", "Contact", "Note"]
 ACCENTED = [
@@ -31,13 +40,19 @@ def write_text(path, rows, *, encoding="utf-8", delimiter=",", newline="\r\n"):
 
 
 def run(paths, **kw):
-    stats = kw.pop("stats", None) or LoadStats()
-    records = list(load([str(p) for p in paths], stats=stats, **kw))
-    return records, stats
+    return load_with_stats(paths, **kw)
 
 
 def contacts(records):
-    return [(r.source.row, r.fields.get("customerId"), r.fields.get("type"), r.fields.get("contact")) for r in records]
+    return [(r.source.row, r.customer_id, r.type, r.contact) for r in records]
+
+
+def codes(record):
+    return [(e.code, e.column) for e in record.errors]
+
+
+def source_columns(table):
+    return table.frame["source_column"].astype(str).tolist()
 
 
 # ------------------------------------------------------------------ Excel's text flavours
@@ -65,28 +80,32 @@ def test_excel_text_flavours_read_the_same(tmp_path, flavour, encoding, delimite
         raw = text.encode(encoding)
     (tmp_path / name).write_bytes(raw)
 
-    records, stats = run([tmp_path / name])
+    table, stats = load_table([tmp_path / name])
+    records = records_of(table)
 
-    assert [r.fields for r in records] == [
-        {"customerId": "1001", "type": "EMAIL", "contact": "jose@example.com", "note": "José Müller"},
-        {"customerId": "1002", "type": "PHONE", "contact": "+33 1 23 45 67 89", "note": "François Ñandú, Zoë"},
+    assert [(r.customer_id, r.type, r.source_contact, r.note) for r in records] == [
+        (1001, "EMAIL", "jose@example.com", "José Müller"),
+        (1002, "PHONE", "+33 1 23 45 67 89", "François Ñandú, Zoë"),
     ]
+    assert [r.contact for r in records] == ["jose@example.com", "+33123456789"]
+    assert all(r.outcome.status is Status.VALID for r in records)
     assert [r.source.row for r in records] == [2, 3]
+    assert [cells_as_written(table, r) for r in records] == [tuple(row) for row in ACCENTED]
     assert stats.encodings == {str(tmp_path / name): chosen}
     assert stats.delimiters[str(tmp_path / name)] == delimiter
-    assert records[0].table.headers == tuple(LONG_HEADER)  # no BOM left on "Customer ID"
+    assert stats.tables[0].headers == tuple(LONG_HEADER)  # no BOM left on "Customer ID"
 
 
 def test_utf16_without_bom_is_recognised(tmp_path):
     path = tmp_path / "nobom.txt"
     path.write_bytes("Customer ID\tType\tContact\r\n1\tEMAIL\tzoë@x.co\r\n".encode("utf-16-le"))
     (record,), stats = run([path])
-    assert record.fields["contact"] == "zoë@x.co" and stats.encodings[str(path)] == "utf-16-le"
+    assert record.contact == "zoë@x.co" and stats.encodings[str(path)] == "utf-16-le"
 
 
 def test_encoding_choice_is_logged(tmp_path, caplog):
     path = write_text(tmp_path / "w.csv", [LONG_HEADER, *ACCENTED], encoding="cp1252")
-    with caplog.at_level(logging.INFO, logger="importer.load"):
+    with caplog.at_level(logging.INFO, logger="importer"):
         run([path])
     assert any("cp1252" in m and "w.csv" in m for m in caplog.messages)
 
@@ -96,18 +115,18 @@ def test_cyrillic_legacy_text_is_not_read_as_cp1252(tmp_path):
     path = write_text(tmp_path / "ru.csv", rows, encoding="cp1251")
     records, stats = run([path])
     assert stats.encodings[str(path)] in ("cp1251", "windows-1251")
-    assert records[0].fields["note"] == "Иван Петров, заказ доставлен в Москву"
+    assert records[0].note == "Иван Петров, заказ доставлен в Москву"
 
 
 def test_encoding_and_delimiter_options_override_detection(tmp_path):
     path = tmp_path / "odd.csv"
     path.write_text("Customer ID:Type:Contact\n1:EMAIL:café@b.co\n", encoding="latin-1")
     records, stats = run([path], encoding="latin-1", delimiter=":")
-    assert records[0].fields["contact"] == "café@b.co"
+    assert records[0].source_contact == "café@b.co"
     assert stats.encodings[str(path)] == "iso8859-1"
     tabbed = tmp_path / "tabbed.csv"
     tabbed.write_text("Customer ID\tType\tContact\n1\tEMAIL\ta,b@c.co\n")
-    assert run([tabbed], delimiter="tab")[0][0].fields["contact"] == "a,b@c.co"
+    assert run([tabbed], delimiter="tab")[0][0].source_contact == "a,b@c.co"
 
 
 def test_semicolon_file_with_decimal_commas_is_not_misread(tmp_path):
@@ -117,9 +136,11 @@ def test_semicolon_file_with_decimal_commas_is_not_misread(tmp_path):
     ]
     path = write_text(tmp_path / "eu.csv", rows, delimiter=";", encoding="cp1252")
     assert csv.Sniffer().sniff(path.read_text("cp1252")).delimiter == ","  # the trap is real
-    records, _ = run([path])
-    assert records[1].fields == {"customerId": "1", "type": "EMAIL", "contact": "u1@x.com"}
-    assert records[1].cells == ("1", "EMAIL", "u1@x.com", "1,50")
+    table, stats = load_table([path])
+    records = records_of(table)
+    assert stats.delimiters[str(path)] == ";"
+    assert (records[1].customer_id, records[1].type, records[1].contact, records[1].note) == (1, "EMAIL", "u1@x.com", "")
+    assert cells_as_written(table, records[1]) == ("1", "EMAIL", "u1@x.com", "1,50")
 
 
 @pytest.mark.parametrize(
@@ -158,29 +179,50 @@ def test_quoted_cells_blank_lines_and_row_numbers(tmp_path, newline):
     path.write_bytes(text.encode())
     records, stats = run([path])
     assert contacts(records) == [
-        (3, "1001", "EMAIL", "a@example.com"),
-        (4, "1002", "PHONE", "+4915123456789"),  # three lines, one row
-        (7, "1003", "EMAIL", "c@example.com"),
-        (9, "1004", "URL", "https://example.com/a"),
+        (3, 1001, "EMAIL", "a@example.com"),
+        (4, 1002, "PHONE", "+4915123456789"),  # three lines, one row
+        (7, 1003, "EMAIL", "c@example.com"),
+        (9, 1004, "URL", "https://example.com/a"),
     ]
-    assert records[0].fields["note"] == 'said "hi", twice'
-    assert records[1].fields["note"] == newline.join(["line one", "line two", "line three"])
+    assert records[0].note == 'said "hi", twice'
+    assert records[1].note == newline.join(["line one", "line two", "line three"])
+    assert all(r.ok for r in records)
     assert (stats.rows, stats.blank_rows) == (4, 3)
 
 
-def test_values_are_stripped_but_never_type_inferred(tmp_path):
+def test_values_are_cleaned_but_never_type_inferred(tmp_path):
     path = write_text(
         tmp_path / "t.csv",
         [["Customer ID", "Type", "Contact", "Note", "Default", "Order"],
          ["0012", " EMAIL ", "\u00a0a@b.co\u00a0", "NA", "null", "007"],
-         ["1.77737E+08", "PHONE", "0049 151", "N/A", "FALSE", "1.0"]],
+         ["1.77737E+08", "PHONE", "+49 1512 3456789", "N/A", "FALSE", "1.0"]],
     )
-    records, _ = run([path])
-    assert records[0].fields == {"customerId": "0012", "type": "EMAIL", "contact": "a@b.co", "note": "NA",
-                                 "default": "null", "orderBy": "007"}
-    assert records[1].fields["customerId"] == "1.77737E+08"
-    assert records[1].fields["default"] == "FALSE"
-    assert records[0].cells == ("0012", "EMAIL", "a@b.co", "NA", "null", "007")
+    table, _ = load_table([path])
+    first, second = records_of(table)
+    # normalized values are cleaned (spaces and NBSPs trimmed) ...
+    assert (first.customer_id, first.type, first.contact, first.order_by) == (12, "EMAIL", "a@b.co", 7)
+    # ... but "NA", "N/A" and "null" are text, not missing values
+    assert (first.note, second.note) == ("NA", "N/A")
+    assert codes(first) == [(Code.INVALID_DEFAULT, "Default")]  # "null" is not blank
+    assert second.default is False
+    # an id Excel wrote in scientific notation is refused, not read as a number
+    assert codes(second) == [(Code.LOST_DIGITS, "Customer ID")]
+    assert second.customer_id is None and second.outcome.error_code == Code.LOST_DIGITS
+    # the cells stay as written
+    assert cells_as_written(table, first) == ("0012", " EMAIL ", "\u00a0a@b.co\u00a0", "NA", "null", "007")
+    assert cells_as_written(table, second) == ("1.77737E+08", "PHONE", "+49 1512 3456789", "N/A", "FALSE", "1.0")
+
+
+def test_short_rows_are_padded_and_cells_past_the_header_dropped(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("Customer ID,Type,Contact,Note\n1,EMAIL,a@x.co\n2,EMAIL,b@x.co,hi,extra,more\n")
+    table, stats = load_table([path])
+    short, wide = records_of(table)
+    assert (short.source.row, short.note, short.ok) == (2, "", True)
+    assert (wide.source.row, wide.note, wide.ok) == (3, "hi", True)
+    assert cells_as_written(table, short) == ("1", "EMAIL", "a@x.co", "")
+    assert cells_as_written(table, wide) == ("2", "EMAIL", "b@x.co", "hi")
+    assert stats.rows == 2
 
 
 def test_header_only_file_yields_nothing(tmp_path):
@@ -193,7 +235,7 @@ def test_several_files_are_chained_in_order(tmp_path):
     a = write_text(tmp_path / "a.csv", [LONG_HEADER, ["1", "EMAIL", "a@x.co", ""]])
     b = write_text(tmp_path / "b.csv", [LONG_HEADER, ["2", "EMAIL", "b@x.co", ""]], delimiter=";")
     records, stats = run([a, b])
-    assert [(r.source.file, r.fields["customerId"]) for r in records] == [(str(a), "1"), (str(b), "2")]
+    assert [(r.source.file, r.source.row, r.customer_id) for r in records] == [(str(a), 2, 1), (str(b), 2, 2)]
     assert [t.file for t in stats.tables] == [str(a), str(b)]
 
 
@@ -214,31 +256,48 @@ def test_several_files_are_chained_in_order(tmp_path):
 def test_header_aliases(tmp_path, headers):
     path = write_text(tmp_path / "h.csv", [headers + ["Notes", "Is Default", "Sort Order", "Created At"],
                                            ["7", "EMAIL", "a@b.co", "hi", "yes", "2", "2024-01-02"]])
-    (record,), _ = run([path])
-    assert record.fields == {"customerId": "7", "type": "EMAIL", "contact": "a@b.co", "note": "hi",
-                             "default": "yes", "orderBy": "2", "timestamp": "2024-01-02"}
-    assert record.table.layout == "long"
-    assert record.source_column == headers[2]
+    table, stats = load_table([path])
+    (record,) = records_of(table)
+    assert (record.customer_id, record.type, record.contact, record.note, record.default, record.order_by,
+            record.timestamp) == (7, "EMAIL", "a@b.co", "hi", True, 2, "2024-01-02 00:00:00 +0000")
+    assert record.ok
+    assert stats.tables[0].layout == "long"
+    assert source_columns(table) == [headers[2]]
+
+
+def test_errors_name_the_column_as_written(tmp_path):
+    path = write_text(tmp_path / "h.csv", [["client id", "channel", "value", "primary"], ["x", "EMAIL", "nope", "maybe"]])
+    (record,) = load_records([path])
+    assert codes(record) == [(Code.INVALID_CUSTOMER_ID, "client id"), (Code.INVALID_EMAIL, "value"),
+                             (Code.INVALID_DEFAULT, "primary")]
+    assert record.outcome.status is Status.INVALID and record.outcome.error_code == Code.INVALID_CUSTOMER_ID
 
 
 def test_unknown_headers_are_ignored_but_kept_in_cells(tmp_path):
     path = write_text(tmp_path / "u.csv", [["Customer ID", "Segment", "Type", "Contact"], ["7", "VIP", "EMAIL", "a@b.co"]])
-    (record,), _ = run([path])
-    assert "Segment" not in record.table.field_of
-    assert record.cells == ("7", "VIP", "EMAIL", "a@b.co")
+    table, stats = load_table([path])
+    (record,) = records_of(table)
+    assert "Segment" not in stats.tables[0].field_of
+    assert record.ok and record.note == ""
+    assert cells_as_written(table, record) == ("7", "VIP", "EMAIL", "a@b.co")
 
 
 def test_long_layout_reads_a_lone_email_column_as_the_customers_email(tmp_path):
-    path = write_text(tmp_path / "e.csv", [["Email", "Type", "Contact"], ["c@shop.com", "PHONE", "+4915123456789"]])
-    (record,), _ = run([path])
-    assert record.fields == {"customerEmail": "c@shop.com", "type": "PHONE", "contact": "+4915123456789"}
+    path = write_text(tmp_path / "e.csv", [["Email", "Type", "Contact"], ["C@shop.com", "PHONE", "+4915123456789"]])
+    (record,) = load_records([path])
+    assert (record.customer_id, record.customer_email, record.type, record.contact) == (
+        None, "c@shop.com", "PHONE", "+4915123456789")
+    assert record.ok
 
 
-def test_long_row_with_empty_contact_is_still_yielded(tmp_path):
+def test_long_row_with_empty_contact_is_still_a_record(tmp_path):
     path = write_text(tmp_path / "m.csv", [LONG_HEADER, ["1001", "EMAIL", "", "no contact"]])
-    (record,), _ = run([path])
-    assert record.fields == {"customerId": "1001", "type": "EMAIL", "note": "no contact"}
-    assert record.source_column == "Contact"
+    table, _ = load_table([path])
+    (record,) = records_of(table)
+    assert (record.source.row, record.customer_id, record.type, record.contact, record.note) == (
+        2, 1001, "EMAIL", "", "no contact")
+    assert codes(record) == [(Code.MISSING_CONTACT, "Contact")]
+    assert source_columns(table) == ["Contact"]
 
 
 def test_wide_rows_expand_into_one_record_per_contact_cell(tmp_path):
@@ -250,21 +309,38 @@ def test_wide_rows_expand_into_one_record_per_contact_cell(tmp_path):
         ["", "", "", "", "", "", "", "", ""],
         ["2003", "Cy", "", "", "+4915123456789", "", "", "", ""],
     ])
-    records, stats = run([path])
-    assert [(r.source.row, r.fields.get("type"), r.fields.get("contact"), r.source_column) for r in records] == [
+    table, stats = load_table([path])
+    records = records_of(table)
+    assert [(r.source.row, r.type, r.source_contact, column) for r, column in zip(records, source_columns(table))] == [
         (2, "EMAIL", "ann@x.co", "Email"),
         (2, "PHONE", "+14155550100", "Phone"),
         (2, "WHATSAPP", "+14155550101", "WhatsApp"),
         (2, "INSTAGRAM", "@ann", "Instagram"),
         (2, "URL", "ann.example.com", "Website"),
-        (3, None, None, ""),  # no contact: still reported (missing-contact)
+        (3, "", "", ""),  # no contact: still reported (missing-contact)
         (5, "PHONE", "+4915123456789", "Mobile"),
     ]
-    assert all(r.fields["customerId"] == "2001" and r.fields["note"] == "vip" for r in records[:5])
-    assert len({id(r.cells) for r in records[:5]}) == 1  # one row, one cells tuple
-    assert records[0].table.layout == "wide"
-    assert records[0].table.field_of["Email"] == "EMAIL"  # the contact kind, not customerEmail
+    assert all(r.customer_id == 2001 and r.note == "vip" and r.ok for r in records[:5])
+    assert [r.contact for r in records[:5]] == [
+        "ann@x.co", "+14155550100", "+14155550101", "https://www.instagram.com/ann", "https://ann.example.com"]
+    assert records[5].customer_id == 2002 and [e.code for e in records[5].errors] == [Code.MISSING_CONTACT]
+    assert records[6].customer_id == 2003 and records[6].ok
+    assert len({cells_as_written(table, r) for r in records[:5]}) == 1  # one row's cells
+    assert stats.tables[0].layout == "wide"
+    assert stats.tables[0].field_of["Email"] == "EMAIL"  # the contact kind, not customerEmail
     assert (stats.rows, stats.blank_rows) == (3, 1)
+
+
+@pytest.mark.parametrize("blank", [" ", "\u00a0", "  \t"])
+def test_wide_cells_holding_only_spaces_are_not_contacts(tmp_path, blank):
+    # Exports pad empty cells; a column where most cells are the same padding is common.
+    rows = [[str(3000 + i), f"u{i}@x.co", blank, blank if i % 2 else "+14155550100"] for i in range(6)]
+    path = write_text(tmp_path / "pad.csv", [["Customer ID", "Email", "Phone", "Mobile"], *rows])
+    records, stats = run([path])
+    assert [(r.source.row, r.type) for r in records] == [
+        (2, "EMAIL"), (2, "PHONE"), (3, "EMAIL"), (4, "EMAIL"), (4, "PHONE"), (5, "EMAIL"), (6, "EMAIL"), (6, "PHONE"),
+        (7, "EMAIL")]
+    assert all(r.ok for r in records) and stats.rows == 6
 
 
 @pytest.mark.parametrize(
@@ -277,21 +353,24 @@ def test_wide_rows_expand_into_one_record_per_contact_cell(tmp_path):
 )
 def test_wide_column_kinds(tmp_path, header, kind):
     path = write_text(tmp_path / "k.csv", [["Customer ID", header], ["1", "v"]])
-    (record,), _ = run([path])
-    assert (record.fields["type"], record.fields["contact"]) == (kind, "v")
+    table, stats = load_table([path])
+    (record,) = records_of(table)
+    assert (record.type, record.source_contact) == (kind, "v")
+    assert stats.tables[0].field_of[header] == kind and source_columns(table) == [header]
 
 
 def test_wide_layout_uses_a_bare_id_column_as_the_customer(tmp_path):
     path = write_text(tmp_path / "id.csv", [["ID", "Email"], ["5", "a@b.co"]])
-    (record,), _ = run([path])
-    assert record.fields["customerId"] == "5"
+    (record,) = load_records([path])
+    assert record.customer_id == 5 and record.ok
 
 
 def test_long_layout_does_not_guess_that_id_is_the_customer(tmp_path, caplog):
     path = write_text(tmp_path / "id.csv", [["ID", "Type", "Contact"], ["5", "EMAIL", "a@b.co"]])
-    with caplog.at_level(logging.WARNING, logger="importer.load"):
-        (record,), _ = run([path])
-    assert "customerId" not in record.fields
+    with caplog.at_level(logging.WARNING, logger="importer"):
+        (record,) = load_records([path])
+    assert record.customer_id is None
+    assert codes(record) == [(Code.MISSING_CUSTOMER, "customerId")]
     assert any("no customer column" in m for m in caplog.messages)
 
 
@@ -304,9 +383,9 @@ def test_mapping_json_renames_and_adds_wide_columns(tmp_path):
     mapping = read_mapping(mapping_file)
     assert mapping == {"Kundennummer": "customerId", "Handynummer": "PHONE", "ID": ""}
     path = write_text(tmp_path / "de.csv", [["ID", "Kundennummer", "Handynummer", "E-Mail"], ["9", "1001", "+4915123456789", "k@x.de"]])
-    records, _ = run([path], mapping=mapping)
-    assert [(r.fields["customerId"], r.fields["type"], r.fields["contact"]) for r in records] == [
-        ("1001", "PHONE", "+4915123456789"), ("1001", "EMAIL", "k@x.de")]
+    records = load_records([path], mapping=mapping)
+    assert [(r.customer_id, r.type, r.contact) for r in records] == [
+        (1001, "PHONE", "+4915123456789"), (1001, "EMAIL", "k@x.de")]
 
 
 def test_mapping_csv_with_header_row_and_loose_spelling(tmp_path):
@@ -361,36 +440,40 @@ def workbook(tmp_path):
 
 
 def test_workbook_reads_visible_sheets_with_typed_cells(workbook):
-    records, stats = run([workbook])
-    assert [(r.source.sheet, r.source.row, r.fields.get("type"), r.fields.get("contact")) for r in records] == [
+    table, stats = load_table([workbook])
+    records = records_of(table)
+    assert [(r.source.sheet, r.source.row, r.type, r.source_contact) for r in records] == [
         ("Customers", 2, "EMAIL", "ann@x.co"),
         ("Customers", 2, "PHONE", "4915123456789"),
         ("Customers", 4, "EMAIL", "bob@x.co"),
         ("Long", 2, "EMAIL", "c@x.co"),
         ("Long", 3, "PHONE", "+14155550100"),
     ]
-    assert records[0].fields["customerId"] == "177737165"
-    assert records[0].fields["note"] == "0012"
-    assert records[2].fields["note"] == "NA"
-    assert records[3].fields["default"] is True
-    assert records[4].fields["default"] is False
-    assert records[3].fields["timestamp"] == dt.datetime(2024, 5, 6, 7, 8, 9)
-    assert records[4].fields["timestamp"] == dt.datetime(2024, 5, 6)
-    assert records[3].fields["orderBy"] == "2.5" and records[4].fields["orderBy"] == "3"
+    assert str(records[0].source) == "row 2 (book.xlsx, sheet Customers)"
+    assert records[0].customer_id == 177737165  # a number cell: no ".0"
+    assert records[0].note == "0012" and records[2].note == "NA"  # text cells stay text
+    assert records[3].default is True and records[4].default is False
+    assert records[3].timestamp == "2024-05-06 07:08:09 +0000"
+    assert records[4].timestamp == "2024-05-06 00:00:00 +0000"
+    assert codes(records[3]) == [(Code.INVALID_ORDER_BY, "Order")]  # 2.5 keeps its digits
+    assert records[4].order_by == 3 and records[4].ok
+    written = cells_as_written(table, records[3])
+    assert written[3] is True and written[4] == dt.datetime(2024, 5, 6, 7, 8, 9) and written[5] == "2.5"
+    assert cells_as_written(table, records[0])[0] == "177737165"
     assert stats.hidden_sheets == [f"{workbook}:Archive"]
     assert [(t.sheet, t.layout) for t in stats.tables] == [("Customers", "wide"), ("Long", "long")]
     assert (stats.rows, stats.blank_rows) == (4, 1)
 
 
 def test_hidden_sheet_is_logged(workbook, caplog):
-    with caplog.at_level(logging.INFO, logger="importer.load"):
+    with caplog.at_level(logging.INFO, logger="importer"):
         run([workbook])
     assert any("Archive" in m and "hidden" in m for m in caplog.messages)
 
 
 def test_sheet_option_picks_sheets_even_hidden_ones(workbook):
-    records, _ = run([workbook], sheets=["archive", "Long"])
-    assert [(r.source.sheet, r.fields["contact"]) for r in records] == [
+    records = load_records([workbook], sheets=["archive", "Long"])
+    assert [(r.source.sheet, r.source_contact) for r in records] == [
         ("Archive", "old@x.co"), ("Long", "c@x.co"), ("Long", "+14155550100")]
 
 
@@ -406,8 +489,11 @@ def test_row_numbers_when_the_sheet_starts_below_row_one(tmp_path):
     ws["B4"], ws["C4"] = 1, "a@x.co"
     ws["B6"], ws["C6"] = 2, "b@x.co"
     wb.save(tmp_path / "low.xlsx")
-    records, _ = run([tmp_path / "low.xlsx"])
-    assert [(r.source.row, r.fields["contact"], r.cells) for r in records] == [(4, "a@x.co", ("1", "a@x.co")), (6, "b@x.co", ("2", "b@x.co"))]
+    table, stats = load_table([tmp_path / "low.xlsx"])
+    records = records_of(table)
+    assert [(r.source.row, r.customer_id, r.contact) for r in records] == [(4, 1, "a@x.co"), (6, 2, "b@x.co")]
+    assert [cells_as_written(table, r)[-2:] for r in records] == [("1", "a@x.co"), ("2", "b@x.co")]
+    assert stats.blank_rows == 1
 
 
 def test_notes_sheet_beside_data_is_skipped_with_a_warning(tmp_path, caplog):
@@ -418,7 +504,7 @@ def test_notes_sheet_beside_data_is_skipped_with_a_warning(tmp_path, caplog):
     data.append(["Customer ID", "Email"])
     data.append([1, "a@x.co"])
     wb.save(tmp_path / "b.xlsx")
-    with caplog.at_level(logging.WARNING, logger="importer.load"):
+    with caplog.at_level(logging.WARNING, logger="importer"):
         records, _ = run([tmp_path / "b.xlsx"])
     assert [r.source.sheet for r in records] == ["Data"]
     assert any("Read me" in m for m in caplog.messages)
@@ -444,7 +530,7 @@ def test_tab_separated_text_saved_as_xls_is_read_as_text(tmp_path):
     path = tmp_path / "export.xls"
     path.write_text("Customer ID\tType\tContact\n1\tEMAIL\ta@x.co\n")
     (record,), stats = run([path])
-    assert record.fields["contact"] == "a@x.co" and stats.delimiters[str(path)] == "\t"
+    assert record.contact == "a@x.co" and stats.delimiters[str(path)] == "\t"
 
 
 # ------------------------------------------------------------------ bad files
@@ -480,6 +566,8 @@ def bad(tmp_path, name, content):
         ("mixed.csv", "Customer ID,Type,Contact,Email,Phone\n1,Retail,Ann,a@b.co,+14155550100\n",
          "both long .Type, Contact. and wide columns .'Type', 'Contact', 'Email', 'Phone'."),
         ("twonotes.csv", "Customer ID,Notes,Comment,Type,Contact\n1,a,b,EMAIL,a@b.co\n", "'Notes' and 'Comment' are all read as note"),
+        ("unclosed.csv", 'Customer ID,Type,Contact,Note\n1,EMAIL,a@b.co,ok\n2,EMAIL,b@b.co,"never closed\n3,EMAIL,c@b.co,x\n',
+         "row 3: a quoted cell is never closed"),
     ],
 )
 def test_bad_files_raise_input_error(tmp_path, name, content, problem):
@@ -488,6 +576,7 @@ def test_bad_files_raise_input_error(tmp_path, name, content, problem):
         run([path])
     assert str(path) in str(e.value)
     assert "\n" not in e.value.problem
+    assert e.value.exit_code == 2
 
 
 def test_missing_path_and_directory(tmp_path):
@@ -497,23 +586,25 @@ def test_missing_path_and_directory(tmp_path):
         run([tmp_path])
 
 
-def test_a_bad_later_file_fails_before_anything_is_yielded(tmp_path):
+def test_a_bad_later_file_fails_before_any_file_is_read(tmp_path):
     good = write_text(tmp_path / "a.csv", [LONG_HEADER, ["1", "EMAIL", "a@x.co", ""]])
-    records = load([str(good), str(tmp_path / "typo.csv")])
+    stats = LoadStats()
     with pytest.raises(InputError, match="typo.csv: file not found"):
-        next(records)
+        read_table([str(good), str(tmp_path / "typo.csv")], stats=stats)
+    assert stats.tables == [] and stats.encodings == {}  # the good file was not read first
 
 
 def test_duplicate_unmapped_or_wide_headers_are_fine(tmp_path):
     path = write_text(tmp_path / "d.csv", [["Customer ID", "Tag", "Tag", "Phone", "Phone"], ["1", "a", "b", "+1 415 555 0100", "+1 415 555 0101"]])
-    records, _ = run([path])
-    assert [r.fields["contact"] for r in records] == ["+1 415 555 0100", "+1 415 555 0101"]
+    records = load_records([path])
+    assert [(r.contact, r.source_contact) for r in records] == [
+        ("+14155550100", "+1 415 555 0100"), ("+14155550101", "+1 415 555 0101")]
 
 
 def test_mapping_resolves_ambiguous_columns(tmp_path):
     path = write_text(tmp_path / "twonotes.csv", [["Customer ID", "Notes", "Comment", "Type", "Contact"], ["1", "a", "b", "EMAIL", "x@y.co"]])
-    (record,), _ = run([path], mapping={"Comment": "ignore"})
-    assert record.fields["note"] == "a"
+    (record,) = load_records([path], mapping={"Comment": "ignore"})
+    assert record.note == "a" and record.ok
 
 
 # ------------------------------------------------------------------ property: row numbers
@@ -528,13 +619,9 @@ blank_row = st.sampled_from([[], ["", "", "", ""], [" ", "", "\u00a0", ""]])
 def test_every_row_keeps_its_excel_row_number(tmp_path, rows, newline):
     path = tmp_path / "p.csv"
     write_text(path, [LONG_HEADER, *rows], newline=newline)
-    records, stats = run([path])
+    table, stats = load_table([path])
 
-    expected = [
-        (number, [c.strip() for c in row])
-        for number, row in enumerate(rows, 2)
-        if any(c.strip() for c in row)
-    ]
-    assert [(r.source.row, list(r.cells)) for r in records] == expected
+    expected = [(number, tuple(row)) for number, row in enumerate(rows, 2) if any(c.strip() for c in row)]
+    assert [(r.source.row, cells_as_written(table, r)) for r in records_of(table)] == expected
     assert stats.rows + stats.blank_rows == len(rows)
     assert stats.rows == len(expected)

@@ -1,0 +1,52 @@
+"""Records from files, as a run reads them: read_table -> validate -> ContactRecords.
+
+    records = load_records(path, match_by="email")
+    records, stats = load_with_stats([a, b], sheets=["Long"])
+    table, stats = load_table(path); records = records_of(table)
+    written = cells_as_written(table, records[0])     # the source row's cells, as in the file
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from importer.records import ContactRecord
+from importer.table import LoadStats, Records, Table, read_table
+from importer.validate import validate
+
+Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+
+
+def _paths(paths: Paths) -> list[str]:
+    if isinstance(paths, (str, os.PathLike)):
+        return [str(paths)]
+    return [str(p) for p in paths]
+
+
+def load_table(paths: Paths, **kw: Any) -> tuple[Table, LoadStats]:
+    """The validated run table of `paths` and what the loader counted."""
+    stats = kw.pop("stats", None) or LoadStats()
+    return validate(read_table(_paths(paths), stats=stats, **kw)), stats
+
+
+def load_records(paths: Paths, **kw: Any) -> list[ContactRecord]:
+    """One validated ContactRecord per contact record of `paths` (a path or several), in input order."""
+    return load_with_stats(paths, **kw)[0]
+
+
+def load_with_stats(paths: Paths, **kw: Any) -> tuple[list[ContactRecord], LoadStats]:
+    table, stats = load_table(paths, **kw)
+    return records_of(table), stats
+
+
+def records_of(table: Table) -> list[ContactRecord]:
+    return list(Records(table.frame))
+
+
+def cells_as_written(table: Table, record: ContactRecord) -> tuple[Any, ...]:
+    """The cells of the source row `record` came from, as written (text, or a workbook's bool/datetime)."""
+    frame = table.frame
+    sheet = table.sheets[int(frame["sheet_no"].iat[record.index])]
+    return tuple(sheet.cells.iloc[int(frame["line"].iat[record.index])].tolist())
