@@ -37,11 +37,29 @@ class Proc:
     stderr_tail: str
 
 
-def run_measured(cmd: Sequence[str], *, stdout_path: Path | None = None, cwd: Path = ROOT) -> Proc:
+def at_revision(rev: str) -> Path:
+    """The importer package as of git revision `rev`, unpacked under bench/out/ (a baseline to run beside today's)."""
+    where = OUT / f"rev-{rev}"
+    if not (where / "importer").is_dir():
+        where.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", rev, "importer"], cwd=ROOT, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True)
+    return where
+
+
+def importer_at(rev: str | None) -> tuple[list[str], dict[str, str] | None]:
+    """(command, environment) that runs `python -m importer` of `rev` (None: this checkout's)."""
+    if rev is None:
+        return tool("ecwid-contacts", "importer"), None
+    return [PY, "-m", "importer"], {**os.environ, "PYTHONPATH": str(at_revision(rev))}
+
+
+def run_measured(cmd: Sequence[str], *, stdout_path: Path | None = None, cwd: Path = ROOT,
+                 env: dict[str, str] | None = None) -> Proc:
     """Run a command to completion; wall time and the child's own peak RSS."""
     with tempfile.TemporaryFile() as err, open(stdout_path or os.devnull, "wb") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, env=env)
         _, status, usage = os.wait4(proc.pid, 0)  # per-child rusage; RUSAGE_CHILDREN would be a max over all
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)

@@ -4,6 +4,7 @@
     python bench/run.py --quick         # smaller inputs, shorter runs (~4 min)
     python bench/run.py dryrun          # one (or several): dryrun xlsx overhead budget latency cost
     python bench/run.py --runs 5 budget
+    python bench/run.py dryrun xlsx --against e0b7f55   # and an earlier revision, in the same rounds
 
 Needs the bench extra: pip install -e '.[bench]' (frictionless, the dry run's baseline).
 """
@@ -31,20 +32,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("which", nargs="*", metavar="NAME", help=f"any of {', '.join(ALL)} (default all)")
     parser.add_argument("--quick", action="store_true", help="smaller files, shorter runs, fewer rounds")
     parser.add_argument("--runs", type=int, help="rounds per benchmark (default 3, with --quick 2)")
+    parser.add_argument("--against", metavar="REV", help="dryrun, xlsx: also time the importer of this git revision")
     args = parser.parse_args(argv)
     if unknown := set(args.which) - set(ALL):
         parser.error(f"unknown benchmark {', '.join(sorted(unknown))}; choose from {', '.join(ALL)}")
     which = set(args.which or ALL)
     runs = args.runs or (2 if args.quick else 3)
-    command = "python bench/run.py" + (" --quick" if args.quick else "") + "".join(f" {w}" for w in args.which)
+    command = ("python bench/run.py" + (" --quick" if args.quick else "") + "".join(f" {w}" for w in args.which)
+               + (f" --against {args.against}" if args.against else ""))
 
     paths = []
     if "dryrun" in which:
         say("dryrun: CSV dry run vs frictionless validate")
-        paths += bench_dryrun.run(runs, args.quick, command)
+        paths += bench_dryrun.run(runs, args.quick, command, args.against)
     if "xlsx" in which:
         say("xlsx: workbook dry run, where the time goes")
-        paths += bench_xlsx.run(runs, args.quick, command)
+        paths += bench_xlsx.run(runs, args.quick, command, args.against)
     if which & set(SEND):
         paths += bench_send.run(which, runs, args.quick, command)
     for path in paths:

@@ -24,7 +24,7 @@ from importer import rules
 from importer.errors import UsageError
 from importer.records import Cell, Code, RecordError, SourceTable
 
-__all__ = ["normalize", "check_region", "column_of"]
+__all__ = ["normalize", "check_region", "column_of", "blank"]
 
 SLICE = 65_536  # distinct values worked out at a time: bounds the Python objects alive at once
 
@@ -103,8 +103,8 @@ def _distinct(uniques: Any) -> Iterator[Cell]:
         yield from uniques[start : start + SLICE].tolist()
 
 
-def _blank(cells: pd.Series) -> np.ndarray:
-    """Per row: the cell holds nothing but whitespace."""
+def blank(cells: pd.Series) -> np.ndarray:
+    """Per row: the cell holds nothing but whitespace (or nothing at all)."""
     codes, uniques = pd.factorize(cells, use_na_sentinel=False)
     return np.fromiter((rules.cell_text(c) == "" for c in _distinct(uniques)), dtype=bool, count=len(uniques))[codes]
 
@@ -137,13 +137,13 @@ def _customers(ids: pd.Series, emails: pd.Series, problems: Problems) -> tuple[A
 
     customer_id, id_problems = _by_value(ids, parse_id, "Int64")
     customer_email, email_problems = _by_value(emails, parse_email, "str")
-    id_blank = _blank(ids)
+    id_blank = blank(ids)
     problems.append(("customerId", *id_problems))
     # A bad email only matters when there is no id to name the customer.
     rows, why = email_problems
     keep = id_blank[rows] if len(rows) else np.empty(0, dtype=bool)
     problems.append(("customerEmail", rows[keep], [w for w, k in zip(why, keep) if k]))
-    missing = np.flatnonzero(id_blank & _blank(emails))
+    missing = np.flatnonzero(id_blank & blank(emails))
     problems.append(("customerId", missing,
                      [(Code.MISSING_CUSTOMER, "no customer id (or customer email) on this row")] * len(missing)))
     return customer_id, customer_email
@@ -231,10 +231,8 @@ def _unusable(type_text: str, value: str) -> tuple[str, str, str, list[tuple[str
 
 
 def _written(cells: pd.Series) -> Any:
-    """The contact as written: text cells as they are, a workbook's typed cells as text."""
-    if isinstance(cells.dtype, pd.StringDtype):
-        return cells.array
-    return pd.array([c if isinstance(c, str) else str(c) for c in cells.tolist()], dtype="str")
+    """The contact as written (without the spaces around it); a workbook's typed cells as text."""
+    return _by_value(cells, lambda c: (c.strip() if isinstance(c, str) else str(c), None), "str")[0]
 
 
 def _too_long(column: Any, limit: int, field: str, problems: Problems) -> None:

@@ -42,7 +42,7 @@ import pandas as pd
 
 from importer import headers, textfile, workbook
 from importer.errors import InputError, UsageError
-from importer.normalize import check_region, normalize
+from importer.normalize import blank, check_region, normalize
 from importer.records import ContactRecord, Outcome, Source, SourceTable, Status
 
 __all__ = ["Sheet", "Table", "FRAME_COLUMNS", "LoadStats", "read_table", "records_at", "set_outcomes", "Records"]
@@ -216,7 +216,7 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         lines, kinds, values, headers_ = [], [], [], []
         has_contact = np.zeros(n, dtype=bool)
         for kind, i, header in plan.kinds:
-            filled = _filled(cells[i])
+            filled = ~blank(cells[i])
             has_contact |= filled
             at = np.flatnonzero(filled)
             lines.append(at)
@@ -248,12 +248,6 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         else:
             out[f] = columns[f].to_numpy() if plan.kinds else columns[f].array
     return out
-
-
-def _filled(cells: pd.Series) -> np.ndarray:
-    if isinstance(cells.dtype, pd.StringDtype):
-        return (cells.str.strip() != "").to_numpy(dtype=bool)
-    return (cells != "").to_numpy(dtype=bool)
 
 
 def _records_of_nothing() -> pd.DataFrame:

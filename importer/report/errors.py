@@ -171,7 +171,7 @@ def cell_text(value: Any) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    return str(value).strip()  # the cell as written, without the spaces around it (as a workbook's cells are read)
 
 
 def _column_index(headers: Sequence[str], cells: Sequence[str], column: str, value: str) -> int | None:
