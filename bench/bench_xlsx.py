@@ -1,11 +1,12 @@
-"""Issue 2: a 100,000-row XLSX dry run: its time, and what dominates it.
+"""A 100,000-row XLSX dry run: its time, and what dominates it (issues 2 and 10).
 
 - time: the CLI dry run of the workbook, and of the same rows as CSV in the same round
   (so the ratio shows what the workbook format itself costs);
 - floor: python-calamine alone reading the sheet into Python values;
 - profile: run_import under cProfile, its own time summed per stage (module), plus
   the cumulative time of each stage's entry point. cProfile slows Python code more
-  than C code (calamine), so the shares are read with the floor beside them.
+  than C code (calamine), so the shares are read with the floor beside them;
+- with --against REV, the importer of an earlier git revision on the same workbook, same rounds.
 """
 
 from __future__ import annotations
@@ -19,18 +20,19 @@ from collections import defaultdict
 from pathlib import Path
 
 import gen
-from common import OUT, median, run_measured, say, spread, tool, write_result
+from common import OUT, importer_at, median, run_measured, say, spread, write_result
 
 STAGES = {  # stage -> (module file, entry point function names) as cProfile names them
-    "load (calamine + header mapping)": ("importer/load.py", ("_batches",)),
-    "normalize": ("importer/normalize.py", ("start_batch", "finish_batch")),
-    "validate": ("importer/validate.py", ("validate_table",)),
-    "report": ("importer/report.py", ("write_report",)),
+    "load (calamine, header mapping, layout)": ("importer/workbook.py", ("read_workbook",)),
+    "normalize": ("importer/normalize.py", ("normalize",)),
+    "validate": ("importer/validate.py", ("validate",)),
+    "report": ("importer/report/__init__.py", ("write_report",)),
 }
 
 
-def _cli(path: Path, report_dir: Path) -> list[str]:
-    return [*tool("ecwid-contacts", "importer"), "import", str(path), "--dry-run", "--quiet", "--report-dir", str(report_dir)]
+def _cli(path: Path, report_dir: Path, rev: str | None = None) -> tuple[list[str], dict | None]:
+    cmd, env = importer_at(rev)
+    return [*cmd, "import", str(path), "--dry-run", "--quiet", "--report-dir", str(report_dir)], env
 
 
 def calamine_floor(path: Path) -> float:
@@ -49,7 +51,7 @@ def profile(path: Path, report_dir: Path) -> tuple[float, dict[str, float], dict
 
     prof = cProfile.Profile()
     prof.enable()
-    run_import([str(path)], dry_run=True, quiet=True, report_dir=report_dir, jobs=0)  # all in this process
+    run_import([str(path)], dry_run=True, quiet=True, report_dir=report_dir)
     prof.disable()
     stats = pstats.Stats(prof)
     total = stats.total_tt  # type: ignore[attr-defined]
@@ -85,20 +87,26 @@ def _short(file: str) -> str:
     return re.sub(r"^.*/lib/python3\.\d+/", "", file)
 
 
-def run(runs: int, quick: bool, command: str) -> list[Path]:
+def run(runs: int, quick: bool, command: str, against: str | None = None) -> list[Path]:
     rows = 20_000 if quick else 100_000
     say(f"  generating {rows:,} rows as XLSX and CSV (cached in bench/out/)")
     xlsx, csv_path = gen.long_xlsx(rows), gen.long_csv(rows)
     report_dir = OUT / "reports-xlsx"
-    x_runs, c_runs, ratios, floors = [], [], [], []
+    x_runs, c_runs, b_runs, ratios, floors, before = [], [], [], [], [], []
+    cases = [("xlsx", xlsx, x_runs, None), ("csv", csv_path, c_runs, None)]
+    if against:
+        cases.append(("before", xlsx, b_runs, against))
     for k in range(runs):
-        for who, path, into in (("xlsx", xlsx, x_runs), ("csv", csv_path, c_runs))[:: 1 if k % 2 == 0 else -1]:
-            proc = run_measured(_cli(path, report_dir))
+        for who, path, into, rev in cases[:: 1 if k % 2 == 0 else -1]:
+            cmd, env = _cli(path, report_dir, rev)
+            proc = run_measured(cmd, env=env)
             shutil.rmtree(report_dir, ignore_errors=True)
             if proc.returncode not in (0, 1):
                 raise RuntimeError(f"dry run of {path} failed ({proc.returncode}): {proc.stderr_tail}")
             into.append(proc)
         ratios.append(x_runs[-1].wall_s / c_runs[-1].wall_s)
+        if against:
+            before.append(b_runs[-1].wall_s / x_runs[-1].wall_s)
         floors.append(calamine_floor(xlsx))
         say(f"  round {k + 1}/{runs}: xlsx {x_runs[-1].wall_s:.1f} s, csv {c_runs[-1].wall_s:.1f} s, "
             f"calamine alone {floors[-1]:.2f} s")  # fmt: skip
@@ -123,6 +131,9 @@ def run(runs: int, quick: bool, command: str) -> list[Path]:
         f"{spread([p.max_rss_mib for p in c_runs], '{:.0f}')} |",
         "",
         f"- XLSX time / CSV time (same round): **{spread(ratios)}**",
+        *([f"- the same XLSX dry run at `{against}`: {spread([p.wall_s for p in b_runs])} s, "
+           f"{spread([p.max_rss_mib for p in b_runs], '{:.0f}')} MiB; its time / today's: **{spread(before)}** "
+           "(target ≥ 1: no slower than before)"] if against else []),
         f"- python-calamine alone reading the sheet: {spread(floors)} s "
         f"({100 * median(floors) / median([p.wall_s for p in x_runs]):.0f} % of the XLSX dry run)",
         "",
@@ -147,4 +158,4 @@ def run(runs: int, quick: bool, command: str) -> list[Path]:
         *top,
         "",
     ]
-    return [write_result("xlsx", "Issue 2: dry run of a large workbook", body, quick=quick, command=command)]
+    return [write_result("xlsx", "Dry run of a large workbook", body, quick=quick, command=command)]

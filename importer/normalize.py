@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from importer import rules
 from importer.errors import UsageError
+from importer.memory import release
 from importer.records import Cell, Code, RecordError, SourceTable
 
 __all__ = ["normalize", "check_region", "column_of", "blank"]
@@ -94,6 +95,7 @@ def _by_value(cells: pd.Series, rule: Callable[[Cell], tuple[Any, rules.Problem]
         column = cells.array  # every cell is already as it should be: share it, no copy
     else:
         column = pd.array(values, dtype=dtype).take(codes)
+    release()
     return column, _spread(codes, bad, why)
 
 
@@ -198,6 +200,7 @@ def _contacts(types: pd.Series, contacts: pd.Series, region: str | None, problem
                 at += 1
         value_parts.append(pa.array(values, type=pa.large_string()))
         handle_parts.append(pa.array(handles, type=pa.large_string()))
+        release()
     # Back from the grouped order to the pairs' own, then to the rows.
     rows = np.empty(len(grouped), dtype=np.int64)
     rows[grouped] = np.arange(len(grouped))
@@ -232,6 +235,10 @@ def _unusable(type_text: str, value: str) -> tuple[str, str, str, list[tuple[str
 
 def _written(cells: pd.Series) -> Any:
     """The contact as written (without the spaces around it); a workbook's typed cells as text."""
+    if isinstance(cells.dtype, pd.StringDtype):
+        if not cells.str.contains(r"^\s|\s$", regex=True).any():
+            return cells.array  # nothing to trim: share the cells, no copy
+        return cells.str.strip().array
     return _by_value(cells, lambda c: (c.strip() if isinstance(c, str) else str(c), None), "str")[0]
 
 

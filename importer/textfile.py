@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from importer.errors import InputError
+from importer.memory import release
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024
@@ -66,7 +67,9 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
             chunksize=CHUNK_ROWS, index_col=False,
         )  # fmt: skip
         with chunks:
-            parts = list(chunks)
+            for part in chunks:
+                parts.append(part)
+                release()
     except UnicodeDecodeError as e:
         at = _first_bad_byte(path, enc)
         raise InputError(path, f"not valid {enc} text at byte {e.start if at is None else at}; "
@@ -75,6 +78,7 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
         raise InputError(path, f"cannot parse as delimited text: {_parser_problem(str(e))}") from None
     cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=range(width), dtype="str")
     del parts
+    release()
     cells = cells.iloc[header_row:]  # rows 1..header_row are leading blank lines and the header
     rows = np.arange(header_row + 1, header_row + 1 + len(cells), dtype=np.int64)
     blank = _blank_rows(cells)
@@ -93,6 +97,7 @@ def _compact(cells: pd.DataFrame) -> pd.DataFrame:
         codes, uniques = pd.factorize(cells[i])
         if len(uniques) * 2 < len(codes):
             cells[i] = pd.Categorical.from_codes(codes, categories=uniques)
+        release()
     return cells
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from importer.memory import release
 from importer.normalize import column_of
 from importer.records import Code, RecordError, Source, Status
 from importer.table import STATUSES, Table
@@ -25,8 +26,8 @@ __all__ = ["validate", "customer_codes", "customer_key", "source_at"]
 def customer_codes(frame: pd.DataFrame) -> np.ndarray:
     """One int per customer as ContactRecord.customer_key names it: the id, else the email."""
     ids, id_values = pd.factorize(frame["customer_id"])
-    emails, _ = pd.factorize(frame["customer_email"])
-    return np.where(ids >= 0, ids, len(id_values) + 1 + emails)
+    emails = pd.factorize(frame["customer_email"])[0].astype(np.int32)
+    return np.where(ids >= 0, ids.astype(np.int32), len(id_values) + 1 + emails)
 
 
 def customer_key(frame: pd.DataFrame, i: int) -> str:
@@ -49,9 +50,12 @@ def validate(table: Table) -> Table:
         status[i], changed[i] = _invalid(errors[i])
 
     customers = customer_codes(frame)
-    types = pd.factorize(frame["type"])[0]
+    types = pd.factorize(frame["type"])[0].astype(np.int32)
     valid = np.flatnonzero(~invalid)
-    first = _first_of_group(customers[valid], types[valid], pd.factorize(frame["contact"])[0][valid])
+    contacts = pd.factorize(frame["contact"])[0].astype(np.int32)
+    release()
+    first = _first_of_group(customers[valid], types[valid], contacts[valid])
+    del contacts
     later = first != np.arange(len(valid))
     duplicate_of = frame["duplicate_of"].to_numpy(copy=True)
     for i, j in zip(valid[later].tolist(), valid[first[later]].tolist()):
@@ -109,8 +113,12 @@ def _first_of_group(*keys: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     order = np.lexsort(keys[::-1])  # stable: equal keys keep their positions' order
-    starts = np.ones(n, dtype=bool)
-    starts[1:] = np.logical_or.reduce([k[order[1:]] != k[order[:-1]] for k in keys])
+    starts = np.zeros(n, dtype=bool)
+    starts[0] = True
+    for k in keys:
+        ordered = k[order]
+        starts[1:] |= ordered[1:] != ordered[:-1]
+        del ordered
     first = np.empty(n, dtype=np.int64)
     first[order] = order[np.flatnonzero(starts)[np.cumsum(starts) - 1]]
     return first
