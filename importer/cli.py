@@ -1,6 +1,6 @@
 """Command line: options -> one library call -> exit code. No logic of its own.
 
-Exit codes (design.md): 0 all good, 1 some rows invalid or failed, 2 usage or
+Exit codes (the README): 0 all good, 1 some rows invalid or failed, 2 usage or
 unreadable input (nothing sent), 3 stopped early (auth, scope, plan, store, interrupt).
 """
 

@@ -1,6 +1,6 @@
 """Exceptions: only for "the run must stop". Bad rows are data (records.RecordError).
 
-Each carries the exit code the CLI turns it into (design.md: 2 = nothing was sent
+Each carries the exit code the CLI turns it into (2 = nothing was sent
 because the input or the usage is bad; 3 = the run stopped early).
 """
 

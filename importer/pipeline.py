@@ -40,7 +40,7 @@ from importer.validate import validate
 log = logging.getLogger("importer")
 
 
-# Statuses that make the exit code 1 (design.md: "some records invalid or failed").
+# Statuses that make the exit code 1 ("some records invalid or failed").
 # `duplicate` does not: the contact itself is sent once, from its first row.
 PROBLEM_STATUSES = frozenset({Status.INVALID, Status.FAILED, Status.NOT_CREATED, Status.NOT_SENT})
 

@@ -28,13 +28,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, stop_any
+from tenacity import RetryCallState
 
 from importer import ecwid, policy
 from importer.errors import RunStopped, UsageError
 from importer.pacer import Pacer
 from importer.policy import Action
 from importer.progress import Progress
+from importer.retry import retrying
 from importer.records import Code, ContactRecord, Outcome, Status
 
 log = logging.getLogger(__name__)
@@ -275,16 +276,9 @@ class _Run:
                 Status.FAILED, error_code=Code.MISSING_CUSTOMER,
                 error="no customer id: the customer email was not resolved to an id",
             )  # fmt: skip
-        retrying = AsyncRetrying(
-            stop=stop_any(stop_after_attempt(self.config.retries + 1), lambda _: self.stop.is_set()),
-            retry=retry_if_result(lambda answer: answer.action is Action.RETRY),
-            wait=self._wait,
-            sleep=self.sleep,
-            retry_error_callback=lambda state: state.outcome.result(),
-            reraise=True,
-        )
+        loop = retrying(retries=self.config.retries, wait=self._wait, sleep=self.sleep, stopped=self.stop.is_set)
         url = ecwid.contacts_url(self.config.api_url, self.config.store_id, record.customer_id)
-        answer = await retrying(self._attempt, record, slot, http, url)
+        answer = await loop(self._attempt, record, slot, http, url)
         if answer.action is Action.RETRY and self.stop.is_set() and slot.attempts <= self.config.retries:
             return replace(self._abandoned(slot), http_status=answer.status)  # stopped before its retry
         outcome = ecwid.to_outcome(answer, slot.attempts)

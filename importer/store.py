@@ -12,9 +12,11 @@ import asyncio
 import logging
 import random as _random
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from tenacity import RetryCallState
 
 from importer import ecwid, policy
 from importer.errors import RunStopped
@@ -22,11 +24,23 @@ from importer.rules import InvalidValue, normalize_value
 from importer.pacer import Pacer
 from importer.policy import Action
 from importer.records import ContactRecord
+from importer.retry import retrying
 
 log = logging.getLogger(__name__)
 
 READ_SCOPE = "read_customers"
 PAGE_LIMIT = 100  # Ecwid's maximum for /customers search
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One attempt at a read: what to do next, and what we learnt."""
+
+    action: Action
+    status: int | None
+    retry_after: float | None
+    detail: str
+    response: httpx.Response | None = None
 
 
 class StoreReadError(Exception):
@@ -60,35 +74,39 @@ class StoreReader:
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET a JSON document, paced and retried; RunStopped on auth/scope/plan/store errors."""
-        url = self._base + path
-        for attempt in range(1, self._retries + 2):
-            sent_at = await self._pacer.acquire()
-            self.requests += 1
+        loop = retrying(retries=self._retries, wait=self._wait, sleep=self._sleep)
+        answer = await loop(self._attempt, self._base + path, params)
+        if answer.action is Action.SUCCESS:
             try:
-                response = await self._http.get(url, params=params, headers=self._headers)
-            except httpx.TransportError as exc:
-                # A read changes nothing: retry whether or not it reached the server.
-                status, retry_after, detail = None, None, f"{type(exc).__name__}: {exc}"
-                action = Action.RETRY
-            else:
-                status = response.status_code
-                if 200 <= status < 300:
-                    try:
-                        return response.json()
-                    except ValueError:
-                        raise StoreReadError(f"GET {path}: answer is not JSON") from None
-                code, message = ecwid.parse_error(response)
-                action = policy.classify_status(status, code, message)
-                retry_after = policy.parse_retry_after(response.headers.get("Retry-After"))
-                detail = f"HTTP {status} {code} {message}".strip()
-                if status == 429:
-                    self._pacer.rate_limited(policy.rate_limit_pause(retry_after), sent_at)
-                if action is Action.STOP:
-                    raise self._stop(status, code, message)
-            if action is not Action.RETRY or attempt > self._retries:
-                raise StoreReadError(ecwid.scrub(f"GET {path}: {detail}", self._token))
-            await self._sleep(policy.retry_wait(attempt, retry_after if status != 429 else 0.0, random=self._random))
-        raise AssertionError("unreachable")
+                return answer.response.json()
+            except ValueError:
+                raise StoreReadError(f"GET {path}: answer is not JSON") from None
+        raise StoreReadError(ecwid.scrub(f"GET {path}: {answer.detail}", self._token))
+
+    async def _attempt(self, url: str, params: dict[str, Any] | None) -> _Read:
+        sent_at = await self._pacer.acquire()
+        self.requests += 1
+        try:
+            response = await self._http.get(url, params=params, headers=self._headers)
+        except httpx.TransportError as exc:
+            # A read changes nothing: retry whether or not it reached the server.
+            return _Read(Action.RETRY, None, None, f"{type(exc).__name__}: {exc}")
+        status = response.status_code
+        if 200 <= status < 300:
+            return _Read(Action.SUCCESS, status, None, "", response)
+        code, message = ecwid.parse_error(response)
+        retry_after = policy.parse_retry_after(response.headers.get("Retry-After"))
+        if status == 429:
+            self._pacer.rate_limited(policy.rate_limit_pause(retry_after), sent_at)
+        action = policy.classify_status(status, code, message)
+        if action is Action.STOP:
+            raise self._stop(status, code, message)
+        return _Read(action, status, retry_after, f"HTTP {status} {code} {message}".strip())
+
+    def _wait(self, state: RetryCallState) -> float:
+        answer: _Read = state.outcome.result()
+        retry_after = answer.retry_after if answer.status != 429 else 0.0  # the pacer already paused for a 429
+        return policy.retry_wait(state.attempt_number, retry_after, random=self._random)
 
     def _stop(self, status: int, code: str, message: str) -> RunStopped:
         reason = ecwid.stop_reason(
