@@ -21,9 +21,9 @@ from common import OUT, ROOT, importer_at, median, run_measured, say, spread, to
 MEMORY_TARGET = 400.0  # MiB (issue 10)
 
 
-def _ours(path: Path, report_dir: Path, rev: str | None = None) -> tuple[list[str], dict | None]:
-    cmd, env = importer_at(rev)
-    return [*cmd, "import", str(path), "--dry-run", "--quiet", "--report-dir", str(report_dir)], env
+def _ours(path: Path, report_dir: Path, rev: str | None = None) -> tuple[list[str], Path]:
+    cmd, cwd = importer_at(rev)
+    return [*cmd, "import", str(path), "--dry-run", "--quiet", "--report-dir", str(report_dir)], cwd
 
 
 def _frictionless(path: Path) -> list[str]:
@@ -65,8 +65,8 @@ def run(runs: int, quick: bool, command: str, against: str | None = None) -> lis
                 results[who] = run_measured(_frictionless(path), stdout_path=fr_out)
                 fr_errors = _frictionless_stats(fr_out, rows)["errors"]
                 continue
-            cmd, env = _ours(path, report_dir, against if who == "before" else None)
-            results[who] = run_measured(cmd, env=env)
+            cmd, cwd = _ours(path, report_dir, against if who == "before" else None)
+            results[who] = run_measured(cmd, cwd=cwd)
             if who == "ours":
                 summary = _summary(report_dir)
             shutil.rmtree(report_dir, ignore_errors=True)  # a million-line results.csv: don't keep many

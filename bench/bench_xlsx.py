@@ -30,9 +30,9 @@ STAGES = {  # stage -> (module file, entry point function names) as cProfile nam
 }
 
 
-def _cli(path: Path, report_dir: Path, rev: str | None = None) -> tuple[list[str], dict | None]:
-    cmd, env = importer_at(rev)
-    return [*cmd, "import", str(path), "--dry-run", "--quiet", "--report-dir", str(report_dir)], env
+def _cli(path: Path, report_dir: Path, rev: str | None = None) -> tuple[list[str], Path]:
+    cmd, cwd = importer_at(rev)
+    return [*cmd, "import", str(path), "--dry-run", "--quiet", "--report-dir", str(report_dir)], cwd
 
 
 def calamine_floor(path: Path) -> float:
@@ -98,8 +98,8 @@ def run(runs: int, quick: bool, command: str, against: str | None = None) -> lis
         cases.append(("before", xlsx, b_runs, against))
     for k in range(runs):
         for who, path, into, rev in cases[:: 1 if k % 2 == 0 else -1]:
-            cmd, env = _cli(path, report_dir, rev)
-            proc = run_measured(cmd, env=env)
+            cmd, cwd = _cli(path, report_dir, rev)
+            proc = run_measured(cmd, cwd=cwd)
             shutil.rmtree(report_dir, ignore_errors=True)
             if proc.returncode not in (0, 1):
                 raise RuntimeError(f"dry run of {path} failed ({proc.returncode}): {proc.stderr_tail}")

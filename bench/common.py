@@ -47,19 +47,22 @@ def at_revision(rev: str) -> Path:
     return where
 
 
-def importer_at(rev: str | None) -> tuple[list[str], dict[str, str] | None]:
-    """(command, environment) that runs `python -m importer` of `rev` (None: this checkout's)."""
+def importer_at(rev: str | None) -> tuple[list[str], Path]:
+    """(command, working directory) that run `python -m importer` of `rev` (None: this checkout's).
+
+    The revision's package is found first because `-m` puts the working directory at the
+    head of sys.path (before this checkout's editable install); give the command absolute paths.
+    """
     if rev is None:
-        return tool("ecwid-contacts", "importer"), None
-    return [PY, "-m", "importer"], {**os.environ, "PYTHONPATH": str(at_revision(rev))}
+        return tool("ecwid-contacts", "importer"), ROOT
+    return [PY, "-m", "importer"], at_revision(rev)
 
 
-def run_measured(cmd: Sequence[str], *, stdout_path: Path | None = None, cwd: Path = ROOT,
-                 env: dict[str, str] | None = None) -> Proc:
+def run_measured(cmd: Sequence[str], *, stdout_path: Path | None = None, cwd: Path = ROOT) -> Proc:
     """Run a command to completion; wall time and the child's own peak RSS."""
     with tempfile.TemporaryFile() as err, open(stdout_path or os.devnull, "wb") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, env=env)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)  # per-child rusage; RUSAGE_CHILDREN would be a max over all
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
