@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-import httpx
+if TYPE_CHECKING:  # annotations only: the CLI and a dry run need no HTTP stack
+    import httpx
 
 from importer import policy
 from importer.errors import RunStopped, UsageError

@@ -62,8 +62,9 @@ def normalize(raw: pd.DataFrame, tables: Sequence[SourceTable], *, phone_region:
     _stores(raw["storeId"], store_id, problems)
     kind, contact, found_handle = _contacts(raw["type"], raw["contact"], region, problems)
     out["type"], out["contact"] = kind, contact
-    handle, _ = _by_value(raw["handle"], lambda c: (rules.cell_text(c), None), "str")
-    handle = pd.Series(handle).where(pd.Series(handle) != "", pd.Series(found_handle)).array
+    written, _ = _by_value(raw["handle"], lambda c: (rules.cell_text(c), None), "str")
+    written = pd.Series(written, dtype="str")
+    handle = written.where(written != "", pd.Series(found_handle, dtype="str")).array  # a Handle cell wins
     _too_long(handle, rules.MAX_HANDLE, "handle", problems)
     out["handle"] = handle
     out["note"], _ = _by_value(raw["note"], lambda c: (rules.cell_text(c), None), "str")
@@ -93,6 +94,9 @@ def _by_value(cells: pd.Series, rule: Callable[[Cell], tuple[Any, rules.Problem]
             why.append(problem)
     if dtype == "str" and isinstance(cells.dtype, pd.StringDtype) and values == uniques.tolist():
         column = cells.array  # every cell is already as it should be: share it, no copy
+    elif dtype == "str" and len(values) * 2 < len(codes):  # few distinct values: a category each
+        value_codes, distinct = pd.factorize(pd.array(values, dtype="str"), use_na_sentinel=True)
+        column = pd.Categorical.from_codes(value_codes[codes], categories=distinct)
     else:
         column = pd.array(values, dtype=dtype).take(codes)
     release()

@@ -7,34 +7,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import logging
-import signal
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pandas as pd
 
 from importer.ecwid import DEFAULT_API_URL  # re-exported for the CLI
 from importer.errors import InputError, RunStopped, UsageError
-from importer.guard import Guard
-from importer.customers import LookupStats, needs_lookup, resolve_customers
 from importer.headers import read_mapping
-from importer.journal import Journal, default_path
-from importer.pacer import Pacer
-from importer.records import Code, ContactRecord, Outcome, Status
+from importer.records import Code, ContactRecord, Status
 from importer.report import new_run_id, results_frame, write_report
-from importer.send import new_client
-from importer.store import StoreReader
-from importer.table import LoadStats, Records, Table, read_table, records_at, set_outcomes
+from importer.table import LoadStats, Records, Table, read_table, records_at
 from importer.validate import validate
 
 log = logging.getLogger("importer")
@@ -122,10 +110,14 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     if not len(frame):
         summary["notes"] = ["nothing to import: the input has no data rows"]
     elif not options.dry_run:
-        send_summary, stopped = _send(table, records_at(frame, valid), options, summary["run_id"])
+        from importer import remote  # the HTTP stack, only for a run that talks to a store
+
+        send_summary, stopped = remote.send(table, records_at(frame, valid), options, summary["run_id"])
         summary.update(send_summary)
     elif (frame["customer_id"].iloc[valid].isna() & frame["customer_email"].iloc[valid].notna()).any():
-        stopped = _dry_run_lookups(table, records_at(frame, valid), options, summary)
+        from importer import remote
+
+        stopped = remote.dry_run_lookups(table, records_at(frame, valid), options, summary)
 
     counts = frame["status"].value_counts()
     summary["total"] = len(frame)
@@ -170,159 +162,3 @@ def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats)
     except (UnicodeError, ValueError, OSError) as exc:  # a reader error we did not foresee: one line, exit 2
         name = stats.tables[-1].file if stats.tables else str(paths[0])
         raise InputError(name, f"cannot read: {exc}") from exc
-
-
-def _send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run_id: str):
-    """Send the valid records; their outcomes go into the table. Returns (summary fields, stopped)."""
-    results: dict[int, ContactRecord] = {}
-
-    lookups = LookupStats()
-    with _target(options, to_send) as (api_url, store_id, token):
-        config = _send_config(options, api_url, store_id, token)
-        with _open_journal(options, store_id, run_id) as journal:
-            result = asyncio.run(_session(to_send, config, options, journal, results, lookups))
-            if journal is not None:  # the run's own record: when it ended, what it did
-                done = Counter(r.outcome.status.value for r in results.values())
-                journal.finish(json.dumps({"counts": dict(done), "stopped": result.stopped and result.stopped.message}))
-
-    # Belt and braces: a record the sender never reported is not left as `valid`.
-    unsent = Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED, error="the run stopped before this row was sent")
-    set_outcomes(table.frame, (results.get(r.index) or replace(r, outcome=unsent) for r in to_send))
-    summary = {
-        "api_url": config.api_url,
-        "store_id": config.store_id,
-        "journal": str(journal.path) if journal else None,
-        "rate_per_minute": config.rate_per_minute,
-        "concurrency": config.concurrency,
-        "retries": config.retries,
-        "requests": result.requests,
-        "rate_limited": result.rate_limited,
-        "send_s": round(result.elapsed_s, 3),
-        "achieved_rate_per_minute": round(result.achieved_rate_per_minute, 1),
-    }
-    if lookups.emails:
-        summary["customer_lookups"] = lookups.as_dict()
-    return summary, result.stopped
-
-
-def _send_config(options: ImportOptions, api_url: str, store_id: int, token: str):
-    from importer.send import SendConfig
-
-    overrides = (("rate_per_minute", options.rate), ("concurrency", options.concurrency), ("retries", options.retries))
-    return SendConfig(
-        api_url=api_url, store_id=store_id, token=token, quiet=options.quiet,
-        **{k: v for k, v in overrides if v is not None},
-    )  # fmt: skip
-
-
-def _dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportOptions, summary: dict):
-    """Dry run: find the customers named by email (read-only) if a token is configured; else say so.
-    Their outcomes go into the table; returns the RunStopped that ended the lookups early, if any."""
-    named = [r for r in records if needs_lookup(r)]
-    missing = "no token" if not options.token else "no store id" if options.store_id is None else ""
-    if missing or options.sandbox:
-        why = "the sandbox starts empty in a dry run" if options.sandbox else missing
-        summary.setdefault("notes", []).append(
-            f"customer lookups skipped: {why} ({len(named)} rows name customers by email)"
-        )
-        return None
-    config = _send_config(options, options.api_url, options.store_id, options.token)
-    results: dict[int, ContactRecord] = {}
-    lookups = LookupStats()
-
-    async def session() -> list[ContactRecord]:
-        async with new_client(config) as http:
-            reader = _reader(http, config, Pacer(config.rate_per_minute))
-            with _interrupt_event() as cancel:
-                return await resolve_customers(named, reader, None, results, concurrency=config.concurrency,
-                                               cancel=cancel, stats=lookups)  # fmt: skip
-
-    stopped = None
-    try:
-        resolved = {r.index: r for r in asyncio.run(session())}
-    except RunStopped as exc:
-        stopped, resolved = exc, {}
-    summary["customer_lookups"] = lookups.as_dict()
-    set_outcomes(table.frame, [results.get(r.index) or resolved.get(r.index) or r for r in named])
-    return stopped
-
-
-@contextlib.contextmanager
-def _open_journal(options: ImportOptions, store_id: int, run_id: str):
-    # An embedded sandbox is new every run: a journal of it would skip rows the new store lacks.
-    if options.no_journal or (options.sandbox and options.journal is None):
-        yield None
-        return
-    path = options.journal or default_path(options.report_dir, store_id)
-    with Journal(path, store_id, run_id) as journal:
-        yield journal
-
-
-def _reader(http: httpx.AsyncClient, config, pacer: Pacer) -> StoreReader:
-    return StoreReader(
-        http, api_url=config.api_url, store_id=config.store_id, token=config.token, pacer=pacer,
-        retries=config.retries,
-    )  # fmt: skip
-
-
-async def _session(to_send, config, options: ImportOptions, journal: Journal | None, results, lookups=None):
-    """One HTTP client and one pacer for every request of the run: reads and creates alike."""
-    from importer.send import SendResult, send_records
-
-    # One interrupt scope for the whole session: a Ctrl-C between lookups and sending
-    # (the journal check can take seconds) still ends in a report, not a traceback.
-    async with new_client(config) as http:
-        with _interrupt_event() as cancel:
-            pacer = Pacer(config.rate_per_minute)
-            reader = _reader(http, config, pacer)
-            # Customers named by email get their ids first, so the journal's keys use the id.
-            try:
-                to_send = await resolve_customers(to_send, reader, journal, results, concurrency=config.concurrency,
-                                                  cancel=cancel, stats=lookups)  # fmt: skip
-            except RunStopped as exc:  # unsent rows become not_sent in _send
-                return SendResult(stopped=exc)
-            guard = Guard(journal, reader, skip_existing=options.skip_existing)
-            to_send = guard.classify(to_send, results)
-            return await send_records(
-                to_send, config, on_result=guard.on_result(results), cancel=cancel, hooks=guard.hooks(),
-                client=http, pacer=pacer,
-            )  # fmt: skip
-
-
-@contextlib.contextmanager
-def _interrupt_event():
-    """Ctrl-C / SIGTERM set an event the sender watches, so the report still gets written."""
-    cancel = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, cancel.set)
-            installed.append(sig)
-    try:
-        yield cancel
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-
-
-@contextlib.contextmanager
-def _target(options: ImportOptions, records: list[ContactRecord]):
-    """Where to send: the configured store, or an embedded sandbox seeded with the file's customers."""
-    if not options.sandbox:
-        yield options.api_url, options.store_id, options.token
-        return
-    from importer.sandbox import Sandbox, SandboxConfig
-    from importer.sandbox.config import generated_customer
-
-    ids = sorted({r.customer_id for r in records if r.customer_id is not None})
-    # Customers named by email exist too (new ids after the file's), unless a seeded id already has the email.
-    taken = {generated_customer(i).email for i in ids}
-    emails = sorted({r.customer_email for r in records if needs_lookup(r)} - taken)
-    first = max(ids, default=0) + 1
-    config = SandboxConfig(customers=[*ids, *({"id": first + n, "email": e} for n, e in enumerate(emails))])
-    if options.store_id is not None:
-        config = replace(config, store_id=options.store_id)
-    with Sandbox(config) as sb:
-        log.info("sandbox serving at %s (store %s)", sb.api_url, sb.store_id)
-        yield sb.api_url, sb.store_id, sb.token

@@ -144,7 +144,7 @@ def read_table(
                 add(plan, cells, rows)
 
     raw = pd.concat(parts, ignore_index=True) if parts else _records_of_nothing()
-    del parts
+    parts.clear()
     values = normalize(raw, [s.table for s in found], phone_region=phone_region, store_id=store_id)
     where = pd.DataFrame(_where(raw["sheet_no"].to_numpy(), [s.table for s in found]), index=raw.index)
     frame = pd.concat([raw[["sheet_no", "line"]], where, raw[["row", "source_column"]], values], axis=1)
@@ -206,7 +206,6 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
     column order, and one (with a blank contact) for a row that has none.
     """
     n = len(cells)
-    table = plan.table
     fields = dict(plan.fields)
     if not plan.kinds:
         line = np.arange(n, dtype=np.int64)

@@ -106,29 +106,30 @@ def _choose(path: str, meta: list, sheets: Sequence[str], stats, log: logging.Lo
 
 def _sheet_cells(sheet: python_calamine.CalamineSheet, stats) -> tuple[list[str], pd.DataFrame, np.ndarray] | None:
     """(headers, cells, row numbers) of a sheet, or None when it is empty. Blank rows are counted, not kept."""
-    headers: list[str] | None = None
-    numbers: list[int] = []
-    kept: list[list[Cell]] = []
-    width = 0
-    # iter_rows starts at row 1 even when the used range starts lower: its count is Excel's row number.
-    for number, row in enumerate(sheet.iter_rows(), 1):
-        cells = [cell(v) for v in row]
-        blank = all(c == "" for c in cells)  # an Excel FALSE is not blank
-        if headers is None:
-            if not blank:
-                headers = [str(c).strip("\ufeff \t") for c in cells]
-                while headers and not headers[-1]:
-                    headers.pop()
-                width = len(headers)
-            continue
-        if blank:
-            stats.blank_rows += 1
-            continue
-        cells = cells[:width] if len(cells) >= width else cells + [""] * (width - len(cells))
-        numbers.append(number)
-        kept.append(cells)
-    if headers is None:
+    # iter_rows starts at row 1 even when the used range starts lower: a row's position is Excel's row number - 1.
+    raw = pd.DataFrame(list(sheet.iter_rows()), dtype=object)
+    if raw.empty:
         return None
-    frame = pd.DataFrame(kept, columns=range(width), dtype=object) if kept else pd.DataFrame(
-        columns=range(width), dtype=object)
-    return headers, frame, np.asarray(numbers, dtype=np.int64)
+    cells = pd.DataFrame({i: _cells(raw[i]) for i in raw.columns})
+    del raw
+    filled = np.flatnonzero((cells != "").any(axis=1).to_numpy())  # an Excel FALSE is not blank
+    if not len(filled):
+        return None
+    top = int(filled[0])
+    headers = [str(c).strip("\ufeff \t") for c in cells.iloc[top].tolist()]
+    while headers and not headers[-1]:
+        headers.pop()
+    width = len(headers)
+    data = filled[filled > top]
+    stats.blank_rows += len(cells) - top - 1 - len(data)
+    cells = cells.iloc[data, :width].reset_index(drop=True) if width else pd.DataFrame(index=range(len(data)))
+    for i in range(cells.shape[1], width):  # header cells past the sheet's used range
+        cells[i] = ""
+    return headers, cells, (data + 1).astype(np.int64)
+
+
+def _cells(column: pd.Series) -> pd.Series:
+    """cell() once per distinct value of a column (keyed by type too: to a dict True == 1 == 1.0)."""
+    memo: dict[tuple[type, Any], Cell] = {}
+    out = [memo[key] if (key := (v.__class__, v)) in memo else memo.setdefault(key, cell(v)) for v in column.tolist()]
+    return pd.Series(out, dtype=object)
