@@ -107,29 +107,30 @@ def _choose(path: str, meta: list, sheets: Sequence[str], stats, log: logging.Lo
 def _sheet_cells(sheet: python_calamine.CalamineSheet, stats) -> tuple[list[str], pd.DataFrame, np.ndarray] | None:
     """(headers, cells, row numbers) of a sheet, or None when it is empty. Blank rows are counted, not kept."""
     # iter_rows starts at row 1 even when the used range starts lower: a row's position is Excel's row number - 1.
-    raw = pd.DataFrame(list(sheet.iter_rows()), dtype=object)
-    if raw.empty:
+    columns = [_cells(column) for column in zip(*sheet.iter_rows())]
+    if not columns:
         return None
-    cells = pd.DataFrame({i: _cells(raw[i]) for i in raw.columns})
-    del raw
-    filled = np.flatnonzero((cells != "").any(axis=1).to_numpy())  # an Excel FALSE is not blank
+    filled = np.zeros(len(columns[0]), dtype=bool)
+    for column in columns:
+        filled |= column != ""  # an Excel FALSE is not blank
+    filled = np.flatnonzero(filled)
     if not len(filled):
         return None
     top = int(filled[0])
-    headers = [str(c).strip("\ufeff \t") for c in cells.iloc[top].tolist()]
+    headers = [str(c[top]).strip("\ufeff \t") for c in columns]
     while headers and not headers[-1]:
         headers.pop()
-    width = len(headers)
     data = filled[filled > top]
-    stats.blank_rows += len(cells) - top - 1 - len(data)
-    cells = cells.iloc[data, :width].reset_index(drop=True) if width else pd.DataFrame(index=range(len(data)))
-    for i in range(cells.shape[1], width):  # header cells past the sheet's used range
-        cells[i] = ""
+    stats.blank_rows += len(columns[0]) - top - 1 - len(data)
+    empty = np.full(len(data), "", dtype=object)
+    cells = pd.DataFrame({i: columns[i][data] if i < len(columns) else empty for i in range(len(headers))},
+                         index=pd.RangeIndex(len(data)))
     return headers, cells, (data + 1).astype(np.int64)
 
 
-def _cells(column: pd.Series) -> pd.Series:
+def _cells(column: Sequence[Any]) -> np.ndarray:
     """cell() once per distinct value of a column (keyed by type too: to a dict True == 1 == 1.0)."""
     memo: dict[tuple[type, Any], Cell] = {}
-    out = [memo[key] if (key := (v.__class__, v)) in memo else memo.setdefault(key, cell(v)) for v in column.tolist()]
-    return pd.Series(out, dtype=object)
+    out = np.empty(len(column), dtype=object)
+    out[:] = [memo[key] if (key := (v.__class__, v)) in memo else memo.setdefault(key, cell(v)) for v in column]
+    return out
