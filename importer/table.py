@@ -4,24 +4,28 @@
     table.frame                             # one row per contact record, in input order
     table.sheets[i].cells                   # the source rows of file/sheet i, as written
 
-The frame's index is the record's position in the run (`ContactRecord.index`). Columns:
+The frame's index is the record's position in the run (`ContactRecord.index`). Columns
+(text is str, or a category of str where a column repeats a few values: compare and
+read them the same way):
 
-    sheet_no       int      which of `table.sheets` the row came from
-    line           int      the source row's position in that sheet's `cells`
-    file, sheet    str      as the user named the file; "" for a text file's sheet
-    row            int      the Excel row number (header = 1; blank lines and multi-line cells counted)
-    source_column  str      the header of the cell holding the contact ("" if none)
+    sheet_no       int32    which of `table.sheets` the row came from
+    line           int32    the source row's position in that sheet's `cells`
+    file, sheet    category as the user named the file; "" for a text file's sheet
+    row            int32    the Excel row number (header = 1; blank lines and multi-line cells counted)
+    source_column  category the header of the cell holding the contact ("" if none)
     customer_id    Int64    <NA> when the row names no valid id
-    customer_email str      lower-cased; <NA> when none
-    type, contact, handle, note, source_contact   str ("" when blank); contact as sent, source_contact as written
+    customer_email text     lower-cased; missing when none
+    type           category as sent when valid; as far as normalization got otherwise
+    contact, handle, note, source_contact   text ("" when blank); contact as sent, source_contact as written
     default        boolean  <NA> when blank (not sent)
     order_by       Int64
-    timestamp      str      Ecwid's form; <NA> when blank
+    timestamp      text     Ecwid's form; missing when blank
     errors         object   tuple[RecordError, ...], () when the row is fine
-    status         str      a records.Status value
+    status         category a records.Status value (STATUSES)
     http_status, create_count  Int64
     attempts       int
-    error_code, error  str
+    error_code     category
+    error          text
     duplicate_of   object   the records.Source of the row this one repeats, or None
 
 Each distinct value of a column is worked out once (`factorize`), by the same rule
