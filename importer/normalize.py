@@ -243,6 +243,9 @@ def _written(cells: pd.Series) -> Any:
         if not cells.str.contains(r"^\s|\s$", regex=True).any():
             return cells.array  # nothing to trim: share the cells, no copy
         return cells.str.strip().array
+    values = cells.tolist()
+    if all(v.__class__ is str for v in values):  # a workbook's text cells are read stripped: as they are
+        return pd.array(values, dtype="str")
     return _by_value(cells, lambda c: (c.strip() if isinstance(c, str) else str(c), None), "str")[0]
 
 

@@ -14,7 +14,6 @@ import random as _random
 from collections.abc import Callable
 from enum import StrEnum
 
-import httpx
 
 # -- defaults (the CLI's --rate / --concurrency / --retries) -------------------
 ECWID_RATE_PER_MINUTE = 600
@@ -42,9 +41,19 @@ MIN_RATE = 30.0  # requests a minute: slow-downs never go below this
 # -- statuses -------------------------------------------------------------------
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 STOP_STATUSES = frozenset({401, 402, 403})  # 401 is undocumented: treated like 403
-# Raised before a single byte of the request left: safe to resend.
-RETRY_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-NOT_SENT_ERRORS = (*RETRY_ERRORS, httpx.UnsupportedProtocol)  # the last: resending won't help
+
+
+def _retry_errors() -> tuple[type[BaseException], ...]:
+    """Raised before a single byte of the request left: safe to resend."""
+    import httpx  # here, not at the top: a dry run and the CLI's start-up never load the HTTP stack
+
+    return (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _not_sent_errors() -> tuple[type[BaseException], ...]:
+    import httpx
+
+    return (*_retry_errors(), httpx.UnsupportedProtocol)  # the last: resending won't help
 
 
 class Action(StrEnum):
@@ -79,13 +88,13 @@ def classify_status(status: int, error_code: str = "", message: str = "") -> Act
 
 def may_have_been_sent(exc: BaseException) -> bool:
     """Whether the server may have received (and applied) the request."""
-    return not isinstance(exc, NOT_SENT_ERRORS)
+    return not isinstance(exc, _not_sent_errors())
 
 
 def classify_exception(exc: BaseException, sent: bool) -> Action:
     if sent:
         return Action.AMBIGUOUS  # ReadTimeout, ReadError, WriteError, RemoteProtocolError, ...
-    if isinstance(exc, RETRY_ERRORS):
+    if isinstance(exc, _retry_errors()):
         return Action.RETRY
     return Action.FAIL  # e.g. UnsupportedProtocol: retrying will not help
 
