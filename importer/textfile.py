@@ -59,35 +59,46 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
         raise InputError(path, "file is empty (only blank lines)")
     headers, header_row = found
     width = len(headers)
-    parts = []
-    try:
-        chunks = pd.read_csv(
-            path, sep=delim, header=None, names=range(width), usecols=range(width), dtype="str", na_filter=False,
-            skip_blank_lines=False, quotechar='"', doublequote=True, encoding=enc, engine="c",
-            chunksize=CHUNK_ROWS, index_col=False,
-        )  # fmt: skip
-        with chunks:
-            for part in chunks:
-                parts.append(part)
-                release()
-    except UnicodeDecodeError as e:
-        at = _first_bad_byte(path, enc)
-        raise InputError(path, f"not valid {enc} text at byte {e.start if at is None else at}; "
-                         "pass another encoding") from None
-    except (pd.errors.ParserError, ValueError) as e:
-        raise InputError(path, f"cannot parse as delimited text: {_parser_problem(str(e))}") from None
-    cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=range(width), dtype="str")
-    del parts
-    release()
+    cells = _parse(path, delim, enc, max(width, 1))
     cells = cells.iloc[header_row:]  # rows 1..header_row are leading blank lines and the header
     rows = np.arange(header_row + 1, header_row + 1 + len(cells), dtype=np.int64)
-    blank = _blank_rows(cells)
+    blank = _blank_rows(cells)  # a cell past the header's width counts too: such a row is reported, not skipped
     stats.blank_rows += len(blank)
     if len(blank):
         keep = np.ones(len(cells), dtype=bool)
         keep[blank] = False
         cells, rows = cells[keep], rows[keep]
-    return headers, _compact(cells.reset_index(drop=True)), rows
+    return headers, _compact(cells.iloc[:, :width].reset_index(drop=True)), rows
+
+
+def _parse(path: str, delimiter: str, encoding: str, width: int) -> pd.DataFrame:
+    """Every record of the file, `width` columns or more: a row with more cells widens the read."""
+    while True:
+        parts = []
+        try:
+            chunks = pd.read_csv(
+                path, sep=delimiter, header=None, names=range(width), dtype="str", na_filter=False,
+                skip_blank_lines=False, quotechar='"', doublequote=True, encoding=encoding, engine="c",
+                chunksize=CHUNK_ROWS, index_col=False,
+            )  # fmt: skip
+            with chunks:
+                for part in chunks:
+                    parts.append(part)
+                    release()
+        except UnicodeDecodeError as e:
+            at = _first_bad_byte(path, encoding)
+            raise InputError(path, f"not valid {encoding} text at byte {e.start if at is None else at}; "
+                             "pass another encoding") from None
+        except (pd.errors.ParserError, ValueError) as e:
+            wider = re.search(r"Expected \d+ fields in line \d+, saw (\d+)", str(e))
+            if wider and int(wider[1]) > width:
+                width = int(wider[1])  # rare: read again, as wide as that row
+                continue
+            raise InputError(path, f"cannot parse as delimited text: {_parser_problem(str(e))}") from None
+        cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=range(width), dtype="str")
+        parts.clear()
+        release()
+        return cells
 
 
 def _compact(cells: pd.DataFrame) -> pd.DataFrame:

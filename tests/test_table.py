@@ -127,3 +127,15 @@ def test_text_is_never_type_inferred(tmp_path):
     first, second = result.records
     assert (first.customer_id, first.note) == (12, "NA")
     assert (second.contact, second.note) == ("null", "0012")
+
+
+@pytest.mark.parametrize("chunk_rows", [2, 100_000])
+def test_a_row_with_cells_only_past_the_header_is_reported_not_skipped(tmp_path, monkeypatch, chunk_rows):
+    monkeypatch.setattr(importer.textfile, "CHUNK_ROWS", chunk_rows)  # the long row comes in a later chunk
+    path = tmp_path / "past.csv"
+    path.write_text("Customer ID,Email\n1,a@example.com\n2,b@example.com\n\n,,stray@example.com\n"
+                    "3,c@example.com,extra\n", encoding="utf-8")
+    result = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "r")
+    assert [(r.source.row, r.outcome.status.value) for r in result.records] == [
+        (2, "valid"), (3, "valid"), (5, "invalid"), (6, "valid")]
+    assert result.summary["blank_rows"] == 1 and result.records[2].outcome.error_code == "missing-customer-id"
