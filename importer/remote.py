@@ -15,6 +15,7 @@ import logging
 import signal
 from collections import Counter
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -28,12 +29,15 @@ from importer.send import new_client
 from importer.store import StoreReader
 from importer.table import Table, set_outcomes
 
+if TYPE_CHECKING:
+    from importer.pipeline import ImportOptions
+
 log = logging.getLogger("importer")
 
 __all__ = ["send", "dry_run_lookups"]
 
 
-def send(table: Table, to_send: list[ContactRecord], options, run_id: str):
+def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run_id: str):
     """Send the valid records; their outcomes go into the table. Returns (summary fields, stopped)."""
     results: dict[int, ContactRecord] = {}
 
@@ -48,7 +52,8 @@ def send(table: Table, to_send: list[ContactRecord], options, run_id: str):
 
     # Belt and braces: a record the sender never reported is not left as `valid`.
     unsent = Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED, error="the run stopped before this row was sent")
-    set_outcomes(table.frame, (results.get(r.index) or replace(r, outcome=unsent) for r in to_send))
+    done = (results.get(r.index, r) for r in to_send)
+    set_outcomes(table.frame, (replace(r, outcome=unsent) if r.outcome.status == Status.VALID else r for r in done))
     summary = {
         "api_url": config.api_url,
         "store_id": config.store_id,
@@ -66,7 +71,7 @@ def send(table: Table, to_send: list[ContactRecord], options, run_id: str):
     return summary, result.stopped
 
 
-def _send_config(options, api_url: str, store_id: int, token: str):
+def _send_config(options: ImportOptions, api_url: str, store_id: int, token: str):
     from importer.send import SendConfig
 
     overrides = (("rate_per_minute", options.rate), ("concurrency", options.concurrency), ("retries", options.retries))
@@ -76,7 +81,7 @@ def _send_config(options, api_url: str, store_id: int, token: str):
     )  # fmt: skip
 
 
-def dry_run_lookups(table: Table, records: list[ContactRecord], options, summary: dict):
+def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportOptions, summary: dict):
     """Dry run: find the customers named by email (read-only) if a token is configured; else say so.
     Their outcomes go into the table; returns the RunStopped that ended the lookups early, if any."""
     named = [r for r in records if needs_lookup(r)]
@@ -109,7 +114,7 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options, summary
 
 
 @contextlib.contextmanager
-def _open_journal(options, store_id: int, run_id: str):
+def _open_journal(options: ImportOptions, store_id: int, run_id: str):
     # An embedded sandbox is new every run: a journal of it would skip rows the new store lacks.
     if options.no_journal or (options.sandbox and options.journal is None):
         yield None
@@ -126,7 +131,7 @@ def _reader(http: httpx.AsyncClient, config, pacer: Pacer) -> StoreReader:
     )  # fmt: skip
 
 
-async def _session(to_send, config, options, journal: Journal | None, results, lookups=None):
+async def _session(to_send, config, options: ImportOptions, journal: Journal | None, results, lookups=None):
     """One HTTP client and one pacer for every request of the run: reads and creates alike."""
     from importer.send import SendResult, send_records
 
@@ -168,7 +173,7 @@ def _interrupt_event():
 
 
 @contextlib.contextmanager
-def _target(options, records: list[ContactRecord]):
+def _target(options: ImportOptions, records: list[ContactRecord]):
     """Where to send: the configured store, or an embedded sandbox seeded with the file's customers."""
     if not options.sandbox:
         yield options.api_url, options.store_id, options.token
