@@ -20,7 +20,7 @@ import pandas as pd
 from importer.ecwid import DEFAULT_API_URL  # re-exported for the CLI
 from importer.errors import InputError, RunStopped, UsageError
 from importer.headers import read_mapping
-from importer.records import Code, ContactRecord, Status
+from importer.records import Code, ContactRecord, SourceTable, Status
 from importer.report import new_run_id, results_frame, write_report
 from importer.table import LoadStats, Records, Table, read_table, records_at
 from importer.validate import validate
@@ -96,9 +96,7 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
         "dry_run": options.dry_run,
         "sandbox": options.sandbox,
         "files": [str(p) for p in paths],
-        "tables": [
-            {"file": t.file, "sheet": t.sheet, "layout": t.layout} for t in stats.tables
-        ],
+        "tables": [_columns(t) for t in stats.tables],
         "encodings": dict(stats.encodings),
         "hidden_sheets_skipped": list(stats.hidden_sheets),
         "rows": stats.rows,
@@ -132,6 +130,14 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     summary["elapsed_s"] = round(time.monotonic() - started, 3)
     path = write_report(table, summary, report_dir=Path(options.report_dir), run_id=summary["run_id"])
     return ImportResult(Records(frame), summary, path, exit_code, stopped, results_frame(table))
+
+
+def _columns(table: SourceTable) -> dict:
+    """A table's layout and every column accounted for: what each used header was read as, which were ignored."""
+    return {
+        "file": table.file, "sheet": table.sheet, "layout": table.layout, "columns": dict(table.field_of),
+        "ignored": [h for h in table.headers if h and h not in table.field_of],
+    }  # fmt: skip
 
 
 def _exit_code(counts: pd.Series, stopped: RunStopped | None) -> int:

@@ -147,6 +147,7 @@ def read_table(
             for plan, cells, rows in workbook.read_workbook(path, sheets, plan_for, stats=stats, log=log):
                 add(plan, cells, rows)
 
+    _check_mapping_found(mapping, [s.table for s in found])
     raw = pd.concat(parts, ignore_index=True) if parts else _records_of_nothing()
     parts.clear()
     values = normalize(raw, [s.table for s in found], phone_region=phone_region, store_id=store_id)
@@ -163,6 +164,15 @@ def read_table(
     frame["error"] = pd.Series("", index=frame.index, dtype="str")
     frame["duplicate_of"] = np.full(n, None, dtype=object)
     return Table(frame, found)
+
+
+def _check_mapping_found(mapping: dict[str, str], tables: Sequence[SourceTable]) -> None:
+    """A --mapping entry no file or sheet has a column for is a mistake (a typo, the wrong file): say so."""
+    seen = {headers.norm(h) for t in tables for h in t.headers}
+    missing = [h for h in mapping if headers.norm(h) not in seen]
+    if missing and tables:
+        have = ", ".join(dict.fromkeys(repr(h) for t in tables for h in t.headers if h))
+        raise UsageError(f"--mapping names {', '.join(map(repr, missing))}, which no input has; columns: {have}")
 
 
 def _check_text_options(encoding: str | None, delimiter: str | None) -> tuple[str | None, str | None]:

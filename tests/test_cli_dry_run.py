@@ -340,3 +340,24 @@ def test_unusable_report_dir_is_a_usage_error_before_anything_runs(tmp_path, cap
               "--report-dir", tmp_path / where)  # fmt: skip
     assert run.code == 2 and run.err_lines == [run.err.strip()], run.err
     assert "--report-dir" in run.err and "is not a directory" in run.err and "Traceback" not in run.err
+
+
+def test_every_column_is_accounted_for_in_the_summary_and_on_the_terminal(tmp_path, capsys):
+    path = tmp_path / "crm.csv"
+    path.write_text("Customer ID,Name,Email,Company,Phone\n1001,Ann Lee,ann@example.com,Acme,+14155550132\n",
+                    encoding="utf-8")
+    run = cli(capsys, "import", path, "--dry-run", "--report-dir", tmp_path / "r", "--json")
+    (table,) = json.loads(run.out)["tables"]
+    assert table["columns"] == {"Customer ID": "customerId", "Email": "EMAIL", "Phone": "PHONE"}
+    assert table["ignored"] == ["Name", "Company"]
+    assert "Columns not imported (crm.csv): Name, Company" in run.err_lines
+
+
+def test_a_mapping_entry_for_a_column_no_file_has_is_a_usage_error(tmp_path, capsys):
+    path = tmp_path / "crm.csv"
+    path.write_text("Kunde,Email\n1001,ann@example.com\n", encoding="utf-8")
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"Kunde": "customerId", "Handy": "PHONE"}), encoding="utf-8")
+    run = cli(capsys, "import", path, "--dry-run", "--mapping", mapping, "--report-dir", tmp_path / "r")
+    assert run.code == 2 and run.err_lines == [run.err.strip()]
+    assert "'Handy'" in run.err and "'Kunde', 'Email'" in run.err and not (tmp_path / "r").exists()

@@ -74,6 +74,10 @@ def print_summary(summary: dict[str, Any], path: Path, *, stream: TextIO = sys.s
             f"{n} sent without a clear answer (error_code ambiguous): they may exist in the store; "
             "check them before importing errors.csv again."
         )
+    for table in summary.get("tables", ()):
+        if table.get("ignored"):  # every column accounted for: say what was left out
+            where = Path(table["file"]).name + (f", sheet {table['sheet']}" if table.get("sheet") else "")
+            lines.append(f"Columns not imported ({where}): {', '.join(table['ignored'])}")
     lines += [f"Note: {note}" for note in summary.get("notes", ())]
     lines.append(f"Report: {Path(path) / RESULTS_CSV}")
     stream.write("\n".join(lines) + "\n")
