@@ -112,6 +112,10 @@ def _compact(cells: pd.DataFrame) -> pd.DataFrame:
     return cells
 
 
+# What str.isspace() calls whitespace, as the regex engine under pandas' str methods (RE2) spells it.
+_WHITESPACE = r"[\s\x0b\x1c-\x1f\x85\p{Z}]*"
+
+
 def _blank_rows(cells: pd.DataFrame) -> np.ndarray:
     """Positions of the rows whose every cell is blank or whitespace (column by column, on the candidates left)."""
     candidates = np.arange(len(cells))
@@ -119,7 +123,7 @@ def _blank_rows(cells: pd.DataFrame) -> np.ndarray:
         if not len(candidates):
             break
         column = cells[i].iloc[candidates]
-        candidates = candidates[column.str.fullmatch(r"\s*").to_numpy(dtype=bool)]
+        candidates = candidates[column.str.fullmatch(_WHITESPACE).to_numpy(dtype=bool)]
     return candidates
 
 
