@@ -51,10 +51,19 @@ FIELD_ALIASES = _aliases(
 # Wide-layout columns: one contact kind per column. "Phone 2" = "Phone".
 KIND_ALIASES = _aliases(
     {
-        ContactType.EMAIL: ("email", "e-mail", "email address", "e-mail address", "mail"),
+        ContactType.EMAIL: (
+            "email", "e-mail", "email address", "e-mail address", "mail",
+            "courriel", "correo", "correo electrónico", "e-mail-adresse",
+        ),
         ContactType.PHONE: (
             "phone", "phone number", "mobile", "mobile phone", "mobile number", "cell",
             "cell phone", "telephone", "tel", "home phone", "work phone",
+            # the exports people bring: HubSpot, Outlook, Salesforce, Shopify
+            "mobile phone number", "business phone", "other phone", "primary phone", "company main phone",
+            "default address phone",
+            # local words
+            "telefon", "telefonnummer", "mobil", "mobilnummer", "handy", "handynummer", "téléphone", "portable",
+            "teléfono", "móvil", "celular", "telefono", "cellulare",
         ),
         ContactType.WHATSAPP: ("whatsapp", "whatsapp number"),
         ContactType.TELEGRAM: ("telegram", "telegram username"),
@@ -67,7 +76,10 @@ KIND_ALIASES = _aliases(
         ContactType.PINTEREST: ("pinterest",),
         ContactType.VK: ("vk", "vkontakte"),
         ContactType.VIBER: ("viber",),
-        ContactType.URL: ("website", "url", "web", "homepage", "web site", "site"),
+        ContactType.URL: (
+            "website", "url", "web", "homepage", "web site", "site", "web page", "website url", "webseite", "site web",
+            "sitio web",
+        ),
         ContactType.OTHER: ("other",),
     }
 )
@@ -77,7 +89,10 @@ _KINDS = {t.value for t in ContactType}
 
 
 def _kind_of(key: str) -> str | None:
-    return KIND_ALIASES.get(key) or KIND_ALIASES.get(key.rstrip("0123456789"))
+    """A wide column's contact type; numbered columns count too: `Phone 2`, Outlook's `E-mail 2 Address`,
+    Google Contacts' `Phone 1 - Value`."""
+    plain = re.sub(r"\d+", "", key)
+    return KIND_ALIASES.get(key) or KIND_ALIASES.get(plain) or KIND_ALIASES.get(plain.removesuffix("value"))
 
 
 def resolve_target(target: str) -> str | None:

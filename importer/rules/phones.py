@@ -117,7 +117,7 @@ def fast_phone(text: str) -> str | None:
 def phone(value: str, region: str | None) -> tuple[str, Problem]:
     if value[0] == "+" and (e164 := fast_phone(value)) is not None:
         return e164, None
-    text = value[4:] if value[:4].lower() == "tel:" else value
+    text = value[4:] if value[:4].lower() == "tel:" else value.removeprefix("'")  # ' marks text in Excel, Shopify
     if SCIENTIFIC.fullmatch(text):
         return value, (Code.LOST_DIGITS, LOST_DIGITS_MSG.format(value=value))
     if INTEGRAL.fullmatch(text) and "." in text:  # 16502530000.0 from a numeric cell

@@ -70,11 +70,12 @@ LOST_DIGITS_MSG = "{value!r} is in scientific notation: Excel rounded the number
 
 
 def _integer(value: str, what: str, code: str, *, positive: bool) -> tuple[int | None, Problem]:
-    if value.isascii() and value.isdigit():  # fast path: plain digits
-        n = int(value)
-    elif INTEGRAL.fullmatch(value):
-        n = int(value.split(".", 1)[0])
-    elif SCIENTIFIC.fullmatch(value):
+    digits = value.removeprefix("'")  # Excel's (and Shopify's) mark for "this is text"
+    if digits.isascii() and digits.isdigit():  # fast path: plain digits
+        n = int(digits)
+    elif INTEGRAL.fullmatch(digits):
+        n = int(digits.split(".", 1)[0])
+    elif SCIENTIFIC.fullmatch(digits):
         return None, (Code.LOST_DIGITS, LOST_DIGITS_MSG.format(value=value))
     else:
         return None, (code, f"{value!r} is not a {what}")

@@ -1,0 +1,68 @@
+"""Exports from other products: their contact columns are recognised, their text marks removed."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from importer.pipeline import run_import
+
+
+def _run(tmp_path, header: list[str], row: list[str], **options):
+    path = tmp_path / "export.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, row])
+    result = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "r", **options)
+    return result, {(r.type, r.contact) for r in result.records}
+
+
+@pytest.mark.parametrize(
+    "header, row, expected",
+    [
+        (  # HubSpot
+            ["Customer ID", "First Name", "Email", "Phone Number", "Mobile Phone Number", "Website URL"],
+            ["1001", "Ann", "ann@example.com", "+1 415 555 0132", "+1 415 555 0199", "https://ann.example.com"],
+            {("EMAIL", "ann@example.com"), ("PHONE", "+14155550132"), ("PHONE", "+14155550199"),
+             ("URL", "https://ann.example.com")},
+        ),
+        (  # Outlook
+            ["Customer ID", "First Name", "E-mail Address", "E-mail 2 Address", "Business Phone", "Home Phone",
+             "Mobile Phone", "Business Fax", "Web Page"],
+            ["1001", "Ann", "ann@example.com", "ann@work.example.com", "+44 20 7946 0018", "+44 20 7946 0019",
+             "+44 7911 123456", "+44 20 7946 0000", "ann.example.com"],
+            {("EMAIL", "ann@example.com"), ("EMAIL", "ann@work.example.com"), ("PHONE", "+442079460018"),
+             ("PHONE", "+442079460019"), ("PHONE", "+447911123456"), ("URL", "https://ann.example.com")},
+        ),
+        (  # Google Contacts
+            ["Customer ID", "Name", "E-mail 1 - Type", "E-mail 1 - Value", "Phone 1 - Type", "Phone 1 - Value",
+             "Website 1 - Value"],
+            ["1001", "Ann", "* Home", "ann@example.com", "Mobile", "+49 151 23456789", "https://ann.example.de"],
+            {("EMAIL", "ann@example.com"), ("PHONE", "+4915123456789"), ("URL", "https://ann.example.de")},
+        ),
+        (  # a German shop
+            ["Customer ID", "Name", "E-Mail-Adresse", "Telefon", "Mobil", "Handy", "Webseite"],
+            ["1001", "Anna", "anna@example.de", "+49 30 1234567", "+49 151 23456789", "+49 160 1234567",
+             "https://anna.example.de"],
+            {("EMAIL", "anna@example.de"), ("PHONE", "+49301234567"), ("PHONE", "+4915123456789"),
+             ("PHONE", "+491601234567"), ("URL", "https://anna.example.de")},
+        ),
+    ],
+    ids=["hubspot", "outlook", "google-contacts", "german"],
+)
+def test_contact_columns_of_known_exports_are_imported(tmp_path, header, row, expected):
+    result, contacts = _run(tmp_path, header, row)
+    assert contacts == expected
+    assert result.counts == {"valid": len(expected)}
+    ignored = result.summary["tables"][0]["ignored"]
+    assert "Business Fax" not in result.summary["tables"][0]["columns"]  # a fax is not a phone to call
+    assert all(h in header for h in ignored)
+
+
+def test_shopify_apostrophes_mark_text_and_are_not_part_of_the_value(tmp_path):
+    header = ["Customer ID", "First Name", "Email", "Phone", "Default Address Phone"]
+    row = ["'7012345678901", "Ann", "ann@example.com", "'+14155550132", "'+14155550199"]
+    result, contacts = _run(tmp_path, header, row)
+    assert {r.customer_id for r in result.records} == {7012345678901}
+    assert contacts == {("EMAIL", "ann@example.com"), ("PHONE", "+14155550132"), ("PHONE", "+14155550199")}
+    assert result.counts == {"valid": 3}
