@@ -37,6 +37,7 @@ from __future__ import annotations
 import codecs
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,10 +233,11 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
             filled = ~blank(cells[i])
             has_contact |= filled
             at = np.flatnonzero(filled)
-            lines.append(at)
-            kinds.append(np.full(len(at), kind, dtype=object))
-            values.append(cells[i].iloc[at])
-            headers_.append(np.full(len(at), header, dtype=object))
+            found = _each_value(cells[i].iloc[at].reset_index(drop=True), at)
+            lines.append(found.index.to_numpy(dtype=np.int64))
+            kinds.append(np.full(len(found), kind, dtype=object))
+            values.append(found.reset_index(drop=True))
+            headers_.append(np.full(len(found), header, dtype=object))
         none = np.flatnonzero(~has_contact)  # reported as missing-contact
         lines.append(none)
         kinds.append(np.full(len(none), "", dtype=object))
@@ -261,6 +263,23 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         else:
             out[f] = columns[f].to_numpy() if plan.kinds else columns[f].array
     return out
+
+
+_SEVERAL = r"\s*:::\s*"  # Google Contacts puts several values in one cell: "0171 2345678 ::: 030 1234567"
+
+
+def _each_value(column: pd.Series, lines: np.ndarray) -> pd.Series:
+    """A wide column's filled cells, indexed by their line; a cell holding several values gives one each."""
+    column = column.set_axis(lines)
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    split = [[v for v in re.split(_SEVERAL, c) if v.strip()] if isinstance(c, str) and ":::" in c else None
+             for c in uniques.tolist()]  # once per distinct cell
+    if not any(split):
+        return column
+    cells = np.empty(len(split), dtype=object)
+    for k, (values, c) in enumerate(zip(split, uniques.tolist())):
+        cells[k] = values or [c]  # one by one: numpy would make equal-length lists a 2-D array
+    return pd.Series(cells[codes], index=column.index).explode()
 
 
 def _records_of_nothing() -> pd.DataFrame:

@@ -66,3 +66,21 @@ def test_shopify_apostrophes_mark_text_and_are_not_part_of_the_value(tmp_path):
     assert {r.customer_id for r in result.records} == {7012345678901}
     assert contacts == {("EMAIL", "ann@example.com"), ("PHONE", "+14155550132"), ("PHONE", "+14155550199")}
     assert result.counts == {"valid": 3}
+
+
+def test_a_cell_with_several_values_gives_one_contact_each(tmp_path):
+    header = ["Customer ID", "Name", "Phone 1 - Value", "E-mail 1 - Value"]
+    row = ["1001", "Anna", "+49 171 2345678 ::: +49 30 1234567", "anna@example.de"]
+    result, contacts = _run(tmp_path, header, row)
+    assert [(r.source.row, r.type, r.contact) for r in result.records] == [
+        (2, "PHONE", "+491712345678"), (2, "PHONE", "+49301234567"), (2, "EMAIL", "anna@example.de")]
+    assert result.counts == {"valid": 3}
+
+
+def test_several_values_in_every_cell_of_a_column(tmp_path):
+    path = tmp_path / "google.csv"
+    path.write_text("Customer ID,Phone 1 - Value\n1001,+49 171 2345678 ::: +49 30 1234567\n"
+                    "1002,+49 171 2345679 ::: +49 30 1234568\n", encoding="utf-8")
+    result = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "r")
+    assert [(r.source.row, r.customer_id, r.contact) for r in result.records] == [
+        (2, 1001, "+491712345678"), (2, 1001, "+49301234567"), (3, 1002, "+491712345679"), (3, 1002, "+49301234568")]
