@@ -281,7 +281,8 @@ def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str
             problem = f"duplicate columns {names}" if same else f"columns {names} are all read as {f}"
             raise InputError(where, f"{problem}: keep one, or choose with --mapping")
 
-    table = SourceTable(file, sheet, tuple(headers), layout, {headers[i]: t for i, t in sorted(assign.items())})
+    table = SourceTable(file, sheet, tuple(headers), layout, {headers[i]: t for i, t in sorted(assign.items())},
+                        headers[key_and_contact] if key_and_contact is not None else "")
     log.info("%s: %s layout, columns %s", where, layout, table.field_of)
     fields = [(t, i) for i, t in sorted(assign.items()) if t not in _KINDS]
     if key_and_contact is not None:

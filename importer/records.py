@@ -129,6 +129,7 @@ class SourceTable:
     headers: tuple[str, ...]  # as written in the file
     layout: str  # "long" | "wide"
     field_of: dict[str, str] = field(default_factory=dict)  # header -> canonical field or wide ContactType
+    key_column: str = ""  # wide, --match-by email: the header that is the customer's key and one of their contacts
 
 
 @dataclass(frozen=True, slots=True)

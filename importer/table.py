@@ -69,6 +69,7 @@ class Sheet:
 
     table: SourceTable
     cells: pd.DataFrame  # columns 0..len(headers)-1; non-blank data rows only; text, or a workbook's bool/datetime
+    delimiter: str = ","  # a text file's own: its errors.csv is written with it, to open and import again as it is
 
 
 @dataclass
@@ -131,16 +132,16 @@ def read_table(
     found: list[Sheet] = []
     parts: list[pd.DataFrame] = []
 
-    def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray) -> None:
+    def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, delimiter: str = ",") -> None:
         stats.tables.append(plan.table)
         stats.rows += len(cells)
         parts.append(_records(plan, cells, rows, len(found)))
-        found.append(Sheet(plan.table, cells))
+        found.append(Sheet(plan.table, cells, delimiter))
 
     for path, ext in files:
         if ext in TEXT_EXTENSIONS or (ext == ".xls" and textfile.looks_like_text(path)):
             names, cells, rows = textfile.read_text(path, encoding=encoding, delimiter=delimiter, stats=stats, log=log)
-            add(headers.plan_table(path, "", names, mapping, log, key), cells, rows)
+            add(headers.plan_table(path, "", names, mapping, log, key), cells, rows, stats.delimiters[path])
         else:
             def plan_for(sheet: str, names: list[str], path: str = path) -> headers.Plan:
                 return headers.plan_table(path, sheet, names, mapping, log, key)

@@ -361,3 +361,31 @@ def test_a_mapping_entry_for_a_column_no_file_has_is_a_usage_error(tmp_path, cap
     run = cli(capsys, "import", path, "--dry-run", "--mapping", mapping, "--report-dir", tmp_path / "r")
     assert run.code == 2 and run.err_lines == [run.err.strip()]
     assert "'Handy'" in run.err and "'Kunde', 'Email'" in run.err and not (tmp_path / "r").exists()
+
+
+def test_a_semicolon_errors_csv_fixed_in_place_imports_again(tmp_path, capsys):
+    # German Excel: ';' and cp1252. errors.csv comes back in the input's delimiter, and the
+    # apostrophe that kept '@bruno_shop from running as a formula is not part of the handle.
+    path = tmp_path / "kunden.csv"
+    path.write_bytes("Customer ID;Type;Contact;Note\r\n1001;Email;jörg@example.de;Jörg\r\n"
+                     "abc;Telegram;@bruno_shop;Bruno\r\n1003;Phone;+49 30 1234567;Büro\r\n".encode("cp1252"))
+    first = cli(capsys, "import", path, "--dry-run", "--report-dir", tmp_path / "one")
+    errors = run_dir(tmp_path / "one") / "errors.csv"
+    text = errors.read_text("utf-8-sig")
+    assert first.code == 1 and text.splitlines()[0] == "Customer ID;Type;Contact;Note;error"
+    assert text.splitlines()[1].startswith("abc;Telegram;'@bruno_shop;Bruno;")
+    errors.write_text(text.replace("abc;", "1002;", 1), "utf-8-sig")  # the fix, made in place
+    again = cli(capsys, "import", errors, "--dry-run", "--report-dir", tmp_path / "two")
+    (row,) = results(tmp_path / "two")
+    assert again.code == 0 and row["status"] == "valid"
+    assert (row["customer_id"], row["contact"], row["handle"]) == ("1002", "https://t.me/bruno_shop", "bruno_shop")
+
+
+def test_errors_csv_keeps_the_customer_key_even_when_its_contact_made_it(tmp_path, capsys):
+    # --match-by email: the Email cell names the customer. Its contact is done (a repeat of row 2),
+    # the phone is not: the line to fix keeps the email, or it would name no customer.
+    path = tmp_path / "crm.csv"
+    path.write_text("Email,Phone\nann@example.com,+1 415 555 0132\nann@example.com,not a phone\n", encoding="utf-8")
+    run = cli(capsys, "import", path, "--dry-run", "--match-by", "email", "--report-dir", tmp_path / "r")
+    (line,) = read_csv(run_dir(tmp_path / "r") / "errors.csv")
+    assert run.code == 1 and line["Email"] == "ann@example.com" and line["Phone"] == "not a phone"

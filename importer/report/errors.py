@@ -82,7 +82,7 @@ def write_errors(table: Table, folder: Path) -> tuple[list[str], int]:
             if writer is None:
                 names.append(_file_name(sheet, names))
                 opened.append(open_csv(folder / names[-1]))
-                writer = writers[headers] = csv.writer(opened[-1])
+                writer = writers[headers] = csv.writer(opened[-1], delimiter=sheet.delimiter)
                 writer.writerow(headers)
             writer.writerow([escape_formula(v) for v in values])
     finally:
@@ -138,7 +138,8 @@ def error_line(sheet: Sheet, cells: list[str], records: Sequence[LineRecord]) ->
     error = "; ".join(messages)
 
     headers, cells = sheet.table.headers, list(cells)
-    keep = {r.source_column for r in records if r.status not in DONE_STATUSES}
+    # The customer's key stays even when its contact was created: the fixed line must still name its customer.
+    keep = {r.source_column for r in records if r.status not in DONE_STATUSES} | {sheet.table.key_column}
     for r in records:
         if r.status in DONE_STATUSES and r.source_column and r.source_column not in keep:
             index = _column_index(headers, cells, r.source_column, r.source_contact)

@@ -50,11 +50,17 @@ def clean(value: str) -> str:
     return value.translate(_DROP_ZW).strip(_STRIP)
 
 
+# A ' before one of these is how a report of ours (and Excel) keeps a cell from running as a formula.
+_ESCAPED = ("'=", "'@", "'+", "'-")
+
+
 def cell_text(value: Cell | None) -> str:
+    """A cell as text, cleaned; without the ' that kept it from running as a formula (errors.csv imported again)."""
     if value is None:
         return ""
     if value.__class__ is str:
-        return value.strip() if value.isascii() else clean(value)
+        text = value.strip() if value.isascii() else clean(value)
+        return text[1:] if text.startswith(_ESCAPED) else text
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     return str(value)
