@@ -57,6 +57,10 @@ class Pacer:
             self._next = start + self.interval
             if start > now:
                 await self._sleep(start - now)
+                if self._clock() > start + self.interval / 2:
+                    # Woke late (the event loop was busy): the slot has passed. Every waiter woke late with
+                    # us, so going ahead would send a burst; take the next free slot instead.
+                    continue
             if not self.paused():
                 return start
 

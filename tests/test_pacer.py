@@ -61,6 +61,24 @@ def test_idle_time_is_not_banked_into_a_burst():
     assert times == [100.0, 101.0, 102.0]
 
 
+def test_a_stall_of_the_event_loop_is_not_followed_by_a_burst():
+    # Twelve waiters hold slots 0.1 s apart; the loop then stalls (a long GC, a busy core) and wakes
+    # everyone at 0.55 s. Those whose slot passed take new ones: still 0.1 s apart, never a burst.
+    clock = FakeClock()
+    pacer = Pacer(600, clock=clock, sleep=clock.sleep)
+    real_sleep = clock.sleep
+
+    async def stalled_sleep(seconds: float) -> None:
+        await real_sleep(seconds)
+        if 0.1 < clock.now < 0.55:
+            clock.now = 0.55  # this waiter wakes late
+
+    pacer._sleep = stalled_sleep
+    times = acquire_all(pacer, clock, 12)
+    assert len(times) == 12 and min(gaps(times)) >= 0.05
+    assert sum(t <= 0.6 for t in times) <= 7  # at most 0.6 s / 0.1 s + 1 starts by 0.6 s
+
+
 def test_unpaced_never_sleeps():
     clock = FakeClock()
     pacer = Pacer(None, clock=clock, sleep=clock.sleep)
