@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--customer-key", metavar="COLUMN", help="the column naming each row's customer by email (instead of Customer ID)")
     imp.add_argument("--match-by", choices=("id", "email"), default=None,
                      help="email: find customers by their email (a wide file's Email column is the key and still a contact)")
+    imp.add_argument("--limit", type=_positive_int, metavar="N", help="the first N data rows only (a trial on a big file)")
     imp.add_argument("--report-dir", type=Path, default=Path("reports"), help="where reports go (default ./reports)")
     imp.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     loud = imp.add_mutually_exclusive_group()
@@ -161,6 +162,7 @@ def _options(args):
         skip_existing=args.skip_existing,
         customer_key=args.customer_key,
         match_by=args.match_by,
+        limit=args.limit,
     )
 
 

@@ -55,6 +55,7 @@ class ImportOptions:
     skip_existing: bool = False  # read each customer's contacts once; skip what the store has
     customer_key: str | None = None  # --customer-key COLUMN: the column naming the customer by email
     match_by: str | None = None  # --match-by email: the customer's email is the key (wide: its Email column)
+    limit: int | None = None  # --limit N: the first N data rows only (a trial on a big file)
 
 
 @dataclass
@@ -105,8 +106,12 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     }
     stopped: RunStopped | None = None
     valid = np.flatnonzero((frame["status"] == Status.VALID.value).to_numpy(dtype=bool))
+    if options.limit is not None:
+        summary["limit"] = options.limit
+        summary.setdefault("notes", []).append(f"--limit {options.limit}: only the first {options.limit} data rows "
+                                               "were read")
     if not len(frame):
-        summary["notes"] = ["nothing to import: the input has no data rows"]
+        summary.setdefault("notes", []).append("nothing to import: the input has no data rows")
     elif not options.dry_run:
         from importer import remote  # the HTTP stack, only for a run that talks to a store
 
@@ -161,7 +166,7 @@ def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats)
         return read_table(
             paths, sheets=options.sheets, mapping=mapping, encoding=options.encoding, delimiter=options.delimiter,
             phone_region=options.phone_region, store_id=options.store_id, customer_key=options.customer_key,
-            match_by=options.match_by, stats=stats, log=log,
+            match_by=options.match_by, limit=options.limit, stats=stats, log=log,
         )  # fmt: skip
     except (InputError, UsageError):
         raise

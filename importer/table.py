@@ -108,6 +108,7 @@ def read_table(
     store_id: int | None = None,
     customer_key: str | None = None,
     match_by: str | None = None,
+    limit: int | None = None,
     stats: LoadStats | None = None,
     log: logging.Logger | None = None,
 ) -> Table:
@@ -115,7 +116,7 @@ def read_table(
 
     Every path is checked (exists, a file, not empty, supported) before any is read, so
     a typo in the third file stops the run at once. InputError: a file that cannot be
-    input; UsageError: a bad option.
+    input; UsageError: a bad option. `limit`: the first `limit` data rows of the run only.
     """
     stats = stats if stats is not None else LoadStats()
     log = log or logging.getLogger("importer")
@@ -133,14 +134,20 @@ def read_table(
     parts: list[pd.DataFrame] = []
 
     def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, delimiter: str = ",") -> None:
+        if limit is not None:  # a trial on a big file: its first rows only
+            cells, rows = cells.iloc[: max(0, limit - stats.rows)], rows[: max(0, limit - stats.rows)]
         stats.tables.append(plan.table)
         stats.rows += len(cells)
         parts.append(_records(plan, cells, rows, len(found)))
         found.append(Sheet(plan.table, cells, delimiter))
 
     for path, ext in files:
+        if limit is not None and stats.rows >= limit:
+            break
         if ext in TEXT_EXTENSIONS or (ext == ".xls" and textfile.looks_like_text(path)):
-            names, cells, rows = textfile.read_text(path, encoding=encoding, delimiter=delimiter, stats=stats, log=log)
+            left = None if limit is None else limit - stats.rows
+            names, cells, rows = textfile.read_text(path, encoding=encoding, delimiter=delimiter, stats=stats, log=log,
+                                                    limit=left)
             add(headers.plan_table(path, "", names, mapping, log, key), cells, rows, stats.delimiters[path])
         else:
             def plan_for(sheet: str, names: list[str], path: str = path) -> headers.Plan:

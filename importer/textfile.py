@@ -17,7 +17,7 @@ import io
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import charset_normalizer
 import numpy as np
@@ -33,10 +33,11 @@ CHUNK_ROWS = 100_000  # rows parsed at a time: bounds the parser's Python object
 
 
 def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, log: logging.Logger,
-              ) -> tuple[list[str], pd.DataFrame, np.ndarray]:
+              limit: int | None = None) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     """(headers, cells, Excel row numbers) of a text file; cells has one str column per header.
 
     Rows past the header that are entirely blank are left out and counted in stats.blank_rows.
+    With `limit`, the first `limit` data rows only (the file is read no further than needed).
     """
     with open(path, "rb") as f:
         head = f.read(SAMPLE_BYTES)
@@ -59,20 +60,26 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
         raise InputError(path, "file is empty (only blank lines)")
     headers, header_row = found
     width = len(headers)
-    cells = _parse(path, delim, enc, max(width, 1))
+    enough = None if limit is None else (lambda read: len(read) - header_row - len(_blank_rows(read)) >= limit)
+    cells = _parse(path, delim, enc, max(width, 1), enough)
     cells = cells.iloc[header_row:]  # rows 1..header_row are leading blank lines and the header
     rows = np.arange(header_row + 1, header_row + 1 + len(cells), dtype=np.int64)
     blank = _blank_rows(cells)  # a cell past the header's width counts too: such a row is reported, not skipped
-    stats.blank_rows += len(blank)
     if len(blank):
         keep = np.ones(len(cells), dtype=bool)
         keep[blank] = False
         cells, rows = cells[keep], rows[keep]
+    if limit is not None and len(cells) > limit:
+        cells, rows = cells.iloc[:limit], rows[:limit]
+        blank = blank[blank + header_row + 1 < rows[-1]] if limit else blank[:0]  # blank rows among those kept
+    stats.blank_rows += len(blank)
     return headers, _compact(cells.iloc[:, :width].reset_index(drop=True)), rows
 
 
-def _parse(path: str, delimiter: str, encoding: str, width: int) -> pd.DataFrame:
-    """Every record of the file, `width` columns or more: a row with more cells widens the read."""
+def _parse(path: str, delimiter: str, encoding: str, width: int,
+           enough: Callable[[pd.DataFrame], bool] | None = None) -> pd.DataFrame:
+    """Every record of the file (or up to the chunk where `enough` of it is read), `width` columns
+    or more: a row with more cells widens the read."""
     while True:
         parts = []
         try:
@@ -85,6 +92,8 @@ def _parse(path: str, delimiter: str, encoding: str, width: int) -> pd.DataFrame
                 for part in chunks:
                     parts.append(part)
                     release()
+                    if enough is not None and enough(pd.concat(parts, ignore_index=True)):
+                        break
         except UnicodeDecodeError as e:
             at = _first_bad_byte(path, encoding)
             raise InputError(path, f"not valid {encoding} text at byte {e.start if at is None else at}; "

@@ -139,3 +139,25 @@ def test_a_row_with_cells_only_past_the_header_is_reported_not_skipped(tmp_path,
     assert [(r.source.row, r.outcome.status.value) for r in result.records] == [
         (2, "valid"), (3, "valid"), (5, "invalid"), (6, "valid")]
     assert result.summary["blank_rows"] == 1 and result.records[2].outcome.error_code == "missing-customer-id"
+
+
+@pytest.mark.parametrize("chunk_rows", [3, 100_000])
+def test_limit_reads_the_first_n_data_rows_only(tmp_path, monkeypatch, chunk_rows, capsys):
+    monkeypatch.setattr(importer.textfile, "CHUNK_ROWS", chunk_rows)
+    path = _ghost_csv(tmp_path / "big.csv", rows=300)
+    full = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "full")
+    trial = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "trial", limit=40)
+    assert [r.source for r in trial.records] == [r.source for r in full.records][:40]
+    assert trial.summary["rows"] == 40 and trial.summary["blank_rows"] == 2  # lines 3 and 40 of the file
+    assert any("--limit 40" in note for note in trial.summary["notes"])
+    run = cli(capsys, "import", path, "--dry-run", "--limit", "0", "--report-dir", tmp_path / "bad")
+    assert run.code == 2
+
+
+def test_limit_counts_across_files_and_sheets(tmp_path):
+    first = _ghost_csv(tmp_path / "a.csv", rows=10)
+    second = _ghost_csv(tmp_path / "b.csv", rows=10)
+    full = run_import([first, second], dry_run=True, quiet=True, report_dir=tmp_path / "full")
+    trial = run_import([first, second], dry_run=True, quiet=True, report_dir=tmp_path / "r", limit=15)
+    assert [r.source for r in trial.records] == [r.source for r in full.records][:15]
+    assert {r.source.file for r in trial.records} == {str(first), str(second)}  # 11 rows of a.csv, 4 of b.csv
