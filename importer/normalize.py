@@ -252,8 +252,7 @@ def _written(cells: pd.Series) -> Any:
 def _too_long(column: Any, limit: int, field: str, problems: Problems) -> None:
     lengths = pd.Series(column).str.len().to_numpy(dtype=np.int64, na_value=0)
     rows = np.flatnonzero(lengths > limit)
-    what = "handle" if field == "handle" else "note"
-    problems.append((field, rows, [(Code.TOO_LONG, f"the {what} is {n} characters; at most {limit}")
+    problems.append((field, rows, [(Code.TOO_LONG, f"the {field} is {n} characters; at most {limit}")
                                    for n in lengths[rows].tolist()]))
 
 

@@ -17,10 +17,10 @@ import pandas as pd
 
 from importer.memory import release
 from importer.normalize import column_of
-from importer.records import Code, RecordError, Source, Status
-from importer.table import STATUSES, Table
+from importer.records import Code, ContactRecord, RecordError, Source, Status
+from importer.table import STATUSES, Table, records_at
 
-__all__ = ["validate", "customer_codes", "customer_key", "source_at"]
+__all__ = ["validate", "customer_codes", "source_at"]
 
 
 def customer_codes(frame: pd.DataFrame) -> np.ndarray:
@@ -28,12 +28,6 @@ def customer_codes(frame: pd.DataFrame) -> np.ndarray:
     ids, id_values = pd.factorize(frame["customer_id"])
     emails = pd.factorize(frame["customer_email"])[0].astype(np.int32)
     return np.where(ids >= 0, ids.astype(np.int32), len(id_values) + 1 + emails)
-
-
-def customer_key(frame: pd.DataFrame, i: int) -> str:
-    cid = frame["customer_id"].iat[i]
-    return f"email:{'' if pd.isna(frame['customer_email'].iat[i]) else frame['customer_email'].iat[i]}" if pd.isna(
-        cid) else str(cid)
 
 
 def source_at(frame: pd.DataFrame, i: int) -> Source:
@@ -71,8 +65,9 @@ def validate(table: Table) -> Table:
     for o, i in zip(owner[clash].tolist(), with_default[clash].tolist()):
         groups.setdefault(o, []).append(i)
     for rows in groups.values():
-        for i in rows:
-            errors[i] = errors[i] + (_default_clash(table, i, rows),)
+        clash = records_at(frame, rows)
+        for i, record in zip(rows, clash):
+            errors[i] = errors[i] + (_default_clash(table, record, clash),)
             status[i], changed[i] = _invalid(errors[i])
 
     frame["errors"] = errors
@@ -124,12 +119,12 @@ def _first_of_group(*keys: np.ndarray) -> np.ndarray:
     return first
 
 
-def _default_clash(table: Table, i: int, rows: list[int]) -> RecordError:
-    frame = table.frame
-    others = ", ".join(str(source_at(frame, j)) for j in rows if j != i)
-    customer, kind = customer_key(frame, i).removeprefix("email:"), frame["type"].iat[i]
+def _default_clash(table: Table, record: ContactRecord, clash: list[ContactRecord]) -> RecordError:
+    others = ", ".join(str(r.source) for r in clash if r.index != record.index)
+    customer = record.customer_key.removeprefix("email:")
+    frame, i = table.frame, record.index
     return RecordError(
         Code.DUPLICATE_DEFAULT,
         column_of(table.sheets[frame["sheet_no"].iat[i]].table, "default", frame["source_column"].iat[i]),
-        f"customer {customer} has more than one default {kind}: also {others}; keep default=true on one of them",
+        f"customer {customer} has more than one default {record.type}: also {others}; keep default=true on one of them",
     )
