@@ -65,11 +65,16 @@ class ImportResult:
     report_path: Path
     exit_code: int
     stopped: RunStopped | None = None
-    frame: pd.DataFrame | None = None  # the report's columns (results.csv), for scripting in pandas
+    table: Table | None = field(default=None, repr=False)
 
     @property
     def counts(self) -> dict[str, int]:
         return self.summary["counts"]
+
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        """The report's columns (results.csv's values, unescaped), for scripting in pandas; made when asked for."""
+        return None if self.table is None else results_frame(self.table)
 
 
 def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None, **kwargs) -> ImportResult:
@@ -134,7 +139,7 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     summary["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     summary["elapsed_s"] = round(time.monotonic() - started, 3)
     path = write_report(table, summary, report_dir=Path(options.report_dir), run_id=summary["run_id"])
-    return ImportResult(Records(frame), summary, path, exit_code, stopped, results_frame(table))
+    return ImportResult(Records(frame), summary, path, exit_code, stopped, table)
 
 
 def _columns(table: SourceTable) -> dict:
