@@ -17,7 +17,7 @@ import io
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import charset_normalizer
 import numpy as np
@@ -60,8 +60,7 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
         raise InputError(path, "file is empty (only blank lines)")
     headers, header_row = found
     width = len(headers)
-    enough = None if limit is None else (lambda read: len(read) - header_row - len(_blank_rows(read)) >= limit)
-    cells = _parse(path, delim, enc, max(width, 1), enough)
+    cells = _parse(path, delim, enc, max(width, 1), None if limit is None else limit + 1)  # + 1: the header
     cells = cells.iloc[header_row:]  # rows 1..header_row are leading blank lines and the header
     rows = np.arange(header_row + 1, header_row + 1 + len(cells), dtype=np.int64)
     blank = _blank_rows(cells)  # a cell past the header's width counts too: such a row is reported, not skipped
@@ -71,17 +70,16 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
         cells, rows = cells[keep], rows[keep]
     if limit is not None and len(cells) > limit:
         cells, rows = cells.iloc[:limit], rows[:limit]
-        blank = blank[blank + header_row + 1 < rows[-1]] if limit else blank[:0]  # blank rows among those kept
+        blank = blank[blank + header_row + 1 < rows[-1]]  # the blank rows among those kept
     stats.blank_rows += len(blank)
     return headers, _compact(cells.iloc[:, :width].reset_index(drop=True)), rows
 
 
-def _parse(path: str, delimiter: str, encoding: str, width: int,
-           enough: Callable[[pd.DataFrame], bool] | None = None) -> pd.DataFrame:
-    """Every record of the file (or up to the chunk where `enough` of it is read), `width` columns
-    or more: a row with more cells widens the read."""
+def _parse(path: str, delimiter: str, encoding: str, width: int, filled: int | None = None) -> pd.DataFrame:
+    """Every record of the file (or the chunks that hold its first `filled` non-blank ones), `width`
+    columns or more: a row with more cells widens the read."""
     while True:
-        parts = []
+        parts, found = [], 0
         try:
             chunks = pd.read_csv(
                 path, sep=delimiter, header=None, names=range(width), dtype="str", na_filter=False,
@@ -92,8 +90,10 @@ def _parse(path: str, delimiter: str, encoding: str, width: int,
                 for part in chunks:
                     parts.append(part)
                     release()
-                    if enough is not None and enough(pd.concat(parts, ignore_index=True)):
-                        break
+                    if filled is not None:
+                        found += len(part) - len(_blank_rows(part))
+                        if found >= filled:
+                            break
         except UnicodeDecodeError as e:
             at = _first_bad_byte(path, encoding)
             raise InputError(path, f"not valid {encoding} text at byte {e.start if at is None else at}; "
