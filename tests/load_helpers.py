@@ -4,13 +4,18 @@
     records, stats = load_with_stats([a, b], sheets=["Long"])
     table, stats = load_table(path); records = records_of(table)
     written = cells_as_written(table, records[0])     # the source row's cells, as in the file
+    write_csv(path, header, rows); write_xlsx(path, sheet, header, rows)   # small inputs for them
 """
 
 from __future__ import annotations
 
+import csv
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
+
+import openpyxl
 
 from importer.records import ContactRecord
 from importer.table import LoadStats, Records, Table, read_table
@@ -50,3 +55,20 @@ def cells_as_written(table: Table, record: ContactRecord) -> tuple[Any, ...]:
     frame = table.frame
     sheet = table.sheets[int(frame["sheet_no"].iat[record.index])]
     return tuple(sheet.cells.iloc[int(frame["line"].iat[record.index])].tolist())
+
+
+def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([header, *rows])
+    return str(path)
+
+
+def write_xlsx(path: str | os.PathLike[str], sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = sheet
+    for r in [header, *rows]:
+        ws.append(list(r))
+    book.save(path)
+    return str(path)

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 
 from importer.errors import InputError, UsageError
-from load_helpers import load_records
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows([header, *rows])
-    return path
+from load_helpers import load_records, write_csv
 
 
 def records(path: Path, **kw):

@@ -3,11 +3,9 @@ rows (read_table + validate on small files) for each row's errors and the column
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import sys
 
-import openpyxl
 import phonenumbers
 import pytest
 from email_validator import EmailNotValidError, validate_email
@@ -30,8 +28,8 @@ from importer.rules.emails import FAST_EMAIL, fast_email
 from importer.rules.links import _PLAIN_LINK, _PLAIN_URL, _split_link_general, _url_general, split_link, url
 from importer.rules.phones import fast_phone
 from importer.rules.text import _SPACES
-from importer.table import Records, read_table
-from importer.validate import validate
+from importer.table import read_table
+from load_helpers import load_records, write_csv, write_xlsx
 
 
 def value_error(type_: str, value: str, **kw) -> InvalidValue:
@@ -429,24 +427,8 @@ LONG_HEADERS = {
 WHEN = {"When": "timestamp"}
 
 
-def write_csv(path, header, rows) -> str:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows([header, *rows])
-    return str(path)
-
-
-def write_xlsx(path, sheet, header, rows) -> str:
-    book = openpyxl.Workbook()
-    ws = book.active
-    ws.title = sheet
-    for r in [header, *rows]:
-        ws.append(list(r))
-    book.save(path)
-    return str(path)
-
-
 def records(*paths, **options):
-    return list(Records(validate(read_table(paths, **options)).frame))
+    return load_records(paths, **options)
 
 
 def long_rows(tmp_path, *rows: dict, **options):

@@ -5,11 +5,9 @@ Rows are written to small files and go the user's way: read_table, then validate
 
 from __future__ import annotations
 
-import csv
 import tempfile
 from pathlib import Path
 
-import openpyxl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,41 +15,25 @@ from hypothesis import strategies as st
 from importer.records import Code, ContactRecord, Source, Status
 from importer.table import Records, read_table
 from importer.validate import validate
+from load_helpers import load_records, write_csv, write_xlsx
 
 HEADERS = ("customerId", "type", "contact", "Is Default")
 
 
-def write_csv(path: Path, rows, headers=HEADERS) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows([headers, *rows])
-    return str(path)
-
-
-def write_xlsx(path: Path, rows, sheet: str = "Contacts", headers=HEADERS) -> str:
-    book = openpyxl.Workbook()
-    ws = book.active
-    ws.title = sheet
-    for r in [headers, *rows]:
-        ws.append(list(r))
-    book.save(path)
-    return str(path)
-
-
 def run(*paths: str) -> list[ContactRecord]:
-    return list(Records(validate(read_table(paths)).frame))
+    return load_records(paths)
 
 
 @pytest.fixture
 def contacts(tmp_path):
     """rows -> the path of in/contacts.csv holding them (row 2 first)."""
-    return lambda rows, headers=HEADERS: write_csv(tmp_path / "in" / "contacts.csv", rows, headers)
+    return lambda rows, headers=HEADERS: write_csv(tmp_path / "in" / "contacts.csv", headers, rows)
 
 
 @pytest.fixture
 def book(tmp_path):
     """rows -> the path of book.xlsx, sheet Contacts, holding them (row 2 first)."""
-    return lambda rows: write_xlsx(tmp_path / "book.xlsx", rows)
+    return lambda rows: write_xlsx(tmp_path / "book.xlsx", "Contacts", HEADERS, rows)
 
 
 def test_valid_and_invalid_outcomes(contacts):
@@ -163,7 +145,7 @@ def scratch():
 @settings(max_examples=40, deadline=None)
 @given(rows=_rows)
 def test_one_outcome_per_row_in_order(scratch, rows):
-    path = write_csv(scratch / "contacts.csv", rows, CUSTOMER_HEADERS)
+    path = write_csv(scratch / "contacts.csv", CUSTOMER_HEADERS, rows)
     table = read_table([path])
     normalized = list(Records(table.frame.copy()))  # before validate: each row's own errors
     out = list(Records(validate(table).frame))
