@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--customer-key", metavar="COLUMN", help="the column naming each row's customer by email (instead of Customer ID)")
     imp.add_argument("--match-by", choices=("id", "email"), default=None,
                      help="email: find customers by their email (a wide file's Email column is the key and still a contact)")
+    imp.add_argument("--create-customers", action="store_true",
+                     help="create the customers named by email that the store lacks (POST /customers, once each)")
+    imp.add_argument("--sandbox-customers", type=Path, metavar="FILE",
+                     help="with --sandbox: the sandbox holds exactly these customers (CSV id,email[,name], e.g. "
+                          "the store's customer export), so a trial shows not-found and mismatched rows")
     imp.add_argument("--limit", type=_positive_int, metavar="N", help="the first N data rows only (a trial on a big file)")
     imp.add_argument("--report-dir", type=Path, default=Path("reports"), help="where reports go (default ./reports)")
     imp.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
@@ -163,6 +168,8 @@ def _options(args):
         customer_key=args.customer_key,
         match_by=args.match_by,
         limit=args.limit,
+        create_customers=args.create_customers,
+        sandbox_customers=args.sandbox_customers,
     )
 
 

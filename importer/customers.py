@@ -1,140 +1,239 @@
-"""Customers named by email: find each one's id in the store, once per run.
+"""Who each row's customer is, settled before anything is sent.
 
-A file from another CRM may name the customer by email instead of Ecwid's id.
-Before anything is created (and before the journal is consulted, so its keys use
-the id), `resolve_customers` turns every such record into one with `customer_id`:
+`resolve_customers` gives every record to send a verified `customer_id`, or an outcome:
 
-* each distinct email is looked up once per run, `GET /customers?email=…
-  &useExactEmailMatch=true`, through the run's StoreReader (so the lookup waits
-  at the same Pacer as every create, and is retried like every read); the
-  journal remembers the answer, so a later run looks it up not at all;
-* no customer → the row fails `customer-not-found`; several → `customer-ambiguous`
-  naming their ids; a lookup that fails for good → `customer-lookup-failed`;
-  a 403 (no read_customers scope) raises RunStopped: the run must stop;
+* **ids are verified**: each distinct id is read once (importer.directory: per id or the
+  paged customer list, whichever takes fewer requests). An id the store lacks fails
+  `customer-not-found`. Where the row also holds an email (a customer-email column, or
+  in a wide row its Email contacts) and the id's customer has none of them, every record
+  of the row is `invalid` `customer-mismatch`, naming both: an export from another
+  system may hold *its* ids in a "Customer ID" column, and a contact on the wrong
+  customer is worse than an error;
+* **emails are resolved**: no customer fails `customer-not-found` (naming
+  --create-customers), or with `create` the customer is created (importer.newcustomers);
+  several fail `customer-ambiguous` naming their ids; a read that fails for good fails
+  `customer-lookup-failed`; a 403 raises RunStopped: the run must stop;
+* when most ids are unknown to the store but their rows' emails are customers, one
+  note says so and names `--match-by email`;
 * after resolution a row by email may repeat a row by id (same customer, type and
   contact): the later row in input order becomes `duplicate`, as in validate;
-  duplicate defaults across the two are not re-checked (Ecwid keeps the last one);
 * a row whose contact is the customer's own key email (wide layout with
-  `--match-by email`) is imported unless the store already has that contact:
-  the customer's contacts are read once and the row skipped `exists-in-store`.
+  `--match-by email`) is imported unless the store already has that contact.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
-from importer.errors import RunStopped
-from importer.journal import Journal
-from importer.records import Code, ContactRecord, ContactType, Outcome, Status
+from importer.directory import Directory
+from importer.newcustomers import CustomerCreateError, CustomerCreator
+from importer.records import Code, ContactRecord, ContactType, Outcome, Source, Status
 from importer.store import StoreReader, StoreReadError
+from importer.tasks import bounded
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class LookupStats:
-    """What resolution cost, for summary.json."""
+class CustomerStats:
+    """How the customers were settled, for summary.json (reads are counted by the Directory)."""
 
-    emails: int = 0  # distinct customer emails among the records to send
-    from_journal: int = 0  # answered by the journal of an earlier run
-    lookups: int = 0  # emails looked up in the store (one each; retries not counted)
-    not_found: int = 0
-    ambiguous: int = 0
-    failed: int = 0
+    not_found: int = 0  # distinct ids and emails the store lacks
+    ambiguous: int = 0  # distinct emails of several customers
+    failed: int = 0  # distinct ids and emails whose read failed for good
+    mismatch: int = 0  # rows whose id's customer has another email
+    created: int = 0  # customers created (--create-customers)
+    would_create: int = 0  # dry run: customers --create-customers would create
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return dict(vars(self))
+        return {k: v for k, v in vars(self).items() if k != "notes"}
 
 
-@dataclass(frozen=True, slots=True)
-class _Verdict:
-    customer_id: int | None = None  # found: exactly one customer
-    outcome: Outcome | None = None  # otherwise: how its rows fail
+@dataclass
+class Resolution:
+    """What settling the customers needs beyond the records."""
+
+    directory: Directory
+    create: bool = False  # --create-customers
+    creator: CustomerCreator | None = None  # None in a dry run: customers are counted, not created
+    names: Mapping[str, str] = field(default_factory=dict)  # email -> the row's name, for a new customer
+    row_emails: Mapping[Source, frozenset[str]] = field(default_factory=dict)  # wide rows: their Email contacts
 
 
 def needs_lookup(record: ContactRecord) -> bool:
     return record.customer_id is None and bool(record.customer_email)
 
 
+_NOT_YET = object()  # dry run with --create-customers: the customer would be created
+
+
 async def resolve_customers(
     records: list[ContactRecord],
-    reader: StoreReader,
-    journal: Journal | None,
+    how: Resolution,
     results: dict[int, ContactRecord],
     *,
     concurrency: int = 4,
     cancel: asyncio.Event | None = None,
-    stats: LookupStats | None = None,
+    stats: CustomerStats | None = None,
 ) -> list[ContactRecord]:
-    """Records with `customer_id` filled in, in order; rows that can't go on are put in `results`.
-
-    Raises RunStopped (scope, auth, plan, store, or `cancel` set) with nothing created.
-    """
-    stats = stats if stats is not None else LookupStats()
+    """Records with a verified `customer_id` (or, in a dry run, a customer to create), in order;
+    rows that can't go on are put in `results`. Raises RunStopped (scope, auth, plan, store, or
+    `cancel` set) with nothing created but customers."""
+    stats = stats if stats is not None else CustomerStats()
+    directory = how.directory
+    ids = list(dict.fromkeys(r.customer_id for r in records if r.customer_id is not None))
     emails = list(dict.fromkeys(r.customer_email for r in records if needs_lookup(r)))
-    if not emails:
+    if not ids and not emails:
         return records
-    stats.emails = len(emails)
-    verdicts: dict[str, _Verdict] = {}
-    for email in emails:
-        known = journal.customer_for_email(email) if journal is not None else None
-        if known is not None:
-            verdicts[email] = _Verdict(known)
-    stats.from_journal = len(verdicts)
-    todo = [e for e in emails if e not in verdicts]
-    log.info("looking up %d customer email(s) in the store (%d known from the journal)", len(todo), len(verdicts))
+    await directory.load(ids, emails, concurrency=concurrency, cancel=cancel)
 
-    async def look_up(email: str) -> None:
-        stats.lookups += 1
-        verdicts[email] = verdict = await _look_up(reader, email)
-        if verdict.customer_id is not None and journal is not None:
-            journal.remember_customer(email, verdict.customer_id)
-        elif verdict.outcome is not None:
-            code = verdict.outcome.error_code
-            stats.not_found += code == Code.CUSTOMER_NOT_FOUND
-            stats.ambiguous += code == Code.CUSTOMER_AMBIGUOUS
-            stats.failed += code == Code.CUSTOMER_LOOKUP_FAILED
-
-    await bounded(todo, look_up, concurrency, cancel)
+    verdicts = {e: _email_verdict(directory, e, how.create) for e in emails}
+    missing = [e for e, v in verdicts.items() if v is _NOT_YET]
+    if how.creator is not None:
+        await _create(missing, how, verdicts, concurrency, cancel)
+        stats.created = how.creator.created
+    else:
+        stats.would_create = len(missing)
+    outcomes = [v for v in verdicts.values() if isinstance(v, Outcome)]
+    stats.not_found += sum(o.error_code == Code.CUSTOMER_NOT_FOUND for o in outcomes)
+    stats.ambiguous += sum(o.error_code == Code.CUSTOMER_AMBIGUOUS for o in outcomes)
+    stats.failed += sum(o.error_code in (Code.CUSTOMER_LOOKUP_FAILED, Code.CUSTOMER_CREATE_FAILED) for o in outcomes)
 
     resolved: list[ContactRecord] = []
     own_emails: list[ContactRecord] = []
+    unknown: dict[int, set[str]] = {}  # ids the store lacks -> their rows' emails
     for record in records:
-        if not needs_lookup(record):
+        if record.customer_id is not None:
+            outcome = _check_id(record, directory, _emails_of(record, how.row_emails), unknown)
+            stats.mismatch += outcome is not None and outcome.error_code == Code.CUSTOMER_MISMATCH
+        elif needs_lookup(record):
+            verdict = verdicts[record.customer_email]
+            outcome = verdict if isinstance(verdict, Outcome) else None
+            if isinstance(verdict, int):
+                record = replace(record, customer_id=verdict)
+                if record.type == ContactType.EMAIL and record.contact.lower() == record.customer_email:
+                    own_emails.append(record)
+        else:
+            outcome = None
+        if outcome is not None:
+            results[record.index] = replace(record, outcome=outcome)
+        else:
             resolved.append(record)
-            continue
-        verdict = verdicts[record.customer_email]
-        if verdict.outcome is not None:
-            results[record.index] = replace(record, outcome=verdict.outcome)
-            continue
-        record = replace(record, customer_id=verdict.customer_id)
-        resolved.append(record)
-        if record.type == ContactType.EMAIL and record.contact.lower() == record.customer_email:
-            own_emails.append(record)
+    stats.not_found += len(unknown)
+    stats.failed += sum(1 for i in ids if i not in unknown and _read_failed(directory, i))
+    if unknown:
+        await _hint(unknown, len(ids), directory, stats, concurrency, cancel)
     resolved = _mark_duplicates(resolved, results)
-    skipped = await _skip_own_emails([r for r in own_emails if r.index not in results], reader, results, concurrency, cancel)
+    skipped = await _skip_own_emails([r for r in own_emails if r.index not in results], directory.reader, results,
+                                     concurrency, cancel)  # fmt: skip
     return [r for r in resolved if r.index not in skipped]
 
 
-async def _look_up(reader: StoreReader, email: str) -> _Verdict:
+def _emails_of(record: ContactRecord, row_emails: Mapping[Source, frozenset[str]]) -> frozenset[str]:
+    """The emails a row gives for its customer: its customer-email cell, else (wide) its Email contacts."""
+    if record.customer_email:
+        return frozenset({record.customer_email})
+    return row_emails.get(record.source, frozenset())
+
+
+def _read_failed(directory: Directory, customer_id: int) -> bool:
     try:
-        found = await reader.customers_by_email(email)
+        directory.by_id(customer_id)
+    except StoreReadError:
+        return True
+    return False
+
+
+def _check_id(record: ContactRecord, directory: Directory, emails: frozenset[str],
+              unknown: dict[int, set[str]]) -> Outcome | None:
+    cid = record.customer_id
+    try:
+        customer = directory.by_id(cid)
     except StoreReadError as exc:
-        return _Verdict(outcome=Outcome(Status.FAILED, error_code=Code.CUSTOMER_LOOKUP_FAILED,
-                                        error=f"could not look up the customer {email}: {exc}"))  # fmt: skip
-    ids = sorted({int(c["id"]) for c in found if str(c.get("id", "")).isdigit()})
+        return Outcome(Status.FAILED, error_code=Code.CUSTOMER_LOOKUP_FAILED, error=f"could not read customer {cid}: {exc}")
+    if customer is None:
+        unknown.setdefault(cid, set()).update(emails)
+        return Outcome(Status.FAILED, error_code=Code.CUSTOMER_NOT_FOUND, error=f"no customer {cid} in the store")
+    if emails and customer.emails and not emails & customer.emails:
+        row = ", ".join(sorted(emails))
+        return Outcome(Status.INVALID, error_code=Code.CUSTOMER_MISMATCH, error=(
+            f"customer {cid} in the store is {customer.email or sorted(customer.emails)[0]}, but this row's email is "
+            f"{row}: nothing of this row was sent (if the ids are another system's, name customers by email with "
+            "--match-by email)"))  # fmt: skip
+    return None
+
+
+def _email_verdict(directory: Directory, email: str, create: bool) -> int | Outcome | object:
+    try:
+        found = directory.by_email(email)
+    except StoreReadError as exc:
+        return Outcome(Status.FAILED, error_code=Code.CUSTOMER_LOOKUP_FAILED,
+                       error=f"could not look up the customer {email}: {exc}")  # fmt: skip
+    ids = sorted({c.id for c in found})
     if len(ids) == 1:
-        return _Verdict(ids[0])
+        return ids[0]
     if not ids:
-        return _Verdict(outcome=Outcome(Status.FAILED, error_code=Code.CUSTOMER_NOT_FOUND,
-                                        error=f"no customer with the email {email} in the store"))  # fmt: skip
-    return _Verdict(outcome=Outcome(
+        if create:
+            return _NOT_YET
+        return Outcome(Status.FAILED, error_code=Code.CUSTOMER_NOT_FOUND,
+                       error=f"no customer with the email {email} in the store (--create-customers creates it)")  # fmt: skip
+    return Outcome(
         Status.FAILED, error_code=Code.CUSTOMER_AMBIGUOUS,
         error=f"{len(ids)} customers have the email {email} (ids {', '.join(map(str, ids))}): name the customer by id",
-    ))  # fmt: skip
+    )  # fmt: skip
+
+
+async def _create(emails: list[str], how: Resolution, verdicts: dict, concurrency: int,
+                  cancel: asyncio.Event | None) -> None:
+    async def make(email: str) -> None:
+        try:
+            customer = await how.creator.create(email, how.names.get(email, ""))
+        except CustomerCreateError as exc:
+            verdicts[email] = Outcome(Status.FAILED, error_code=Code.CUSTOMER_CREATE_FAILED, error=str(exc))
+            return
+        except StoreReadError as exc:  # the search after a lost answer failed
+            verdicts[email] = Outcome(Status.FAILED, error_code=Code.CUSTOMER_CREATE_FAILED,
+                                      error=f"creating the customer {email}: {exc}")  # fmt: skip
+            return
+        how.directory.learn(customer)
+        verdicts[email] = customer.id
+
+    if emails:
+        log.info("creating %d customer(s) the store lacks (--create-customers)", len(emails))
+    await bounded(emails, make, concurrency, cancel)
+
+
+_HINT_SAMPLE = 5
+
+
+async def _hint(unknown: dict[int, set[str]], n_ids: int, directory: Directory, stats: CustomerStats,
+                concurrency: int, cancel: asyncio.Event | None) -> None:
+    """Most ids unknown to the store, but their rows' emails are customers: say so once, with the fix."""
+    if len(unknown) * 2 <= n_ids:
+        return
+    sample = sorted({e for emails in unknown.values() for e in emails})[:_HINT_SAMPLE]
+    if not sample:
+        return
+    await directory.load((), sample, concurrency=concurrency, cancel=cancel)
+    known = sum(1 for e in sample if _is_customer(directory, e))
+    if known * 2 < len(sample):
+        return
+    note = (f"{len(unknown)} of the {n_ids} customer ids in the input are not customers of this store, but "
+            f"{known} of {len(sample)} of their rows' emails are: the ids are probably another system's; "
+            "rerun with --match-by email to name customers by their email")  # fmt: skip
+    log.warning("%s", note)
+    stats.notes.append(note)
+
+
+def _is_customer(directory: Directory, email: str) -> bool:
+    try:
+        return bool(directory.by_email(email))
+    except StoreReadError:
+        return False
 
 
 def _mark_duplicates(records: list[ContactRecord], results: dict[int, ContactRecord]) -> list[ContactRecord]:
@@ -182,39 +281,3 @@ async def _skip_own_emails(
 
     await bounded(records, check, concurrency, cancel)
     return skipped
-
-
-async def bounded(
-    items: Iterable, work: Callable[..., Awaitable[None]], concurrency: int, cancel: asyncio.Event | None = None
-) -> None:
-    """`work(item)` for every item, at most `concurrency` at once; the first exception stops the rest.
-
-    A set `cancel` stops too, with RunStopped("interrupted"): nothing has been created yet.
-    """
-    items = list(items)
-    if not items:
-        return
-    pending = iter(items)
-
-    async def worker() -> None:
-        for item in pending:  # one shared iterator: each item taken once
-            await work(item)
-
-    workers = [asyncio.ensure_future(worker()) for _ in range(max(1, min(concurrency, len(items))))]
-    everything = asyncio.gather(*workers)
-    waiters = {everything}
-    stop = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
-    if stop is not None:
-        waiters.add(stop)
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        if everything.done():
-            everything.result()  # re-raise the first failure (RunStopped, ...)
-        else:
-            raise RunStopped("interrupted: the run was cancelled while looking up customers", error_code="interrupted")
-    finally:
-        for task in (*workers, *([stop] if stop else [])):
-            task.cancel()
-        await asyncio.gather(*workers, *([stop] if stop else []), return_exceptions=True)
-        if not everything.done():
-            everything.cancel()

@@ -145,8 +145,10 @@ def to_outcome(answer: Answer, attempts: int) -> Outcome:
     return Outcome(Status.FAILED, answer.status, answer.create_count, attempts, answer.error_code, error)
 
 
-def stop_reason(answer: Answer, store_id: int) -> RunStopped:
-    """The one-line message saying what to fix, for an answer whose action is STOP."""
+def stop_reason(answer: Answer, store_id: int, scope: str = "") -> RunStopped:
+    """The one-line message saying what to fix, for an answer whose action is STOP.
+
+    `scope`: the scope the request needed, when not the contact create's."""
     status, code, message = answer.status, answer.error_code, answer.error
     label = code if code != Code.HTTP_ERROR else f"HTTP {status}"
     if status == 402:
@@ -157,7 +159,7 @@ def stop_reason(answer: Answer, store_id: int) -> RunStopped:
     elif status == 404:
         text = f"store {store_id} not found ({label}): check --store-id and --api-url"
     elif code.upper() == "INSUFFICIENT_APP_SCOPE" or "scope" in message.lower():
-        text = f"the token lacks the {CREATE_SCOPE} scope ({label})"
+        text = f"the token lacks the {scope or CREATE_SCOPE} scope ({label})"
     else:
         text = f"the token is invalid or revoked ({label})"
     return RunStopped(text, error_code=code, http_status=status)

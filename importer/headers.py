@@ -45,6 +45,11 @@ FIELD_ALIASES = _aliases(
         "default": ("default", "is default", "primary", "is primary"),
         "orderBy": ("orderBy", "order", "sort order", "position"),
         "timestamp": ("timestamp", "created", "created at", "date", "date created"),
+        # the customer's name, for --create-customers (billing name)
+        "customerName": ("name", "full name", "customer name", "client name", "display name", "billing name",
+                         "contact name"),
+        "firstName": ("first name", "given name", "firstname", "vorname", "prénom", "prenom", "nombre"),
+        "lastName": ("last name", "family name", "surname", "nachname", "nom", "apellido", "apellidos"),
     }
 )
 
@@ -86,6 +91,7 @@ KIND_ALIASES = _aliases(
 
 _TARGETS = {norm(f): f for f in FIELDS} | {norm(t.name): t.value for t in ContactType}
 _KINDS = {t.value for t in ContactType}
+NAME_FIELDS = ("customerName", "firstName", "lastName")
 
 
 def _kind_of(key: str) -> str | None:
@@ -275,7 +281,10 @@ def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str
         if t not in _KINDS:
             by_field.setdefault(t, []).append(i)
     for f, cols in by_field.items():
-        if len(cols) > 1:
+        if len(cols) > 1 and f in NAME_FIELDS:  # "Name" beside "Full Name": the first one is the name
+            for i in cols[1:]:
+                del assign[i]
+        elif len(cols) > 1:
             names = " and ".join(repr(headers[i]) for i in cols)
             same = len({norm(headers[i]) for i in cols}) == 1
             problem = f"duplicate columns {names}" if same else f"columns {names} are all read as {f}"

@@ -56,6 +56,23 @@ CREATE TABLE IF NOT EXISTS customers_by_email (
     resolved_at TEXT    NOT NULL,
     PRIMARY KEY (store_id, email)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS customers_by_id (
+    store_id    INTEGER NOT NULL,
+    customer_id INTEGER NOT NULL,
+    email       TEXT    NOT NULL,  -- the customer's email, lower-cased
+    emails      TEXT    NOT NULL,  -- its other emails (EMAIL contacts), space-separated
+    checked_at  TEXT    NOT NULL,
+    PRIMARY KEY (store_id, customer_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS customer_creates (
+    store_id    INTEGER NOT NULL,
+    email       TEXT    NOT NULL,
+    state       TEXT    NOT NULL,  -- 'creating' (committed before POST /customers), 'created'
+    customer_id INTEGER,
+    run_id      TEXT    NOT NULL,
+    updated_at  TEXT    NOT NULL,
+    PRIMARY KEY (store_id, email)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs (
     run_id      TEXT PRIMARY KEY,
     started_at  TEXT NOT NULL,
@@ -173,7 +190,40 @@ class Journal:
             ).fetchone()
         return row[0] if row else None
 
+    def customer_by_id(self, customer_id: int) -> tuple[str, list[str]] | None:
+        """(email, other emails) of a customer an earlier read found; None if never read."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT email, emails FROM customers_by_id WHERE store_id=? AND customer_id=?",
+                (self.store_id, customer_id),
+            ).fetchone()
+        return (row[0], row[1].split()) if row else None
+
+    def customer_create(self, email: str) -> tuple[str, int | None] | None:
+        """(state, customer id) of a customer a run set out to create; None if none did."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT state, customer_id FROM customer_creates WHERE store_id=? AND email=?",
+                (self.store_id, email),
+            ).fetchone()
+        return (row[0], row[1]) if row else None
+
     # -- writes --------------------------------------------------------------
+
+    def remember_customer_id(self, customer_id: int, email: str, emails: Iterable[str]) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO customers_by_id VALUES (?, ?, ?, ?, ?)",
+                (self.store_id, customer_id, email, " ".join(sorted(set(emails) - {email})), _now()),
+            )
+
+    def set_customer_create(self, email: str, state: str, customer_id: int | None = None) -> None:
+        """Committed before the request leaves ('creating') and after its answer ('created')."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO customer_creates VALUES (?, ?, ?, ?, ?, ?)",
+                (self.store_id, email, state, customer_id, self.run_id, _now()),
+            )
 
     def set_states(self, items: Iterable[tuple[Key, str]], batch: str | None = None) -> None:
         """Write states durably now (synchronous; for small or final writes)."""

@@ -19,7 +19,7 @@ import pandas as pd
 
 from importer.ecwid import DEFAULT_API_URL  # re-exported for the CLI
 from importer.errors import InputError, RunStopped, UsageError
-from importer.headers import read_mapping
+from importer.headers import NAME_FIELDS, read_mapping
 from importer.records import Code, ContactRecord, SourceTable, Status
 from importer.report import new_run_id, results_frame, write_report
 from importer.table import LoadStats, Records, Table, read_table, records_at
@@ -56,6 +56,8 @@ class ImportOptions:
     customer_key: str | None = None  # --customer-key COLUMN: the column naming the customer by email
     match_by: str | None = None  # --match-by email: the customer's email is the key (wide: its Email column)
     limit: int | None = None  # --limit N: the first N data rows only (a trial on a big file)
+    create_customers: bool = False  # create customers named by email that the store lacks
+    sandbox_customers: Path | None = None  # --sandbox-customers FILE: the sandbox holds exactly these customers
 
 
 @dataclass
@@ -102,7 +104,7 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
         "dry_run": options.dry_run,
         "sandbox": options.sandbox,
         "files": [str(p) for p in paths],
-        "tables": [_columns(t) for t in stats.tables],
+        "tables": [_columns(t, options) for t in stats.tables],
         "encodings": dict(stats.encodings),
         "hidden_sheets_skipped": list(stats.hidden_sheets),
         "rows": stats.rows,
@@ -122,10 +124,15 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
 
         send_summary, stopped = remote.send(table, records_at(frame, valid), options, summary["run_id"])
         summary.update(send_summary)
-    elif (frame["customer_id"].iloc[valid].isna() & frame["customer_email"].iloc[valid].notna()).any():
+    elif len(valid) and _store_to_ask(options):
         from importer import remote
 
         stopped = remote.dry_run_lookups(table, records_at(frame, valid), options, summary)
+    elif len(valid):
+        why = "the sandbox holds every customer the file names" if options.sandbox else "no token and store id"
+        summary.setdefault("notes", []).append(
+            f"customers not checked against a store ({why}): a dry run with a token (or --sandbox-customers) "
+            "also verifies each customer id and email")
 
     counts = frame["status"].value_counts()
     summary["total"] = len(frame)
@@ -142,11 +149,13 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     return ImportResult(Records(frame), summary, path, exit_code, stopped, table)
 
 
-def _columns(table: SourceTable) -> dict:
-    """A table's layout and every column accounted for: what each used header was read as, which were ignored."""
+def _columns(table: SourceTable, options: ImportOptions) -> dict:
+    """A table's layout and every column accounted for: what each used header was read as, which were ignored.
+    Name columns are used only to name the customers --create-customers creates."""
+    used = {h: f for h, f in table.field_of.items() if options.create_customers or f not in NAME_FIELDS}
     return {
-        "file": table.file, "sheet": table.sheet, "layout": table.layout, "columns": dict(table.field_of),
-        "ignored": [h for h in table.headers if h and h not in table.field_of],
+        "file": table.file, "sheet": table.sheet, "layout": table.layout, "columns": used,
+        "ignored": [h for h in table.headers if h and h not in used],
     }  # fmt: skip
 
 
@@ -156,7 +165,16 @@ def _exit_code(counts: pd.Series, stopped: RunStopped | None) -> int:
     return 1 if any(counts.get(s.value, 0) for s in PROBLEM_STATUSES) else 0
 
 
+def _store_to_ask(options: ImportOptions) -> bool:
+    """Whether a dry run can read the customers: a store and token, or a sandbox seeded like the store."""
+    if options.sandbox:
+        return options.sandbox_customers is not None
+    return bool(options.token) and options.store_id is not None
+
+
 def _check_send_options(options: ImportOptions) -> None:
+    if options.sandbox_customers is not None and not options.sandbox:
+        raise UsageError("--sandbox-customers seeds the sandbox: use it with --sandbox")
     if options.dry_run or options.sandbox:
         return
     if options.store_id is None:

@@ -85,6 +85,8 @@ class Code(StrEnum):
     STORE_CHECK_FAILED = "store-check-failed"  # --skip-existing could not read the store
     # customers by email
     CUSTOMER_LOOKUP_FAILED = "customer-lookup-failed"  # GET /customers?email= failed after retries
+    CUSTOMER_MISMATCH = "customer-mismatch"  # the id's customer has another email than the row's
+    CUSTOMER_CREATE_FAILED = "customer-create-failed"  # --create-customers: POST /customers failed
 
 
 # Canonical field names (the API's own spelling) the loader maps headers onto.
@@ -99,6 +101,10 @@ FIELDS = (
     "default",
     "orderBy",
     "timestamp",
+    # the customer's name: used only for a customer --create-customers creates
+    "customerName",
+    "firstName",
+    "lastName",
 )
 
 Cell = str | bool | dt.datetime  # loader values: text, or Excel's typed booleans/dates

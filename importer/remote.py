@@ -14,17 +14,21 @@ import json
 import logging
 import signal
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import httpx
 
-from importer.customers import LookupStats, needs_lookup, resolve_customers
+from importer.customers import CustomerStats, Resolution, needs_lookup, resolve_customers
+from importer.directory import Directory
 from importer.errors import RunStopped
+from importer.errors import UsageError
 from importer.guard import Guard
 from importer.journal import Journal, default_path
+from importer.newcustomers import CustomerCreator
 from importer.pacer import Pacer
 from importer.records import Code, ContactRecord, Outcome, Status
+from importer.rows import customer_names, row_emails
 from importer.send import new_client
 from importer.store import StoreReader
 from importer.table import Table, set_outcomes
@@ -40,18 +44,18 @@ __all__ = ["send", "dry_run_lookups"]
 def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run_id: str):
     """Send the valid records; their outcomes go into the table. Returns (summary fields, stopped)."""
     results: dict[int, ContactRecord] = {}
-
-    lookups = LookupStats()
-    with _target(options, to_send) as (api_url, store_id, token):
+    settled = _Settled()
+    with _target(options, table, to_send) as (api_url, store_id, token):
         config = _send_config(options, api_url, store_id, token)
         with _open_journal(options, store_id, run_id) as journal:
-            result = asyncio.run(_session(to_send, config, options, journal, results, lookups))
+            result = asyncio.run(_session(table, to_send, config, options, journal, results, settled))
             if journal is not None:  # the run's own record: when it ended, what it did
                 done = Counter(r.outcome.status.value for r in results.values())
                 journal.finish(json.dumps({"counts": dict(done), "stopped": result.stopped and result.stopped.message}))
 
     # Belt and braces: a record the sender never reported is not left as `valid`.
-    unsent = Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED, error="the run stopped before this row was sent")
+    why = f": {result.stopped.message}" if result.stopped else ""
+    unsent = Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED, error=f"the run stopped before this row was sent{why}")
     done = (results.get(r.index, r) for r in to_send)
     set_outcomes(table.frame, (replace(r, outcome=unsent) if r.outcome.status == Status.VALID else r for r in done))
     summary = {
@@ -66,9 +70,32 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
         "send_s": round(result.elapsed_s, 3),
         "achieved_rate_per_minute": round(result.achieved_rate_per_minute, 1),
     }
-    if lookups.emails:
-        summary["customer_lookups"] = lookups.as_dict()
+    settled.into(summary)
     return summary, result.stopped
+
+
+@dataclass
+class _Settled:
+    """How the run's customers were settled: the directory's reads and the resolution's counts."""
+
+    directory: Directory | None = None
+    stats: CustomerStats = field(default_factory=CustomerStats)
+
+    def into(self, summary: dict) -> None:
+        if self.directory is None or not (self.directory.stats.ids or self.directory.stats.emails):
+            return
+        summary["customers"] = {**self.directory.stats.as_dict(), **self.stats.as_dict()}
+        summary.setdefault("notes", []).extend(self.stats.notes)
+        if self.stats.would_create:
+            summary["notes"].append(f"{self.stats.would_create} customer(s) named by email are not in the store: "
+                                    "--create-customers would create them")
+
+
+def _resolution(table: Table, records: list[ContactRecord], options: ImportOptions, directory: Directory,
+                creator: CustomerCreator | None) -> Resolution:
+    emails = {r.customer_email for r in records if needs_lookup(r)} if options.create_customers else ()
+    return Resolution(directory, create=options.create_customers, creator=creator,
+                      names=customer_names(table, emails), row_emails=row_emails(table))  # fmt: skip
 
 
 def _send_config(options: ImportOptions, api_url: str, store_id: int, token: str):
@@ -82,33 +109,30 @@ def _send_config(options: ImportOptions, api_url: str, store_id: int, token: str
 
 
 def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportOptions, summary: dict):
-    """Dry run: find the customers named by email (read-only) if a token is configured; else say so.
-    Their outcomes go into the table; returns the RunStopped that ended the lookups early, if any."""
-    named = [r for r in records if needs_lookup(r)]
-    missing = "no token" if not options.token else "no store id" if options.store_id is None else ""
-    if missing or options.sandbox:
-        why = "the sandbox starts empty in a dry run" if options.sandbox else missing
-        summary.setdefault("notes", []).append(
-            f"customer lookups skipped: {why} ({len(named)} rows name customers by email)"
-        )
-        return None
-    config = _send_config(options, options.api_url, options.store_id, options.token)
+    """Dry run with a store to ask (a token, or --sandbox-customers): every read a real run would
+    make, none of its writes, so `valid` means the send will find the customer. Outcomes go into
+    the table; returns the RunStopped that ended the reads early, if any."""
     results: dict[int, ContactRecord] = {}
-    lookups = LookupStats()
+    settled = _Settled()
+    named = [r for r in records if r.customer_id is not None or needs_lookup(r)]
 
-    async def session() -> list[ContactRecord]:
+    async def session(config) -> list[ContactRecord]:
         async with new_client(config) as http:
             reader = _reader(http, config, Pacer(config.rate_per_minute))
+            settled.directory = Directory(reader)
+            how = _resolution(table, named, options, settled.directory, None)
             with _interrupt_event() as cancel:
-                return await resolve_customers(named, reader, None, results, concurrency=config.concurrency,
-                                               cancel=cancel, stats=lookups)  # fmt: skip
+                return await resolve_customers(named, how, results, concurrency=config.concurrency, cancel=cancel,
+                                               stats=settled.stats)  # fmt: skip
 
     stopped = None
-    try:
-        resolved = {r.index: r for r in asyncio.run(session())}
-    except RunStopped as exc:
-        stopped, resolved = exc, {}
-    summary["customer_lookups"] = lookups.as_dict()
+    with _target(options, table, named) as (api_url, store_id, token):
+        config = _send_config(options, api_url, store_id, token)
+        try:
+            resolved = {r.index: r for r in asyncio.run(session(config))}
+        except RunStopped as exc:
+            stopped, resolved = exc, {}
+    settled.into(summary)
     set_outcomes(table.frame, [results.get(r.index) or resolved.get(r.index) or r for r in named])
     return stopped
 
@@ -131,7 +155,8 @@ def _reader(http: httpx.AsyncClient, config, pacer: Pacer) -> StoreReader:
     )  # fmt: skip
 
 
-async def _session(to_send, config, options: ImportOptions, journal: Journal | None, results, lookups=None):
+async def _session(table, to_send, config, options: ImportOptions, journal: Journal | None, results,
+                   settled: _Settled):
     """One HTTP client and one pacer for every request of the run: reads and creates alike."""
     from importer.send import SendResult, send_records
 
@@ -141,12 +166,19 @@ async def _session(to_send, config, options: ImportOptions, journal: Journal | N
         with _interrupt_event() as cancel:
             pacer = Pacer(config.rate_per_minute)
             reader = _reader(http, config, pacer)
-            # Customers named by email get their ids first, so the journal's keys use the id.
+            settled.directory = Directory(reader, journal)
+            creator = None
+            if options.create_customers:
+                creator = CustomerCreator(reader, journal)
+            how = _resolution(table, to_send, options, settled.directory, creator)
+            # Customers are settled first (ids verified, emails resolved), so the journal's keys use the id.
             try:
-                to_send = await resolve_customers(to_send, reader, journal, results, concurrency=config.concurrency,
-                                                  cancel=cancel, stats=lookups)  # fmt: skip
+                to_send = await resolve_customers(to_send, how, results, concurrency=config.concurrency,
+                                                  cancel=cancel, stats=settled.stats)  # fmt: skip
             except RunStopped as exc:  # unsent rows become not_sent in _send
                 return SendResult(stopped=exc)
+            finally:
+                settled.stats.created = creator.created if creator is not None else 0
             guard = Guard(journal, reader, skip_existing=options.skip_existing)
             to_send = guard.classify(to_send, results)
             return await send_records(
@@ -173,22 +205,39 @@ def _interrupt_event():
 
 
 @contextlib.contextmanager
-def _target(options: ImportOptions, records: list[ContactRecord]):
-    """Where to send: the configured store, or an embedded sandbox seeded with the file's customers."""
+def _target(options: ImportOptions, table: Table, records: list[ContactRecord]):
+    """Where to send: the configured store, or an embedded sandbox seeded with the file's customers
+    (or with exactly the customers of --sandbox-customers FILE)."""
     if not options.sandbox:
         yield options.api_url, options.store_id, options.token
         return
     from importer.sandbox import Sandbox, SandboxConfig
-    from importer.sandbox.config import generated_customer
 
-    ids = sorted({r.customer_id for r in records if r.customer_id is not None})
-    # Customers named by email exist too (new ids after the file's), unless a seeded id already has the email.
-    taken = {generated_customer(i).email for i in ids}
-    emails = sorted({r.customer_email for r in records if needs_lookup(r)} - taken)
-    first = max(ids, default=0) + 1
-    config = SandboxConfig(customers=[*ids, *({"id": first + n, "email": e} for n, e in enumerate(emails))])
+    config = SandboxConfig(customers=_sandbox_customers(options, table, records))
     if options.store_id is not None:
         config = replace(config, store_id=options.store_id)
     with Sandbox(config) as sb:
         log.info("sandbox serving at %s (store %s)", sb.api_url, sb.store_id)
         yield sb.api_url, sb.store_id, sb.token
+
+
+def _sandbox_customers(options: ImportOptions, table: Table, records: list[ContactRecord]) -> list:
+    """--sandbox-customers FILE as given; else every customer the file names, as the file names them:
+    each id with its rows' email (so it matches), and each email, unless --create-customers is to make it."""
+    from importer.sandbox.config import customer_from, load_customers_csv
+
+    if options.sandbox_customers is not None:
+        try:
+            return load_customers_csv(options.sandbox_customers)
+        except (OSError, ValueError, TypeError) as exc:
+            raise UsageError(f"--sandbox-customers {options.sandbox_customers}: {exc}") from None
+    emails_of = row_emails(table)
+    seeded: dict[int, dict] = {}
+    for r in records:
+        if r.customer_id is not None and r.customer_id not in seeded:
+            email = r.customer_email or min(emails_of.get(r.source, ()), default="")
+            seeded[r.customer_id] = {"id": r.customer_id, "email": email}
+    taken = {customer_from(c).email for c in seeded.values()}
+    emails = [] if options.create_customers else sorted({r.customer_email for r in records if needs_lookup(r)} - taken)
+    first = max(seeded, default=0) + 1
+    return [*seeded.values(), *({"id": first + n, "email": e} for n, e in enumerate(emails))]

@@ -46,6 +46,10 @@ class _Read:
 class StoreReadError(Exception):
     """A read that failed for good (after retries); the caller decides what it means for the row."""
 
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status  # the final HTTP status, if there was one (404: no such customer)
+
 
 class StoreReader:
     def __init__(
@@ -74,14 +78,13 @@ class StoreReader:
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET a JSON document, paced and retried; RunStopped on auth/scope/plan/store errors."""
-        loop = retrying(retries=self._retries, wait=self._wait, sleep=self._sleep)
-        answer = await loop(self._attempt, self._base + path, params)
+        answer = await self.retry_loop()(self._attempt, self._base + path, params)
         if answer.action is Action.SUCCESS:
             try:
                 return answer.response.json()
             except ValueError:
                 raise StoreReadError(f"GET {path}: answer is not JSON") from None
-        raise StoreReadError(ecwid.scrub(f"GET {path}: {answer.detail}", self._token))
+        raise StoreReadError(ecwid.scrub(f"GET {path}: {answer.detail}", self._token), answer.status)
 
     async def _attempt(self, url: str, params: dict[str, Any] | None) -> _Read:
         sent_at = await self._pacer.acquire()
@@ -108,15 +111,30 @@ class StoreReader:
         retry_after = answer.retry_after if answer.status != 429 else 0.0  # the pacer already paused for a 429
         return policy.retry_wait(state.attempt_number, retry_after, random=self._random)
 
-    def _stop(self, status: int, code: str, message: str) -> RunStopped:
-        reason = ecwid.stop_reason(
-            ecwid.Answer(Action.STOP, status, error_code=code or "HTTP_ERROR", error=message), self._store_id
-        )
-        if "scope" in reason.message:  # reads need their own scope
-            reason = RunStopped(
-                f"the token lacks the {READ_SCOPE} scope ({code or status})", error_code=code, http_status=status
-            )
-        return reason
+    def _stop(self, status: int, code: str, message: str, scope: str = READ_SCOPE) -> RunStopped:
+        answer = ecwid.Answer(Action.STOP, status, error_code=code or "HTTP_ERROR", error=message)
+        return ecwid.stop_reason(answer, self._store_id, scope)  # reads need their own scope
+
+    # -- the one write besides the contacts: POST /customers (importer.newcustomers) ----
+
+    async def post(self, path: str, body: dict) -> tuple[httpx.Response, float]:
+        """One paced POST, not retried (the caller decides what a lost answer means): (response, sent_at)."""
+        sent_at = await self._pacer.acquire()
+        self.requests += 1
+        return await self._http.post(self._base + path, json=body, headers=self._headers), sent_at
+
+    def rate_limited(self, retry_after: float | None, sent_at: float) -> None:
+        self._pacer.rate_limited(policy.rate_limit_pause(retry_after), sent_at)
+
+    def stop_error(self, status: int, code: str, message: str, scope: str) -> RunStopped:
+        return self._stop(status, code, message, scope)
+
+    def scrub(self, text: str) -> str:
+        return ecwid.scrub(text, self._token)
+
+    def retry_loop(self):
+        """The reads' retry loop, for an attempt whose answer has `action`, `status` and `retry_after`."""
+        return retrying(retries=self._retries, wait=self._wait, sleep=self._sleep)
 
     # -- contacts ---------------------------------------------------------------
 
@@ -148,7 +166,28 @@ class StoreReader:
                 return True
         return False
 
-    # -- customers by email -------------------------------------------------------
+    # -- customers ----------------------------------------------------------------
+
+    async def customer(self, customer_id: int) -> dict | None:
+        """GET /customers/{id}; None when the store has no such customer (404)."""
+        try:
+            body = await self.get(f"/customers/{customer_id}")
+        except StoreReadError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        if not isinstance(body, dict) or str(body.get("id", "")) != str(customer_id):
+            raise StoreReadError(f"GET /customers/{customer_id}: the answer is not that customer")
+        return body
+
+    async def customers_page(self, offset: int) -> tuple[int, list[dict]]:
+        """One page of the customer list (PAGE_LIMIT a page): (total, items)."""
+        body = await self.get("/customers", {"limit": PAGE_LIMIT, "offset": offset})
+        items = body.get("items") if isinstance(body, dict) else None
+        total = body.get("total") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not isinstance(total, int):
+            raise StoreReadError("GET /customers: no total and items in the answer")
+        return total, [c for c in items if isinstance(c, dict)]
 
     async def customers_by_email(self, email: str) -> list[dict]:
         body = await self.get(

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importer.cli import main
-from importer.customers import resolve_customers
+from importer.customers import Resolution, resolve_customers
+from importer.directory import Directory
 from importer.errors import InputError
 from importer.journal import Journal
 from importer.pacer import Pacer
@@ -59,7 +60,7 @@ def by_row(result) -> dict[int, ContactRecord]:
     return {r.source.row: r for r in result.records}
 
 
-def test_rows_by_email_are_created_on_the_right_customers_one_lookup_per_email(tmp_path):
+def test_rows_by_email_are_created_on_the_right_customers_from_one_page_of_the_customer_list(tmp_path):
     path = write_csv(tmp_path / "c.csv", ["Customer Email", "Type", "Contact"], [
         ["ANN.LEE@example.com", "PHONE", "+14155550101"],  # case differs from the store's
         ["ann.lee@EXAMPLE.com", "INSTAGRAM", "ann_lee"],
@@ -74,11 +75,12 @@ def test_rows_by_email_are_created_on_the_right_customers_one_lookup_per_email(t
             (12, "EMAIL", "bob.work@example.com"),
             (12, "PHONE", "+14155550102"),
         }
-        assert len(lookups(sb)) == 2
+        # four customers: the first page of the list answers both emails in one read
+        assert lookups(sb) == ["limit=100&offset=0"]
     assert result.exit_code == 0 and result.counts == {"created": 4}
     rows = by_row(result)
     assert [rows[n].customer_id for n in (2, 3, 4, 5)] == [11, 11, 12, 12]
-    assert result.summary["customer_lookups"]["lookups"] == 2
+    assert (result.summary["customers"]["pages"], result.summary["customers"]["email_reads"]) == (1, 0)
     # the report shows the id that was used beside the email as written (lower-cased)
     with open(result.report_path / "results.csv", encoding="utf-8-sig") as f:
         lines = list(csv.DictReader(f))
@@ -104,8 +106,9 @@ def test_unknown_and_ambiguous_emails_fail_their_rows_and_name_the_ids(tmp_path)
     assert rows[4].outcome.status is Status.CREATED
     assert result.exit_code == 1
     summary = json.loads((result.report_path / "summary.json").read_text())
-    assert summary["customer_lookups"] == {
-        "emails": 3, "from_journal": 0, "lookups": 3, "not_found": 1, "ambiguous": 1, "failed": 0,
+    assert summary["customers"] == {
+        "ids": 0, "emails": 3, "from_journal": 0, "id_reads": 0, "email_reads": 0, "pages": 1,
+        "not_found": 1, "ambiguous": 1, "failed": 0, "mismatch": 0, "created": 0, "would_create": 0,
     }  # fmt: skip
 
 
@@ -126,8 +129,8 @@ def test_a_row_by_email_repeating_a_row_by_id_is_a_duplicate(tmp_path):
 def test_lookups_wait_at_the_same_pacer_as_the_creates(tmp_path):
     # The sandbox admits 10 requests per 0.25 s (2400/min); we pace all requests at half that.
     # Unpaced lookups (16 emails, 8 at a time) would burst past it and meet 429s.
-    n = 16
-    customers = [{"id": i, "email": f"p{i}@example.com"} for i in range(1, n + 1)]
+    n = 16  # in a store of 2,000 customers: reading 16 emails one by one beats 20 pages
+    customers = [{"id": i, "email": f"p{i}@example.com"} for i in range(1, 2001)]
     path = write_csv(tmp_path / "c.csv", ["Customer Email", "Type", "Contact"],
                      [[f"p{i}@example.com", "PHONE", f"+1415555{i:04d}"] for i in range(1, n + 1)])  # fmt: skip
     with sandbox(customers, rate_per_minute=2400, window_s=0.25) as sb:
@@ -136,12 +139,12 @@ def test_lookups_wait_at_the_same_pacer_as_the_creates(tmp_path):
         stats = sb.stats
     assert result.counts == {"created": n}
     assert stats.rate_limited == 0
-    assert Counter(r.method for r in log) == {"GET": n, "POST": n}
+    assert Counter(r.method for r in log) == {"GET": n + 1, "POST": n}  # the first page, then one read an email
     # 2n request starts spaced 50 ms apart take at least (2n - 1) intervals (some slack for arrival jitter)
     assert log[-1].time - log[0].time >= (2 * n - 1) * 0.050 * 0.8
 
 
-def test_ten_thousand_rows_for_a_thousand_customers_make_a_thousand_lookups(tmp_path):
+def test_ten_thousand_rows_for_a_thousand_customers_read_the_customer_list_in_ten_pages(tmp_path):
     customers = [{"id": 100 + i, "email": f"user{i}@example.com"} for i in range(1000)]
     rows = [[f"USER{i % 1000}@example.com" if i % 2 else f"user{i % 1000}@example.com", "EMAIL", f"c{i}@example.org"]
             for i in range(10_000)]  # fmt: skip
@@ -156,11 +159,12 @@ def test_ten_thousand_rows_for_a_thousand_customers_make_a_thousand_lookups(tmp_
         async with httpx.AsyncClient(transport=transport) as http:
             reader = StoreReader(http, api_url="http://127.0.0.1/api/v3", store_id=sb.store_id, token=sb.token,
                                  pacer=Pacer(None))  # fmt: skip
-            return await resolve_customers(records, reader, None, results, concurrency=8)
+            return await resolve_customers(records, Resolution(Directory(reader)), results, concurrency=8)
 
     results: dict = {}
     resolved = asyncio.run(resolve())
-    assert len(lookups(sb)) == 1000 and sb.stats.requests == 1000
+    # a thousand emails one by one would be a thousand reads; the list is ten pages
+    assert lookups(sb) == [f"limit=100&offset={n}" for n in range(0, 1000, 100)] and sb.stats.requests == 10
     assert results == {} and len(resolved) == 10_000
     assert all(r.customer_id == 100 + (r.source.row - 2) % 1000 for r in resolved)
 
@@ -173,14 +177,14 @@ def test_the_journal_remembers_emails_for_later_runs(tmp_path):
     journal = tmp_path / "journal.sqlite"
     with sandbox() as sb:
         first = run(sb, [path], tmp_path, no_journal=False, journal=journal)
-        assert len(lookups(sb)) == 2
+        assert len(lookups(sb)) == 1  # one page of the list
         sb.reset_stats()
         second = run(sb, [path], tmp_path, no_journal=False, journal=journal)
         assert lookups(sb) == [] and sb.stats.requests == 0
     assert first.counts == {"created": 2}
     assert second.counts == {"skipped": 2}  # journal keys use the resolved id
     assert {r.outcome.error_code for r in second.records} == {Code.ALREADY_IMPORTED}
-    assert second.summary["customer_lookups"]["from_journal"] == 2
+    assert second.summary["customers"]["from_journal"] == 2
     with Journal(journal, 1003, "check") as j:
         assert (j.customer_for_email("ann.lee@example.com"), j.customer_for_email("bob@example.com")) == (11, 12)
 
@@ -233,9 +237,10 @@ def test_dry_run_without_a_token_says_the_lookups_were_skipped(tmp_path, capsys,
     code = main(["import", str(path), "--dry-run", "--store-id", "5", "--report-dir", str(tmp_path / "r")])
     assert code == 1  # the invalid row
     summary = json.loads(next((tmp_path / "r").glob("*/summary.json")).read_text())
-    assert summary["notes"] == ["customer lookups skipped: no token (1 rows name customers by email)"]
+    assert summary["notes"] == ["customers not checked against a store (no token and store id): a dry run with a "
+                                "token (or --sandbox-customers) also verifies each customer id and email"]
     assert summary["counts"] == {"valid": 1, "invalid": 1}
-    assert "customer lookups skipped" in capsys.readouterr().err
+    assert "customers not checked against a store" in capsys.readouterr().err
 
 
 def test_match_by_email_wide_layout_key_column_is_also_a_contact_unless_the_store_has_it(tmp_path):
@@ -306,6 +311,9 @@ class FakeReader:
     async def contacts(self, customer_id: int) -> list[dict]:
         return []
 
+    async def customers_page(self, offset: int) -> tuple[int, list[dict]]:
+        return 100_000, []  # a big store: reading each email beats reading the list
+
 
 emails = st.sampled_from(["a@x.com", "b@x.com", "twin@x.com", "none@x.com", "broken@example.com"])
 
@@ -320,7 +328,7 @@ def test_resolution_rule(rows):
         for i, (email, n) in enumerate(rows)
     ]  # fmt: skip
     reader, results = FakeReader(store), {}
-    out = asyncio.run(resolve_customers(records, reader, None, results, concurrency=3))
+    out = asyncio.run(resolve_customers(records, Resolution(Directory(reader)), results, concurrency=3))
     assert sorted(reader.asked) == sorted({r.customer_email for r in records})  # once each
     assert len(out) + len(results) == len(records)
     seen = set()

@@ -53,7 +53,11 @@ def create_app(state_or_config: SandboxState | SandboxConfig | None = None) -> A
     else:
         state = SandboxState(state_or_config or SandboxConfig())
     routes = [
-        Route("/api/v3/{store}/customers", _endpoint(state, READ, _search), methods=["GET"]),
+        Route(
+            "/api/v3/{store}/customers",
+            _by_method({"GET": _endpoint(state, READ, _search), "POST": _endpoint(state, CREATE, _create_customer)}),
+            methods=["GET", "POST"],
+        ),
         Route("/api/v3/{store}/customers/{cid}", _endpoint(state, READ, _get_customer), methods=["GET"]),
         Route(
             "/api/v3/{store}/customers/{cid}/contacts",
@@ -254,6 +258,22 @@ async def _create_contact(state: SandboxState, request: Request, store_id: int) 
     state.create_contact(store_id, cid, fields)
     request.scope["sandbox"].committed = True
     return JSONResponse({"createCount": 1})
+
+
+async def _create_customer(state: SandboxState, request: Request, store_id: int) -> Response:
+    body = await _json_body(request)
+    email = body.get("email")
+    if not isinstance(email, str) or "@" not in email:
+        raise wrong_parameter("email must be an email address")
+    billing = body.get("billingPerson")
+    name = billing.get("name") if isinstance(billing, dict) else None
+    if name is not None and not isinstance(name, str):
+        raise wrong_parameter("billingPerson.name must be a string")
+    # ASSUMPTION: Ecwid's docs don't say whether an email in use is refused; like the
+    # customer list (several customers may share an email), the sandbox accepts it.
+    new_id = state.create_customer(store_id, email.strip(), (name or "").strip())
+    request.scope["sandbox"].committed = True
+    return JSONResponse({"id": new_id})
 
 
 async def _list_contacts(state: SandboxState, request: Request, store_id: int) -> Response:

@@ -26,6 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="N customers with ids 1..N, or a CSV with columns id,email,name (default 100)",
     )
     parser.add_argument(
+        "--sandbox-customers", dest="customers", metavar="FILE.csv",
+        help="the same as --customers FILE.csv (the import command's name for it)",
+    )
+    parser.add_argument(
         "--rate", type=int, default=600, help="requests per minute per token; 0 = unlimited (default 600)"
     )
     parser.add_argument("--window", type=float, default=60.0, metavar="S", help="rate-limit window in seconds")

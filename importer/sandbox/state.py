@@ -61,6 +61,7 @@ class SandboxStats:
     creates_committed: int  # contacts stored by POST (cut ones included)
     in_flight: int
     max_in_flight: int
+    customers_created: int = 0  # by POST /customers (cut ones included)
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,7 @@ class SandboxState:
                 creates_committed=self._creates,
                 in_flight=self._in_flight,
                 max_in_flight=self._max_in_flight,
+                customers_created=self._customers_created,
             )
 
     @property
@@ -303,6 +305,16 @@ class SandboxState:
             store.updated[customer_id] = ecwid_timestamp()
             self._creates += 1
 
+    def create_customer(self, store_id: int, email: str, name: str) -> int:
+        """POST /customers: a new customer with the next free id."""
+        with self.lock:
+            store = self._stores[store_id]
+            new_id = max(store.customers, default=0) + 1
+            self._put_customers(store, [Customer(new_id, email, name)])
+            store.updated[new_id] = ecwid_timestamp()
+            self._customers_created += 1
+            return new_id
+
     def list_contacts(self, store_id: int, customer_id: int) -> list[dict[str, Any]]:
         with self.lock:
             return [dict(c) for c in self._contacts_of(self._stores[store_id], customer_id)]
@@ -375,7 +387,7 @@ class SandboxState:
         self._requests = 0
         self._by_status: Counter = Counter()
         self._rate_limited = self._blocked = self._fault_count = 0
-        self._cuts = self._creates = 0
+        self._cuts = self._creates = self._customers_created = 0
         self._in_flight = self._max_in_flight = 0
 
     def _store_for_admin(self, store_id: int | None) -> _Store:
