@@ -47,12 +47,38 @@ def _non_negative_int(text: str) -> int:
     return int(text)
 
 
+IMPORT_EPILOG = """\
+examples:
+  ecwid-contacts import contacts.csv --sandbox                  # a trial on the built-in emulator
+  ecwid-contacts import export.xlsx --dry-run                   # check a file; the report says what to fix
+  ECWID_TOKEN=secret_… ecwid-contacts import contacts.csv --store-id 1003
+  ecwid-contacts import hubspot.csv --match-by email --create-customers --phone-region US
+  ecwid-contacts import reports/<run>/errors.csv --store-id 1003   # the fixed rows, as they are
+
+expected columns (headers match ignoring case, spaces, _ and -):
+  one contact per row:  Customer ID (or Customer Email), Type, Contact
+                        [, Handle, Note, Default, Order, Timestamp]
+  one customer per row: Customer ID (or Email with --match-by email) and a column per
+                        kind: Email, Phone, Mobile, WhatsApp, Telegram, Instagram, Facebook,
+                        Twitter, TikTok, YouTube, Pinterest, VK, Viber, Website, …
+  `ecwid-contacts columns FILE` shows how a file's headers map.
+
+exit codes:
+  0  every record created, skipped as already imported, or (dry run) valid
+  1  some records invalid, failed or not created (report written)
+  2  usage error or unreadable input: nothing was sent
+  3  the run stopped early: token, scope, plan, store, or interrupted (report written;
+     run the same command again to continue)
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Import customer contacts from CSV/Excel files into Ecwid.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    imp = sub.add_parser("import", help="import contacts from files (or --dry-run to only check them)")
+    imp = sub.add_parser("import", help="import contacts from files (or --dry-run to only check them)",
+                         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=IMPORT_EPILOG)
     imp.add_argument("files", nargs="+", metavar="FILE", help=".csv .tsv .txt .xlsx .xlsm .xls .ods")
     imp.add_argument("--store-id", type=_positive_int, default=None, help="store id (default: env ECWID_STORE_ID)")
     imp.add_argument("--token-file", type=Path, help="file holding the API token (default: env ECWID_TOKEN)")
@@ -87,6 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
     loud = imp.add_mutually_exclusive_group()
     loud.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
     loud.add_argument("--verbose", action="store_true", help="more detail on stderr (and tracebacks)")
+
+    col = sub.add_parser("columns", help="how each header of a file maps; writes a mapping file to edit",
+                         description="Show what an import would read each header as, and write a header,field "
+                                     "mapping (every header named; 'ignore' where unused) to edit and pass back "
+                                     "with --mapping.")  # fmt: skip
+    col.add_argument("files", nargs="+", metavar="FILE")
+    col.add_argument("--sheet", action="append", default=[], metavar="NAME", help="sheet to read (repeatable)")
+    col.add_argument("--mapping", type=Path, metavar="FILE", help="a mapping to apply first")
+    col.add_argument("--customer-key", metavar="COLUMN")
+    col.add_argument("--match-by", choices=("id", "email"), default=None)
+    col.add_argument("--out", type=Path, metavar="PATH", help="the mapping file to write (default <first file>.mapping.csv "
+                     "in the current folder; never overwritten)")
 
     sbx = sub.add_parser("sandbox", help="serve the local Ecwid emulator on loopback")
     from importer.sandbox import add_arguments
@@ -190,6 +228,19 @@ def _import(args) -> int:
     return result.exit_code
 
 
+def _columns(args) -> int:
+    from importer.columns import column_lines, describe_columns, write_mapping_template
+
+    tables = describe_columns(args.files, sheets=tuple(args.sheet), mapping=args.mapping,
+                              customer_key=args.customer_key, match_by=args.match_by)  # fmt: skip
+    out = args.out or Path(f"{Path(args.files[0]).stem}.mapping.csv")
+    write_mapping_template(tables, out)
+    for table in tables:
+        print("\n".join(column_lines(table)))
+    print(f"Mapping written to {out}: edit it, then import with --mapping {out}")
+    return 0
+
+
 def _how_to_continue(result) -> str:
     lead = "to continue" if result.stopped.error_code == "interrupted" else "once that is fixed, to continue"
     if result.summary.get("journal"):
@@ -212,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
 
             serve_forever(config_from_args(args), port=args.port)
             return 0
+        if args.command == "columns":
+            return _columns(args)
         return _import(args)
     except ImporterError as exc:
         if verbose:

@@ -2,7 +2,7 @@
 
     validate(table)    # sets status, error_code, error, duplicate_of (and errors) in table.frame
 
-* a row with errors is `invalid` (error_code = its first error's code, error = all of them);
+* a row with errors is `invalid` (error_code = its codes, `;`-separated, first first; error = all messages);
 * a valid row whose key (customer, type, contact as sent) was seen earlier in the run is
   `duplicate`, pointing at the first one;
 * when several valid rows set default=true for the same customer and type, every one of
@@ -96,7 +96,9 @@ def _sparse(n: int, at: np.ndarray, values: list[str], *, category: bool = False
 
 
 def _invalid(errors: tuple[RecordError, ...]) -> tuple[int, tuple[str, str]]:
-    return _STATUS[Status.INVALID], (str(errors[0].code), "; ".join(map(str, errors)))
+    """Every code of the row, the first one first ("invalid-phone;duplicate-default"), and every message."""
+    codes = ";".join(dict.fromkeys(str(e.code) for e in errors))
+    return _STATUS[Status.INVALID], (codes, "; ".join(map(str, errors)))
 
 
 def _first_of_group(*keys: np.ndarray) -> np.ndarray:

@@ -471,7 +471,8 @@ def test_summary_json_round_trips_with_report_fields(tmp_path):
 
 def test_print_summary_matches_the_documented_table():
     out = io.StringIO()
-    summary = {"counts": {"invalid": 12, "created": 180, "duplicate": 3, "failed": 0}, "total": 195, "blank_rows": 3}
+    summary = {"counts": {"invalid": 12, "created": 180, "duplicate": 3, "failed": 0}, "total": 195, "blank_rows": 3,
+               "report_files": ["results.csv", "results.xlsx", "errors-crm.csv", "summary.json"]}
     print_summary(summary, Path("reports/20261126-214501-3f2a"), stream=out)
     assert out.getvalue() == (
         " status       rows\n"
@@ -479,7 +480,7 @@ def test_print_summary_matches_the_documented_table():
         " duplicate       3\n"
         " invalid        12\n"
         " total         195   (3 blank rows skipped)\n"
-        "Report: reports/20261126-214501-3f2a/results.csv\n"
+        "Report: reports/20261126-214501-3f2a/ results.csv, results.xlsx, errors-crm.csv, summary.json\n"
     )
 
 

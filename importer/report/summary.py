@@ -79,7 +79,11 @@ def print_summary(summary: dict[str, Any], path: Path, *, stream: TextIO = sys.s
             where = Path(table["file"]).name + (f", sheet {table['sheet']}" if table.get("sheet") else "")
             lines.append(f"Columns not imported ({where}): {', '.join(table['ignored'])}")
     lines += [f"Note: {note}" for note in summary.get("notes", ())]
-    lines.append(f"Report: {Path(path) / RESULTS_CSV}")
+    files = summary.get("report_files") or [RESULTS_CSV]
+    if len(files) == 1:
+        lines.append(f"Report: {Path(path) / files[0]}")
+    else:  # every file written, by name: errors.csv is the one to fix and import again
+        lines.append(f"Report: {Path(path)}{os.sep} {', '.join(files)}")
     stream.write("\n".join(lines) + "\n")
 
 

@@ -1,0 +1,62 @@
+"""`ecwid-contacts columns FILE`, `import --help`, and every code of a row (issue 12's report part)."""
+
+from __future__ import annotations
+
+import os
+
+from cli_support import cli, read_csv, results
+from load_helpers import write_csv
+
+
+def test_columns_shows_each_header_and_writes_a_mapping_that_imports_the_same(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write_csv(tmp_path / "outlook.csv", ["Customer ID", "First Name", "E-mail 2 Address", "Company", "Kundenhandy"],
+                     [["1001", "Ann", "ann@example.com", "Acme", "+4917112345678"]])  # fmt: skip
+    shown = cli(capsys, "columns", path)
+    assert shown.code == 0, shown.err
+    lines = shown.out.splitlines()
+    assert lines[0] == "outlook.csv: wide layout (one customer per row, a column per contact kind)"
+    assert "  E-mail 2 Address  -> EMAIL contact" in lines
+    assert "  Kundenhandy       -> ignored" in lines and "  Company           -> ignored" in lines
+    mapping = tmp_path / "outlook.mapping.csv"
+    assert read_csv(mapping) == [
+        {"header": "Customer ID", "field": "customerId"}, {"header": "First Name", "field": "firstName"},
+        {"header": "E-mail 2 Address", "field": "EMAIL"}, {"header": "Company", "field": "ignore"},
+        {"header": "Kundenhandy", "field": "ignore"},
+    ]  # fmt: skip
+    # The user edits one line and imports with it: the phone column is now used.
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace("Kundenhandy,ignore", "Kundenhandy,PHONE"),
+                       encoding="utf-8")  # fmt: skip
+    run = cli(capsys, "import", path, "--dry-run", "--mapping", mapping, "--report-dir", tmp_path / "r")
+    assert run.code == 0, run.err
+    assert [(r["type"], r["contact"]) for r in results(tmp_path / "r")] == [
+        ("EMAIL", "ann@example.com"), ("PHONE", "+4917112345678")]
+    again = cli(capsys, "columns", path)  # never overwrites the edited file
+    assert again.code == 2 and "exists" in again.err and "Kundenhandy,PHONE" in mapping.read_text(encoding="utf-8")
+
+
+def test_import_help_has_examples_columns_and_exit_codes(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as done:
+        cli(capsys, "import", "--help")
+    out = capsys.readouterr().out
+    assert done.value.code == 0
+    for part in ("examples:", "--sandbox", "expected columns", "Customer ID", "exit codes:", "3  the run stopped"):
+        assert part in out
+
+
+def test_error_code_lists_every_code_of_a_row_first_one_first(tmp_path, capsys):
+    path = write_csv(tmp_path / "c.csv", ["Customer ID", "Type", "Contact", "Default"], [
+        ["abc", "PHONE", "+49 not a phone", "maybe"],
+        ["1", "EMAIL", "ok@example.com", ""],
+    ])  # fmt: skip
+    run = cli(capsys, "import", path, "--dry-run", "--report-dir", tmp_path / "r")
+    rows = results(tmp_path / "r")
+    codes = rows[0]["error_code"].split(";")
+    assert run.code == 1 and len(codes) == 3 and codes[0] == "invalid-customer-id"
+    assert set(codes) == {"invalid-customer-id", "invalid-phone", "invalid-default"}
+    assert rows[1]["error_code"] == "" and rows[1]["status"] == "valid"
+    printed = [line for line in run.err_lines if line.startswith("Report: ")]
+    assert len(printed) == 1 and all(f in printed[0] for f in ("results.csv", "errors.csv", "summary.json"))
+    assert os.sep + " " in printed[0]
