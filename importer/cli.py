@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--customer-key", metavar="COLUMN", help="the column naming each row's customer by email (instead of Customer ID)")
     imp.add_argument("--match-by", choices=("id", "email"), default=None,
                      help="email: find customers by their email (a wide file's Email column is the key and still a contact)")
+    imp.add_argument("--preset", metavar="NAME", help="a known export's layout: shopify, hubspot, salesforce, mailchimp, "
+                     "google, outlook (default: detected from the header row)")
     imp.add_argument("--create-customers", action="store_true",
                      help="create the customers named by email that the store lacks (POST /customers, once each)")
     imp.add_argument("--sandbox-customers", type=Path, metavar="FILE",
@@ -207,6 +209,7 @@ def _options(args):
         match_by=args.match_by,
         limit=args.limit,
         create_customers=args.create_customers,
+        preset=args.preset,
         sandbox_customers=args.sandbox_customers,
     )
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from importer import presets
 from importer.errors import InputError, UsageError
 from importer.records import FIELDS, ContactType, SourceTable
 
@@ -189,6 +190,17 @@ def _key_column(where: str, headers: list[str], column: str) -> int:
     return at[0]
 
 
+def _primary(columns: list[int], headers: list[str]) -> list[int]:
+    """Of numbered columns (Outlook's `E-mail Address`, `E-mail 2 Address`; Google's `E-mail 1 - Value`,
+    `E-mail 2 - Value`), the first: the one with the lowest number (none counts as 1), if only one has it."""
+    if len(columns) < 2:
+        return columns
+    number = {i: int(m.group()) if (m := re.search(r"\d+", headers[i])) else 1 for i in columns}
+    lowest = min(number.values())
+    first = [i for i in columns if number[i] == lowest]
+    return first if len(first) == 1 else columns
+
+
 def _choose_customer_key(where: str, headers: list[str], assign: dict[int, str], key: CustomerKey,
                          long: bool, log: logging.Logger) -> int | None:
     """Apply --customer-key / --match-by email to `assign`; in wide layout return the Email column
@@ -210,7 +222,7 @@ def _choose_customer_key(where: str, headers: list[str], assign: dict[int, str],
         log.info("%s: column %r ignored: --match-by email", where, headers[i])
         del assign[i]
     if both is None and "customerEmail" not in assign.values():
-        emails = [i for i, t in assign.items() if t == ContactType.EMAIL]
+        emails = _primary([i for i, t in assign.items() if t == ContactType.EMAIL], headers)
         if len(emails) != 1:
             listed = ", ".join(repr(headers[i]) for i in emails) or "none"
             raise InputError(where, f"--match-by email: no single customer email column (email columns: {listed}); "
@@ -224,8 +236,17 @@ def _choose_customer_key(where: str, headers: list[str], assign: dict[int, str],
 
 
 def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str], log: logging.Logger,
-          key: CustomerKey = CustomerKey()) -> Plan:
+          key: CustomerKey = CustomerKey(), preset: str | None = None) -> Plan:
+    """How a table's columns map. `preset`: --preset NAME; else a known export is detected from the headers,
+    and its layout (foreign ids ignored, customers matched by email) applies under the user's mapping."""
     where = f"{file}:{sheet}" if sheet else file
+    known = presets.choose(headers, preset)
+    if known is not None:
+        # --match-by id: the user says the ids are Ecwid's, so they are kept
+        mapping = {**known.mapping_for(headers, keep_ids=key.match_by == "id"), **mapping}
+        if key.match_by is None and known.match_by:
+            key = CustomerKey(key.column, known.match_by)
+        log.info("%s: read as a %s (--preset %s)", where, known.title, known.name)
     overrides = {norm(h): t for h, t in mapping.items()}
     assign: dict[int, str] = {}
     for i, h in enumerate(headers):
@@ -291,7 +312,7 @@ def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str
             raise InputError(where, f"{problem}: keep one, or choose with --mapping")
 
     table = SourceTable(file, sheet, tuple(headers), layout, {headers[i]: t for i, t in sorted(assign.items())},
-                        headers[key_and_contact] if key_and_contact is not None else "")
+                        headers[key_and_contact] if key_and_contact is not None else "", known.name if known else "")
     log.info("%s: %s layout, columns %s", where, layout, table.field_of)
     fields = [(t, i) for i, t in sorted(assign.items()) if t not in _KINDS]
     if key_and_contact is not None:

@@ -136,6 +136,7 @@ class SourceTable:
     layout: str  # "long" | "wide"
     field_of: dict[str, str] = field(default_factory=dict)  # header -> canonical field or wide ContactType
     key_column: str = ""  # wide, --match-by email: the header that is the customer's key and one of their contacts
+    preset: str = ""  # the known export it was read as (importer.presets), "" if none
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from importer import headers, textfile, workbook
+from importer import headers, presets, textfile, workbook
 from importer.errors import InputError, UsageError
 from importer.normalize import blank, check_region, normalize
 from importer.records import ContactRecord, Outcome, Source, SourceTable, Status
@@ -89,6 +89,7 @@ class LoadStats:
     hidden_sheets: list[str] = field(default_factory=list)  # "file:sheet"
     encodings: dict[str, str] = field(default_factory=dict)  # text file -> encoding
     delimiters: dict[str, str] = field(default_factory=dict)  # text file -> delimiter
+    footer_rows: dict[str, list[int]] = field(default_factory=dict)  # "file[:sheet]" -> a report footer's rows, skipped
 
 
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
@@ -108,6 +109,7 @@ def read_table(
     store_id: int | None = None,
     customer_key: str | None = None,
     match_by: str | None = None,
+    preset: str | None = None,
     limit: int | None = None,
     stats: LoadStats | None = None,
     log: logging.Logger | None = None,
@@ -128,12 +130,16 @@ def read_table(
     if customer_key is not None and not headers.norm(customer_key):
         raise UsageError("--customer-key needs a column name")
     key = headers.CustomerKey(customer_key, match_by)
+    presets.check_name(preset)
     files = [(str(p), _check_file(str(p))) for p in paths]
 
     found: list[Sheet] = []
     parts: list[pd.DataFrame] = []
 
     def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, delimiter: str = ",") -> None:
+        cells, rows, footer = presets.trim_footer(presets.BY_NAME.get(plan.table.preset), cells, rows)
+        if footer:
+            stats.footer_rows[plan.table.file + (f":{plan.table.sheet}" if plan.table.sheet else "")] = footer
         if limit is not None:  # a trial on a big file: its first rows only
             cells, rows = cells.iloc[: max(0, limit - stats.rows)], rows[: max(0, limit - stats.rows)]
         stats.tables.append(plan.table)
@@ -148,10 +154,10 @@ def read_table(
             left = None if limit is None else limit - stats.rows
             names, cells, rows = textfile.read_text(path, encoding=encoding, delimiter=delimiter, stats=stats, log=log,
                                                     limit=left)
-            add(headers.plan_table(path, "", names, mapping, log, key), cells, rows, stats.delimiters[path])
+            add(headers.plan_table(path, "", names, mapping, log, key, preset), cells, rows, stats.delimiters[path])
         else:
             def plan_for(sheet: str, names: list[str], path: str = path) -> headers.Plan:
-                return headers.plan_table(path, sheet, names, mapping, log, key)
+                return headers.plan_table(path, sheet, names, mapping, log, key, preset)
 
             for plan, cells, rows in workbook.read_workbook(path, sheets, plan_for, stats=stats, log=log):
                 add(plan, cells, rows)

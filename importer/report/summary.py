@@ -75,8 +75,10 @@ def print_summary(summary: dict[str, Any], path: Path, *, stream: TextIO = sys.s
             "check them before importing errors.csv again."
         )
     for table in summary.get("tables", ()):
+        where = Path(table["file"]).name + (f", sheet {table['sheet']}" if table.get("sheet") else "")
+        if table.get("preset"):  # a known export: say which, so a wrong guess is seen (--preset overrides)
+            lines.append(f"Read as: {table['preset']} export ({where})")
         if table.get("ignored"):  # every column accounted for: say what was left out
-            where = Path(table["file"]).name + (f", sheet {table['sheet']}" if table.get("sheet") else "")
             lines.append(f"Columns not imported ({where}): {', '.join(table['ignored'])}")
     lines += [f"Note: {note}" for note in summary.get("notes", ())]
     files = summary.get("report_files") or [RESULTS_CSV]
