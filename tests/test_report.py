@@ -429,6 +429,26 @@ def test_xlsx_stores_text_as_text(tmp_path):
     assert (first["handle"], first["create_count"]) == (None, None)
 
 
+def test_xlsx_has_a_filter_fitted_widths_coloured_statuses_and_a_sheet_of_the_rows_to_fix(tmp_path):
+    cells = long_sheet("crm.csv", [("1", "email", f"person{i}@example.com") for i in range(4)])
+    statuses = ["created", "invalid", "failed", "duplicate"]
+    table = make_table([cells], [record(0, i, status=s, error_code="x" if s in ("invalid", "failed") else "")
+                                 for i, s in enumerate(statuses)])  # fmt: skip
+    book = load_workbook(report(table, tmp_path) / "results.xlsx")
+    assert book.sheetnames == ["results", "to fix"]
+    results_, to_fix = book["results"], book["to fix"]
+    status = REPORT_COLUMNS.index("status")
+    assert [r[status] for r in results_.iter_rows(min_row=2, values_only=True)] == statuses
+    assert [r[status] for r in to_fix.iter_rows(min_row=2, values_only=True)] == ["invalid", "failed"]
+    assert [r[2] for r in to_fix.iter_rows(min_row=2, values_only=True)] == [3, 4]  # their Excel rows
+    last = results_.cell(row=1, column=len(REPORT_COLUMNS)).column_letter
+    assert results_.auto_filter.ref == f"A1:{last}5" and results_.freeze_panes == "A2"
+    widths = {name: results_.column_dimensions[chr(ord("A") + k)].width for k, name in enumerate(REPORT_COLUMNS[:8])}
+    assert widths["contact"] == len("person0@example.com") + 2 and widths["row"] == len("row") + 2
+    rules = {rule.formula[0]: rule.dxf.fill.fgColor.rgb[-6:] for cf in results_.conditional_formatting for rule in cf.rules}
+    assert rules['"created"'] == "C6EFCE" and rules['"failed"'] == "FFC7CE"
+
+
 def test_xlsx_skipped_above_its_limit_with_a_note(tmp_path):
     summary: dict = {"notes": ["earlier note"]}
     folder = write_report(synthetic_table(XLSX_MAX_ROWS + 1), summary, report_dir=tmp_path, run_id="r")

@@ -154,32 +154,67 @@ def _fields(column: pa.Array, escape: bool) -> pa.Array:
 # --- results.xlsx --------------------------------------------------------------
 
 
+# Status colours in results.xlsx (Excel's own good / neutral / bad fills).
+_STATUS_FILLS = {
+    "created": "C6EFCE", "updated": "C6EFCE", "valid": "C6EFCE", "skipped": "DDEBF7", "duplicate": "DDEBF7",
+    "not_created": "FFEB9C", "not_sent": "FFEB9C", "invalid": "FFC7CE", "failed": "FFC7CE",
+}  # fmt: skip
+TO_FIX = ("invalid", "failed", "not_created", "not_sent")  # the rows of the "to fix" sheet
+_MAX_WIDTH = 60
+
+
 def write_results_xlsx(frame: pd.DataFrame, path: Path) -> str | None:
-    """results.xlsx with text stored as text; above XLSX_MAX_ROWS lines nothing is written and
-    the note saying so is returned. openpyxl is imported only when the file is written."""
+    """results.xlsx: sheet `results` (every line) and `to fix` (the lines that didn't make it), each with
+    a filter, fitted widths, coloured statuses, text stored as text. Above XLSX_MAX_ROWS lines nothing
+    is written and the note saying so is returned. openpyxl is imported only when the file is written."""
     if len(frame) > XLSX_MAX_ROWS:
         return (
             f"results.xlsx not written: {len(frame):,} records is more than {XLSX_MAX_ROWS:,}; "
             "results.csv has every line"
         )
     from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    _xlsx_sheet(workbook, "results", frame)
+    _xlsx_sheet(workbook, "to fix", frame[frame["status"].isin(TO_FIX).to_numpy(dtype=bool)])
+    workbook.save(path)
+    return None
+
+
+def _xlsx_sheet(workbook: Any, title: str, frame: pd.DataFrame) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    sheet = workbook.create_sheet(title)
 
     def text_cell(value: str) -> Any:  # stored as text even when it starts with "="
         cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"
         return cell
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("results")
-    sheet.freeze_panes = "A2"
-    sheet.append(list(REPORT_COLUMNS))
     columns = [frame[name].astype(object).tolist() for name in REPORT_COLUMNS]
+    for k, (name, values) in enumerate(zip(REPORT_COLUMNS, columns), 1):  # widths before any row (write-only)
+        longest = max((len(str(v)) for v in values if v is not None and v is not pd.NA), default=0)
+        sheet.column_dimensions[get_column_letter(k)].width = min(_MAX_WIDTH, max(len(name), longest) + 2)
+    last = get_column_letter(len(REPORT_COLUMNS))
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{last}{len(frame) + 1}"
+    status = get_column_letter(REPORT_COLUMNS.index("status") + 1)
+    for value, colour in _STATUS_FILLS.items() if len(frame) else ():
+        sheet.conditional_formatting.add(f"{status}2:{status}{len(frame) + 1}", CellIsRule(
+            operator="equal", formula=[f'"{value}"'], fill=PatternFill("solid", fgColor=colour)))  # fmt: skip
+    bold = Font(bold=True)
+    header = []
+    for name in REPORT_COLUMNS:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
     for values in zip(*columns):
         sheet.append([_xlsx_value(v, ILLEGAL_CHARACTERS_RE, text_cell) for v in values])
-    workbook.save(path)
-    return None
 
 
 def _xlsx_value(value: Any, illegal: re.Pattern[str], text_cell: Callable[[str], Any]) -> Any:
