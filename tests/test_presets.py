@@ -161,3 +161,32 @@ def test_a_fixed_errors_csv_of_a_shopify_export_imports_again_with_no_new_error(
     assert [(r["customer_email"], r["type"], r["contact"]) for r in rows if r["contact"].startswith("+")] == [
         ("bob@example.com", "PHONE", "+14155550102"), ("cy@example.com", "PHONE", "+14155550103")]
     assert read_csv(errors)[0]["Customer ID"].lstrip("'") == "7012345678902"
+
+
+EXPORTS = {  # header, and a row whose phone is too short (the mistake to fix), per export
+    "hubspot": (["Record ID", "First Name", "Email", "Phone Number", "Lifecycle Stage"],
+                ["51", "Ann", "ann@example.com", "+1 415 555", "customer"]),
+    "salesforce": (["Contact ID", "Account Name", "Email", "Phone", "Mailing Country"],
+                   ["0035g00000AbCdE", "Acme", "ann@example.com", "+1 415 555", "United States"]),
+    "google": (["Name", "E-mail 1 - Type", "E-mail 1 - Value", "Phone 1 - Type", "Phone 1 - Value"],
+               ["Ann Lee", "* Home", "ann@example.com", "Mobile", "+1 415 555"]),
+    "outlook": (["First Name", "E-mail Address", "E-mail 2 Address", "Business Phone", "Business Fax"],
+                ["Ann", "ann@example.com", "", "+1 415 555", ""]),
+    "mailchimp": (["Email Address", "First Name", "Phone Number", "MEMBER_RATING", "LEID", "EUID"],
+                  ["ann@example.com", "Ann", "+1 415 555", "2", "123", "abc"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_a_fixed_errors_csv_of_each_export_imports_again_with_no_new_error(tmp_path, capsys, name):
+    header, row = EXPORTS[name]
+    path = write_csv(tmp_path / f"{name}.csv", header, [row])
+    first = cli(capsys, "import", path, "--dry-run", "--match-by", "email", "--report-dir", tmp_path / "r1", "--json")
+    assert first.code == 1 and json.loads(first.out)["tables"][0]["preset"] == name
+    errors = run_dir(tmp_path / "r1") / "errors.csv"
+    errors.write_text(errors.read_text(encoding="utf-8-sig").replace("+1 415 555", "+1 415 555 0102"),
+                      encoding="utf-8-sig")  # fmt: skip
+    again = cli(capsys, "import", errors, "--dry-run", "--match-by", "email", "--report-dir", tmp_path / "r2")
+    rows = results(tmp_path / "r2")
+    assert again.code == 0, [r["error"] for r in rows]
+    assert ("ann@example.com", "PHONE", "+14155550102") in [(r["customer_email"], r["type"], r["contact"]) for r in rows]
