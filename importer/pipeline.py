@@ -56,6 +56,7 @@ class ImportOptions:
     customer_key: str | None = None  # --customer-key COLUMN: the column naming the customer by email
     match_by: str | None = None  # --match-by email: the customer's email is the key (wide: its Email column)
     limit: int | None = None  # --limit N: the first N data rows only (a trial on a big file)
+    country_column: str | None = None  # --country-column COL: each row's country, the region of its phones
 
 
 @dataclass
@@ -171,7 +172,8 @@ def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats)
         return read_table(
             paths, sheets=options.sheets, mapping=mapping, encoding=options.encoding, delimiter=options.delimiter,
             phone_region=options.phone_region, store_id=options.store_id, customer_key=options.customer_key,
-            match_by=options.match_by, limit=options.limit, stats=stats, log=log,
+            match_by=options.match_by, country_column=options.country_column, limit=options.limit, stats=stats,
+            log=log,
         )  # fmt: skip
     except (InputError, UsageError):
         raise
