@@ -77,21 +77,23 @@ def _country(code: str) -> tuple[list[str], re.Pattern[str] | None] | None:
     return regions, re.compile(prefix) if prefix else None
 
 
+def _split(digits: str) -> tuple[list[str], re.Pattern[str] | None, str] | None:
+    """(regions, national prefix rule, national number) of digits that start with a country calling code."""
+    for size in (1, 2, 3):
+        country = _country(digits[:size])
+        if country is not None:
+            return country[0], country[1], digits[size:]
+    return None
+
+
 def fast_phone(text: str) -> str | None:
     """E.164 for a valid "+CC number" in the plain case, or None: ask phonenumbers."""
     if len(text) > 44 or not FAST_PHONE.fullmatch(text):
         return None
     digits = text.translate(_PHONE_SEPARATORS)[1:]
-    if digits[0] == "0":
+    if digits[0] == "0" or (split := _split(digits)) is None:
         return None
-    for size in (1, 2, 3):
-        country = _country(digits[:size])
-        if country is not None:
-            break
-    else:
-        return None
-    regions, prefix = country
-    nsn = digits[size:]
+    regions, prefix, nsn = split
     if regions[0] == "001" or not 2 <= len(nsn) <= _MAX_NSN or nsn[0] == "0":
         return None
     if prefix is not None and prefix.match(nsn):
@@ -181,10 +183,7 @@ def _digits_only(value: str, digits: str, region: str) -> tuple[str, Problem]:
         its leading 0 (34612345678 in DE: +34 612 34 56 78 in Spain, or 03461 2345678 in Merseburg), or two
         numbers of the region both written as it writes them.
     """
-    international = fast_phone("+" + digits)
-    if international is None:
-        number, _ = _parse(value, "+" + digits, None)
-        international = _e164(number) if number is not None else None
+    international = _international(value, digits)
     national, problem = _parse(value, digits, region)
     if international is None:
         return (value, problem) if national is None else (_e164(national), None)
@@ -202,6 +201,31 @@ def _digits_only(value: str, digits: str, region: str) -> tuple[str, Problem]:
         f"{value!r} can be {international} (read with its country code first) or {_e164(national)} "
         f"({region}, written {written}): write it with + and its country code",
     )
+
+
+def _international(value: str, digits: str) -> str | None:
+    """The E.164 of "+digits" if valid; the library is asked only when the fast path can't say and the
+    length fits the country code's numbers (most national numbers' other reading doesn't: 4155550132)."""
+    e164 = fast_phone("+" + digits)
+    if e164 is not None or not _may_be_valid(digits):
+        return e164
+    number, _ = _parse(value, "+" + digits, None)
+    return _e164(number) if number is not None else None
+
+
+def _may_be_valid(digits: str) -> bool:
+    """False only where phonenumbers would find "+digits" invalid: no such country code, or a length none of its
+    regions' numbers has (is_valid_number checks the general description's lengths first)."""
+    if (split := _split(digits)) is None:
+        return False
+    regions, prefix, nsn = split
+    if regions[0] == "001" or (prefix is not None and prefix.match(nsn)):
+        return True  # non-geographic, or a national prefix the library may strip: ask it
+    for region in regions:
+        rules = _region_rules(region)
+        if rules is None or rules[0] is None or not rules[0][0] or len(nsn) in rules[0][0]:
+            return True
+    return False
 
 
 def _national_digits(number: phonenumbers.PhoneNumber) -> str:
