@@ -92,7 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--mapping", type=Path, metavar="FILE", help="header -> field mapping (JSON object or 2-column CSV)")
     imp.add_argument("--encoding", help="text encoding of CSV files (default: detected)")
     imp.add_argument("--delimiter", help="CSV delimiter: , ; | or tab (default: detected)")
-    imp.add_argument("--phone-region", metavar="CC", help="region for phone numbers without +country code, e.g. US, DE")
+    imp.add_argument("--phone-region", metavar="CC",
+                     help="region for phone numbers without +country code, e.g. US, DE, where the row's country "
+                          "is blank or the file has no country column")
+    imp.add_argument("--country-column", metavar="COL",
+                     help="the column holding each row's country (ISO code or name, e.g. DE, DEU, Germany, "
+                          "Deutschland): its phones without +country code are read there. Default: a column named "
+                          "like Country, Country/Region, Mailing Country, Land, Pays. Digits-only numbers "
+                          "(4917112345678, an Excel cell that lost its +) are read with their country code "
+                          "first when that is valid; if both readings are, the row is invalid (phone-ambiguous)")
     imp.add_argument("--rate", type=_positive_float, help="requests per minute (default just under Ecwid's 600)")
     imp.add_argument("--concurrency", type=_positive_int, help="requests in flight")
     imp.add_argument("--retries", type=_non_negative_int, help="attempts per row after the first, for retryable failures")
@@ -207,6 +215,7 @@ def _options(args):
         skip_existing=args.skip_existing,
         customer_key=args.customer_key,
         match_by=args.match_by,
+        country_column=args.country_column,
         limit=args.limit,
         create_customers=args.create_customers,
         preset=args.preset,

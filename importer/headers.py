@@ -51,6 +51,11 @@ FIELD_ALIASES = _aliases(
                          "contact name"),
         "firstName": ("first name", "given name", "firstname", "vorname", "prénom", "prenom", "nombre"),
         "lastName": ("last name", "family name", "surname", "nachname", "nom", "apellido", "apellidos"),
+        # The region of the row's phone numbers written without +country code (HubSpot, Salesforce, Shopify, ...)
+        "country": (
+            "country", "country/region", "country name", "country code", "cc", "mailing country", "billing country",
+            "default address country code", "land", "pays", "país", "pais", "paese",
+        ),
     }
 )
 
@@ -69,7 +74,9 @@ KIND_ALIASES = _aliases(
             "default address phone",
             # local words
             "telefon", "telefonnummer", "mobil", "mobilnummer", "handy", "handynummer", "téléphone", "portable",
-            "teléfono", "móvil", "celular", "telefono", "cellulare",
+            "teléfono", "móvil", "celular", "telefono", "cellulare", "mobiltelefon", "telefon privat",
+            "telefon geschäftlich", "téléphone portable", "téléphone mobile", "numéro de téléphone", "teléfono móvil",
+            "número de teléfono", "private phone",
         ),
         ContactType.WHATSAPP: ("whatsapp", "whatsapp number"),
         ContactType.TELEGRAM: ("telegram", "telegram username"),
@@ -100,6 +107,20 @@ def _kind_of(key: str) -> str | None:
     Google Contacts' `Phone 1 - Value`."""
     plain = re.sub(r"\d+", "", key)
     return KIND_ALIASES.get(key) or KIND_ALIASES.get(plain) or KIND_ALIASES.get(plain.removesuffix("value"))
+
+
+# A phone column's word for the kind of phone: its numbers' note where the row has none.
+_PHONE_LABELS = frozenset(norm(w) for w in (
+    "mobile", "cell", "business", "work", "home", "other", "private", "mobil", "handy", "privat", "geschäftlich",
+    "portable", "móvil", "celular", "cellulare",
+))  # fmt: skip
+
+
+def phone_label(header: str) -> str:
+    """The first word of a PHONE column's header that says which phone, as written: `Mobile Phone Number` ->
+    `Mobile`, `Business Phone` -> `Business`, `Téléphone portable` -> `portable`; "" for `Phone`, `Telefon`,
+    `Phone 1 - Value`, `Default Address Phone` (a note "Phone" would say nothing)."""
+    return next((w for w in re.findall(r"[^\W\d_]+", header) if norm(w) in _PHONE_LABELS), "")
 
 
 def resolve_target(target: str) -> str | None:
@@ -182,11 +203,11 @@ class CustomerKey:
 MATCH_BY = ("id", "email")
 
 
-def _key_column(where: str, headers: list[str], column: str) -> int:
+def _key_column(where: str, headers: list[str], column: str, option: str = "--customer-key") -> int:
     at = [i for i, h in enumerate(headers) if norm(h) == norm(column)]
     if not at:
         found = ", ".join(repr(h) for h in headers if h) or "none"
-        raise InputError(where, f"no column {column!r} (--customer-key); found: {found}")
+        raise InputError(where, f"no column {column!r} ({option}); found: {found}")
     return at[0]
 
 
@@ -236,7 +257,7 @@ def _choose_customer_key(where: str, headers: list[str], assign: dict[int, str],
 
 
 def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str], log: logging.Logger,
-          key: CustomerKey = CustomerKey(), preset: str | None = None) -> Plan:
+          key: CustomerKey = CustomerKey(), preset: str | None = None, country_column: str | None = None) -> Plan:
     """How a table's columns map. `preset`: --preset NAME; else a known export is detected from the headers,
     and its layout (foreign ids ignored, customers matched by email) applies under the user's mapping."""
     where = f"{file}:{sheet}" if sheet else file
@@ -256,6 +277,11 @@ def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str
         target = overrides[key_] if key_ in overrides else FIELD_ALIASES.get(key_) or _kind_of(key_)
         if target:
             assign[i] = target
+    if country_column is not None:  # --country-column: this column, and no other, is the phones' country
+        at = _key_column(where, headers, country_column, "--country-column")
+        for i in _columns_for(assign, "country"):
+            del assign[i]
+        assign[at] = "country"
 
     present = set(assign.values())
     long = "type" in present and "contact" in present

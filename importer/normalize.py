@@ -4,7 +4,8 @@
 
 `raw` has one row per contact record with the cells of the canonical fields
 (customerId, customerEmail, storeId, type, contact, handle, note, default, orderBy,
-timestamp; "" where the file has no such cell). Each distinct value of a column (for
+timestamp, country; "" where the file has no such cell). A row's country cell is the region
+its phone numbers without +country code are read in; `phone_region` where the cell is blank. Each distinct value of a column (for
 the contact: each distinct pair of type cell and contact cell) is worked out once, by
 the rule functions in importer.rules, and the results are spread back over the rows
 with `take`: a column of a million rows costs as many rule calls as it has distinct values.
@@ -60,7 +61,7 @@ def normalize(raw: pd.DataFrame, tables: Sequence[SourceTable], *, phone_region:
     out: dict[str, Any] = {}
     out["customer_id"], out["customer_email"] = _customers(raw["customerId"], raw["customerEmail"], problems)
     _stores(raw["storeId"], store_id, problems)
-    kind, contact, found_handle = _contacts(raw["type"], raw["contact"], region, problems)
+    kind, contact, found_handle = _contacts(raw["type"], raw["contact"], _places(raw["country"], region), problems)
     out["type"], out["contact"] = kind, contact
     written, _ = _by_value(raw["handle"], lambda c: (rules.cell_text(c), None), "str")
     written = pd.Series(written, dtype="str")
@@ -168,60 +169,91 @@ def _stores(cells: pd.Series, store_id: int | None, problems: Problems) -> None:
     problems.append(("storeId", *_by_value(cells, check, "object")[1]))
 
 
-def _contacts(types: pd.Series, contacts: pd.Series, region: str | None, problems: Problems) -> tuple[Any, Any, Any]:
-    """(type, contact, handle found in a link) per row; problems of the type and contact cells."""
+Places = tuple[np.ndarray, list[tuple[str | None, rules.Problem]]]  # per row a code into [(region, unknown country)]
+
+
+def _places(cells: pd.Series, fallback: str | None) -> Places:
+    """The region each row's phones are read in: its country cell's (each distinct cell resolved once), or
+    `fallback` where the cell is blank; a cell that names no country keeps its problem (unknown-country)."""
+    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    places: dict[tuple[str | None, rules.Problem], int] = {}
+    place_of = []
+    for cell in _distinct(uniques):
+        text = rules.cell_text(cell)
+        place = rules.country(text) if text else (fallback, None)
+        place_of.append(places.setdefault(place, len(places)))
+    return np.asarray(place_of, dtype=np.int64)[codes] if place_of else codes.astype(np.int64), list(places)
+
+
+def _contacts(types: pd.Series, contacts: pd.Series, places: Places, problems: Problems) -> tuple[Any, Any, Any]:
+    """(type, contact, handle found in a link) per row; problems of the type, contact and country cells."""
     type_codes, type_uniques = pd.factorize(types, use_na_sentinel=False)
     value_codes, value_uniques = pd.factorize(contacts, use_na_sentinel=False)
-    # One rule call per distinct (type cell, contact cell) pair, the pairs of one type cell together.
-    m = max(1, len(value_uniques))
-    pair_codes, pairs = pd.factorize(type_codes.astype(np.int64) * m + value_codes)
-    del type_codes, value_codes
-    grouped = np.argsort(pairs // m, kind="stable")  # pair positions, by type cell
+    place_codes, regions = places
+    # One rule call per distinct (type cell, contact cell, region) triple, the triples of one type cell together.
+    m, g = max(1, len(value_uniques)), max(1, len(regions))
+    pair_codes, pairs = pd.factorize((type_codes.astype(np.int64) * m + value_codes) * g + place_codes)
+    del type_codes, value_codes, place_codes
+    grouped = np.argsort(pairs // (m * g), kind="stable")  # triple positions, by type cell
     kinds: dict[str, int] = {}  # the types found, as categories
     kind_codes: list[int] = []
     value_parts, handle_parts = [], []
-    type_bad, type_why, value_bad, value_why = [], [], [], []
+    bad: dict[str, tuple[list[int], list]] = {"type": ([], []), "contact": ([], []), "country": ([], [])}
     for start in range(0, len(grouped), SLICE):
         chunk = pairs[grouped[start : start + SLICE]]
+        cells = value_uniques.take((chunk // g) % m).tolist()
+        place_of = (chunk % g).tolist()
         values, handles = [], []
         at = start
-        for t, cells in _by_type(chunk // m, value_uniques.take(chunk % m).tolist()):
+        for t, lo, hi in _by_type(chunk // (m * g)):
             type_text = rules.cell_text(type_uniques[t])
             convert = rules.converter(type_text)
-            for cell in cells:
+            for cell, place in zip(cells[lo:hi], place_of[lo:hi]):
                 value = rules.cell_text(cell)
                 if value and len(value) <= rules.MAX_CONTACT:
+                    region, unknown = regions[place]
                     kind, value, handle, problem = convert(value, region)
-                    found = [("type" if problem[0] in rules.TYPE_CODES else "contact", *problem)] if problem else ()
+                    found = ()
+                    if problem:
+                        field = _field_of(problem, unknown)
+                        found = [(field, *(unknown if field == "country" else problem))]
                 else:
                     kind, value, handle, found = _unusable(type_text, value)
                 kind_codes.append(kinds.setdefault(kind, len(kinds)))
                 values.append(value)
                 handles.append(handle)
                 for field, code, message in found:
-                    (type_bad if field == "type" else value_bad).append(at)
-                    (type_why if field == "type" else value_why).append((code, message))
+                    bad[field][0].append(at)
+                    bad[field][1].append((code, message))
                 at += 1
         value_parts.append(pa.array(values, type=pa.large_string()))
         handle_parts.append(pa.array(handles, type=pa.large_string()))
         release()
-    # Back from the grouped order to the pairs' own, then to the rows.
+    # Back from the grouped order to the triples' own, then to the rows.
     rows = np.empty(len(grouped), dtype=np.int64)
     rows[grouped] = np.arange(len(grouped))
     rows = rows[pair_codes]
-    problems.append(("type", *_spread(rows, type_bad, type_why)))
-    problems.append(("contact", *_spread(rows, value_bad, value_why)))
+    for field, (at_, why) in bad.items():
+        problems.append((field, *_spread(rows, at_, why)))
     kind = pd.Categorical.from_codes(np.asarray(kind_codes, dtype=np.int32)[rows], categories=list(kinds))
     value = pd.array(pa.chunked_array(value_parts, type=pa.large_string()), dtype="str").take(rows)
     handle = pd.array(pa.chunked_array(handle_parts, type=pa.large_string()), dtype="str").take(rows)
     return kind, value, handle
 
 
-def _by_type(types: np.ndarray, cells: list[Cell]) -> Iterator[tuple[int, list[Cell]]]:
-    """(type cell code, its contact cells) for a slice of pairs sorted by type cell."""
+def _field_of(problem: tuple[str, str], unknown: rules.Problem) -> str:
+    """Whose cell a contact's problem is: a number that needed its row's country, whose country is unknown, the
+    country cell's; else the type or contact cell's."""
+    if problem[0] in rules.TYPE_CODES:
+        return "type"
+    return "country" if unknown and problem[0] == Code.PHONE_NEEDS_REGION else "contact"
+
+
+def _by_type(types: np.ndarray) -> Iterator[tuple[int, int, int]]:
+    """(type cell code, start, end) of each run of one type cell in a slice of triples sorted by type cell."""
     bounds = np.flatnonzero(np.diff(types)) + 1
-    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(cells)]):
-        yield int(types[lo]), cells[lo:hi]
+    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(types)]):
+        yield int(types[lo]), lo, hi
 
 
 def _unusable(type_text: str, value: str) -> tuple[str, str, str, list[tuple[str, str, str]]]:
@@ -257,8 +289,8 @@ def _too_long(column: Any, limit: int, field: str, problems: Problems) -> None:
 
 
 # The order a row's errors are listed in: the order of the fields in a row.
-_ORDER = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "note", "default", "orderBy",
-          "timestamp")
+_ORDER = ("customerId", "customerEmail", "storeId", "type", "contact", "country", "handle", "note", "default",
+          "orderBy", "timestamp")
 
 
 def _errors(raw: pd.DataFrame, tables: Sequence[SourceTable], problems: Problems) -> np.ndarray:

@@ -59,6 +59,7 @@ class ImportOptions:
     create_customers: bool = False  # create customers named by email that the store lacks
     sandbox_customers: Path | None = None  # --sandbox-customers FILE: the sandbox holds exactly these customers
     preset: str | None = None  # --preset NAME: a known export's layout (else detected from the headers)
+    country_column: str | None = None  # --country-column COL: each row's country, the region of its phones
 
 
 @dataclass
@@ -193,7 +194,8 @@ def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats)
         return read_table(
             paths, sheets=options.sheets, mapping=mapping, encoding=options.encoding, delimiter=options.delimiter,
             phone_region=options.phone_region, store_id=options.store_id, customer_key=options.customer_key,
-            match_by=options.match_by, preset=options.preset, limit=options.limit, stats=stats, log=log,
+            match_by=options.match_by, preset=options.preset, country_column=options.country_column,
+            limit=options.limit, stats=stats, log=log,
         )  # fmt: skip
     except (InputError, UsageError):
         raise

@@ -59,6 +59,8 @@ class Code(StrEnum):
     INVALID_EMAIL = "invalid-email"
     INVALID_PHONE = "invalid-phone"
     PHONE_NEEDS_REGION = "phone-needs-region"
+    PHONE_AMBIGUOUS = "phone-ambiguous"  # digits only: an international number that lost its +, or a national one
+    UNKNOWN_COUNTRY = "unknown-country"  # a country cell that names no country, for a number without +country code
     LOST_DIGITS = "lost-digits"  # 1.77737E+08: Excel rounded a number
     INVALID_URL = "invalid-url"
     WRONG_NETWORK = "wrong-network"  # a link to another network's domain
@@ -105,6 +107,7 @@ FIELDS = (
     "customerName",
     "firstName",
     "lastName",
+    "country",  # the region of the row's phone numbers without +country code
 )
 
 Cell = str | bool | dt.datetime  # loader values: text, or Excel's typed booleans/dates

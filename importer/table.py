@@ -110,6 +110,7 @@ def read_table(
     customer_key: str | None = None,
     match_by: str | None = None,
     preset: str | None = None,
+    country_column: str | None = None,
     limit: int | None = None,
     stats: LoadStats | None = None,
     log: logging.Logger | None = None,
@@ -119,6 +120,7 @@ def read_table(
     Every path is checked (exists, a file, not empty, supported) before any is read, so
     a typo in the third file stops the run at once. InputError: a file that cannot be
     input; UsageError: a bad option. `limit`: the first `limit` data rows of the run only.
+    `country_column`: the header of each row's country (else a header like Country, Land, Country/Region).
     """
     stats = stats if stats is not None else LoadStats()
     log = log or logging.getLogger("importer")
@@ -129,6 +131,8 @@ def read_table(
         raise UsageError(f"--match-by must be one of {', '.join(headers.MATCH_BY)}, got {match_by!r}")
     if customer_key is not None and not headers.norm(customer_key):
         raise UsageError("--customer-key needs a column name")
+    if country_column is not None and not headers.norm(country_column):
+        raise UsageError("--country-column needs a column name")
     key = headers.CustomerKey(customer_key, match_by)
     presets.check_name(preset)
     files = [(str(p), _check_file(str(p))) for p in paths]
@@ -154,10 +158,12 @@ def read_table(
             left = None if limit is None else limit - stats.rows
             names, cells, rows = textfile.read_text(path, encoding=encoding, delimiter=delimiter, stats=stats, log=log,
                                                     limit=left)
-            add(headers.plan_table(path, "", names, mapping, log, key, preset), cells, rows, stats.delimiters[path])
+            add(headers.plan_table(path, "", names, mapping, log, key, preset=preset, country_column=country_column),
+                cells, rows, stats.delimiters[path])
         else:
             def plan_for(sheet: str, names: list[str], path: str = path) -> headers.Plan:
-                return headers.plan_table(path, sheet, names, mapping, log, key, preset)
+                return headers.plan_table(path, sheet, names, mapping, log, key, preset=preset,
+                                          country_column=country_column)
 
             for plan, cells, rows in workbook.read_workbook(path, sheets, plan_for, stats=stats, log=log):
                 add(plan, cells, rows)
@@ -225,14 +231,15 @@ def _check_file(path: str) -> str:
 
 
 _RAW = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "note", "default", "orderBy",
-        "timestamp")
+        "timestamp", "country")
 
 
 def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no: int) -> pd.DataFrame:
     """One row per contact record of a sheet: where it is, and the cells of each field ("" if absent).
 
     Long layout: a record per row. Wide layout: a record per non-empty contact cell, in
-    column order, and one (with a blank contact) for a row that has none.
+    column order, and one (with a blank contact) for a row that has none; a phone column's label
+    (headers.phone_label: `Mobile`, `Business`) is the note of its numbers where the row has none.
     """
     n = len(cells)
     fields = dict(plan.fields)
@@ -241,7 +248,7 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         columns = {f: cells[i] for f, i in fields.items()}
         source_column = plan.contact_header
     else:
-        lines, kinds, values, headers_ = [], [], [], []
+        lines, kinds, values, headers_, labels = [], [], [], [], []
         has_contact = np.zeros(n, dtype=bool)
         for kind, i, header in plan.kinds:
             filled = ~blank(cells[i])
@@ -252,11 +259,13 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
             kinds.append(np.full(len(found), kind, dtype=object))
             values.append(found.reset_index(drop=True))
             headers_.append(np.full(len(found), header, dtype=object))
+            labels.append(np.full(len(found), headers.phone_label(header) if kind == "PHONE" else "", dtype=object))
         none = np.flatnonzero(~has_contact)  # reported as missing-contact
         lines.append(none)
         kinds.append(np.full(len(none), "", dtype=object))
         values.append(pd.Series([""] * len(none), dtype=object))
         headers_.append(np.full(len(none), "", dtype=object))
+        labels.append(np.full(len(none), "", dtype=object))
         line = np.concatenate(lines)
         order = np.argsort(line, kind="stable")  # input order: by row, then by column
         line = line[order]
@@ -264,6 +273,7 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         columns["type"] = pd.Series(np.concatenate(kinds)[order])
         columns["contact"] = pd.Series(pd.concat(values, ignore_index=True).to_numpy(dtype=object)[order])
         source_column = pd.Series(np.concatenate(headers_)[order])
+        _label_notes(columns, np.concatenate(labels)[order])
     out = pd.DataFrame({
         "sheet_no": np.full(len(line), sheet_no, dtype=np.int32),
         "line": line.astype(np.int32),
@@ -277,6 +287,17 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         else:
             out[f] = columns[f].to_numpy() if plan.kinds else columns[f].array
     return out
+
+
+def _label_notes(columns: dict[str, pd.Series], labels: np.ndarray) -> None:
+    """A wide record's note: the row's Note cell, else its phone column's label."""
+    labelled = labels != ""
+    if not labelled.any():
+        return
+    note = columns["note"].to_numpy(dtype=object, copy=True) if "note" in columns else np.full(len(labels), "", object)
+    use = labelled & blank(pd.Series(note, dtype=object))
+    note[use] = labels[use]
+    columns["note"] = pd.Series(note)
 
 
 _SEVERAL = r"\s*:::\s*"  # Google Contacts puts several values in one cell: "0171 2345678 ::: 030 1234567"

@@ -77,21 +77,23 @@ def _country(code: str) -> tuple[list[str], re.Pattern[str] | None] | None:
     return regions, re.compile(prefix) if prefix else None
 
 
+def _split(digits: str) -> tuple[list[str], re.Pattern[str] | None, str] | None:
+    """(regions, national prefix rule, national number) of digits that start with a country calling code."""
+    for size in (1, 2, 3):
+        country = _country(digits[:size])
+        if country is not None:
+            return country[0], country[1], digits[size:]
+    return None
+
+
 def fast_phone(text: str) -> str | None:
     """E.164 for a valid "+CC number" in the plain case, or None: ask phonenumbers."""
     if len(text) > 44 or not FAST_PHONE.fullmatch(text):
         return None
     digits = text.translate(_PHONE_SEPARATORS)[1:]
-    if digits[0] == "0":
+    if digits[0] == "0" or (split := _split(digits)) is None:
         return None
-    for size in (1, 2, 3):
-        country = _country(digits[:size])
-        if country is not None:
-            break
-    else:
-        return None
-    regions, prefix = country
-    nsn = digits[size:]
+    regions, prefix, nsn = split
     if regions[0] == "001" or not 2 <= len(nsn) <= _MAX_NSN or nsn[0] == "0":
         return None
     if prefix is not None and prefix.match(nsn):
@@ -128,22 +130,104 @@ def phone(value: str, region: str | None) -> tuple[str, Problem]:
         elif region is None:
             return value, (
                 Code.PHONE_NEEDS_REGION,
-                f"{value!r} has no +country code: write it as +<country code> ... or pass --phone-region (e.g. US)",
+                f"{value!r} has no +country code: write it as +<country code> ..., give the row a country, "
+                "or pass --phone-region (e.g. US)",
             )
+        elif _DIGITS_ONLY.fullmatch(text):
+            return _digits_only(value, text, region)
+    number, problem = _parse(value, text, region)
+    return (value, problem) if number is None else (_e164(number), None)
+
+
+def _parse(value: str, text: str, region: str | None) -> tuple[phonenumbers.PhoneNumber | None, Problem]:
+    """A valid number, or why not (the error a row gets)."""
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as e:
         reason = str(e).split(") ", 1)[-1]
-        return value, (Code.INVALID_PHONE, f"{value!r} is not a phone number: {reason}")
+        return None, (Code.INVALID_PHONE, f"{value!r} is not a phone number: {reason}")
     if not phonenumbers.is_valid_number(number):
         why = "has the wrong number of digits" if not phonenumbers.is_possible_number(number) else "is not a number in use"
-        return value, (
+        return None, (
             Code.INVALID_PHONE,
             f"{value!r} {why} for +{number.country_code} "
             f"({phonenumbers.region_code_for_number(number) or 'unknown region'})",
         )
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if number.extension:
-        e164 += f" ext. {number.extension}"
-    return e164, None
+    return number, None
 
+
+def _e164(number: phonenumbers.PhoneNumber) -> str:
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164 + f" ext. {number.extension}" if number.extension else e164
+
+
+# Digits only, no leading 0: how a number looks in an Excel number cell, which drops a leading + (and a
+# leading 0). Such digits have two readings: international (country code first: +4917112345678 that lost
+# its +) and national in the row's region. Anything written otherwise ("(415) 555-0132", "0171 2345678",
+# "030 123456") is national writing and read in the region, as phonenumbers reads it.
+_DIGITS_ONLY = re.compile(r"[1-9][0-9]{5,16}")
+
+
+def _digits_only(value: str, digits: str, region: str) -> tuple[str, Problem]:
+    """The reading of a digits-only value; phone-ambiguous when the digits can't tell which number it is.
+
+    international valid, national not (or the same number): international.
+    Both valid and different numbers:
+      - written as the region writes its own numbers at home (the digits of phonenumbers' national format:
+        US 4155550132, ES 612345678) and the international reading is another country's: national. (About one
+        in ten US numbers also reads as a valid number elsewhere: 3212345678 is +32 12 34 56 78 in Belgium.)
+      - the digits start with the region's own country code and are not its national writing
+        (DE 4917112345678, whose national reading would be 0491 7112345678 without its 0): international,
+        the region's own number that lost its +.
+      - otherwise phone-ambiguous, naming both: a foreign number that lost its + or a national one that lost
+        its leading 0 (34612345678 in DE: +34 612 34 56 78 in Spain, or 03461 2345678 in Merseburg), or two
+        numbers of the region both written as it writes them.
+    """
+    international = _international(value, digits)
+    national, problem = _parse(value, digits, region)
+    if international is None:
+        return (value, problem) if national is None else (_e164(national), None)
+    if national is None or _e164(national) == international:
+        return international, None
+    at_home = _national_digits(national) == digits
+    own = digits.startswith(str(national.country_code))  # the international reading is the region's too
+    if at_home and not own:
+        return _e164(national), None
+    if own and not at_home:
+        return international, None
+    written = phonenumbers.format_number(national, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return value, (
+        Code.PHONE_AMBIGUOUS,
+        f"{value!r} can be {international} (read with its country code first) or {_e164(national)} "
+        f"({region}, written {written}): write it with + and its country code",
+    )
+
+
+def _international(value: str, digits: str) -> str | None:
+    """The E.164 of "+digits" if valid; the library is asked only when the fast path can't say and the
+    length fits the country code's numbers (most national numbers' other reading doesn't: 4155550132)."""
+    e164 = fast_phone("+" + digits)
+    if e164 is not None or not _may_be_valid(digits):
+        return e164
+    number, _ = _parse(value, "+" + digits, None)
+    return _e164(number) if number is not None else None
+
+
+def _may_be_valid(digits: str) -> bool:
+    """False only where phonenumbers would find "+digits" invalid: no such country code, or a length none of its
+    regions' numbers has (is_valid_number checks the general description's lengths first)."""
+    if (split := _split(digits)) is None:
+        return False
+    regions, prefix, nsn = split
+    if regions[0] == "001" or (prefix is not None and prefix.match(nsn)):
+        return True  # non-geographic, or a national prefix the library may strip: ask it
+    for region in regions:
+        rules = _region_rules(region)
+        if rules is None or rules[0] is None or not rules[0][0] or len(nsn) in rules[0][0]:
+            return True
+    return False
+
+
+def _national_digits(number: phonenumbers.PhoneNumber) -> str:
+    return "".join(c for c in phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+                   if c.isdigit())
