@@ -98,9 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--country-column", metavar="COL",
                      help="the column holding each row's country (ISO code or name, e.g. DE, DEU, Germany, "
                           "Deutschland): its phones without +country code are read there. Default: a column named "
-                          "like Country, Country/Region, Mailing Country, Land, Pays. Digits-only numbers "
-                          "(4917112345678, an Excel cell that lost its +) are read with their country code "
-                          "first when that is valid; if both readings are, the row is invalid (phone-ambiguous)")
+                          "like Country, Country/Region, Mailing Country, Land, Pays. Digits only (an Excel cell that "
+                          "lost its + or 0): 4917112345678 in DE is +4917112345678, 4155550132 in US is "
+                          "+14155550132; where the digits can't tell which number (34612345678 in DE: Spain or "
+                          "03461 2345678) the row is invalid (phone-ambiguous). See the README")
     imp.add_argument("--rate", type=_positive_float, help="requests per minute (default just under Ecwid's 600)")
     imp.add_argument("--concurrency", type=_positive_int, help="requests in flight")
     imp.add_argument("--retries", type=_non_negative_int, help="attempts per row after the first, for retryable failures")
