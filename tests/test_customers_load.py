@@ -41,9 +41,13 @@ def test_long_file_lone_email_column_is_the_customer_with_match_by_email(tmp_pat
 
 
 def test_match_by_email_needs_one_email_column(tmp_path):
+    # numbered columns: the first is the customer's (Outlook's E-mail Address, E-mail 2 Address)
+    numbered = write_csv(tmp_path / "n.csv", ["Email 2", "Email", "Phone"], [["b@example.com", "a@example.com", "+14155550101"]])
+    assert {r[1] for r in customers_and_contacts(numbered, match_by="email")} == {"a@example.com"}
+    both = write_csv(tmp_path / "both.csv", ["Email", "Mail", "Phone"], [["a@example.com", "b@example.com", "+1415555"]])
+    with pytest.raises(InputError, match=r"'Email', 'Mail'.*--customer-key"):
+        records(both, match_by="email")
     two = write_csv(tmp_path / "two.csv", ["Email", "Email 2", "Phone"], [["a@example.com", "b@example.com", "+14155550101"]])
-    with pytest.raises(InputError, match=r"'Email', 'Email 2'.*--customer-key"):
-        records(two, match_by="email")
     # naming one of them picks it; both stay contacts
     assert customers_and_contacts(two, match_by="email", customer_key="email 2") == [
         (None, "b@example.com", "EMAIL", "a@example.com"),
