@@ -47,8 +47,9 @@ import pandas as pd
 
 from importer import headers, textfile, workbook
 from importer.errors import InputError, UsageError
+from importer.limits import Problems
 from importer.normalize import blank, check_region, normalize
-from importer.records import ContactRecord, Outcome, Source, SourceTable, Status
+from importer.records import Code, ContactRecord, Outcome, Source, SourceTable, Status
 
 __all__ = ["Sheet", "Table", "FRAME_COLUMNS", "LoadStats", "read_table", "records_at", "set_outcomes", "Records"]
 
@@ -132,34 +133,38 @@ def read_table(
 
     found: list[Sheet] = []
     parts: list[pd.DataFrame] = []
+    problems: list[Problems] = []  # per sheet: rows the loader found bad (bad bytes, cells past Excel's length)
 
-    def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, delimiter: str = ",") -> None:
+    def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, found_: Problems, delimiter: str = ",") -> None:
         if limit is not None:  # a trial on a big file: its first rows only
             cells, rows = cells.iloc[: max(0, limit - stats.rows)], rows[: max(0, limit - stats.rows)]
         stats.tables.append(plan.table)
         stats.rows += len(cells)
         parts.append(_records(plan, cells, rows, len(found)))
         found.append(Sheet(plan.table, cells, delimiter))
+        problems.append(found_)
 
     for path, ext in files:
         if limit is not None and stats.rows >= limit:
             break
         if ext in TEXT_EXTENSIONS or (ext == ".xls" and textfile.looks_like_text(path)):
             left = None if limit is None else limit - stats.rows
-            names, cells, rows = textfile.read_text(path, encoding=encoding, delimiter=delimiter, stats=stats, log=log,
-                                                    limit=left)
-            add(headers.plan_table(path, "", names, mapping, log, key), cells, rows, stats.delimiters[path])
+            names, cells, rows, bad = textfile.read_text(path, encoding=encoding, delimiter=delimiter, stats=stats,
+                                                         log=log, limit=left)
+            add(headers.plan_table(path, "", names, mapping, log, key), cells, rows, bad, stats.delimiters[path])
         else:
             def plan_for(sheet: str, names: list[str], path: str = path) -> headers.Plan:
                 return headers.plan_table(path, sheet, names, mapping, log, key)
 
-            for plan, cells, rows in workbook.read_workbook(path, sheets, plan_for, stats=stats, log=log):
-                add(plan, cells, rows)
+            for plan, cells, rows, bad in workbook.read_workbook(path, sheets, plan_for, stats=stats, log=log):
+                add(plan, cells, rows, bad)
 
     _check_mapping_found(mapping, [s.table for s in found])
     raw = pd.concat(parts, ignore_index=True) if parts else _records_of_nothing()
     parts.clear()
     values = normalize(raw, [s.table for s in found], phone_region=phone_region, store_id=store_id)
+    if any(problems):
+        values["errors"] = _add_problems(values["errors"].to_numpy(copy=True), raw, problems)
     where = pd.DataFrame(_where(raw["sheet_no"].to_numpy(), [s.table for s in found]), index=raw.index)
     frame = pd.concat([raw[["sheet_no", "line"]], where, raw[["row", "source_column"]], values], axis=1)
     del raw, values
@@ -173,6 +178,21 @@ def read_table(
     frame["error"] = pd.Series("", index=frame.index, dtype="str")
     frame["duplicate_of"] = np.full(n, None, dtype=object)
     return Table(frame, found)
+
+
+def _add_problems(errors: np.ndarray, raw: pd.DataFrame, problems: Sequence[Problems]) -> np.ndarray:
+    """The loader's findings first in each of its rows' errors (every record of a wide row); a too-long
+    cell's own rule (a note past 1024) is not said twice about the copy the loader cut."""
+    sheet_no, line = raw["sheet_no"].to_numpy(), raw["line"].to_numpy()
+    for i, found in enumerate(problems):
+        if not found:
+            continue
+        lines = np.fromiter(found, dtype=np.int64, count=len(found))
+        for k in np.flatnonzero((sheet_no == i) & np.isin(line, lines)).tolist():
+            mine = found[int(line[k])]
+            cut = {e.column for e in mine if e.code == Code.TOO_LONG}
+            errors[k] = (*mine, *(e for e in errors[k] if not (e.code == Code.TOO_LONG and e.column in cut)))
+    return errors
 
 
 def _check_mapping_found(mapping: dict[str, str], tables: Sequence[SourceTable]) -> None:
