@@ -134,7 +134,7 @@ def bad_sequences(path: str, start: int = 0, limit: int | None = None) -> list[t
             data = rest + chunk
             view, i = memoryview(data), 0
             while i < len(data):
-                j = min(len(data), i + WINDOW_BYTES)
+                j = min(len(data), i + max(WINDOW_BYTES, 4))  # 4: any sequence decodes or fails within it
                 try:
                     _, used = codecs.utf_8_decode(view[i:j], "strict", final and j == len(data))
                 except UnicodeDecodeError as e:

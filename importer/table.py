@@ -35,6 +35,7 @@ functions (importer.rules) that name a row's errors.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import logging
 import os
 import re
@@ -45,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from importer import headers, textfile, workbook
+from importer import headers, pipes, textfile, workbook
 from importer.errors import InputError, UsageError
 from importer.limits import Problems
 from importer.normalize import blank, check_region, normalize
@@ -129,8 +130,6 @@ def read_table(
     if customer_key is not None and not headers.norm(customer_key):
         raise UsageError("--customer-key needs a column name")
     key = headers.CustomerKey(customer_key, match_by)
-    files = [(str(p), _check_file(str(p))) for p in paths]
-
     found: list[Sheet] = []
     parts: list[pd.DataFrame] = []
     problems: list[Problems] = []  # per sheet: rows the loader found bad (bad bytes, cells past Excel's length)
@@ -144,20 +143,27 @@ def read_table(
         found.append(Sheet(plan.table, cells, delimiter))
         problems.append(found_)
 
-    for path, ext in files:
-        if limit is not None and stats.rows >= limit:
-            break
-        if ext in TEXT_EXTENSIONS or (ext == ".xls" and textfile.looks_like_text(path)):
-            left = None if limit is None else limit - stats.rows
-            names, cells, rows, bad = textfile.read_text(path, encoding=encoding, delimiter=delimiter, stats=stats,
-                                                         log=log, limit=left)
-            add(headers.plan_table(path, "", names, mapping, log, key), cells, rows, bad, stats.delimiters[path])
-        else:
-            def plan_for(sheet: str, names: list[str], path: str = path) -> headers.Plan:
-                return headers.plan_table(path, sheet, names, mapping, log, key)
+    spool = pipes.Spool()  # a pipe's bytes, read once (import <(curl …)), until the files are read
+    try:
+        files = [(str(p), *_check_file(str(p), spool)) for p in paths]
+        for path, source, ext in files:
+            if limit is not None and stats.rows >= limit:
+                break
+            with _named(source, path, stats):
+                if ext in TEXT_EXTENSIONS or (ext == ".xls" and textfile.looks_like_text(source)):
+                    left = None if limit is None else limit - stats.rows
+                    names, cells, rows, bad = textfile.read_text(source, encoding=encoding, delimiter=delimiter,
+                                                                 stats=stats, log=log, limit=left)
+                    add(headers.plan_table(path, "", names, mapping, log, key), cells, rows, bad,
+                        stats.delimiters[source])
+                else:
+                    def plan_for(sheet: str, names: list[str], path: str = path) -> headers.Plan:
+                        return headers.plan_table(path, sheet, names, mapping, log, key)
 
-            for plan, cells, rows, bad in workbook.read_workbook(path, sheets, plan_for, stats=stats, log=log):
-                add(plan, cells, rows, bad)
+                    for plan, cells, rows, bad in workbook.read_workbook(source, sheets, plan_for, stats=stats, log=log):
+                        add(plan, cells, rows, bad)
+    finally:
+        spool.close()
 
     _check_mapping_found(mapping, [s.table for s in found])
     raw = pd.concat(parts, ignore_index=True) if parts else _records_of_nothing()
@@ -217,25 +223,43 @@ def _check_text_options(encoding: str | None, delimiter: str | None) -> tuple[st
     return encoding, delimiter
 
 
-def _check_file(path: str) -> str:
-    """Missing, a directory, empty, unsupported: said before any file is read."""
-    p = Path(path)
-    ext = p.suffix.lower()
-    if not p.exists():
-        raise InputError(path, "file not found")
-    if p.is_dir():
+def _check_file(path: str, spool: pipes.Spool) -> tuple[str, str]:
+    """(where to read it, its extension): missing, a directory, a device, empty, unsupported are said before
+    any file is read; a pipe is read now, into `spool`."""
+    ext = Path(path).suffix.lower()
+    found = pipes.kind(path)
+    if found == "directory":
         raise InputError(path, "is a directory, not a file")
-    if ext not in TEXT_EXTENSIONS + WORKBOOK_EXTENSIONS:
+    if ext and ext not in TEXT_EXTENSIONS + WORKBOOK_EXTENSIONS or not ext and found != "pipe":
         raise InputError(path, f"unsupported file type {ext or '(no extension)'!r}: use {SUPPORTED}")
+    if found == "pipe":
+        return spool.take(path, ext)
     try:
-        size = p.stat().st_size
-        with open(p, "rb"):
+        size = os.stat(path).st_size
+        with open(path, "rb"):
             pass
     except OSError as e:
         raise InputError(path, f"cannot read file: {e.strerror}") from None
     if size == 0:
         raise InputError(path, "file is empty")
-    return ext
+    return path, ext
+
+
+@contextlib.contextmanager
+def _named(source: str, path: str, stats: LoadStats) -> Iterator[None]:
+    """What is said about a pipe's copy is said about the pipe, as the user named it."""
+    if source == path:
+        yield
+        return
+    try:
+        yield
+    except InputError as e:
+        raise InputError(e.path.replace(source, path), e.problem) from None
+    finally:
+        for names in (stats.encodings, stats.delimiters):
+            if source in names:
+                names[path] = names.pop(source)
+        stats.hidden_sheets[:] = [h.replace(source, path) for h in stats.hidden_sheets]
 
 
 _RAW = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "note", "default", "orderBy",

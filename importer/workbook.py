@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import python_calamine
 
+from importer.bookcheck import check_workbook
 from importer.errors import InputError
 from importer.headers import Plan
 from importer.limits import MAX_CELL_CHARS, Problems, too_long
@@ -45,6 +46,7 @@ def cell(v: Any) -> Cell:
 def read_workbook(path: str, sheets: Sequence[str], plan_for: Callable[[str, list[str]], Plan], *, stats,
                   log: logging.Logger) -> Iterator[tuple[Plan, pd.DataFrame, np.ndarray, Problems]]:
     """(plan, cells, Excel row numbers, problems) for each chosen sheet with data; InputError if there is none."""
+    check_workbook(path)  # before calamine lays out what the file claims
     try:
         book = python_calamine.CalamineWorkbook.from_path(path)
         meta = book.sheets_metadata

@@ -1,0 +1,253 @@
+"""A workbook's claims checked before python-calamine reads it: a few KB must not become GBs.
+
+    check_workbook(path)      # InputError (exit 2) naming the limit a workbook goes past
+
+calamine lays a sheet out as one dense rectangle from its first cell to its last and
+inflates every part it reads, so a 2 KB .xlsx with one cell at XFD1048576 asks for
+17 billion cells, and a zip bomb for gigabytes. Checked here, with the standard
+library and numpy, a chunk at a time:
+
+- the parts' uncompressed sizes as the zip declares them, against MAX_UNCOMPRESSED;
+- each part as it really inflates (a part that inflates past its declared size fails
+  its CRC: a lying zip is corrupt);
+- each worksheet's extent from its cells' references (`<c r="XFD5000">`, `<row r="…">`)
+  and its `<dimension ref>`: rows x columns against MAX_CELLS;
+- an OpenDocument sheet's rows and columns as its repeat counts spell them out
+  (`table:number-rows-repeated`), counting repeats of cells with content only.
+
+An .xls (BIFF8) holds at most 65,536 x 256 cells = MAX_CELLS, so it needs no check.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+
+import numpy as np
+
+from importer.errors import InputError
+from importer.limits import MAX_CELLS, MAX_UNCOMPRESSED
+
+CHUNK_BYTES = 1 << 20
+_REF = 12  # bytes of a reference looked at, with its closing quote: "XFD1048576" is 10
+_HUGE = 1 << 40
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s[^>]*?ref="[A-Z]*[0-9]*:?([A-Z]*)([0-9]*)"')
+
+
+def check_workbook(path: str) -> None:
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":
+            return  # .xls (bounded by its format) or not a workbook at all: calamine says which
+    try:
+        with zipfile.ZipFile(path) as book:
+            parts = book.infolist()
+            declared = sum(p.file_size for p in parts)
+            if declared > MAX_UNCOMPRESSED:
+                raise InputError(path, f"workbook too large: {_mib(declared)} uncompressed; the limit is "
+                                 f"{_mib(MAX_UNCOMPRESSED)} (MAX_UNCOMPRESSED)")
+            for part in parts:
+                _check_part(path, book, part)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as e:
+        raise InputError(path, f"cannot read workbook: is it password-protected or corrupt? ({e})") from None
+
+
+def _check_part(path: str, book: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
+    name = part.filename
+    if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+        scan = _SheetExtent()
+    elif name == "content.xml":
+        scan = _OdsExtent()
+    else:
+        for _ in _inflate(book, part):
+            pass  # every part inflated once: a lying size fails its CRC here, not in calamine
+        return
+    for chunk in _inflate(book, part):
+        scan.feed(chunk)
+    rows, columns, where = scan.extent()
+    if rows * columns > MAX_CELLS:
+        raise InputError(path, f"sheet too large: {where} spans {rows:,} rows x {columns:,} columns = "
+                         f"{rows * columns:,} cells; the limit is {MAX_CELLS:,} cells (rows x columns): "
+                         "delete the cells far from the data")
+
+
+def _inflate(book: zipfile.ZipFile, part: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The part's bytes a chunk at a time; never more than its declared size (zipfile stops there and the CRC
+    then fails)."""
+    with book.open(part) as f:
+        while chunk := f.read(CHUNK_BYTES):
+            yield chunk
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):,.0f} MiB" if n < 1 << 30 else f"{n / (1 << 30):,.1f} GiB"
+
+
+def column_name(n: int) -> str:
+    name = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        name = chr(65 + r) + name
+    return name or "A"
+
+
+class _SheetExtent:
+    """The largest row and column any reference of a worksheet names (`r="XFD5000"`, `<row r="5000">`), and
+    its <dimension ref>."""
+
+    def __init__(self) -> None:
+        self.rows = self.columns = 0
+        self.carry = b""
+        self.dimension: tuple[int, int] | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.carry + chunk
+        if self.dimension is None and (m := _DIMENSION.search(data[:4096])):
+            self.dimension = (_number(m[2]), _letters(m[1]))
+        usable = max(0, len(data) - _REF - 4)
+        self._refs(data, usable)
+        self.carry = data[max(0, usable - 1) :]  # one byte before: what precedes an `r`
+
+    def extent(self) -> tuple[int, int, str]:
+        self._refs(self.carry + b"\0" * (_REF + 4), len(self.carry))
+        rows, columns = self.rows, self.columns
+        if self.dimension:
+            rows, columns = max(rows, self.dimension[0]), max(columns, self.dimension[1])
+        return rows, columns, f"A1:{column_name(columns)}{rows}" if columns < _HUGE and rows < _HUGE else "a cell"
+
+    def _refs(self, data: bytes, usable: int) -> None:
+        """The references whose `r` starts before `usable` (the rest is looked at with the next chunk). Only the
+        largest matter: the row is worked out for the references with the most digits, the column for those with
+        the most letters."""
+        a = np.frombuffer(data, dtype=np.uint8)
+        if usable <= 1:
+            return
+        r = np.flatnonzero((a[1 : usable] == ord("r")) & (a[2 : usable + 1] == ord("="))
+                           & (a[3 : usable + 2] == ord('"'))) + 1
+        r = r[(a[r - 1] == 32) | (a[r - 1] == 10) | (a[r - 1] == 9) | (a[r - 1] == 13)]
+        if not len(r):
+            return
+        w = np.lib.stride_tricks.sliding_window_view(a, _REF)[r + 3]  # the reference and what follows it
+        quoted = w == ord('"')
+        length = np.argmax(quoted, axis=1)
+        capital = (w[:, :4] >= 65) & (w[:, :4] <= 90)
+        letters = capital[:, 0].astype(np.int64)
+        run = capital[:, 0]
+        for j in (1, 2, 3):
+            run = run & capital[:, j]
+            letters += run
+        if not quoted.any(axis=1).all() or letters.max() > 3:  # a reference longer than Excel's XFD1048576
+            self.rows = self.columns = _HUGE
+            return
+        digits = length - letters
+        self.rows = max(self.rows, _largest(w, letters, digits, 10, 48))
+        self.columns = max(self.columns, _largest(w, np.zeros_like(letters), letters, 26, 64))
+
+
+def _largest(w: np.ndarray, start: np.ndarray, size: np.ndarray, base: int, zero: int) -> int:
+    """The largest number written in base `base` (digit 0 = byte `zero`) at w[i, start[i] : start[i] + size[i]]:
+    among those with the most figures, a matrix product per starting place."""
+    most = int(size.max())
+    if most <= 0:
+        return 0
+    powers = base ** np.arange(most - 1, -1, -1, dtype=np.int64)
+    found = 0
+    longest = size == most
+    for first in np.flatnonzero(np.bincount(start[longest])).tolist():
+        figures = w[longest & (start == first), first : first + most].astype(np.int64) - zero
+        found = max(found, int((figures @ powers).max()))
+    return found
+
+
+def _letters(text: bytes) -> int:
+    n = 0
+    for ch in text[:8]:
+        n = n * 26 + ch - 64
+    return n if len(text) <= 8 else _HUGE
+
+
+def _number(text: bytes) -> int:
+    return int(text[:12]) if text and len(text) <= 12 else (0 if not text else _HUGE)
+
+
+_ODS_TAG = re.compile(rb"<table:(table-row|table-cell|covered-table-cell|table)\b([^>]*?)(/?)>|</table:(table-row|table)>")
+_ODS_REPEAT = re.compile(rb'table:number-(?:rows|columns)-repeated="([0-9]+)"')
+
+
+class _OdsExtent:
+    """An OpenDocument sheet's extent as calamine lays it out: rows and columns spelled out by their repeat
+    counts, a repeat counting only when what it repeats has content (LibreOffice ends every sheet with an empty
+    row repeated to row 1,048,576)."""
+
+    def __init__(self) -> None:
+        self.rows = self.columns = 0
+        self.carry = b""
+        self.row = 0  # rows of the current table so far
+        self.row_repeat = 1
+        self.col = 0  # cells of the current row so far
+        self.row_width = 0  # the current row's extent: up to its last cell with content
+        self.open_cell: int | None = None  # the repeat of a cell whose content is still being read
+        self.cell_has_content = False
+        self.table = ""
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.carry + chunk
+        end = data.rfind(b"<")
+        if end < 0:
+            self.carry = b""
+            return
+        self._tags(data[:end])
+        self.carry = data[end:]
+        if len(self.carry) > CHUNK_BYTES:  # a tag that never ends: no workbook
+            raise zipfile.BadZipFile("content.xml: an unterminated tag")
+
+    def extent(self) -> tuple[int, int, str]:
+        self._tags(self.carry)
+        return self.rows, self.columns, f"table {self.table!r}" if self.table else "a table"
+
+    def _tags(self, data: bytes) -> None:
+        last = 0
+        for m in _ODS_TAG.finditer(data):
+            if self.open_cell is not None and m.start() > last and data[last : m.start()].strip(b" \t\r\n"):
+                self.cell_has_content = True
+            last = m.end()
+            if m[4]:  # </table:table-row> or </table:table>
+                if m[4] == b"table-row":
+                    self._end_cell()
+                    self.row += self.row_repeat
+                    if self.row_width:
+                        self.rows = max(self.rows, self.row)
+                        self.columns = max(self.columns, self.row_width)
+                else:
+                    self.row = 0
+                continue
+            kind, attributes, empty = m[1], m[2], m[3]
+            repeat = _ODS_REPEAT.search(attributes)
+            count = int(repeat[1]) if repeat else 1
+            if kind == b"table":
+                name = re.search(rb'table:name="([^"]*)"', attributes)
+                self.table = name[1].decode("utf-8", "replace") if name else ""
+                self.row = 0
+            elif kind == b"table-row":
+                self.row_repeat, self.col, self.row_width = count, 0, 0
+                if empty:
+                    self.row += count
+            else:
+                self._end_cell()
+                has_value = b"office:value-type" in attributes or b"table:formula" in attributes
+                if empty:
+                    self.col += count
+                    if has_value:
+                        self.row_width = self.col
+                else:
+                    self.open_cell, self.cell_has_content = count, has_value
+        if self.open_cell is not None and data[last:].strip(b" \t\r\n"):
+            self.cell_has_content = True
+
+    def _end_cell(self) -> None:
+        if self.open_cell is None:
+            return
+        self.col += self.open_cell
+        if self.cell_has_content:
+            self.row_width = self.col
+        self.open_cell = None
