@@ -127,36 +127,33 @@ class _SheetExtent:
         r = r[(a[r - 1] == 32) | (a[r - 1] == 10) | (a[r - 1] == 9) | (a[r - 1] == 13)]
         if not len(r):
             return
-        w = np.lib.stride_tricks.sliding_window_view(a, _REF)[r + 3]  # the reference and what follows it
-        quoted = w == ord('"')
-        length = np.argmax(quoted, axis=1)
-        capital = (w[:, :4] >= 65) & (w[:, :4] <= 90)
-        letters = capital[:, 0].astype(np.int64)
-        run = capital[:, 0]
-        for j in (1, 2, 3):
-            run = run & capital[:, j]
+        start = r + 3
+        quotes = np.flatnonzero(a == ord('"'))
+        at = np.searchsorted(quotes, start)
+        length = np.where(at < len(quotes), quotes[np.minimum(at, len(quotes) - 1)], len(a)) - start
+        letters = np.zeros(len(start), dtype=np.int64)
+        run = np.ones(len(start), dtype=bool)
+        for j in range(4):
+            run &= (a[start + j] >= 65) & (a[start + j] <= 90) & (j < length)
             letters += run
-        if not quoted.any(axis=1).all() or letters.max() > 3:  # a reference longer than Excel's XFD1048576
+        if length.max() >= _REF or letters.max() > 3:  # a reference longer than Excel's XFD1048576
             self.rows = self.columns = _HUGE
             return
-        digits = length - letters
-        self.rows = max(self.rows, _largest(w, letters, digits, 10, 48))
-        self.columns = max(self.columns, _largest(w, np.zeros_like(letters), letters, 26, 64))
+        self.rows = max(self.rows, _largest(a, start + letters, length - letters, 10, 48))
+        self.columns = max(self.columns, _largest(a, start, letters, 26, 64))
 
 
-def _largest(w: np.ndarray, start: np.ndarray, size: np.ndarray, base: int, zero: int) -> int:
-    """The largest number written in base `base` (digit 0 = byte `zero`) at w[i, start[i] : start[i] + size[i]]:
-    among those with the most figures, a matrix product per starting place."""
+def _largest(a: np.ndarray, start: np.ndarray, size: np.ndarray, base: int, zero: int) -> int:
+    """The largest number written in base `base` (digit 0 = byte `zero`) at a[start[i] : start[i] + size[i]],
+    worked out only for those with the most figures."""
     most = int(size.max())
     if most <= 0:
         return 0
-    powers = base ** np.arange(most - 1, -1, -1, dtype=np.int64)
-    found = 0
-    longest = size == most
-    for first in np.flatnonzero(np.bincount(start[longest])).tolist():
-        figures = w[longest & (start == first), first : first + most].astype(np.int64) - zero
-        found = max(found, int((figures @ powers).max()))
-    return found
+    first = start[size == most]
+    value = np.zeros(len(first), dtype=np.int64)
+    for j in range(most):
+        value = value * base + a[first + j] - zero
+    return int(value.max())
 
 
 def _letters(text: bytes) -> int:

@@ -106,10 +106,9 @@ def too_long(column: str, length: int) -> RecordError:
 def cut_long_cells(cells: pd.DataFrame, headers: Sequence[str]) -> Problems:
     """Cut text cells longer than MAX_CELL_CHARS in place; the rows that held them, by position."""
     problems: Problems = {}
-    for i, column in enumerate(cells.columns[: len(headers)]):
-        values = cells[column]
-        if not isinstance(values.dtype, pd.StringDtype):
-            continue
+    for i, (column, values) in enumerate(cells.iloc[:, : len(headers)].items()):
+        if not isinstance(values.dtype, pd.StringDtype) or values.array.nbytes <= MAX_CELL_CHARS:
+            continue  # no cell of a column this small can be longer (a wide file's columns are)
         lengths = values.str.len().to_numpy(dtype=np.int64, na_value=0)
         rows = np.flatnonzero(lengths > MAX_CELL_CHARS)
         if not len(rows):

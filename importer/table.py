@@ -91,6 +91,7 @@ class LoadStats:
     hidden_sheets: list[str] = field(default_factory=list)  # "file:sheet"
     encodings: dict[str, str] = field(default_factory=dict)  # text file -> encoding
     delimiters: dict[str, str] = field(default_factory=dict)  # text file -> delimiter
+    notes: list[str] = field(default_factory=list)  # what a person should know about how a file was read
 
 
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
@@ -259,7 +260,8 @@ def _named(source: str, path: str, stats: LoadStats) -> Iterator[None]:
         for names in (stats.encodings, stats.delimiters):
             if source in names:
                 names[path] = names.pop(source)
-        stats.hidden_sheets[:] = [h.replace(source, path) for h in stats.hidden_sheets]
+        for said in (stats.hidden_sheets, stats.notes):
+            said[:] = [h.replace(source, path) for h in said]
 
 
 _RAW = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "note", "default", "orderBy",

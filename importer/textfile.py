@@ -62,8 +62,8 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
     stats.delimiters[path] = delim
     log.info("%s: encoding %s%s, delimiter %r", path, enc, "" if encoding else " (detected)", delim)
     if choice.lenient:
-        log.warning("%s: read as UTF-8, but %d byte sequence%s not UTF-8: %s invalid (bad-encoding)", path,
-                    choice.bad, " is" if choice.bad == 1 else "s are", "its row is" if choice.bad == 1 else "their rows are")
+        stats.notes.append(f"{path}: read as UTF-8, but {choice.bad:,} byte sequence{'s are' if choice.bad > 1 else ' is'} "
+                           f"not UTF-8: {'their rows are' if choice.bad > 1 else 'its row is'} invalid (bad-encoding)")
 
     found = _header(sample.removeprefix("\ufeff"), delim)
     if found is None:
@@ -99,7 +99,7 @@ def _bad_bytes(cells: pd.DataFrame, events: list[tuple[int, bytes]], headers: li
     for i in cells.columns:
         marks += cells[i].str.count("\ufffd").to_numpy(dtype=np.int64, na_value=0)
     ends = np.cumsum(marks)
-    known = len(ends) and ends[-1] == len(events)  # else not as the decoder split them: no offsets, then
+    known = len(ends) and ends[-1] <= len(events)  # the rows read (--limit: the first) hold the first events
     problems: Problems = {}
     for row in np.flatnonzero(marks).tolist():
         mine = iter(events[ends[row] - marks[row] : ends[row]] if known else [(-1, b"?")] * marks[row])
