@@ -13,7 +13,9 @@ library and numpy, a chunk at a time:
 - each worksheet's extent from its cells' references (`<c r="XFD5000">`, `<row r="…">`)
   and its `<dimension ref>`: rows x columns against MAX_CELLS;
 - an OpenDocument sheet's rows and columns as its repeat counts spell them out
-  (`table:number-rows-repeated`), counting repeats of cells with content only.
+  (`table:number-rows-repeated`), counting repeats of cells with content only;
+- the longest text between two tags (a cell's text, a shared string) against
+  MAX_TEXT_BYTES: a 400 MB string is refused; a 10 MB one is read, and cut (limits).
 
 An .xls (BIFF8) holds at most 65,536 x 256 cells = MAX_CELLS, so it needs no check.
 """
@@ -27,7 +29,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from importer.errors import InputError
-from importer.limits import MAX_CELLS, MAX_UNCOMPRESSED
+from importer.limits import MAX_CELLS, MAX_TEXT_BYTES, MAX_UNCOMPRESSED
 
 CHUNK_BYTES = 1 << 20
 _REF = 12  # bytes of a reference looked at, with its closing quote: "XFD1048576" is 10
@@ -45,7 +47,7 @@ def check_workbook(path: str) -> None:
             declared = sum(p.file_size for p in parts)
             if declared > MAX_UNCOMPRESSED:
                 raise InputError(path, f"workbook too large: {_mib(declared)} uncompressed; the limit is "
-                                 f"{_mib(MAX_UNCOMPRESSED)} (MAX_UNCOMPRESSED)")
+                                 f"{_mib(MAX_UNCOMPRESSED)}")
             for part in parts:
                 _check_part(path, book, part)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as e:
@@ -53,17 +55,27 @@ def check_workbook(path: str) -> None:
 
 
 def _check_part(path: str, book: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
+    """Inflate the part once (a lying size fails its CRC here, not in calamine); a sheet's extent; its text."""
     name = part.filename
+    scan: _SheetExtent | _OdsExtent | None = None
     if name.startswith("xl/worksheets/") and name.endswith(".xml"):
         scan = _SheetExtent()
     elif name == "content.xml":
         scan = _OdsExtent()
-    else:
-        for _ in _inflate(book, part):
-            pass  # every part inflated once: a lying size fails its CRC here, not in calamine
-        return
+    run = longest = 0  # bytes since the last "<": a text between tags, as long as a cell's text can be
     for chunk in _inflate(book, part):
-        scan.feed(chunk)
+        if scan is not None:
+            scan.feed(chunk)
+        first = chunk.find(b"<")
+        if first < 0:
+            run += len(chunk)
+        else:
+            longest, run = max(longest, run + first), len(chunk) - chunk.rfind(b"<") - 1
+    if max(longest, run) > MAX_TEXT_BYTES:
+        raise InputError(path, f"a cell's text is {_mib(max(longest, run))} in {name}; the limit is "
+                         f"{_mib(MAX_TEXT_BYTES)} (Excel's own is 32,767 characters)")
+    if scan is None:
+        return
     rows, columns, where = scan.extent()
     if rows * columns > MAX_CELLS:
         raise InputError(path, f"sheet too large: {where} spans {rows:,} rows x {columns:,} columns = "

@@ -392,21 +392,32 @@ def test_a_zip_that_inflates_past_what_it_declares_is_corrupt(tmp_path):
     refused(dry(tmp_path, path), "cannot read workbook: is it password-protected or corrupt?")
 
 
-@posix
-def test_a_huge_shared_string_is_cut_in_the_reports(tmp_path):
-    """One 400 MB shared string once wrote 1.2 GB of reports; here 10 MB, as in the issue's xlsx cell."""
+def _one_long_string(path: Path, length: int) -> Path:
     shared = (f'<?xml version="1.0" encoding="UTF-8"?><sst {_MAIN} count="4" uniqueCount="4">'
               '<si><t>Customer ID</t></si><si><t>Email</t></si><si><t>Note</t></si><si><t>a@x.co</t></si>'
-              f'<si><t>{"n" * 10_000_000}</t></si></sst>')
+              f'<si><t>{"n" * length}</t></si></sst>')
     cells = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c></row>'
              '<row r="2"><c r="A2"><v>1001</v></c><c r="B2" t="s"><v>3</v></c><c r="C2" t="s"><v>4</v></c></row>')
-    path = xlsx(tmp_path / "long.xlsx", f'<worksheet {_MAIN}><sheetData>{cells}</sheetData></worksheet>', shared)
-    run = dry(tmp_path, path)
+    return xlsx(path, f'<worksheet {_MAIN}><sheetData>{cells}</sheetData></worksheet>', shared)
+
+
+@posix
+def test_a_10_mb_xlsx_cell_is_too_long_for_its_row_and_cut_in_the_reports(tmp_path):
+    """The issue's 10 MB xlsx cell was copied into the reports three times."""
+    run = dry(tmp_path, _one_long_string(tmp_path / "long.xlsx", 10_000_000))
     assert run.code == 1 and run.peak_mib < MEMORY_MIB, (run.err, run.peak_mib)
     (row,) = results(tmp_path / "r")
     assert (row["row"], row["error_code"]) == ("2", "too-long") and "10,000,000 characters" in row["error"]
     report = next((tmp_path / "r").iterdir())
     assert sum(f.stat().st_size for f in report.iterdir()) < 200_000
+
+
+@posix
+def test_a_huge_shared_string_is_refused_before_it_is_read(tmp_path):
+    """One 400 MB shared string once wrote 1.2 GB of reports; past 64 MiB (65 MiB here) it is not read at all."""
+    path = _one_long_string(tmp_path / "huge.xlsx", 65 << 20)
+    assert path.stat().st_size < 200_000
+    refused(dry(tmp_path, path), "a cell's text is 65 MiB in xl/sharedStrings.xml; the limit is 64 MiB")
 
 
 @posix
