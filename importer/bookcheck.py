@@ -7,10 +7,11 @@ inflates every part it reads, so a 2 KB .xlsx with one cell at XFD1048576 asks f
 17 billion cells, and a zip bomb for gigabytes. Checked here, with the standard
 library and numpy, a chunk at a time:
 
+- how many parts the zip has (MAX_PARTS), before they are listed;
 - the parts' uncompressed sizes as the zip declares them, against MAX_UNCOMPRESSED;
 - each part as it really inflates (a part that inflates past its declared size fails
   its CRC: a lying zip is corrupt);
-- each worksheet's extent from its cells' references (`<c r="XFD5000">`, `<row r="…">`)
+- each worksheet's extent (wherever the workbook's relationships put it) from its cells' references (`<c r="XFD5000">`, `<row r="…">`)
   and its `<dimension ref>`: rows x columns against MAX_CELLS;
 - an OpenDocument sheet's rows and columns as its repeat counts spell them out
   (`table:number-rows-repeated`), counting repeats of cells with content only;
@@ -22,6 +23,7 @@ An .xls (BIFF8) holds at most 65,536 x 256 cells = MAX_CELLS, so it needs no che
 
 from __future__ import annotations
 
+import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
@@ -29,7 +31,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from importer.errors import InputError
-from importer.limits import MAX_CELLS, MAX_TEXT_BYTES, MAX_UNCOMPRESSED
+from importer.limits import MAX_CELLS, MAX_PARTS, MAX_TEXT_BYTES, MAX_UNCOMPRESSED
 
 CHUNK_BYTES = 1 << 20
 _REF = 12  # bytes of a reference looked at, with its closing quote: "XFD1048576" is 10
@@ -41,24 +43,67 @@ def check_workbook(path: str) -> None:
     with open(path, "rb") as f:
         if f.read(4) != b"PK\x03\x04":
             return  # .xls (bounded by its format) or not a workbook at all: calamine says which
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - (1 << 16) - 22))
+        tail = f.read()
+    end = tail.rfind(b"PK\x05\x06")  # the zip's last record says how many parts it has, before they are listed
+    if end >= 0 and end + 12 <= len(tail) and (count := int.from_bytes(tail[end + 10 : end + 12], "little")) > MAX_PARTS:
+        raise InputError(path, f"workbook has {count:,} parts; the limit is {MAX_PARTS:,}")
     try:
         with zipfile.ZipFile(path) as book:
             parts = book.infolist()
+            if len(parts) > MAX_PARTS:
+                raise InputError(path, f"workbook has {len(parts):,} parts; the limit is {MAX_PARTS:,}")
             declared = sum(p.file_size for p in parts)
             if declared > MAX_UNCOMPRESSED:
                 raise InputError(path, f"workbook too large: {_mib(declared)} uncompressed; the limit is "
                                  f"{_mib(MAX_UNCOMPRESSED)}")
+            sheets = _sheet_parts(book)
             for part in parts:
-                _check_part(path, book, part)
+                _check_part(path, book, part, part.filename in sheets)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as e:
         raise InputError(path, f"cannot read workbook: is it password-protected or corrupt? ({e})") from None
 
 
-def _check_part(path: str, book: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
+def _sheet_parts(book: zipfile.ZipFile) -> set[str]:
+    """The parts an .xlsx names as its sheets (its relationships may put them anywhere), and xl/worksheets/*."""
+    names = set(book.namelist())
+    found = {n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")}
+    main = _targets(book, "_rels/.rels", "", "/officeDocument")
+    for workbook in main:
+        folder, _, file = workbook.rpartition("/")
+        rels = f"{folder}/_rels/{file}.rels" if folder else f"_rels/{file}.rels"
+        found |= _targets(book, rels, folder, "sheet")
+    return found & names
+
+
+_TARGET = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?>')
+
+
+def _targets(book: zipfile.ZipFile, rels: str, folder: str, kind: str) -> set[str]:
+    """The parts `rels` points at with a relationship type ending in `kind` (worksheet, chartsheet, ...)."""
+    try:
+        info = book.getinfo(rels)
+    except KeyError:
+        return set()
+    if info.file_size > 1 << 20:
+        return set()  # no workbook has a megabyte of relationships; its sheets are looked for by name
+    found = set()
+    for m in _TARGET.finditer(b"".join(_inflate(book, info))):
+        kind_ = re.search(rb'Type="([^"]*)"', m[0])
+        target = re.search(rb'Target="([^"]*)"', m[0])
+        if kind_ and target and kind_[1].decode("utf-8", "replace").endswith(kind):
+            where = target[1].decode("utf-8", "replace")
+            where = where.lstrip("/") if where.startswith("/") else posixpath.join(folder, where)
+            found.add(posixpath.normpath(where))
+    return found
+
+
+def _check_part(path: str, book: zipfile.ZipFile, part: zipfile.ZipInfo, sheet: bool) -> None:
     """Inflate the part once (a lying size fails its CRC here, not in calamine); a sheet's extent; its text."""
     name = part.filename
     scan: _SheetExtent | _OdsExtent | None = None
-    if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+    if sheet:
         scan = _SheetExtent()
     elif name == "content.xml":
         scan = _OdsExtent()

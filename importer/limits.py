@@ -23,6 +23,7 @@ MAX_COLUMNS = 16_384  # Excel's columns (A..XFD)
 MAX_CELL_CHARS = 32_767  # Excel's characters in one cell: longer is too-long, and the reports hold a cut copy
 MAX_CELLS = 1_048_576 * 16  # a sheet's rows x columns as it is laid out in memory (Excel's full height at 16 columns)
 MAX_UNCOMPRESSED = 1 << 30  # a workbook's parts, uncompressed (1 GiB)
+MAX_PARTS = 10_000  # files in a workbook's zip (a workbook of 1,000 sheets has about 2,000)
 MAX_TEXT_BYTES = 64 << 20  # a workbook's longest text between two tags: 2,000 times Excel's longest cell
 CHUNK_FIELDS = 16_000_000  # fields pandas' tokenizer holds at once (a chunk of rows)
 CHUNK_BYTES = 1 << 20

@@ -75,13 +75,13 @@ _MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
-def xlsx(path: Path, sheet_xml: str | bytes, shared: str | None = None) -> Path:
-    """A minimal .xlsx: one sheet (Sheet1) as given, and shared strings if any."""
+def xlsx(path: Path, sheet_xml: str | bytes, shared: str | None = None, where: str = "worksheets/sheet1.xml") -> Path:
+    """A minimal .xlsx: one sheet (Sheet1) as given, at xl/`where`, and shared strings if any."""
     ct = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
           '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
           '<Default Extension="xml" ContentType="application/xml"/>'
           '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-          '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+          f'<Override PartName="/xl/{where}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
           + ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
              if shared else '') + '</Types>')
     rels = (f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
@@ -89,7 +89,7 @@ def xlsx(path: Path, sheet_xml: str | bytes, shared: str | None = None) -> Path:
     book = (f'<?xml version="1.0" encoding="UTF-8"?><workbook {_MAIN} xmlns:r="{_REL}"><sheets>'
             '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>')
     book_rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                 f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+                 f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="{where}"/>'
                  + (f'<Relationship Id="rId2" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>' if shared else '')
                  + '</Relationships>')
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -97,7 +97,7 @@ def xlsx(path: Path, sheet_xml: str | bytes, shared: str | None = None) -> Path:
         z.writestr("_rels/.rels", rels)
         z.writestr("xl/workbook.xml", book)
         z.writestr("xl/_rels/workbook.xml.rels", book_rels)
-        z.writestr("xl/worksheets/sheet1.xml", sheet_xml)
+        z.writestr(f"xl/{where}", sheet_xml)
         if shared:
             z.writestr("xl/sharedStrings.xml", shared)
     return path
@@ -349,6 +349,22 @@ def test_a_cell_far_away_is_refused_before_calamine_lays_out_the_sheet(tmp_path,
     path = xlsx(tmp_path / "far.xlsx", sheet([*CONTACTS, (far, "x")]))
     assert path.stat().st_size < 2500
     refused(dry(tmp_path, path), spans, "the limit is 16,777,216 cells (rows x columns)")
+
+
+def test_a_sheet_kept_anywhere_is_found_by_the_workbooks_relationships(tmp_path):
+    path = xlsx(tmp_path / "hid.xlsx", sheet([*CONTACTS, ("XFD5000", "x")]), where="data/stuff.xml")
+    assert load_with_stats(xlsx(tmp_path / "ok.xlsx", sheet(CONTACTS), where="data/stuff.xml"))[0]  # calamine reads it
+    with pytest.raises(InputError, match="A1:XFD5000 spans"):
+        check_workbook(str(path))
+
+
+def test_a_zip_of_too_many_parts_is_refused_before_they_are_listed(tmp_path):
+    path = xlsx(tmp_path / "many.xlsx", sheet(CONTACTS))
+    with zipfile.ZipFile(path, "a") as z:
+        for i in range(10_000):
+            z.writestr(f"xl/media/{i}.bin", b"")
+    with pytest.raises(InputError, match="workbook has 10,005 parts; the limit is 10,000"):
+        check_workbook(str(path))
 
 
 def test_a_declared_dimension_past_the_limit_is_refused(tmp_path):
