@@ -230,7 +230,8 @@ def legacy_encoding(path: str) -> str | None:
     found = charset_normalizer.from_bytes(sample, cp_isolation=list(COMMON))
     best = found.best()
     ranked = [m.encoding for m in found]
-    if best is not None and not _is_latin(str(best)) and decodes(path, best.encoding):
+    if best is not None and codecs.lookup(best.encoding).name in _COMMON_NAMES and not _is_latin(str(best)) \
+            and decodes(path, best.encoding):
         return best.encoding
     for enc in dict.fromkeys(("cp1252", *ranked)):
         if codecs.lookup(enc).name in _COMMON_NAMES and decodes(path, enc):

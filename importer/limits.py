@@ -24,7 +24,7 @@ MAX_CELL_CHARS = 32_767  # Excel's characters in one cell: longer is too-long, a
 MAX_CELLS = 1_048_576 * 16  # a sheet's rows x columns as it is laid out in memory (Excel's full height at 16 columns)
 MAX_UNCOMPRESSED = 1 << 30  # a workbook's parts, uncompressed (1 GiB)
 MAX_PARTS = 10_000  # files in a workbook's zip (a workbook of 1,000 sheets has about 2,000)
-MAX_TEXT_BYTES = 64 << 20  # a workbook's longest text between two tags: 2,000 times Excel's longest cell
+MAX_TEXT_BYTES = 64 << 20  # a text file's longest line, a workbook's longest text between tags: 2,000 x Excel's cell
 CHUNK_FIELDS = 16_000_000  # fields pandas' tokenizer holds at once (a chunk of rows)
 CHUNK_BYTES = 1 << 20
 
@@ -33,8 +33,8 @@ Problems = dict[int, list[RecordError]]  # row position -> what the loader found
 
 def line_widths(path: str, encoding: str, delimiter: str) -> int:
     """The most fields a line of the file can hold (delimiters + 1, quotes not considered); InputError
-    naming the line when one has more than MAX_COLUMNS. Only lines longer than MAX_COLUMNS code units
-    are counted: a shorter one cannot hold more. Memory: a chunk."""
+    naming the line when one has more than MAX_COLUMNS, or is longer than MAX_TEXT_BYTES. Only lines
+    longer than MAX_COLUMNS code units are counted: a shorter one cannot hold more. Memory: a chunk."""
     dtype, start = _code_units(path, encoding)
     unit = np.dtype(dtype).itemsize
     newline, delim = ord("\n"), ord(delimiter)
@@ -63,6 +63,9 @@ def line_widths(path: str, encoding: str, delimiter: str) -> int:
     longest = max(longest, pos - line_start)
     widest = min(longest, MAX_COLUMNS) + 1
     for number, first, end in long_lines:
+        if (end - first) * unit > MAX_TEXT_BYTES:
+            raise InputError(path, f"line {number} is {(end - first) * unit / (1 << 20):,.0f} MiB long; the limit is "
+                             f"{MAX_TEXT_BYTES >> 20} MiB")
         fields = _count(path, start, dtype, delim, first, end) + 1
         if fields > MAX_COLUMNS:
             raise InputError(path, f"line {number} has {fields:,} fields: more than {MAX_COLUMNS:,} columns "

@@ -291,6 +291,17 @@ def test_a_line_of_millions_of_fields_is_refused_before_it_is_parsed(tmp_path):
     refused(dry(tmp_path, path), "line 3 has 10,000,001 fields", "more than 16,384 columns (Excel's limit)")
 
 
+@posix
+def test_a_line_past_64_mib_is_refused_before_it_is_parsed(tmp_path):
+    path = tmp_path / "long.csv"
+    with open(path, "wb") as f:
+        f.write(b'Customer ID,Type,Contact,Note\n1,Email,a@x.co,"')
+        for _ in range(65):
+            f.write(b"x" * (1 << 20))
+        f.write(b'"\n')
+    refused(dry(tmp_path, path), "line 2 is 65 MiB long; the limit is 64 MiB")
+
+
 def test_a_header_past_excels_columns_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "head.csv"
     path.write_text("Email," + ",".join(f"c{i}" for i in range(16_384)) + "\na@x.co\n")
