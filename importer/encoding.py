@@ -4,15 +4,16 @@
     events = replacements(path, choice.start)   # where a lenient read put each U+FFFD, in file order
 
 The order: a BOM (UTF-8, UTF-16, UTF-32); NUL bytes in every other place (UTF-16 without a
-BOM); then one pass over the whole file that counts its valid UTF-8 multi-byte characters
-(evidence for UTF-8: legacy text almost never forms them by chance) against its byte
-sequences that are not UTF-8 (evidence against):
+BOM); then one pass over the whole file that counts its lines with valid UTF-8 multi-byte
+characters and no bad byte (evidence for UTF-8: legacy text almost never forms them by
+chance) against its lines with bytes that are not UTF-8 (evidence against; lines, so a
+pasted blob of binary weighs one line):
 
-- no bad sequence: UTF-8;
-- valid characters outnumber bad sequences by UTF8_ODDS or more: UTF-8, *leniently*: each
-  bad sequence is read as U+FFFD and the row holding it is invalid (`bad-encoding`, with
+- no bad line: UTF-8;
+- UTF-8 lines outnumber bad lines by UTF8_ODDS or more: UTF-8, *leniently*: each bad
+  sequence is read as U+FFFD and the row holding it is invalid (`bad-encoding`, with
   its byte offset), so one stray cp1252 byte in a UTF-8 export spoils one row, not the file;
-- bad sequences outnumber valid characters by UTF8_ODDS or more: a legacy code page, and
+- bad lines outnumber UTF-8 lines by UTF8_ODDS or more: a legacy code page, and
   only one of COMMON that decodes every byte of the file (Windows' ANSI code pages that
   Excel's "CSV" writes, Mac Roman, ISO 8859-1/2/15), ranked by charset-normalizer;
 - anything between is a file of two encodings: refused with the counts and where the first
@@ -27,6 +28,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import charset_normalizer
+import numpy as np
 
 from importer.errors import InputError
 
@@ -49,13 +51,13 @@ class Decoding:
     encoding: str  # a Python codec name
     lenient: bool = False  # UTF-8 with bad sequences: read them as U+FFFD and mark their rows
     start: int = 0  # where the text starts (after a UTF-8 BOM)
-    bad: int = 0  # how many bad sequences the file has
+    bad: int = 0  # how many lines have bytes that are not UTF-8
 
 
 @dataclass(frozen=True)
 class Evidence:
-    multibyte: int  # characters of two to four bytes that are valid UTF-8
-    bad: int  # byte sequences that are not UTF-8
+    good: int  # lines with UTF-8 multi-byte characters and no bad byte
+    bad: int  # lines with bytes that are not UTF-8
 
 
 def choose_encoding(path: str, head: bytes, forced: str | None = None) -> Decoding:
@@ -79,18 +81,20 @@ def choose_encoding(path: str, head: bytes, forced: str | None = None) -> Decodi
             return Decoding(enc16)
         raise InputError(path, "binary data (NUL bytes): not a delimited text file")
     evidence = utf8_evidence(path)
-    if evidence.bad == 0 or evidence.multibyte >= UTF8_ODDS * evidence.bad:
+    if evidence.bad == 0 or evidence.good >= UTF8_ODDS * evidence.bad:
         return _utf8(path, 0, lenient=bool(evidence.bad), bad=evidence.bad)
-    if evidence.bad >= UTF8_ODDS * evidence.multibyte:
+    if evidence.bad >= UTF8_ODDS * evidence.good:
         enc = legacy_encoding(path)
         if enc is None:
             raise InputError(path, "cannot decode text: not UTF-8, UTF-16 or a common code page "
                              f"({', '.join(COMMON[:5])}, ...); pass --encoding")
         return Decoding(enc)
     at, seq = bad_sequences(path, 0, limit=1)[0]
-    raise InputError(path, f"mixed encodings: {evidence.multibyte:,} UTF-8 characters and {evidence.bad:,} byte "
-                     f"sequences that are not UTF-8 (the first at byte {at:,}: {seq.hex(' ')}); convert the file "
-                     "to UTF-8, or pass --encoding utf-8 to import it with those rows marked bad-encoding")
+    good, bad = evidence.good, evidence.bad
+    raise InputError(path, f"mixed encodings: {good:,} line{' is' if good == 1 else 's are'} UTF-8 and {bad:,} "
+                     f"ha{'s' if bad == 1 else 've'} bytes that are not (the first at byte {at:,}: {seq.hex(' ')}); "
+                     "convert the file to UTF-8, or pass "
+                     "--encoding utf-8 to import it with those rows marked bad-encoding")
 
 
 def _utf8(path: str, start: int, *, lenient: bool, bad: int | None = None) -> Decoding:
@@ -101,24 +105,61 @@ def _utf8(path: str, start: int, *, lenient: bool, bad: int | None = None) -> De
 
 
 def utf8_evidence(path: str, start: int = 0) -> Evidence:
-    """One pass over the file: its valid UTF-8 multi-byte characters and its bad sequences (U+FFFD
-    written in the file counts as valid, not bad). Memory: a chunk."""
-    decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    multibyte = bad = 0
-    carry = b""
+    """How many lines hold UTF-8 multi-byte characters and no bad byte, how many hold bytes that are not UTF-8
+    (lines, not bytes: one pasted blob is one bad line). A file that is all UTF-8 is told by one strict decode
+    (Evidence(0, 0): its lines are not counted); only one that is not is looked at line by line. Memory: a chunk."""
+    if first_bad_byte(path, "utf-8-sig") is None:
+        return Evidence(0, 0)
+    good = bad = 0
+    open_bad = open_good = False  # the line the last chunk ended in
     with open(path, "rb") as f:
         f.seek(start)
+        before, rest = b"", b""  # 3 bytes already judged (what precedes), 3 not yet (a sequence's start)
         while True:
             chunk = f.read(CHUNK_BYTES)
-            text = decoder.decode(chunk, final=not chunk)
-            if not text.isascii():
-                marks = text.count("\ufffd")
-                written = (carry + chunk).count(REPLACEMENT)  # one split across chunks counts once
-                bad += marks - written
-                multibyte += len(text) - len(text.encode("ascii", "ignore")) - marks + written
+            data = before + rest + chunk
+            end = len(data) if not chunk else max(len(before), len(data) - 3)
+            if not data[len(before) : end].isascii():
+                wrong, right = _sequences(np.frombuffer(data, dtype=np.uint8))
+                newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8)[len(before) : end] == 10) + len(before)
+                last = len(newlines)
+                bad_lines = np.zeros(last + 1, dtype=bool)
+                good_lines = np.zeros(last + 1, dtype=bool)
+                judged = slice(len(before), end)
+                bad_lines[np.searchsorted(newlines, np.flatnonzero(wrong[judged]) + len(before))] = True
+                good_lines[np.searchsorted(newlines, np.flatnonzero(right[judged]) + len(before))] = True
+                good_lines &= ~bad_lines
+                open_bad |= bool(bad_lines[0])
+                open_good |= bool(good_lines[0])
+                if last:
+                    bad, good = bad + open_bad, good + (open_good and not open_bad)
+                    bad += int(np.count_nonzero(bad_lines[1:last]))
+                    good += int(np.count_nonzero(good_lines[1:last]))
+                    open_bad, open_good = bool(bad_lines[last]), bool(good_lines[last])
+            elif b"\n" in data[len(before) : end]:
+                bad, good = bad + open_bad, good + (open_good and not open_bad)
+                open_bad = open_good = False
             if not chunk:
-                return Evidence(multibyte, bad)
-            carry = chunk[-2:]
+                return Evidence(int(good + (open_good and not open_bad)), int(bad + open_bad))
+            before, rest = data[max(0, end - 3) : end], data[end:]
+
+
+def _sequences(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per byte: (part of no well-formed UTF-8 sequence, the first byte of one of two to four bytes). The shape
+    of a sequence only: overlong forms and surrogates pass here (they are rare; this only weighs evidence)."""
+    cont = (a & 0xC0) == 0x80
+    follows = [np.zeros(len(a), dtype=bool) for _ in range(3)]  # the next 1, 2, 3 bytes continue a sequence
+    for k, f in enumerate(follows, 1):
+        f[:-k] = cont[k:]
+    two = (a >= 0xC2) & (a <= 0xDF) & follows[0]
+    three = (a >= 0xE0) & (a <= 0xEF) & follows[0] & follows[1]
+    four = (a >= 0xF0) & (a <= 0xF4) & follows[0] & follows[1] & follows[2]
+    lead = two | three | four
+    claimed = np.zeros(len(a), dtype=bool)
+    claimed[1:] |= lead[:-1]
+    claimed[2:] |= (three | four)[:-2]
+    claimed[3:] |= four[:-3]
+    return (a >= 0x80) & ~lead & ~(cont & claimed), lead
 
 
 def bad_sequences(path: str, start: int = 0, limit: int | None = None) -> list[tuple[int, bytes]]:

@@ -62,8 +62,8 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
     stats.delimiters[path] = delim
     log.info("%s: encoding %s%s, delimiter %r", path, enc, "" if encoding else " (detected)", delim)
     if choice.lenient:
-        stats.notes.append(f"{path}: read as UTF-8, but {choice.bad:,} byte sequence{'s are' if choice.bad > 1 else ' is'} "
-                           f"not UTF-8: {'their rows are' if choice.bad > 1 else 'its row is'} invalid (bad-encoding)")
+        stats.notes.append(f"{path}: read as UTF-8, but {choice.bad:,} line{'s have' if choice.bad > 1 else ' has'} bytes "
+                           f"that are not UTF-8: {'their rows are' if choice.bad > 1 else 'its row is'} invalid (bad-encoding)")
 
     found = _header(sample.removeprefix("\ufeff"), delim)
     if found is None:

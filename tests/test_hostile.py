@@ -182,7 +182,7 @@ def test_one_stray_byte_in_a_utf8_file_spoils_its_row_not_the_file(tmp_path, cap
     assert f"at byte {at:,} (e9)" in last["error"] and last["error"].startswith("Contact: ")
     said = summary(tmp_path / "r")
     assert said["encodings"] == {str(path): "utf-8"}
-    assert f"{path}: read as UTF-8, but 1 byte sequence is not UTF-8: its row is invalid (bad-encoding)" in said["notes"]
+    assert f"{path}: read as UTF-8, but 1 line has bytes that are not UTF-8: its row is invalid (bad-encoding)" in said["notes"]
 
 
 def test_bad_bytes_are_placed_in_their_own_rows_and_columns(tmp_path):
@@ -213,7 +213,7 @@ def test_which_evidence_wins(tmp_path, utf8, stray, verdict):
     lines += [f"{2000 + i},Email,jos\u00e9{i}@x.co".encode("cp1252") for i in range(stray)]
     path.write_bytes(b"Customer ID,Type,Contact\n" + b"\n".join(lines) + b"\n")
     if verdict == "mixed":
-        with pytest.raises(InputError, match=f"mixed encodings: {utf8} UTF-8 characters and {stray} byte sequences"):
+        with pytest.raises(InputError, match=f"mixed encodings: {utf8} lines are UTF-8 and {stray} ha(s|ve) bytes"):
             load_with_stats(path)
         records, stats = load_with_stats(path, encoding="utf-8")  # what the message offers
         assert sum(r.errors[0].code == "bad-encoding" for r in records if r.errors) == stray
@@ -229,7 +229,7 @@ def test_a_mixed_file_is_refused_with_one_line(tmp_path, capsys):
     path.write_bytes(data)
     run = cli(capsys, "import", path, "--dry-run", "--report-dir", tmp_path / "r")
     assert run.code == 2 and run.err_lines == [run.err.strip()]
-    assert "mixed encodings: 1 UTF-8 characters and 1 byte sequences that are not UTF-8" in run.err
+    assert "mixed encodings: 1 line is UTF-8 and 1 has bytes that are not" in run.err
     at = data.index(b"\xe9")
     assert f"(the first at byte {at}: e9)" in run.err and "--encoding utf-8" in run.err
 
@@ -266,8 +266,20 @@ def test_bad_sequences_are_found_across_chunks(tmp_path, monkeypatch):
     assert encoding.bad_sequences(path) == [(data.index(b"\xe9 "), b"\xe9"), (data.index(b"\xf0\x9f\x98 "), b"\xf0\x9f\x98")]
     assert [at for at, _ in encoding.replacements(path)] == sorted(
         [data.index(b"\xe9 "), data.index(b"\xf0\x9f\x98 "), data.index(b"\xef\xbf\xbd")])
-    evidence = encoding.utf8_evidence(path)
-    assert (evidence.bad, evidence.multibyte) == (2, 5 * 3 + 1 + 1 + 1)
+    assert encoding.utf8_evidence(path) == encoding.Evidence(good=0, bad=1)  # one line
+    lines = ["zoë €\n".encode()] * 5 + [b"caf\xe9\n", b"plain\n", "ü".encode() + b" \xf0\x9f\x98\n", "😀".encode()]
+    path.write_bytes(b"".join(lines))
+    assert encoding.utf8_evidence(path) == encoding.Evidence(good=6, bad=2)
+
+
+def test_a_blob_of_bad_bytes_weighs_one_line(tmp_path):
+    path = tmp_path / "blob.csv"
+    path.write_bytes(b"Customer ID,Type,Contact,Note\n" + b"".join(
+        f"{i},Email,a{i}@x.co,Zoë\n".encode() for i in range(1, 41)) + b"41,Email,b@x.co," + bytes(range(128, 256)) * 8
+        + b"\n")
+    records, stats = load_with_stats(path)
+    assert stats.encodings[str(path)] == "utf-8"
+    assert [(r.source.row, r.errors[0].code) for r in records if r.errors] == [(42, "bad-encoding")]
 
 
 def test_a_file_cut_off_inside_a_quoted_cell_is_an_error_with_its_row(tmp_path, capsys):
