@@ -247,9 +247,8 @@ class _OdsExtent:
     def feed(self, chunk: bytes) -> None:
         data = self.carry + chunk
         end = data.rfind(b"<")
-        if end < 0:
-            self.carry = b""
-            return
+        if end < 0 or data.find(b">", end) >= 0:
+            end = len(data)  # no tag left open: nothing to carry (a cell's long text is not kept)
         self._tags(data[:end])
         self.carry = data[end:]
         if len(self.carry) > CHUNK_BYTES:  # a tag that never ends: no workbook

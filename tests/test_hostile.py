@@ -464,6 +464,9 @@ def test_an_opendocument_sheet_repeating_a_cell_everywhere_is_refused(tmp_path):
     ok = ods(tmp_path / "ok.ods", ods_row(["Customer ID", "Email"]) + ods_row(["1001", "a@x.co"]) + ODS_TAIL)
     check_workbook(str(ok))  # LibreOffice's trailing empty rows are no extent
     assert [r.contact for r in load_with_stats(ok)[0]] == ["a@x.co"]
+    long = ods(tmp_path / "long.ods", ods_row(["Customer ID", "Email", "Note"]) + ods_row(["1001", "a@x.co", "n" * 3_000_000]))
+    (record,) = load_with_stats(long)[0]  # a long cell's text is no open tag
+    assert [(e.code, e.column) for e in record.errors] == [("too-long", "Note")]
     bomb = ods(tmp_path / "bomb.ods", ods_row(["Customer ID", "Email"]) + ods_row(["a@x.co"], 5000, 16_384) + ODS_TAIL)
     refused(dry(tmp_path, bomb), "table 'Contacts' spans 5,001 rows x 16,384 columns = 81,936,384 cells")
 
