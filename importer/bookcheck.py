@@ -11,8 +11,10 @@ library and numpy, a chunk at a time:
 - the parts' uncompressed sizes as the zip declares them, against MAX_UNCOMPRESSED;
 - each part as it really inflates (a part that inflates past its declared size fails
   its CRC: a lying zip is corrupt);
-- each worksheet's extent (wherever the workbook's relationships put it) from its cells' references (`<c r="XFD5000">`, `<row r="…">`)
-  and its `<dimension ref>`: rows x columns against MAX_CELLS;
+- each worksheet's extent, wherever the workbook's relationships put it: from its
+  cells' references (`<c r="XFD5000">`, `<row r="…">`), its `<dimension ref>`, and for
+  cells and rows written without a reference, how many rows and the most cells in one
+  row (calamine counts those along): rows x columns against MAX_CELLS;
 - an OpenDocument sheet's rows and columns as its repeat counts spell them out
   (`table:number-rows-repeated`), counting repeats of cells with content only;
 - the longest text between two tags (a cell's text, a shared string) against
@@ -36,6 +38,7 @@ from importer.limits import MAX_CELLS, MAX_PARTS, MAX_TEXT_BYTES, MAX_UNCOMPRESS
 CHUNK_BYTES = 1 << 20
 _REF = 12  # bytes of a reference looked at, with its closing quote: "XFD1048576" is 10
 _HUGE = 1 << 40
+_ROOT = re.compile(rb"<(\w+:)?worksheet\b")
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s[^>]*?ref="[A-Z]*[0-9]*:?([A-Z]*)([0-9]*)"')
 
 
@@ -149,28 +152,54 @@ def column_name(n: int) -> str:
 
 
 class _SheetExtent:
-    """The largest row and column any reference of a worksheet names (`r="XFD5000"`, `<row r="5000">`), and
-    its <dimension ref>."""
+    """The largest row and column any reference of a worksheet names (`r="XFD5000"`, `<row r="5000">`), its
+    <dimension ref>, and for cells and rows written without a reference (calamine counts them along): how many
+    rows, and the most cells in one row."""
 
     def __init__(self) -> None:
         self.rows = self.columns = 0
         self.carry = b""
         self.dimension: tuple[int, int] | None = None
+        self.prefix: bytes | None = None  # the namespace prefix of the sheet's elements ("x:"), once seen
+        self.row_count = 0  # <row> elements so far
+        self.row_cells = 0  # <c> elements of the row still open
+        self.widest_row = 0
 
     def feed(self, chunk: bytes) -> None:
         data = self.carry + chunk
         if self.dimension is None and (m := _DIMENSION.search(data[:4096])):
             self.dimension = (_number(m[2]), _letters(m[1]))
+        if self.prefix is None and (m := _ROOT.search(data[:4096])):
+            self.prefix = m[1] or b""
         usable = max(0, len(data) - _REF - 4)
         self._refs(data, usable)
+        self._count(data, usable)
         self.carry = data[max(0, usable - 1) :]  # one byte before: what precedes an `r`
 
     def extent(self) -> tuple[int, int, str]:
-        self._refs(self.carry + b"\0" * (_REF + 4), len(self.carry))
-        rows, columns = self.rows, self.columns
-        if self.dimension:
-            rows, columns = max(rows, self.dimension[0]), max(columns, self.dimension[1])
+        tail = self.carry + b"\0" * (_REF + 4)
+        self._refs(tail, len(self.carry))
+        self._count(tail, len(self.carry))
+        rows = max(self.rows, self.row_count, self.dimension[0] if self.dimension else 0)
+        columns = max(self.columns, self.widest_row, self.row_cells, self.dimension[1] if self.dimension else 0)
         return rows, columns, f"A1:{column_name(columns)}{rows}" if columns < _HUGE and rows < _HUGE else "a cell"
+
+    def _count(self, data: bytes, usable: int) -> None:
+        """<row> and <c> elements starting at 1..usable-1 (the byte before is the previous chunk's)."""
+        a = np.frombuffer(data, dtype=np.uint8)
+        prefix = self.prefix or b""
+        if usable <= 1 or len(prefix) > 8:
+            return
+        opening = np.flatnonzero(a[1:usable] == ord("<")) + 1  # the usable part leaves 16 bytes after each
+        rows = _starts(a, opening, prefix + b"row")
+        cells = _starts(a, opening, prefix + b"c")
+        if not len(rows):
+            self.row_cells += len(cells)
+            return
+        at = np.searchsorted(cells, rows)
+        self.widest_row = max(self.widest_row, self.row_cells + int(at[0]), int(np.diff(at).max(initial=0)))
+        self.row_cells = len(cells) - int(at[-1])
+        self.row_count += len(rows)
 
     def _refs(self, data: bytes, usable: int) -> None:
         """The references whose `r` starts before `usable` (the rest is looked at with the next chunk). Only the
@@ -198,6 +227,16 @@ class _SheetExtent:
             return
         self.rows = max(self.rows, _largest(a, start + letters, length - letters, 10, 48))
         self.columns = max(self.columns, _largest(a, start, letters, 26, 64))
+
+
+def _starts(a: np.ndarray, opening: np.ndarray, name: bytes) -> np.ndarray:
+    """Which of the "<" at `opening` start an element called `name`: the name, then a space, ">" or "/"."""
+    found = np.ones(len(opening), dtype=bool)
+    for k, byte in enumerate(name, 1):
+        found &= a[opening + k] == byte
+    after = a[opening + len(name) + 1]
+    found &= (after == 32) | (after == 62) | (after == 47) | (after == 10) | (after == 9) | (after == 13)
+    return opening[found]
 
 
 def _largest(a: np.ndarray, start: np.ndarray, size: np.ndarray, base: int, zero: int) -> int:

@@ -374,6 +374,20 @@ def test_a_cell_far_away_is_refused_before_calamine_lays_out_the_sheet(tmp_path,
     refused(dry(tmp_path, path), spans, "the limit is 16,777,216 cells (rows x columns)")
 
 
+def test_cells_without_references_count_along_their_row(tmp_path):
+    """calamine places a cell with no `r` after the one before it: 16,384 of them make a row as wide as Excel's."""
+    wide = "<c/>" * 16_383 + '<c t="inlineStr"><is><t>x</t></is></c>'
+    xml = sheet(CONTACTS).replace("</sheetData>", f'<row>{wide}</row><row r="2000"><c r="A2000"><v>1</v></c></row>'
+                                  "</sheetData>")
+    path = xlsx(tmp_path / "rless.xlsx", xml)
+    with pytest.raises(InputError, match="A1:XFD2000 spans 2,000 rows x 16,384 columns"):
+        check_workbook(str(path))
+    prefixed = xml.replace("<c", "<x:c").replace("</c>", "</x:c>").replace("<row", "<x:row").replace(
+        "</row>", "</x:row>").replace("<worksheet", "<x:worksheet").replace("</worksheet>", "</x:worksheet>")
+    with pytest.raises(InputError, match="16,384 columns"):
+        check_workbook(str(xlsx(tmp_path / "prefixed.xlsx", prefixed)))
+
+
 def test_a_sheet_kept_anywhere_is_found_by_the_workbooks_relationships(tmp_path):
     path = xlsx(tmp_path / "hid.xlsx", sheet([*CONTACTS, ("XFD5000", "x")]), where="data/stuff.xml")
     assert load_with_stats(xlsx(tmp_path / "ok.xlsx", sheet(CONTACTS), where="data/stuff.xml"))[0]  # calamine reads it
