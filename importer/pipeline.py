@@ -122,6 +122,8 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
         summary["limit"] = options.limit
         summary.setdefault("notes", []).append(f"--limit {options.limit}: only the first {options.limit} data rows "
                                                "were read")
+    if stats.notes:
+        summary.setdefault("notes", []).extend(stats.notes)
     if not len(frame):
         summary.setdefault("notes", []).append("nothing to import: the input has no data rows")
     elif not options.dry_run:

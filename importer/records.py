@@ -69,6 +69,7 @@ class Code(StrEnum):
     INVALID_ORDER_BY = "invalid-order-by"
     INVALID_TIMESTAMP = "invalid-timestamp"
     TOO_LONG = "too-long"
+    BAD_ENCODING = "bad-encoding"  # bytes that are not UTF-8 in a file that otherwise is
     DUPLICATE_DEFAULT = "duplicate-default"
     DUPLICATE = "duplicate"
     # sending

@@ -35,6 +35,7 @@ functions (importer.rules) that name a row's errors.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import logging
 import os
 import re
@@ -45,10 +46,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from importer import headers, presets, textfile, workbook
+from importer import headers, pipes, presets, textfile, workbook
 from importer.errors import InputError, UsageError
+from importer.limits import Problems
 from importer.normalize import blank, check_region, normalize
-from importer.records import ContactRecord, Outcome, Source, SourceTable, Status
+from importer.records import Code, ContactRecord, Outcome, Source, SourceTable, Status
 
 __all__ = ["Sheet", "Table", "FRAME_COLUMNS", "LoadStats", "read_table", "records_at", "set_outcomes", "Records"]
 
@@ -90,6 +92,7 @@ class LoadStats:
     encodings: dict[str, str] = field(default_factory=dict)  # text file -> encoding
     delimiters: dict[str, str] = field(default_factory=dict)  # text file -> delimiter
     footer_rows: dict[str, list[int]] = field(default_factory=dict)  # "file[:sheet]" -> a report footer's rows, skipped
+    notes: list[str] = field(default_factory=list)  # what a person should know about how a file was read
 
 
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
@@ -135,12 +138,11 @@ def read_table(
         raise UsageError("--country-column needs a column name")
     key = headers.CustomerKey(customer_key, match_by)
     presets.check_name(preset)
-    files = [(str(p), _check_file(str(p))) for p in paths]
-
     found: list[Sheet] = []
     parts: list[pd.DataFrame] = []
+    problems: list[Problems] = []  # per sheet: rows the loader found bad (bad bytes, cells past Excel's length)
 
-    def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, delimiter: str = ",") -> None:
+    def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, found_: Problems, delimiter: str = ",") -> None:
         cells, rows, footer = presets.trim_footer(presets.BY_NAME.get(plan.table.preset), cells, rows)
         if footer:
             stats.footer_rows[plan.table.file + (f":{plan.table.sheet}" if plan.table.sheet else "")] = footer
@@ -150,28 +152,37 @@ def read_table(
         stats.rows += len(cells)
         parts.append(_records(plan, cells, rows, len(found)))
         found.append(Sheet(plan.table, cells, delimiter))
+        problems.append(found_)
 
-    for path, ext in files:
-        if limit is not None and stats.rows >= limit:
-            break
-        if ext in TEXT_EXTENSIONS or (ext == ".xls" and textfile.looks_like_text(path)):
-            left = None if limit is None else limit - stats.rows
-            names, cells, rows = textfile.read_text(path, encoding=encoding, delimiter=delimiter, stats=stats, log=log,
-                                                    limit=left)
-            add(headers.plan_table(path, "", names, mapping, log, key, preset=preset, country_column=country_column),
-                cells, rows, stats.delimiters[path])
-        else:
-            def plan_for(sheet: str, names: list[str], path: str = path) -> headers.Plan:
-                return headers.plan_table(path, sheet, names, mapping, log, key, preset=preset,
-                                          country_column=country_column)
+    spool = pipes.Spool()  # a pipe's bytes, read once (import <(curl …)), until the files are read
+    try:
+        files = [(str(p), *_check_file(str(p), spool)) for p in paths]
+        for path, source, ext in files:
+            if limit is not None and stats.rows >= limit:
+                break
+            with _named(source, path, stats):
+                if ext in TEXT_EXTENSIONS or (ext == ".xls" and textfile.looks_like_text(source)):
+                    left = None if limit is None else limit - stats.rows
+                    names, cells, rows, bad = textfile.read_text(source, encoding=encoding, delimiter=delimiter,
+                                                                 stats=stats, log=log, limit=left)
+                    add(headers.plan_table(path, "", names, mapping, log, key, preset=preset,
+                                           country_column=country_column), cells, rows, bad, stats.delimiters[source])
+                else:
+                    def plan_for(sheet: str, names: list[str], path: str = path) -> headers.Plan:
+                        return headers.plan_table(path, sheet, names, mapping, log, key, preset=preset,
+                                                  country_column=country_column)
 
-            for plan, cells, rows in workbook.read_workbook(path, sheets, plan_for, stats=stats, log=log):
-                add(plan, cells, rows)
+                    for plan, cells, rows, bad in workbook.read_workbook(source, sheets, plan_for, stats=stats, log=log):
+                        add(plan, cells, rows, bad)
+    finally:
+        spool.close()
 
     _check_mapping_found(mapping, [s.table for s in found])
     raw = pd.concat(parts, ignore_index=True) if parts else _records_of_nothing()
     parts.clear()
     values = normalize(raw, [s.table for s in found], phone_region=phone_region, store_id=store_id)
+    if any(problems):
+        values["errors"] = _add_problems(values["errors"].to_numpy(copy=True), raw, problems)
     where = pd.DataFrame(_where(raw["sheet_no"].to_numpy(), [s.table for s in found]), index=raw.index)
     frame = pd.concat([raw[["sheet_no", "line"]], where, raw[["row", "source_column"]], values], axis=1)
     del raw, values
@@ -185,6 +196,21 @@ def read_table(
     frame["error"] = pd.Series("", index=frame.index, dtype="str")
     frame["duplicate_of"] = np.full(n, None, dtype=object)
     return Table(frame, found)
+
+
+def _add_problems(errors: np.ndarray, raw: pd.DataFrame, problems: Sequence[Problems]) -> np.ndarray:
+    """The loader's findings first in each of its rows' errors (every record of a wide row); a too-long
+    cell's own rule (a note past 1024) is not said twice about the copy the loader cut."""
+    sheet_no, line = raw["sheet_no"].to_numpy(), raw["line"].to_numpy()
+    for i, found in enumerate(problems):
+        if not found:
+            continue
+        lines = np.fromiter(found, dtype=np.int64, count=len(found))
+        for k in np.flatnonzero((sheet_no == i) & np.isin(line, lines)).tolist():
+            mine = found[int(line[k])]
+            cut = {e.column for e in mine if e.code == Code.TOO_LONG}
+            errors[k] = (*mine, *(e for e in errors[k] if not (e.code == Code.TOO_LONG and e.column in cut)))
+    return errors
 
 
 def _check_mapping_found(mapping: dict[str, str], tables: Sequence[SourceTable]) -> None:
@@ -209,25 +235,44 @@ def _check_text_options(encoding: str | None, delimiter: str | None) -> tuple[st
     return encoding, delimiter
 
 
-def _check_file(path: str) -> str:
-    """Missing, a directory, empty, unsupported: said before any file is read."""
-    p = Path(path)
-    ext = p.suffix.lower()
-    if not p.exists():
-        raise InputError(path, "file not found")
-    if p.is_dir():
+def _check_file(path: str, spool: pipes.Spool) -> tuple[str, str]:
+    """(where to read it, its extension): missing, a directory, a device, empty, unsupported are said before
+    any file is read; a pipe is read now, into `spool`."""
+    ext = Path(path).suffix.lower()
+    found = pipes.kind(path)
+    if found == "directory":
         raise InputError(path, "is a directory, not a file")
-    if ext not in TEXT_EXTENSIONS + WORKBOOK_EXTENSIONS:
+    if ext and ext not in TEXT_EXTENSIONS + WORKBOOK_EXTENSIONS or not ext and found != "pipe":
         raise InputError(path, f"unsupported file type {ext or '(no extension)'!r}: use {SUPPORTED}")
+    if found == "pipe":
+        return spool.take(path, ext)
     try:
-        size = p.stat().st_size
-        with open(p, "rb"):
+        size = os.stat(path).st_size
+        with open(path, "rb"):
             pass
     except OSError as e:
         raise InputError(path, f"cannot read file: {e.strerror}") from None
     if size == 0:
         raise InputError(path, "file is empty")
-    return ext
+    return path, ext
+
+
+@contextlib.contextmanager
+def _named(source: str, path: str, stats: LoadStats) -> Iterator[None]:
+    """What is said about a pipe's copy is said about the pipe, as the user named it."""
+    if source == path:
+        yield
+        return
+    try:
+        yield
+    except InputError as e:
+        raise InputError(e.path.replace(source, path), e.problem) from None
+    finally:
+        for names in (stats.encodings, stats.delimiters):
+            if source in names:
+                names[path] = names.pop(source)
+        for said in (stats.hidden_sheets, stats.notes):
+            said[:] = [h.replace(source, path) for h in said]
 
 
 _RAW = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "note", "default", "orderBy",

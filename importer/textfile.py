@@ -1,9 +1,11 @@
 """Delimited text files -> a frame of cells: encodings, delimiters, Excel's row numbers.
 
-    headers, cells, rows = read_text(path, encoding=None, delimiter=None, stats=stats, log=log)
+    headers, cells, rows, problems = read_text(path, encoding=None, delimiter=None, stats=stats, log=log)
 
-Encodings: BOM, then strict UTF-8 over the whole file, then charset-normalizer (cp1252
-for Western text). Delimiters `,` `;` tab `|` are sniffed from the content. Every cell is
+Encodings by evidence from the whole file (importer.encoding): a UTF-8 file with a few
+bad bytes is read as UTF-8 and the rows holding them are `bad-encoding`; a legacy code
+page only when the whole file fits a common one. Limits (importer.limits): no line of
+more than 16,384 fields, no cell of more than 32,767 characters (cut; its row too-long). Delimiters `,` `;` tab `|` are sniffed from the content. Every cell is
 text; nothing is type-inferred ("0012" and "NA" stay as written). pandas' C parser reads
 the file once, start to end, in one process: a quoted cell may hold newlines and is one
 row, as in Excel, and blank lines are rows too, so row numbers are the ones Excel shows.
@@ -16,28 +18,31 @@ import csv
 import io
 import logging
 import re
-import unicodedata
 from collections.abc import Iterator
 
-import charset_normalizer
 import numpy as np
 import pandas as pd
 
+from importer import limits
+from importer.encoding import choose_encoding, first_bad_byte, replacements
 from importer.errors import InputError
+from importer.limits import Problems
 from importer.memory import release
+from importer.records import Code, RecordError
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024
-CHUNK_BYTES = 1 << 20
 CHUNK_ROWS = 100_000  # rows parsed at a time: bounds the parser's Python objects
 
 
 def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, log: logging.Logger,
-              limit: int | None = None) -> tuple[list[str], pd.DataFrame, np.ndarray]:
-    """(headers, cells, Excel row numbers) of a text file; cells has one str column per header.
+              limit: int | None = None) -> tuple[list[str], pd.DataFrame, np.ndarray, Problems]:
+    """(headers, cells, Excel row numbers, problems) of a text file; cells has one str column per header.
 
     Rows past the header that are entirely blank are left out and counted in stats.blank_rows.
     With `limit`, the first `limit` data rows only (the file is read no further than needed).
+    `problems`: what makes a row invalid before its values are looked at, by row position
+    (bytes that are not UTF-8, a cell past Excel's length).
     """
     with open(path, "rb") as f:
         head = f.read(SAMPLE_BYTES)
@@ -45,37 +50,72 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
         raise InputError(path, "file is empty")
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise InputError(path, "this is a workbook, not delimited text: give it its .xlsx/.xls extension")
-    enc = encoding or _choose_encoding(path, head)
+    choice = choose_encoding(path, head, encoding)
+    enc = choice.encoding
     sample = codecs.getincrementaldecoder(enc)(errors="replace").decode(head)
     controls = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n")
     if controls > max(3, len(sample) // 100):
         raise InputError(path, f"binary data: not a delimited text file (read as {enc})")
     delim = delimiter or sniff_delimiter(sample, "\t" if path.lower().endswith(".tsv") else ",")
+    widest = limits.line_widths(path, enc, delim)
     stats.encodings[path] = enc
     stats.delimiters[path] = delim
     log.info("%s: encoding %s%s, delimiter %r", path, enc, "" if encoding else " (detected)", delim)
+    if choice.lenient:
+        stats.notes.append(f"{path}: read as UTF-8, but {choice.bad:,} line{'s have' if choice.bad > 1 else ' has'} bytes "
+                           f"that are not UTF-8: {'their rows are' if choice.bad > 1 else 'its row is'} invalid (bad-encoding)")
 
     found = _header(sample.removeprefix("\ufeff"), delim)
     if found is None:
         raise InputError(path, "file is empty (only blank lines)")
     headers, header_row = found
     width = len(headers)
-    cells = _parse(path, delim, enc, max(width, 1), None if limit is None else limit + 1)  # + 1: the header
+    rows_at_once = max(1, min(CHUNK_ROWS, limits.CHUNK_FIELDS // max(width, widest, 1)))
+    cells = _parse(path, delim, enc, max(width, 1), None if limit is None else limit + 1,  # + 1: the header
+                   errors="replace" if choice.lenient else "strict", rows_at_once=rows_at_once)
+    problems = _bad_bytes(cells, replacements(path, choice.start), headers) if choice.lenient else {}
+    at = np.arange(header_row, len(cells), dtype=np.int64)  # the data rows' positions in what was parsed
     cells = cells.iloc[header_row:]  # rows 1..header_row are leading blank lines and the header
-    rows = np.arange(header_row + 1, header_row + 1 + len(cells), dtype=np.int64)
     blank = _blank_rows(cells)  # a cell past the header's width counts too: such a row is reported, not skipped
     if len(blank):
         keep = np.ones(len(cells), dtype=bool)
         keep[blank] = False
-        cells, rows = cells[keep], rows[keep]
+        cells, at = cells[keep], at[keep]
     if limit is not None and len(cells) > limit:
-        cells, rows = cells.iloc[:limit], rows[:limit]
-        blank = blank[blank + header_row + 1 < rows[-1]]  # the blank rows among those kept
+        cells, at = cells.iloc[:limit], at[:limit]
+        blank = blank[blank + header_row < at[-1]]  # the blank rows among those kept
     stats.blank_rows += len(blank)
-    return headers, _compact(cells.iloc[:, :width].reset_index(drop=True)), rows
+    cells = cells.iloc[:, :width].reset_index(drop=True)
+    problems = limits.moved(problems, at)
+    for row, found_ in limits.cut_long_cells(cells, headers).items():
+        problems.setdefault(row, []).extend(found_)
+    return headers, _compact(cells), at + 1, problems
 
 
-def _parse(path: str, delimiter: str, encoding: str, width: int, filled: int | None = None) -> pd.DataFrame:
+def _bad_bytes(cells: pd.DataFrame, events: list[tuple[int, bytes]], headers: list[str]) -> Problems:
+    """The rows of a leniently read UTF-8 file that hold bytes that are not UTF-8 (each a U+FFFD in the cells,
+    as `events` has them in file order), by position among the rows parsed: bad-encoding, with the byte offset."""
+    marks = np.zeros(len(cells), dtype=np.int64)
+    for i in cells.columns:
+        marks += cells[i].str.count("\ufffd").to_numpy(dtype=np.int64, na_value=0)
+    ends = np.cumsum(marks)
+    known = len(ends) and ends[-1] <= len(events)  # the rows read (--limit: the first) hold the first events
+    problems: Problems = {}
+    for row in np.flatnonzero(marks).tolist():
+        mine = iter(events[ends[row] - marks[row] : ends[row]] if known else [(-1, b"?")] * marks[row])
+        where = [(i, next(mine)) for i in range(len(cells.columns)) for _ in range(cells.iat[row, i].count("\ufffd"))]
+        bad = [(i, at, seq) for i, (at, seq) in where if seq and i < len(headers)]
+        if bad:
+            i, at, seq = bad[0]
+            place = f" at byte {at:,} ({seq.hex(' ')})" if at >= 0 else ""
+            more = f"; {len(bad)} such places in this row" if len(bad) > 1 else ""
+            problems[row] = [RecordError(Code.BAD_ENCODING, headers[i], f"bytes that are not UTF-8{place} in a file "
+                                         f"that is UTF-8 elsewhere{more}: fix the cell or the file's encoding")]
+    return problems
+
+
+def _parse(path: str, delimiter: str, encoding: str, width: int, filled: int | None = None, *,
+           errors: str = "strict", rows_at_once: int | None = None) -> pd.DataFrame:
     """Every record of the file (or the chunks that hold its first `filled` non-blank ones), `width`
     columns or more: a row with more cells widens the read."""
     while True:
@@ -84,7 +124,7 @@ def _parse(path: str, delimiter: str, encoding: str, width: int, filled: int | N
             chunks = pd.read_csv(
                 path, sep=delimiter, header=None, names=range(width), dtype="str", na_filter=False,
                 skip_blank_lines=False, quotechar='"', doublequote=True, encoding=encoding, engine="c",
-                chunksize=CHUNK_ROWS, index_col=False,
+                chunksize=min(CHUNK_ROWS, rows_at_once or CHUNK_ROWS), index_col=False, encoding_errors=errors,
             )  # fmt: skip
             with chunks:
                 for part in chunks:
@@ -95,13 +135,16 @@ def _parse(path: str, delimiter: str, encoding: str, width: int, filled: int | N
                         if found >= filled:
                             break
         except UnicodeDecodeError as e:
-            at = _first_bad_byte(path, encoding)
+            at = first_bad_byte(path, encoding)
             raise InputError(path, f"not valid {encoding} text at byte {e.start if at is None else at}; "
                              "pass another encoding") from None
         except (pd.errors.ParserError, ValueError) as e:
-            wider = re.search(r"Expected \d+ fields in line \d+, saw (\d+)", str(e))
-            if wider and int(wider[1]) > width:
-                width = int(wider[1])  # rare: read again, as wide as that row
+            wider = re.search(r"Expected \d+ fields in line (\d+), saw (\d+)", str(e))
+            if wider and int(wider[2]) > limits.MAX_COLUMNS:
+                raise InputError(path, f"row {wider[1]} has {int(wider[2]):,} fields: more than "
+                                 f"{limits.MAX_COLUMNS:,} columns (Excel's limit)") from None
+            if wider and int(wider[2]) > width:
+                width = int(wider[2])  # rare: read again, as wide as that row
                 continue
             raise InputError(path, f"cannot parse as delimited text: {_parser_problem(str(e))}") from None
         cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=range(width), dtype="str")
@@ -169,93 +212,6 @@ def looks_like_text(path: str) -> bool:
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<html", b"<!doctype", b"<table")):
         raise InputError(path, "an HTML page saved as .xls: open it in Excel and save as .xlsx")
     return b"\x00" not in head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-
-
-def _looks_utf16(sample: bytes) -> str | None:
-    """UTF-16 without a BOM: NULs in every other byte of ASCII-heavy text."""
-    even, odd = sample[0::2], sample[1::2]
-    if len(sample) >= 4:
-        if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
-            return "utf-16-le"
-        if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
-            return "utf-16-be"
-    return None
-
-
-def _decodes(path: str, encoding: str) -> bool:
-    """Whole-file strict decode in chunks: bounded memory, ~20 ms per 60 MB."""
-    return _first_bad_byte(path, encoding) is None
-
-
-def _first_bad_byte(path: str, encoding: str) -> int | None:
-    """Where in the file `encoding` first fails, or None (a decoding error only knows its place in a buffer)."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    done = 0
-    with open(path, "rb") as f:
-        try:
-            while chunk := f.read(CHUNK_BYTES):
-                decoder.decode(chunk)
-                done += len(chunk)
-            decoder.decode(b"", final=True)  # a sequence cut off by the end of the file
-        except UnicodeDecodeError as e:
-            return done + e.start - len(decoder.getstate()[0])
-    return None
-
-
-def _non_ascii_lines(path: str, limit: int = SAMPLE_BYTES) -> bytes:
-    """The lines that decide a legacy encoding, wherever they are in the file."""
-    picked = bytearray()
-    with open(path, "rb") as f:
-        for line in f:
-            if not line.isascii():
-                picked += line
-                if len(picked) >= limit:
-                    break
-    return bytes(picked)
-
-
-def _is_latin(text: str) -> bool:
-    return all(not ch.isalpha() or ch.isascii() or unicodedata.name(ch, "").startswith("LATIN") for ch in text)
-
-
-def _legacy_encoding(path: str) -> str | None:
-    """Not UTF-8: charset-normalizer, but cp1252 for Western text.
-
-    charset-normalizer often names cp1250/cp775/mac_* for short Western European
-    text that Excel wrote as cp1252 (José, Müller, Ñandú); we trust it only when it
-    finds another script (Cyrillic cp1251, Greek, CJK, ...).
-    """
-    sample = _non_ascii_lines(path)
-    best = charset_normalizer.from_bytes(sample).best()
-    guess = best.encoding if best is not None else None
-    if guess and not _is_latin(str(best)) and _decodes(path, guess):
-        return guess
-    for enc in ("cp1252", guess):
-        if enc and _decodes(path, enc):
-            return enc
-    return None
-
-
-def _choose_encoding(path: str, head: bytes) -> str:
-    for bom, enc in (
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if head.startswith(bom):
-            return enc
-    if b"\x00" in head:
-        if enc16 := _looks_utf16(head):
-            return enc16
-        raise InputError(path, "binary data (NUL bytes): not a delimited text file")
-    if _decodes(path, "utf-8"):
-        return "utf-8"
-    enc = _legacy_encoding(path)
-    if enc is None:
-        raise InputError(path, "cannot decode text: not UTF-8, UTF-16 or cp1252 (binary file?)")
-    return enc
 
 
 def _records(text: str) -> Iterator[str]:

@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 import python_calamine
 
+from importer.bookcheck import check_workbook
 from importer.errors import InputError
 from importer.headers import Plan
+from importer.limits import MAX_CELL_CHARS, Problems, too_long
 from importer.records import Cell
 
 UNREADABLE = "cannot read workbook: is it password-protected or corrupt?"
@@ -42,8 +44,9 @@ def cell(v: Any) -> Cell:
 
 
 def read_workbook(path: str, sheets: Sequence[str], plan_for: Callable[[str, list[str]], Plan], *, stats,
-                  log: logging.Logger) -> Iterator[tuple[Plan, pd.DataFrame, np.ndarray]]:
-    """(plan, cells, Excel row numbers) for each chosen sheet with data; InputError if there is none."""
+                  log: logging.Logger) -> Iterator[tuple[Plan, pd.DataFrame, np.ndarray, Problems]]:
+    """(plan, cells, Excel row numbers, problems) for each chosen sheet with data; InputError if there is none."""
+    check_workbook(path)  # before calamine lays out what the file claims
     try:
         book = python_calamine.CalamineWorkbook.from_path(path)
         meta = book.sheets_metadata
@@ -62,7 +65,7 @@ def read_workbook(path: str, sheets: Sequence[str], plan_for: Callable[[str, lis
                 raise InputError(f"{path}:{name}", UNREADABLE) from None
             if found is None:
                 continue  # an empty sheet
-            headers, cells, rows = found
+            headers, cells, rows, problems = found
             try:
                 plan = plan_for(name, headers)
             except InputError as e:
@@ -73,7 +76,7 @@ def read_workbook(path: str, sheets: Sequence[str], plan_for: Callable[[str, lis
                 skipped.append(e)
                 continue
             tables += 1
-            yield plan, cells, rows
+            yield plan, cells, rows, problems
     if not tables:
         if skipped:
             raise skipped[0]
@@ -104,8 +107,9 @@ def _choose(path: str, meta: list, sheets: Sequence[str], stats, log: logging.Lo
     return chosen
 
 
-def _sheet_cells(sheet: python_calamine.CalamineSheet, stats) -> tuple[list[str], pd.DataFrame, np.ndarray] | None:
-    """(headers, cells, row numbers) of a sheet, or None when it is empty. Blank rows are counted, not kept."""
+def _sheet_cells(sheet: python_calamine.CalamineSheet, stats) -> tuple[list[str], pd.DataFrame, np.ndarray, Problems] | None:
+    """(headers, cells, row numbers, problems) of a sheet, or None when it is empty. Blank rows are counted, not
+    kept; a text cell past Excel's 32,767 characters is cut and its row too-long."""
     # iter_rows starts at row 1 even when the used range starts lower: a row's position is Excel's row number - 1.
     rows = list(sheet.iter_rows())
     if not rows or not rows[0]:
@@ -113,8 +117,9 @@ def _sheet_cells(sheet: python_calamine.CalamineSheet, stats) -> tuple[list[str]
     grid = np.empty((len(rows), len(rows[0])), dtype=object)  # calamine's range is rectangular
     grid[:] = rows  # rows x columns in C: zip(*rows) costs ten times as much
     del rows
-    columns = [_cells(grid[:, i].tolist()) for i in range(grid.shape[1])]
+    read = [_cells(grid[:, i].tolist()) for i in range(grid.shape[1])]
     del grid
+    columns = [column for column, _ in read]
     filled = np.zeros(len(columns[0]), dtype=bool)
     for column in columns:
         filled |= column != ""  # an Excel FALSE is not blank
@@ -130,12 +135,25 @@ def _sheet_cells(sheet: python_calamine.CalamineSheet, stats) -> tuple[list[str]
     empty = np.full(len(data), "", dtype=object)
     cells = pd.DataFrame({i: columns[i][data] if i < len(columns) else empty for i in range(len(headers))},
                          index=pd.RangeIndex(len(data)))
-    return headers, cells, (data + 1).astype(np.int64)
+    problems: Problems = {}
+    for i, (_, cut) in enumerate(read[: len(headers)]):
+        if cut:
+            for row in np.flatnonzero(cells[i].isin(list(cut))).tolist():
+                problems.setdefault(row, []).append(too_long(headers[i], cut[cells[i].iat[row]]))
+    return headers, cells, (data + 1).astype(np.int64), problems
 
 
-def _cells(column: Sequence[Any]) -> np.ndarray:
-    """cell() once per distinct value of a column (keyed by type too: to a dict True == 1 == 1.0)."""
+def _cells(column: Sequence[Any]) -> tuple[np.ndarray, dict[str, int]]:
+    """cell() once per distinct value of a column (keyed by type too: to a dict True == 1 == 1.0); and the
+    text cells cut to MAX_CELL_CHARS: {cut copy: length as written}."""
     memo: dict[tuple[type, Any], Cell] = {}
     out = np.empty(len(column), dtype=object)
     out[:] = [memo[key] if (key := (v.__class__, v)) in memo else memo.setdefault(key, cell(v)) for v in column]
-    return out
+    cut = {}
+    for key, value in memo.items():
+        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+            cut[value[:MAX_CELL_CHARS]] = len(value)
+            memo[key] = value[:MAX_CELL_CHARS]
+    if cut:
+        out[:] = [memo[(v.__class__, v)] for v in column]
+    return out, cut
