@@ -10,13 +10,23 @@ memory of what a run did. Keyed by (store, customer, type, normalized contact):
 * the outcome (`created`, `not_created`, `failed`, `absent`) is written after.
 
 Commits are grouped: every worker waiting to send awaits one shared commit, so the
-journal costs one fsync per burst of requests, not one per request.
+journal costs one commit per burst of requests, not one per request.
+
+A journal is never silently replaced. A new one appears complete (built beside its
+path, then linked into place), so an existing file that holds no journal (0 bytes,
+someone else's database) is refused, never taken for a new one. It runs in rollback
+mode (`journal_mode=DELETE`, `synchronous=FULL`): a commit is in the main file once
+it returns, and the side file holds only the old pages of a transaction in progress,
+so losing it after a crash loses no commit (in WAL mode, commits lived in the `-wal`
+file until a checkpoint: deleting it after kill -9 lost them). The cost is a second
+fsync per commit (0.39 -> 0.76 ms here; README, "Journal").
 `batch` is free for the planned batch API (many records in flight under one key).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -84,6 +94,55 @@ def default_path(report_dir: Path, store_id: int) -> Path:
     return Path(report_dir) / f"journal-{store_id}.sqlite"
 
 
+class _NotAJournal(Exception):
+    pass
+
+
+def _no_journal(path: Path, what: str) -> str:
+    return (
+        f"journal {path} {what}: it holds no journal, so it would forget what earlier runs created. "
+        f"To start a new journal on purpose, move it aside or delete it (add --skip-existing so contacts the "
+        f"store already has are not sent again), or pass --journal NEW_PATH"
+    )
+
+
+def _configure(db: sqlite3.Connection) -> None:
+    # Rollback journal, not WAL: a commit lives in the main file, never only in a side file
+    # a user or a crash can lose. FULL: a committed intent survives power loss, not just kill -9.
+    db.execute("PRAGMA journal_mode=DELETE")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA locking_mode=EXCLUSIVE")
+
+
+def _tables(db: sqlite3.Connection) -> None:
+    for stmt in filter(str.strip, _SCHEMA.split(";")):
+        db.execute(stmt)
+
+
+def _create(path: Path) -> None:
+    """A new, empty journal at `path`, built beside it and linked into place: never half there."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    try:
+        db = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            _configure(db)
+            db.execute("BEGIN IMMEDIATE")
+            _tables(db)
+            db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        try:
+            os.link(tmp, path)  # fails if another run created it meanwhile: then that one is used
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000")
 
@@ -99,21 +158,22 @@ class Journal:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                _create(self.path)
+            if self.path.is_file() and self.path.stat().st_size == 0:
+                raise JournalError(_no_journal(self.path, "is empty (0 bytes)"))
             self._db = sqlite3.connect(self.path, timeout=0.5, check_same_thread=False, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(f"journal {self.path}: cannot open: {exc}") from None
         try:
-            # Someone else's database (a wrong --journal path): leave it as it is, even its header.
+            # Someone else's database (a wrong --journal path), or an empty one: leave it as it is, even its header.
             tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if tables and "meta" not in tables:
-                raise sqlite3.DatabaseError(f"it has tables {', '.join(sorted(tables))} and no journal's")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a committed intent survives power loss, not just kill -9.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            if "meta" not in tables:
+                what = f"has tables {', '.join(sorted(tables))} and no journal's" if tables else "has no tables"
+                raise _NotAJournal(_no_journal(self.path, f"is a database that {what}"))
+            _configure(self._db)
             self._db.execute("BEGIN IMMEDIATE")
-            for stmt in filter(str.strip, _SCHEMA.split(";")):
-                self._db.execute(stmt)
+            _tables(self._db)
             self._check_version()
             # A damaged page would otherwise surface mid-run; find it before anything is sent.
             problems = [row[0] for row in self._db.execute("PRAGMA quick_check(3)")]
@@ -123,6 +183,9 @@ class Journal:
                 "INSERT OR REPLACE INTO runs(run_id, started_at) VALUES (?, ?)", (run_id, _now())
             )
             self._db.execute("COMMIT")
+        except _NotAJournal as exc:
+            self._db.close()
+            raise JournalError(str(exc)) from None
         except sqlite3.OperationalError as exc:
             self._db.close()
             if "locked" in str(exc) or "busy" in str(exc):
@@ -204,7 +267,8 @@ class Journal:
                 )
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
+                    self._db.execute("ROLLBACK")
                 raise
 
     async def set_state(self, key: Key, state: str, batch: str | None = None) -> None:
