@@ -91,17 +91,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _read_token(args) -> str | None:
+    from importer.ecwid import clean_token
+
     if args.token is not None:
         raise UsageError("refusing --token: a token on the command line lands in shell history; set ECWID_TOKEN or use --token-file")
     if args.token_file is not None:
+        # Its argument is never echoed: `--token-file secret_...` would print the token.
         try:
-            token = args.token_file.read_text(encoding="utf-8").strip()
+            text = args.token_file.read_bytes().decode("utf-8")
         except OSError as exc:
-            raise UsageError(f"cannot read --token-file {args.token_file}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot read the file given to --token-file: {exc.strerror or type(exc).__name__} "
+                             "(its name is not shown, in case it is the token itself)") from None
+        except UnicodeDecodeError:
+            raise UsageError("the file given to --token-file is not UTF-8 text") from None
+        token = clean_token(text, "in --token-file")
         if not token:
-            raise UsageError(f"--token-file {args.token_file} is empty")
+            raise UsageError("the file given to --token-file is empty")
         return token
-    return os.environ.get("ECWID_TOKEN") or None
+    return clean_token(os.environ.get("ECWID_TOKEN", ""), "in ECWID_TOKEN") or None
 
 
 def _store_id(args) -> int | None:

@@ -53,7 +53,9 @@ def _retry_errors() -> tuple[type[BaseException], ...]:
 def _not_sent_errors() -> tuple[type[BaseException], ...]:
     import httpx
 
-    return (*_retry_errors(), httpx.UnsupportedProtocol)  # the last: resending won't help
+    # UnsupportedProtocol: resending won't help. LocalProtocolError: h11 refused to write the
+    # request (an illegal header value), so not a byte of it left.
+    return (*_retry_errors(), httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
 
 class Action(StrEnum):
@@ -96,7 +98,7 @@ def classify_exception(exc: BaseException, sent: bool) -> Action:
         return Action.AMBIGUOUS  # ReadTimeout, ReadError, WriteError, RemoteProtocolError, ...
     if isinstance(exc, _retry_errors()):
         return Action.RETRY
-    return Action.FAIL  # e.g. UnsupportedProtocol: retrying will not help
+    return Action.FAIL  # e.g. UnsupportedProtocol, LocalProtocolError: retrying will not help
 
 
 def should_retry(status_or_exc: int | BaseException, sent: bool = True) -> bool:

@@ -65,6 +65,7 @@ class SendConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "api_url", ecwid.check_api_url(self.api_url))
+        object.__setattr__(self, "token", ecwid.clean_token(self.token or ""))
         if not self.token:
             raise UsageError("no token")
         if self.concurrency < 1:
