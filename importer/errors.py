@@ -38,3 +38,14 @@ class RunStopped(ImporterError):
         self.error_code = error_code
         self.http_status = http_status
         super().__init__(message)
+
+
+class ReportNotWritten(ImporterError):
+    """The run is over (sent, journaled) but its report could not be written: a full disk, a
+    report folder that turned read-only. `summary` is what summary.json would have held."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, summary: dict):
+        self.summary = summary
+        super().__init__(message)

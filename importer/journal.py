@@ -26,6 +26,7 @@ fsync per commit (0.39 -> 0.76 ms here; README, "Journal").
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import threading
@@ -35,7 +36,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from importer.errors import ImporterError
+from importer.errors import ImporterError, RunStopped
+
+log = logging.getLogger("importer")
 
 SCHEMA_VERSION = 1
 
@@ -77,6 +80,11 @@ CREATE TABLE IF NOT EXISTS runs (
 
 class JournalError(ImporterError):
     """A journal that can't be used: locked by another run, corrupt, unwritable (exit 2)."""
+
+
+class JournalWriteError(RunStopped):
+    """A commit failed mid-run (a full disk): the run stops, since nothing may be sent that the
+    journal cannot record (exit 3)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,28 +256,34 @@ class Journal:
         return (self.store_id, *key, state, self.run_id, batch, now)
 
     def remember_customer(self, email: str, customer_id: int) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO customers_by_email VALUES (?, ?, ?, ?)",
-                (self.store_id, email, customer_id, _now()),
-            )
+        self._commit(
+            "INSERT OR REPLACE INTO customers_by_email VALUES (?, ?, ?, ?)", [(self.store_id, email, customer_id, _now())]
+        )
 
     def _write(self, rows: list[tuple]) -> None:
-        if not rows:
-            return
+        if rows:
+            self._commit(
+                "INSERT OR REPLACE INTO contacts(store_id, customer, type, contact, state, run_id, batch, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def _commit(self, sql: str, rows: list[tuple]) -> None:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO contacts(store_id, customer, type, contact, state, run_id, batch, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
-                    self._db.execute("ROLLBACK")
-                raise
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.executemany(sql, rows)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise JournalWriteError(
+                    f"the journal {self.path} could not be written ({exc}): stopped, so that nothing is sent that "
+                    "it cannot record", error_code="journal-unwritable",
+                ) from None
 
     async def set_state(self, key: Key, state: str, batch: str | None = None) -> None:
         """Write one state durably; concurrent callers share one commit (group commit)."""
@@ -305,15 +319,21 @@ class Journal:
         self._write(rows)
 
     def finish(self, summary_json: str | None = None) -> None:
-        with self._lock:
-            self._db.execute(
-                "UPDATE runs SET finished_at=?, summary=? WHERE run_id=?", (_now(), summary_json, self.run_id)
-            )
+        """The run's end, with the outcomes still queued. A journal that can't take them (a full disk)
+        is not the report's problem: the rows stay `sending`, which the next run checks in the store."""
+        try:
+            self.flush()
+            self._commit("UPDATE runs SET finished_at=?, summary=? WHERE run_id=?", [(_now(), summary_json, self.run_id)])
+        except JournalWriteError as exc:
+            log.warning("%s; the next run checks the rows in doubt against the store", exc.message)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         if self._pending:
-            self.flush()
+            try:
+                self.flush()
+            except JournalWriteError as exc:
+                log.warning("%s; the next run checks the rows in doubt against the store", exc.message)
         with self._lock:
             self._db.close()
 

@@ -13,6 +13,7 @@ first character could start a formula.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -174,12 +175,33 @@ def write_results_xlsx(frame: pd.DataFrame, path: Path) -> str | None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("results")
     sheet.freeze_panes = "A2"
-    sheet.append(list(REPORT_COLUMNS))
-    columns = [frame[name].astype(object).tolist() for name in REPORT_COLUMNS]
-    for values in zip(*columns):
-        sheet.append([_xlsx_value(v, ILLEGAL_CHARACTERS_RE, text_cell) for v in values])
-    workbook.save(path)
+    try:
+        sheet.append(list(REPORT_COLUMNS))
+        columns = [frame[name].astype(object).tolist() for name in REPORT_COLUMNS]
+        for values in zip(*columns):
+            sheet.append([_xlsx_value(v, ILLEGAL_CHARACTERS_RE, text_cell) for v in values])
+        # Zipped in memory, then written: a full disk fails one write, not a ZipFile that complains
+        # again (a traceback on stderr) when it is collected.
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+    except BaseException:
+        _discard(sheet)
+        raise
+    path.write_bytes(buffer.getbuffer())
     return None
+
+
+def _discard(sheet: Any) -> None:
+    """Close a write-only sheet's half-written streams (openpyxl keeps the rows in a temporary file)
+    now, so that when the disk is full their cleanup fails here, quietly, and not later on stderr
+    ("Exception ignored in: <generator object WorksheetWriter.get_stream>")."""
+    writer = getattr(sheet, "_writer", None)
+    for stream in (getattr(sheet, "_rows", None), getattr(writer, "xf", None)):
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - the disk is full: the error that matters is already raised
+                pass
 
 
 def _xlsx_value(value: Any, illegal: re.Pattern[str], text_cell: Callable[[str], Any]) -> Any:
