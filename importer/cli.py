@@ -41,6 +41,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more, got {text!r}")
+    return value
+
+
 def _non_negative_int(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
@@ -70,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--rate", type=_positive_float, help="requests per minute (default just under Ecwid's 600)")
     imp.add_argument("--concurrency", type=_positive_int, help="requests in flight")
     imp.add_argument("--retries", type=_non_negative_int, help="attempts per row after the first, for retryable failures")
+    imp.add_argument("--timeout", type=_positive_float, metavar="S", help="seconds to wait for an answer (default 30)")
+    imp.add_argument("--settle-window", type=_non_negative_float, metavar="S",
+                     help="seconds after a request whose answer was lost before the store is checked for it (default 60)")
     imp.add_argument("--journal", type=Path, metavar="PATH", help="journal of what was created (default <report-dir>/journal-<store>.sqlite)")
     imp.add_argument("--no-journal", action="store_true", help="one-off run: don't read or write the journal")
     imp.add_argument("--skip-existing", action="store_true", help="read each customer's contacts first; skip contacts the store already has")
@@ -170,6 +183,8 @@ def _options(args):
         customer_key=args.customer_key,
         match_by=args.match_by,
         limit=args.limit,
+        settle_window=args.settle_window,
+        timeout=args.timeout,
     )
 
 

@@ -7,7 +7,12 @@ memory of what a run did. Keyed by (store, customer, type, normalized contact):
   it a few dozen records ahead, so it may also mark rows a stopped run never sent);
   a crash leaves the row in `sending`, and the next run resolves it against the
   store instead of resending blindly;
-* the outcome (`created`, `not_created`, `failed`, `absent`) is written after.
+* the outcome (`created`, `not_created`, `failed`, `absent`) is written after;
+* a row whose answer was lost stays `sending`, with `sent_at`, the time its request
+  left: the next check waits until that request can no longer commit (guard.py,
+  doubt.py). A row a run that died left in `sending` without one was sent, at the
+  latest, before the next run could open the journal (`opened_at`): the lock says
+  that run was gone.
 
 Commits are grouped: every worker waiting to send awaits one shared commit, so the
 journal costs one commit per burst of requests, not one per request.
@@ -30,6 +35,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,7 +46,7 @@ from importer.errors import ImporterError, RunStopped
 
 log = logging.getLogger("importer")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: contacts.sent_at
 
 # Journal states.
 SENDING = "sending"
@@ -60,6 +66,7 @@ CREATE TABLE IF NOT EXISTS contacts (
     run_id     TEXT    NOT NULL,   -- the run that last changed the row
     batch      TEXT,               -- batch key when sent through the batch API
     updated_at TEXT    NOT NULL,
+    sent_at    REAL,               -- `sending` after a lost answer: when its request left (Unix time)
     PRIMARY KEY (store_id, customer, type, contact)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS customers_by_email (
@@ -92,6 +99,7 @@ class Entry:
     state: str
     run_id: str
     updated_at: str
+    sent_at: float | None = None  # Unix time the request left, when known
 
 
 Key = tuple[str, str, str]  # (customer, type, contact), as ContactRecord.key
@@ -163,6 +171,7 @@ class Journal:
         self.path = Path(path)
         self.store_id = store_id
         self.run_id = run_id
+        self.opened_at = time.time()  # every run before this one had ended (or died) by now
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -215,6 +224,9 @@ class Journal:
         row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         if row is None:
             self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif row[0] == "1":  # an earlier version's journal: add the column, keep every row
+            self._db.execute("ALTER TABLE contacts ADD COLUMN sent_at REAL")
+            self._db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
         elif row[0] != str(SCHEMA_VERSION):
             raise sqlite3.DatabaseError(f"schema version {row[0]}, expected {SCHEMA_VERSION}")
 
@@ -223,13 +235,22 @@ class Journal:
     def lookup(self, keys: Iterable[Key]) -> dict[Key, Entry]:
         """Journal entries for the given keys (those it has)."""
         found: dict[Key, Entry] = {}
-        sql = "SELECT state, run_id, updated_at FROM contacts WHERE store_id=? AND customer=? AND type=? AND contact=?"
+        sql = (
+            "SELECT state, run_id, updated_at, sent_at FROM contacts"
+            " WHERE store_id=? AND customer=? AND type=? AND contact=?"
+        )
         with self._lock:
             for key in keys:
                 row = self._db.execute(sql, (self.store_id, *key)).fetchone()
                 if row is not None:
                     found[key] = Entry(*row)
         return found
+
+    def run_finished(self, run_id: str) -> bool:
+        """Whether that run ended in order (a stop included), rather than dying."""
+        with self._lock:
+            row = self._db.execute("SELECT finished_at FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        return bool(row and row[0])
 
     def run_started_at(self, run_id: str) -> str:
         with self._lock:
@@ -251,9 +272,9 @@ class Journal:
         now = _now()
         self._write([self._row(key, state, batch, now) for key, state in items])
 
-    def _row(self, key: Key, state: str, batch: str | None, now: str) -> tuple:
+    def _row(self, key: Key, state: str, batch: str | None, now: str, sent_at: float | None = None) -> tuple:
         """A `contacts` row, in the column order of `_write`."""
-        return (self.store_id, *key, state, self.run_id, batch, now)
+        return (self.store_id, *key, state, self.run_id, batch, now, sent_at)
 
     def remember_customer(self, email: str, customer_id: int) -> None:
         self._commit(
@@ -263,8 +284,8 @@ class Journal:
     def _write(self, rows: list[tuple]) -> None:
         if rows:
             self._commit(
-                "INSERT OR REPLACE INTO contacts(store_id, customer, type, contact, state, run_id, batch, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO contacts(store_id, customer, type, contact, state, run_id, batch, updated_at,"
+                " sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
@@ -309,9 +330,9 @@ class Journal:
             await asyncio.shield(self._flushing)
             return
 
-    def note(self, key: Key, state: str) -> None:
+    def note(self, key: Key, state: str, sent_at: float | None = None) -> None:
         """Queue a state for the next commit (outcomes: losing one to a crash only costs a store check)."""
-        self._pending.append(self._row(key, state, None, _now()))
+        self._pending.append(self._row(key, state, None, _now(), sent_at))
 
     def flush(self) -> None:
         """Commit everything queued (call when no set_state is in progress)."""

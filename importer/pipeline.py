@@ -56,6 +56,8 @@ class ImportOptions:
     customer_key: str | None = None  # --customer-key COLUMN: the column naming the customer by email
     match_by: str | None = None  # --match-by email: the customer's email is the key (wide: its Email column)
     limit: int | None = None  # --limit N: the first N data rows only (a trial on a big file)
+    settle_window: float | None = None  # seconds a row in doubt waits after its request left; None: the policy's
+    timeout: float | None = None  # seconds to wait for an answer; None: the sender's default
 
 
 @dataclass

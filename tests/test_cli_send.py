@@ -145,7 +145,7 @@ def _wait_for(condition, timeout_s: float = 20.0) -> None:
 
 def test_ctrl_c_stops_with_a_complete_report_and_says_how_to_continue(tmp_path):
     with sandbox(latency_ms=150) as sb:
-        argv = ["import", VALID, *target(sb, tmp_path), *FAST, "--concurrency", "2"]
+        argv = ["import", VALID, *target(sb, tmp_path), *FAST, "--concurrency", "2", "--settle-window", "0.2"]
         proc = subprocess.Popen(
             [sys.executable, "-m", "importer", *map(str, argv)], env=child_env({"ECWID_TOKEN": sb.token}), cwd=ROOT,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -198,6 +198,7 @@ def test_token_never_appears_in_reports_or_output(tmp_path):
     token = "secret_leak_canary_5e0b9d71c3"
     with sandbox(token=token, fail_rate=0.2, cut_rate=0.05, seed=11) as sb:
         run = cli_process("import", VALID, *target(sb, tmp_path), *FAST, "--retries", "0", "--verbose", "--json",
+                          "--settle-window", "0.2",
                           env={"ECWID_TOKEN": token})  # fmt: skip
         stats = sb.stats
     assert run.code == 1 and stats.faults and stats.cuts  # failed rows carry the server's error texts
