@@ -172,6 +172,9 @@ def test_ctrl_c_stops_with_a_complete_report_and_says_how_to_continue(tmp_path):
         assert not keys(created) - store and not store - (keys(created) + keys(maybe))
         assert summary(tmp_path)["stopped"].startswith("interrupted")
         assert "interrupted" in err and "to continue" in err  # what happened, and what to do next
+        progress = [line for line in err.splitlines() if line.startswith("sent ")]
+        assert progress and f"{VALID_ROWS}/{VALID_ROWS}" not in progress[-1]  # stopped short of 100 %
+        assert f"{counts['not_sent']} not sent" in progress[-1]
 
         # The advice works: the same command again creates the rest, nothing twice.
         sb.set_fault(latency_ms=0)
