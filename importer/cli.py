@@ -208,7 +208,7 @@ def _import(args) -> int:
 def _how_to_continue(result) -> str:
     lead = "to continue" if result.stopped.error_code == "interrupted" else "once that is fixed, to continue"
     if result.summary.get("journal"):
-        return f"{lead}, run the same command again: the journal skips what was created"
+        return f"{lead}, run the same command again: the journal skips what was created and has the store checked for the rows in doubt"
     return f"{lead}, import the rows not sent from {result.report_path}/errors.csv"
 
 

@@ -134,12 +134,12 @@ def test_a_journal_that_cannot_be_used_stops_before_sending(tmp_path, kind, monk
 def test_kill_9_then_the_journals_side_files_lost_still_nothing_twice(tmp_path, monkeypatch, capsys):
     """Commits live in the journal's main file: a side file deleted after kill -9 loses none."""
     csv = tmp_path / "contacts.csv"
-    expected = write_csv(csv, range(300))
+    expected = write_csv(csv, range(200))
     reports = tmp_path / "reports"
     with _sandbox() as sb:
         args = cli_args(sb, csv, reports, "--quiet", "--rate", "60000", "--concurrency", "6")
         proc = start_cli(sb, args)
-        wait_for(lambda: sb.stats.creates_committed >= 150 or proc.poll() is not None)
+        wait_for(lambda: sb.stats.creates_committed >= 100 or proc.poll() is not None)
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=20)
         assert proc.returncode == -signal.SIGKILL, "finished before the kill: the test proved nothing"

@@ -5,7 +5,6 @@ ENOSPC), against the sandbox over loopback.
 
 from __future__ import annotations
 
-import json
 import resource
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cli_support import ROOT, child_env, read_csv, statuses
-from exactly_once_helpers import cli_args, stored, write_csv
+from exactly_once_helpers import cli_args, run_main, stored, write_csv
 from importer.sandbox import Sandbox, SandboxConfig
 
 pytestmark = pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="needs RLIMIT_FSIZE")
@@ -36,7 +35,7 @@ def _sandbox() -> Sandbox:
     return Sandbox(SandboxConfig(rate_per_minute=None, customers=20))
 
 
-def test_a_report_that_cannot_be_written_says_what_was_done_and_a_rerun_writes_it(tmp_path):
+def test_a_report_that_cannot_be_written_says_what_was_done_and_a_rerun_writes_it(tmp_path, monkeypatch, capsys):
     # A long folder name makes every results.csv line long: the journal (~60 KB) fits under
     # the limit, the report (~110 KB) does not.
     csv = tmp_path / ("d" * 250) / "contacts.csv"
@@ -48,7 +47,7 @@ def test_a_report_that_cannot_be_written_says_what_was_done_and_a_rerun_writes_i
         run = _run(sb, args, max_file_bytes=80_000)
         after_first = stored(sb)
         left = sorted(p.name for p in reports.iterdir() if not p.name.endswith("-journal"))
-        again = _run(sb, [*args, "--json"])
+        code, summary, err = run_main(sb, args, monkeypatch, capsys)  # the same command, without the limit
         requests = sb.stats.requests
     assert after_first == expected  # every row was created, once
     assert run.returncode == 3, run.stderr
@@ -60,14 +59,13 @@ def test_a_report_that_cannot_be_written_says_what_was_done_and_a_rerun_writes_i
     # No half-written report is left behind: no run folder at all, only the journal.
     assert left == ["journal-1003.sqlite"]
 
-    assert again.returncode == 0, again.stderr
-    summary = json.loads(again.stdout)
+    assert code == 0, err
     assert summary["counts"] == {"skipped": ROWS} and requests == ROWS  # the rerun sent nothing
     rows = read_csv(Path(summary["report_dir"]) / "results.csv")
     assert len(rows) == ROWS and statuses(rows) == {"skipped": ROWS}
 
 
-def test_a_disk_full_mid_run_stops_the_run_and_a_rerun_finishes_it_once(tmp_path):
+def test_a_disk_full_mid_run_stops_the_run_and_a_rerun_finishes_it_once(tmp_path, monkeypatch, capsys):
     rows_in = 200
     expected = write_csv(tmp_path / "contacts.csv", range(rows_in))
     with _sandbox() as sb:
@@ -76,7 +74,8 @@ def test_a_disk_full_mid_run_stops_the_run_and_a_rerun_finishes_it_once(tmp_path
         args = cli_args(sb, Path("contacts.csv"), Path("reports"), "--rate", "100000")
         run = _run(sb, args, max_file_bytes=44_000, cwd=tmp_path)
         first = stored(sb)
-        again = _run(sb, [*args, "--json"], cwd=tmp_path)
+        monkeypatch.chdir(tmp_path)
+        code, summary, err = run_main(sb, args, monkeypatch, capsys)  # the same command, room made
         final = stored(sb)
     assert run.returncode == 3, run.stderr
     assert "Traceback" not in run.stderr and "Exception ignored" not in run.stderr, run.stderr
@@ -85,7 +84,7 @@ def test_a_disk_full_mid_run_stops_the_run_and_a_rerun_finishes_it_once(tmp_path
     assert "run the same command again" in last and "checked in the store before anything is sent again" in last
     assert 0 < len(first) < rows_in and max(first.values()) == 1  # stopped early, nothing twice
 
-    assert again.returncode == 0, again.stderr
-    counts = json.loads(again.stdout)["counts"]
+    assert code == 0, err
+    counts = summary["counts"]
     assert counts["created"] + counts.get("skipped", 0) == rows_in
     assert final == expected  # the rest created by the rerun, nothing twice
