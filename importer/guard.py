@@ -48,7 +48,7 @@ class Guard:
         self.skip_existing = skip_existing
         self.doubt = DoubtBook(settle_s, wall=wall, sleep=sleep)
         self._wall = wall
-        self._sent: dict = {}  # key -> when its request last left (Unix time)
+        self._sent: dict = {}  # key -> when its request last left (Unix time), until its outcome
         self._done_before = 0  # rows the journal says an earlier run created
         # Records sent without a store check, in the order the sender takes them: their
         # intents are leased ahead. Records checked first write their intent on their own.
@@ -146,8 +146,9 @@ class Guard:
 
         def done(record: ContactRecord) -> None:
             results[record.index] = record
+            sent = self._sent.pop(record.key, None)  # only rows on the wire are kept: memory stays flat
             if record.outcome.error_code == Code.AMBIGUOUS:  # no answer: settled later, by time and the store
-                sent = self._sent.get(record.key, self._wall())
+                sent = sent if sent is not None else self._wall()
                 self.doubt.add(record, sent, LOST)
                 if journal is not None:
                     journal.note(record.key, journal_states.SENDING, sent_at=sent)

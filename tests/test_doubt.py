@@ -69,7 +69,7 @@ def test_a_create_slower_than_the_timeout_is_found_after_the_settle_window_not_s
     expected = write_csv(csv, range(8))
     # Every create commits 0.6 s after it arrives; the client gives up after 0.3 s.
     with _sandbox(late_commit_ms=600) as sb:
-        args = cli_args(sb, csv, tmp_path / "r", "--timeout", "0.3", "--settle-window", "1.0", "--concurrency", "4",
+        args = cli_args(sb, csv, tmp_path / "r", "--timeout", "0.3", "--settle-window", "1.5", "--concurrency", "4",
                         *FAST)  # fmt: skip
         code, summary, err = run_main(sb, args, monkeypatch, capsys)
         wait_for(lambda: sb.stats.in_flight == 0)  # nothing more can commit
@@ -79,7 +79,7 @@ def test_a_create_slower_than_the_timeout_is_found_after_the_settle_window_not_s
     assert summary["counts"] == {"created": 8}
     assert summary["in_doubt"] == {
         "rows": 8, "from_earlier_runs": 0, "answers_lost": 8, "found_in_store": 8, "absent_sent_again": 0,
-        "absent_not_sent": 0, "unchecked": 0, "settle_window_s": 1.0,
+        "absent_not_sent": 0, "unchecked": 0, "settle_window_s": 1.5,
     }  # fmt: skip
     assert "8 rows in doubt (sent, no answer): checking the store by" in err
     rows = read_csv(Path(summary["report_dir"]) / "results.csv")
@@ -175,23 +175,25 @@ def test_kill_9_while_creates_commit_late_then_an_immediate_rerun_creates_each_o
     csv = tmp_path / "contacts.csv"
     expected = write_csv(csv, range(60))
     reports = tmp_path / "r"
-    # Each create commits 2 s after it arrives; the rerun's window (2.5 s) outlasts that.
+    # Each create commits 2 s after it arrives; the rerun's window (3 s) outlasts that, with room for a slow machine.
     with _sandbox(late_commit_ms=2000) as sb:
-        args = cli_args(sb, csv, reports, "--concurrency", "6", *FAST, "--settle-window", "2.5")
+        args = cli_args(sb, csv, reports, "--concurrency", "6", *FAST, "--settle-window", "3")
         proc = start_cli(sb, args)
         wait_for(lambda: _uncommitted(sb) >= 6 or proc.poll() is not None)
         proc.send_signal(signal.SIGKILL)
-        pending = _uncommitted(sb)  # still to commit, though their client is gone
+        pending, arrived = _uncommitted(sb), sb.stats.requests + sb.stats.in_flight
         proc.communicate(timeout=20)
         assert proc.returncode == -signal.SIGKILL and pending == 6, "the kill came too late"
         sb.set_fault(late_commit_ms=0)  # the rerun's own creates need not wait
         code, summary, err = run_main(sb, args, monkeypatch, capsys)  # at once: no pause before it
         wait_for(lambda: sb.stats.in_flight == 0)
         store = stored(sb)
+        # The killed run's creates that committed after all (one whose body had not fully arrived does not).
+        late = sum(1 for r in sb.requests if r.seq <= arrived and r.method == "POST" and r.status == 200)
     assert code == 0, err
     assert store == expected  # an immediate early read gave 30 duplicates
     doubt = summary["in_doubt"]
-    assert doubt["from_earlier_runs"] >= pending and doubt["found_in_store"] == pending
+    assert late >= 1 and doubt["from_earlier_runs"] >= pending and doubt["found_in_store"] == late
     assert doubt["absent_sent_again"] == doubt["from_earlier_runs"] - pending  # intents written, never sent
     assert summary["resumed"]["in_doubt"] == doubt["from_earlier_runs"] and summary["resumed"]["wait_s"] > 2
     assert "Continuing an earlier run" in err and "once their requests can no longer commit" in err
