@@ -183,8 +183,11 @@ class Guard:
                 checked = await self.doubt.settle(self.reader, cancel)
                 again = self._apply(checked, results, progress, resend=resends < policy.MAX_RESENDS)
                 result.stopped = checked.stopped
-                if again and result.stopped is None:
+                if again and result.stopped is not None:  # known absent, but the run stops: not sent
+                    self._not_sent(again, results, progress, result.stopped)
+                elif again:
                     resends += 1
+                    self.doubt.counts["absent_sent_again"] += len(again)
                     for record in again:  # each writes a new intent of its own before it leaves again
                         self._position.pop(record.key, None)
                     more = await send(again, on_result=on_result, hooks=self.hooks(), progress=progress)
@@ -227,9 +230,9 @@ class Guard:
             self._settled(d, Outcome(Status.CREATED, error=text), results, progress, "found_in_store",
                           journal_states.CREATED)  # fmt: skip
         for d in checked.absent:
-            if resend:
+            if resend:  # counted when it is sent
                 again.append(d.record)
-                self._settled(d, None, results, progress, "absent_sent_again", journal_states.ABSENT)
+                self._settled(d, None, results, progress, None, journal_states.ABSENT)
             else:
                 outcome = Outcome(Status.FAILED, error_code=Code.RETRIES_EXHAUSTED, error=(
                     f"no answer {policy.MAX_RESENDS + 1} times, and the store does not have it: not sent again"))
@@ -238,14 +241,24 @@ class Guard:
             self._unchecked(d, why, results)
         return again
 
-    def _settled(self, d: Doubt, outcome: Outcome | None, results: dict, progress: Progress, how: str,
+    def _settled(self, d: Doubt, outcome: Outcome | None, results: dict, progress: Progress, how: str | None,
                  state: str) -> None:  # fmt: skip
-        self.doubt.counts[how] += 1
+        if how:
+            self.doubt.counts[how] += 1
         if self.journal is not None:
             self.journal.note(d.record.key, state)
         progress.settled(outcome.status if outcome else None)
         if outcome is not None:
             results[d.record.index] = replace(d.record, outcome=outcome)
+
+    def _not_sent(self, records: list[ContactRecord], results: dict, progress: Progress, stopped: RunStopped) -> None:
+        self.doubt.counts["absent_not_sent"] += len(records)
+        for record in records:
+            progress.update(Status.NOT_SENT)
+            results[record.index] = replace(record, outcome=Outcome(
+                Status.NOT_SENT, error_code=Code.RUN_STOPPED,
+                error=f"not sent: absent from the store after its answer was lost, but {stopped.message}",
+            ))  # fmt: skip
 
     def _leave_in_doubt(self, results: dict, stopped: RunStopped | None) -> None:
         """Rows never checked stay in doubt: failed/ambiguous here, `sending` in the journal."""

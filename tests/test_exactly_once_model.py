@@ -33,7 +33,7 @@ from importer.store import StoreReader
 
 API, STORE, TOKEN = "http://127.0.0.1:9/api/v3", 1003, "secret_model_token"
 POST_EVENTS = ["ok", "503", "403", "cut", "lost", "crash-before", "crash-after"]
-GET_EVENTS = ["ok", "503", "crash"]
+GET_EVENTS = ["ok", "503", "403", "crash"]  # 403: the run stops while it checks the store
 
 
 class Crash(Exception):
