@@ -41,6 +41,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more, got {text!r}")
+    return value
+
+
 def _non_negative_int(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
@@ -105,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--rate", type=_positive_float, help="requests per minute (default just under Ecwid's 600)")
     imp.add_argument("--concurrency", type=_positive_int, help="requests in flight")
     imp.add_argument("--retries", type=_non_negative_int, help="attempts per row after the first, for retryable failures")
+    imp.add_argument("--timeout", type=_positive_float, metavar="S", help="seconds to wait for an answer (default 30)")
+    imp.add_argument("--settle-window", type=_non_negative_float, metavar="S",
+                     help="seconds after a request whose answer was lost before the store is checked for it (default 60)")
     imp.add_argument("--journal", type=Path, metavar="PATH", help="journal of what was created (default <report-dir>/journal-<store>.sqlite)")
     imp.add_argument("--no-journal", action="store_true", help="one-off run: don't read or write the journal")
     imp.add_argument("--skip-existing", action="store_true", help="read each customer's contacts first; skip contacts the store already has")
@@ -145,17 +158,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _read_token(args) -> str | None:
+    from importer.ecwid import clean_token
+
     if args.token is not None:
         raise UsageError("refusing --token: a token on the command line lands in shell history; set ECWID_TOKEN or use --token-file")
     if args.token_file is not None:
+        # Its argument is never echoed: `--token-file secret_...` would print the token.
         try:
-            token = args.token_file.read_text(encoding="utf-8").strip()
+            text = args.token_file.read_bytes().decode("utf-8")
         except OSError as exc:
-            raise UsageError(f"cannot read --token-file {args.token_file}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot read the file given to --token-file: {exc.strerror or type(exc).__name__} "
+                             "(its name is not shown, in case it is the token itself)") from None
+        except UnicodeDecodeError:
+            raise UsageError("the file given to --token-file is not UTF-8 text") from None
+        token = clean_token(text, "in --token-file")
         if not token:
-            raise UsageError(f"--token-file {args.token_file} is empty")
+            raise UsageError("the file given to --token-file is empty")
         return token
-    return os.environ.get("ECWID_TOKEN") or None
+    return clean_token(os.environ.get("ECWID_TOKEN", ""), "in ECWID_TOKEN") or None
 
 
 def _store_id(args) -> int | None:
@@ -221,6 +241,8 @@ def _options(args):
         create_customers=args.create_customers,
         preset=args.preset,
         sandbox_customers=args.sandbox_customers,
+        settle_window=args.settle_window,
+        timeout=args.timeout,
     )
 
 
@@ -257,7 +279,7 @@ def _columns(args) -> int:
 def _how_to_continue(result) -> str:
     lead = "to continue" if result.stopped.error_code == "interrupted" else "once that is fixed, to continue"
     if result.summary.get("journal"):
-        return f"{lead}, run the same command again: the journal skips what was created"
+        return f"{lead}, run the same command again: the journal skips what was created and has the store checked for the rows in doubt"
     return f"{lead}, import the rows not sent from {result.report_path}/errors.csv"
 
 

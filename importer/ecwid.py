@@ -8,6 +8,7 @@ with an answer (retry, fail, stop) is decided by importer.policy.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
@@ -55,9 +56,33 @@ def headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "application/json"}
 
 
+_SURROUNDING = re.compile(r"^[\s\ufeff]+|[\s\ufeff]+$")  # whitespace and BOMs at either end
+
+
+def clean_token(token: str, source: str = "") -> str:
+    """The token without surrounding whitespace or a BOM (`$(cat token.txt)` of a CRLF file, a file
+    saved by Notepad); UsageError if what is left holds a control or non-ASCII character, which would
+    never authenticate. No message holds the token or any part of it."""
+    token = _SURROUNDING.sub("", token)
+    for position, char in enumerate(token, 1):
+        if not (char.isascii() and char.isprintable()):
+            kind = "a control character" if not char.isprintable() else "a character that is not ASCII"
+            raise UsageError(
+                f"the token{' ' + source if source else ''} holds {kind} (U+{ord(char):04X}) at position "
+                f"{position} of {len(token)}: copy it again (the token is not shown)"
+            )
+    return token
+
+
 def scrub(text: str, token: str) -> str:
-    """Remove the token from text that may end up in a report or a log."""
-    return text.replace(token, "***") if token and token in text else text
+    """Remove the token from text that may end up in a report or a log, in every form it may
+    take there: as is, without its surrounding whitespace, and escaped as `repr` writes it."""
+    if not token:
+        return text
+    forms = {token, _SURROUNDING.sub("", token), repr(token)[1:-1], token.encode("unicode_escape").decode("ascii")}
+    for form in sorted(filter(None, forms), key=len, reverse=True):
+        text = text.replace(form, "***")
+    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,3 +38,19 @@ class RunStopped(ImporterError):
         self.error_code = error_code
         self.http_status = http_status
         super().__init__(message)
+
+
+def interrupted() -> RunStopped:
+    """Ctrl-C or SIGTERM: the reason a run stops early."""
+    return RunStopped("interrupted: the run was cancelled before every row was sent", error_code="interrupted")
+
+
+class ReportNotWritten(ImporterError):
+    """The run is over (sent, journaled) but its report could not be written: a full disk, a
+    report folder that turned read-only. `summary` is what summary.json would have held."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, summary: dict):
+        self.summary = summary
+        super().__init__(message)

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from importer.ecwid import DEFAULT_API_URL  # re-exported for the CLI
-from importer.errors import InputError, RunStopped, UsageError
+from importer.errors import InputError, ReportNotWritten, RunStopped, UsageError
 from importer.headers import NAME_FIELDS, read_mapping
 from importer.records import Code, ContactRecord, SourceTable, Status
-from importer.report import new_run_id, results_frame, write_report
+from importer.report import new_run_id, results_frame, unwritten_message, write_report
 from importer.table import LoadStats, Records, Table, read_table, records_at
 from importer.validate import validate
 
@@ -60,6 +60,8 @@ class ImportOptions:
     sandbox_customers: Path | None = None  # --sandbox-customers FILE: the sandbox holds exactly these customers
     preset: str | None = None  # --preset NAME: a known export's layout (else detected from the headers)
     country_column: str | None = None  # --country-column COL: each row's country, the region of its phones
+    settle_window: float | None = None  # seconds a row in doubt waits after its request left; None: the policy's
+    timeout: float | None = None  # seconds to wait for an answer; None: the sender's default
 
 
 @dataclass
@@ -149,10 +151,15 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     summary["skipped_by_reason"] = {str(k): int(v) for k, v in skipped.items() if v}
     summary["ambiguous"] = int((frame["error_code"] == Code.AMBIGUOUS.value).sum())
     summary["stopped"] = stopped.message if stopped else None
+    summary["stopped_code"] = stopped.error_code if stopped else None
     summary["exit_code"] = exit_code = _exit_code(counts, stopped)
     summary["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     summary["elapsed_s"] = round(time.monotonic() - started, 3)
-    path = write_report(table, summary, report_dir=Path(options.report_dir), run_id=summary["run_id"])
+    try:
+        path = write_report(table, summary, report_dir=Path(options.report_dir), run_id=summary["run_id"])
+    except OSError as exc:  # a full disk, a folder turned read-only: what was done is in the journal
+        summary["exit_code"] = ReportNotWritten.exit_code
+        raise ReportNotWritten(unwritten_message(summary, Path(options.report_dir), exc), summary) from None
     return ImportResult(Records(frame), summary, path, exit_code, stopped, table)
 
 

@@ -27,6 +27,18 @@ DEFAULT_RETRIES = 5  # attempts per row after the first
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_GRACE_S = 5.0  # how long in-flight requests may finish after a stop
 
+# -- doubt ----------------------------------------------------------------------
+# A create whose answer was lost (a cut, a timeout, a run that died) may still be
+# running at Ecwid and commit later, so the store's "absent" counts only once the
+# request can no longer commit: this long after it left. Twice our own timeout: a
+# request we gave up on after 30 s has had as long again, and the 60 s a gateway
+# in front of an API commonly grants before it drops a request. It costs a wait of
+# at most this long at the end of a run that lost answers (rows in doubt are set
+# aside, never holding up the others), and a rerun right after a crash waits for
+# the dead run's last requests. --settle-window S changes it.
+SETTLE_WINDOW_S = 2 * DEFAULT_TIMEOUT_S
+MAX_RESENDS = 2  # a row found absent after a lost answer is sent again at most this often
+
 # -- backoff --------------------------------------------------------------------
 BACKOFF_INITIAL_S = 0.5
 BACKOFF_MAX_S = 30.0
@@ -53,7 +65,9 @@ def _retry_errors() -> tuple[type[BaseException], ...]:
 def _not_sent_errors() -> tuple[type[BaseException], ...]:
     import httpx
 
-    return (*_retry_errors(), httpx.UnsupportedProtocol)  # the last: resending won't help
+    # UnsupportedProtocol: resending won't help. LocalProtocolError: h11 refused to write the
+    # request (an illegal header value), so not a byte of it left.
+    return (*_retry_errors(), httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
 
 class Action(StrEnum):
@@ -96,7 +110,7 @@ def classify_exception(exc: BaseException, sent: bool) -> Action:
         return Action.AMBIGUOUS  # ReadTimeout, ReadError, WriteError, RemoteProtocolError, ...
     if isinstance(exc, _retry_errors()):
         return Action.RETRY
-    return Action.FAIL  # e.g. UnsupportedProtocol: retrying will not help
+    return Action.FAIL  # e.g. UnsupportedProtocol, LocalProtocolError: retrying will not help
 
 
 def should_retry(status_or_exc: int | BaseException, sent: bool = True) -> bool:

@@ -2,6 +2,10 @@
 
 A bar on a log file or a CI console is a mess of carriage returns, so when the
 stream is not a terminal we write one plain line per `interval_s` instead.
+
+A row counts as done once it is settled: a row set aside in doubt (its answer was
+lost) is counted apart until the store has been checked, and a row a stopped run
+never sent is not done at all, so the last line after Ctrl-C never reads 100 %.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ class Progress:
         self.total = total or None
         self.counts: Counter[str] = Counter()
         self.done = 0
+        self.in_doubt = 0  # set aside until the store is checked
         self._stream = stream if stream is not None else sys.stderr
         self._quiet = quiet
         self._interval = interval_s
@@ -41,9 +46,33 @@ class Progress:
         if not quiet and _isatty(self._stream):
             self._bar = tqdm(total=self.total, unit="row", file=self._stream, dynamic_ncols=True, mininterval=0.5)
 
-    def update(self, status: Status) -> None:
-        self.done += 1
+    def update(self, status: Status, *, in_doubt: bool = False) -> None:
+        """A row finished with `status`, or (`in_doubt`) set aside until the store is checked."""
+        if in_doubt:
+            self.in_doubt += 1
+            return
         self.counts[status] += 1
+        if status != Status.NOT_SENT:
+            self._advance()
+
+    def settled(self, status: Status | None) -> None:
+        """A row in doubt was settled as `status`; None: found absent, to be sent again (counted then)."""
+        self.in_doubt -= 1
+        if status is not None:
+            self.update(status)
+
+    def note(self, text: str) -> None:
+        """A line of its own (what the run is waiting for), unless quiet."""
+        if self._quiet:
+            return
+        if self._bar is not None:
+            self._bar.write(text, file=self._stream)
+        else:
+            self._stream.write(text + "\n")
+            self._stream.flush()
+
+    def _advance(self) -> None:
+        self.done += 1
         if self._quiet:
             return
         if self._bar is not None:
@@ -66,6 +95,8 @@ class Progress:
             f"sent {self.done}{of} rows: {self.counts[Status.CREATED]} created, "
             f"{self.counts[Status.FAILED]} failed"
         )
+        if self.in_doubt:
+            text += f", {self.in_doubt} in doubt"
         if self.counts[Status.NOT_SENT]:  # a stopped run: most rows were never sent
             text += f", {self.counts[Status.NOT_SENT]} not sent"
         text += f"; {rate:.1f} rows/s"

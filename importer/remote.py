@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import signal
@@ -69,6 +70,7 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
         "rate_limited": result.rate_limited,
         "send_s": round(result.elapsed_s, 3),
         "achieved_rate_per_minute": round(result.achieved_rate_per_minute, 1),
+        **result.extra,  # rows in doubt and how each was settled; what an earlier run had done
     }
     settled.into(summary)
     return summary, result.stopped
@@ -101,7 +103,8 @@ def _resolution(table: Table, records: list[ContactRecord], options: ImportOptio
 def _send_config(options: ImportOptions, api_url: str, store_id: int, token: str):
     from importer.send import SendConfig
 
-    overrides = (("rate_per_minute", options.rate), ("concurrency", options.concurrency), ("retries", options.retries))
+    overrides = (("rate_per_minute", options.rate), ("concurrency", options.concurrency), ("retries", options.retries),
+                 ("timeout_s", options.timeout))  # fmt: skip
     return SendConfig(
         api_url=api_url, store_id=store_id, token=token, quiet=options.quiet,
         **{k: v for k, v in overrides if v is not None},
@@ -179,12 +182,14 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
                 return SendResult(stopped=exc)
             finally:
                 settled.stats.created = creator.created if creator is not None else 0
-            guard = Guard(journal, reader, skip_existing=options.skip_existing)
+            guard = Guard(journal, reader, skip_existing=options.skip_existing, **_settle(options))
             to_send = guard.classify(to_send, results)
-            return await send_records(
-                to_send, config, on_result=guard.on_result(results), cancel=cancel, hooks=guard.hooks(),
-                client=http, pacer=pacer,
-            )  # fmt: skip
+            send = functools.partial(send_records, config=config, cancel=cancel, client=http, pacer=pacer)
+            return await guard.run(to_send, results, send, cancel=cancel, quiet=config.quiet)
+
+
+def _settle(options: ImportOptions) -> dict:
+    return {} if options.settle_window is None else {"settle_s": options.settle_window}
 
 
 @contextlib.contextmanager

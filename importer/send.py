@@ -31,7 +31,7 @@ import httpx
 from tenacity import RetryCallState
 
 from importer import ecwid, policy
-from importer.errors import RunStopped, UsageError
+from importer.errors import RunStopped, UsageError, interrupted
 from importer.pacer import Pacer
 from importer.policy import Action
 from importer.progress import Progress
@@ -65,6 +65,7 @@ class SendConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "api_url", ecwid.check_api_url(self.api_url))
+        object.__setattr__(self, "token", ecwid.clean_token(self.token or ""))
         if not self.token:
             raise UsageError("no token")
         if self.concurrency < 1:
@@ -102,6 +103,7 @@ class SendResult:
     elapsed_s: float = 0.0
     achieved_rate_per_minute: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)  # final status -> rows
+    extra: dict[str, Any] = field(default_factory=dict)  # summary fields from the caller (guard: doubt, resume)
 
 
 async def send_records(
@@ -116,13 +118,16 @@ async def send_records(
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     random: Callable[[], float] = _random.random,
     pacer: Pacer | None = None,
+    progress: Progress | None = None,
 ) -> SendResult:
     """Send every record; see the module docstring. `client`, `clock`, `sleep`, `random` are for tests.
 
     `pacer`: share one with other requests of the run (store reads), so all of them
-    together keep to the rate; by default the run makes its own.
+    together keep to the rate; by default the run makes its own. `progress`: one the
+    caller shows across several calls (and closes); by default the run makes its own.
     """
-    run = _Run(config, on_result, hooks or SendHooks(), clock, sleep, random, operator.length_hint(records), pacer)
+    run = _Run(config, on_result, hooks or SendHooks(), clock, sleep, random, operator.length_hint(records), pacer,
+               progress)  # fmt: skip
     if client is not None:
         return await run.go(iter(records), client, cancel)
     async with new_client(config) as own:
@@ -145,7 +150,7 @@ class _Slot:
 
 
 class _Run:
-    def __init__(self, config, on_result, hooks, clock, sleep, random, total, pacer=None):
+    def __init__(self, config, on_result, hooks, clock, sleep, random, total, pacer=None, progress=None):
         self.config: SendConfig = config
         self.hooks: SendHooks = hooks
         self.pacer = pacer or Pacer(config.rate_per_minute, clock=clock, sleep=sleep)
@@ -155,7 +160,8 @@ class _Run:
         self.stopped: RunStopped | None = None
         self.failure: BaseException | None = None  # a bug, or the records iterable raised
         self.result = SendResult(stopped=None)
-        self.progress = Progress(total, quiet=config.quiet)
+        self._own_progress = progress is None
+        self.progress = progress if progress is not None else Progress(total, quiet=config.quiet)
         self._on_result = on_result
         self._records: Iterator[ContactRecord] = iter(())
         self.cancel: asyncio.Event | None = None
@@ -170,12 +176,13 @@ class _Run:
         try:
             await self._until_done_or_stopped(workers)
         except asyncio.CancelledError:  # the caller cancelled us: still account for every record
-            self._stop(_interrupted())
+            self._stop(interrupted())
             raise
         finally:
             await self._wind_down(slots, workers)
             self._finish_unsent()
-            self.progress.close()
+            if self._own_progress:
+                self.progress.close()
         if self.failure is not None:
             raise self.failure
         elapsed = self.clock() - started
@@ -196,7 +203,7 @@ class _Run:
             for watcher in watchers:
                 watcher.cancel()  # cancelling asyncio.wait() leaves the workers running
         if cancel is not None and cancel.is_set():
-            self._stop(_interrupted())
+            self._stop(interrupted())
 
     async def _wind_down(self, slots: list[_Slot], workers: list[asyncio.Task]) -> None:
         """After a stop: abandon workers that are only waiting; give the in-flight ones `grace_s`."""
@@ -219,9 +226,9 @@ class _Run:
         self.stop.set()
 
     def _finish(self, record: ContactRecord, outcome: Outcome) -> None:
-        if outcome.error_code == Code.AMBIGUOUS:
-            self.result.ambiguous += 1
-        self.progress.update(outcome.status)
+        doubt = outcome.error_code == Code.AMBIGUOUS
+        self.result.ambiguous += doubt
+        self.progress.update(outcome.status, in_doubt=doubt)
         self._on_result(replace(record, outcome=outcome))
 
     def _finish_unsent(self) -> None:
@@ -344,10 +351,6 @@ async def _call(hook: Callable[[ContactRecord], MaybeAwaitable] | None, record: 
         return None
     value = hook(record)
     return await value if inspect.isawaitable(value) else value
-
-
-def _interrupted() -> RunStopped:
-    return RunStopped("interrupted: the run was cancelled before every row was sent", error_code="interrupted")
 
 
 def _fmt_rate(rate: float | None) -> str:

@@ -37,10 +37,17 @@ def stored(sb: Sandbox) -> Counter:
     return Counter((cid, c["type"], c["contact"]) for cid, items in sb.all_contacts().items() for c in items)
 
 
+# Rows in doubt wait this long after their request left before the store is checked. The
+# sandbox commits before it answers unless told to commit late, and a killed run's last
+# requests are done within milliseconds: half a second is ample. Tests with late commits
+# pass their own --settle-window (the last one given wins).
+SETTLE = "0.5"
+
+
 def cli_args(sb: Sandbox, csv: Path, report_dir: Path, *extra: str) -> list[str]:
     return [
         "import", str(csv), "--api-url", sb.api_url, "--store-id", str(sb.store_id),
-        "--report-dir", str(report_dir), *extra,
+        "--report-dir", str(report_dir), "--settle-window", SETTLE, *extra,
     ]  # fmt: skip
 
 

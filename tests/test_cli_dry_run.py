@@ -205,7 +205,8 @@ TOKEN = "secret_do_not_echo_4f9a1c"
         (("--store-id", "abc"), {"ECWID_TOKEN": TOKEN}, "--store-id: expected a positive integer, got 'abc'"),
         (("--store-id", "0"), {"ECWID_TOKEN": TOKEN}, "--store-id: expected a positive integer"),
         ((), {"ECWID_TOKEN": TOKEN, "ECWID_STORE_ID": "shop"}, "ECWID_STORE_ID must be a positive integer"),
-        (("--store-id", "5", "--token-file", "/nonexistent/token"), {}, "cannot read --token-file"),
+        (("--store-id", "5", "--token-file", "/nonexistent/token"), {}, "cannot read the file given to --token-file"),
+        (("--store-id", "5", "--token-file", TOKEN), {}, "its name is not shown"),  # the token typed as the path
         (("--store-id", "5", "--api-url", "http://api.example.com/api/v3"), {"ECWID_TOKEN": TOKEN}, "refusing plain http://"),
         ((), {"ECWID_TOKEN": TOKEN, "ECWID_STORE_ID": "5", "ECWID_API_URL": "http://10.0.0.1/api/v3"}, "refusing plain http://"),
         (("--dry-run", "--rate", "0"), {}, "--rate: expected a positive number"),

@@ -100,7 +100,7 @@ def _damaged_journal(path, store_id: int) -> None:
         f.write(b"\xff" * 8192)
 
 
-@pytest.mark.parametrize("kind", ["locked", "not-a-journal", "damaged", "another-database"])
+@pytest.mark.parametrize("kind", ["locked", "not-a-journal", "damaged", "another-database", "empty"])
 def test_a_journal_that_cannot_be_used_stops_before_sending(tmp_path, kind, monkeypatch, capsys):
     csv = tmp_path / "contacts.csv"
     write_csv(csv, range(10))
@@ -116,6 +116,8 @@ def test_a_journal_that_cannot_be_used_stops_before_sending(tmp_path, kind, monk
             elif kind == "another-database":
                 with contextlib.closing(sqlite3.connect(journal)) as db, db:
                     db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total TEXT)")
+            elif kind == "empty":  # truncated to 0 bytes: not a new journal
+                journal.write_bytes(b"")
             else:
                 journal.write_bytes(b"not a journal at all " * 300)
             before = journal.read_bytes()
@@ -123,4 +125,37 @@ def test_a_journal_that_cannot_be_used_stops_before_sending(tmp_path, kind, monk
             assert journal.read_bytes() == before  # never overwritten
         assert sb.stats.requests == 0
     assert code == 2
-    assert ("locked" if kind == "locked" else "corrupt") in err and "Traceback" not in err
+    said = {"locked": "locked", "another-database": "holds no journal", "empty": "is empty (0 bytes)"}
+    assert said.get(kind, "corrupt") in err and "Traceback" not in err
+    if kind in ("another-database", "empty"):  # and how to start afresh on purpose
+        assert "move it aside or delete it" in err and "--journal NEW_PATH" in err
+
+
+def test_kill_9_then_the_journals_side_files_lost_still_nothing_twice(tmp_path, monkeypatch, capsys):
+    """Commits live in the journal's main file: a side file deleted after kill -9 loses none."""
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(200))
+    reports = tmp_path / "reports"
+    with _sandbox() as sb:
+        args = cli_args(sb, csv, reports, "--quiet", "--rate", "60000", "--concurrency", "6")
+        proc = start_cli(sb, args)
+        wait_for(lambda: sb.stats.creates_committed >= 100 or proc.poll() is not None)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=20)
+        assert proc.returncode == -signal.SIGKILL, "finished before the kill: the test proved nothing"
+        created = len(stored(sb))
+        main = reports / f"journal-{sb.store_id}.sqlite"
+        lost = [p for p in reports.glob(main.name + "-*") if _holds_no_transaction(p)]
+        for side in lost:  # what `rm journal-*.sqlite-*` or a crash of the file system leaves
+            side.unlink()
+        code, summary, err = run_main(sb, args, monkeypatch, capsys)
+        assert code == 0, err
+        _assert_exactly_once(sb, expected)
+    # What the killed run recorded is still known: only the rows it had in flight were checked again.
+    assert summary["counts"]["skipped"] >= created - 40
+
+
+def _holds_no_transaction(side) -> bool:
+    """A -wal or -shm file, or a rollback journal whose header is zeroed (no transaction in progress):
+    SQLite's docs say a hot rollback journal is part of the database, so that one is kept."""
+    return not side.name.endswith("-journal") or side.read_bytes()[:8] == bytes(8)

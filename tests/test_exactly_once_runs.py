@@ -18,7 +18,7 @@ FAST = 60_000  # requests a minute: the pacer never waits unless the sandbox say
 
 def _import(sb: Sandbox, csv, tmp_path, **kw):
     options = dict(store_id=sb.store_id, token=sb.token, api_url=sb.api_url, report_dir=tmp_path / "reports",
-                   rate=FAST, concurrency=6, quiet=True)  # fmt: skip
+                   rate=FAST, concurrency=6, quiet=True, settle_window=0.2)  # fmt: skip
     return run_import([csv], **{**options, **kw})
 
 

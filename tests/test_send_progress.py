@@ -48,3 +48,24 @@ def test_a_bar_with_counts_on_a_terminal():
     progress.close()
     text = out.getvalue()
     assert "3/3" in text and "created=2" in text and "failed=1" in text and "row" in text
+
+
+def test_rows_in_doubt_and_rows_a_stop_left_unsent_are_not_done():
+    for out in (io.StringIO(), Tty()):
+        progress = Progress(10, stream=out, clock=Clock())
+        for _ in range(4):
+            progress.update(Status.CREATED)
+        progress.update(Status.FAILED, in_doubt=True)  # no answer: set aside until the store is checked
+        progress.update(Status.FAILED, in_doubt=True)
+        progress.settled(Status.CREATED)  # the store has it
+        for _ in range(4):
+            progress.update(Status.NOT_SENT)  # Ctrl-C
+        progress.close()
+        text = out.getvalue()
+        assert "10/10" not in text and "100%" not in text and "5/10" in text
+    assert text.count("created=5") >= 1
+    plain = Progress(10, stream=io.StringIO(), clock=Clock())
+    plain.update(Status.CREATED)
+    plain.update(Status.FAILED, in_doubt=True)
+    plain.update(Status.NOT_SENT)
+    assert plain.line().startswith("sent 1/10 rows: 1 created, 0 failed, 1 in doubt, 1 not sent")

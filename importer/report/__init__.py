@@ -16,6 +16,11 @@ Files in the run folder, all written from the one frame in this process:
 * ``summary.json``: the caller's summary plus ``report_dir``, ``report_files``,
   ``error_rows`` and ``notes`` (summary.py).
 
+The files are written into a hidden folder beside the run's and that folder is renamed
+into place when all of them are there: a full disk or a folder that turns read-only
+leaves no truncated results.csv or empty results.xlsx, only the OSError, which
+`unwritten_message` turns into the one line the CLI prints.
+
 Both CSV files are UTF-8 with a BOM (Excel opens them with the right characters on
 double click; the loader reads the BOM), and their cells a spreadsheet would run as a
 formula are prefixed with ``'`` (escape_formula).
@@ -24,6 +29,8 @@ formula are prefixed with ``'`` (escape_formula).
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +50,7 @@ from importer.table import Table
 
 __all__ = [
     "REPORT_COLUMNS", "XLSX_MAX_ROWS", "escape_formula", "new_run_id", "print_summary", "results_frame",
-    "write_report",
+    "unwritten_message", "write_report",
 ]  # fmt: skip
 
 log = logging.getLogger(__name__)
@@ -56,19 +63,49 @@ def write_report(table: Table, summary: dict[str, Any], *, report_dir: Path, run
     ``notes`` to ``summary`` in place, so the caller's --json output matches summary.json.
     """
     folder = Path(report_dir) / run_id
-    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder.with_name(f".{run_id}.partial")
+    try:
+        _write_files(table, summary, partial, folder)
+        os.replace(partial, folder)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return folder
+
+
+def _write_files(table: Table, summary: dict[str, Any], partial: Path, folder: Path) -> None:
+    partial.mkdir(parents=True, exist_ok=True)
     frame = results_frame(table)
-    write_results_csv(frame, folder / RESULTS_CSV)
+    write_results_csv(frame, partial / RESULTS_CSV)
     files = [RESULTS_CSV]
-    note = write_results_xlsx(frame, folder / RESULTS_XLSX)
+    note = write_results_xlsx(frame, partial / RESULTS_XLSX)
     if note is None:
         files.append(RESULTS_XLSX)
     else:
         log.info(note)
         summary["notes"] = [*summary.get("notes", ()), note]
-    error_files, error_rows = write_errors(table, folder)
+    error_files, error_rows = write_errors(table, partial)
     summary["report_dir"] = str(folder)
     summary["report_files"] = [*files, *error_files, SUMMARY_JSON]
     summary["error_rows"] = error_rows
-    write_summary(folder / SUMMARY_JSON, summary)
-    return folder
+    write_summary(partial / SUMMARY_JSON, summary)
+
+
+def unwritten_message(summary: dict[str, Any], report_dir: Path, exc: OSError) -> str:
+    """One line for a run whose report could not be written: what was sent and journaled, and how
+    to get the report."""
+    why = f"the report could not be written to {report_dir} ({exc.strerror or exc})"
+    if summary.get("dry_run"):
+        return f"{why}; nothing was sent: make room and run the same command again"
+    counts = summary.get("counts") or {}
+    done = ", ".join(f"{n} {status}" for status, n in counts.items()) or "nothing"
+    sent = f"{summary.get('requests', 0)} requests sent; rows: {done}"
+    if summary.get("stopped"):
+        why += f"; the run had stopped: {summary['stopped']}"
+    if summary.get("stopped_code") == "journal-unwritable":
+        return (f"{why}. {sent}. Make room and run the same command again: the journal has what it could record, "
+                "the rows in doubt are checked in the store before anything is sent again")
+    if summary.get("journal"):
+        return (f"{why}. {sent}, all recorded in the journal {summary['journal']}. To get the report, make room and "
+                "run the same command again: every row already done is `skipped` and the report is written")
+    return f"{why}. {sent}; there is no journal (--no-journal), so running again would send them again"

@@ -13,6 +13,7 @@ first character could start a formula.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -175,20 +176,28 @@ def write_results_xlsx(frame: pd.DataFrame, path: Path) -> str | None:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    _xlsx_sheet(workbook, "results", frame)
-    _xlsx_sheet(workbook, "to fix", frame[frame["status"].isin(TO_FIX).to_numpy(dtype=bool)])
-    workbook.save(path)
+    sheets = [workbook.create_sheet("results"), workbook.create_sheet("to fix")]
+    try:
+        _fill_sheet(sheets[0], frame)
+        _fill_sheet(sheets[1], frame[frame["status"].isin(TO_FIX).to_numpy(dtype=bool)])
+        # Zipped in memory, then written: a full disk fails one write, not a ZipFile that complains
+        # again (a traceback on stderr) when it is collected.
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+    except BaseException:
+        for sheet in sheets:
+            _discard(sheet)
+        raise
+    path.write_bytes(buffer.getbuffer())
     return None
 
 
-def _xlsx_sheet(workbook: Any, title: str, frame: pd.DataFrame) -> None:
+def _fill_sheet(sheet: Any, frame: pd.DataFrame) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.formatting.rule import CellIsRule
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
-
-    sheet = workbook.create_sheet(title)
 
     def text_cell(value: str) -> Any:  # stored as text even when it starts with "="
         cell = WriteOnlyCell(sheet, value=value)
@@ -215,6 +224,19 @@ def _xlsx_sheet(workbook: Any, title: str, frame: pd.DataFrame) -> None:
     sheet.append(header)
     for values in zip(*columns):
         sheet.append([_xlsx_value(v, ILLEGAL_CHARACTERS_RE, text_cell) for v in values])
+
+
+def _discard(sheet: Any) -> None:
+    """Close a write-only sheet's half-written streams (openpyxl keeps the rows in a temporary file)
+    now, so that when the disk is full their cleanup fails here, quietly, and not later on stderr
+    ("Exception ignored in: <generator object WorksheetWriter.get_stream>")."""
+    writer = getattr(sheet, "_writer", None)
+    for stream in (getattr(sheet, "_rows", None), getattr(writer, "xf", None)):
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - the disk is full: the error that matters is already raised
+                pass
 
 
 def _xlsx_value(value: Any, illegal: re.Pattern[str], text_cell: Callable[[str], Any]) -> Any:

@@ -68,6 +68,8 @@ def print_summary(summary: dict[str, Any], path: Path, *, stream: TextIO = sys.s
         lines.append(f"Skipped: {why}.")
     if summary.get("dry_run"):
         lines.append("Dry run: nothing was sent.")
+    if summary.get("in_doubt"):
+        lines.append(_doubt_line(summary["in_doubt"]))
     if summary.get("ambiguous"):
         n = summary["ambiguous"]
         lines.append(
@@ -87,6 +89,16 @@ def print_summary(summary: dict[str, Any], path: Path, *, stream: TextIO = sys.s
     else:  # every file written, by name: errors.csv is the one to fix and import again
         lines.append(f"Report: {Path(path)}{os.sep} {', '.join(files)}")
     stream.write("\n".join(lines) + "\n")
+
+
+def _doubt_line(doubt: dict[str, Any]) -> str:
+    """How many rows were in doubt (sent, answer lost) and how each was settled."""
+    why = [f"{doubt['answers_lost']} answers lost" if doubt.get("answers_lost") else "",
+           f"{doubt['from_earlier_runs']} left by an earlier run" if doubt.get("from_earlier_runs") else ""]
+    how = {"found_in_store": "found in the store", "absent_sent_again": "absent after the settle window, sent again",
+           "absent_not_sent": "absent, not sent again", "unchecked": "not checked (the next run checks them first)"}
+    settled = [f"{doubt[k]} {text}" for k, text in how.items() if doubt.get(k)]
+    return f"In doubt: {doubt['rows']} rows ({', '.join(filter(None, why))}): {', '.join(settled)}."
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:

@@ -40,6 +40,7 @@ class _Context:
 
     token: str | None
     cut_drawn: bool
+    commit_delay_s: float = 0.0
     committed: bool = False
 
 
@@ -95,7 +96,7 @@ class _Gate:
         state = self.state_obj
         seq, arrived, faults = state.begin()
         token = _bearer(scope)
-        ctx = _Context(token=token, cut_drawn=faults.cut)
+        ctx = _Context(token=token, cut_drawn=faults.cut, commit_delay_s=faults.commit_delay_s)
         scope["sandbox"] = ctx
         body = bytearray()
         status: list[int] = []
@@ -255,6 +256,9 @@ async def _create_contact(state: SandboxState, request: Request, store_id: int) 
     cid = _customer_id(request)
     state.list_contacts(store_id, cid)  # 404 for an unknown customer before body errors
     fields = check_contact_fields(await _json_body(request), partial=False)
+    delay = request.scope["sandbox"].commit_delay_s
+    if delay:  # a slow write: it commits even if the client has given up meanwhile
+        await asyncio.sleep(delay)
     state.create_contact(store_id, cid, fields)
     request.scope["sandbox"].committed = True
     return JSONResponse({"createCount": 1})

@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cut-rate", type=_share, default=0.0, metavar="P", help="share of creates stored, then connection cut"
     )
+    parser.add_argument("--late-commit", type=float, default=0.0, metavar="MS",
+                        help="creates commit this long after they arrive; reads answer at once")
+    parser.add_argument("--late-rate", type=_share, default=1.0, metavar="P", help="share of creates that commit late")
     parser.add_argument("--seed", type=int, default=0, help="seed for the faults (default 0)")
     parser.add_argument("--plan-expired", action="store_true", help="answer 402 NOT_AVAILABLE_ON_CURRENT_PLAN")
 
@@ -65,6 +68,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
             slow_start_ms=args.slow_start_ms if args.slow_start else 0.0,
             fail_rate=args.fail_rate,
             cut_rate=args.cut_rate,
+            late_commit_ms=args.late_commit,
+            late_rate=args.late_rate,
             seed=args.seed,
             plan_ok=not args.plan_expired,
         )

@@ -107,6 +107,8 @@ class SandboxConfig:
     latency_dist: str = "fixed"  # fixed | uniform (0..2*mean) | exponential (mean)
     slow_start_s: float = 0.0  # for this long after start ...
     slow_start_ms: float = 0.0  # ... every answer takes this much longer
+    late_commit_ms: float = 0.0  # creates commit this long after they arrive, while reads answer at once ...
+    late_rate: float = 1.0  # ... this share of them (a client that times out first is left in doubt)
     seed: int = 0
     # store flags
     plan_ok: bool = True  # False: 402 NOT_AVAILABLE_ON_CURRENT_PLAN
@@ -115,13 +117,13 @@ class SandboxConfig:
     extra_tokens: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("fail_rate", "cut_rate"):
+        for name in ("fail_rate", "cut_rate", "late_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be within 0..1, got {value}")
         if self.latency_dist not in LATENCY_DISTS:
             raise ValueError(f"latency_dist must be one of {LATENCY_DISTS}")
-        if self.latency_ms < 0 or self.slow_start_ms < 0 or self.slow_start_s < 0:
+        if self.latency_ms < 0 or self.slow_start_ms < 0 or self.slow_start_s < 0 or self.late_commit_ms < 0:
             raise ValueError("latencies must be >= 0")
         if self.window_s <= 0:
             raise ValueError("window_s must be > 0")

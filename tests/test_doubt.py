@@ -1,0 +1,199 @@
+"""Issue 15: doubt is settled by time and by the store, never by one early read.
+
+Through the command line, against the sandbox over loopback, with the faults that leave a
+create in doubt: writes that commit late while reads answer at once, answers cut off after
+the commit, a 403 while the store is being checked, Ctrl-C while the run waits to check,
+kill -9 while creates are still being committed.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import threading
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+
+from cli_support import read_csv, statuses
+from exactly_once_helpers import cli_args, run_main, start_cli, stored, wait_for, write_csv
+import importer.remote  # noqa: F401 - loaded now, so a rerun "at once" starts in milliseconds
+from importer.sandbox import CREATE, Sandbox, SandboxConfig
+
+
+FAST = ("--rate", "100000")  # the sandbox is unlimited: the pacer never waits
+
+
+def _sandbox(**kw) -> Sandbox:
+    return Sandbox(SandboxConfig(**{"rate_per_minute": None, "customers": 20, **kw}))
+
+
+def _uncommitted(sb: Sandbox) -> int:
+    """Creates that arrived and have not committed yet (the store has seen nothing but creates)."""
+    stats = sb.stats
+    return stats.requests + stats.in_flight - stats.creates_committed
+
+
+def _journal_states(path: Path) -> dict[str, int]:
+    """state -> rows; 'sending+sent_at' for rows in doubt whose send time is kept."""
+    with closing(sqlite3.connect(path)) as db:
+        rows = db.execute("SELECT state, sent_at IS NOT NULL FROM contacts").fetchall()
+    out: dict[str, int] = {}
+    for state, timed in rows:
+        name = state + ("+sent_at" if state == "sending" and timed else "")
+        out[name] = out.get(name, 0) + 1
+    return out
+
+
+def test_sandbox_late_commit_a_read_answers_before_the_write_commits():
+    with _sandbox(late_commit_ms=400) as sb:
+        url = f"{sb.api_url}/{sb.store_id}/customers/1/contacts"
+        auth = {"Authorization": f"Bearer {sb.token}"}
+        with httpx.Client(timeout=5) as http:
+            posting = threading.Thread(target=http.post, args=(url,), kwargs={"json": {"type": "EMAIL",
+                                       "contact": "a@example.com"}, "headers": auth})  # fmt: skip
+            posting.start()
+            wait_for(lambda: sb.stats.in_flight == 1)
+            during = httpx.get(url, headers=auth).json()["items"]  # served while the create waits
+            posting.join()
+            after = httpx.get(url, headers=auth).json()["items"]
+    assert during == [] and [c["contact"] for c in after] == ["a@example.com"]
+
+
+def test_a_create_slower_than_the_timeout_is_found_after_the_settle_window_not_sent_twice(
+    tmp_path, monkeypatch, capsys
+):
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(8))
+    # Every create commits 0.6 s after it arrives; the client gives up after 0.3 s.
+    with _sandbox(late_commit_ms=600) as sb:
+        args = cli_args(sb, csv, tmp_path / "r", "--timeout", "0.3", "--settle-window", "1.5", "--concurrency", "4",
+                        *FAST)  # fmt: skip
+        code, summary, err = run_main(sb, args, monkeypatch, capsys)
+        wait_for(lambda: sb.stats.in_flight == 0)  # nothing more can commit
+        store = stored(sb)
+    assert store == expected  # 8 contacts for 8 rows (the early read gave 16)
+    assert code == 0, err
+    assert summary["counts"] == {"created": 8}
+    assert summary["in_doubt"] == {
+        "rows": 8, "from_earlier_runs": 0, "answers_lost": 8, "found_in_store": 8, "absent_sent_again": 0,
+        "absent_not_sent": 0, "unchecked": 0, "settle_window_s": 1.5,
+    }  # fmt: skip
+    assert "8 rows in doubt (sent, no answer): checking the store by" in err
+    rows = read_csv(Path(summary["report_dir"]) / "results.csv")
+    assert all("the store has it (checked after the settle window)" in r["error"] for r in rows)
+    assert "In doubt: 8 rows (8 answers lost): 8 found in the store" in err  # the terminal summary
+
+
+def test_cut_answers_are_counted_and_settled(tmp_path, monkeypatch, capsys):
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(60))
+    with _sandbox(cut_rate=0.25, seed=4) as sb:
+        code, summary, err = run_main(sb, cli_args(sb, csv, tmp_path / "r", *FAST, "--settle-window", "0.2"), monkeypatch,
+                                      capsys)  # fmt: skip
+        cuts = sb.stats.cuts
+        store = stored(sb)
+    assert code == 0, err
+    assert store == expected and cuts > 5
+    doubt = summary["in_doubt"]
+    assert doubt["answers_lost"] == doubt["found_in_store"] == doubt["rows"] == cuts
+    assert summary["counts"] == {"created": 60} and summary["ambiguous"] == 0
+
+
+def test_a_403_while_checking_leaves_the_rows_in_doubt_and_the_rerun_finds_them(tmp_path, monkeypatch, capsys):
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(40))
+    journal = tmp_path / "r" / "journal-1003.sqlite"
+    create_only = "secret_create_only_4d1a"
+    with _sandbox(cut_rate=0.2, seed=8) as sb:
+        sb.add_token(create_only, {CREATE})  # can create, cannot read: the check after a cut meets 403
+        args = cli_args(sb, csv, tmp_path / "r", *FAST)
+        monkeypatch.setenv("ECWID_TOKEN", create_only)
+        from importer.cli import main
+
+        capsys.readouterr()
+        code = main([*args, "--json"])
+        out, err = capsys.readouterr()
+        first = json.loads(out)
+        cuts = sb.stats.cuts
+        states = _journal_states(journal)
+        sb.set_fault(cut_rate=0.0)
+        code2, second, err2 = run_main(sb, args, monkeypatch, capsys)  # the demo token reads too
+        store = stored(sb)
+    assert code == 3 and "lacks the read_customers scope" in err
+    assert cuts > 3
+    # Created, but their answers were cut: not 'not_sent', not journaled absent, but in doubt.
+    assert first["in_doubt"]["unchecked"] == cuts and first["ambiguous"] == cuts
+    assert first["counts"] == {"created": 40 - cuts, "failed": cuts}
+    assert states == {"created": 40 - cuts, "sending+sent_at": cuts}
+    rows = read_csv(Path(first["report_dir"]) / "results.csv")
+    assert all("not checked (the token lacks the read_customers scope" in r["error"] for r in rows
+               if r["status"] == "failed")  # fmt: skip
+
+    assert code2 == 0, err2
+    assert store == expected  # the rerun found them: nothing twice (the early verdict gave 8 duplicates of 40)
+    assert second["resumed"]["done"] == 40 - cuts and second["resumed"]["in_doubt"] == cuts
+    assert second["in_doubt"]["from_earlier_runs"] == second["in_doubt"]["found_in_store"] == cuts
+    assert f"Continuing an earlier run (journal {journal}): {40 - cuts} rows already done, {cuts} in doubt" in err2
+
+
+def test_ctrl_c_while_waiting_to_check_leaves_rows_in_doubt_and_progress_short_of_100(tmp_path, monkeypatch, capsys):
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(50))
+    reports = tmp_path / "r"
+    with _sandbox(cut_rate=0.2, seed=2) as sb:
+        proc = start_cli(sb, cli_args(sb, csv, reports, *FAST, "--settle-window", "60"))
+        watchdog = threading.Timer(60, proc.kill)
+        watchdog.start()
+        try:
+            for line in proc.stderr:  # wait until it says it waits for the rows in doubt
+                if "rows in doubt (sent, no answer): checking the store by" in line:
+                    break
+            proc.send_signal(signal.SIGINT)
+            _, rest = proc.communicate(timeout=30)
+        finally:
+            watchdog.cancel()
+        cuts = sb.stats.cuts
+        states = _journal_states(reports / "journal-1003.sqlite")
+        code, summary, err = run_main(sb, cli_args(sb, csv, reports, *FAST, "--settle-window", "0.2"), monkeypatch, capsys)
+        store = stored(sb)
+    assert proc.returncode == 3, rest
+    assert "interrupted" in rest and "Traceback" not in rest
+    progress = [line for line in rest.splitlines() if line.startswith("sent ")]
+    assert progress and progress[-1].startswith(f"sent {50 - cuts}/50 rows") and f"{cuts} in doubt" in progress[-1]
+    assert states == {"created": 50 - cuts, "sending+sent_at": cuts}  # in doubt, with when they were sent
+
+    assert code == 0, err
+    assert store == expected
+    assert summary["resumed"]["in_doubt"] == summary["in_doubt"]["found_in_store"] == cuts
+    assert summary["counts"] == {"skipped": 50 - cuts, "created": cuts}
+
+
+def test_kill_9_while_creates_commit_late_then_an_immediate_rerun_creates_each_once(tmp_path, monkeypatch, capsys):
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(60))
+    reports = tmp_path / "r"
+    # Each create commits 2 s after it arrives; the rerun's window (3 s) outlasts that, with room for a slow machine.
+    with _sandbox(late_commit_ms=2000) as sb:
+        args = cli_args(sb, csv, reports, "--concurrency", "6", *FAST, "--settle-window", "3")
+        proc = start_cli(sb, args)
+        wait_for(lambda: _uncommitted(sb) >= 6 or proc.poll() is not None)
+        proc.send_signal(signal.SIGKILL)
+        pending, arrived = _uncommitted(sb), sb.stats.requests + sb.stats.in_flight
+        proc.communicate(timeout=20)
+        assert proc.returncode == -signal.SIGKILL and pending == 6, "the kill came too late"
+        sb.set_fault(late_commit_ms=0)  # the rerun's own creates need not wait
+        code, summary, err = run_main(sb, args, monkeypatch, capsys)  # at once: no pause before it
+        wait_for(lambda: sb.stats.in_flight == 0)
+        store = stored(sb)
+        # The killed run's creates that committed after all (one whose body had not fully arrived does not).
+        late = sum(1 for r in sb.requests if r.seq <= arrived and r.method == "POST" and r.status == 200)
+    assert code == 0, err
+    assert store == expected  # an immediate early read gave 30 duplicates
+    doubt = summary["in_doubt"]
+    assert late >= 1 and doubt["from_earlier_runs"] >= pending and doubt["found_in_store"] == late
+    assert doubt["absent_sent_again"] == doubt["from_earlier_runs"] - pending  # intents written, never sent
+    assert summary["resumed"]["in_doubt"] == doubt["from_earlier_runs"] and summary["resumed"]["wait_s"] > 2
+    assert "Continuing an earlier run" in err and "once their requests can no longer commit" in err
