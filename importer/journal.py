@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,6 +35,7 @@ CREATED = "created"
 NOT_CREATED = "not_created"
 FAILED = "failed"
 ABSENT = "absent"  # was in doubt; the store said it isn't there
+DELETED = "deleted"  # created, then deleted by `undo` (run_id: the undo's): a later import sends it again
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -295,6 +296,25 @@ class Journal:
             self._db.execute(
                 "UPDATE runs SET finished_at=?, summary=? WHERE run_id=?", (_now(), summary_json, self.run_id)
             )
+
+    # -- other modules' own tables (importer.history: what was sent, undo) -------------
+
+    def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        """Rows of one SELECT."""
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def write_many(self, statements: Iterable[tuple[str, Iterable[Sequence]]]) -> None:
+        """(sql, rows) pairs run with executemany, all in one durable transaction."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, rows in statements:
+                    self._db.executemany(sql, rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

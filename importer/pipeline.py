@@ -59,6 +59,7 @@ class ImportOptions:
     create_customers: bool = False  # create customers named by email that the store lacks
     sandbox_customers: Path | None = None  # --sandbox-customers FILE: the sandbox holds exactly these customers
     preset: str | None = None  # --preset NAME: a known export's layout (else detected from the headers)
+    update: bool = False  # --update: PUT the note, handle, default, order of contacts the customer has, if changed
 
 
 @dataclass

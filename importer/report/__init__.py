@@ -24,8 +24,11 @@ formula are prefixed with ``'`` (escape_formula).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from importer.report.errors import write_errors
 from importer.report.results import (
@@ -43,7 +46,7 @@ from importer.table import Table
 
 __all__ = [
     "REPORT_COLUMNS", "XLSX_MAX_ROWS", "escape_formula", "new_run_id", "print_summary", "results_frame",
-    "write_report",
+    "write_report", "write_frame_report",
 ]  # fmt: skip
 
 log = logging.getLogger(__name__)
@@ -55,9 +58,15 @@ def write_report(table: Table, summary: dict[str, Any], *, report_dir: Path, run
     Adds ``report_dir``, ``report_files``, ``error_rows`` and (when there are any)
     ``notes`` to ``summary`` in place, so the caller's --json output matches summary.json.
     """
-    folder = Path(report_dir) / run_id
+    return write_frame_report(results_frame(table), summary, Path(report_dir) / run_id,
+                              lambda folder: write_errors(table, folder))
+
+
+def write_frame_report(frame: pd.DataFrame, summary: dict[str, Any], folder: Path,
+                       errors: Callable[[Path], tuple[list[str], int]]) -> Path:
+    """`write_report` for lines already in REPORT_COLUMNS (an undo's); `errors(folder)` writes the error
+    files and returns (their names, lines written)."""
     folder.mkdir(parents=True, exist_ok=True)
-    frame = results_frame(table)
     write_results_csv(frame, folder / RESULTS_CSV)
     files = [RESULTS_CSV]
     note = write_results_xlsx(frame, folder / RESULTS_XLSX)
@@ -66,7 +75,7 @@ def write_report(table: Table, summary: dict[str, Any], *, report_dir: Path, run
     else:
         log.info(note)
         summary["notes"] = [*summary.get("notes", ()), note]
-    error_files, error_rows = write_errors(table, folder)
+    error_files, error_rows = errors(folder)
     summary["report_dir"] = str(folder)
     summary["report_files"] = [*files, *error_files, SUMMARY_JSON]
     summary["error_rows"] = error_rows

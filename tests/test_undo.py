@@ -1,0 +1,149 @@
+"""`undo RUN_ID` against the sandbox over HTTP: what a run created goes, nothing else does."""
+
+from __future__ import annotations
+
+import signal
+
+import httpx
+import pytest
+
+from cli_support import read_csv
+from exactly_once_helpers import cli_args, start_cli, stored, wait_for, write_csv
+from importer.errors import UsageError
+from importer.pipeline import run_import
+from importer.sandbox import Sandbox, SandboxConfig
+from importer.undo import run_undo
+
+FAST = 60_000  # requests a minute: the pacer never waits unless the sandbox says 429
+
+
+def _common(sb: Sandbox, tmp_path) -> dict:
+    return dict(store_id=sb.store_id, token=sb.token, api_url=sb.api_url, report_dir=tmp_path / "reports",
+                rate=FAST, concurrency=6, quiet=True)  # fmt: skip
+
+
+def _import(sb: Sandbox, csv, tmp_path, **kw):
+    return run_import([csv], **{**_common(sb, tmp_path), **kw})
+
+
+def _undo(sb: Sandbox, run_id: str, tmp_path, **kw):
+    return run_undo(run_id, **{**_common(sb, tmp_path), **kw})
+
+
+def _post(sb: Sandbox, cid: int, body: dict) -> None:
+    url = f"{sb.api_url}/{sb.store_id}/customers/{cid}/contacts"
+    httpx.post(url, json=body, headers={"Authorization": f"Bearer {sb.token}"}).raise_for_status()
+
+
+def _put(sb: Sandbox, cid: int, contact_id: int, body: dict) -> None:
+    url = f"{sb.api_url}/{sb.store_id}/customers/{cid}/contacts/{contact_id}"
+    httpx.put(url, json=body, headers={"Authorization": f"Bearer {sb.token}"}).raise_for_status()
+
+
+def _snapshot(sb: Sandbox) -> set:
+    """The store's contacts without their ids and timestamps: what a person would compare. (Not orderBy: the
+    files here send none, and the store numbers contacts in the order they arrive, concurrently.)"""
+    return {(cid, c["type"], c["contact"], c.get("handle", ""), c.get("note", ""), c.get("default"))
+            for cid, items in sb.all_contacts().items() for c in items}  # fmt: skip
+
+
+def test_import_undo_import_gives_the_store_of_one_import(tmp_path):
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(60))
+    with Sandbox(SandboxConfig(customers=20, rate_per_minute=None)) as sb:
+        first = _import(sb, csv, tmp_path)
+        once = _snapshot(sb)
+        undo = _undo(sb, first.summary["run_id"], tmp_path)
+        assert stored(sb) == {}  # every contact the run created is gone
+        again = _import(sb, csv, tmp_path)
+        assert _snapshot(sb) == once and stored(sb) == expected
+    assert first.counts == {"created": 60}
+    assert undo.exit_code == 0 and undo.counts == {"deleted": 60} and undo.summary["already_gone"] == 0
+    assert again.counts == {"created": 60}  # the journal let the same file send those rows again
+    lines = read_csv(undo.report_path / "results.csv")
+    assert [int(r["row"]) for r in lines] == list(range(2, 62))  # the rows of the file, in its order
+    assert {r["status"] for r in lines} == {"deleted"}
+    assert (undo.report_path / "summary.json").exists() and not (undo.report_path / "errors.csv").exists()
+
+
+def test_undo_leaves_other_runs_and_hand_made_contacts_and_keeps_changed_ones(tmp_path):
+    first_csv, second_csv = tmp_path / "a.csv", tmp_path / "b.csv"
+    write_csv(first_csv, range(0, 30), customers=5)
+    theirs = write_csv(second_csv, range(30, 50), customers=5)
+    with Sandbox(SandboxConfig(customers=5, rate_per_minute=None)) as sb:
+        _post(sb, 1, {"type": "EMAIL", "contact": "by.hand@example.com", "note": "mine"})
+        # Made by hand with the value the run will send again (the store then holds it twice).
+        _post(sb, 5, {"type": "EMAIL", "contact": "person4@EXAMPLE.com", "note": "mine too"})
+        first = _import(sb, first_csv, tmp_path)
+        second = _import(sb, second_csv, tmp_path)
+        # A person edits one of the first run's contacts, and deletes another.
+        edited = next(c for c in sb.contacts(2) if c["contact"] == "Person1@example.com")
+        _put(sb, 2, edited["id"], {"note": "called, prefers phone"})
+        gone = next(c for c in sb.contacts(3) if c["contact"] == "Person2@example.com")
+        httpx.delete(f"{sb.api_url}/{sb.store_id}/customers/3/contacts/{gone['id']}",
+                     headers={"Authorization": f"Bearer {sb.token}"}).raise_for_status()  # fmt: skip
+        dry = _undo(sb, first.summary["run_id"], tmp_path, dry_run=True)
+        assert len(stored(sb)) == 2 + 30 + 20 - 1  # a dry run deletes nothing
+        undo = _undo(sb, first.summary["run_id"], tmp_path)
+        left = stored(sb)
+        forced = _undo(sb, first.summary["run_id"], tmp_path, force=True)
+        after_force = stored(sb)
+    assert second.counts == {"created": 20}
+    assert dry.counts == {"valid": 28, "kept": 1, "deleted": 1}
+    assert undo.counts == {"deleted": 29, "kept": 1} and undo.exit_code == 1
+    assert undo.summary["already_gone"] == 1
+    by_contact = {r["contact"]: r for r in read_csv(undo.report_path / "results.csv")}
+    assert by_contact["Person1@example.com"]["status"] == "kept"
+    assert by_contact["Person1@example.com"]["error_code"] == "changed-since"
+    assert "note" in by_contact["Person1@example.com"]["error"]
+    assert by_contact["Person2@example.com"]["error_code"] == "already-gone"
+    assert [r["contact"] for r in read_csv(undo.report_path / "errors.csv")] == ["Person1@example.com"]
+    # The second run's contacts, the hand-made ones and the edited one are all still there, once each.
+    hand = {(1, "EMAIL", "by.hand@example.com"): 1, (5, "EMAIL", "person4@EXAMPLE.com"): 1}
+    assert left == {**theirs, **hand, (2, "EMAIL", "Person1@example.com"): 1}
+    assert [c.get("note") for c in sb.contacts(5) if c["contact"] == "person4@EXAMPLE.com"] == ["mine too"]
+    # --force deletes the edited one too; what the first undo did is reported, not done again.
+    assert forced.counts == {"deleted": 30} and forced.exit_code == 0
+    assert after_force == {**theirs, **hand}
+
+
+def test_undo_of_a_run_the_journal_does_not_know_is_a_usage_error(tmp_path):
+    csv = tmp_path / "contacts.csv"
+    write_csv(csv, range(3))
+    with Sandbox(SandboxConfig(customers=20, rate_per_minute=None)) as sb:
+        _import(sb, csv, tmp_path)
+        with pytest.raises(UsageError, match="not in the journal"):
+            _undo(sb, "20200101-000000-0000", tmp_path)
+        assert len(stored(sb)) == 3
+
+
+def test_undo_killed_with_kill_9_then_rerun_deletes_each_contact_once_and_reports_every_row(tmp_path, monkeypatch):
+    rows = 240
+    csv = tmp_path / "contacts.csv"
+    write_csv(csv, range(rows))
+    reports = tmp_path / "reports"
+    with Sandbox(SandboxConfig(customers=40, rate_per_minute=None)) as sb:
+        run_id = _import(sb, csv, tmp_path).summary["run_id"]
+        sb.set_fault(latency_ms=10, latency_dist="uniform")  # so the kill lands while DELETEs are in flight
+        sb.reset_stats()
+        args = ["undo", run_id, *cli_args(sb, csv, reports, "--quiet", "--rate", "60000", "--concurrency", "4")[2:]]
+        proc = start_cli(sb, args)
+        wait_for(lambda: _deletes(sb) >= 60 or proc.poll() is not None)
+        assert proc.poll() is None, "the undo finished before it could be killed: the test proved nothing"
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=20)
+        partial = rows - len(stored(sb))
+        assert 60 <= partial < rows
+        rerun = _undo(sb, run_id, tmp_path)
+        deletes = [r for r in sb.requests if r.method == "DELETE" and r.status == 200]
+        assert stored(sb) == {}
+    assert len(deletes) == rows  # each contact deleted by exactly one DELETE, across both undos
+    assert rerun.exit_code == 0 and rerun.counts == {"deleted": rows}
+    lines = read_csv(rerun.report_path / "results.csv")
+    assert len(lines) == rows and all(r["error_code"] != "already-gone" for r in lines)
+    # What the killed undo deleted is reported as its work (finished, or its answer lost), not as already gone.
+    assert sum("deleted by undo run" in r["error"] or "earlier attempt" in r["error"] for r in lines) == partial
+
+
+def _deletes(sb: Sandbox) -> int:
+    return sum(1 for r in sb.requests if r.method == "DELETE")
