@@ -147,3 +147,31 @@ def test_undo_killed_with_kill_9_then_rerun_deletes_each_contact_once_and_report
 
 def _deletes(sb: Sandbox) -> int:
     return sum(1 for r in sb.requests if r.method == "DELETE")
+
+
+def test_customers_the_run_created_are_listed_and_deleted_only_when_asked_and_empty(tmp_path):
+    csv = tmp_path / "crm.csv"
+    csv.write_text("Customer Email,Type,Contact\n"
+                   "new.one@example.com,phone,+14155550100\nnew.one@example.com,email,alt.one@example.com\n"
+                   "new.two@example.com,phone,+14155550101\n"
+                   "customer1@example.com,phone,+14155550102\n", encoding="utf-8")  # fmt: skip
+    with Sandbox(SandboxConfig(customers=1, rate_per_minute=None)) as sb:
+        first = _import(sb, csv, tmp_path, create_customers=True)
+        ids = {c.email: c.id for c in sb.state.customers()}
+        _post(sb, ids["new.two@example.com"], {"type": "EMAIL", "contact": "two.by.hand@example.com"})
+        listed = _undo(sb, first.summary["run_id"], tmp_path)
+        assert len(sb.state.customers()) == 3 and stored(sb) == {(ids["new.two@example.com"], "EMAIL",
+                                                                   "two.by.hand@example.com"): 1}
+        deleting = _undo(sb, first.summary["run_id"], tmp_path, delete_customers=True)
+        left = {c.email for c in sb.state.customers()}
+        again = _import(sb, csv, tmp_path, create_customers=True)
+    assert first.counts == {"created": 4} and first.summary["customers"]["created"] == 2
+    assert listed.counts == {"deleted": 4} and listed.exit_code == 0
+    assert {c["email"]: c["status"] for c in listed.summary["customers"]} == {
+        "new.one@example.com": "kept", "new.two@example.com": "kept"}  # listed, not deleted, without the flag
+    # new.two holds a contact someone else added: kept; new.one is empty: deleted. Customer 1 was never the run's.
+    assert {c["email"]: c["status"] for c in deleting.summary["customers"]} == {
+        "new.one@example.com": "deleted", "new.two@example.com": "kept"}
+    assert left == {"customer1@example.com", "new.two@example.com"}
+    # The journal forgot the deleted customer's id: the next run creates it again rather than use a dead id.
+    assert again.counts == {"created": 4} and again.summary["customers"]["created"] == 1
