@@ -17,12 +17,17 @@ from typing import Any
 
 from importer.rules import InvalidValue, normalize_value
 
-__all__ = ["COMPARED", "item_value", "store_fields", "differences", "changed_since", "pick", "dumps", "loads"]
+__all__ = ["COMPARED", "value_of", "item_value", "store_fields", "differences", "changed_since", "pick", "dumps", "loads"]
 
 COMPARED = ("handle", "note", "default", "orderBy")  # what --update changes and undo checks
 
 # What the store holds for a field nobody set.
 _UNSET: dict[str, Any] = {"handle": "", "note": "", "default": False, "orderBy": None}
+
+
+def value_of(fields: dict[str, Any], name: str) -> Any:
+    """A compared field of a body or store contact; unset, what the store means by unset."""
+    return _UNSET[name] if fields.get(name) is None else fields[name]
 
 
 def item_value(item: dict) -> tuple[str, str]:
@@ -37,14 +42,14 @@ def item_value(item: dict) -> tuple[str, str]:
 
 def store_fields(item: dict) -> dict[str, Any]:
     """The compared fields of a store contact, unset ones as the store means them."""
-    return {name: _UNSET[name] if item.get(name) is None else item[name] for name in COMPARED}
+    return {name: value_of(item, name) for name in COMPARED}
 
 
 def differences(wanted: dict[str, Any], have: dict[str, Any]) -> dict[str, Any]:
     """The compared fields `wanted` gives (a body: blank fields are left out) whose value `have` lacks.
 
     A field the row leaves blank is not a change: an export without a Note column clears no note."""
-    return {name: wanted[name] for name in COMPARED if name in wanted and have.get(name, _UNSET[name]) != wanted[name]}
+    return {name: wanted[name] for name in COMPARED if name in wanted and value_of(have, name) != wanted[name]}
 
 
 def changed_since(item: dict, sent: dict[str, Any]) -> list[str]:

@@ -106,7 +106,17 @@ class History:
     def __init__(self, journal: Journal):
         self.journal = journal
         self.store_id = journal.store_id
-        journal.write_many((sql, [()]) for sql in _SCHEMA)
+        self._write(*((sql, [()]) for sql in _SCHEMA))
+
+    def _query(self, sql: str, params: tuple) -> list[tuple]:
+        with self.journal.transaction() as db:
+            return db.execute(sql, params).fetchall()
+
+    def _write(self, *statements: tuple[str, Iterable[tuple]]) -> None:
+        """(sql, rows) pairs, each run with executemany, in one durable commit."""
+        with self.journal.transaction() as db:
+            for sql, rows in statements:
+                db.executemany(sql, rows)
 
     # -- what was sent ------------------------------------------------------------
 
@@ -116,37 +126,37 @@ class History:
         now, run = _now(), self.journal.run_id
         rows = [(self.store_id, *r.key, dumps(r.body()), CREATE, run, r.source.file, r.source.sheet, r.source.row, now)
                 for r in records]  # fmt: skip
-        self.journal.write_many([(
+        self._write((
             "INSERT INTO sent(store_id, customer, type, contact, body, origin, run_id, file, sheet, row, updated_at)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET body=excluded.body, origin=excluded.origin,"
             " run_id=excluded.run_id, file=excluded.file, sheet=excluded.sheet, row=excluded.row,"
-            " updated_at=excluded.updated_at WHERE sent.origin IS NOT 'update'", rows)])  # fmt: skip
+            " updated_at=excluded.updated_at WHERE sent.origin IS NOT 'update'", rows))  # fmt: skip
 
     def record_updates(self, items: Iterable[tuple[Key, dict[str, Any], int | None]]) -> None:
         """(key, body the store now holds, contact id) after each PUT landed."""
         now, run = _now(), self.journal.run_id
         rows = [(self.store_id, *key, dumps(body), UPDATE, contact_id, run, now) for key, body, contact_id in items]
-        self.journal.write_many([(
+        self._write((
             "INSERT INTO sent(store_id, customer, type, contact, body, origin, contact_id, run_id, updated_at)"
             " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET body=excluded.body, origin=excluded.origin,"
             " contact_id=coalesce(excluded.contact_id, sent.contact_id), run_id=excluded.run_id,"
-            " updated_at=excluded.updated_at", rows)])  # fmt: skip
+            " updated_at=excluded.updated_at", rows))  # fmt: skip
 
     def demote_defaults(self, key: Key) -> None:
         """`key`'s contact became its customer's default of its type: the store demoted the others of that
         type (what the sandbox does; Ecwid does not say), so their bodies on record say so too."""
         customer, ctype, contact = key
-        self.journal.write_many([(
+        self._write((
             "UPDATE sent SET body=json_set(body, '$.default', json('false')) WHERE store_id=? AND customer=?"
             " AND type=? AND contact<>? AND json_extract(body, '$.default') = 1",
-            [(self.store_id, customer, ctype, contact)])])  # fmt: skip
+            [(self.store_id, customer, ctype, contact)]))  # fmt: skip
 
     def sent(self, keys: Iterable[Key]) -> dict[Key, Sent]:
         found: dict[Key, Sent] = {}
         sql = ("SELECT body, origin, contact_id, run_id FROM sent"
                " WHERE store_id=? AND customer=? AND type=? AND contact=?")  # fmt: skip
         for key in keys:
-            for body, origin, contact_id, run_id in self.journal.query(sql, (self.store_id, *key)):
+            for body, origin, contact_id, run_id in self._query(sql, (self.store_id, *key)):
                 found[key] = Sent(loads(body), origin, contact_id, run_id)
         return found
 
@@ -154,7 +164,7 @@ class History:
         """A read of a customer's contacts: the id of each contact on record that the store holds
         (the one it had, if still there; else the best match of its type and value)."""
         customer = str(customer_id)
-        rows = self.journal.query(
+        rows = self._query(
             "SELECT type, contact, body, contact_id FROM sent WHERE store_id=? AND customer=?", (self.store_id, customer))
         if not rows:
             return
@@ -169,8 +179,8 @@ class History:
             if item is not None and isinstance(item.get("id"), int):
                 learnt.append((item["id"], self.store_id, customer, ctype, contact))
         if learnt:
-            self.journal.write_many([(
-                "UPDATE sent SET contact_id=? WHERE store_id=? AND customer=? AND type=? AND contact=?", learnt)])
+            self._write((
+                "UPDATE sent SET contact_id=? WHERE store_id=? AND customer=? AND type=? AND contact=?", learnt))
 
     # -- undo -----------------------------------------------------------------------
 
@@ -178,12 +188,12 @@ class History:
         """The undo's work list for `run_id`: rows an earlier undo of it listed, then (positions after
         theirs) what the run created or may have (journal `created`, or `sending`: its answer lost)."""
         listed = [UndoRow((c, t, v), pos, st, cid, loads(body), f or "", sh or "", row, ur, detail)
-                  for c, t, v, pos, st, cid, body, f, sh, row, ur, detail in self.journal.query(
+                  for c, t, v, pos, st, cid, body, f, sh, row, ur, detail in self._query(
                       "SELECT customer, type, contact, position, state, contact_id, body, file, sheet, row, undo_run,"
                       " detail FROM undo_rows WHERE store_id=? AND undone_run=? ORDER BY position",
                       (self.store_id, run_id))]  # fmt: skip
         known = {r.key for r in listed}
-        fresh = self.journal.query(
+        fresh = self._query(
             "SELECT c.customer, c.type, c.contact, s.contact_id, s.body, s.file, s.sheet, s.row FROM contacts c"
             " LEFT JOIN sent s USING (store_id, customer, type, contact)"
             " WHERE c.store_id=? AND c.run_id=? AND c.state IN (?, ?)"
@@ -199,39 +209,42 @@ class History:
     def list_undo(self, run_id: str, rows: list[UndoRow]) -> None:
         """Write the work list (new rows as `pending`) before the first DELETE."""
         now, undo = _now(), self.journal.run_id
-        self.journal.write_many([(
+        self._write((
             "INSERT OR IGNORE INTO undo_rows(store_id, undone_run, customer, type, contact, position, state, contact_id,"
             " body, file, sheet, row, undo_run, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(self.store_id, run_id, *r.key, r.position, r.state, r.contact_id,
-              None if r.body is None else dumps(r.body), r.file, r.sheet, r.row, undo, now) for r in rows])])  # fmt: skip
+              None if r.body is None else dumps(r.body), r.file, r.sheet, r.row, undo, now) for r in rows]))  # fmt: skip
 
     def set_undo(self, run_id: str, rows: Iterable[tuple[Key, str, int | None, str]]) -> None:
         """(key, state, contact id, detail) of undo rows, in one commit; a row that ends `deleted` or `gone`
         becomes `deleted` in the journal's contacts too, so a later import of the same file sends it again."""
         now, undo = _now(), self.journal.run_id
         rows = list(rows)
-        self.journal.write_many([(
+        self._write((
             "UPDATE undo_rows SET state=?, contact_id=coalesce(?, contact_id), detail=?, undo_run=?, updated_at=?"
             " WHERE store_id=? AND undone_run=? AND customer=? AND type=? AND contact=?",
-            [(state, cid, detail, undo, now, self.store_id, run_id, *key) for key, state, cid, detail in rows])])
+            [(state, cid, detail, undo, now, self.store_id, run_id, *key) for key, state, cid, detail in rows]))
         done = [(key, states.DELETED) for key, state, _, _ in rows if state in FINAL]
         if done:
             self.journal.set_states(done)
+
+    def latest_runs(self, limit: int = 5) -> list[str]:
+        return [run for (run,) in self._query("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT ?", (limit,))]
 
     # -- customers a run created ----------------------------------------------------
 
     def created_customers(self, run_id: str) -> list[tuple[str, int]]:
         """(email, id) of the customers `run_id` created with --create-customers (whose create landed)."""
-        return [(email, cid) for email, cid in self.journal.query(
+        return [(email, cid) for email, cid in self._query(
             "SELECT email, customer_id FROM customer_creates WHERE store_id=? AND run_id=? AND state='created'"
             " AND customer_id IS NOT NULL ORDER BY email", (self.store_id, run_id))]  # fmt: skip
 
     def forget_customer(self, email: str, customer_id: int) -> None:
         """A customer undo deleted: no later run may take its id from the journal."""
         key = (self.store_id, customer_id)
-        self.journal.write_many([
+        self._write(
             ("UPDATE customer_creates SET state='deleted', updated_at=? WHERE store_id=? AND email=?",
              [(_now(), self.store_id, email)]),
             ("DELETE FROM customers_by_email WHERE store_id=? AND customer_id=?", [key]),
             ("DELETE FROM customers_by_id WHERE store_id=? AND customer_id=?", [key]),
-        ])  # fmt: skip
+        )  # fmt: skip

@@ -17,9 +17,10 @@ journal costs one fsync per burst of requests, not one per request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -291,30 +292,23 @@ class Journal:
         rows, self._pending = self._pending, []
         self._write(rows)
 
+    @contextlib.contextmanager
+    def transaction(self):
+        """One durable transaction on the journal's database, for the tables of importer.batchjournal."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     def finish(self, summary_json: str | None = None) -> None:
         with self._lock:
             self._db.execute(
                 "UPDATE runs SET finished_at=?, summary=? WHERE run_id=?", (_now(), summary_json, self.run_id)
             )
-
-    # -- other modules' own tables (importer.history: what was sent, undo) -------------
-
-    def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        """Rows of one SELECT."""
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
-
-    def write_many(self, statements: Iterable[tuple[str, Iterable[Sequence]]]) -> None:
-        """(sql, rows) pairs run with executemany, all in one durable transaction."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, rows in statements:
-                    self._db.executemany(sql, rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

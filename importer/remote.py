@@ -191,15 +191,10 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
             to_send = guard.classify(to_send, results)
             history = _history(journal, reader, to_send)
             sent = await send_records(
-                to_send, config, on_result=_with_defaults(guard.on_result(results), history), cancel=cancel,
-                hooks=guard.hooks(), client=http, pacer=pacer,
+                to_send, config, on_result=guard.on_result(results), cancel=cancel, hooks=guard.hooks(),
+                client=http, pacer=pacer,
             )  # fmt: skip
-            if options.update and sent.stopped is None:
-                from importer.update import update_changed
-
-                sent.stopped = await update_changed(results, reader, history, concurrency=config.concurrency,
-                                                    cancel=cancel)  # fmt: skip
-            return sent
+            return await _after_send(sent, results, reader, history, options, config, cancel)
 
 
 def _history(journal: Journal | None, reader: StoreReader, to_send: list[ContactRecord]) -> History | None:
@@ -212,17 +207,18 @@ def _history(journal: Journal | None, reader: StoreReader, to_send: list[Contact
     return history
 
 
-def _with_defaults(done, history: History | None):
-    """A contact created as its type's default demoted the customer's other one, on record too."""
-    if history is None:
-        return done
+async def _after_send(sent, results, reader: StoreReader, history: History | None, options: ImportOptions, config,
+                      cancel):  # fmt: skip
+    """What the creates changed besides themselves (a new default demotes the old one), then --update."""
+    if history is not None:
+        for record in results.values():
+            if record.default and record.outcome.status == Status.CREATED:
+                history.demote_defaults(record.key)
+    if options.update and sent.stopped is None:
+        from importer.update import update_changed
 
-    def on_result(record: ContactRecord) -> None:
-        done(record)
-        if record.default and record.outcome.status == Status.CREATED:
-            history.demote_defaults(record.key)
-
-    return on_result
+        sent.stopped = await update_changed(results, reader, history, concurrency=config.concurrency, cancel=cancel)
+    return sent
 
 
 @contextlib.contextmanager

@@ -117,9 +117,9 @@ def run_undo(run_id: str, options: UndoOptions | None = None, **kwargs) -> UndoR
     started, started_at = time.monotonic(), datetime.now(timezone.utc)
     undo_id = new_run_id(datetime.now())
     with Journal(path, options.store_id, undo_id) as journal:
-        if not journal.run_started_at(run_id):
-            raise UsageError(f"run {run_id} is not in the journal {path}: {_runs(journal)}")
         history = History(journal)
+        if not journal.run_started_at(run_id):
+            raise UsageError(f"run {run_id} is not in the journal {path}: {_runs(history, undo_id)}")
         rows = history.undo_rows(run_id)
         if not options.dry_run:
             history.list_undo(run_id, rows)
@@ -134,11 +134,19 @@ def run_undo(run_id: str, options: UndoOptions | None = None, **kwargs) -> UndoR
     problems = any(counts.get(s.value) for s in _PROBLEMS) or any(c["status"] == "failed" for c in undo.customers)
     exit_code = 3 if stopped else 1 if problems else 0
     gone = int((frame["error_code"] == Code.ALREADY_GONE.value).sum())
+    notes = list(undo.notes)
+    if options.dry_run and counts.get(Status.VALID.value):
+        notes.insert(0, f"{counts[Status.VALID.value]} contact(s) would be deleted (status valid)")
+    if counts.get(Status.KEPT.value):
+        notes.append(f"{counts[Status.KEPT.value]} contact(s) kept: changed since the run, or what was sent is not on "
+                     "record (errors.csv says which); --force deletes them")  # fmt: skip
+    if gone:
+        notes.append(f"{gone} contact(s) were already gone from the store (error_code already-gone)")
     summary = {
         "run_id": undo_id, "undo_of": run_id, "started_at": started_at.isoformat(timespec="seconds"),
         "dry_run": options.dry_run, "force": options.force, "api_url": config.api_url, "store_id": config.store_id,
         "journal": str(path), "requests": undo.requests, "total": len(frame), "counts": counts,
-        "already_gone": gone, "customers": undo.customers, "notes": undo.notes,
+        "already_gone": gone, "customers": undo.customers, "notes": notes,
         "stopped": stopped.message if stopped else None, "exit_code": exit_code,
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "elapsed_s": round(time.monotonic() - started, 3),
@@ -147,8 +155,8 @@ def run_undo(run_id: str, options: UndoOptions | None = None, **kwargs) -> UndoR
     return UndoResult(summary, folder, exit_code, stopped, frame)
 
 
-def _runs(journal: Journal) -> str:
-    recent = [r for (r,) in journal.query("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 6")][1:]
+def _runs(history: History, this: str) -> str:
+    recent = [r for r in history.latest_runs(6) if r != this][:5]
     return "its latest runs are " + ", ".join(recent) if recent else "it holds no other run"
 
 

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import replace
 
-from importer.contactfields import differences, item_value, pick, store_fields
+from importer.contactfields import differences, item_value, pick, store_fields, value_of
 from importer.edits import DONE, GONE, ContactEditor
 from importer.errors import RunStopped
 from importer.history import UPDATE, History, Sent
@@ -137,7 +137,7 @@ class _Updater:
 
 
 def _said(changes: dict, before: dict) -> str:
-    return ", ".join(f"{name} {before.get(name)!r} → {value!r}" for name, value in changes.items())
+    return ", ".join(f"{name} {value_of(before, name)!r} → {value!r}" for name, value in changes.items())
 
 
 async def dry_run_updates(records: Iterable[ContactRecord], reader: StoreReader, *, concurrency: int,

@@ -43,7 +43,8 @@ def test_valid_sample_dry_run_exits_0_with_every_row_valid(tmp_path, capsys):
     assert [int(r["row"]) for r in rows] == list(range(2, VALID_ROWS + 2))  # input order, Excel row numbers
     assert not (run_dir(tmp_path) / "errors.csv").exists()
     assert "Dry run: nothing was sent." in run.err
-    assert str(run_dir(tmp_path) / "results.csv") in run.err  # the user is told where the report is
+    # the user is told where the report is: its folder and every file in it
+    assert f"Report: {run_dir(tmp_path)}{os.sep} results.csv, results.xlsx, summary.json" in run.err
 
 
 def test_long_sample_dry_run_reports_every_planted_mistake(tmp_path, capsys):
