@@ -138,7 +138,7 @@ def test_a_row_with_cells_only_past_the_header_is_reported_not_skipped(tmp_path,
     result = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "r")
     assert [(r.source.row, r.outcome.status.value) for r in result.records] == [
         (2, "valid"), (3, "valid"), (5, "invalid"), (6, "valid")]
-    assert result.summary["blank_rows"] == 1 and result.records[2].outcome.error_code == "missing-customer-id"
+    assert result.summary["blank_rows"] == 1 and result.records[2].outcome.error_code == "missing-customer-id;missing-contact"
 
 
 @pytest.mark.parametrize("chunk_rows", [3, 100_000])
