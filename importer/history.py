@@ -155,9 +155,10 @@ class History:
         found: dict[Key, Sent] = {}
         sql = ("SELECT body, origin, contact_id, run_id FROM sent"
                " WHERE store_id=? AND customer=? AND type=? AND contact=?")  # fmt: skip
-        for key in keys:
-            for body, origin, contact_id, run_id in self._query(sql, (self.store_id, *key)):
-                found[key] = Sent(loads(body), origin, contact_id, run_id)
+        with self.journal.transaction() as db:  # one transaction for every key: a nightly run asks for all of them
+            for key in keys:
+                for body, origin, contact_id, run_id in db.execute(sql, (self.store_id, *key)):
+                    found[key] = Sent(loads(body), origin, contact_id, run_id)
         return found
 
     def learn_ids(self, customer_id: int, items: list[dict]) -> None:

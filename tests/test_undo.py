@@ -175,3 +175,17 @@ def test_customers_the_run_created_are_listed_and_deleted_only_when_asked_and_em
     assert left == {"customer1@example.com", "new.two@example.com"}
     # The journal forgot the deleted customer's id: the next run creates it again rather than use a dead id.
     assert again.counts == {"created": 4} and again.summary["customers"]["created"] == 1
+
+
+def test_deletes_whose_answers_are_lost_or_fail_are_retried_and_each_contact_goes_once(tmp_path):
+    csv = tmp_path / "contacts.csv"
+    write_csv(csv, range(40), customers=40)
+    with Sandbox(SandboxConfig(customers=40, rate_per_minute=None, seed=3)) as sb:
+        run_id = _import(sb, csv, tmp_path).summary["run_id"]
+        sb.set_fault(cut_rate=0.25, fail_rate=0.1)  # DELETEs done then cut, and 5xx answers
+        undo = _undo(sb, run_id, tmp_path, retries=8, concurrency=20)
+        stats = sb.stats
+        assert stored(sb) == {}
+    assert stats.cuts > 3 and stats.faults > 3  # the trouble really happened
+    assert undo.exit_code == 0 and undo.counts == {"deleted": 40}
+    assert undo.summary["already_gone"] == 0  # a DELETE retried after a lost answer is ours, not "already gone"
