@@ -212,8 +212,11 @@ class _Undo:
         taken: set[int] = set()
         plan: list[tuple[UndoRow, int]] = []
         finished: list[tuple[UndoRow, str, int | None, _Done]] = []
+        ids = {item.get("id") for item in items}
         for row in rows:
             item = pick(items, row.key[1], row.key[2], contact_id=row.contact_id, sent=row.body, taken=taken)
+            if row.contact_id is not None and row.contact_id not in ids:
+                item = None  # the one it created is gone; a contact with its value now is someone else's
             if item is None:
                 if row.state == undo_states.DELETING:  # our DELETE went out; its answer was lost
                     finished.append((row, undo_states.DELETED, None, _Done(

@@ -189,3 +189,20 @@ def test_deletes_whose_answers_are_lost_or_fail_are_retried_and_each_contact_goe
     assert stats.cuts > 3 and stats.faults > 3  # the trouble really happened
     assert undo.exit_code == 0 and undo.counts == {"deleted": 40}
     assert undo.summary["already_gone"] == 0  # a DELETE retried after a lost answer is ours, not "already gone"
+
+
+def test_once_a_read_learnt_its_id_undo_does_not_take_a_look_alike_for_the_contact_the_run_created(tmp_path):
+    csv = tmp_path / "contacts.csv"
+    write_csv(csv, range(2), customers=1)  # customer 1: Person0@example.com, Person1@example.com
+    with Sandbox(SandboxConfig(customers=1, rate_per_minute=None)) as sb:
+        run_id = _import(sb, csv, tmp_path).summary["run_id"]
+        assert _undo(sb, run_id, tmp_path, dry_run=True).counts == {"valid": 2}  # a read: the journal learns ids
+        # Someone deletes the run's Person0 and adds the same address again by hand.
+        ours = next(c for c in sb.contacts(1) if c["contact"] == "Person0@example.com")
+        httpx.delete(f"{sb.api_url}/{sb.store_id}/customers/1/contacts/{ours['id']}",
+                     headers={"Authorization": f"Bearer {sb.token}"}).raise_for_status()  # fmt: skip
+        _post(sb, 1, {"type": "EMAIL", "contact": "Person0@example.com"})
+        undo = _undo(sb, run_id, tmp_path)
+        left = stored(sb)
+    assert undo.counts == {"deleted": 2} and undo.summary["already_gone"] == 1
+    assert left == {(1, "EMAIL", "Person0@example.com"): 1}  # the one added by hand stays
