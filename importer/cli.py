@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="email: find customers by their email (a wide file's Email column is the key and still a contact)")
     imp.add_argument("--preset", metavar="NAME", help="a known export's layout: shopify, hubspot, salesforce, mailchimp, "
                      "google, outlook (default: detected from the header row)")
+    imp.add_argument("--update", action="store_true", help="update (PUT) contacts the customer already has whose "
+                     "note, handle, default or order changed; needs update_customers")
     imp.add_argument("--create-customers", action="store_true",
                      help="create the customers named by email that the store lacks (POST /customers, once each)")
     imp.add_argument("--sandbox-customers", type=Path, metavar="FILE",
@@ -150,11 +152,69 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("--out", type=Path, metavar="PATH", help="the mapping file to write (default <first file>.mapping.csv "
                      "in the current folder; never overwritten)")
 
+    _undo_arguments(sub)
+
     sbx = sub.add_parser("sandbox", help="serve the local Ecwid emulator on loopback")
     from importer.sandbox import add_arguments
 
     add_arguments(sbx)
     return parser
+
+
+UNDO_EPILOG = """\
+examples:
+  ecwid-contacts undo 20261126-214501-3f2a --store-id 1003 --dry-run   # what would be deleted
+  ecwid-contacts undo 20261126-214501-3f2a --store-id 1003             # delete it (run again to continue)
+
+exit codes: 0 every contact of the run deleted (or already gone); 1 some kept (changed since) or
+failed; 2 usage error (no such run in the journal): nothing was deleted; 3 stopped early (report written)
+"""
+
+
+def _undo_arguments(sub) -> None:
+    und = sub.add_parser("undo", help="delete the contacts one import run created (RUN_ID: in its report)",
+                         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=UNDO_EPILOG)
+    und.add_argument("run_id", metavar="RUN_ID", help="the run to undo, as its report names it")
+    und.add_argument("--store-id", type=_positive_int, default=None, help="store id (default: env ECWID_STORE_ID)")
+    und.add_argument("--token-file", type=Path, help="file holding the API token (default: env ECWID_TOKEN)")
+    und.add_argument("--token", help=argparse.SUPPRESS)
+    und.add_argument("--api-url", default=None, help="API base (default: env ECWID_API_URL or https://app.ecwid.com/api/v3)")
+    und.add_argument("--journal", type=Path, metavar="PATH", help="the import's journal (default <report-dir>/journal-<store>.sqlite)")
+    und.add_argument("--dry-run", action="store_true", help="read and match; list what would be deleted, delete nothing")
+    und.add_argument("--force", action="store_true", help="delete contacts changed since the run too")
+    und.add_argument("--delete-customers", action="store_true",
+                     help="also delete the customers the run created (--create-customers) once they hold nothing else")
+    und.add_argument("--rate", type=_positive_float, help="requests per minute (default just under Ecwid's 600)")
+    und.add_argument("--concurrency", type=_positive_int, help="requests in flight")
+    und.add_argument("--retries", type=_non_negative_int, help="attempts per request after the first")
+    und.add_argument("--report-dir", type=Path, default=Path("reports"), help="where reports go (default ./reports)")
+    und.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    loud = und.add_mutually_exclusive_group()
+    loud.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    loud.add_argument("--verbose", action="store_true", help="more detail on stderr (and tracebacks)")
+
+
+def _undo(args) -> int:
+    from importer.ecwid import DEFAULT_API_URL, check_api_url
+    from importer.report import print_summary
+    from importer.undo import UndoOptions, run_undo
+
+    api_url = check_api_url(args.api_url or os.environ.get("ECWID_API_URL") or DEFAULT_API_URL)
+    options = UndoOptions(
+        store_id=_store_id(args), token=_read_token(args), api_url=api_url, journal=args.journal,
+        report_dir=_report_dir(args.report_dir), dry_run=args.dry_run, force=args.force,
+        delete_customers=args.delete_customers, rate=args.rate, concurrency=args.concurrency, retries=args.retries,
+        quiet=args.quiet,
+    )  # fmt: skip
+    result = run_undo(args.run_id, options)
+    if not args.quiet:
+        print_summary(result.summary, result.report_path, stream=sys.stderr)
+    if result.stopped is not None:
+        print(f"{PROG}: stopped: {result.stopped.message}", file=sys.stderr)
+        print(f"{PROG}: to continue, run the same undo again", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.summary, indent=2, default=str))
+    return result.exit_code
 
 
 def _read_token(args) -> str | None:
@@ -240,6 +300,7 @@ def _options(args):
         limit=args.limit,
         create_customers=args.create_customers,
         preset=args.preset,
+        update=args.update,
         sandbox_customers=args.sandbox_customers,
         settle_window=args.settle_window,
         timeout=args.timeout,
@@ -300,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "columns":
             return _columns(args)
+        if args.command == "undo":
+            return _undo(args)
         return _import(args)
     except ImporterError as exc:
         if verbose:

@@ -31,6 +31,7 @@ fsync per commit (0.39 -> 0.76 ms here; README, "Journal").
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
@@ -54,6 +55,7 @@ CREATED = "created"
 NOT_CREATED = "not_created"
 FAILED = "failed"
 ABSENT = "absent"  # was in doubt; the store said it isn't there
+DELETED = "deleted"  # created, then deleted by `undo` (run_id: the undo's): a later import sends it again
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -388,6 +390,18 @@ class Journal:
         """Commit everything queued (call when no set_state is in progress)."""
         rows, self._pending = self._pending, []
         self._write(rows)
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """One durable transaction on the journal's database, for the tables of importer.batchjournal."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def finish(self, summary_json: str | None = None) -> None:
         """The run's end, with the outcomes still queued. A journal that can't take them (a full disk)

@@ -62,6 +62,7 @@ class ImportOptions:
     country_column: str | None = None  # --country-column COL: each row's country, the region of its phones
     settle_window: float | None = None  # seconds a row in doubt waits after its request left; None: the policy's
     timeout: float | None = None  # seconds to wait for an answer; None: the sender's default
+    update: bool = False  # --update: PUT the note, handle, default, order of contacts the customer has, if changed
 
 
 @dataclass

@@ -42,6 +42,9 @@ class Status(StrEnum):
     VALID = "valid"  # dry run: would be sent
     NOT_SENT = "not_sent"  # the run stopped first
     PENDING = "pending"  # internal: valid, not yet sent; never in a finished report
+    UPDATED = "updated"  # --update: a contact the customer had, with changed fields, was updated (PUT)
+    DELETED = "deleted"  # undo: the contact the run created is gone from the store
+    KEPT = "kept"  # undo: the contact was left in the store (changed since the run)
 
 
 class Code(StrEnum):
@@ -90,6 +93,12 @@ class Code(StrEnum):
     CUSTOMER_LOOKUP_FAILED = "customer-lookup-failed"  # GET /customers?email= failed after retries
     CUSTOMER_MISMATCH = "customer-mismatch"  # the id's customer has another email than the row's
     CUSTOMER_CREATE_FAILED = "customer-create-failed"  # --create-customers: POST /customers failed
+    # undo and --update
+    CHANGED_SINCE = "changed-since"  # undo: the contact's note, handle, default or order changed since the run
+    ALREADY_GONE = "already-gone"  # undo: the store no longer has the contact
+    SENT_UNKNOWN = "sent-unknown"  # undo: the journal holds no record of the fields sent (an older journal)
+    UPDATE_FAILED = "update-failed"  # --update: PUT of the changed fields failed
+    DELETE_FAILED = "delete-failed"  # undo: DELETE failed
 
 
 # Canonical field names (the API's own spelling) the loader maps headers onto.

@@ -25,6 +25,7 @@ from importer.directory import Directory
 from importer.errors import RunStopped
 from importer.errors import UsageError
 from importer.guard import Guard
+from importer.history import History
 from importer.journal import Journal, default_path
 from importer.newcustomers import CustomerCreator
 from importer.pacer import Pacer
@@ -125,8 +126,14 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportO
             settled.directory = Directory(reader)
             how = _resolution(table, named, options, settled.directory, None)
             with _interrupt_event() as cancel:
-                return await resolve_customers(named, how, results, concurrency=config.concurrency, cancel=cancel,
-                                               stats=settled.stats)  # fmt: skip
+                resolved = await resolve_customers(named, how, results, concurrency=config.concurrency,
+                                                   cancel=cancel, stats=settled.stats)  # fmt: skip
+                if options.update:  # what --update would update, compared with the store
+                    from importer.update import dry_run_updates
+
+                    results.update(await dry_run_updates(resolved, reader, concurrency=config.concurrency,
+                                                         cancel=cancel))  # fmt: skip
+                return resolved
 
     stopped = None
     with _target(options, table, named) as (api_url, store_id, token):
@@ -182,14 +189,41 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
                 return SendResult(stopped=exc)
             finally:
                 settled.stats.created = creator.created if creator is not None else 0
-            guard = Guard(journal, reader, skip_existing=options.skip_existing, **_settle(options))
+            # --update reads the store for contacts the journal doesn't know, as --skip-existing does.
+            guard = Guard(journal, reader, skip_existing=options.skip_existing or options.update, **_settle(options))
             to_send = guard.classify(to_send, results)
+            history = _history(journal, reader, to_send)
             send = functools.partial(send_records, config=config, cancel=cancel, client=http, pacer=pacer)
-            return await guard.run(to_send, results, send, cancel=cancel, quiet=config.quiet)
+            sent = await guard.run(to_send, results, send, cancel=cancel, quiet=config.quiet)
+            return await _after_send(sent, results, reader, history, options, config, cancel)
 
 
 def _settle(options: ImportOptions) -> dict:
     return {} if options.settle_window is None else {"settle_s": options.settle_window}
+
+
+def _history(journal: Journal | None, reader: StoreReader, to_send: list[ContactRecord]) -> History | None:
+    """The fields about to be sent, on record before anything leaves; contact ids learnt by every read."""
+    if journal is None:
+        return None
+    history = History(journal)
+    reader.on_contacts = history.learn_ids
+    history.record_intents(to_send)
+    return history
+
+
+async def _after_send(sent, results, reader: StoreReader, history: History | None, options: ImportOptions, config,
+                      cancel):  # fmt: skip
+    """What the creates changed besides themselves (a new default demotes the old one), then --update."""
+    if history is not None:
+        for record in results.values():
+            if record.default and record.outcome.status == Status.CREATED:
+                history.demote_defaults(record.key)
+    if options.update and sent.stopped is None:
+        from importer.update import update_changed
+
+        sent.stopped = await update_changed(results, reader, history, concurrency=config.concurrency, cancel=cancel)
+    return sent
 
 
 @contextlib.contextmanager
@@ -207,6 +241,9 @@ def _interrupt_event():
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+interrupt_event = _interrupt_event  # the same scope for `undo` (importer.undo)
 
 
 @contextlib.contextmanager

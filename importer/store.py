@@ -52,6 +52,9 @@ class StoreReadError(Exception):
 
 
 class StoreReader:
+    # Called with (customer id, items) after every read of a customer's contacts.
+    on_contacts: Callable[[int, list[dict]], None] | None = None
+
     def __init__(
         self,
         http: httpx.AsyncClient,
@@ -119,9 +122,13 @@ class StoreReader:
 
     async def post(self, path: str, body: dict) -> tuple[httpx.Response, float]:
         """One paced POST, not retried (the caller decides what a lost answer means): (response, sent_at)."""
+        return await self.request("POST", path, body)
+
+    async def request(self, method: str, path: str, body: dict | None = None) -> tuple[httpx.Response, float]:
+        """One paced request (POST /customers; PUT and DELETE of a contact, importer.edits), not retried."""
         sent_at = await self._pacer.acquire()
         self.requests += 1
-        return await self._http.post(self._base + path, json=body, headers=self._headers), sent_at
+        return await self._http.request(method, self._base + path, json=body, headers=self._headers), sent_at
 
     def rate_limited(self, retry_after: float | None, sent_at: float) -> None:
         self._pacer.rate_limited(policy.rate_limit_pause(retry_after), sent_at)
@@ -156,6 +163,8 @@ class StoreReader:
         items = body.get("items") if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise StoreReadError(f"GET /customers/{customer_id}/contacts: no items in the answer")
+        if self.on_contacts is not None:  # the journal learns the contacts' ids (importer.history)
+            self.on_contacts(customer_id, items)
         return items
 
     async def has_contact(self, record: ContactRecord, *, fresh: bool = False) -> bool:

@@ -20,7 +20,7 @@ import httpx
 from cli_support import read_csv, statuses
 from exactly_once_helpers import cli_args, run_main, start_cli, stored, wait_for, write_csv
 import importer.remote  # noqa: F401 - loaded now, so a rerun "at once" starts in milliseconds
-from importer.sandbox import CREATE, Sandbox, SandboxConfig
+from importer.sandbox import CREATE, READ, Sandbox, SandboxConfig
 
 
 FAST = ("--rate", "100000")  # the sandbox is unlimited: the pacer never waits
@@ -31,9 +31,11 @@ def _sandbox(**kw) -> Sandbox:
 
 
 def _uncommitted(sb: Sandbox) -> int:
-    """Creates that arrived and have not committed yet (the store has seen nothing but creates)."""
+    """Creates that arrived and have not committed yet (the store has seen creates and the reads of
+    the customers before them, which are answered: GETs in the log)."""
     stats = sb.stats
-    return stats.requests + stats.in_flight - stats.creates_committed
+    reads = sum(1 for r in sb.requests if r.method == "GET")
+    return stats.requests - reads + stats.in_flight - stats.creates_committed
 
 
 def _journal_states(path: Path) -> dict[str, int]:
@@ -108,13 +110,22 @@ def test_a_403_while_checking_leaves_the_rows_in_doubt_and_the_rerun_finds_them(
     journal = tmp_path / "r" / "journal-1003.sqlite"
     create_only = "secret_create_only_4d1a"
     with _sandbox(cut_rate=0.2, seed=8) as sb:
-        sb.add_token(create_only, {CREATE})  # can create, cannot read: the check after a cut meets 403
+        # The token reads the customers (verified before any create), then loses read_customers once
+        # the creates begin: the check after a cut meets 403.
+        sb.add_token(create_only, {CREATE, READ})
         args = cli_args(sb, csv, tmp_path / "r", *FAST)
         monkeypatch.setenv("ECWID_TOKEN", create_only)
         from importer.cli import main
 
+        def revoke_read_once_creating() -> None:
+            wait_for(lambda: any(r.method == "POST" for r in sb.requests))
+            sb.add_token(create_only, {CREATE})
+
+        revoker = threading.Thread(target=revoke_read_once_creating, daemon=True)
+        revoker.start()
         capsys.readouterr()
         code = main([*args, "--json"])
+        revoker.join(timeout=20)
         out, err = capsys.readouterr()
         first = json.loads(out)
         cuts = sb.stats.cuts

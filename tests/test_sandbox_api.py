@@ -330,3 +330,16 @@ def test_bad_search_parameters_are_wrong_parameter(sb, client, params):
     r = search(sb, client, **params)
     assert r.status_code == 400
     assert r.json()["errorCode"] == "WRONG_PARAMETER"
+
+
+def test_deleting_a_customer_needs_update_scope_and_takes_its_contacts(sb, client, cid):
+    create(client, sb, cid, {"contact": "gone@example.com", "type": "EMAIL"})
+    url = f"{sb.api_url}/{sb.store_id}/customers/{cid}"
+    sb.add_token("secret_read_create", {READ, CREATE})
+    refused = client.delete(url, headers=auth("secret_read_create"))
+    assert (refused.status_code, refused.json()["errorCode"]) == (403, "INSUFFICIENT_APP_SCOPE")
+    deleted = client.delete(url, headers=auth(sb.token))
+    assert (deleted.status_code, deleted.json()) == (200, {"deleteCount": 1})
+    assert client.get(url, headers=auth(sb.token)).status_code == 404
+    assert client.get(contacts_url(sb, cid), headers=auth(sb.token)).status_code == 404
+    assert client.delete(url, headers=auth(sb.token)).status_code == 404

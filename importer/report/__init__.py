@@ -31,8 +31,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from importer.report.errors import write_errors
 from importer.report.results import (
@@ -50,7 +53,7 @@ from importer.table import Table
 
 __all__ = [
     "REPORT_COLUMNS", "XLSX_MAX_ROWS", "escape_formula", "new_run_id", "print_summary", "results_frame",
-    "unwritten_message", "write_report",
+    "unwritten_message", "write_report", "write_frame_report",
 ]  # fmt: skip
 
 log = logging.getLogger(__name__)
@@ -62,10 +65,18 @@ def write_report(table: Table, summary: dict[str, Any], *, report_dir: Path, run
     Adds ``report_dir``, ``report_files``, ``error_rows`` and (when there are any)
     ``notes`` to ``summary`` in place, so the caller's --json output matches summary.json.
     """
-    folder = Path(report_dir) / run_id
-    partial = folder.with_name(f".{run_id}.partial")
+    return write_frame_report(results_frame(table), summary, Path(report_dir) / run_id,
+                              lambda folder: write_errors(table, folder))
+
+
+def write_frame_report(frame: pd.DataFrame, summary: dict[str, Any], folder: Path,
+                       errors: Callable[[Path], tuple[list[str], int]]) -> Path:
+    """`write_report` for lines already in REPORT_COLUMNS (an undo's); `errors(folder)` writes the error
+    files and returns (their names, lines written). Written as a hidden partial folder, renamed into
+    place when every file is there: a full disk leaves no half report."""
+    partial = folder.with_name(f".{folder.name}.partial")
     try:
-        _write_files(table, summary, partial, folder)
+        _write_files(frame, summary, partial, folder, errors)
         os.replace(partial, folder)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -73,9 +84,9 @@ def write_report(table: Table, summary: dict[str, Any], *, report_dir: Path, run
     return folder
 
 
-def _write_files(table: Table, summary: dict[str, Any], partial: Path, folder: Path) -> None:
+def _write_files(frame: pd.DataFrame, summary: dict[str, Any], partial: Path, folder: Path,
+                 errors: Callable[[Path], tuple[list[str], int]]) -> None:
     partial.mkdir(parents=True, exist_ok=True)
-    frame = results_frame(table)
     write_results_csv(frame, partial / RESULTS_CSV)
     files = [RESULTS_CSV]
     note = write_results_xlsx(frame, partial / RESULTS_XLSX)
@@ -84,7 +95,7 @@ def _write_files(table: Table, summary: dict[str, Any], partial: Path, folder: P
     else:
         log.info(note)
         summary["notes"] = [*summary.get("notes", ()), note]
-    error_files, error_rows = write_errors(table, partial)
+    error_files, error_rows = errors(partial)
     summary["report_dir"] = str(folder)
     summary["report_files"] = [*files, *error_files, SUMMARY_JSON]
     summary["error_rows"] = error_rows

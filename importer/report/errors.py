@@ -41,7 +41,7 @@ ERROR_COLUMN = "error"
 # Statuses whose source row goes to errors.csv, and those whose wide-layout cell is
 # blanked there because sending it again would only repeat it.
 ERROR_STATUSES = frozenset({Status.INVALID, Status.FAILED, Status.NOT_CREATED, Status.NOT_SENT})
-DONE_STATUSES = frozenset({Status.CREATED, Status.SKIPPED, Status.DUPLICATE})
+DONE_STATUSES = frozenset({Status.CREATED, Status.UPDATED, Status.SKIPPED, Status.DUPLICATE})
 
 FALLBACK_ERROR: dict[str, str] = {
     Status.NOT_SENT: "not sent: the run stopped first",

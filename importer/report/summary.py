@@ -24,6 +24,9 @@ SUMMARY_JSON = "summary.json"
 
 STATUS_ORDER = (
     Status.CREATED,
+    Status.UPDATED,
+    Status.DELETED,
+    Status.KEPT,
     Status.NOT_CREATED,
     Status.SKIPPED,
     Status.VALID,

@@ -9,14 +9,16 @@ not share the client's mistakes.
 
 Choices where Ecwid's documentation is silent (each also marked where it is made):
 - customers: a count N means ids 1..N with emails customer{id}@example.com;
-- a second default contact of a type wins; the older one stops being default;
+- a second default contact of a type (created, or updated to default) wins; the
+  older one stops being default;
 - customer search refuses limit > 100 (400) rather than clamping; default 10;
 - "Customer #N not found" comes without an errorCode, STORE_NOT_FOUND with one;
 - a token refused more than `block_after` times in one window is blocked for
   `block_s` (5 windows by default); more than `bad_token_limit` requests with a
   non-working token from one address per window are blocked the same way;
 - injected 5xx answers store nothing; a cut create is stored, then its
-  connection is closed without a byte of answer.
+  connection is closed without a byte of answer (PUT and DELETE of a contact,
+  and DELETE of a customer, likewise: done, then cut).
 """
 
 from importer.sandbox.app import create_app

@@ -59,7 +59,11 @@ def create_app(state_or_config: SandboxState | SandboxConfig | None = None) -> A
             _by_method({"GET": _endpoint(state, READ, _search), "POST": _endpoint(state, CREATE, _create_customer)}),
             methods=["GET", "POST"],
         ),
-        Route("/api/v3/{store}/customers/{cid}", _endpoint(state, READ, _get_customer), methods=["GET"]),
+        Route(
+            "/api/v3/{store}/customers/{cid}",
+            _by_method({"GET": _endpoint(state, READ, _get_customer), "DELETE": _endpoint(state, UPDATE, _delete_customer)}),
+            methods=["GET", "DELETE"],
+        ),
         Route(
             "/api/v3/{store}/customers/{cid}/contacts",
             _by_method({"GET": _endpoint(state, READ, _list_contacts), "POST": _endpoint(state, CREATE, _create_contact)}),
@@ -293,11 +297,19 @@ async def _update_contact(state: SandboxState, request: Request, store_id: int) 
     state.get_contact(store_id, cid, contact_id)  # 404s first
     fields = check_contact_fields(await _json_body(request), partial=True)
     state.update_contact(store_id, cid, contact_id, fields)
+    request.scope["sandbox"].committed = True  # a cut drawn for it loses the answer, not the change
     return JSONResponse({"updateCount": 1})
 
 
 async def _delete_contact(state: SandboxState, request: Request, store_id: int) -> Response:
     state.delete_contact(store_id, _customer_id(request), _contact_id(request))
+    request.scope["sandbox"].committed = True
+    return JSONResponse({"deleteCount": 1})
+
+
+async def _delete_customer(state: SandboxState, request: Request, store_id: int) -> Response:
+    state.delete_customer(store_id, _customer_id(request))
+    request.scope["sandbox"].committed = True
     return JSONResponse({"deleteCount": 1})
 
 

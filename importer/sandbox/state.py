@@ -57,7 +57,7 @@ class SandboxStats:
     rate_limited: int  # 429s, blocked ones included
     blocked: int  # 429s answered during a long block
     faults: int  # injected 5xx answers
-    cuts: int  # creates committed, then their connection dropped
+    cuts: int  # writes committed (a create, update or delete), then their connection dropped
     creates_committed: int  # contacts stored by POST (cut ones included)
     in_flight: int
     max_in_flight: int
@@ -339,6 +339,15 @@ class SandboxState:
             contact = self._find_contact(store_id, customer_id, contact_id)
             self._stores[store_id].contacts[customer_id].remove(contact)
             self._stores[store_id].updated[customer_id] = ecwid_timestamp()
+
+    def delete_customer(self, store_id: int, customer_id: int) -> None:
+        """DELETE /customers/{id}: the customer and its contacts (404 if unknown)."""
+        with self.lock:
+            store = self._stores[store_id]
+            self._contacts_of(store, customer_id)  # 404 if unknown
+            del store.customers[customer_id]
+            store.contacts.pop(customer_id, None)
+            store.updated.pop(customer_id, None)
 
     def get_customer(self, store_id: int, customer_id: int) -> dict[str, Any]:
         with self.lock:

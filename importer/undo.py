@@ -1,0 +1,365 @@
+"""`ecwid-contacts undo RUN_ID`: delete the contacts one run created, and only those.
+
+    from importer.undo import run_undo
+    result = run_undo("20261126-214501-3f2a", store_id=1003, token=token)   # or dry_run=True
+    result.exit_code, result.summary["counts"], result.report_path
+
+Ecwid's create answers no id, so the undo reads each affected customer's contacts (paced
+and retried like every request) and matches what the journal says the run sent: the id if
+a read learnt it, else type and value (compared normalized). Then, per contact:
+
+* the store no longer has it: `deleted`, error code `already-gone`;
+* its note, handle, default or order (or its value, under the same id) is not what was
+  sent: `kept`, `changed-since`, unless `force`; fields never recorded (a journal older
+  than undo): `kept`, `sent-unknown`, unless `force`;
+* otherwise `DELETE …/contacts/{id}`: `deleted`, or `failed`.
+
+The undo is a run of its own in the journal, with a work list (importer.history) written
+before its first DELETE and `deleting` committed before each: killed, it resumes when run
+again, deletes nothing twice (a contact whose DELETE was sent and is gone counts as
+deleted) and reports every row. A deleted contact becomes `deleted` in the journal, so
+importing the same file again sends it again. Customers the run created
+(`--create-customers`) are listed; with `delete_customers`, each is deleted (DELETE
+/customers/{id}, `update_customers`) when it has no orders and, after the undo, no
+contact but its own email.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from importer import history as undo_states
+from importer.contactfields import changed_since, pick
+from importer.ecwid import DEFAULT_API_URL
+from importer.edits import DONE, GONE, ContactEditor
+from importer.errors import RunStopped, UsageError
+from importer.history import History, UndoRow
+from importer.journal import Journal, default_path
+from importer.pacer import Pacer
+from importer.records import Code, Status
+from importer.report import REPORT_COLUMNS, new_run_id, write_frame_report
+from importer.report.results import write_results_csv
+from importer.send import SendConfig, new_client
+from importer.store import StoreReadError, StoreReader
+from importer.tasks import bounded
+
+log = logging.getLogger("importer")
+
+__all__ = ["UndoOptions", "UndoResult", "run_undo"]
+
+ERRORS_CSV = "errors.csv"
+_PROBLEMS = frozenset({Status.KEPT, Status.FAILED, Status.NOT_SENT})
+
+
+@dataclass(frozen=True)
+class UndoOptions:
+    store_id: int | None = None
+    token: str | None = field(default=None, repr=False)  # never printed
+    api_url: str = DEFAULT_API_URL
+    journal: Path | None = None  # default: <report_dir>/journal-<store>.sqlite
+    report_dir: Path = Path("reports")
+    dry_run: bool = False  # read and match; delete nothing
+    force: bool = False  # delete contacts changed since the run too
+    delete_customers: bool = False  # delete the customers the run created, once they are empty
+    rate: float | None = None
+    concurrency: int | None = None
+    retries: int | None = None
+    quiet: bool = False
+
+
+@dataclass
+class UndoResult:
+    summary: dict
+    report_path: Path
+    exit_code: int
+    stopped: RunStopped | None = None
+    frame: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.summary["counts"]
+
+
+@dataclass(frozen=True)
+class _Done:
+    """A row's outcome in this undo."""
+
+    status: Status
+    error_code: str = ""
+    error: str = ""
+    http_status: int | None = None
+    attempts: int = 0
+
+
+def run_undo(run_id: str, options: UndoOptions | None = None, **kwargs) -> UndoResult:
+    """Undo `run_id` (see the module docstring); always writes a report. Raises UsageError (exit 2) before
+    anything is read or deleted: no store, token or journal, or a run the journal doesn't know."""
+    options = replace(options or UndoOptions(), **kwargs)
+    if options.store_id is None:
+        raise UsageError("no store id: pass --store-id N or set ECWID_STORE_ID")
+    if not options.token:
+        raise UsageError("no token: set ECWID_TOKEN or pass --token-file PATH (undo reads the store, even dry)")
+    overrides = (("rate_per_minute", options.rate), ("concurrency", options.concurrency), ("retries", options.retries))
+    config = SendConfig(api_url=options.api_url, store_id=options.store_id, token=options.token, quiet=options.quiet,
+                        **{k: v for k, v in overrides if v is not None})  # fmt: skip
+    path = options.journal or default_path(options.report_dir, options.store_id)
+    if not Path(path).exists():
+        raise UsageError(f"no journal at {path}: undo works from the journal the import wrote (--journal PATH)")
+    started, started_at = time.monotonic(), datetime.now(timezone.utc)
+    undo_id = new_run_id(datetime.now())
+    with Journal(path, options.store_id, undo_id) as journal:
+        history = History(journal)
+        if not journal.run_started_at(run_id):
+            raise UsageError(f"run {run_id} is not in the journal {path}: {_runs(history, undo_id)}")
+        rows = history.undo_rows(run_id)
+        if not options.dry_run:
+            history.list_undo(run_id, rows)
+        undo = _Undo(run_id, rows, history, options)
+        asyncio.run(undo.session(config))
+        counts = undo.counts()
+        journal.finish(json.dumps({"undo_of": run_id, "dry_run": options.dry_run, "counts": counts,
+                                   "stopped": undo.stopped and undo.stopped.message}))  # fmt: skip
+
+    frame = undo.frame()
+    stopped = undo.stopped
+    problems = any(counts.get(s.value) for s in _PROBLEMS) or any(c["status"] == "failed" for c in undo.customers)
+    exit_code = 3 if stopped else 1 if problems else 0
+    gone = int((frame["error_code"] == Code.ALREADY_GONE.value).sum())
+    notes = list(undo.notes)
+    if options.dry_run and counts.get(Status.VALID.value):
+        notes.insert(0, f"{counts[Status.VALID.value]} contact(s) would be deleted (status valid)")
+    if counts.get(Status.KEPT.value):
+        notes.append(f"{counts[Status.KEPT.value]} contact(s) kept: changed since the run, or what was sent is not on "
+                     "record (errors.csv says which); --force deletes them")  # fmt: skip
+    if gone:
+        notes.append(f"{gone} contact(s) were already gone from the store (error_code already-gone)")
+    summary = {
+        "run_id": undo_id, "undo_of": run_id, "started_at": started_at.isoformat(timespec="seconds"),
+        "dry_run": options.dry_run, "force": options.force, "api_url": config.api_url, "store_id": config.store_id,
+        "journal": str(path), "requests": undo.requests, "total": len(frame), "counts": counts,
+        "already_gone": gone, "customers": undo.customers, "notes": notes,
+        "stopped": stopped.message if stopped else None, "exit_code": exit_code,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "elapsed_s": round(time.monotonic() - started, 3),
+    }  # fmt: skip
+    folder = _write_report(frame, summary, Path(options.report_dir) / undo_id)
+    return UndoResult(summary, folder, exit_code, stopped, frame)
+
+
+def _runs(history: History, this: str) -> str:
+    recent = [r for r in history.latest_runs(6) if r != this][:5]
+    return "its latest runs are " + ", ".join(recent) if recent else "it holds no other run"
+
+
+class _Undo:
+    def __init__(self, run_id: str, rows: list[UndoRow], history: History, options: UndoOptions):
+        self.run_id = run_id
+        self.rows = rows
+        self.history = history
+        self.options = options
+        self.done: dict[int, _Done] = {}  # row position -> outcome
+        self.customers: list[dict] = []
+        self.notes: list[str] = []
+        self.stopped: RunStopped | None = None
+        self.requests = 0
+        for row in rows:  # finished by an earlier undo of the same run
+            if row.state in undo_states.FINAL:
+                self.done[row.position] = _earlier(row)
+
+    async def session(self, config: SendConfig) -> None:
+        from importer.remote import interrupt_event
+
+        async with new_client(config) as http:
+            with interrupt_event() as cancel:
+                reader = StoreReader(http, api_url=config.api_url, store_id=config.store_id, token=config.token,
+                                     pacer=Pacer(config.rate_per_minute), retries=config.retries)  # fmt: skip
+                reader.on_contacts = self.history.learn_ids
+                editor = ContactEditor(reader)
+                todo: dict[int | None, list[UndoRow]] = defaultdict(list)
+                for row in self.rows:
+                    if row.position not in self.done:
+                        todo[row.customer_id].append(row)
+                for row in todo.pop(None, []):
+                    self.done[row.position] = _Done(Status.FAILED, Code.MISSING_CUSTOMER, "no customer id on record")
+                try:
+                    await bounded(todo.items(), lambda item: self._customer(*item, reader, editor),
+                                  config.concurrency, cancel)  # fmt: skip
+                    await self._customers_created(reader, editor)
+                except RunStopped as exc:
+                    self.stopped = exc if exc.error_code != "interrupted" else RunStopped(
+                        "interrupted: the undo was cancelled before every row was done", error_code="interrupted")
+                self.requests = reader.requests
+
+    async def _customer(self, cid: int, rows: list[UndoRow], reader: StoreReader, editor: ContactEditor) -> None:
+        try:
+            items = await reader.contacts(cid, fresh=True)
+        except StoreReadError as exc:
+            if exc.status != 404:
+                for row in rows:
+                    self.done[row.position] = _Done(Status.FAILED, Code.STORE_CHECK_FAILED,
+                                                    f"could not read the customer's contacts: {exc}")  # fmt: skip
+                return
+            items = []  # the customer is gone, and its contacts with it
+        taken: set[int] = set()
+        plan: list[tuple[UndoRow, int]] = []
+        finished: list[tuple[UndoRow, str, int | None, _Done]] = []
+        ids = {item.get("id") for item in items}
+        for row in rows:
+            item = pick(items, row.key[1], row.key[2], contact_id=row.contact_id, sent=row.body, taken=taken)
+            if row.contact_id is not None and row.contact_id not in ids:
+                item = None  # the one it created is gone; a contact with its value now is someone else's
+            if item is None:
+                if row.state == undo_states.DELETING:  # our DELETE went out; its answer was lost
+                    finished.append((row, undo_states.DELETED, None, _Done(
+                        Status.DELETED, error="deleted (an earlier attempt of this undo; its answer was lost)")))
+                else:
+                    finished.append((row, undo_states.GONE, None, _Done(
+                        Status.DELETED, Code.ALREADY_GONE, "already gone: the store no longer has this contact")))
+                continue
+            taken.add(item.get("id"))
+            kept = self._kept(row, item)
+            if kept is not None:
+                finished.append((row, undo_states.KEPT, item.get("id"), kept))
+            else:
+                plan.append((row, item.get("id")))
+        if self.options.dry_run:
+            for row, _, _, done in finished:
+                self.done[row.position] = done
+            for row, contact_id in plan:
+                self.done[row.position] = _Done(Status.VALID, error=f"would delete contact id {contact_id}")
+            return
+        self.history.set_undo(self.run_id, [(row.key, state, cid_, d.error) for row, state, cid_, d in finished]
+                              + [(row.key, undo_states.DELETING, contact_id, "") for row, contact_id in plan])
+        for row, _, _, done in finished:
+            self.done[row.position] = done
+        outcomes: list[tuple[UndoRow, str, int | None, _Done]] = []
+        try:
+            for row, contact_id in plan:
+                edit = await editor.delete(cid, contact_id)
+                if edit.result == DONE:
+                    done = _Done(Status.DELETED, "", f"deleted contact id {contact_id}", edit.http_status, edit.attempts)
+                    state = undo_states.DELETED
+                elif edit.result == GONE:
+                    done = _Done(Status.DELETED, Code.ALREADY_GONE, "already gone: removed while the undo ran",
+                                 edit.http_status, edit.attempts)  # fmt: skip
+                    state = undo_states.GONE
+                else:
+                    done = _Done(Status.FAILED, Code.DELETE_FAILED, edit.detail, edit.http_status, edit.attempts)
+                    state = undo_states.FAILED
+                outcomes.append((row, state, contact_id, done))
+                self.done[row.position] = done
+        finally:  # interrupted or not: what was done is on record (the rest stays `deleting`: checked next time)
+            if outcomes:
+                self.history.set_undo(self.run_id, [(row.key, state, c, d.error) for row, state, c, d in outcomes])
+
+    def _kept(self, row: UndoRow, item: dict) -> _Done | None:
+        if row.body is None:
+            why = "the journal has no record of the fields this run sent (it predates undo)"
+            code = Code.SENT_UNKNOWN
+        else:
+            changed = changed_since(item, row.body)
+            if not changed:
+                return None
+            why = "changed since the run: " + ", ".join(changed)
+            code = Code.CHANGED_SINCE
+        if self.options.force:
+            return None
+        return _Done(Status.KEPT, code, f"kept: {why} (--force deletes it)")
+
+    async def _customers_created(self, reader: StoreReader, editor: ContactEditor) -> None:
+        created = self.history.created_customers(self.run_id)
+        for email, cid in created:
+            entry = {"id": cid, "email": email}
+            self.customers.append(entry)
+            if not self.options.delete_customers:
+                entry.update(status="kept", why="created by the run; --delete-customers deletes it once it is empty")
+                continue
+            rows = [r for r in self.rows if r.customer_id == cid]
+            gone = (Status.DELETED, Status.VALID) if self.options.dry_run else (Status.DELETED,)
+            left = [r for r in rows if self.done.get(r.position, _Done(Status.NOT_SENT)).status not in gone]
+            if left:
+                entry.update(status="kept", why=f"{len(left)} of its contacts from the run are still there")
+                continue
+            if self.options.dry_run:
+                entry.update(status="valid", why="would be deleted if, once its contacts from the run are, it has "
+                                                 "no other contact and no order")  # fmt: skip
+                continue
+            customer = await reader.customer(cid)
+            if customer is None:
+                entry.update(status="deleted", why="already gone")
+                self.history.forget_customer(email, cid)
+                continue
+            contacts = await reader.contacts(cid, fresh=True)
+            others = [c for c in contacts if str(c.get("contact", "")).lower() != email.lower()]
+            if others or customer.get("totalOrderCount"):
+                entry.update(status="kept", why=f"it has {len(others)} other contact(s) and "
+                                                f"{customer.get('totalOrderCount') or 0} order(s)")  # fmt: skip
+                continue
+            edit = await editor.delete_customer(cid)
+            if edit.result in (DONE, GONE):
+                entry.update(status="deleted", why="deleted" if edit.result == DONE else "already gone")
+                self.history.forget_customer(email, cid)
+            else:
+                entry.update(status="failed", why=edit.detail)
+        if created:
+            kept = sum(c["status"] == "kept" for c in self.customers)
+            self.notes.append(f"the run created {len(created)} customer(s): {kept} kept, "
+                              f"{sum(c['status'] == 'deleted' for c in self.customers)} deleted (summary.json lists them)")
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for row in self.rows:
+            counts[self._outcome(row).status.value] += 1
+        return dict(counts)
+
+    def _outcome(self, row: UndoRow) -> _Done:
+        why = self.stopped.message if self.stopped else "the undo stopped first"
+        return self.done.get(row.position) or _Done(Status.NOT_SENT, Code.RUN_STOPPED,
+                                                    f"not undone: {why}; run the same undo again")  # fmt: skip
+
+    def frame(self) -> pd.DataFrame:
+        """results.csv's columns, one line per row of the undone run, in the run's order."""
+        lines = []
+        for row in self.rows:
+            done = self._outcome(row)
+            body = row.body or {}
+            lines.append({
+                "file": row.file, "sheet": row.sheet, "row": row.row, "customer_id": row.customer_id,
+                "customer_email": "", "type": row.key[1], "contact": row.key[2], "handle": body.get("handle", ""),
+                "source_contact": "", "status": done.status.value, "http_status": done.http_status,
+                "create_count": None, "attempts": done.attempts, "error_code": str(done.error_code),
+                "error": done.error, "duplicate_of": "",
+            })  # fmt: skip
+        frame = pd.DataFrame(lines, columns=list(REPORT_COLUMNS))
+        for name in ("row", "customer_id", "http_status", "create_count"):
+            frame[name] = frame[name].astype("Int64")
+        frame["attempts"] = frame["attempts"].astype("int64")
+        return frame
+
+
+def _earlier(row: UndoRow) -> _Done:
+    if row.state == undo_states.GONE:
+        return _Done(Status.DELETED, Code.ALREADY_GONE, f"already gone (undo run {row.undo_run})")
+    return _Done(Status.DELETED, error=f"deleted by undo run {row.undo_run}")
+
+
+def _write_report(frame: pd.DataFrame, summary: dict, folder: Path) -> Path:
+    """results.csv, results.xlsx, errors.csv (the rows not undone: kept, failed, not_sent), summary.json."""
+    failing = frame[frame["status"].isin([s.value for s in _PROBLEMS]).to_numpy(dtype=bool)]
+
+    def errors(folder: Path) -> tuple[list[str], int]:
+        if not len(failing):
+            return [], 0
+        write_results_csv(failing, folder / ERRORS_CSV)
+        return [ERRORS_CSV], len(failing)
+
+    return write_frame_report(frame, summary, folder, errors)
