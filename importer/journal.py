@@ -305,19 +305,13 @@ class Journal:
     # -- writes --------------------------------------------------------------
 
     def remember_customer_id(self, customer_id: int, email: str, emails: Iterable[str]) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO customers_by_id VALUES (?, ?, ?, ?, ?)",
-                (self.store_id, customer_id, email, " ".join(sorted(set(emails) - {email})), _now()),
-            )
+        self._commit("INSERT OR REPLACE INTO customers_by_id VALUES (?, ?, ?, ?, ?)",
+                     [(self.store_id, customer_id, email, " ".join(sorted(set(emails) - {email})), _now())])
 
     def set_customer_create(self, email: str, state: str, customer_id: int | None = None) -> None:
         """Committed before the request leaves ('creating') and after its answer ('created')."""
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO customer_creates VALUES (?, ?, ?, ?, ?, ?)",
-                (self.store_id, email, state, customer_id, self.run_id, _now()),
-            )
+        self._commit("INSERT OR REPLACE INTO customer_creates VALUES (?, ?, ?, ?, ?, ?)",
+                     [(self.store_id, email, state, customer_id, self.run_id, _now())])
 
     def set_states(self, items: Iterable[tuple[Key, str]], batch: str | None = None) -> None:
         """Write states durably now (synchronous; for small or final writes)."""
@@ -342,21 +336,8 @@ class Journal:
             )
 
     def _commit(self, sql: str, rows: list[tuple]) -> None:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    self._db.executemany(sql, rows)
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
-                        self._db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise JournalWriteError(
-                    f"the journal {self.path} could not be written ({exc}): stopped, so that nothing is sent that "
-                    "it cannot record", error_code="journal-unwritable",
-                ) from None
+        with self.transaction() as db:
+            db.executemany(sql, rows)
 
     async def set_state(self, key: Key, state: str, batch: str | None = None) -> None:
         """Write one state durably; concurrent callers share one commit (group commit)."""
@@ -393,15 +374,23 @@ class Journal:
 
     @contextlib.contextmanager
     def transaction(self):
-        """One durable transaction on the journal's database, for the tables of importer.batchjournal."""
+        """One durable transaction on the journal's database (every write goes through here).
+        JournalWriteError when it can't be committed (a full disk): the run must stop."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise JournalWriteError(
+                    f"the journal {self.path} could not be written ({exc}): stopped, so that nothing is sent that "
+                    "it cannot record", error_code="journal-unwritable",
+                ) from None
 
     def finish(self, summary_json: str | None = None) -> None:
         """The run's end, with the outcomes still queued. A journal that can't take them (a full disk)

@@ -192,7 +192,10 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
             # --update reads the store for contacts the journal doesn't know, as --skip-existing does.
             guard = Guard(journal, reader, skip_existing=options.skip_existing or options.update, **_settle(options))
             to_send = guard.classify(to_send, results)
-            history = _history(journal, reader, to_send)
+            try:  # the bodies on record before anything leaves: a full disk stops the run here
+                history = _history(journal, reader, to_send)
+            except RunStopped as exc:
+                return SendResult(stopped=exc)
             send = functools.partial(send_records, config=config, cancel=cancel, client=http, pacer=pacer)
             sent = await guard.run(to_send, results, send, cancel=cancel, quiet=config.quiet)
             return await _after_send(sent, results, reader, history, options, config, cancel)

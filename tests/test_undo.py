@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from cli_support import read_csv
-from exactly_once_helpers import cli_args, start_cli, stored, wait_for, write_csv
+from exactly_once_helpers import start_cli, stored, wait_for, write_csv
 from importer.errors import UsageError
 from importer.pipeline import run_import
 from importer.sandbox import Sandbox, SandboxConfig
@@ -126,7 +126,8 @@ def test_undo_killed_with_kill_9_then_rerun_deletes_each_contact_once_and_report
         run_id = _import(sb, csv, tmp_path).summary["run_id"]
         sb.set_fault(latency_ms=10, latency_dist="uniform")  # so the kill lands while DELETEs are in flight
         sb.reset_stats()
-        args = ["undo", run_id, *cli_args(sb, csv, reports, "--quiet", "--rate", "60000", "--concurrency", "4")[2:]]
+        args = ["undo", run_id, "--api-url", sb.api_url, "--store-id", str(sb.store_id), "--report-dir", str(reports),
+                "--quiet", "--rate", "60000", "--concurrency", "4"]  # fmt: skip
         proc = start_cli(sb, args)
         wait_for(lambda: _deletes(sb) >= 60 or proc.poll() is not None)
         assert proc.poll() is None, "the undo finished before it could be killed: the test proved nothing"
