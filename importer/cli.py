@@ -96,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--rate", type=_positive_float, help="requests per minute (default just under Ecwid's 600)")
     imp.add_argument("--concurrency", type=_positive_int, help="requests in flight")
     imp.add_argument("--retries", type=_non_negative_int, help="attempts per row after the first, for retryable failures")
+    imp.add_argument("--mode", choices=("direct", "batch"), default="direct",
+                     help="direct: one request per contact (default); batch: Ecwid's batch API, up to 500 a request")
+    imp.add_argument("--batch-size", type=_positive_int, default=500, metavar="N",
+                     help="--mode batch: contacts per batch, at most 500 (default 500)")
+    imp.add_argument("--batches-in-flight", type=_positive_int, metavar="N",
+                     help="--mode batch: batches submitted ahead of the one Ecwid is running (default 4)")
+    imp.add_argument("--batch-parallel", action="store_true",
+                     help="--mode batch: let Ecwid run up to 100 of a batch's creates at once (allowParallelMode); "
+                          "a customer's contacts may then be created in any order")
     imp.add_argument("--journal", type=Path, metavar="PATH", help="journal of what was created (default <report-dir>/journal-<store>.sqlite)")
     imp.add_argument("--no-journal", action="store_true", help="one-off run: don't read or write the journal")
     imp.add_argument("--skip-existing", action="store_true", help="read each customer's contacts first; skip contacts the store already has")
@@ -211,6 +220,10 @@ def _options(args):
         create_customers=args.create_customers,
         preset=args.preset,
         sandbox_customers=args.sandbox_customers,
+        mode=args.mode,
+        batch_size=args.batch_size,
+        batches_in_flight=args.batches_in_flight,
+        batch_parallel=args.batch_parallel,
     )
 
 

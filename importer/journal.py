@@ -17,6 +17,7 @@ journal costs one fsync per burst of requests, not one per request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -289,6 +290,18 @@ class Journal:
         """Commit everything queued (call when no set_state is in progress)."""
         rows, self._pending = self._pending, []
         self._write(rows)
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """One durable transaction on the journal's database, for the tables of importer.batchjournal."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def finish(self, summary_json: str | None = None) -> None:
         with self._lock:

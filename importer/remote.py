@@ -71,7 +71,17 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
         "achieved_rate_per_minute": round(result.achieved_rate_per_minute, 1),
     }
     settled.into(summary)
+    if options.mode == "batch":
+        summary["mode"] = "batch"
+        summary["batch"] = result.batch
     return summary, result.stopped
+
+
+def _batch_settings(options: ImportOptions):
+    from importer.batch import BatchSettings
+
+    in_flight = {} if options.batches_in_flight is None else {"in_flight": options.batches_in_flight}
+    return BatchSettings(size=options.batch_size, parallel=options.batch_parallel, **in_flight)
 
 
 @dataclass
@@ -181,6 +191,12 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
                 settled.stats.created = creator.created if creator is not None else 0
             guard = Guard(journal, reader, skip_existing=options.skip_existing)
             to_send = guard.classify(to_send, results)
+            if options.mode == "batch":  # Ecwid's batch API: the same reader, pacer, journal and guard
+                from importer.batch import send_batches
+
+                return await send_batches(to_send, config, _batch_settings(options), reader=reader,
+                                          on_result=guard.on_result(results), hooks=guard.hooks(), journal=journal,
+                                          cancel=cancel)  # fmt: skip
             return await send_records(
                 to_send, config, on_result=guard.on_result(results), cancel=cancel, hooks=guard.hooks(),
                 client=http, pacer=pacer,

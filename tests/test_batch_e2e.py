@@ -1,0 +1,180 @@
+"""--mode batch against the sandbox over loopback: every row once, through inner failures, lost answers,
+kill -9 and a batch older than Ecwid's deduplication window."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sqlite3
+import time
+from collections import Counter
+
+import pytest
+
+from exactly_once_helpers import cli_args, run_main, start_cli, stored, wait_for, write_csv
+from importer.batch import BatchSettings as ClientSettings, poll_wait
+from importer.pipeline import run_import
+from importer.sandbox import Sandbox, SandboxConfig
+from importer.sandbox.batch import BatchSettings
+
+FAST = 60_000
+
+
+def _sandbox(clock=time.monotonic, **batch) -> Sandbox:
+    settings = BatchSettings(**{"processing_ms": 0.0, "retry_s": 0.0, **batch})
+    return Sandbox(SandboxConfig(customers=20, rate_per_minute=None, batch=settings), clock=clock)
+
+
+def _import(sb: Sandbox, csv, tmp_path, **kw):
+    options = dict(store_id=sb.store_id, token=sb.token, api_url=sb.api_url, report_dir=tmp_path / "reports",
+                   rate=FAST, concurrency=6, quiet=True, mode="batch", batch_size=100)  # fmt: skip
+    return run_import([csv], **{**options, **kw})
+
+
+def _submitted(sb: Sandbox) -> Counter:
+    """How many times each inner request (by id) was in a ticket Ecwid ran or holds."""
+    return Counter(inner.id for t in sb.state.batches.tickets.values() for inner in t.inner)
+
+
+def test_every_row_created_once_in_batches_with_few_requests(tmp_path):
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(1050))
+    with _sandbox() as sb:
+        result = _import(sb, csv, tmp_path, batch_size=500)
+        store, submitted, requests = stored(sb), _submitted(sb), sb.requests
+    assert result.exit_code == 0 and result.counts == {"created": 1050}
+    assert store == expected
+    assert len(submitted) == 1050 and max(submitted.values()) == 1  # each row in one batch
+    posts = [r for r in requests if r.method == "POST"]
+    assert len(posts) == 3 and all(r.path.endswith("/batch") for r in posts)  # 500 + 500 + 50
+    assert "stopOnFirstFailure=false" in posts[0].query and "deduplicationKey=" in posts[0].query
+    assert result.summary["batch"]["batches"] == 3 and len(requests) < 30  # the customer page, submits, polls
+    assert all(r.outcome.http_status == 200 and r.outcome.create_count == 1 for r in result.records)
+
+
+def test_inner_failures_of_each_kind_end_right(tmp_path):
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(300))
+    with _sandbox(fail_rate=0.05, lost_rate=0.05, skip_rate=0.05, seed=3) as sb:
+        result = _import(sb, csv, tmp_path)
+        faults = Counter(i.fault for t in sb.state.batches.tickets.values() for i in t.inner)
+        store, submitted = stored(sb), _submitted(sb)
+    assert faults["fail"] > 3 and faults["lost"] > 3 and faults["skip"] > 3  # the trouble really happened
+    assert store == expected  # every contact once: the lost ones were not sent again
+    confirmed = [r for r in result.records if "confirmed in the store" in r.outcome.error]
+    assert len(confirmed) == faults["lost"]  # created, though their inner answer was a 500
+    assert result.counts["created"] == 300
+    resent = [k for k, n in submitted.items() if n > 1]
+    assert len(resent) >= faults["fail"] + faults["skip"] - 2  # not executed or failed: into a later batch
+    assert result.summary["batch"]["not_executed"] >= 3 and result.summary["batch"]["inner_in_doubt"] >= 6
+
+
+def test_an_inner_customer_not_found_fails_its_row_only(tmp_path, monkeypatch):
+    csv = tmp_path / "contacts.csv"
+    csv.write_text("customerId,type,contact\n1,email,a@example.com\n7,email,b@example.com\n2,email,c@example.com\n")
+    with _sandbox() as sb:
+        # The customer is settled as existing, then gone by the time its batch runs.
+        real = sb.state.batches._dispatch
+
+        async def dispatch(ticket, inner):
+            if inner.path.startswith("/customers/7/"):
+                inner.path = "/customers/12345/contacts"
+            return await real(ticket, inner)
+
+        monkeypatch.setattr(sb.state.batches, "_dispatch", dispatch)
+        result = _import(sb, csv, tmp_path)
+        store, submitted = stored(sb), _submitted(sb)
+    rows = {r.contact: r.outcome for r in result.records}
+    assert rows["b@example.com"].status == "failed" and rows["b@example.com"].http_status == 404
+    assert rows["b@example.com"].error_code == "customer-not-found"
+    assert rows["a@example.com"].status == rows["c@example.com"].status == "created"
+    assert max(submitted.values()) == 1  # a 4xx is final: not sent again
+    assert len(store) == 2
+
+
+def test_a_submit_whose_answer_is_lost_is_not_created_twice(tmp_path):
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(250))
+    with _sandbox(cut_submits=1, processing_ms=2.0) as sb:
+        result = _import(sb, csv, tmp_path)
+        stats = sb.state.batches.stats
+        store = stored(sb)
+        cuts = sb.stats.cuts
+    assert cuts == 1  # the first submit's answer never came
+    assert stats.deduplicated == 1 and stats.tickets == 3  # its repeat got the first ticket
+    assert store == expected and result.counts == {"created": 250}
+
+
+@pytest.mark.parametrize("age_h, resubmitted", [(0.5, True), (2.0, False)])
+def test_a_batch_left_without_a_ticket_is_resubmitted_with_its_key_only_within_the_window(tmp_path, age_h,
+                                                                                             resubmitted):
+    """A run whose submit got no answer (and no retry) leaves the batch in the journal without a ticket.
+    The sandbox did accept it. Younger than the window: the rerun submits it again with its key and Ecwid
+    answers the first ticket. Older: Ecwid has forgotten the key, so a resubmit would create every row
+    twice: the rerun checks the store instead."""
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(60))
+    offset = [0.0]
+    with _sandbox(clock=lambda: time.monotonic() + offset[0], cut_submits=1) as sb:
+        first = _import(sb, csv, tmp_path, retries=0)
+        assert first.counts == {"failed": 60} and first.summary["ambiguous"] == 60
+        wait_for(lambda: len(stored(sb)) == 60)  # Ecwid ran the batch whose answer was lost
+        journal = tmp_path / "reports" / f"journal-{sb.store_id}.sqlite"
+        with contextlib.closing(sqlite3.connect(journal)) as db, db:  # the batch was submitted age_h hours ago (the journal's clock) ...
+            db.execute("UPDATE batches SET created_at = created_at - ?", (age_h * 3600,))
+        offset[0] = age_h * 3600  # ... and as long ago for the sandbox, which forgets keys after an hour
+        gets_before = sum(r.method == "GET" and r.path.endswith("/contacts") for r in sb.requests)
+        second = _import(sb, csv, tmp_path)
+        stats = sb.state.batches.stats
+        store = stored(sb)
+        reads = sum(r.method == "GET" and r.path.endswith("/contacts") for r in sb.requests) - gets_before
+    assert store == expected  # once each, either way
+    assert second.counts == {"created": 60} and second.exit_code == 0
+    assert stats.tickets == 1  # no new batch ran
+    if resubmitted:
+        assert stats.deduplicated == 1 and reads == 0
+        assert all(r.outcome.http_status == 200 for r in second.records)
+    else:
+        assert stats.submits == 1 and reads == 20  # every customer read once, nothing resubmitted
+        assert all("confirmed in the store" in r.outcome.error for r in second.records)
+
+
+def test_kill_9_mid_batch_then_a_rerun_polls_the_open_tickets_and_gives_every_row_once(tmp_path, monkeypatch,
+                                                                                        capsys):
+    csv = tmp_path / "contacts.csv"
+    rows = 600
+    expected = write_csv(csv, range(rows))
+    with _sandbox(processing_ms=4.0) as sb:
+        args = cli_args(sb, csv, tmp_path / "reports", "--quiet", "--rate", str(FAST), "--mode", "batch",
+                        "--batch-size", "100", "--batches-in-flight", "3")  # fmt: skip
+        proc = start_cli(sb, args)
+        running = lambda: [t for t in sb.state.batches.tickets.values() if 20 < t.completed < len(t.inner)]  # noqa: E731
+        wait_for(lambda: bool(running()) and sb.state.batches.stats.tickets >= 2 or proc.poll() is not None)
+        assert proc.poll() is None, "the importer finished before it could be killed: the test proved nothing"
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=20)
+        open_tickets = {t.ticket for t in sb.state.batches.tickets.values()}
+        assert 0 < len(stored(sb)) < rows
+
+        code, summary, err = run_main(sb, args, monkeypatch, capsys)
+        assert code == 0, err
+        store, submitted = stored(sb), _submitted(sb)
+        polled = {r.query for r in sb.requests if r.method == "GET" and r.path.endswith("/batch")}
+    assert store == expected
+    assert len(submitted) == rows and max(submitted.values()) == 1  # no row went to Ecwid twice
+    assert summary["batch"]["resumed_batches"] == len(open_tickets)
+    assert all(any(t in q for q in polled) for t in open_tickets)  # each open ticket was polled, not resubmitted
+    assert set(summary["counts"]) <= {"created", "skipped"} and sum(summary["counts"].values()) == rows
+
+
+@pytest.mark.parametrize("remaining, per_s, previous, queued, expected", [
+    (500, None, None, False, 0.5),  # pace unknown: the first poll soon
+    (500, None, 0.5, False, 1.0),  # still unknown: doubling
+    (500, None, 8.0, False, 15.0),  # ... up to the cap
+    (500, 100.0, 0.5, False, 5.5),  # when the pace says it will be done, and a little more
+    (1, 100.0, 5.5, False, 0.25),  # never a flood of polls near the end
+    (500, 1.0, None, False, 15.0),  # never too long
+    (500, 100.0, 2.0, True, 4.0),  # queued behind other batches: doubling, whatever the pace
+])  # fmt: skip
+def test_poll_wait(remaining, per_s, previous, queued, expected):
+    assert poll_wait(remaining, per_s, previous, queued, ClientSettings()) == pytest.approx(expected)
