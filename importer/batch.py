@@ -80,10 +80,13 @@ class BatchSettings:
 def poll_wait(remaining: int, per_s: float | None, previous: float | None, queued: bool,
               settings: BatchSettings = BatchSettings()) -> float:
     """Seconds until the next poll of a ticket: when its pace says it will be done, within bounds;
-    doubling from `poll_first_s` while it waits in Ecwid's queue or its pace is unknown."""
+    doubling from `poll_first_s` while it waits in Ecwid's queue or its pace is unknown. A ticket's
+    first poll (`previous` None) has no lower bound: the ticket ahead of it may have been done a while,
+    and a fast Ecwid may be done with this one too."""
     if queued or not per_s:
         return settings.poll_first_s if previous is None else min(previous * 2, settings.poll_max_s)
-    return min(max(1.1 * remaining / per_s, settings.poll_min_s), settings.poll_max_s)
+    floor = 0.0 if previous is None else settings.poll_min_s
+    return min(max(1.1 * remaining / per_s, floor), settings.poll_max_s)
 
 
 def inner_id(record: ContactRecord) -> str:
@@ -104,6 +107,7 @@ class _Batch:
     ticket: str | None = None
     journaled: bool = False
     maybe_sent: bool = False  # a submit may have reached Ecwid
+    on_wire: bool = False  # a submit is on its way: if the run stops now, Ecwid may have it
     status: str = ""  # the ticket's status at the last poll
     completed: int = 0
 
@@ -148,11 +152,13 @@ class _Run:
         self.head_done_at: float = time.monotonic()  # when the ticket ahead of the head was seen done
         self.stats: Counter[str] = Counter()
         self.result = BatchResult(stopped=None)
+        self.cancel: asyncio.Event | None = None
 
     # -- the run -------------------------------------------------------------------
     async def go(self, records: list[ContactRecord], cancel: asyncio.Event | None) -> BatchResult:
         started = time.monotonic()
-        requests_before = self.reader.requests
+        requests_before, limited_before = self.reader.requests, self.reader.limited
+        self.cancel = cancel
         stopper = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
         try:
             resumed = await self._prepare(records)
@@ -168,6 +174,7 @@ class _Run:
         result = self.result
         result.stopped = self.stopped
         result.requests = self.reader.requests - requests_before
+        result.rate_limited += self.reader.limited - limited_before  # polls and reads; submits counted apart
         result.elapsed_s = elapsed
         result.achieved_rate_per_minute = result.requests * 60.0 / elapsed if elapsed > 0 else 0.0
         result.counts = dict(self.progress.counts)
@@ -201,7 +208,7 @@ class _Run:
             async def check(record: ContactRecord) -> None:
                 checked[record.index] = await _maybe_await(self.hooks.precheck(record))
 
-            await bounded(to_check, check, self.config.concurrency)
+            await bounded(to_check, check, self.config.concurrency, self.cancel)
             for record in to_check:
                 outcome = checked[record.index]
                 if outcome is None:
@@ -219,6 +226,8 @@ class _Run:
             self.stats["expired_batches" if records else "left_batches"] += 1
             return None
         self.stats["resumed_batches"] += 1
+        for record in records:
+            self.attempts[record.index] += 1
         log.info("resuming batch %s (%d rows): %s", open_batch.key, len(records),
                  f"polling ticket {open_batch.ticket}" if open_batch.ticket else "submitting it again with its key")
         return _Batch(open_batch.key, records, open_batch.created_at, open_batch.ticket, journaled=True,
@@ -264,7 +273,7 @@ class _Run:
                 return
             if ahead is not None:
                 await ahead  # Ecwid runs our batches in order: poll this one once the one before is done
-            answer = await self._poll(batch)
+            answer = await self._poll(batch, followed=ahead is not None)
         finally:
             if not done.done():
                 done.set_result(None)
@@ -307,11 +316,14 @@ class _Run:
         body = [{"id": inner_id(r), "path": f"/customers/{r.customer_id}/contacts", "method": "POST",
                  "body": r.body()} for r in batch.records]  # fmt: skip
         self.stats["submits"] += 1
+        batch.on_wire = True
         try:
             response, sent_at = await self.reader.post(f"/batch?{urlencode(query)}", body)
         except httpx.TransportError as exc:
+            batch.on_wire = False
             batch.maybe_sent = batch.maybe_sent or policy.may_have_been_sent(exc)
             return _Submit(Action.RETRY, detail=self.reader.scrub(f"{type(exc).__name__}: {exc}"))
+        batch.on_wire = False  # not in a `finally`: a cancelled submit stays "may have been sent"
         status = response.status_code
         if 200 <= status < 300:
             try:
@@ -335,13 +347,16 @@ class _Run:
         batch.maybe_sent = batch.maybe_sent or action is Action.RETRY
         return _Submit(action, status, retry_after, detail=detail)
 
-    async def _poll(self, batch: _Batch) -> dict | None:
-        """The ticket's answer once COMPLETED; None if it can't be had (its rows are then in doubt)."""
+    async def _poll(self, batch: _Batch, followed: bool = False) -> dict | None:
+        """The ticket's answer once COMPLETED; None if it can't be had (its rows are then in doubt).
+        `followed`: the ticket ahead of it was just seen done, so this one may be running, or done."""
         wait: float | None = None
         failures = 0
         seen: tuple[float, int] | None = None  # (when, completed) at this ticket's previous poll
         while True:
-            if seen is None:  # it started, at the latest, when the ticket ahead of it was seen done
+            if seen is None and followed and self.per_s is None:
+                delay = 0.0  # Ecwid's pace unknown (every ticket was done when first polled): look now
+            elif seen is None:  # it started, at the latest, when the ticket ahead of it was seen done
                 wait = poll_wait(len(batch.records), self.per_s, None, False, self.settings)
                 delay = max(0.0, self.head_done_at + wait - time.monotonic())
             else:
@@ -352,11 +367,13 @@ class _Run:
             try:
                 body = await self.reader.get("/batch", {"ticket": batch.ticket, "escapedJson": "true"})
             except StoreReadError as exc:
-                failures += 1
+                # 429s are no failure: they say the window is full (of this batch's inner requests, if they count)
+                failures += exc.status != 429
                 log.warning("batch %s: polling ticket %s failed: %s", batch.key, batch.ticket, exc)
                 if exc.status == 404 or failures >= POLL_FAILURES:
                     return None
                 continue
+            failures = 0
             if not isinstance(body, dict):
                 return None
             now = time.monotonic()
@@ -470,7 +487,8 @@ class _Run:
         why = self.stopped.message if self.stopped else "the run stopped"
         for batch in self.active.values():
             unfinished = [r for r in batch.records if r.index not in self.finished]
-            if batch.ticket is not None or batch.maybe_sent:
+            if batch.ticket is not None or batch.maybe_sent or batch.on_wire:
+                self.stats["left_at_ecwid"] += 1
                 where = f"ticket {batch.ticket}" if batch.ticket else f"batch {batch.key}"
                 self._finish_all(unfinished, Outcome(
                     Status.FAILED, attempts=self.attempts[unfinished[0].index] if unfinished else 0,

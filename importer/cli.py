@@ -259,6 +259,9 @@ def _columns(args) -> int:
 
 def _how_to_continue(result) -> str:
     lead = "to continue" if result.stopped.error_code == "interrupted" else "once that is fixed, to continue"
+    if result.summary.get("batch", {}).get("left_at_ecwid"):
+        lead = (f"{result.summary['batch']['left_at_ecwid']} batch(es) Ecwid had accepted keep running there "
+                f"(the batch API has no cancel for them); {lead}")
     if result.summary.get("journal"):
         return f"{lead}, run the same command again: the journal skips what was created"
     return f"{lead}, import the rows not sent from {result.report_path}/errors.csv"
