@@ -150,6 +150,8 @@ class _Run:
         self.active: dict[asyncio.Task, _Batch] = {}
         self.per_s: float | None = None  # inner requests a second, as polls saw them
         self.head_done_at: float = time.monotonic()  # when the ticket ahead of the head was seen done
+        self.first_submit_at: float | None = None  # Ecwid's pace is measured from here ...
+        self.inner_done = 0  # ... by the inner requests of our tickets seen done since
         self.stats: Counter[str] = Counter()
         self.result = BatchResult(stopped=None)
         self.cancel: asyncio.Event | None = None
@@ -247,8 +249,9 @@ class _Run:
             waiting = set(self.active) | ({stopper} if stopper is not None else set())
             finished, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             for task in finished - {stopper}:
+                if task.exception() is not None:  # RunStopped, or a bug: its batch stays for _abandon
+                    raise task.exception()
                 del self.active[task]
-                task.result()  # RunStopped and bugs propagate
             if stopper is not None and stopper.done():
                 self._stop(RunStopped("interrupted: the run was cancelled before every row was sent",
                                       error_code="interrupted"))  # fmt: skip
@@ -291,6 +294,8 @@ class _Run:
         self.stats["batches"] += 1
         answer: _Submit = await self.reader.retry_loop()(self._submit_once, batch)
         if answer.action is Action.SUCCESS:
+            if self.first_submit_at is None:
+                self.first_submit_at = time.monotonic()
             batch.ticket = answer.ticket
             if self.batches is not None:
                 self.batches.submitted(batch.key, answer.ticket)
@@ -379,14 +384,16 @@ class _Run:
             now = time.monotonic()
             status, completed = str(body.get("status", "")), body.get("completedRequests")
             completed = completed if isinstance(completed, int) else 0
-            if status == "IN_PROGRESS":  # its pace: since the last poll, or since it can have started
-                since = seen if seen is not None and batch.status == "IN_PROGRESS" else (self.head_done_at, 0)
-                if completed > since[1] and now > since[0]:
-                    self.per_s = (completed - since[1]) / (now - since[0])
+            # Ecwid's pace over the run so far: inner requests done since the first submit. (Between two polls
+            # it can be bursty: counted against the rate limit, a window's worth runs at once, then nothing.)
+            done = self.inner_done + (len(batch.records) if status == "COMPLETED" else completed)
+            if self.first_submit_at is not None and done and now > self.first_submit_at:
+                self.per_s = done / (now - self.first_submit_at)
             batch.status, batch.completed, seen = status, completed, (now, completed)
             self._show()
             if status == "COMPLETED":
                 self.head_done_at = now
+                self.inner_done += len(batch.records)
                 return body
 
     def _show(self) -> None:
@@ -480,34 +487,37 @@ class _Run:
             log.info("stopping the run: %s", reason.message)
 
     async def _abandon(self) -> None:
-        """After a stop: batches in flight are left to Ecwid; unsent rows are not_sent."""
+        """After a stop: batches Ecwid may have are left to it (the next run collects them); the rest not_sent."""
         for task in self.active:
             task.cancel()
         await asyncio.gather(*self.active, return_exceptions=True)
         why = self.stopped.message if self.stopped else "the run stopped"
+        unsent = Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED, error=f"not sent: {why}")
+        while self.pending:  # rows between batches (resent ones too): not at Ecwid
+            self._finish(self.pending.popleft(), unsent)
         for batch in self.active.values():
             unfinished = [r for r in batch.records if r.index not in self.finished]
-            if batch.ticket is not None or batch.maybe_sent or batch.on_wire:
-                self.stats["left_at_ecwid"] += 1
-                where = f"ticket {batch.ticket}" if batch.ticket else f"batch {batch.key}"
-                self._finish_all(unfinished, Outcome(
-                    Status.FAILED, attempts=self.attempts[unfinished[0].index] if unfinished else 0,
-                    error_code=Code.AMBIGUOUS,
-                    error=f"handed to Ecwid in {where}, which Ecwid runs whatever happens here (there is no "
-                          f"cancel of an accepted batch); {why}: run the same command again to collect its results",
-                ))  # fmt: skip
-            else:
-                self.pending.extendleft(reversed(unfinished))
+            if not unfinished:
+                continue
+            if batch.ticket is None and not (batch.maybe_sent or batch.on_wire):
+                self._finish_all(unfinished, unsent)
+                continue
+            self.stats["left_at_ecwid"] += 1
+            where = f"ticket {batch.ticket}" if batch.ticket else f"batch {batch.key}"
+            self._finish_all(unfinished, Outcome(
+                Status.FAILED, error_code=Code.AMBIGUOUS,
+                error=f"handed to Ecwid in {where}, which Ecwid runs whatever happens here (there is no cancel "
+                      f"of an accepted batch); {why}: run the same command again to collect its results",
+            ))  # fmt: skip
         self.active.clear()
-        unsent = Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED, error=f"not sent: {why}")
-        while self.pending:
-            self._finish(self.pending.popleft(), unsent)
 
     def _finish_all(self, records: list[ContactRecord], outcome: Outcome) -> None:
         for record in records:
             self._finish(record, replace(outcome, attempts=self.attempts[record.index] or outcome.attempts))
 
     def _finish(self, record: ContactRecord, outcome: Outcome) -> None:
+        if record.index in self.finished:  # once per record, whatever path a stop takes
+            return
         self.finished.add(record.index)
         if outcome.error_code == Code.AMBIGUOUS:
             self.result.ambiguous += 1

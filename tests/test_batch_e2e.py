@@ -145,32 +145,42 @@ def test_a_batch_left_without_a_ticket_is_resubmitted_with_its_key_only_within_t
         assert all("confirmed in the store" in r.outcome.error for r in second.records)
 
 
+def _interrupt_mid_batch(sb: Sandbox, csv, tmp_path, sig: int, *extra: str) -> tuple[list[str], int, str]:
+    """Start the CLI in batch mode, send `sig` while a ticket is half done; (its arguments, exit code, stderr)."""
+    args = cli_args(sb, csv, tmp_path / "reports", "--rate", str(FAST), "--mode", "batch", "--batch-size", "100",
+                    *extra)  # fmt: skip
+    proc = start_cli(sb, args)
+    tickets = sb.state.batches.tickets
+    wait_for(lambda: any(20 < t.completed < len(t.inner) for t in list(tickets.values())) or proc.poll() is not None)
+    assert proc.poll() is None, "the importer finished before it could be stopped: the test proved nothing"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=20)
+    return args, proc.returncode, err
+
+
+def _rerun(sb: Sandbox, args, expected, monkeypatch, capsys) -> dict:
+    """The same command again: every row in the store once, and no row ever went to Ecwid twice."""
+    code, summary, err = run_main(sb, args, monkeypatch, capsys)
+    assert code == 0, err
+    assert stored(sb) == expected
+    submitted = _submitted(sb)
+    assert len(submitted) == len(expected) and max(submitted.values()) == 1
+    assert set(summary["counts"]) <= {"created", "skipped"} and sum(summary["counts"].values()) == len(expected)
+    return summary
+
+
 def test_kill_9_mid_batch_then_a_rerun_polls_the_open_tickets_and_gives_every_row_once(tmp_path, monkeypatch,
                                                                                         capsys):
     csv = tmp_path / "contacts.csv"
-    rows = 600
-    expected = write_csv(csv, range(rows))
+    expected = write_csv(csv, range(600))
     with _sandbox(processing_ms=4.0) as sb:
-        args = cli_args(sb, csv, tmp_path / "reports", "--quiet", "--rate", str(FAST), "--mode", "batch",
-                        "--batch-size", "100", "--batches-in-flight", "3")  # fmt: skip
-        proc = start_cli(sb, args)
-        running = lambda: [t for t in sb.state.batches.tickets.values() if 20 < t.completed < len(t.inner)]  # noqa: E731
-        wait_for(lambda: bool(running()) and sb.state.batches.stats.tickets >= 2 or proc.poll() is not None)
-        assert proc.poll() is None, "the importer finished before it could be killed: the test proved nothing"
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=20)
+        args, _, _ = _interrupt_mid_batch(sb, csv, tmp_path, signal.SIGKILL, "--quiet", "--batches-in-flight", "3")
         open_tickets = {t.ticket for t in sb.state.batches.tickets.values()}
-        assert 0 < len(stored(sb)) < rows
-
-        code, summary, err = run_main(sb, args, monkeypatch, capsys)
-        assert code == 0, err
-        store, submitted = stored(sb), _submitted(sb)
+        assert len(open_tickets) >= 2 and 0 < len(stored(sb)) < 600
+        summary = _rerun(sb, args, expected, monkeypatch, capsys)
         polled = {r.query for r in sb.requests if r.method == "GET" and r.path.endswith("/batch")}
-    assert store == expected
-    assert len(submitted) == rows and max(submitted.values()) == 1  # no row went to Ecwid twice
     assert summary["batch"]["resumed_batches"] == len(open_tickets)
     assert all(any(t in q for q in polled) for t in open_tickets)  # each open ticket was polled, not resubmitted
-    assert set(summary["counts"]) <= {"created", "skipped"} and sum(summary["counts"].values()) == rows
 
 
 @pytest.mark.parametrize("remaining, per_s, previous, queued, expected", [
@@ -190,25 +200,15 @@ def test_poll_wait(remaining, per_s, previous, queued, expected):
 def test_ctrl_c_mid_batch_says_ecwid_keeps_running_what_it_accepted_and_the_rerun_collects_it(tmp_path, monkeypatch,
                                                                                                capsys):
     csv = tmp_path / "contacts.csv"
-    rows = 400
-    expected = write_csv(csv, range(rows))
+    expected = write_csv(csv, range(400))
     with _sandbox(processing_ms=4.0) as sb:
-        args = cli_args(sb, csv, tmp_path / "reports", "--rate", str(FAST), "--mode", "batch", "--batch-size", "100")
-        proc = start_cli(sb, args)
-        wait_for(lambda: any(0 < t.completed < len(t.inner) for t in sb.state.batches.tickets.values())
-                 or proc.poll() is not None)  # fmt: skip
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=20)
-        assert proc.returncode == 3, err
+        args, code, err = _interrupt_mid_batch(sb, csv, tmp_path, signal.SIGINT)
+        assert code == 3, err
         assert "keep running there (the batch API has no cancel for them)" in err
         assert "run the same command again" in err
         wait_for(lambda: all(t.status == "COMPLETED" for t in sb.state.batches.tickets.values()))
         assert len(stored(sb)) == sum(len(t.inner) for t in sb.state.batches.tickets.values())  # they did run
-
-        code, summary, err = run_main(sb, args, monkeypatch, capsys)
-        assert code == 0, err
-        store, submitted = stored(sb), _submitted(sb)
-    assert store == expected and max(submitted.values()) == 1
+        summary = _rerun(sb, args, expected, monkeypatch, capsys)
     assert summary["batch"]["resumed_batches"] >= 1
 
 
@@ -227,3 +227,19 @@ def test_sandbox_import_in_batch_mode_through_the_cli(tmp_path, capsys):
     got = summary(tmp_path)
     assert got["counts"] == {"created": VALID_ROWS} and got["mode"] == "batch"
     assert got["batch"]["batches"] == 4 and got["requests"] < 20  # 63 rows: 20 + 20 + 20 + 3
+
+
+def test_a_token_without_the_create_scope_stops_the_run_at_the_first_batch(tmp_path):
+    from importer.sandbox import READ
+
+    csv = tmp_path / "contacts.csv"
+    write_csv(csv, range(300))
+    with _sandbox() as sb:
+        sb.add_token("secret_read_only", [READ])
+        result = _import(sb, csv, tmp_path, token="secret_read_only", batches_in_flight=1)
+        tickets = sb.state.batches.stats.tickets
+        assert not stored(sb)
+    assert result.exit_code == 3 and "lacks the create_customers scope" in result.stopped.message
+    assert tickets == 1  # no batch after the one that said so
+    assert result.counts == {"failed": 100, "not_sent": 200}
+    assert "secret_read_only" not in str(result.summary)

@@ -8,8 +8,9 @@ no cut; a batch's own faults are drawn below.
 
 Choices where Ecwid's documentation is silent (ASSUMPTION, each marked where it is made):
 - inner requests count against the token's rate limit only with `counts=True`; then each one
-  waits for room in the token's window (it is never refused), so the token's own requests
-  meet 429s while its batches run;
+  waits for room in the token's window (it is never refused), leaving 1 % of the window to the
+  token's own requests (a runner that took every freed slot first would starve the client's polls
+  until the queue ran dry); beyond that, the token's requests meet 429s while its batches run;
 - an inner 5xx is retried by "Ecwid" `retries` times, `retry_s` apart, then answered FAILED;
 - tickets are kept for the sandbox's lifetime; an unknown ticket is 404 TICKET_NOT_FOUND;
 - a deduplicationKey is remembered `dedup_s` (an hour) from the submit that first used it;

@@ -254,9 +254,13 @@ class SandboxState:
             return self._bad_tokens.count_only(client, now) if self._bad_tokens else None
 
     def charge(self, token: str) -> float:
-        """A batch's inner request, counted against its token's limit: 0.0 when counted now, else seconds to wait."""
+        """A batch's inner request, counted against its token's limit: 0.0 when counted now, else seconds to wait.
+        ASSUMPTION: it leaves 1 % of the window (at least one request) to the token's own requests, so a
+        client can still poll while its batches fill the window."""
         with self.lock:
-            return self._limiter.take(token_hash(token), self.clock()) if self._limiter else 0.0
+            if self._limiter is None:
+                return 0.0
+            return self._limiter.take(token_hash(token), self.clock(), reserve=max(1, self._limiter.limit // 100))
 
     def finish(self, entry: LoggedRequest) -> None:
         with self.lock:
