@@ -152,6 +152,7 @@ class _Run:
         self.head_done_at: float = time.monotonic()  # when the ticket ahead of the head was seen done
         self.first_submit_at: float | None = None  # Ecwid's pace is measured from here ...
         self.inner_done = 0  # ... by the inner requests of our tickets seen done since
+        self.behind = False  # the last ticket was done when first polled: Ecwid is faster than our polls
         self.stats: Counter[str] = Counter()
         self.result = BatchResult(stopped=None)
         self.cancel: asyncio.Event | None = None
@@ -357,11 +358,11 @@ class _Run:
         `followed`: the ticket ahead of it was just seen done, so this one may be running, or done."""
         wait: float | None = None
         failures = 0
-        seen: tuple[float, int] | None = None  # (when, completed) at this ticket's previous poll
+        first = True
         while True:
-            if seen is None and followed and self.per_s is None:
-                delay = 0.0  # Ecwid's pace unknown (every ticket was done when first polled): look now
-            elif seen is None:  # it started, at the latest, when the ticket ahead of it was seen done
+            if first and followed and (self.per_s is None or self.behind):
+                delay = 0.0  # the one ahead was done before we looked: Ecwid outpaces our polls, look now
+            elif first:  # it started, at the latest, when the ticket ahead of it was seen done
                 wait = poll_wait(len(batch.records), self.per_s, None, False, self.settings)
                 delay = max(0.0, self.head_done_at + wait - time.monotonic())
             else:
@@ -389,12 +390,14 @@ class _Run:
             done = self.inner_done + (len(batch.records) if status == "COMPLETED" else completed)
             if self.first_submit_at is not None and done and now > self.first_submit_at:
                 self.per_s = done / (now - self.first_submit_at)
-            batch.status, batch.completed, seen = status, completed, (now, completed)
+            batch.status, batch.completed = status, completed
             self._show()
             if status == "COMPLETED":
+                self.behind = first  # done before we first looked: the pace measured is our polls', not Ecwid's
                 self.head_done_at = now
                 self.inner_done += len(batch.records)
                 return body
+            first = False
 
     def _show(self) -> None:
         statuses = Counter(b.status or "SUBMITTING" for b in self.active.values())
