@@ -293,6 +293,7 @@ class _Run:
             await self.batches.begin(batch.key, [r.key for r in batch.records], batch.created_at)
             batch.journaled = True
         self.stats["batches"] += 1
+        self.stats["inner_requests"] += len(batch.records)
         answer: _Submit = await self.reader.retry_loop()(self._submit_once, batch)
         if answer.action is Action.SUCCESS:
             if self.first_submit_at is None:

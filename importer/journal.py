@@ -11,7 +11,8 @@ memory of what a run did. Keyed by (store, customer, type, normalized contact):
 
 Commits are grouped: every worker waiting to send awaits one shared commit, so the
 journal costs one fsync per burst of requests, not one per request.
-`batch` is free for the planned batch API (many records in flight under one key).
+`batch` holds the batch key of a row sent through the batch API (`--mode batch`; the batches
+themselves are importer.batchjournal's table).
 """
 
 from __future__ import annotations
