@@ -34,9 +34,9 @@ CUSTOMERS = 1000
 class SandboxProcess:
     """`python -m importer.sandbox` on a free loopback port; stopped with SIGINT (its Ctrl-C)."""
 
-    def __init__(self, *, rate: int = 0, window_s: float = 60.0, latency_ms: float = 0.0):
+    def __init__(self, *, rate: int = 0, window_s: float = 60.0, latency_ms: float = 0.0, extra: tuple[str, ...] = ()):
         self.args = ["--port", "0", "--customers", str(CUSTOMERS), "--rate", str(rate),
-                     "--window", str(window_s), "--latency-ms", str(latency_ms)]  # fmt: skip
+                     "--window", str(window_s), "--latency-ms", str(latency_ms), *extra]  # fmt: skip
 
     def __enter__(self) -> SandboxProcess:
         self.proc = subprocess.Popen(

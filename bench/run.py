@@ -2,7 +2,7 @@
 
     python bench/run.py                 # all of them (~15 min on 2 cores)
     python bench/run.py --quick         # smaller inputs, shorter runs (~4 min)
-    python bench/run.py dryrun          # one (or several): dryrun xlsx overhead budget latency cost
+    python bench/run.py dryrun          # one (or several): dryrun xlsx overhead budget latency cost batch
     python bench/run.py --runs 5 budget
     python bench/run.py dryrun xlsx --against e0b7f55   # and an earlier revision, in the same rounds
 
@@ -18,13 +18,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ modules
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the importer, when not installed
 
+import bench_batch  # noqa: E402
 import bench_dryrun  # noqa: E402
 import bench_send  # noqa: E402
 import bench_xlsx  # noqa: E402
 from common import say  # noqa: E402
 
 SEND = ("overhead", "budget", "latency", "cost")
-ALL = ("dryrun", "xlsx", *SEND)
+ALL = ("dryrun", "xlsx", *SEND, "batch")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         paths += bench_xlsx.run(runs, args.quick, command, args.against)
     if which & set(SEND):
         paths += bench_send.run(which, runs, args.quick, command)
+    if "batch" in which:
+        say("batch: direct vs batch mode (issue 13)")
+        paths += bench_batch.run(runs, args.quick, command)
     for path in paths:
         say(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
         print(path.read_text(encoding="utf-8"))

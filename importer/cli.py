@@ -118,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--timeout", type=_positive_float, metavar="S", help="seconds to wait for an answer (default 30)")
     imp.add_argument("--settle-window", type=_non_negative_float, metavar="S",
                      help="seconds after a request whose answer was lost before the store is checked for it (default 60)")
+    imp.add_argument("--mode", choices=("direct", "batch"), default="direct",
+                     help="direct: one request per contact (default); batch: Ecwid's batch API, up to 500 a request")
+    imp.add_argument("--batch-size", type=_positive_int, default=500, metavar="N",
+                     help="--mode batch: contacts per batch, at most 500 (default 500)")
+    imp.add_argument("--batches-in-flight", type=_positive_int, metavar="N",
+                     help="--mode batch: batches submitted ahead of the one Ecwid is running (default 4)")
+    imp.add_argument("--batch-parallel", action="store_true",
+                     help="--mode batch: let Ecwid run up to 100 of a batch's creates at once (allowParallelMode); "
+                          "a customer's contacts may then be created in any order")
     imp.add_argument("--journal", type=Path, metavar="PATH", help="journal of what was created (default <report-dir>/journal-<store>.sqlite)")
     imp.add_argument("--no-journal", action="store_true", help="one-off run: don't read or write the journal")
     imp.add_argument("--skip-existing", action="store_true", help="read each customer's contacts first; skip contacts the store already has")
@@ -304,6 +313,10 @@ def _options(args):
         sandbox_customers=args.sandbox_customers,
         settle_window=args.settle_window,
         timeout=args.timeout,
+        mode=args.mode,
+        batch_size=args.batch_size,
+        batches_in_flight=args.batches_in_flight,
+        batch_parallel=args.batch_parallel,
     )
 
 
@@ -339,6 +352,9 @@ def _columns(args) -> int:
 
 def _how_to_continue(result) -> str:
     lead = "to continue" if result.stopped.error_code == "interrupted" else "once that is fixed, to continue"
+    if result.summary.get("batch", {}).get("left_at_ecwid"):
+        lead = (f"{result.summary['batch']['left_at_ecwid']} batch(es) Ecwid had accepted keep running there "
+                f"(the batch API has no cancel for them); {lead}")
     if result.summary.get("journal"):
         return f"{lead}, run the same command again: the journal skips what was created and has the store checked for the rows in doubt"
     return f"{lead}, import the rows not sent from {result.report_path}/errors.csv"

@@ -42,8 +42,13 @@ class Guard:
 
     def __init__(self, journal: Journal | None, reader: StoreReader, *, skip_existing: bool,
                  settle_s: float = policy.SETTLE_WINDOW_S, wall: Callable[[], float] = time.time,
-                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep):  # fmt: skip
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep, settle: bool = True):  # fmt: skip
         self.journal = journal
+        # settle=False (--mode batch): rows in doubt stay with the sender, which has its own way to settle
+        # them (open tickets polled, a lost submit resubmitted with its key); an earlier run's rows in
+        # doubt are checked in the store just before they would be sent again.
+        self.settle = settle
+        self._recheck: set = set()
         self.reader = reader
         self.skip_existing = skip_existing
         self.doubt = DoubtBook(settle_s, wall=wall, sleep=sleep)
@@ -76,13 +81,15 @@ class Guard:
                 ))  # fmt: skip
                 self._done_before += 1
                 continue
-            if entry is not None and entry.state == journal_states.SENDING and record.customer_id is not None:
+            if entry is not None and entry.state == journal_states.SENDING and not self.settle:
+                self._recheck.add(record.key)
+            elif entry is not None and entry.state == journal_states.SENDING and record.customer_id is not None:
                 finished = ended.setdefault(entry.run_id, self.journal.run_finished(entry.run_id))
                 self.doubt.add(record, self._sent_before(entry, finished), EARLIER)
                 continue
             rest.append(record)
         if not self.skip_existing:
-            self._ahead = rest
+            self._ahead = [r for r in rest if r.key not in self._recheck]
             self._position = {r.key: i for i, r in enumerate(self._ahead)}
         return rest
 
@@ -94,17 +101,26 @@ class Guard:
         return self.journal.opened_at
 
     def hooks(self) -> SendHooks:
-        return SendHooks(before_send=self._before_send, precheck=self._precheck if self.skip_existing else None)
+        precheck = self._precheck if self.skip_existing or self._recheck else None
+        return SendHooks(before_send=self._before_send, precheck=precheck)
 
     async def _precheck(self, record: ContactRecord) -> Outcome | None:
-        if record.customer_id is None:
+        doubt = record.key in self._recheck  # --mode batch: an earlier run's row in doubt
+        if record.customer_id is None or not (self.skip_existing or doubt):
             return None
         try:
             present = await self.reader.has_contact(record)
         except StoreReadError as exc:
+            if doubt:  # never resend what may exist
+                return Outcome(Status.FAILED, error_code=Code.AMBIGUOUS,
+                               error=f"in doubt since an earlier run, and the store could not be checked: {exc}")
             return Outcome(Status.FAILED, error_code=Code.STORE_CHECK_FAILED, error=f"--skip-existing could not check the store: {exc}")
         if not present:
             return None
+        if doubt:
+            if self.journal is not None:
+                self.journal.note(record.key, journal_states.CREATED)
+            return Outcome(Status.CREATED, error="confirmed in the store: an earlier run created it but its answer was lost")
         return Outcome(Status.SKIPPED, error_code=Code.EXISTS_IN_STORE, error="the store already has this contact")
 
     async def _before_send(self, record: ContactRecord) -> None:
@@ -148,6 +164,8 @@ class Guard:
             results[record.index] = record
             sent = self._sent.pop(record.key, None)  # only rows on the wire are kept: memory stays flat
             if record.outcome.error_code == Code.AMBIGUOUS:  # no answer: settled later, by time and the store
+                if not self.settle:  # --mode batch: the row stays `sending` under its batch's key
+                    return
                 sent = sent if sent is not None else self._wall()
                 self.doubt.add(record, sent, LOST)
                 if journal is not None:

@@ -25,7 +25,8 @@ it returns, and the side file holds only the old pages of a transaction in progr
 so losing it after a crash loses no commit (in WAL mode, commits lived in the `-wal`
 file until a checkpoint: deleting it after kill -9 lost them). The cost is a second
 fsync per commit (0.39 -> 0.76 ms here; README, "Journal").
-`batch` is free for the planned batch API (many records in flight under one key).
+`batch` holds the batch key of a row sent through the batch API (`--mode batch`; the batches
+themselves are importer.batchjournal's table).
 """
 
 from __future__ import annotations

@@ -63,6 +63,10 @@ class ImportOptions:
     settle_window: float | None = None  # seconds a row in doubt waits after its request left; None: the policy's
     timeout: float | None = None  # seconds to wait for an answer; None: the sender's default
     update: bool = False  # --update: PUT the note, handle, default, order of contacts the customer has, if changed
+    mode: str = "direct"  # --mode: "direct" (one request per contact) or "batch" (Ecwid's batch API, importer.batch)
+    batch_size: int = 500  # --batch-size: creates per batch (at most 500)
+    batches_in_flight: int | None = None  # --batches-in-flight: batches submitted ahead; None: importer.batch's default
+    batch_parallel: bool = False  # --batch-parallel: allowParallelMode (Ecwid runs up to 100 of a batch at once)
 
 
 @dataclass
@@ -188,6 +192,10 @@ def _store_to_ask(options: ImportOptions) -> bool:
 
 
 def _check_send_options(options: ImportOptions) -> None:
+    if options.mode not in ("direct", "batch"):
+        raise UsageError(f"--mode must be direct or batch, got {options.mode!r}")
+    if not 1 <= options.batch_size <= 500:
+        raise UsageError(f"--batch-size must be between 1 and 500 (Ecwid's limit), got {options.batch_size}")
     if options.sandbox_customers is not None and not options.sandbox:
         raise UsageError("--sandbox-customers seeds the sandbox: use it with --sandbox")
     if options.dry_run or options.sandbox:

@@ -43,6 +43,7 @@ class Progress:
         self._clock = clock
         self._start = self._last_line = clock()
         self._bar: tqdm | None = None
+        self.detail = ""  # what the sender adds to the line (batch mode: batches running and queued)
         if not quiet and _isatty(self._stream):
             self._bar = tqdm(total=self.total, unit="row", file=self._stream, dynamic_ncols=True, mininterval=0.5)
 
@@ -76,7 +77,9 @@ class Progress:
         if self._quiet:
             return
         if self._bar is not None:
-            self._bar.set_postfix(created=self.counts[Status.CREATED], failed=self.counts[Status.FAILED], refresh=False)
+            extra = {"at_ecwid": self.detail.removeprefix("batches: ")} if self.detail else {}
+            self._bar.set_postfix(created=self.counts[Status.CREATED], failed=self.counts[Status.FAILED], **extra,
+                                  refresh=False)
             self._bar.update(1)
         elif self._clock() - self._last_line >= self._interval:
             self._write_line()
@@ -99,6 +102,8 @@ class Progress:
             text += f", {self.in_doubt} in doubt"
         if self.counts[Status.NOT_SENT]:  # a stopped run: most rows were never sent
             text += f", {self.counts[Status.NOT_SENT]} not sent"
+        if self.detail:
+            text += f"; {self.detail}"
         text += f"; {rate:.1f} rows/s"
         if self.total and rate > 0 and self.done < self.total:
             text += f", ETA {_duration((self.total - self.done) / rate)}"

@@ -74,7 +74,17 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
         **result.extra,  # rows in doubt and how each was settled; what an earlier run had done
     }
     settled.into(summary)
+    if options.mode == "batch":
+        summary["mode"] = "batch"
+        summary["batch"] = result.batch
     return summary, result.stopped
+
+
+def _batch_settings(options: ImportOptions):
+    from importer.batch import BatchSettings
+
+    in_flight = {} if options.batches_in_flight is None else {"in_flight": options.batches_in_flight}
+    return BatchSettings(size=options.batch_size, parallel=options.batch_parallel, **in_flight)
 
 
 @dataclass
@@ -190,14 +200,22 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
             finally:
                 settled.stats.created = creator.created if creator is not None else 0
             # --update reads the store for contacts the journal doesn't know, as --skip-existing does.
-            guard = Guard(journal, reader, skip_existing=options.skip_existing or options.update, **_settle(options))
+            guard = Guard(journal, reader, skip_existing=options.skip_existing or options.update,
+                          settle=options.mode != "batch", **_settle(options))
             to_send = guard.classify(to_send, results)
             try:  # the bodies on record before anything leaves: a full disk stops the run here
                 history = _history(journal, reader, to_send)
             except RunStopped as exc:
                 return SendResult(stopped=exc)
             send = functools.partial(send_records, config=config, cancel=cancel, client=http, pacer=pacer)
-            sent = await guard.run(to_send, results, send, cancel=cancel, quiet=config.quiet)
+            if options.mode == "batch":  # Ecwid's batch API: the same reader, pacer, journal and guard
+                from importer.batch import send_batches
+
+                sent = await send_batches(to_send, config, _batch_settings(options), reader=reader,
+                                          on_result=guard.on_result(results), hooks=guard.hooks(), journal=journal,
+                                          cancel=cancel)  # fmt: skip
+            else:
+                sent = await guard.run(to_send, results, send, cancel=cancel, quiet=config.quiet)
             return await _after_send(sent, results, reader, history, options, config, cancel)
 
 

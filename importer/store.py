@@ -78,6 +78,7 @@ class StoreReader:
         self._random = random
         self._contacts: dict[int, asyncio.Task] = {}  # one read per customer per run
         self.requests = 0
+        self.limited = 0  # 429s answered to reads
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET a JSON document, paced and retried; RunStopped on auth/scope/plan/store errors."""
@@ -103,6 +104,7 @@ class StoreReader:
         code, message = ecwid.parse_error(response)
         retry_after = policy.parse_retry_after(response.headers.get("Retry-After"))
         if status == 429:
+            self.limited += 1
             self._pacer.rate_limited(policy.rate_limit_pause(retry_after), sent_at)
         action = policy.classify_status(status, code, message)
         if action is Action.STOP:

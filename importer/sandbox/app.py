@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from importer.sandbox import batch
 from importer.sandbox.config import CREATE, READ, UPDATE, SandboxConfig
 from importer.sandbox.contacts import check_contact_fields, parse_json_object
 from importer.sandbox.errors import ApiError, ConnectionCut, wrong_parameter
@@ -80,9 +81,11 @@ def create_app(state_or_config: SandboxState | SandboxConfig | None = None) -> A
             ),
             methods=["GET", "PUT", "DELETE"],
         ),
+        *batch.routes(state),
     ]
     inner = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
     inner.router.redirect_slashes = False
+    state.batches.attach(inner)  # a batch's inner requests run through these same routes
     return _Gate(inner, state)
 
 

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
+from importer.sandbox.batch import BatchSettings
 from importer.sandbox.config import LATENCY_DISTS, SandboxConfig, load_customers_csv
 from importer.sandbox.server import Sandbox
 
@@ -50,6 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--late-rate", type=_share, default=1.0, metavar="P", help="share of creates that commit late")
     parser.add_argument("--seed", type=int, default=0, help="seed for the faults (default 0)")
     parser.add_argument("--plan-expired", action="store_true", help="answer 402 NOT_AVAILABLE_ON_CURRENT_PLAN")
+    parser.add_argument("--batch-ms", type=float, default=20.0, metavar="MS",
+                        help="batch API: how long each inner request takes (default 20)")
+    parser.add_argument("--batch-counts", choices=("yes", "no"), default="yes",
+                        help="batch API: whether inner requests count against the token's rate limit (default yes; "
+                             "Ecwid's docs don't say)")
 
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
@@ -72,6 +78,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
             late_rate=args.late_rate,
             seed=args.seed,
             plan_ok=not args.plan_expired,
+            batch=BatchSettings(processing_ms=args.batch_ms, counts=args.batch_counts == "yes"),
         )
     except (ValueError, TypeError, OSError) as exc:  # a bad value or an unreadable CSV
         raise argparse.ArgumentTypeError(str(exc)) from exc

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from importer.sandbox.batch import BatchSettings
+
 READ = "read_customers"
 CREATE = "create_customers"
 UPDATE = "update_customers"
@@ -115,6 +117,7 @@ class SandboxConfig:
     suspended: bool = False  # True: 402 STORE_IS_SUSPENDED
     log_limit: int = 100_000  # request log entries kept (oldest dropped)
     extra_tokens: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    batch: BatchSettings = field(default_factory=BatchSettings)  # the batch API: speed, counting, faults
 
     def __post_init__(self) -> None:
         for name in ("fail_rate", "cut_rate", "late_rate"):

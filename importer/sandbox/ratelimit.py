@@ -62,6 +62,17 @@ class SlidingWindowLimiter:
             k.admitted[0] + self.window_s - now, blocked=False
         )
 
+    def take(self, key: str, now: float, reserve: int = 0) -> float:
+        """Count one request if the window has room beyond `reserve` (0.0); else the seconds until it has.
+        Never a strike: for work the server itself holds back (the batch API's inner requests), not a
+        client's request; the reserve keeps room for the client's own requests."""
+        k = self._keys.setdefault(key, _Key())
+        _drop_before(k.admitted, now - self.window_s)
+        if len(k.admitted) < self.limit - reserve:
+            k.admitted.append(now)
+            return 0.0
+        return max(k.admitted[len(k.admitted) - (self.limit - reserve)] + self.window_s - now, 1e-3)
+
     def count_only(self, key: str, now: float) -> Refusal | None:
         """For requests that are refused anyway (a non-working token): count
         them, and block the key once more than `limit` came within a window."""

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from importer.sandbox.batch import BatchQueue
 from importer.sandbox.config import (
     Customer,
     SandboxConfig,
@@ -102,6 +103,7 @@ class SandboxState:
         for token, scopes in config.extra_tokens.items():
             self.add_token(token, scopes)
         self._put_customers(self._stores[config.store_id], customers_from_spec(config.customers))
+        self.batches = BatchQueue(self, config.batch)  # the batch API's tickets (importer.sandbox.batch)
 
     # ---- set-up and inspection (tests, CLI) ----
 
@@ -251,6 +253,15 @@ class SandboxState:
                 return self._limiter.hit(token_hash(token), now) if self._limiter else None
             return self._bad_tokens.count_only(client, now) if self._bad_tokens else None
 
+    def charge(self, token: str) -> float:
+        """A batch's inner request, counted against its token's limit: 0.0 when counted now, else seconds to wait.
+        ASSUMPTION: it leaves 1 % of the window (at least one request) to the token's own requests, so a
+        client can still poll while its batches fill the window."""
+        with self.lock:
+            if self._limiter is None:
+                return 0.0
+            return self._limiter.take(token_hash(token), self.clock(), reserve=max(1, self._limiter.limit // 100))
+
     def finish(self, entry: LoggedRequest) -> None:
         with self.lock:
             self._in_flight -= 1
@@ -266,8 +277,8 @@ class SandboxState:
 
     # ---- the API's operations ----
 
-    def authorize(self, store_id: int, token: str | None, scope: str) -> None:
-        """Ecwid's order of checks: store, token, plan, scope."""
+    def authorize(self, store_id: int, token: str | None, scope: str | None) -> None:
+        """Ecwid's order of checks: store, token, plan, scope (None: any)."""
         with self.lock:
             store = self._stores.get(store_id)
             if store is None:
@@ -279,7 +290,7 @@ class SandboxState:
                 raise ApiError(402, "Store is suspended", "STORE_IS_SUSPENDED")
             if not store.plan_ok:
                 raise ApiError(402, "Feature not available on current plan", "NOT_AVAILABLE_ON_CURRENT_PLAN")
-            if scope not in info.scopes:
+            if scope is not None and scope not in info.scopes:
                 raise ApiError(
                     403, f"Application doesn't have the required scope: {scope}", "INSUFFICIENT_APP_SCOPE"
                 )

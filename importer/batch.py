@@ -1,0 +1,544 @@
+"""`--mode batch`: contacts through Ecwid's batch API, exactly once (issue 13).
+
+    result = await send_batches(records, config, settings, reader=..., on_result=..., hooks=..., ...)
+
+- Up to `size` (≤ 500) creates go in one `POST /batch?stopOnFirstFailure=false&deduplicationKey=…`,
+  each inner request's `id` a hash of the row's journal key, so its answer maps back to the row in this
+  run or the next. The batch and its rows (`sending`, under the key) are committed to the journal
+  before the submit (importer.batchjournal).
+- A submit is retried with the same key, even after an answer that was lost: Ecwid answers a repeated
+  key with the first submit's ticket. Never once the key may have been forgotten (`dedup_s`, under
+  Ecwid's hour): then the rows are in doubt, checked against the store.
+- `in_flight` batches are submitted ahead, so Ecwid's queue never runs dry; Ecwid runs a store's
+  batches first in, first out, so only the oldest ticket is polled (`GET /batch?ticket=…&escapedJson=true`),
+  at the time its progress says it will be done (bounded below and above), doubling while queued.
+- Each inner answer is read as a direct answer would be (importer.ecwid): 200 → created / not created;
+  a 4xx is final; `NOT_EXECUTED` or 429 goes into a later batch; a 5xx or timeout (Ecwid retried it
+  itself) may have created the contact: the customer's contacts are read before it goes into a later batch.
+- Every request (submit, poll, store check) goes through the run's StoreReader: one client, one Pacer,
+  one retry loop.
+- A stop (Ctrl-C, auth) abandons what is in flight. Ecwid runs a batch it accepted regardless (the
+  importer offers no cancel of it): its rows are reported `failed`/`ambiguous`, and the next run polls
+  the ticket the journal kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from importer import ecwid, policy
+from importer.batchjournal import BatchJournal, OpenBatch
+from importer.errors import RunStopped, UsageError
+from importer.journal import ABSENT, Journal
+from importer.policy import Action
+from importer.progress import Progress
+from importer.records import Code, ContactRecord, Outcome, Status
+from importer.send import SendConfig, SendHooks, SendResult
+from importer.store import StoreReadError, StoreReader
+from importer.tasks import bounded
+
+log = logging.getLogger(__name__)
+
+MAX_SIZE = 500  # Ecwid's limit of inner requests per batch
+DEFAULT_IN_FLIGHT = 4
+# Ecwid remembers a deduplicationKey for an hour; resubmitting near its end could land just after
+# it was forgotten (our clock and Ecwid's differ), so a batch is resubmitted only this long.
+DEDUP_S = 3600.0 - 600.0
+POLL_FIRST_S = 0.5  # the first poll of a ticket whose pace is unknown
+POLL_MIN_S = 0.25
+POLL_MAX_S = 15.0
+POLL_FAILURES = 3  # polls failing for good (after the reads' own retries) before its rows are left in doubt
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    size: int = MAX_SIZE
+    in_flight: int = DEFAULT_IN_FLIGHT  # batches submitted and not yet done
+    parallel: bool = False  # allowParallelMode: Ecwid runs up to 100 inner requests at once
+    dedup_s: float = DEDUP_S
+    poll_first_s: float = POLL_FIRST_S
+    poll_min_s: float = POLL_MIN_S
+    poll_max_s: float = POLL_MAX_S
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.size <= MAX_SIZE or self.in_flight < 1:
+            raise UsageError(f"a batch holds 1 to {MAX_SIZE} creates ({self.size}); at least one in flight ({self.in_flight})")
+
+
+def poll_wait(remaining: int, per_s: float | None, previous: float | None, queued: bool,
+              settings: BatchSettings = BatchSettings()) -> float:
+    """Seconds until the next poll of a ticket: when its pace says it will be done, within bounds;
+    doubling from `poll_first_s` while it waits in Ecwid's queue or its pace is unknown. A ticket's
+    first poll (`previous` None) has no lower bound: the ticket ahead of it may have been done a while,
+    and a fast Ecwid may be done with this one too."""
+    if queued or not per_s:
+        return settings.poll_first_s if previous is None else min(previous * 2, settings.poll_max_s)
+    floor = 0.0 if previous is None else settings.poll_min_s
+    return min(max(1.1 * remaining / per_s, floor), settings.poll_max_s)
+
+
+def inner_id(record: ContactRecord) -> str:
+    """The inner request's id: the same for the same row's contact in every run."""
+    return hashlib.sha256("\x1f".join(record.key).encode()).hexdigest()[:16]
+
+
+@dataclass
+class BatchResult(SendResult):
+    batch: dict[str, Any] = field(default_factory=dict)  # the summary's "batch" section
+
+
+@dataclass
+class _Batch:
+    key: str
+    records: list[ContactRecord]
+    created_at: float
+    ticket: str | None = None
+    journaled: bool = False
+    maybe_sent: bool = False  # a submit may have reached Ecwid
+    on_wire: bool = False  # a submit is on its way: if the run stops now, Ecwid may have it
+    status: str = ""  # the ticket's status at the last poll
+    completed: int = 0
+
+
+@dataclass(frozen=True)
+class _Submit:
+    """One submit attempt, shaped for the reads' retry loop."""
+
+    action: Action
+    status: int | None = None
+    retry_after: float | None = None
+    ticket: str = ""
+    detail: str = ""
+
+
+async def send_batches(records: list[ContactRecord], config: SendConfig, settings: BatchSettings, *,
+                       reader: StoreReader, on_result: Callable[[ContactRecord], None], hooks: SendHooks | None = None,
+                       journal: Journal | None = None, cancel: asyncio.Event | None = None,
+                       clock: Callable[[], float] = time.time) -> BatchResult:  # fmt: skip
+    """Send every record through the batch API; `on_result` once per record. See the module docstring."""
+    run = _Run(config, settings, reader, on_result, hooks or SendHooks(), journal, clock, len(records))
+    return await run.go(records, cancel)
+
+
+class _Run:
+    def __init__(self, config, settings, reader, on_result, hooks, journal, clock, total):
+        self.config: SendConfig = config
+        self.settings: BatchSettings = settings
+        self.reader: StoreReader = reader
+        self.hooks: SendHooks = hooks
+        self.rows = journal
+        self.batches = BatchJournal(journal) if journal is not None else None
+        self.clock = clock
+        self.progress = Progress(total, quiet=config.quiet)
+        self._on_result = on_result
+        self.pending: deque[ContactRecord] = deque()
+        self.attempts: Counter[int] = Counter()  # record index -> batches it went in
+        self.finished: set[int] = set()  # record indexes reported to on_result
+        self.stopped: RunStopped | None = None
+        self.active: dict[asyncio.Task, _Batch] = {}
+        self.per_s: float | None = None  # inner requests a second, as polls saw them
+        self.head_done_at: float = time.monotonic()  # when the ticket ahead of the head was seen done
+        self.first_submit_at: float | None = None  # Ecwid's pace is measured from here ...
+        self.inner_done = 0  # ... by the inner requests of our tickets seen done since
+        self.behind = False  # the last ticket was done when first polled: Ecwid is faster than our polls
+        self.stats: Counter[str] = Counter()
+        self.result = BatchResult(stopped=None)
+        self.cancel: asyncio.Event | None = None
+
+    # -- the run -------------------------------------------------------------------
+    async def go(self, records: list[ContactRecord], cancel: asyncio.Event | None) -> BatchResult:
+        started = time.monotonic()
+        requests_before, limited_before = self.reader.requests, self.reader.limited
+        self.cancel = cancel
+        stopper = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
+        try:
+            resumed = await self._prepare(records)
+            await self._send(resumed, stopper)
+        except RunStopped as exc:
+            self._stop(exc)
+        finally:
+            if stopper is not None:
+                stopper.cancel()
+            await self._abandon()
+            self.progress.close()
+        elapsed = time.monotonic() - started
+        result = self.result
+        result.stopped = self.stopped
+        result.requests = self.reader.requests - requests_before
+        result.rate_limited += self.reader.limited - limited_before  # polls and reads; submits counted apart
+        result.elapsed_s = elapsed
+        result.achieved_rate_per_minute = result.requests * 60.0 / elapsed if elapsed > 0 else 0.0
+        result.counts = dict(self.progress.counts)
+        result.batch = {"size": self.settings.size, "in_flight": self.settings.in_flight,
+                        "parallel": self.settings.parallel, **dict(sorted(self.stats.items()))}  # fmt: skip
+        return result
+
+    async def _prepare(self, records: list[ContactRecord]) -> list[_Batch]:
+        """Batches an earlier run left open (to poll or resubmit); rows checked first; the rest pending."""
+        by_key = {r.key: r for r in records}
+        resumed: list[_Batch] = []
+        for open_batch in self.batches.open_batches() if self.batches else ():
+            batch = self._resume(open_batch, by_key)
+            if batch is not None:
+                resumed.append(batch)
+        taken = {r.key for b in resumed for r in b.records}
+        to_check: list[ContactRecord] = []
+        for record in records:
+            if record.key in taken:
+                continue
+            if record.customer_id is None:
+                self._finish(record, Outcome(Status.FAILED, error_code=Code.MISSING_CUSTOMER,
+                                             error="no customer id: the customer email was not resolved to an id"))
+            elif self.hooks.precheck is not None:
+                to_check.append(record)
+            else:
+                self.pending.append(record)
+        if to_check:  # in doubt since an earlier run, or --skip-existing: the store first
+            checked: dict[int, Outcome | None] = {}
+
+            async def check(record: ContactRecord) -> None:
+                checked[record.index] = await _maybe_await(self.hooks.precheck(record))
+
+            await bounded(to_check, check, self.config.concurrency, self.cancel)
+            for record in to_check:
+                outcome = checked[record.index]
+                if outcome is None:
+                    self.pending.append(record)
+                else:
+                    self._finish(record, outcome)
+        return resumed
+
+    def _resume(self, open_batch: OpenBatch, by_key: dict) -> _Batch | None:
+        records = [by_key[k] for k in open_batch.rows if k in by_key]
+        age = self.clock() - open_batch.created_at
+        if not records or (open_batch.ticket is None and age >= self.settings.dedup_s):
+            # Nothing of it in this run, or its key may be forgotten: its rows are in doubt (checked by the guard).
+            self.batches.done(open_batch.key)
+            self.stats["expired_batches" if records else "left_batches"] += 1
+            return None
+        self.stats["resumed_batches"] += 1
+        for record in records:
+            self.attempts[record.index] += 1
+        log.info("resuming batch %s (%d rows): %s", open_batch.key, len(records),
+                 f"polling ticket {open_batch.ticket}" if open_batch.ticket else "submitting it again with its key")
+        return _Batch(open_batch.key, records, open_batch.created_at, open_batch.ticket, journaled=True,
+                      maybe_sent=True)  # fmt: skip
+
+    async def _send(self, resumed: list[_Batch], stopper: asyncio.Future | None) -> None:
+        ahead: asyncio.Future | None = None  # the batch submitted before: Ecwid runs it first
+        queue = deque(resumed)
+        while True:
+            while self.stopped is None and len(self.active) < self.settings.in_flight and (queue or self.pending):
+                batch = queue.popleft() if queue else self._next_batch()
+                done = asyncio.get_running_loop().create_future()
+                self.active[asyncio.ensure_future(self._batch(batch, ahead, done))] = batch
+                ahead = done
+            if not self.active or self.stopped is not None:
+                return
+            waiting = set(self.active) | ({stopper} if stopper is not None else set())
+            finished, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished - {stopper}:
+                if task.exception() is not None:  # RunStopped, or a bug: its batch stays for _abandon
+                    raise task.exception()
+                del self.active[task]
+            if stopper is not None and stopper.done():
+                self._stop(RunStopped("interrupted: the run was cancelled before every row was sent",
+                                      error_code="interrupted"))  # fmt: skip
+
+    def _next_batch(self) -> _Batch:
+        records, ids = [], set()
+        skipped: list[ContactRecord] = []
+        while self.pending and len(records) < self.settings.size:
+            record = self.pending.popleft()
+            if inner_id(record) in ids:  # a hash collision within one batch: it goes in the next
+                skipped.append(record)
+                continue
+            ids.add(inner_id(record))
+            records.append(record)
+        self.pending.extendleft(reversed(skipped))
+        return _Batch(uuid.uuid4().hex, records, self.clock())
+
+    # -- one batch -------------------------------------------------------------------
+    async def _batch(self, batch: _Batch, ahead: asyncio.Future | None, done: asyncio.Future) -> None:
+        try:
+            if batch.ticket is None and not await self._submit(batch):
+                return
+            if ahead is not None:
+                await ahead  # Ecwid runs our batches in order: poll this one once the one before is done
+            answer = await self._poll(batch, followed=ahead is not None)
+        finally:
+            if not done.done():
+                done.set_result(None)
+        await self._settle(batch, answer)
+        if self.batches is not None:
+            self.batches.done(batch.key)
+
+    async def _submit(self, batch: _Batch) -> bool:
+        """Journal, then submit (retried with the same key); False if the rows were finished instead."""
+        for record in batch.records:
+            self.attempts[record.index] += 1
+        if self.batches is not None and not batch.journaled:
+            await self.batches.begin(batch.key, [r.key for r in batch.records], batch.created_at)
+            batch.journaled = True
+        self.stats["batches"] += 1
+        self.stats["inner_requests"] += len(batch.records)
+        answer: _Submit = await self.reader.retry_loop()(self._submit_once, batch)
+        if answer.action is Action.SUCCESS:
+            if self.first_submit_at is None:
+                self.first_submit_at = time.monotonic()
+            batch.ticket = answer.ticket
+            if self.batches is not None:
+                self.batches.submitted(batch.key, answer.ticket)
+            return True
+        if batch.maybe_sent:  # it may be queued at Ecwid: the journal keeps it for the next run
+            self._finish_all(batch.records, Outcome(Status.FAILED, answer.status, attempts=1, error_code=Code.AMBIGUOUS,
+                             error=f"batch {batch.key}: {answer.detail}; Ecwid may have it: the next run submits "
+                                   "it again with its key, or checks the store"))  # fmt: skip
+            return False
+        code = Code.RETRIES_EXHAUSTED if answer.action is Action.RETRY else Code.REJECTED
+        self._finish_all(batch.records, Outcome(Status.FAILED, answer.status, attempts=1, error_code=code,
+                                                error=f"batch not accepted: {answer.detail}"))
+        if self.batches is not None:
+            self.batches.done(batch.key)
+        return False
+
+    async def _submit_once(self, batch: _Batch) -> _Submit:
+        if batch.maybe_sent and self.clock() - batch.created_at >= self.settings.dedup_s:
+            return _Submit(Action.FAIL, detail="its deduplication key may have expired, so it is not resent")
+        query = {"stopOnFirstFailure": "false", "deduplicationKey": batch.key}
+        if self.settings.parallel:
+            query["allowParallelMode"] = "true"
+        body = [{"id": inner_id(r), "path": f"/customers/{r.customer_id}/contacts", "method": "POST",
+                 "body": r.body()} for r in batch.records]  # fmt: skip
+        self.stats["submits"] += 1
+        batch.on_wire = True
+        try:
+            response, sent_at = await self.reader.post(f"/batch?{urlencode(query)}", body)
+        except httpx.TransportError as exc:
+            batch.on_wire = False
+            batch.maybe_sent = batch.maybe_sent or policy.may_have_been_sent(exc)
+            return _Submit(Action.RETRY, detail=self.reader.scrub(f"{type(exc).__name__}: {exc}"))
+        batch.on_wire = False  # not in a `finally`: a cancelled submit stays "may have been sent"
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                ticket = response.json().get("ticket")
+            except (ValueError, AttributeError):
+                ticket = None
+            if isinstance(ticket, str) and ticket:
+                return _Submit(Action.SUCCESS, status, ticket=ticket)
+            batch.maybe_sent = True
+            return _Submit(Action.RETRY, status, detail=f"a {status} answer without a ticket")
+        code, message = ecwid.parse_error(response)
+        retry_after = policy.parse_retry_after(response.headers.get("Retry-After"))
+        detail = self.reader.scrub(f"HTTP {status} {code} {message}".strip())
+        if status == 429:
+            self.result.rate_limited += 1
+            self.reader.rate_limited(retry_after, sent_at)
+            return _Submit(Action.RETRY, status, detail=detail)
+        action = policy.classify_status(status, code, message)
+        if action is Action.STOP:
+            raise self.reader.stop_error(status, code, message, ecwid.CREATE_SCOPE)
+        batch.maybe_sent = batch.maybe_sent or action is Action.RETRY
+        return _Submit(action, status, retry_after, detail=detail)
+
+    async def _poll(self, batch: _Batch, followed: bool = False) -> dict | None:
+        """The ticket's answer once COMPLETED; None if it can't be had (its rows are then in doubt).
+        `followed`: the ticket ahead of it was just seen done, so this one may be running, or done."""
+        wait: float | None = None
+        failures = 0
+        first = True
+        while True:
+            if first and followed and (self.per_s is None or self.behind):
+                delay = 0.0  # the one ahead was done before we looked: Ecwid outpaces our polls, look now
+            elif first:  # it started, at the latest, when the ticket ahead of it was seen done
+                wait = poll_wait(len(batch.records), self.per_s, None, False, self.settings)
+                delay = max(0.0, self.head_done_at + wait - time.monotonic())
+            else:
+                remaining = len(batch.records) - batch.completed
+                wait = delay = poll_wait(remaining, self.per_s, wait, batch.status == "QUEUED", self.settings)
+            await asyncio.sleep(delay)
+            self.stats["polls"] += 1
+            try:
+                body = await self.reader.get("/batch", {"ticket": batch.ticket, "escapedJson": "true"})
+            except StoreReadError as exc:
+                # 429s are no failure: they say the window is full (of this batch's inner requests, if they count)
+                failures += exc.status != 429
+                log.warning("batch %s: polling ticket %s failed: %s", batch.key, batch.ticket, exc)
+                if exc.status == 404 or failures >= POLL_FAILURES:
+                    return None
+                continue
+            failures = 0
+            if not isinstance(body, dict):
+                return None
+            now = time.monotonic()
+            status, completed = str(body.get("status", "")), body.get("completedRequests")
+            completed = completed if isinstance(completed, int) else 0
+            # Ecwid's pace over the run so far: inner requests done since the first submit. (Between two polls
+            # it can be bursty: counted against the rate limit, a window's worth runs at once, then nothing.)
+            done = self.inner_done + (len(batch.records) if status == "COMPLETED" else completed)
+            if self.first_submit_at is not None and done and now > self.first_submit_at:
+                self.per_s = done / (now - self.first_submit_at)
+            batch.status, batch.completed = status, completed
+            self._show()
+            if status == "COMPLETED":
+                self.behind = first  # done before we first looked: the pace measured is our polls', not Ecwid's
+                self.head_done_at = now
+                self.inner_done += len(batch.records)
+                return body
+            first = False
+
+    def _show(self) -> None:
+        statuses = Counter(b.status or "SUBMITTING" for b in self.active.values())
+        running = [b for b in self.active.values() if b.status == "IN_PROGRESS"]
+        text = f"batches: {statuses['IN_PROGRESS']} running"
+        if running:
+            text += f" ({running[0].completed}/{len(running[0].records)})"
+        text += f", {statuses['QUEUED'] + statuses['']} queued at Ecwid"
+        self.progress.detail = text
+
+    # -- answers ---------------------------------------------------------------------
+    async def _settle(self, batch: _Batch, answer: dict | None) -> None:
+        responses = {}
+        for item in (answer or {}).get("responses") or ():
+            if isinstance(item, dict):
+                responses[str(item.get("id"))] = item
+        doubt: list[ContactRecord] = []
+        again: list[ContactRecord] = []
+        stop: RunStopped | None = None
+        for record in batch.records:
+            item = responses.get(inner_id(record))
+            if item is None:  # no answer for it (ticket lost, or missing from the answer)
+                doubt.append(record)
+                continue
+            if item.get("status") == "NOT_EXECUTED":
+                self.stats["not_executed"] += 1
+                again.append(record)
+                continue
+            inner = _inner_answer(item, self.config.token)
+            if inner.status == 429:
+                again.append(record)
+            elif inner.action is Action.SUCCESS or inner.action is Action.FAIL:
+                self._finish(record, ecwid.to_outcome(inner, self.attempts[record.index]))
+            elif inner.action is Action.STOP:
+                stop = stop or ecwid.stop_reason(inner, self.config.store_id)
+                self._finish(record, ecwid.to_outcome(inner, self.attempts[record.index]))
+            else:  # 5xx or timeout that Ecwid retried: it may have been created
+                self.stats["inner_in_doubt"] += 1
+                doubt.append(record)
+        again += await self._check(doubt)
+        for record in again:
+            self._again(record)
+        if stop is not None:
+            raise stop
+
+    async def _check(self, records: list[ContactRecord]) -> list[ContactRecord]:
+        """Read each customer's contacts once (fresh); the created are finished, the absent returned."""
+        if not records:
+            return []
+        customers = sorted({r.customer_id for r in records})
+        failed: dict[int, StoreReadError] = {}
+
+        async def read(cid: int) -> None:
+            try:
+                await self.reader.contacts(cid, fresh=True)
+            except StoreReadError as exc:
+                failed[cid] = exc
+
+        await bounded(customers, read, self.config.concurrency)
+        absent = []
+        for record in records:
+            if record.customer_id in failed:
+                self._finish(record, Outcome(Status.FAILED, attempts=self.attempts[record.index],
+                                             error_code=Code.AMBIGUOUS,
+                                             error=f"no clear answer in its batch, and the store could not be "
+                                                   f"checked: {failed[record.customer_id]}"))  # fmt: skip
+            elif await self.reader.has_contact(record):
+                self._finish(record, Outcome(Status.CREATED, 200, 1, self.attempts[record.index],
+                                             error="confirmed in the store: its batch gave no clear answer"))
+            else:
+                absent.append(record)
+        return absent
+
+    def _again(self, record: ContactRecord) -> None:
+        """Into a later batch, while its attempts last; the journal knows it is not at Ecwid."""
+        if self.rows is not None:
+            self.rows.note(record.key, ABSENT)
+        if self.attempts[record.index] > self.config.retries:
+            self._finish(record, Outcome(Status.FAILED, attempts=self.attempts[record.index],
+                                         error_code=Code.RETRIES_EXHAUSTED,
+                                         error=f"not done in {self.attempts[record.index]} batches"))  # fmt: skip
+            return
+        self.stats["resent"] += 1
+        self.pending.appendleft(record)
+
+    # -- the end ---------------------------------------------------------------------
+    def _stop(self, reason: RunStopped) -> None:
+        if self.stopped is None:
+            self.stopped = reason
+            log.info("stopping the run: %s", reason.message)
+
+    async def _abandon(self) -> None:
+        """After a stop: batches Ecwid may have are left to it (the next run collects them); the rest not_sent."""
+        for task in self.active:
+            task.cancel()
+        await asyncio.gather(*self.active, return_exceptions=True)
+        why = self.stopped.message if self.stopped else "the run stopped"
+        unsent = Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED, error=f"not sent: {why}")
+        while self.pending:  # rows between batches (resent ones too): not at Ecwid
+            self._finish(self.pending.popleft(), unsent)
+        for batch in self.active.values():
+            unfinished = [r for r in batch.records if r.index not in self.finished]
+            if not unfinished:
+                continue
+            if batch.ticket is None and not (batch.maybe_sent or batch.on_wire):
+                self._finish_all(unfinished, unsent)
+                continue
+            self.stats["left_at_ecwid"] += 1
+            where = f"ticket {batch.ticket}" if batch.ticket else f"batch {batch.key}"
+            self._finish_all(unfinished, Outcome(
+                Status.FAILED, error_code=Code.AMBIGUOUS,
+                error=f"handed to Ecwid in {where}, which Ecwid runs whatever happens here (there is no cancel "
+                      f"of an accepted batch); {why}: run the same command again to collect its results",
+            ))  # fmt: skip
+        self.active.clear()
+
+    def _finish_all(self, records: list[ContactRecord], outcome: Outcome) -> None:
+        for record in records:
+            self._finish(record, replace(outcome, attempts=self.attempts[record.index] or outcome.attempts))
+
+    def _finish(self, record: ContactRecord, outcome: Outcome) -> None:
+        if record.index in self.finished:  # once per record, whatever path a stop takes
+            return
+        self.finished.add(record.index)
+        if outcome.error_code == Code.AMBIGUOUS:
+            self.result.ambiguous += 1
+        self.progress.update(outcome.status)
+        self._on_result(replace(record, outcome=outcome))
+
+
+def _inner_answer(item: dict, token: str) -> ecwid.Answer:
+    """An inner answer read as a direct one would be."""
+    status = item.get("httpStatusCode")
+    if not isinstance(status, int):  # FAILED without a status: Ecwid's timeout
+        return ecwid.Answer(Action.AMBIGUOUS, error_code=Code.AMBIGUOUS, error="no answer within its batch")
+    text = item.get("escapedHttpBody")
+    if text is None and "httpBody" in item:
+        text = json.dumps(item["httpBody"])
+    return ecwid.read_answer(httpx.Response(status, content=(text or "").encode("utf-8")), token)
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future) else value
