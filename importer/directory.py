@@ -71,6 +71,7 @@ class Directory:
     _ids: dict[int, StoreCustomer | None] = field(default_factory=dict)
     _emails: dict[str, list[StoreCustomer] | StoreReadError] = field(default_factory=dict)
     _id_errors: dict[int, StoreReadError] = field(default_factory=dict)
+    _everyone: dict[int, StoreCustomer] | None = None  # the whole list, once a run has read it
 
     def by_id(self, customer_id: int) -> StoreCustomer | None:
         if customer_id in self._id_errors:
@@ -102,6 +103,9 @@ class Directory:
         self.stats.ids += len(ids)
         self.stats.emails += len(emails)
         ids, emails = self._from_journal(ids, emails)
+        if self._everyone is not None:  # read whole already (this run): it answers the rest
+            self._answer_from(self._everyone, ids, emails)
+            return
         if len(ids) + len(emails) > 1 and await self._read_list(ids, emails):
             return
         log.info("reading %d customer(s) by id and %d by email", len(ids), len(emails))
@@ -165,13 +169,16 @@ class Directory:
             _, items = await self.reader.customers_page(offset)
             self.stats.pages += 1
             everyone += [c for c in map(store_customer, items) if c]
-        by_id = {c.id: c for c in everyone}
+        self._everyone = {c.id: c for c in everyone}
+        self._answer_from(self._everyone, ids, emails)
+        return True
+
+    def _answer_from(self, by_id: dict[int, StoreCustomer], ids: list[int], emails: list[str]) -> None:
         for i in ids:
             if i not in self._ids:
                 self._know_id(i, by_id.get(i))
         for e in emails:
             self._know_email(e, [c for c in by_id.values() if c.email == e])
-        return True
 
     def _know_id(self, customer_id: int, customer: StoreCustomer | None) -> None:
         self._ids[customer_id] = customer

@@ -110,9 +110,11 @@ def test_most_ids_unknown_but_their_emails_known_says_once_to_match_by_email(tmp
         sb_args = ("--store-id", sb.store_id, "--api-url", sb.api_url, "--report-dir", tmp_path / "r", "--dry-run")
         monkeypatch.setenv("ECWID_TOKEN", sb.token)
         first = cli(capsys, "import", path, *sb_args)
+        reads = [r.query for r in sb.requests if r.method == "GET"]
         again = cli(capsys, "import", path, *sb_args, "--match-by", "email")
     hint = [line for line in first.err_lines if "--match-by email" in line]
     assert len(hint) == 1 and "6 of the 6 customer ids" in hint[0], first.err
+    assert reads == ["limit=100&offset=0"]  # the list, read once, answered the ids and the hint's emails
     assert first.code == 1 and again.code == 0, again.err
 
 
