@@ -2,6 +2,8 @@
 
     result = await send_batches(records, config, settings, reader=..., on_result=..., hooks=..., ...)
 
+Its rules as pure pieces (limits, poll timing, inner ids, inner answers) are importer.batchpolicy.
+
 - Up to `size` (≤ 500) creates go in one `POST /batch?stopOnFirstFailure=false&deduplicationKey=…`,
   each inner request's `id` a hash of the row's journal key, so its answer maps back to the row in this
   run or the next. The batch and its rows (`sending`, under the key) are committed to the journal
@@ -25,8 +27,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import time
 import uuid
@@ -40,7 +40,8 @@ import httpx
 
 from importer import ecwid, policy
 from importer.batchjournal import BatchJournal, OpenBatch
-from importer.errors import RunStopped, UsageError
+from importer.batchpolicy import POLL_FAILURES, BatchSettings, inner_answer, inner_id, poll_wait
+from importer.errors import RunStopped
 from importer.journal import ABSENT, Journal
 from importer.policy import Action
 from importer.progress import Progress
@@ -50,49 +51,6 @@ from importer.store import StoreReadError, StoreReader
 from importer.tasks import bounded
 
 log = logging.getLogger(__name__)
-
-MAX_SIZE = 500  # Ecwid's limit of inner requests per batch
-DEFAULT_IN_FLIGHT = 4
-# Ecwid remembers a deduplicationKey for an hour; resubmitting near its end could land just after
-# it was forgotten (our clock and Ecwid's differ), so a batch is resubmitted only this long.
-DEDUP_S = 3600.0 - 600.0
-POLL_FIRST_S = 0.5  # the first poll of a ticket whose pace is unknown
-POLL_MIN_S = 0.25
-POLL_MAX_S = 15.0
-POLL_FAILURES = 3  # polls failing for good (after the reads' own retries) before its rows are left in doubt
-
-
-@dataclass(frozen=True)
-class BatchSettings:
-    size: int = MAX_SIZE
-    in_flight: int = DEFAULT_IN_FLIGHT  # batches submitted and not yet done
-    parallel: bool = False  # allowParallelMode: Ecwid runs up to 100 inner requests at once
-    dedup_s: float = DEDUP_S
-    poll_first_s: float = POLL_FIRST_S
-    poll_min_s: float = POLL_MIN_S
-    poll_max_s: float = POLL_MAX_S
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.size <= MAX_SIZE or self.in_flight < 1:
-            raise UsageError(f"a batch holds 1 to {MAX_SIZE} creates ({self.size}); at least one in flight ({self.in_flight})")
-
-
-def poll_wait(remaining: int, per_s: float | None, previous: float | None, queued: bool,
-              settings: BatchSettings = BatchSettings()) -> float:
-    """Seconds until the next poll of a ticket: when its pace says it will be done, within bounds;
-    doubling from `poll_first_s` while it waits in Ecwid's queue or its pace is unknown. A ticket's
-    first poll (`previous` None) has no lower bound: the ticket ahead of it may have been done a while,
-    and a fast Ecwid may be done with this one too."""
-    if queued or not per_s:
-        return settings.poll_first_s if previous is None else min(previous * 2, settings.poll_max_s)
-    floor = 0.0 if previous is None else settings.poll_min_s
-    return min(max(1.1 * remaining / per_s, floor), settings.poll_max_s)
-
-
-def inner_id(record: ContactRecord) -> str:
-    """The inner request's id: the same for the same row's contact in every run."""
-    return hashlib.sha256("\x1f".join(record.key).encode()).hexdigest()[:16]
-
 
 @dataclass
 class BatchResult(SendResult):
@@ -427,7 +385,7 @@ class _Run:
                 self.stats["not_executed"] += 1
                 again.append(record)
                 continue
-            inner = _inner_answer(item, self.config.token)
+            inner = inner_answer(item, self.config.token)
             if inner.status == 429:
                 again.append(record)
             elif inner.action is Action.SUCCESS or inner.action is Action.FAIL:
@@ -527,17 +485,6 @@ class _Run:
             self.result.ambiguous += 1
         self.progress.update(outcome.status)
         self._on_result(replace(record, outcome=outcome))
-
-
-def _inner_answer(item: dict, token: str) -> ecwid.Answer:
-    """An inner answer read as a direct one would be."""
-    status = item.get("httpStatusCode")
-    if not isinstance(status, int):  # FAILED without a status: Ecwid's timeout
-        return ecwid.Answer(Action.AMBIGUOUS, error_code=Code.AMBIGUOUS, error="no answer within its batch")
-    text = item.get("escapedHttpBody")
-    if text is None and "httpBody" in item:
-        text = json.dumps(item["httpBody"])
-    return ecwid.read_answer(httpx.Response(status, content=(text or "").encode("utf-8")), token)
 
 
 async def _maybe_await(value: Any) -> Any:
