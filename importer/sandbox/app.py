@@ -54,33 +54,17 @@ def create_app(state_or_config: SandboxState | SandboxConfig | None = None) -> A
         state = state_or_config
     else:
         state = SandboxState(state_or_config or SandboxConfig())
+    def route(path: str, **methods: tuple[str, Handler]) -> Route:
+        """A path whose methods need different scopes: method -> (scope, handler)."""
+        endpoints = {m: _endpoint(state, scope, handler) for m, (scope, handler) in methods.items()}
+        return Route(path, _by_method(endpoints), methods=list(endpoints))
+
     routes = [
-        Route(
-            "/api/v3/{store}/customers",
-            _by_method({"GET": _endpoint(state, READ, _search), "POST": _endpoint(state, CREATE, _create_customer)}),
-            methods=["GET", "POST"],
-        ),
-        Route(
-            "/api/v3/{store}/customers/{cid}",
-            _by_method({"GET": _endpoint(state, READ, _get_customer), "DELETE": _endpoint(state, UPDATE, _delete_customer)}),
-            methods=["GET", "DELETE"],
-        ),
-        Route(
-            "/api/v3/{store}/customers/{cid}/contacts",
-            _by_method({"GET": _endpoint(state, READ, _list_contacts), "POST": _endpoint(state, CREATE, _create_contact)}),
-            methods=["GET", "POST"],
-        ),
-        Route(
-            "/api/v3/{store}/customers/{cid}/contacts/{contact_id}",
-            _by_method(
-                {
-                    "GET": _endpoint(state, READ, _get_contact),
-                    "PUT": _endpoint(state, UPDATE, _update_contact),
-                    "DELETE": _endpoint(state, UPDATE, _delete_contact),
-                }
-            ),
-            methods=["GET", "PUT", "DELETE"],
-        ),
+        route("/api/v3/{store}/customers", GET=(READ, _search), POST=(CREATE, _create_customer)),
+        route("/api/v3/{store}/customers/{cid}", GET=(READ, _get_customer), DELETE=(UPDATE, _delete_customer)),
+        route("/api/v3/{store}/customers/{cid}/contacts", GET=(READ, _list_contacts), POST=(CREATE, _create_contact)),
+        route("/api/v3/{store}/customers/{cid}/contacts/{contact_id}", GET=(READ, _get_contact),
+              PUT=(UPDATE, _update_contact), DELETE=(UPDATE, _delete_contact)),
         *batch.routes(state),
     ]
     inner = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
