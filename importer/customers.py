@@ -94,8 +94,10 @@ async def resolve_customers(
     verdicts = {e: _email_verdict(directory, e, how.create) for e in emails}
     missing = [e for e, v in verdicts.items() if v is _NOT_YET]
     if how.creator is not None:
-        await _create(missing, how, verdicts, concurrency, cancel)
-        stats.created = how.creator.created
+        try:
+            await _create(missing, how, verdicts, concurrency, cancel)
+        finally:  # counted even when the run stops part way
+            stats.created = how.creator.created
     else:
         stats.would_create = len(missing)
     outcomes = [v for v in verdicts.values() if isinstance(v, Outcome)]

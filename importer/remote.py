@@ -197,8 +197,6 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
                                                   cancel=cancel, stats=settled.stats)  # fmt: skip
             except RunStopped as exc:  # unsent rows become not_sent in _send
                 return SendResult(stopped=exc)
-            finally:
-                settled.stats.created = creator.created if creator is not None else 0
             # --update reads the store for contacts the journal doesn't know, as --skip-existing does.
             guard = Guard(journal, reader, skip_existing=options.skip_existing or options.update,
                           settle=options.mode != "batch", **_settle(options))
