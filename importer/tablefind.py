@@ -1,0 +1,336 @@
+"""Where a sheet's table is: its header row, the lines above it, notes beside and below it, a header
+repeated in the middle. Rows of cells in; positions and the rows skipped, named, out.
+
+    is_header = header_test(mapping)                      # headers.looks_like_header, or a --mapping entry
+    top = find_header(head, is_header, header_row=None)   # head: [(Excel row, cells as text)] of the first rows
+    parts, skipped = find_parts(cells, rows, top, is_header)   # the rows under the header: tables, and non-rows
+    line = said(where, top, parts[0], skipped)            # what the output says about it ([] when nothing)
+
+The rules, one implementation of each:
+* The header is the first of the first HEAD_ROWS rows that hold something that reads as a header;
+  `--header-row N` names it outright. The rows above it (a title, banner lines, a group row) are skipped
+  and named. With none that reads as one, the first row is the header (`Top.found` False) and the
+  planner's error says which rows were looked at.
+* Beside the table: a row whose cells all lie right of the header's columns is a note.
+* A row inside the table equal to a header is that header repeated (files pasted together); a row
+  that reads as another header (two or more header words, most of its cells) starts a second table.
+* Below the table: after the last data row and a blank row, a block of lines that don't fit (a single
+  text cell, Total/Summe/Gesamt, "Exported by …", a report's copyright footer) is notes; a block with a
+  line that fits is rows. A totals row ending the table is a note even with no blank row above it.
+  Every other line under the header is a row, reported if bad: nothing is dropped silently.
+
+Only the first rows (the header) and the last rows (notes) are looked at one by one; the rest is
+frame operations, column by column on the candidates left.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from importer import headers
+
+__all__ = ["HEAD_ROWS", "Skipped", "Top", "Part", "header_test", "find_header", "find_parts", "blank_rows",
+           "said", "row_ranges"]
+
+HEAD_ROWS = 20  # the header is looked for among a sheet's first rows that hold something
+TAIL_ROWS = 50  # notes below a table are looked for among its last rows
+
+# What str.isspace() calls whitespace, as the regex engine under pandas' str methods (RE2) spells it.
+_WHITESPACE = r"[\s\x0b\x1c-\x1f\x85\p{Z}]*"
+# A cell that could be a header's word: a letter first; no @ or : (emails, links, "Total: 3").
+_WORDY = r"[^\W\d_][^@:]{0,59}"
+_WORDS = frozenset(headers.FIELD_ALIASES) | frozenset(headers.KIND_ALIASES)
+# The first cell of a line that a person writes under a table, not a row of it.
+_TOTAL = r"(grand\s*)?totals?\b|summen?\b|gesamt|insgesamt|sum\b|anzahl\b|count\b|totaux?\b|suma\b"
+_NOTE = re.compile(
+    rf"({_TOTAL}|export(ed|iert)?\b|generated\b|created\b|printed\b|erstellt\b|copyright\b|confidential\b"
+    r"|filtered by\b|stand\b|as of\b|source\b|quelle\b|page \d)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    rows: tuple[int, ...]  # Excel row numbers
+    what: str  # "title", "group row", "lines", "repeated header", "notes below", "notes beside"
+    text: str = ""  # the first of them, as written (short)
+
+    def as_tuple(self) -> tuple[tuple[int, ...], str, str]:
+        return self.rows, self.what, self.text
+
+
+@dataclass(frozen=True)
+class Top:
+    header: list[str]  # the header's cells, as written (trailing blanks dropped)
+    header_row: int  # its Excel row
+    index: int  # its position among the head's rows
+    skipped: tuple[Skipped, ...] = ()  # the rows above it that hold something
+    found: bool = True  # False: no row read as a header; the first one is used
+    looked: tuple[int, ...] = ()  # the rows looked at
+
+
+@dataclass
+class Part:
+    """One table of a sheet: its header and the positions (in the sheet's cells) of its data rows."""
+
+    header: list[str]
+    header_row: int
+    at: np.ndarray
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def header_test(mapping: dict[str, str] | None) -> Callable[[Sequence[str]], bool]:
+    """Whether a row reads as a header: by its words (headers.looks_like_header), or because --mapping
+    names one of its cells a contact column."""
+    contact = {headers.norm(h) for h, t in (mapping or {}).items()
+               if t and (t not in headers.FIELD_ALIASES.values() or t in ("type", "contact"))}
+
+    def is_header(cells: Sequence[str]) -> bool:
+        return headers.looks_like_header(cells) or bool(contact and contact & {headers.norm(c) for c in cells})
+
+    return is_header
+
+
+def _trimmed(cells: Sequence[str]) -> list[str]:
+    out = list(cells)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def find_header(head: Sequence[tuple[int, Sequence[str]]], is_header: Callable[[Sequence[str]], bool],
+                header_row: int | None = None) -> Top | str:
+    """The header among `head` (the first rows that hold something, as text, stripped), or why there is none
+    when `header_row` names a row that is blank or not there. With no row that reads as a header: the first."""
+    if header_row is not None:
+        for i, (row, _) in enumerate(head):
+            if row == header_row:
+                return _top(head, i)
+        last = head[-1][0] if head else 0
+        return f"--header-row {header_row}: row {header_row} is blank" if header_row < last else (
+            f"--header-row {header_row}: the data ends on row {last}")
+    for i, (_, cells) in enumerate(head[:HEAD_ROWS]):
+        if is_header(cells):
+            return _top(head, i)
+    looked = tuple(row for row, _ in head[:HEAD_ROWS])
+    return Top(_trimmed(head[0][1]), head[0][0], 0, found=False, looked=looked)
+
+
+def _top(head: Sequence[tuple[int, Sequence[str]]], at: int) -> Top:
+    skipped = []
+    for k, (row, cells) in enumerate(head[:at]):
+        filled = [c for c in cells if c]
+        what = "group row" if k == at - 1 and len(filled) > 1 else "title" if len(filled) == 1 else "lines"
+        if skipped and skipped[-1].what == what:
+            skipped[-1] = Skipped((*skipped[-1].rows, row), what, skipped[-1].text)
+        else:
+            skipped.append(Skipped((row,), what, _short(filled)))
+    row, cells = head[at]
+    return Top(_trimmed(cells), row, at, tuple(skipped))
+
+
+def _short(cells: Sequence[str], most: int = 40) -> str:
+    """A line's cells as one quoted text, cut short."""
+    text = " | ".join(cells)
+    return repr(text if len(text) <= most else text[: most - 1] + "…")
+
+
+def blank_rows(cells: pd.DataFrame) -> np.ndarray:
+    """Positions of the rows whose every cell is blank or whitespace (column by column, on the candidates left)."""
+    candidates = np.arange(len(cells))
+    for i in cells.columns:
+        if not len(candidates):
+            break
+        candidates = candidates[_blank(cells[i].iloc[candidates])]
+    return candidates
+
+
+def _blank(column: pd.Series) -> np.ndarray:
+    if column.dtype == object:  # a workbook's cells, stripped as read: a bool or date cell is never blank
+        return column.to_numpy() == ""
+    if isinstance(column.dtype, pd.CategoricalDtype):  # a repeating text column: each value once
+        values = pd.Series(column.cat.categories, dtype="str")
+        return _blank(values)[column.cat.codes.to_numpy()] if len(values) else np.zeros(len(column), dtype=bool)
+    return column.str.fullmatch(_WHITESPACE).to_numpy(dtype=bool, na_value=False)
+
+
+def _texts(column: pd.Series, other: str) -> pd.Series:
+    """A column's text cells (a workbook's bool or date cell as `other`)."""
+    if column.dtype != object:
+        return column
+    return column.where(column.map(type) == str, other).astype("str")
+
+
+def _text(value) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+def _row(cells: pd.DataFrame, at: int) -> list[str]:
+    return _trimmed([_text(v) for v in cells.iloc[at].tolist()])
+
+
+def _header_words(texts: Sequence[str]) -> int:
+    """How many cells are header words; one- and two-letter ones (X, VK, CC) don't count: a value could be one."""
+    return sum(1 for t in texts if len(key := _word_key(headers.norm(t))) > 2 and key in _WORDS)
+
+
+def _word_key(key: str) -> str:
+    return re.sub(r"\d+", "", key).removesuffix("value") if key not in _WORDS else key
+
+
+def _header_candidates(cells: pd.DataFrame, width: int, header: Sequence[str]) -> np.ndarray:
+    """Rows that may be a header: equal to the first one, or holding two or more header words and no value."""
+    n, width = len(cells), min(width, cells.shape[1])
+    same = np.arange(n)
+    for i in range(width):
+        if not len(same):
+            break
+        column = cells[i].iloc[same]
+        same = same[(column == header[i]).to_numpy(dtype=bool, na_value=False) if header[i] else _blank(column)]
+    wordy = np.arange(n)
+    for i in range(width):  # no cell a value: narrows to nothing on a table of contacts
+        if not len(wordy):
+            break
+        text = _texts(cells[i].iloc[wordy], "0")
+        ok = text.str.fullmatch(_WORDY).to_numpy(dtype=bool, na_value=False) | _blank(text)
+        wordy = wordy[ok]
+    if len(wordy):
+        count = np.zeros(len(wordy), dtype=np.int64)
+        for i in range(width):
+            key = _texts(cells[i].iloc[wordy], "").str.replace(r"[\s_\-.\ufeff]+", "", regex=True).str.casefold()
+            plain = key.str.replace(r"\d+", "", regex=True).str.removesuffix("value")
+            count += (key.isin(_WORDS) | plain.isin(_WORDS)).to_numpy(dtype=np.int64, na_value=0)
+        wordy = wordy[count >= 2]
+    return np.union1d(same, wordy)
+
+
+def find_parts(cells: pd.DataFrame, rows: np.ndarray, top: Top,
+               is_header: Callable[[Sequence[str]], bool]) -> tuple[list[Part], list[Skipped]]:
+    """The tables under `top` (its own, then one per different header inside) and the rows that are not rows:
+    notes beside and below, repeated headers. `cells`: the non-blank rows under the header, every column
+    read; `rows`: their Excel rows."""
+    n, width = len(cells), len(top.header)
+    drop = np.zeros(n, dtype=bool)
+    skipped: list[Skipped] = []
+    if cells.shape[1] > width and n:
+        beside = blank_rows(cells.iloc[:, :width])  # a stray contact out there is a row, reported
+        beside = np.array([p for p in beside.tolist() if not any(map(_maybe_contact, _row(cells, p)))], dtype=np.int64)
+        if len(beside):
+            drop[beside] = True
+            skipped.append(Skipped(tuple(int(r) for r in rows[beside]), "notes beside",
+                                   _short([t for t in _row(cells, int(beside[0])) if t])))
+    starts: list[tuple[int, list[str]]] = []  # (position, header) of each table after the first
+    current, repeated = top.header, []
+    for p in _header_candidates(cells, width, top.header).tolist():
+        if drop[p]:
+            continue
+        texts = _row(cells, p)
+        if texts == current or texts == top.header:
+            repeated.append(p)
+        elif is_header(texts) and _header_words(texts) >= 2 and _header_words(texts) * 2 > sum(1 for t in texts if t):
+            starts.append((p, texts))
+            current = texts
+        else:
+            continue
+        drop[p] = True
+    if repeated:
+        skipped.append(Skipped(tuple(int(rows[p]) for p in repeated), "repeated header"))
+    bounds = [(0, top.header, top.header_row)] + [(p + 1, h, int(rows[p])) for p, h in starts]
+    parts = []
+    for k, (start, header, header_row) in enumerate(bounds):
+        end = starts[k][0] if k < len(starts) else n
+        at = start + np.flatnonzero(~drop[start:end])
+        notes = _notes_below(cells, rows, at, header_row)
+        part = Part(header, header_row, at)
+        if len(notes):
+            part.at = at[~np.isin(at, notes)]
+            part.skipped.append(Skipped(tuple(int(r) for r in rows[notes]), "notes below", "; ".join(
+                _short([t for t in _row(cells, int(p)) if t]) for p in notes[:3].tolist())))
+        parts.append(part)
+    return parts, skipped
+
+
+def _notes_below(cells: pd.DataFrame, rows: np.ndarray, at: np.ndarray, header_row: int) -> np.ndarray:
+    """The positions among `at` (a table's rows, in order) that are notes below it."""
+    tail = at[-TAIL_ROWS:]
+    if not len(tail):
+        return tail
+    before = np.concatenate(([header_row], rows[:-1]))  # the row above each row that holds something
+    gap = rows[tail] - before[tail] > 1
+    first = 1 if len(tail) == len(at) else 0  # the table's first row is never a note
+    texts = [_row(cells, int(p)) for p in tail]
+    end = len(tail)
+    while True:
+        starts = [k for k in range(first, end) if gap[k]]
+        if not starts or not all(_is_note(texts[k]) for k in range(starts[-1], end)):
+            break
+        end = starts[-1]
+    while end > first and _is_total(texts[end - 1]):
+        end -= 1
+    return tail[end:]
+
+
+def _is_total(texts: Sequence[str]) -> bool:
+    filled = [t for t in texts if t]
+    return bool(filled) and re.match(_TOTAL, filled[0], re.IGNORECASE) is not None
+
+
+def _is_note(texts: Sequence[str]) -> bool:
+    filled = [t for t in texts if t]
+    if not filled:
+        return False
+    lone = len(filled) == 1 and re.search(r"[^\W\d_]", filled[0]) is not None  # a single text cell
+    return _NOTE.match(filled[0]) is not None or lone and not _maybe_contact(filled[0])
+
+
+def _maybe_contact(text: str) -> bool:
+    """A lone cell that may be a contact after all: an email, a phone number, a link."""
+    return "@" in text or sum(c.isdigit() for c in text) >= 7 or re.fullmatch(r"\S+\.\S+", text) is not None
+
+
+def row_ranges(rows: Sequence[int]) -> str:
+    """`1-2, 5, 7-9`."""
+    out: list[str] = []
+    for r in rows:
+        if out and r == last + 1:
+            out[-1] = f"{out[-1].split('-')[0]}-{r}"
+        else:
+            out.append(str(r))
+        last = r
+    return ", ".join(out)
+
+
+_ONE = {"title": "a title", "group row": "a group row", "lines": "a line"}
+_MANY = {"title": "title lines", "group row": "group rows", "lines": "lines"}
+
+
+def said(where: str, top: Top | None, part: Part, skipped: Sequence[Skipped] = ()) -> list[str]:
+    """What the output says about how a table was found: `book.xlsx:Kunden: header on row 3; rows 1-2 skipped
+    (a title)`; `top` None for a second table of a sheet."""
+    lines = []
+    if top is None:
+        lines.append(f"{where}: a second table from row {part.header_row}, with its own header "
+                     f"({', '.join(repr(h) for h in part.header if h)})")
+    elif top.header_row > 1:
+        above = " and ".join(_ONE[s.what] if len(s.rows) == 1 else f"{len(s.rows)} {_MANY[s.what]}"
+                             for s in top.skipped)
+        rows = "row 1" if top.header_row == 2 else f"rows 1-{top.header_row - 1}"
+        lines.append(f"{where}: header on row {top.header_row}; {rows} " + (f"skipped ({above})" if above else "blank"))
+    for s in (*skipped, *part.skipped):
+        rows = row_ranges(s.rows)
+        several = len(s.rows) > 1
+        if s.what == "repeated header":
+            lines.append(f"{where}: row{'s' if several else ''} {rows} repeat{'' if several else 's'} the header: skipped")
+        elif s.what == "notes below":
+            lines.append(f"{where}: row{'s' if several else ''} {rows} below the table skipped (notes: {s.text})")
+        elif s.what == "notes beside":
+            lines.append(f"{where}: row{'s' if several else ''} {rows} skipped (notes beside the table, right of "
+                         f"its columns: {s.text})")
+    return lines
