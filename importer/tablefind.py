@@ -55,7 +55,7 @@ _NOTE = re.compile(
 @dataclass(frozen=True)
 class Skipped:
     rows: tuple[int, ...]  # Excel row numbers
-    what: str  # "title", "group row", "lines", "repeated header", "notes below", "notes beside"
+    what: str  # "title", "group row", "lines", "repeated header", "notes below", "notes beside" (the header)
     text: str = ""  # the first of them, as written (short)
 
     def as_tuple(self) -> tuple[tuple[int, ...], str, str]:
@@ -70,6 +70,7 @@ class Top:
     skipped: tuple[Skipped, ...] = ()  # the rows above it that hold something
     found: bool = True  # False: no row read as a header; the first one is used
     looked: tuple[int, ...] = ()  # the rows looked at
+    beside: str = ""  # the header row's cells right of it, past a blank one, that are no header words
 
 
 @dataclass
@@ -129,13 +130,17 @@ def _top(head: Sequence[tuple[int, Sequence[str]]], at: int) -> Top:
         else:
             skipped.append(Skipped((row,), what, _short(filled)))
     row, cells = head[at]
-    return Top(_trimmed(cells), row, at, tuple(skipped))
+    header = _trimmed(cells)
+    gap = header.index("") if "" in header else len(header)
+    if gap < len(header) and not _header_words(header[gap:]):  # `Stand: 1.12.2026` right of the header: a note
+        return Top(header[:gap], row, at, tuple(skipped), beside=_short([c for c in header[gap:] if c]))
+    return Top(header, row, at, tuple(skipped))
 
 
 def _short(cells: Sequence[str], most: int = 40) -> str:
     """A line's cells as one quoted text, cut short."""
     text = " | ".join(cells)
-    return repr(text if len(text) <= most else text[: most - 1] + "…")
+    return "" if not text else repr(text if len(text) <= most else text[: most - 1] + "…")
 
 
 def blank_rows(cells: pd.DataFrame) -> np.ndarray:
@@ -148,13 +153,33 @@ def blank_rows(cells: pd.DataFrame) -> np.ndarray:
     return candidates
 
 
+def _per_value(column: pd.Series, test: Callable[[pd.Series], np.ndarray]) -> np.ndarray:
+    """`test` of a text column's cells; a repeating column's (a category) worked out once per value."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        if len(column.cat.categories) > len(column):  # a few rows of a column of many values
+            return test(column.astype("str")) if len(column) else np.zeros(0, dtype=bool)
+        values = pd.Series(column.cat.categories, dtype="str")
+        return test(values)[column.cat.codes.to_numpy()] if len(values) else np.zeros(len(column), dtype=bool)
+    return test(column)
+
+
 def _blank(column: pd.Series) -> np.ndarray:
     if column.dtype == object:  # a workbook's cells, stripped as read: a bool or date cell is never blank
         return column.to_numpy() == ""
-    if isinstance(column.dtype, pd.CategoricalDtype):  # a repeating text column: each value once
-        values = pd.Series(column.cat.categories, dtype="str")
-        return _blank(values)[column.cat.codes.to_numpy()] if len(values) else np.zeros(len(column), dtype=bool)
-    return column.str.fullmatch(_WHITESPACE).to_numpy(dtype=bool, na_value=False)
+    return _per_value(column, lambda c: c.str.fullmatch(_WHITESPACE).to_numpy(dtype=bool, na_value=False))
+
+
+def _wordy(column: pd.Series) -> np.ndarray:
+    """Cells that could be a header's: a word, or blank; not a value (an email, a number, a link)."""
+    return _per_value(_texts(column, "0"), lambda c: c.str.fullmatch(_WORDY).to_numpy(dtype=bool, na_value=False)
+                      | c.str.fullmatch(_WHITESPACE).to_numpy(dtype=bool, na_value=False))
+
+
+def _known(column: pd.Series) -> np.ndarray:
+    """Cells that are header words (as headers.norm keys; `Phone 2`, `Phone 1 - Value` too)."""
+    key = column.str.lower().str.replace(r"[\s_\-.]+", "", regex=True)
+    plain = key.str.replace(r"\d+", "", regex=True).str.removesuffix("value")
+    return (key.isin(_WORDS) | plain.isin(_WORDS)).to_numpy(dtype=bool, na_value=False)
 
 
 def _texts(column: pd.Series, other: str) -> pd.Series:
@@ -198,15 +223,11 @@ def _header_candidates(cells: pd.DataFrame, width: int, header: Sequence[str]) -
     for i in range(width):  # no cell a value: narrows to nothing on a table of contacts
         if not len(wordy):
             break
-        text = _texts(cells[i].iloc[wordy], "0")
-        ok = text.str.fullmatch(_WORDY).to_numpy(dtype=bool, na_value=False) | _blank(text)
-        wordy = wordy[ok]
+        wordy = wordy[_wordy(cells[i].iloc[wordy])]
     if len(wordy):
         count = np.zeros(len(wordy), dtype=np.int64)
         for i in range(width):
-            key = _texts(cells[i].iloc[wordy], "").str.replace(r"[\s_\-.\ufeff]+", "", regex=True).str.casefold()
-            plain = key.str.replace(r"\d+", "", regex=True).str.removesuffix("value")
-            count += (key.isin(_WORDS) | plain.isin(_WORDS)).to_numpy(dtype=np.int64, na_value=0)
+            count += _per_value(_texts(cells[i].iloc[wordy], ""), _known)
         wordy = wordy[count >= 2]
     return np.union1d(same, wordy)
 
@@ -219,13 +240,15 @@ def find_parts(cells: pd.DataFrame, rows: np.ndarray, top: Top,
     n, width = len(cells), len(top.header)
     drop = np.zeros(n, dtype=bool)
     skipped: list[Skipped] = []
-    if cells.shape[1] > width and n:
-        beside = blank_rows(cells.iloc[:, :width])  # a stray contact out there is a row, reported
-        beside = np.array([p for p in beside.tolist() if not any(map(_maybe_contact, _row(cells, p)))], dtype=np.int64)
-        if len(beside):
-            drop[beside] = True
-            skipped.append(Skipped(tuple(int(r) for r in rows[beside]), "notes beside",
-                                   _short([t for t in _row(cells, int(beside[0])) if t])))
+    beside = blank_rows(cells.iloc[:, :width]) if cells.shape[1] > width and n else np.zeros(0, dtype=np.int64)
+    beside = np.array([p for p in beside.tolist() if not any(map(_maybe_contact, _row(cells, p)))],
+                      dtype=np.int64)  # a stray contact out there is a row, reported
+    if top.beside:
+        skipped.append(Skipped((top.header_row,), "notes beside the header", top.beside))
+    if len(beside):
+        drop[beside] = True
+        skipped.append(Skipped(tuple(int(r) for r in rows[beside]), "notes beside",
+                               _short([t for t in _row(cells, int(beside[0])) if t])))
     starts: list[tuple[int, list[str]]] = []  # (position, header) of each table after the first
     current, repeated = top.header, []
     for p in _header_candidates(cells, width, top.header).tolist():
@@ -240,8 +263,6 @@ def find_parts(cells: pd.DataFrame, rows: np.ndarray, top: Top,
         else:
             continue
         drop[p] = True
-    if repeated:
-        skipped.append(Skipped(tuple(int(rows[p]) for p in repeated), "repeated header"))
     bounds = [(0, top.header, top.header_row)] + [(p + 1, h, int(rows[p])) for p, h in starts]
     parts = []
     for k, (start, header, header_row) in enumerate(bounds):
@@ -249,6 +270,9 @@ def find_parts(cells: pd.DataFrame, rows: np.ndarray, top: Top,
         at = start + np.flatnonzero(~drop[start:end])
         notes = _notes_below(cells, rows, at, header_row)
         part = Part(header, header_row, at)
+        again = [int(rows[p]) for p in repeated if start <= p < end]
+        if again:
+            part.skipped.append(Skipped(tuple(again), "repeated header"))
         if len(notes):
             part.at = at[~np.isin(at, notes)]
             part.skipped.append(Skipped(tuple(int(r) for r in rows[notes]), "notes below", "; ".join(
@@ -330,6 +354,8 @@ def said(where: str, top: Top | None, part: Part, skipped: Sequence[Skipped] = (
             lines.append(f"{where}: row{'s' if several else ''} {rows} repeat{'' if several else 's'} the header: skipped")
         elif s.what == "notes below":
             lines.append(f"{where}: row{'s' if several else ''} {rows} below the table skipped (notes: {s.text})")
+        elif s.what == "notes beside the header":
+            lines.append(f"{where}: cells right of the header on row {rows} are not columns of it (notes: {s.text})")
         elif s.what == "notes beside":
             lines.append(f"{where}: row{'s' if several else ''} {rows} skipped (notes beside the table, right of "
                          f"its columns: {s.text})")
