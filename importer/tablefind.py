@@ -302,8 +302,10 @@ def _notes_below(cells: pd.DataFrame, rows: np.ndarray, at: np.ndarray, header_r
 
 
 def _is_total(texts: Sequence[str]) -> bool:
+    """A totals row (`Summe | 3 | 14.5`); not one that holds a contact (`Total Wine | info@totalwine.com`)."""
     filled = [t for t in texts if t]
-    return bool(filled) and re.match(_TOTAL, filled[0], re.IGNORECASE) is not None
+    return (bool(filled) and re.match(_TOTAL, filled[0], re.IGNORECASE) is not None
+            and not any("@" in t or sum(c.isdigit() for c in t) >= 7 for t in filled))
 
 
 def _is_note(texts: Sequence[str]) -> bool:

@@ -15,9 +15,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cli_support import cli, read_csv, run_dir, summary
 from importer.pipeline import ImportOptions, run_import
+from load_helpers import load_with_stats
 
 EMAILS = ["anna@example.com", "bert@example.com", "cleo@example.com"]
 
@@ -279,3 +282,43 @@ def test_the_header_is_looked_for_in_the_first_20_rows_that_hold_something(tmp_p
     if rows_above == 19:  # row 21: past the rows looked at
         with pytest.raises(Exception, match="none of rows 1-20 reads as a header"):
             dry(path, tmp_path / "deeper")
+
+
+def test_a_last_row_that_starts_like_a_total_but_holds_a_contact_is_a_row(tmp_path):
+    path = workbook(tmp_path / "wine.xlsx", [["Company", "Email"], ["Acme", EMAILS[0]], ["Total Wine", "info@totalwine.com"]])
+    result = dry(path, tmp_path, match_by="email")
+    assert [row for row, _, _ in read(result)] == [2, 3] and result.summary["tables"][0]["skipped"] == []
+
+
+_TITLES = ["Kundenliste Dezember 2026", "Export contacts", "Generated 2026-12-01 10:15", ""]
+_NOTES = ["Total: 3 customers", "Summe,,3", "Exported by Maria on 2026-12-01", "Acme Inc.", "Grand Totals (3 records)"]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(titles=st.lists(st.sampled_from(_TITLES), max_size=4),
+       data=st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=10),  # (blank line before, phone)
+       repeats=st.sets(st.integers(1, 9), max_size=2), notes=st.lists(st.sampled_from(_NOTES), max_size=3))
+def test_every_contact_with_its_row_and_nothing_else(tmp_path, titles, data, repeats, notes):
+    """Whatever is above the header, repeated inside the table or noted below it: the rows read are exactly
+    the data rows, each at the row Excel shows, and every other line that holds something is named."""
+    lines, expected, named = list(titles), [], [n for n, t in enumerate(titles, 1) if t]
+    lines.append("Customer ID,Email,Phone")
+    for i, (gap, phone) in enumerate(data):
+        if i in repeats:
+            lines.append("Customer ID,Email,Phone")
+            named.append(len(lines))
+        if gap and i:
+            lines.append("")
+        lines.append(f"{100 + i},c{i}@example.com,{f'+141555501{i:02d}' if phone else ''}")
+        expected += [(len(lines), f"c{i}@example.com")] + ([(len(lines), f"+141555501{i:02d}")] if phone else [])
+    if notes:
+        lines.append("")
+        named += range(len(lines) + 1, len(lines) + 1 + len(notes))
+        lines += notes
+    path = tmp_path / "made.csv"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    records, stats = load_with_stats(path)  # the loader alone: no report to write, many examples
+    assert [(r.source.row, r.source_contact, r.ok) for r in records] == [(row, c, True) for row, c in expected]
+    (table,) = stats.tables
+    assert sorted(r for rows, _, _ in table.skipped for r in rows) == named
+    assert table.header_row == len(titles) + 1
