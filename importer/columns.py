@@ -20,7 +20,7 @@ from importer.errors import UsageError
 from importer.headers import NAME_FIELDS, read_mapping
 from importer.records import ContactType, SourceTable
 from importer.table import LoadStats, read_table
-from importer.tablefind import row_ranges
+from importer.tablefind import header_line
 
 log = logging.getLogger("importer")
 
@@ -54,9 +54,8 @@ def meaning(field: str | None) -> str:
 def column_lines(table: SourceTable) -> list[str]:
     where = Path(table.file).name + (f", sheet {table.sheet}" if table.sheet else "")
     lines = [f"{where}: {table.layout} layout ({_LAYOUTS.get(table.layout, table.layout)})"]
-    above = [f"{row_ranges(rows)} ({what})" for rows, what, _ in table.skipped if rows[0] < table.header_row]
     if table.header_row > 1:  # found under a title or banner (importer.tablefind)
-        lines.append(f"  header on row {table.header_row}" + (f"; skipped rows {', '.join(above)}" if above else ""))
+        lines.append(f"  {header_line(table.header_row, table.skipped)}")
     width = max((len(h) for h in table.headers if h), default=0)
     for header in table.headers:
         if not header:

@@ -35,7 +35,7 @@ import pandas as pd
 from importer import headers
 
 __all__ = ["HEAD_ROWS", "Skipped", "Top", "Part", "header_test", "find_header", "find_parts", "blank_rows",
-           "said", "row_ranges"]
+           "said", "header_line", "row_ranges"]
 
 HEAD_ROWS = 20  # the header is looked for among a sheet's first rows that hold something
 TAIL_ROWS = 50  # notes below a table are looked for among its last rows
@@ -337,6 +337,15 @@ _ONE = {"title": "a title", "group row": "a group row", "lines": "a line"}
 _MANY = {"title": "title lines", "group row": "group rows", "lines": "lines"}
 
 
+def header_line(header_row: int, skipped: Sequence[tuple[tuple[int, ...], str, str]]) -> str:
+    """`header on row 3; rows 1-2 skipped (a title)`, of a table's header row and its skipped rows
+    (SourceTable.skipped: those above the header count)."""
+    above = " and ".join(_ONE[what] if len(rows) == 1 else f"{len(rows)} {_MANY[what]}"
+                         for rows, what, _ in skipped if rows[0] < header_row and what in _ONE)
+    rows = "row 1" if header_row == 2 else f"rows 1-{header_row - 1}"
+    return f"header on row {header_row}; {rows} " + (f"skipped ({above})" if above else "blank")
+
+
 def said(where: str, top: Top | None, part: Part, skipped: Sequence[Skipped] = ()) -> list[str]:
     """What the output says about how a table was found: `book.xlsx:Kunden: header on row 3; rows 1-2 skipped
     (a title)`; `top` None for a second table of a sheet."""
@@ -345,10 +354,7 @@ def said(where: str, top: Top | None, part: Part, skipped: Sequence[Skipped] = (
         lines.append(f"{where}: a second table from row {part.header_row}, with its own header "
                      f"({', '.join(repr(h) for h in part.header if h)})")
     elif top.header_row > 1:
-        above = " and ".join(_ONE[s.what] if len(s.rows) == 1 else f"{len(s.rows)} {_MANY[s.what]}"
-                             for s in top.skipped)
-        rows = "row 1" if top.header_row == 2 else f"rows 1-{top.header_row - 1}"
-        lines.append(f"{where}: header on row {top.header_row}; {rows} " + (f"skipped ({above})" if above else "blank"))
+        lines.append(f"{where}: {header_line(top.header_row, [s.as_tuple() for s in top.skipped])}")
     for s in (*skipped, *part.skipped):
         rows = row_ranges(s.rows)
         several = len(s.rows) > 1

@@ -268,7 +268,7 @@ def test_columns_shows_the_header_row_found_and_the_rows_skipped(tmp_path, capsy
     path = kundenliste(tmp_path / "kundenliste.xlsx")
     run = cli(capsys, "columns", path)
     assert run.code == 0, run.err
-    assert "  header on row 3; skipped rows 1 (title)" in run.out.splitlines()
+    assert "  header on row 3; rows 1-2 skipped (a title)" in run.out.splitlines()
     assert "E-Mail" in (tmp_path / "kundenliste.mapping.csv").read_text("utf-8")
 
 
