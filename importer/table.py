@@ -149,8 +149,8 @@ def read_table(
 
     def plan_for(file: str, sheet: str, top: tablefind.Top) -> headers.Plan:
         try:
-            return headers.plan_table(file, sheet, top.header, mapping, log, key, preset=preset,
-                                      country_column=country_column)
+            return headers.plan_table(file, sheet, top.header, {**top.qualified, **mapping}, log, key, preset=preset,
+                                      country_column=country_column)  # a group row's word under the user's
         except InputError as e:  # no row read as a header: say which rows were looked at
             if top.found or not e.problem.startswith("no contact column"):
                 raise

@@ -49,7 +49,7 @@ _WORDS = frozenset(headers.FIELD_ALIASES) | frozenset(headers.KIND_ALIASES)
 _TOTAL = r"(grand\s*)?totals?\b|summen?\b|gesamt|insgesamt|sum\b|anzahl\b|count\b|totaux?\b|suma\b"
 _NOTE = re.compile(
     rf"({_TOTAL}|export(ed|iert)?\b|generated\b|created\b|printed\b|erstellt\b|copyright\b|confidential\b"
-    r"|filtered by\b|stand\b|as of\b|source\b|quelle\b|page \d)", re.IGNORECASE)
+    r"|filtered by\b|stand\b|as of\b|source\b|quelle\b|page \d|notes?\s*:|hinweis|anmerkung|bemerkung)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class Top:
     found: bool = True  # False: no row read as a header; the first one is used
     looked: tuple[int, ...] = ()  # the rows looked at
     beside: str = ""  # the header row's cells right of it, past a blank one, that are no header words
+    qualified: dict[str, str] = field(default_factory=dict)  # header -> contact kind its group row gives it
 
 
 @dataclass
@@ -115,16 +116,26 @@ def find_header(head: Sequence[tuple[int, Sequence[str]]], is_header: Callable[[
             f"--header-row {header_row}: the data ends on row {last}")
     for i, (_, cells) in enumerate(head[:HEAD_ROWS]):
         if is_header(cells):
+            # A group row can read as one (`Phone` over `Mobile`, `Work`): the fuller header right under it wins.
+            while (i + 1 < len(head) and head[i + 1][0] == head[i][0] + 1 and is_header(head[i + 1][1])
+                   and _filled(head[i + 1][1]) > _filled(head[i][1])):
+                i += 1
             return _top(head, i)
     looked = tuple(row for row, _ in head[:HEAD_ROWS])
     return Top(_trimmed(head[0][1]), head[0][0], 0, found=False, looked=looked)
+
+
+def _filled(cells: Sequence[str]) -> int:
+    return sum(1 for c in cells if c)
 
 
 def _top(head: Sequence[tuple[int, Sequence[str]]], at: int) -> Top:
     skipped = []
     for k, (row, cells) in enumerate(head[:at]):
         filled = [c for c in cells if c]
-        what = "group row" if k == at - 1 and len(filled) > 1 else "title" if len(filled) == 1 else "lines"
+        # Right above the header, cells over its columns (not a title in A1): groups of them.
+        group = k == at - 1 and row == head[at][0] - 1 and (len(filled) > 1 or not cells[0])
+        what = "group row" if group else "title" if len(filled) == 1 else "lines"
         if skipped and skipped[-1].what == what:
             skipped[-1] = Skipped((*skipped[-1].rows, row), what, skipped[-1].text)
         else:
@@ -132,9 +143,28 @@ def _top(head: Sequence[tuple[int, Sequence[str]]], at: int) -> Top:
     row, cells = head[at]
     header = _trimmed(cells)
     gap = header.index("") if "" in header else len(header)
+    group = head[at - 1][1] if skipped and skipped[-1].what == "group row" and head[at - 1][0] == row - 1 else []
+    qualified = _qualified(header, group)
     if gap < len(header) and not _header_words(header[gap:]):  # `Stand: 1.12.2026` right of the header: a note
-        return Top(header[:gap], row, at, tuple(skipped), beside=_short([c for c in header[gap:] if c]))
-    return Top(header, row, at, tuple(skipped))
+        return Top(header[:gap], row, at, tuple(skipped), beside=_short([c for c in header[gap:] if c]),
+                   qualified=qualified)
+    return Top(header, row, at, tuple(skipped), qualified=qualified)
+
+
+def _qualified(header: Sequence[str], group: Sequence[str]) -> dict[str, str]:
+    """The contact kind a group row gives a header that is no word alone: `Phone` (merged over C:D) over
+    `Mobile`, `Work` makes `Work` a PHONE column. A header that is a word stays what it is (`Contact
+    details` over `Email` stays Email)."""
+    out, over = {}, ""
+    for i, h in enumerate(header):
+        over = group[i] if i < len(group) and group[i] else over  # a merged cell's value is in its first column
+        if not h or not over or _word_key(headers.norm(h)) in _WORDS:
+            continue
+        kind = next((k for name in (f"{h} {over}", f"{over} {h}")
+                     if (k := headers.KIND_ALIASES.get(_word_key(headers.norm(name))))), None)
+        if kind:
+            out[h] = kind
+    return out
 
 
 def _short(cells: Sequence[str], most: int = 40) -> str:
@@ -309,16 +339,20 @@ def _is_total(texts: Sequence[str]) -> bool:
 
 
 def _is_note(texts: Sequence[str]) -> bool:
+    """A line below a table that is not a row of it: it starts like a note (Total, Exported by, Copyright), or
+    none of its cells is a value a row would hold (a single text cell `Acme Inc.`, a signature `Maria | Vertrieb`)."""
     filled = [t for t in texts if t]
-    if not filled:
-        return False
-    lone = len(filled) == 1 and re.search(r"[^\W\d_]", filled[0]) is not None  # a single text cell
-    return _NOTE.match(filled[0]) is not None or lone and not _maybe_contact(filled[0])
+    return bool(filled) and (_NOTE.match(filled[0]) is not None or not any(map(_maybe_value, filled)))
 
 
 def _maybe_contact(text: str) -> bool:
-    """A lone cell that may be a contact after all: an email, a phone number, a link."""
+    """A cell that may be a contact: an email, a phone number, a link."""
     return "@" in text or sum(c.isdigit() for c in text) >= 7 or re.fullmatch(r"\S+\.\S+", text) is not None
+
+
+def _maybe_value(text: str) -> bool:
+    """A cell that may be a row's: a contact, or a number (a customer's id)."""
+    return _maybe_contact(text) or re.fullmatch(r"[\d\s.,'+-]*\d[\d\s.,'+-]*", text) is not None
 
 
 def row_ranges(rows: Sequence[int]) -> str:

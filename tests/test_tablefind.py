@@ -322,3 +322,20 @@ def test_every_contact_with_its_row_and_nothing_else(tmp_path, titles, data, rep
     (table,) = stats.tables
     assert sorted(r for rows, _, _ in table.skipped for r in rows) == named
     assert table.header_row == len(titles) + 1
+
+
+def test_a_group_row_that_reads_as_a_header_gives_way_to_the_fuller_header_under_it(tmp_path):
+    path = workbook(tmp_path / "phones.xlsx", [
+        ["", "", "Phone", ""],
+        ["Customer ID", "Name", "Mobile", "Work"],
+        [1, "Ann", "+14155550101", "+14155550102"],
+        [],
+        ["Maria Schmidt", "Vertrieb"],  # a signature: no value a row would hold
+    ], merge=("C1:D1",))  # fmt: skip
+    result = dry(path, tmp_path)
+    assert read(result) == [(3, "+14155550101", "valid"), (3, "+14155550102", "valid")]
+    assert [r.note for r in result.records] == ["Mobile", "Work"]  # the phone's kind, from its header
+    (table,) = result.summary["tables"]
+    assert table["columns"] == {"Customer ID": "customerId", "Mobile": "PHONE", "Work": "PHONE"}  # Work: by its group
+    assert [(s["rows"], s["what"]) for s in table["skipped"]] == [
+        ([1], "group row"), ([5], "notes below")]
