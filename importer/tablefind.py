@@ -285,7 +285,7 @@ def find_parts(cells: pd.DataFrame, rows: np.ndarray, top: Top,
         if drop[p]:
             continue
         texts = _row(cells, p)
-        if texts == current or texts == top.header:
+        if _same(texts, current) or _same(texts, top.header):
             repeated.append(p)
         elif is_header(texts) and _header_words(texts) >= 2 and _header_words(texts) * 2 > sum(1 for t in texts if t):
             starts.append((p, texts))
@@ -309,6 +309,11 @@ def find_parts(cells: pd.DataFrame, rows: np.ndarray, top: Top,
                 _short([t for t in _row(cells, int(p)) if t]) for p in notes[:3].tolist())))
         parts.append(part)
     return parts, skipped
+
+
+def _same(texts: Sequence[str], header: Sequence[str]) -> bool:
+    """The same header, as headers match (`customer_id` = `Customer ID`)."""
+    return [headers.norm(t) for t in texts] == [headers.norm(h) for h in header]
 
 
 def _notes_below(cells: pd.DataFrame, rows: np.ndarray, at: np.ndarray, header_row: int) -> np.ndarray:

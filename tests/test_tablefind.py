@@ -148,6 +148,7 @@ def test_an_exports_banner_lines_and_a_blank_line_before_the_header(tmp_path, ca
         ("5", EMAILS[0]), ("5", "+14155550101"), ("6", EMAILS[1])]
     assert summary(tmp_path / "r")["tables"][0]["skipped"] == [
         {"rows": [1, 2], "what": "title", "text": "'Export contacts'"}]
+    assert read(dry(path, tmp_path / "trial", limit=1)) == [(5, EMAILS[0], "valid"), (5, "+14155550101", "valid")]
 
 
 def test_notes_after_a_blank_row_are_not_rows_but_a_line_inside_the_table_is(tmp_path, capsys):
@@ -172,7 +173,7 @@ def test_notes_after_a_blank_row_are_not_rows_but_a_line_inside_the_table_is(tmp
 def test_a_header_repeated_in_the_middle_and_a_second_table_with_its_own_header(tmp_path, capsys):
     path = tmp_path / "pasted_twice.csv"
     path.write_text(f"Customer ID,Email\n1,{EMAILS[0]}\n2,{EMAILS[1]}\nCustomer ID,Email\n3,{EMAILS[2]}\n"
-                    "Customer ID,Phone,Email\n4,+14155550104,dora@example.com\nCustomer ID,Phone,Email\n"
+                    "Customer ID,Phone,Email\n4,+14155550104,dora@example.com\ncustomer_id,phone,email\n"
                     "5,+14155550105,\n", "utf-8")
     run = cli(capsys, "import", path, "--dry-run", "--report-dir", tmp_path / "r")
     assert run.code == 0, run.err
