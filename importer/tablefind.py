@@ -7,17 +7,22 @@ repeated in the middle. Rows of cells in; positions and the rows skipped, named,
     line = said(where, top, parts[0], skipped)            # what the output says about it ([] when nothing)
 
 The rules, one implementation of each:
-* The header is the first of the first HEAD_ROWS rows that hold something that reads as a header;
-  `--header-row N` names it outright. The rows above it (a title, banner lines, a group row) are skipped
-  and named. With none that reads as one, the first row is the header (`Top.found` False) and the
-  planner's error says which rows were looked at.
-* Beside the table: a row whose cells all lie right of the header's columns is a note.
-* A row inside the table equal to a header is that header repeated (files pasted together); a row
-  that reads as another header (two or more header words, most of its cells) starts a second table.
-* Below the table: after the last data row and a blank row, a block of lines that don't fit (a single
-  text cell, Total/Summe/Gesamt, "Exported by …", a report's copyright footer) is notes; a block with a
-  line that fits is rows. A totals row ending the table is a note even with no blank row above it.
-  Every other line under the header is a row, reported if bad: nothing is dropped silently.
+* The header is the first of the first HEAD_ROWS rows that hold something that reads as a header
+  (a group row that reads as one gives way to the fuller header right under it); `--header-row N`
+  names it outright. The rows above it (a title, banner lines, a group row) are skipped and named; a
+  group row right above qualifies the header's cells that are no words alone (`Work` under `Phone`).
+  With none that reads as one, the first row is the header (`Top.found` False) and the planner's
+  error says which rows were looked at.
+* Beside the table: a row whose cells all lie right of the header's columns is a note, unless one may
+  be a contact; the header row's cells past a blank one that are no header words are notes too.
+* A row inside the table equal to a header (as headers match) is that header repeated (files pasted
+  together); a row that reads as another header (two or more header words, most of its cells) starts
+  a second table.
+* Below the table: after the last data row and a blank row, a block of lines that don't fit (Total,
+  Summe, Gesamt, "Exported by …", a report's copyright footer, or no cell a value a row would hold: a
+  single text cell, a signature) is notes; a block with a line that fits is rows. A totals row ending
+  the table is a note even with no blank row above it. Every other line under the header is a row,
+  reported if bad: nothing is dropped silently.
 
 Only the first rows (the header) and the last rows (notes) are looked at one by one; the rest is
 frame operations, column by column on the candidates left.
