@@ -20,7 +20,7 @@ from importer.errors import UsageError
 from importer.headers import NAME_FIELDS, read_mapping
 from importer.records import ContactType, SourceTable
 from importer.table import LoadStats, read_table
-from importer.tablefind import header_line
+from importer.tablesaid import header_line
 
 log = logging.getLogger("importer")
 

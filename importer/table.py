@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from importer import headers, limits, pipes, presets, tablefind, textfile, workbook
+from importer import headers, limits, pipes, presets, tablefind, tablesaid, textfile, workbook
 from importer.errors import InputError, UsageError
 from importer.limits import Problems
 from importer.normalize import blank, check_region, normalize
@@ -155,7 +155,7 @@ def read_table(
             if top.found or not e.problem.startswith("no contact column"):
                 raise
             raise InputError(e.path, f"{e.problem} (row {top.header_row}; none of rows "
-                             f"{tablefind.row_ranges(top.looked)} reads as a header: name it with --header-row N)") from None
+                             f"{tablesaid.row_ranges(top.looked)} reads as a header: name it with --header-row N)") from None
 
     def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, found_: Problems, top: tablefind.Top,
             delimiter: str = ",") -> None:
@@ -167,7 +167,7 @@ def read_table(
             said = (*top.skipped, *skipped, *part.skipped) if k == 0 else tuple(part.skipped)
             plan = dataclasses.replace(plan, table=dataclasses.replace(
                 plan.table, header_row=part.header_row, skipped=tuple(s.as_tuple() for s in said)))
-            stats.notes.extend(tablefind.said(where, None if k else top, part, () if k else skipped))
+            stats.notes.extend(tablesaid.said(where, None if k else top, part, () if k else skipped))
             if len(part.at) == len(cells):
                 mine, at, bad = cells, rows, found_
             else:

@@ -4,7 +4,8 @@ repeated in the middle. Rows of cells in; positions and the rows skipped, named,
     is_header = header_test(mapping)                      # headers.looks_like_header, or a --mapping entry
     top = find_header(head, is_header, header_row=None)   # head: [(Excel row, cells as text)] of the first rows
     parts, skipped = find_parts(cells, rows, top, is_header)   # the rows under the header: tables, and non-rows
-    line = said(where, top, parts[0], skipped)            # what the output says about it ([] when nothing)
+
+What the output says about it: importer.tablesaid.
 
 The rules, one implementation of each:
 * The header is the first of the first HEAD_ROWS rows that hold something that reads as a header
@@ -39,8 +40,7 @@ import pandas as pd
 
 from importer import headers
 
-__all__ = ["HEAD_ROWS", "Skipped", "Top", "Part", "header_test", "find_header", "find_parts", "blank_rows",
-           "said", "header_line", "row_ranges"]
+__all__ = ["HEAD_ROWS", "Skipped", "Top", "Part", "header_test", "find_header", "find_parts", "blank_rows"]
 
 HEAD_ROWS = 20  # the header is looked for among a sheet's first rows that hold something
 TAIL_ROWS = 50  # notes below a table are looked for among its last rows
@@ -363,52 +363,3 @@ def _maybe_contact(text: str) -> bool:
 def _maybe_value(text: str) -> bool:
     """A cell that may be a row's: a contact, or a number (a customer's id)."""
     return _maybe_contact(text) or re.fullmatch(r"[\d\s.,'+-]*\d[\d\s.,'+-]*", text) is not None
-
-
-def row_ranges(rows: Sequence[int]) -> str:
-    """`1-2, 5, 7-9`."""
-    out: list[str] = []
-    for r in rows:
-        if out and r == last + 1:
-            out[-1] = f"{out[-1].split('-')[0]}-{r}"
-        else:
-            out.append(str(r))
-        last = r
-    return ", ".join(out)
-
-
-_ONE = {"title": "a title", "group row": "a group row", "lines": "a line"}
-_MANY = {"title": "title lines", "group row": "group rows", "lines": "lines"}
-
-
-def header_line(header_row: int, skipped: Sequence[tuple[tuple[int, ...], str, str]]) -> str:
-    """`header on row 3; rows 1-2 skipped (a title)`, of a table's header row and its skipped rows
-    (SourceTable.skipped: those above the header count)."""
-    above = " and ".join(_ONE[what] if len(rows) == 1 else f"{len(rows)} {_MANY[what]}"
-                         for rows, what, _ in skipped if rows[0] < header_row and what in _ONE)
-    rows = "row 1" if header_row == 2 else f"rows 1-{header_row - 1}"
-    return f"header on row {header_row}; {rows} " + (f"skipped ({above})" if above else "blank")
-
-
-def said(where: str, top: Top | None, part: Part, skipped: Sequence[Skipped] = ()) -> list[str]:
-    """What the output says about how a table was found: `book.xlsx:Kunden: header on row 3; rows 1-2 skipped
-    (a title)`; `top` None for a second table of a sheet."""
-    lines = []
-    if top is None:
-        lines.append(f"{where}: a second table from row {part.header_row}, with its own header "
-                     f"({', '.join(repr(h) for h in part.header if h)})")
-    elif top.header_row > 1:
-        lines.append(f"{where}: {header_line(top.header_row, [s.as_tuple() for s in top.skipped])}")
-    for s in (*skipped, *part.skipped):
-        rows = row_ranges(s.rows)
-        several = len(s.rows) > 1
-        if s.what == "repeated header":
-            lines.append(f"{where}: row{'s' if several else ''} {rows} repeat{'' if several else 's'} the header: skipped")
-        elif s.what == "notes below":
-            lines.append(f"{where}: row{'s' if several else ''} {rows} below the table skipped (notes: {s.text})")
-        elif s.what == "notes beside the header":
-            lines.append(f"{where}: cells right of the header on row {rows} are not columns of it (notes: {s.text})")
-        elif s.what == "notes beside":
-            lines.append(f"{where}: row{'s' if several else ''} {rows} skipped (notes beside the table, right of "
-                         f"its columns: {s.text})")
-    return lines
