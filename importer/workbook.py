@@ -25,9 +25,9 @@ import python_calamine
 from importer.bookcheck import check_workbook
 from importer.errors import InputError
 from importer.headers import Plan
-from importer.tablefind import HEAD_ROWS, Top
 from importer.limits import MAX_CELL_CHARS, Problems, too_long
 from importer.records import Cell
+from importer.tablefind import HEAD_ROWS, Top
 
 UNREADABLE = "cannot read workbook: is it password-protected or corrupt?"
 
