@@ -11,7 +11,7 @@ read them the same way):
     sheet_no       int32    which of `table.sheets` the row came from
     line           int32    the source row's position in that sheet's `cells`
     file, sheet    category as the user named the file; "" for a text file's sheet
-    row            int32    the Excel row number (header = 1; blank lines and multi-line cells counted)
+    row            int32    the Excel row number (blank lines, multi-line cells and rows above the header counted)
     source_column  category the header of the cell holding the contact ("" if none)
     customer_id    Int64    <NA> when the row names no valid id
     customer_email text     lower-cased; missing when none
