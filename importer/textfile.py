@@ -222,8 +222,9 @@ def _records(text: str) -> Iterator[str]:
 def sniff_delimiter(text: str, default: str = ",") -> str:
     """The candidate whose count outside quotes is the same on most records.
 
-    The header must contain it; ties go to the larger count. csv.Sniffer is not
-    used: it misreads ';' files whose cells contain commas.
+    That count is the one most records have (a banner above the header, `Export, 2026-12-01`,
+    doesn't set it); ties go to the larger count. csv.Sniffer is not used: it misreads ';' files
+    whose cells contain commas.
     """
     lines = [r for r in _records(text) if r.strip()][:50]
     # A title or banner above the header (one cell, no delimiter at all) says nothing about the delimiter.
@@ -232,9 +233,9 @@ def sniff_delimiter(text: str, default: str = ",") -> str:
     if not lines:
         return default
     counts = {d: [len(re.sub(r'"[^"]*"', "", line).split(d)) - 1 for line in lines] for d in DELIMITERS}
-    scored = [
-        (sum(c == n[0] for c in n) / len(n), n[0], d) for d, n in counts.items() if n[0] > 0
-    ]
+    scored = []
+    for d, n in counts.items():
+        if any(n):
+            share, count = max((n.count(c), c) for c in set(n) if c > 0)
+            scored.append((share / len(n), count, d))
     return max(scored, key=lambda s: (s[0], s[1]))[2] if scored else default
-
-

@@ -153,6 +153,7 @@ def test_semicolon_file_with_decimal_commas_is_not_misread(tmp_path):
         ('a;b\n"x;y;z";1\n"p\nq;r";2\n', ";"),  # counts outside quotes, records not lines
         ("a,b;c;d\n1,2;3;4\n5;6;7\n", ";"),  # the most consistent wins
         ("Customer ID\n1\n", ","),  # one column: the default
+        ("Export, 2026-12-01\n\nID\tEmail\n1\ta@b.co\n2\tc@d.co\n", "\t"),  # a banner's comma sets nothing (issue 24)
     ],
 )
 def test_sniff_delimiter(text, expected):

@@ -209,7 +209,7 @@ def test_an_ods_with_a_title(tmp_path):
 
 def test_a_utf16_unicode_text_file_with_a_banner(tmp_path):
     path = tmp_path / "unicode.txt"
-    text = f"Kundenexport\r\n\r\nCustomer ID\tE-Mail\r\n1\t{EMAILS[0]}\r\n2\tzoë@example.com\r\n"
+    text = f"Kundenexport, 1.12.2026\r\n\r\nCustomer ID\tE-Mail\r\n1\t{EMAILS[0]}\r\n2\tzoë@example.com\r\n"
     path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
     result = dry(path, tmp_path)
     assert read(result) == [(4, EMAILS[0], "valid"), (5, "zoë@example.com", "valid")]
