@@ -144,7 +144,7 @@ def read_table(
         raise UsageError(f"--header-row must be 1 or more, got {header_row}")
     is_header = tablefind.header_test(mapping)
     found: list[Sheet] = []
-    parts_: list[pd.DataFrame] = []
+    parts: list[pd.DataFrame] = []
     problems: list[Problems] = []  # per sheet: rows the loader found bad (bad bytes, cells past Excel's length)
 
     def plan_for(file: str, sheet: str, top: tablefind.Top) -> headers.Plan:
@@ -160,8 +160,8 @@ def read_table(
     def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, found_: Problems, top: tablefind.Top,
             delimiter: str = ",") -> None:
         where = plan.table.file + (f":{plan.table.sheet}" if plan.table.sheet else "")
-        parts, skipped = tablefind.find_parts(cells, rows, top, is_header)
-        for k, part in enumerate(parts):
+        pieces, skipped = tablefind.find_parts(cells, rows, top, is_header)
+        for k, part in enumerate(pieces):
             if k:
                 plan = plan_for(plan.table.file, plan.table.sheet, dataclasses.replace(top, header=part.header))
             said = (*top.skipped, *skipped, *part.skipped) if k == 0 else tuple(part.skipped)
@@ -178,7 +178,7 @@ def read_table(
                 mine, at = mine.iloc[: max(0, limit - stats.rows)], at[: max(0, limit - stats.rows)]
             stats.tables.append(plan.table)
             stats.rows += len(mine)
-            parts_.append(_records(plan, mine, at, len(found)))
+            parts.append(_records(plan, mine, at, len(found)))
             found.append(Sheet(plan.table, mine, delimiter))
             problems.append(bad)
 
@@ -207,8 +207,8 @@ def read_table(
         spool.close()
 
     _check_mapping_found(mapping, [s.table for s in found])
-    raw = pd.concat(parts_, ignore_index=True) if parts_ else _records_of_nothing()
-    parts_.clear()
+    raw = pd.concat(parts, ignore_index=True) if parts else _records_of_nothing()
+    parts.clear()
     values = normalize(raw, [s.table for s in found], phone_region=phone_region, store_id=store_id)
     if any(problems):
         values["errors"] = _add_problems(values["errors"].to_numpy(copy=True), raw, problems)
