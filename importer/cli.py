@@ -143,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --sandbox: the sandbox holds exactly these customers (CSV id,email[,name], e.g. "
                           "the store's customer export), so a trial shows not-found and mismatched rows")
     imp.add_argument("--limit", type=_positive_int, metavar="N", help="the first N data rows only (a trial on a big file)")
+    imp.add_argument("--header-row", type=_positive_int, metavar="N", help="the header's row (default: found where it "
+                     "is; titles and banners above it are skipped and named)")
     imp.add_argument("--report-dir", type=Path, default=Path("reports"), help="where reports go (default ./reports)")
     imp.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     loud = imp.add_mutually_exclusive_group()
@@ -158,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("--mapping", type=Path, metavar="FILE", help="a mapping to apply first")
     col.add_argument("--customer-key", metavar="COLUMN")
     col.add_argument("--match-by", choices=("id", "email"), default=None)
+    col.add_argument("--header-row", type=_positive_int, metavar="N", help="the header's row (default: found where it is)")
     col.add_argument("--out", type=Path, metavar="PATH", help="the mapping file to write (default <first file>.mapping.csv "
                      "in the current folder; never overwritten)")
 
@@ -307,6 +310,7 @@ def _options(args):
         match_by=args.match_by,
         country_column=args.country_column,
         limit=args.limit,
+        header_row=args.header_row,
         create_customers=args.create_customers,
         preset=args.preset,
         update=args.update,
@@ -341,7 +345,8 @@ def _columns(args) -> int:
     from importer.columns import column_lines, describe_columns, write_mapping_template
 
     tables = describe_columns(args.files, sheets=tuple(args.sheet), mapping=args.mapping,
-                              customer_key=args.customer_key, match_by=args.match_by)  # fmt: skip
+                              customer_key=args.customer_key, match_by=args.match_by,
+                              header_row=args.header_row)  # fmt: skip
     out = args.out or Path(f"{Path(args.files[0]).stem}.mapping.csv")
     write_mapping_template(tables, out)
     for table in tables:

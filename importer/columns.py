@@ -20,6 +20,7 @@ from importer.errors import UsageError
 from importer.headers import NAME_FIELDS, read_mapping
 from importer.records import ContactType, SourceTable
 from importer.table import LoadStats, read_table
+from importer.tablesaid import header_line
 
 log = logging.getLogger("importer")
 
@@ -30,11 +31,12 @@ _LAYOUTS = {"wide": "one customer per row, a column per contact kind",
 
 def describe_columns(paths: Sequence[str | os.PathLike[str]], *, sheets: Sequence[str] = (),
                      mapping: Path | None = None, customer_key: str | None = None,
-                     match_by: str | None = None) -> list[SourceTable]:
+                     match_by: str | None = None, header_row: int | None = None) -> list[SourceTable]:
     """Each table's layout and what each header is read as (InputError/UsageError as an import would)."""
     stats = LoadStats()
     read_table(paths, sheets=sheets, mapping=read_mapping(mapping) if mapping else None,
-               customer_key=customer_key, match_by=match_by, limit=1, stats=stats, log=log)  # fmt: skip
+               customer_key=customer_key, match_by=match_by, limit=1, header_row=header_row, stats=stats,
+               log=log)  # fmt: skip
     return stats.tables
 
 
@@ -52,6 +54,8 @@ def meaning(field: str | None) -> str:
 def column_lines(table: SourceTable) -> list[str]:
     where = Path(table.file).name + (f", sheet {table.sheet}" if table.sheet else "")
     lines = [f"{where}: {table.layout} layout ({_LAYOUTS.get(table.layout, table.layout)})"]
+    if table.header_row > 1:  # found under a title or banner (importer.tablefind)
+        lines.append(f"  {header_line(table.header_row, table.skipped)}")
     width = max((len(h) for h in table.headers if h), default=0)
     for header in table.headers:
         if not header:

@@ -353,6 +353,22 @@ def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str
 
 
 
+# A cell that is a value, not a column's name: an email address, a phone number, a plain number (an id).
+_VALUE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+|\+?[\d\s().\-/]*\d{3}[\d\s().\-/]*|\d+([.,]\d+)?")
+
+
+def looks_like_header(cells: Sequence[str]) -> bool:
+    """Whether a row reads as a table's header: it names a contact column (a contact kind like Email or Phone,
+    or Type beside Contact) and none of its cells is a value (an email address, a phone number, a number).
+    A customer key alone doesn't make one (`Customer` over `Contact details` is a group row)."""
+    texts = [c.strip() for c in cells if isinstance(c, str) and c.strip()]
+    if any(_VALUE.fullmatch(c) for c in texts):
+        return False
+    keys = [norm(c) for c in texts]
+    fields = {FIELD_ALIASES.get(k) for k in keys}
+    return any(_kind_of(k) for k in keys) or {"type", "contact"} <= fields
+
+
 def check_mapping(mapping: dict[str, str] | None) -> dict[str, str]:
     """A library caller's mapping, resolved (read_mapping's targets); UsageError for an unknown field."""
     resolved = {}

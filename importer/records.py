@@ -150,6 +150,8 @@ class SourceTable:
     field_of: dict[str, str] = field(default_factory=dict)  # header -> canonical field or wide ContactType
     key_column: str = ""  # wide, --match-by email: the header that is the customer's key and one of their contacts
     preset: str = ""  # the known export it was read as (importer.presets), "" if none
+    header_row: int = 1  # the header's Excel row (importer.tablefind: found where it is)
+    skipped: tuple[tuple[tuple[int, ...], str, str], ...] = ()  # rows that are not rows: (Excel rows, what, text)
 
 
 @dataclass(frozen=True, slots=True)

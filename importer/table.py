@@ -11,7 +11,7 @@ read them the same way):
     sheet_no       int32    which of `table.sheets` the row came from
     line           int32    the source row's position in that sheet's `cells`
     file, sheet    category as the user named the file; "" for a text file's sheet
-    row            int32    the Excel row number (header = 1; blank lines and multi-line cells counted)
+    row            int32    the Excel row number (blank lines, multi-line cells and rows above the header counted)
     source_column  category the header of the cell holding the contact ("" if none)
     customer_id    Int64    <NA> when the row names no valid id
     customer_email text     lower-cased; missing when none
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -46,7 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from importer import headers, pipes, presets, textfile, workbook
+from importer import headers, limits, pipes, presets, tablefind, tablesaid, textfile, workbook
 from importer.errors import InputError, UsageError
 from importer.limits import Problems
 from importer.normalize import blank, check_region, normalize
@@ -91,7 +92,6 @@ class LoadStats:
     hidden_sheets: list[str] = field(default_factory=list)  # "file:sheet"
     encodings: dict[str, str] = field(default_factory=dict)  # text file -> encoding
     delimiters: dict[str, str] = field(default_factory=dict)  # text file -> delimiter
-    footer_rows: dict[str, list[int]] = field(default_factory=dict)  # "file[:sheet]" -> a report footer's rows, skipped
     notes: list[str] = field(default_factory=list)  # what a person should know about how a file was read
 
 
@@ -115,6 +115,7 @@ def read_table(
     preset: str | None = None,
     country_column: str | None = None,
     limit: int | None = None,
+    header_row: int | None = None,
     stats: LoadStats | None = None,
     log: logging.Logger | None = None,
 ) -> Table:
@@ -124,6 +125,7 @@ def read_table(
     a typo in the third file stops the run at once. InputError: a file that cannot be
     input; UsageError: a bad option. `limit`: the first `limit` data rows of the run only.
     `country_column`: the header of each row's country (else a header like Country, Land, Country/Region).
+    `header_row`: the header's Excel row in every file and sheet (else found where it is: importer.tablefind).
     """
     stats = stats if stats is not None else LoadStats()
     log = log or logging.getLogger("importer")
@@ -138,21 +140,47 @@ def read_table(
         raise UsageError("--country-column needs a column name")
     key = headers.CustomerKey(customer_key, match_by)
     presets.check_name(preset)
+    if header_row is not None and header_row < 1:
+        raise UsageError(f"--header-row must be 1 or more, got {header_row}")
+    is_header = tablefind.header_test(mapping)
     found: list[Sheet] = []
     parts: list[pd.DataFrame] = []
     problems: list[Problems] = []  # per sheet: rows the loader found bad (bad bytes, cells past Excel's length)
 
-    def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, found_: Problems, delimiter: str = ",") -> None:
-        cells, rows, footer = presets.trim_footer(presets.BY_NAME.get(plan.table.preset), cells, rows)
-        if footer:
-            stats.footer_rows[plan.table.file + (f":{plan.table.sheet}" if plan.table.sheet else "")] = footer
-        if limit is not None:  # a trial on a big file: its first rows only
-            cells, rows = cells.iloc[: max(0, limit - stats.rows)], rows[: max(0, limit - stats.rows)]
-        stats.tables.append(plan.table)
-        stats.rows += len(cells)
-        parts.append(_records(plan, cells, rows, len(found)))
-        found.append(Sheet(plan.table, cells, delimiter))
-        problems.append(found_)
+    def plan_for(file: str, sheet: str, top: tablefind.Top) -> headers.Plan:
+        try:
+            return headers.plan_table(file, sheet, top.header, {**top.qualified, **mapping}, log, key, preset=preset,
+                                      country_column=country_column)  # a group row's word under the user's
+        except InputError as e:  # no row read as a header: say which rows were looked at
+            if top.found or not e.problem.startswith("no contact column"):
+                raise
+            raise InputError(e.path, f"{e.problem} (row {top.header_row}; none of rows "
+                             f"{tablesaid.row_ranges(top.looked)} reads as a header: name it with --header-row N)") from None
+
+    def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, found_: Problems, top: tablefind.Top,
+            delimiter: str = ",") -> None:
+        where = plan.table.file + (f":{plan.table.sheet}" if plan.table.sheet else "")
+        pieces, skipped = tablefind.find_parts(cells, rows, top, is_header)
+        for k, part in enumerate(pieces):
+            if k:
+                plan = plan_for(plan.table.file, plan.table.sheet, dataclasses.replace(top, header=part.header))
+            said = (*top.skipped, *skipped, *part.skipped) if k == 0 else tuple(part.skipped)
+            plan = dataclasses.replace(plan, table=dataclasses.replace(
+                plan.table, header_row=part.header_row, skipped=tuple(s.as_tuple() for s in said)))
+            stats.notes.extend(tablesaid.said(where, None if k else top, part, () if k else skipped))
+            if len(part.at) == len(cells):
+                mine, at, bad = cells, rows, found_
+            else:
+                mine, at = cells.iloc[part.at].reset_index(drop=True), rows[part.at]
+                bad = limits.moved(found_, part.at)
+            mine = mine.iloc[:, : max(1, len(part.header))]  # cells past its header (notes beside it) are not its
+            if limit is not None:  # a trial on a big file: its first rows only
+                mine, at = mine.iloc[: max(0, limit - stats.rows)], at[: max(0, limit - stats.rows)]
+            stats.tables.append(plan.table)
+            stats.rows += len(mine)
+            parts.append(_records(plan, mine, at, len(found)))
+            found.append(Sheet(plan.table, mine, delimiter))
+            problems.append(bad)
 
     spool = pipes.Spool()  # a pipe's bytes, read once (import <(curl …)), until the files are read
     try:
@@ -163,17 +191,18 @@ def read_table(
             with _named(source, path, stats):
                 if ext in TEXT_EXTENSIONS or (ext == ".xls" and textfile.looks_like_text(source)):
                     left = None if limit is None else limit - stats.rows
-                    names, cells, rows, bad = textfile.read_text(source, encoding=encoding, delimiter=delimiter,
-                                                                 stats=stats, log=log, limit=left)
-                    add(headers.plan_table(path, "", names, mapping, log, key, preset=preset,
-                                           country_column=country_column), cells, rows, bad, stats.delimiters[source])
+                    names, cells, rows, bad, top = textfile.read_text(
+                        source, encoding=encoding, delimiter=delimiter, stats=stats, log=log, limit=left,
+                        is_header=is_header, header_row=header_row)
+                    add(plan_for(path, "", top), cells, rows, bad, top, stats.delimiters[source])
                 else:
-                    def plan_for(sheet: str, names: list[str], path: str = path) -> headers.Plan:
-                        return headers.plan_table(path, sheet, names, mapping, log, key, preset=preset,
-                                                  country_column=country_column)
+                    def find(head, is_header=is_header):
+                        return tablefind.find_header(head, is_header, header_row)
 
-                    for plan, cells, rows, bad in workbook.read_workbook(source, sheets, plan_for, stats=stats, log=log):
-                        add(plan, cells, rows, bad)
+                    for plan, cells, rows, bad, top in workbook.read_workbook(
+                            source, sheets, lambda sheet, top, path=path: plan_for(path, sheet, top), find,
+                            stats=stats, log=log, header_row=header_row):
+                        add(plan, cells, rows, bad, top)
     finally:
         spool.close()
 

@@ -1,6 +1,6 @@
 """Delimited text files -> a frame of cells: encodings, delimiters, Excel's row numbers.
 
-    headers, cells, rows, problems = read_text(path, encoding=None, delimiter=None, stats=stats, log=log)
+    headers, cells, rows, problems, top = read_text(path, encoding=None, delimiter=None, stats=stats, log=log)
 
 Encodings by evidence from the whole file (importer.encoding): a UTF-8 file with a few
 bad bytes is read as UTF-8 and the rows holding them are `bad-encoding`; a legacy code
@@ -18,12 +18,12 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
-from importer import limits
+from importer import limits, tablefind
 from importer.encoding import choose_encoding, first_bad_byte, replacements
 from importer.errors import InputError
 from importer.limits import Problems
@@ -36,10 +36,13 @@ CHUNK_ROWS = 100_000  # rows parsed at a time: bounds the parser's Python object
 
 
 def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, log: logging.Logger,
-              limit: int | None = None) -> tuple[list[str], pd.DataFrame, np.ndarray, Problems]:
-    """(headers, cells, Excel row numbers, problems) of a text file; cells has one str column per header.
+              limit: int | None = None, is_header: Callable[[Sequence[str]], bool] = lambda cells: True,
+              header_row: int | None = None) -> tuple[list[str], pd.DataFrame, np.ndarray, Problems, tablefind.Top]:
+    """(headers, cells, Excel row numbers, problems, where the header is) of a text file; cells has a str
+    column per header, and one per field a wider row has.
 
-    Rows past the header that are entirely blank are left out and counted in stats.blank_rows.
+    The header is found where it is (importer.tablefind: the first row that `is_header`; `header_row`
+    names it). Rows past the header that are entirely blank are left out and counted in stats.blank_rows.
     With `limit`, the first `limit` data rows only (the file is read no further than needed).
     `problems`: what makes a row invalid before its values are looked at, by row position
     (bytes that are not UTF-8, a cell past Excel's length).
@@ -65,18 +68,21 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
         stats.notes.append(f"{path}: read as UTF-8, but {choice.bad:,} line{'s have' if choice.bad > 1 else ' has'} bytes "
                            f"that are not UTF-8: {'their rows are' if choice.bad > 1 else 'its row is'} invalid (bad-encoding)")
 
-    found = _header(sample.removeprefix("\ufeff"), delim)
-    if found is None:
+    head = _head(sample.removeprefix("\ufeff"), delim, header_row)
+    if not head:
         raise InputError(path, "file is empty (only blank lines)")
-    headers, header_row = found
+    top = tablefind.find_header(head, is_header, header_row)
+    if isinstance(top, str):
+        raise InputError(path, top)
+    headers, header_row = top.header, top.header_row
     width = len(headers)
     rows_at_once = max(1, min(CHUNK_ROWS, limits.CHUNK_FIELDS // max(width, widest, 1)))
-    cells = _parse(path, delim, enc, max(width, 1), None if limit is None else limit + 1,  # + 1: the header
+    cells = _parse(path, delim, enc, max(width, 1), None if limit is None else limit + 1 + top.index,  # the header
                    errors="replace" if choice.lenient else "strict", rows_at_once=rows_at_once)
     problems = _bad_bytes(cells, replacements(path, choice.start), headers) if choice.lenient else {}
     at = np.arange(header_row, len(cells), dtype=np.int64)  # the data rows' positions in what was parsed
-    cells = cells.iloc[header_row:]  # rows 1..header_row are leading blank lines and the header
-    blank = _blank_rows(cells)  # a cell past the header's width counts too: such a row is reported, not skipped
+    cells = cells.iloc[header_row:]  # rows 1..header_row: the header and what is above it
+    blank = tablefind.blank_rows(cells)  # a cell past the header's width counts too (a note beside the table)
     if len(blank):
         keep = np.ones(len(cells), dtype=bool)
         keep[blank] = False
@@ -85,11 +91,11 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
         cells, at = cells.iloc[:limit], at[:limit]
         blank = blank[blank + header_row < at[-1]]  # the blank rows among those kept
     stats.blank_rows += len(blank)
-    cells = cells.iloc[:, :width].reset_index(drop=True)
+    cells = cells.reset_index(drop=True)
     problems = limits.moved(problems, at)
     for row, found_ in limits.cut_long_cells(cells, headers).items():
         problems.setdefault(row, []).extend(found_)
-    return headers, _compact(cells), at + 1, problems
+    return headers, _compact(cells), at + 1, problems, top
 
 
 def _bad_bytes(cells: pd.DataFrame, events: list[tuple[int, bytes]], headers: list[str]) -> Problems:
@@ -131,7 +137,7 @@ def _parse(path: str, delimiter: str, encoding: str, width: int, filled: int | N
                     parts.append(part)
                     release()
                     if filled is not None:
-                        found += len(part) - len(_blank_rows(part))
+                        found += len(part) - len(tablefind.blank_rows(part))
                         if found >= filled:
                             break
         except UnicodeDecodeError as e:
@@ -164,35 +170,21 @@ def _compact(cells: pd.DataFrame) -> pd.DataFrame:
     return cells
 
 
-# What str.isspace() calls whitespace, as the regex engine under pandas' str methods (RE2) spells it.
-_WHITESPACE = r"[\s\x0b\x1c-\x1f\x85\p{Z}]*"
-
-
-def _blank_rows(cells: pd.DataFrame) -> np.ndarray:
-    """Positions of the rows whose every cell is blank or whitespace (column by column, on the candidates left)."""
-    candidates = np.arange(len(cells))
-    for i in cells.columns:
-        if not len(candidates):
-            break
-        column = cells[i].iloc[candidates]
-        candidates = candidates[column.str.fullmatch(_WHITESPACE).to_numpy(dtype=bool)]
-    return candidates
-
-
-def _header(sample: str, delimiter: str) -> tuple[list[str], int] | None:
-    """The first non-blank record of the file's sample: (header cells, its Excel row number)."""
+def _head(sample: str, delimiter: str, header_row: int | None) -> list[tuple[int, list[str]]]:
+    """The sample's first records that hold something (tablefind.HEAD_ROWS; through `header_row` when given):
+    (Excel row, cells stripped)."""
     reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
                         strict=False)
+    head = []
     try:
         for number, cells in enumerate(reader, 1):
             if any(c.strip() for c in cells):
-                headers = [c.strip("\ufeff \t\r\n") for c in cells]
-                while headers and not headers[-1]:
-                    headers.pop()
-                return headers, number
+                head.append((number, [c.strip("\ufeff \t\r\n") for c in cells]))
+                if len(head) >= tablefind.HEAD_ROWS and (header_row is None or number >= header_row):
+                    break
     except csv.Error:
-        return None
-    return None
+        pass
+    return head
 
 
 def _parser_problem(message: str) -> str:
@@ -230,16 +222,20 @@ def _records(text: str) -> Iterator[str]:
 def sniff_delimiter(text: str, default: str = ",") -> str:
     """The candidate whose count outside quotes is the same on most records.
 
-    The header must contain it; ties go to the larger count. csv.Sniffer is not
-    used: it misreads ';' files whose cells contain commas.
+    That count is the one most records have (a banner above the header, `Export, 2026-12-01`,
+    doesn't set it); ties go to the larger count. csv.Sniffer is not used: it misreads ';' files
+    whose cells contain commas.
     """
     lines = [r for r in _records(text) if r.strip()][:50]
+    # A title or banner above the header (one cell, no delimiter at all) says nothing about the delimiter.
+    while len(lines) > 1 and not any(d in re.sub(r'"[^"]*"', "", lines[0]) for d in DELIMITERS):
+        lines.pop(0)
     if not lines:
         return default
     counts = {d: [len(re.sub(r'"[^"]*"', "", line).split(d)) - 1 for line in lines] for d in DELIMITERS}
-    scored = [
-        (sum(c == n[0] for c in n) / len(n), n[0], d) for d, n in counts.items() if n[0] > 0
-    ]
+    scored = []
+    for d, n in counts.items():
+        if any(n):
+            share, count = max((n.count(c), c) for c in set(n) if c > 0)
+            scored.append((share / len(n), count, d))
     return max(scored, key=lambda s: (s[0], s[1]))[2] if scored else default
-
-

@@ -1,6 +1,9 @@
 """Workbooks (.xlsx .xlsm .xls .ods, read with python-calamine) -> a frame of cells per sheet.
 
-    for plan, cells, rows in read_workbook(path, sheets, plan_for, stats=stats, log=log): ...
+    for plan, cells, rows, problems, top in read_workbook(path, sheets, plan_for, find, stats=stats, log=log): ...
+
+The header is found where it is: `find` (importer.tablefind.find_header over a sheet's first rows that
+hold something) says which row it is, or why not (an InputError); `plan_for(sheet, top)` maps it.
 
 Cells are text, except a workbook's own booleans and dates, which stay typed; integral
 numbers lose their ".0" (177737165.0 is an id), other numbers keep every digit they have.
@@ -24,6 +27,7 @@ from importer.errors import InputError
 from importer.headers import Plan
 from importer.limits import MAX_CELL_CHARS, Problems, too_long
 from importer.records import Cell
+from importer.tablefind import HEAD_ROWS, Top
 
 UNREADABLE = "cannot read workbook: is it password-protected or corrupt?"
 
@@ -43,9 +47,14 @@ def cell(v: Any) -> Cell:
     return "" if v is None else str(v).strip()
 
 
-def read_workbook(path: str, sheets: Sequence[str], plan_for: Callable[[str, list[str]], Plan], *, stats,
-                  log: logging.Logger) -> Iterator[tuple[Plan, pd.DataFrame, np.ndarray, Problems]]:
-    """(plan, cells, Excel row numbers, problems) for each chosen sheet with data; InputError if there is none."""
+Head = list[tuple[int, list[str]]]
+
+
+def read_workbook(path: str, sheets: Sequence[str], plan_for: Callable[[str, Top], Plan],
+                  find: Callable[[Head], Top | str], *, stats, log: logging.Logger,
+                  header_row: int | None = None) -> Iterator[tuple[Plan, pd.DataFrame, np.ndarray, Problems, Top]]:
+    """(plan, cells, Excel row numbers, problems, header) for each chosen sheet with data; InputError if there
+    is none. `header_row`: the rows read for the header reach it."""
     check_workbook(path)  # before calamine lays out what the file claims
     try:
         book = python_calamine.CalamineWorkbook.from_path(path)
@@ -59,15 +68,17 @@ def read_workbook(path: str, sheets: Sequence[str], plan_for: Callable[[str, lis
         skipped: list[InputError] = []
         for name in chosen:
             try:
-                found = _sheet_cells(book.get_sheet_by_name(name), stats)
+                found = _sheet_cells(book.get_sheet_by_name(name), stats, find, header_row)
             except python_calamine.CalamineError as e:
                 log.debug("%s:%s: %s", path, name, e)
                 raise InputError(f"{path}:{name}", UNREADABLE) from None
             if found is None:
                 continue  # an empty sheet
-            headers, cells, rows, problems = found
+            if isinstance(found, str):
+                raise InputError(f"{path}:{name}", found)
+            top, cells, rows, problems = found
             try:
-                plan = plan_for(name, headers)
+                plan = plan_for(name, top)
             except InputError as e:
                 # A notes/instructions sheet beside the data: skip it unless picked.
                 if sheets or not e.problem.startswith("no contact column"):
@@ -76,7 +87,7 @@ def read_workbook(path: str, sheets: Sequence[str], plan_for: Callable[[str, lis
                 skipped.append(e)
                 continue
             tables += 1
-            yield plan, cells, rows, problems
+            yield plan, cells, rows, problems, top
     if not tables:
         if skipped:
             raise skipped[0]
@@ -107,9 +118,11 @@ def _choose(path: str, meta: list, sheets: Sequence[str], stats, log: logging.Lo
     return chosen
 
 
-def _sheet_cells(sheet: python_calamine.CalamineSheet, stats) -> tuple[list[str], pd.DataFrame, np.ndarray, Problems] | None:
-    """(headers, cells, row numbers, problems) of a sheet, or None when it is empty. Blank rows are counted, not
-    kept; a text cell past Excel's 32,767 characters is cut and its row too-long."""
+def _sheet_cells(sheet: python_calamine.CalamineSheet, stats, find: Callable[[Head], Top | str],
+                 header_row: int | None) -> tuple[Top, pd.DataFrame, np.ndarray, Problems] | str | None:
+    """(header, cells, row numbers, problems) of a sheet, None when it is empty, or why its header is not
+    there. Rows under the header: blank ones are counted, not kept; every column with something in them is
+    kept. A text cell past Excel's 32,767 characters is cut and its row too-long."""
     # iter_rows starts at row 1 even when the used range starts lower: a row's position is Excel's row number - 1.
     rows = list(sheet.iter_rows())
     if not rows or not rows[0]:
@@ -126,21 +139,25 @@ def _sheet_cells(sheet: python_calamine.CalamineSheet, stats) -> tuple[list[str]
     filled = np.flatnonzero(filled)
     if not len(filled):
         return None
-    top = int(filled[0])
-    headers = [str(c[top]).strip("\ufeff \t") for c in columns]
-    while headers and not headers[-1]:
-        headers.pop()
+    looked = filled[:HEAD_ROWS] if header_row is None else filled[: max(HEAD_ROWS, np.searchsorted(filled, header_row))]
+    head = [(int(r) + 1, [str(c[r]).strip("\ufeff \t") for c in columns]) for r in looked.tolist()]
+    found = find(head)
+    if isinstance(found, str):
+        return found
+    headers = found.header
+    top = found.header_row - 1
     data = filled[filled > top]
     stats.blank_rows += len(columns[0]) - top - 1 - len(data)
+    width = max([len(headers)] + [i + 1 for i, c in enumerate(columns) if len(data) and (c[data] != "").any()])
     empty = np.full(len(data), "", dtype=object)
-    cells = pd.DataFrame({i: columns[i][data] if i < len(columns) else empty for i in range(len(headers))},
+    cells = pd.DataFrame({i: columns[i][data] if i < len(columns) else empty for i in range(width)},
                          index=pd.RangeIndex(len(data)))
     problems: Problems = {}
     for i, (_, cut) in enumerate(read[: len(headers)]):
         if cut:
             for row in np.flatnonzero(cells[i].isin(list(cut))).tolist():
                 problems.setdefault(row, []).append(too_long(headers[i], cut[cells[i].iat[row]]))
-    return headers, cells, (data + 1).astype(np.int64), problems
+    return found, cells, (data + 1).astype(np.int64), problems
 
 
 def _cells(column: Sequence[Any]) -> tuple[np.ndarray, dict[str, int]]:

@@ -70,7 +70,7 @@ def test_salesforce_report_footer_is_not_data(tmp_path, capsys):
     assert run.code == 0, run.err
     assert summary["counts"] == {"valid": 4} and summary["rows"] == 2
     assert summary["tables"][0]["preset"] == "salesforce"
-    assert any("footer (rows 5–8" in n for n in summary["notes"])
+    assert any("rows 5-8 below the table skipped (notes: 'Copyright (c)" in n for n in summary["notes"])
     assert "Read as: salesforce export (report.csv)" in run.err_lines
     assert {r["customer_email"] for r in results(tmp_path / "r")} == {"ann@example.com", "bob@example.com"}
 
