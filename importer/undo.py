@@ -43,7 +43,8 @@ from importer.ecwid import DEFAULT_API_URL
 from importer.edits import DONE, GONE, ContactEditor
 from importer.errors import RunStopped, UsageError
 from importer.history import History, UndoRow
-from importer.journal import Journal, default_path
+from importer.journal import Journal
+from importer.journalhome import announce
 from importer.pacer import Pacer
 from importer.records import Code, Status
 from importer.report import REPORT_COLUMNS, new_run_id, write_frame_report
@@ -65,7 +66,7 @@ class UndoOptions:
     store_id: int | None = None
     token: str | None = field(default=None, repr=False)  # never printed
     api_url: str = DEFAULT_API_URL
-    journal: Path | None = None  # default: <report_dir>/journal-<store>.sqlite
+    journal: Path | None = None  # default: the data directory's (importer.journalhome)
     report_dir: Path = Path("reports")
     dry_run: bool = False  # read and match; delete nothing
     force: bool = False  # delete contacts changed since the run too
@@ -111,7 +112,7 @@ def run_undo(run_id: str, options: UndoOptions | None = None, **kwargs) -> UndoR
     overrides = (("rate_per_minute", options.rate), ("concurrency", options.concurrency), ("retries", options.retries))
     config = SendConfig(api_url=options.api_url, store_id=options.store_id, token=options.token, quiet=options.quiet,
                         **{k: v for k, v in overrides if v is not None})  # fmt: skip
-    path = options.journal or default_path(options.report_dir, options.store_id)
+    path = announce(options.store_id, options.journal, options.report_dir, quiet=options.quiet)
     if not Path(path).exists():
         raise UsageError(f"no journal at {path}: undo works from the journal the import wrote (--journal PATH)")
     started, started_at = time.monotonic(), datetime.now(timezone.utc)

@@ -1,0 +1,119 @@
+"""Where a store's journal lives: one per store, in the user's data directory, wherever a job starts.
+
+    path, moved = locate(store_id, journal=None, report_dir=Path("reports"))
+    # path: --journal as given, else <data dir>/journal-<store>.sqlite
+    # moved: one line to show the user when a journal an earlier version kept was carried over, else ""
+    announce(store_id, journal, report_dir, quiet=False)  # the same, and says so: a run's first line
+
+The data directory is platformdirs' user data directory for `ecwid-contacts` (on Linux
+~/.local/share/ecwid-contacts), or the folder `ECWID_CONTACTS_DATA_DIR` names. A cron job
+started in $HOME, a run from the project folder and a run with its own --report-dir all
+meet the same memory of what was created.
+
+Earlier versions kept the journal in the report folder (`<report-dir>/journal-<store>.sqlite`).
+Such a journal is carried over once: moved (a hard link, then the old name removed; a copy
+across file systems, built beside the new path and linked into place), never copied so
+that two memories could drift apart. If the data directory already has one too, the run
+stops: using either alone could create again what only the other remembers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import platformdirs
+
+from importer.journal import JournalError
+
+log = logging.getLogger("importer")
+
+APP = "ecwid-contacts"
+DATA_DIR_ENV = "ECWID_CONTACTS_DATA_DIR"
+_SIDE = "-journal"  # SQLite's rollback file beside the database: moved with it, or a crash's undo is lost
+
+__all__ = ["APP", "DATA_DIR_ENV", "NO_JOURNAL", "data_dir", "default_path", "announce", "locate"]
+
+NO_JOURNAL = "--no-journal: nothing remembers what this run creates, so running it again creates everything again"
+
+
+def data_dir() -> Path:
+    env = os.environ.get(DATA_DIR_ENV, "").strip()
+    return Path(env).expanduser() if env else platformdirs.user_data_path(APP, appauthor=False)
+
+
+def default_path(store_id: int) -> Path:
+    return data_dir() / f"journal-{store_id}.sqlite"
+
+
+def locate(store_id: int | None, journal: Path | None, report_dir: Path) -> tuple[Path, str]:
+    """The journal a run uses, and a line saying it was carried over ("" if not). JournalError when
+    an earlier version's journal and the data directory's both exist."""
+    if journal is not None:
+        return Path(journal), ""
+    path = default_path(store_id)
+    old = Path(report_dir) / path.name
+    if not old.is_file() or (path.exists() and os.path.samefile(old, path)):
+        return path, ""
+    if path.exists():
+        raise JournalError(
+            f"store {store_id} has two journals: {path} and {old} (in the report folder, where earlier versions "
+            "kept it); each may remember contacts the other doesn't, so using either alone could create them "
+            f"twice. Move {old} aside and run once with --skip-existing: the store is read for the contacts it "
+            "already has, so none is created again"
+        )
+    _move(old, path)
+    return path, (f"journal {path}: carried over from {old}, where earlier versions kept it; it stays here, "
+                  "wherever the job starts")  # fmt: skip
+
+
+def announce(store_id: int | None, journal: Path | None, report_dir: Path, *, quiet: bool,
+             no_journal: bool = False) -> Path | None:  # fmt: skip
+    """A sending run's first line: the journal it uses (on stderr, unless `quiet`), or a
+    warning that there is none, or that one was carried over. Returns the journal's path."""
+    if no_journal:
+        log.warning("%s", NO_JOURNAL)
+        return None
+    path, moved = locate(store_id, journal, report_dir)
+    if moved:
+        log.warning("%s", moved)
+    elif not quiet:
+        print(f"Journal: {path}", file=sys.stderr)
+    return path
+
+
+def _move(old: Path, new: Path) -> None:
+    new.parent.mkdir(parents=True, exist_ok=True)
+    side_old, side_new = Path(f"{old}{_SIDE}"), Path(f"{new}{_SIDE}")
+    try:
+        if side_old.exists():
+            _place(side_old, side_new)
+        _place(old, new)
+    except OSError as exc:
+        raise JournalError(f"journal {old}: cannot carry it over to {new}: {exc}") from None
+
+
+def _place(old: Path, new: Path) -> None:
+    """`old` at `new`, never over an existing file, never half there; then gone from `old`."""
+    try:
+        os.link(old, new)
+    except FileExistsError:
+        raise
+    except OSError:  # another file system, or none with hard links: a full copy, then linked into place
+        tmp = new.with_name(f".{new.name}.{os.getpid()}.new")
+        try:
+            shutil.copy2(old, tmp)
+            try:
+                os.link(tmp, new)
+            except FileExistsError:
+                raise
+            except OSError:
+                if new.exists():
+                    raise FileExistsError(f"{new} exists") from None
+                os.replace(tmp, new)
+        finally:
+            tmp.unlink(missing_ok=True)
+    old.unlink()
