@@ -157,6 +157,7 @@ def read_table(
     spool = pipes.Spool()  # a pipe's bytes, read once (import <(curl …)), until the files are read
     try:
         files = [(str(p), *_check_file(str(p), spool)) for p in paths]
+        before = [(path, source, pipes.fingerprint(source)) for path, source, _ in files]  # still being written?
         for path, source, ext in files:
             if limit is not None and stats.rows >= limit:
                 break
@@ -174,6 +175,7 @@ def read_table(
 
                     for plan, cells, rows, bad in workbook.read_workbook(source, sheets, plan_for, stats=stats, log=log):
                         add(plan, cells, rows, bad)
+        pipes.unchanged(before)
     finally:
         spool.close()
 
