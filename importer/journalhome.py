@@ -66,22 +66,19 @@ def locate(store_id: int | None, journal: Path | None, report_dir: Path) -> tupl
             "already has, so none is created again"
         )
     _move(old, path)
-    return path, (f"journal {path}: carried over from {old}, where earlier versions kept it; it stays here, "
-                  "wherever the job starts")  # fmt: skip
+    return path, f"carried over from {old}, where earlier versions kept it; it stays here, wherever the job starts"
 
 
 def announce(store_id: int | None, journal: Path | None, report_dir: Path, *, quiet: bool,
              no_journal: bool = False) -> Path | None:  # fmt: skip
-    """A sending run's first line: the journal it uses (on stderr, unless `quiet`), or a
-    warning that there is none, or that one was carried over. Returns the journal's path."""
-    if no_journal:
-        log.warning("%s", NO_JOURNAL)
-        return None
-    path, moved = locate(store_id, journal, report_dir)
-    if moved:
-        log.warning("%s", moved)
-    elif not quiet:
-        print(f"Journal: {path}", file=sys.stderr)
+    """A sending run's first line, on stderr: the journal it uses, that one was carried over, or that there is
+    none. With `quiet` only the last two are said, as logged warnings. Returns the journal's path."""
+    path, moved = (None, "") if no_journal else locate(store_id, journal, report_dir)
+    line = f"Journal: none ({NO_JOURNAL})" if no_journal else f"Journal: {path}" + (f" ({moved})" if moved else "")
+    if not quiet:
+        print(line, file=sys.stderr)
+    elif no_journal or moved:
+        log.warning("%s", line)
     return path
 
 
