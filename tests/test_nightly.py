@@ -141,9 +141,10 @@ def test_a_closed_stdout_or_stderr_never_crashes_the_run(tmp_path, closed):
     expected = write_csv(csv, range(20))
     with _sandbox() as sb:
         env = {**os.environ, "ECWID_TOKEN": sb.token, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.run(  # `2>&-` (or `>&-`): the descriptor closed before the importer starts
-            [sys.executable, "-m", "importer", *_args(sb, csv, "--report-dir", tmp_path / "r", "--json")],
-            env=env, cwd=ROOT, preexec_fn=lambda: os.close(closed), timeout=60,
+        proc = subprocess.run(  # `2>&-` (or `1>&-`): the descriptor closed before the importer starts
+            ["sh", "-c", f'exec "$@" {closed}>&-', "sh", sys.executable, "-m", "importer",
+             *_args(sb, csv, "--report-dir", tmp_path / "r", "--json")],
+            env=env, cwd=ROOT, timeout=60,
             stdout=subprocess.DEVNULL if closed == 2 else None, stderr=subprocess.DEVNULL if closed == 1 else None,
         )  # fmt: skip
         store = stored(sb)
