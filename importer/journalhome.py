@@ -10,7 +10,8 @@ The data directory is platformdirs' user data directory for `ecwid-contacts` (on
 started in $HOME, a run from the project folder and a run with its own --report-dir all
 meet the same memory of what was created.
 
-Earlier versions kept the journal in the report folder (`<report-dir>/journal-<store>.sqlite`).
+Earlier versions kept the journal in the report folder (`<report-dir>/journal-<store>.sqlite`, by
+default ./reports): both places are looked at.
 Such a journal is carried over once: moved (a hard link, then the old name removed; a copy
 across file systems, built beside the new path and linked into place), never copied so
 that two memories could drift apart. If the data directory already has one too, the run
@@ -33,6 +34,7 @@ log = logging.getLogger("importer")
 
 APP = "ecwid-contacts"
 DATA_DIR_ENV = "ECWID_CONTACTS_DATA_DIR"
+EARLIER_DEFAULT = Path("reports")  # where earlier versions kept it when no --report-dir was given
 _SIDE = "-journal"  # SQLite's rollback file beside the database: moved with it, or a crash's undo is lost
 
 __all__ = ["APP", "DATA_DIR_ENV", "NO_JOURNAL", "data_dir", "default_path", "announce", "locate"]
@@ -51,22 +53,27 @@ def default_path(store_id: int) -> Path:
 
 def locate(store_id: int | None, journal: Path | None, report_dir: Path) -> tuple[Path, str]:
     """The journal a run uses, and a line saying it was carried over ("" if not). JournalError when
-    an earlier version's journal and the data directory's both exist."""
+    an earlier version's journal and the data directory's both exist, or two earlier ones do."""
     if journal is not None:
         return Path(journal), ""
     path = default_path(store_id)
-    old = Path(report_dir) / path.name
-    if not old.is_file() or (path.exists() and os.path.samefile(old, path)):
-        return path, ""
-    if path.exists():
+    found: list[Path] = [path] if path.exists() else []
+    for old in (Path(report_dir) / path.name, EARLIER_DEFAULT / path.name):  # --report-dir's, and ./reports
+        if old.is_file() and not any(os.path.samefile(old, other) for other in found):
+            found.append(old)
+    if len(found) > 1:
+        earlier = found[-1]
         raise JournalError(
-            f"store {store_id} has two journals: {path} and {old} (in the report folder, where earlier versions "
-            "kept it); each may remember contacts the other doesn't, so using either alone could create them "
-            f"twice. Move {old} aside and run once with --skip-existing: the store is read for the contacts it "
-            "already has, so none is created again"
+            f"store {store_id} has two journals: {found[0]} and {earlier} (in a report folder, where earlier "
+            "versions kept it); each may remember contacts the other doesn't, so using either alone could create "
+            f"them twice. Move {earlier} aside and run once with --skip-existing: the store is read for the "
+            "contacts it already has, so none is created again"
         )
-    _move(old, path)
-    return path, f"carried over from {old}, where earlier versions kept it; it stays here, wherever the job starts"
+    if not found or found[0] == path:
+        return path, ""
+    _move(found[0], path)
+    return path, (f"carried over from {found[0]}, where earlier versions kept it; it stays here, wherever the job "
+                  "starts")  # fmt: skip
 
 
 def announce(store_id: int | None, journal: Path | None, report_dir: Path, *, quiet: bool,

@@ -17,6 +17,7 @@ import pytest
 import importer.textfile
 from cli_support import ROOT, read_csv, run_dir, statuses
 from exactly_once_helpers import SETTLE, run_main, start_cli, stored, wait_for, write_csv
+from importer import journalhome
 from importer.journal import Journal
 from importer.journalhome import default_path
 from importer.sandbox import Sandbox, SandboxConfig
@@ -57,17 +58,21 @@ def test_the_same_job_from_another_folder_or_with_its_own_report_dir_creates_not
     assert not list(tmp_path.rglob("*.sqlite"))  # none in a report folder or the working directory
 
 
-def test_a_journal_an_earlier_version_left_in_the_report_folder_is_carried_over_once(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("report_dir", [None, "elsewhere"])
+def test_a_journal_an_earlier_version_left_in_the_report_folder_is_carried_over_once(
+        tmp_path, monkeypatch, capsys, report_dir):  # fmt: skip
     csv = tmp_path / "contacts.csv"
     expected = write_csv(csv, range(ROWS))
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(journalhome, "EARLIER_DEFAULT", Path("reports"))  # the real one (tests/conftest.py)
     old = Path("reports") / "journal-1003.sqlite"  # where the default used to be
     with _sandbox() as sb:
         earlier = _args(sb, csv.parent / "first.csv", "--journal", old)
         write_csv(csv.parent / "first.csv", range(ROWS // 2))
         run_main(sb, earlier, monkeypatch, capsys)  # an earlier version's run
-        code, summary, err = run_main(sb, _args(sb, csv), monkeypatch, capsys)
-        _, _, err_again = run_main(sb, _args(sb, csv), monkeypatch, capsys)
+        now = _args(sb, csv, *(["--report-dir", report_dir] if report_dir else []))  # the job, now with its own
+        code, summary, err = run_main(sb, now, monkeypatch, capsys)
+        _, _, err_again = run_main(sb, now, monkeypatch, capsys)
         store = stored(sb)
     new = default_path(1003)
     assert code == 0 and store == expected
