@@ -186,7 +186,8 @@ def test_undo_keeps_a_contact_whose_value_was_edited_by_hand(tmp_path, monkeypat
     write_csv(csv, range(12), customers=3)
     with _sandbox(customers=3) as sb:
         auth = {"Authorization": f"Bearer {sb.token}"}
-        target = ["--api-url", sb.api_url, "--store-id", str(sb.store_id), "--report-dir", str(tmp_path / "r")]
+        # Its own report folder: undo finds the import's journal all the same (the store's, in the data directory).
+        target = ["--api-url", sb.api_url, "--store-id", str(sb.store_id), "--report-dir", str(tmp_path / "undo")]
         _, run, _ = run_main(sb, [*_args(sb, csv), "--report-dir", str(tmp_path / "r")], monkeypatch, capsys)
         mine = next(c for c in sb.contacts(2) if c["type"] == "EMAIL")
         httpx.put(f"{sb.api_url}/{sb.store_id}/customers/2/contacts/{mine['id']}", headers=auth,
