@@ -15,6 +15,7 @@ from pathlib import Path
 
 from importer import __version__
 from importer.errors import ImporterError, UsageError
+from importer.streams import guarded_streams
 
 PROG = "ecwid-contacts"
 
@@ -127,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--batch-parallel", action="store_true",
                      help="--mode batch: let Ecwid run up to 100 of a batch's creates at once (allowParallelMode); "
                           "a customer's contacts may then be created in any order")
-    imp.add_argument("--journal", type=Path, metavar="PATH", help="journal of what was created (default <report-dir>/journal-<store>.sqlite)")
-    imp.add_argument("--no-journal", action="store_true", help="one-off run: don't read or write the journal")
+    imp.add_argument("--journal", type=Path, metavar="PATH", help="journal of what was created (default: one per store in the user's data directory, wherever the job starts)")
+    imp.add_argument("--no-journal", action="store_true", help="one-off run: don't read or write the journal (running it again creates everything again)")
     imp.add_argument("--skip-existing", action="store_true", help="read each customer's contacts first; skip contacts the store already has")
     imp.add_argument("--customer-key", metavar="COLUMN", help="the column naming each row's customer by email (instead of Customer ID)")
     imp.add_argument("--match-by", choices=("id", "email"), default=None,
@@ -191,7 +192,7 @@ def _undo_arguments(sub) -> None:
     und.add_argument("--token-file", type=Path, help="file holding the API token (default: env ECWID_TOKEN)")
     und.add_argument("--token", help=argparse.SUPPRESS)
     und.add_argument("--api-url", default=None, help="API base (default: env ECWID_API_URL or https://app.ecwid.com/api/v3)")
-    und.add_argument("--journal", type=Path, metavar="PATH", help="the import's journal (default <report-dir>/journal-<store>.sqlite)")
+    und.add_argument("--journal", type=Path, metavar="PATH", help="the import's journal (default: the store's, as for import)")
     und.add_argument("--dry-run", action="store_true", help="read and match; list what would be deleted, delete nothing")
     und.add_argument("--force", action="store_true", help="delete contacts changed since the run too")
     und.add_argument("--delete-customers", action="store_true",
@@ -365,6 +366,7 @@ def _how_to_continue(result) -> str:
     return f"{lead}, import the rows not sent from {result.report_path}/errors.csv"
 
 
+@guarded_streams()  # a closed stdout or stderr never ends a run: its output goes quiet
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in argv

@@ -229,6 +229,11 @@ class History:
         if done:
             self.journal.set_states(done)
 
+    def journaled(self, customer_id: int) -> set[tuple[str, str]]:
+        """(type, contact) of every contact the journal has for a customer: any run's, in any state."""
+        return set(self._query("SELECT type, contact FROM contacts WHERE store_id=? AND customer=?",
+                               (self.store_id, str(customer_id))))  # fmt: skip
+
     def latest_runs(self, limit: int = 5) -> list[str]:
         return [run for (run,) in self._query("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT ?", (limit,))]
 

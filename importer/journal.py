@@ -125,11 +125,6 @@ class Entry:
 Key = tuple[str, str, str]  # (customer, type, contact), as ContactRecord.key
 
 
-def default_path(report_dir: Path, store_id: int) -> Path:
-    """One journal per store, at a path that does not depend on the run."""
-    return Path(report_dir) / f"journal-{store_id}.sqlite"
-
-
 class _NotAJournal(Exception):
     pass
 
@@ -226,9 +221,9 @@ class Journal:
         except sqlite3.OperationalError as exc:
             self._db.close()
             if "locked" in str(exc) or "busy" in str(exc):
-                raise JournalError(
-                    f"journal {self.path} is locked: another import into store {store_id} is running "
-                    "(or use --journal PATH / --no-journal)"
+                raise JournalError(  # no way round it offered: two runs at once would send the same rows twice
+                    f"another run is importing into store {store_id} (its journal {self.path} is locked): "
+                    "wait until it has ended, then run this one again"
                 ) from None
             raise JournalError(f"journal {self.path}: {exc}") from None
         except sqlite3.DatabaseError as exc:

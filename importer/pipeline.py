@@ -20,6 +20,7 @@ import pandas as pd
 from importer.ecwid import DEFAULT_API_URL  # re-exported for the CLI
 from importer.errors import InputError, ReportNotWritten, RunStopped, UsageError
 from importer.headers import NAME_FIELDS, read_mapping
+from importer.journalhome import announce
 from importer.records import Code, ContactRecord, SourceTable, Status
 from importer.report import new_run_id, results_frame, unwritten_message, write_report
 from importer.table import LoadStats, Records, Table, read_table, records_at
@@ -50,7 +51,7 @@ class ImportOptions:
     retries: int | None = None
     report_dir: Path = Path("reports")
     quiet: bool = False
-    journal: Path | None = None  # default: <report_dir>/journal-<store>.sqlite
+    journal: Path | None = None  # default: the data directory's (importer.journalhome)
     no_journal: bool = False
     skip_existing: bool = False  # read each customer's contacts once; skip what the store has
     customer_key: str | None = None  # --customer-key COLUMN: the column naming the customer by email
@@ -134,6 +135,9 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     elif not options.dry_run:
         from importer import remote  # the HTTP stack, only for a run that talks to a store
 
+        if not (options.sandbox and options.journal is None):  # the run's first line: which memory it uses
+            announce(options.store_id, options.journal, options.report_dir, quiet=options.quiet,
+                     no_journal=options.no_journal)  # fmt: skip
         send_summary, stopped = remote.send(table, records_at(frame, valid), options, summary["run_id"])
         summary.update(send_summary)
     elif len(valid) and _store_to_ask(options):

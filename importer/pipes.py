@@ -8,7 +8,8 @@ name to tell a workbook from text, and the readers need to read a file more than
 (the encoding by evidence, the delimiter, pandas). So its bytes are copied, a chunk at a
 time, into a temporary file named by what they are (a zip with xl/workbook.xml is
 .xlsx, ...), which is removed when the run's files have been read. A terminal, /dev/zero
-or any other device would never end or is no data: refused with one line.
+or any other device would never end or is no data: refused with one line. A file whose size
+or modification time differ after it was read (`fingerprint`, `unchanged`) stops the run.
 """
 
 from __future__ import annotations
@@ -40,6 +41,23 @@ def kind(path: str) -> str:
         raise InputError(path, "is a device (a terminal, /dev/zero, a socket, ...), not a file: give a file, or a "
                          "pipe (import <(curl …))")
     return "file"
+
+
+def fingerprint(path: str) -> tuple[int, int] | None:
+    """A file's size and modification time (ns), taken before it is read and compared after (`unchanged`)."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_size, found.st_mtime_ns
+
+
+def unchanged(files: list[tuple[str, str, tuple[int, int] | None]]) -> None:
+    """InputError for the first (path, source, fingerprint) whose source is not as it was: an export
+    still being written, read half-way, would be imported cut short with no word."""
+    for path, source, before in files:
+        if fingerprint(source) != before:
+            raise InputError(path, "the file changed while it was read: is it still being written?")
 
 
 class Spool:

@@ -26,7 +26,8 @@ from importer.errors import RunStopped
 from importer.errors import UsageError
 from importer.guard import Guard
 from importer.history import History
-from importer.journal import Journal, default_path
+from importer.journal import Journal
+from importer.journalhome import NO_JOURNAL, locate
 from importer.newcustomers import CustomerCreator
 from importer.pacer import Pacer
 from importer.records import Code, ContactRecord, Outcome, Status
@@ -74,6 +75,8 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
         **result.extra,  # rows in doubt and how each was settled; what an earlier run had done
     }
     settled.into(summary)
+    if journal is None and options.no_journal:
+        summary.setdefault("notes", []).append(NO_JOURNAL)
     if options.mode == "batch":
         summary["mode"] = "batch"
         summary["batch"] = result.batch
@@ -163,7 +166,7 @@ def _open_journal(options: ImportOptions, store_id: int, run_id: str):
     if options.no_journal or (options.sandbox and options.journal is None):
         yield None
         return
-    path = options.journal or default_path(options.report_dir, store_id)
+    path, _ = locate(store_id, options.journal, options.report_dir)  # carried over already (journalhome.announce)
     with Journal(path, store_id, run_id) as journal:
         yield journal
 
@@ -247,11 +250,12 @@ async def _after_send(sent, results, reader: StoreReader, history: History | Non
 
 @contextlib.contextmanager
 def _interrupt_event():
-    """Ctrl-C / SIGTERM set an event the sender watches, so the report still gets written."""
+    """Ctrl-C / SIGTERM / SIGHUP set an event the sender watches, so the report still gets written."""
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP (a closed terminal) as SIGTERM, where the platform has it.
+    for sig in (signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, cancel.set)
             installed.append(sig)

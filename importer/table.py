@@ -185,6 +185,7 @@ def read_table(
     spool = pipes.Spool()  # a pipe's bytes, read once (import <(curl …)), until the files are read
     try:
         files = [(str(p), *_check_file(str(p), spool)) for p in paths]
+        before = [(path, source, pipes.fingerprint(source)) for path, source, _ in files]  # still being written?
         for path, source, ext in files:
             if limit is not None and stats.rows >= limit:
                 break
@@ -203,6 +204,7 @@ def read_table(
                             source, sheets, lambda sheet, top, path=path: plan_for(path, sheet, top), find,
                             stats=stats, log=log, header_row=header_row):
                         add(plan, cells, rows, bad, top)
+        pipes.unchanged(before)
     finally:
         spool.close()
 

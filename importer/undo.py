@@ -8,7 +8,9 @@ Ecwid's create answers no id, so the undo reads each affected customer's contact
 and retried like every request) and matches what the journal says the run sent: the id if
 a read learnt it, else type and value (compared normalized). Then, per contact:
 
-* the store no longer has it: `deleted`, error code `already-gone`;
+* the store no longer has it: `deleted`, error code `already-gone`; but if its id was never read, one of its
+  type the journal doesn't know, with the other fields sent and no older than the run, is taken for it with
+  its value edited by hand: `kept`, `changed-since`, never deleted on that guess, even with `force`;
 * its note, handle, default or order (or its value, under the same id) is not what was
   sent: `kept`, `changed-since`, unless `force`; fields never recorded (a journal older
   than undo): `kept`, `sent-unknown`, unless `force`;
@@ -32,18 +34,19 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from importer import history as undo_states
-from importer.contactfields import changed_since, pick
+from importer.contactfields import changed_since, item_value, pick
 from importer.ecwid import DEFAULT_API_URL
 from importer.edits import DONE, GONE, ContactEditor
 from importer.errors import RunStopped, UsageError
 from importer.history import History, UndoRow
-from importer.journal import Journal, default_path
+from importer.journal import Journal
+from importer.journalhome import announce
 from importer.pacer import Pacer
 from importer.records import Code, Status
 from importer.report import REPORT_COLUMNS, new_run_id, write_frame_report
@@ -65,7 +68,7 @@ class UndoOptions:
     store_id: int | None = None
     token: str | None = field(default=None, repr=False)  # never printed
     api_url: str = DEFAULT_API_URL
-    journal: Path | None = None  # default: <report_dir>/journal-<store>.sqlite
+    journal: Path | None = None  # default: the data directory's (importer.journalhome)
     report_dir: Path = Path("reports")
     dry_run: bool = False  # read and match; delete nothing
     force: bool = False  # delete contacts changed since the run too
@@ -111,7 +114,7 @@ def run_undo(run_id: str, options: UndoOptions | None = None, **kwargs) -> UndoR
     overrides = (("rate_per_minute", options.rate), ("concurrency", options.concurrency), ("retries", options.retries))
     config = SendConfig(api_url=options.api_url, store_id=options.store_id, token=options.token, quiet=options.quiet,
                         **{k: v for k, v in overrides if v is not None})  # fmt: skip
-    path = options.journal or default_path(options.report_dir, options.store_id)
+    path = announce(options.store_id, options.journal, options.report_dir, quiet=options.quiet)
     if not Path(path).exists():
         raise UsageError(f"no journal at {path}: undo works from the journal the import wrote (--journal PATH)")
     started, started_at = time.monotonic(), datetime.now(timezone.utc)
@@ -171,6 +174,7 @@ class _Undo:
         self.notes: list[str] = []
         self.stopped: RunStopped | None = None
         self.requests = 0
+        self.run_started_at = history.journal.run_started_at(run_id)
         for row in rows:  # finished by an earlier undo of the same run
             if row.state in undo_states.FINAL:
                 self.done[row.position] = _earlier(row)
@@ -217,6 +221,13 @@ class _Undo:
             item = pick(items, row.key[1], row.key[2], contact_id=row.contact_id, sent=row.body, taken=taken)
             if row.contact_id is not None and row.contact_id not in ids:
                 item = None  # the one it created is gone; a contact with its value now is someone else's
+            edited = self._edited(row, rows, items, taken) if item is None and row.contact_id is None else None
+            if edited is not None:
+                taken.add(edited.get("id"))
+                finished.append((row, undo_states.KEPT, None, _Done(Status.KEPT, Code.CHANGED_SINCE, (  # id: a guess
+                    f"kept: changed since the run: contact, now {edited.get('contact')!r} (contact id {edited.get('id')}"
+                    ", known by its type and fields: its id was never read); not deleted, even with --force"))))
+                continue
             if item is None:
                 if row.state == undo_states.DELETING:  # our DELETE went out; its answer was lost
                     finished.append((row, undo_states.DELETED, None, _Done(
@@ -260,6 +271,19 @@ class _Undo:
         finally:  # interrupted or not: what was done is on record (the rest stays `deleting`: checked next time)
             if outcomes:
                 self.history.set_undo(self.run_id, [(row.key, state, c, d.error) for row, state, c, d in outcomes])
+
+    def _edited(self, row: UndoRow, rows: list[UndoRow], items: list[dict], taken: set[int]) -> dict | None:
+        """The row's contact with its value edited by hand, when its id was never read (module docstring)."""
+        if row.body is None or row.state == undo_states.DELETING:
+            return None
+        claimed, known = self.history.journaled(row.customer_id), {r.contact_id for r in rows} | taken
+        start = _when(self.run_started_at)
+        since = start - _SKEW if start else None
+        found = [i for i in items if isinstance(i, dict) and i.get("id") not in known
+                 and item_value(i)[0] == row.key[1] and item_value(i) not in claimed
+                 and changed_since(i, row.body) == ["contact"]
+                 and (since is None or not _when(i.get("timestamp")) or _when(i.get("timestamp")) >= since)]
+        return max(found, key=lambda i: i.get("id") if isinstance(i.get("id"), int) else -1, default=None)
 
     def _kept(self, row: UndoRow, item: dict) -> _Done | None:
         if row.body is None:
@@ -344,6 +368,17 @@ class _Undo:
             frame[name] = frame[name].astype("Int64")
         frame["attempts"] = frame["attempts"].astype("int64")
         return frame
+
+
+_SKEW = timedelta(minutes=10)  # our clock against the store's: a contact stamped this much before the run may be its
+
+
+def _when(stamp: object) -> datetime | None:
+    """A journal's or a contact's timestamp ('2025-03-26 11:07:12 +0000'); None if it is not one."""
+    try:
+        return datetime.strptime(str(stamp), "%Y-%m-%d %H:%M:%S %z")
+    except ValueError:
+        return None
 
 
 def _earlier(row: UndoRow) -> _Done:

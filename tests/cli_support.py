@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from importer.cli import main
+from importer.journalhome import DATA_DIR_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_data"
@@ -49,7 +50,8 @@ def cli_process(*argv: object, env: dict[str, str] | None = None, timeout: float
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ECWID_")}
+    # The store's settings go; the data directory stays (tests/conftest.py: never the real one).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECWID_") or k == DATA_DIR_ENV}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return {**env, **(extra or {})}
 

@@ -14,6 +14,7 @@ import pytest
 from exactly_once_helpers import cli_args, run_main, start_cli, stored, wait_for, write_csv
 from importer.batch import BatchSettings as ClientSettings, poll_wait
 from importer.pipeline import run_import
+from importer.journalhome import default_path
 from importer.sandbox import Sandbox, SandboxConfig
 from importer.sandbox.batch import BatchSettings
 
@@ -125,7 +126,7 @@ def test_a_batch_left_without_a_ticket_is_resubmitted_with_its_key_only_within_t
         first = _import(sb, csv, tmp_path, retries=0)
         assert first.counts == {"failed": 60} and first.summary["ambiguous"] == 60
         wait_for(lambda: len(stored(sb)) == 60)  # Ecwid ran the batch whose answer was lost
-        journal = tmp_path / "reports" / f"journal-{sb.store_id}.sqlite"
+        journal = default_path(sb.store_id)
         with contextlib.closing(sqlite3.connect(journal)) as db, db:  # the batch was submitted age_h hours ago (the journal's clock) ...
             db.execute("UPDATE batches SET created_at = created_at - ?", (age_h * 3600,))
         offset[0] = age_h * 3600  # ... and as long ago for the sandbox, which forgets keys after an hour

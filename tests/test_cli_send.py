@@ -19,6 +19,7 @@ import pytest
 from cli_support import (
     ROOT, VALID, VALID_CUSTOMERS, VALID_ROWS, child_env, cli, cli_process, read_csv, results, run_dir, statuses, summary,
 )  # fmt: skip
+from importer.journalhome import default_path
 from importer.sandbox import READ, Sandbox, SandboxConfig
 
 FAST = ("--rate", "100000")  # the test sandboxes are unlimited unless a test paces
@@ -209,8 +210,10 @@ def test_token_never_appears_in_reports_or_output(tmp_path):
     assert "INFO" in run.err  # --verbose really logged
     files = {p.name for p in tmp_path.rglob("*")}
     assert {"results.csv", "results.xlsx", "errors.csv", "summary.json"} <= files
-    assert any(name.endswith(".sqlite") for name in files)
+    journal = default_path(sb.store_id)
+    assert journal.exists()
     assert_nowhere(token, tmp_path, run.out, run.err)
+    assert_nowhere(token, journal.parent)
 
 
 def test_sandbox_mode_imports_everything(tmp_path, capsys):

@@ -20,6 +20,7 @@ import httpx
 from cli_support import read_csv, statuses
 from exactly_once_helpers import cli_args, run_main, start_cli, stored, wait_for, write_csv
 import importer.remote  # noqa: F401 - loaded now, so a rerun "at once" starts in milliseconds
+from importer.journalhome import default_path
 from importer.sandbox import CREATE, READ, Sandbox, SandboxConfig
 
 
@@ -107,7 +108,7 @@ def test_cut_answers_are_counted_and_settled(tmp_path, monkeypatch, capsys):
 def test_a_403_while_checking_leaves_the_rows_in_doubt_and_the_rerun_finds_them(tmp_path, monkeypatch, capsys):
     csv = tmp_path / "contacts.csv"
     expected = write_csv(csv, range(40))
-    journal = tmp_path / "r" / "journal-1003.sqlite"
+    journal = default_path(1003)
     create_only = "secret_create_only_4d1a"
     with _sandbox(cut_rate=0.2, seed=8) as sb:
         # The token reads the customers (verified before any create), then loses read_customers once
@@ -167,7 +168,7 @@ def test_ctrl_c_while_waiting_to_check_leaves_rows_in_doubt_and_progress_short_o
         finally:
             watchdog.cancel()
         cuts = sb.stats.cuts
-        states = _journal_states(reports / "journal-1003.sqlite")
+        states = _journal_states(default_path(1003))
         code, summary, err = run_main(sb, cli_args(sb, csv, reports, *FAST, "--settle-window", "0.2"), monkeypatch, capsys)
         store = stored(sb)
     assert proc.returncode == 3, rest

@@ -14,6 +14,7 @@ import pytest
 
 from exactly_once_helpers import cli_args, run_main, start_cli, stored, wait_for, write_csv
 from importer.journal import CREATED, Journal
+from importer.journalhome import default_path
 from importer.sandbox import Sandbox, SandboxConfig
 
 ROWS = 400
@@ -57,7 +58,8 @@ def test_kill_9_at_random_points_then_a_plain_rerun_creates_each_contact_once(tm
         _assert_exactly_once(sb, expected)
         assert sum(1 for r in sb.requests if r.method == "GET") > reads_before  # doubt resolved by reading
     # The default journal path, one per store, was used by every run.
-    assert (reports / f"journal-{sb.store_id}.sqlite").exists()
+    # The journal is the store's, in the data directory, not in the report folder.
+    assert default_path(sb.store_id).exists() and not list(reports.glob("*.sqlite"))
     counts = summary["counts"]
     assert sum(counts.values()) == summary["total"] == ROWS
     assert set(counts) <= {"created", "skipped"}
@@ -144,8 +146,8 @@ def test_kill_9_then_the_journals_side_files_lost_still_nothing_twice(tmp_path, 
         proc.communicate(timeout=20)
         assert proc.returncode == -signal.SIGKILL, "finished before the kill: the test proved nothing"
         created = len(stored(sb))
-        main = reports / f"journal-{sb.store_id}.sqlite"
-        lost = [p for p in reports.glob(main.name + "-*") if _holds_no_transaction(p)]
+        main = default_path(sb.store_id)
+        lost = [p for p in main.parent.glob(main.name + "-*") if _holds_no_transaction(p)]
         for side in lost:  # what `rm journal-*.sqlite-*` or a crash of the file system leaves
             side.unlink()
         code, summary, err = run_main(sb, args, monkeypatch, capsys)

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from importer.journal import CREATED, FAILED, SENDING, Journal, JournalError, default_path
+from importer.journal import CREATED, FAILED, SENDING, Journal, JournalError
 
 KEY = ("1001", "EMAIL", "a@example.com")
 
 
 def test_states_survive_reopen_and_remember_the_run(tmp_path):
-    path = default_path(tmp_path, 1003)
+    path = tmp_path / "journal-1003.sqlite"
     with Journal(path, 1003, "run-1") as j:
         j.set_states([(KEY, SENDING)])
         j.set_states([(KEY, CREATED)])
@@ -36,8 +36,9 @@ def test_journal_is_per_store(tmp_path):
 def test_second_run_on_same_journal_is_refused(tmp_path):
     path = tmp_path / "j.sqlite"
     with Journal(path, 1003, "run-1"):
-        with pytest.raises(JournalError, match="locked"):
+        with pytest.raises(JournalError, match="another run is importing into store 1003") as refused:
             Journal(path, 1003, "run-2")
+    assert "--" not in str(refused.value)  # no flag offered: following one would send the same rows twice
     Journal(path, 1003, "run-3").close()  # free again once the first run closed it
 
 
