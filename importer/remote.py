@@ -23,6 +23,7 @@ import httpx
 from importer.customers import CustomerStats, Resolution, needs_lookup, resolve_customers
 from importer.directory import Directory
 from importer.errors import RunStopped
+from importer.events import current_stop
 from importer.errors import UsageError
 from importer.guard import Guard
 from importer.history import History
@@ -247,7 +248,8 @@ async def _after_send(sent, results, reader: StoreReader, history: History | Non
 
 @contextlib.contextmanager
 def _interrupt_event():
-    """Ctrl-C / SIGTERM set an event the sender watches, so the report still gets written."""
+    """Ctrl-C / SIGTERM set an event the sender watches, so the report still gets written.
+    So does the watcher's stop (importer.events: the web page's Stop button), from any thread."""
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
@@ -255,11 +257,20 @@ def _interrupt_event():
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, cancel.set)
             installed.append(sig)
+    stop = current_stop()
+    forget = stop.on_set(functools.partial(_set_from_any_thread, loop, cancel)) if stop is not None else None
     try:
         yield cancel
     finally:
+        if forget is not None:
+            forget()
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+def _set_from_any_thread(loop: asyncio.AbstractEventLoop, cancel: asyncio.Event) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop closed as the stop came: the run is over anyway
+        loop.call_soon_threadsafe(cancel.set)
 
 
 interrupt_event = _interrupt_event  # the same scope for `undo` (importer.undo)
