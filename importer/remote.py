@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("importer")
 
-__all__ = ["send", "dry_run_lookups"]
+__all__ = ["send", "dry_run_lookups", "sandbox_customers"]
 
 
 def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run_id: str):
@@ -285,7 +285,7 @@ def _target(options: ImportOptions, table: Table, records: list[ContactRecord]):
         return
     from importer.sandbox import Sandbox, SandboxConfig
 
-    config = SandboxConfig(customers=_sandbox_customers(options, table, records))
+    config = SandboxConfig(customers=sandbox_customers(options, table, records))
     if options.store_id is not None:
         config = replace(config, store_id=options.store_id)
     with Sandbox(config) as sb:
@@ -293,7 +293,7 @@ def _target(options: ImportOptions, table: Table, records: list[ContactRecord]):
         yield sb.api_url, sb.store_id, sb.token
 
 
-def _sandbox_customers(options: ImportOptions, table: Table, records: list[ContactRecord]) -> list:
+def sandbox_customers(options: ImportOptions, table: Table, records: list[ContactRecord]) -> list:
     """--sandbox-customers FILE as given; else every customer the file names, as the file names them:
     each id with its rows' email (so it matches), and each email, unless --create-customers is to make it."""
     from importer.sandbox.config import customer_from, load_customers_csv
