@@ -154,8 +154,12 @@ class Workspace:
         files = self.files
         if not files:
             return
-        mapping = self.mapping_path()
         try:
+            if self.fields:  # choices for headers no file has any more (a file removed or replaced) are dropped
+                plain = describe_columns(files, sheets=options.sheets)
+                present = {h for t in plain for h in t.headers}
+                self.fields = {h: f for h, f in self.fields.items() if h in present}
+            mapping = self.mapping_path()
             self.tables = describe_columns(files, sheets=options.sheets, mapping=mapping,
                                            customer_key=options.customer_key, match_by=options.match_by)  # fmt: skip
             self.result = run_import(files, replace(options, dry_run=True, mapping=mapping, quiet=True,
