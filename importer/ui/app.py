@@ -27,7 +27,7 @@ from starlette.templating import Jinja2Templates
 
 from importer.errors import ImporterError
 from importer.ui.session import MODES, Session
-from importer.ui.workspace import MAX_FILES, MAX_UPLOAD_BYTES, UploadRefused
+from importer.ui import workspace
 from importer.ui.view import page_context
 
 HERE = Path(__file__).parent
@@ -90,7 +90,7 @@ def create_app(session: Session, key: str) -> _Guard:
     async def upload(request: Request) -> Response:
         try:
             session.jobs.ensure_free()
-            async with _bounded(request).form(max_files=MAX_FILES, max_fields=MAX_FILES) as form:
+            async with _bounded(request).form(max_files=workspace.MAX_FILES, max_fields=workspace.MAX_FILES) as form:
                 for item in form.getlist("files"):
                     if hasattr(item, "read") and item.filename:
                         await run_in_threadpool(session.ws.add_upload, item.filename, _chunks(item.file))
@@ -178,19 +178,19 @@ def create_app(session: Session, key: str) -> _Guard:
 
 
 def _bounded(request: Request) -> Request:
-    """The same request, refused (UploadRefused, the page says why) once its body passes the upload bound:
+    """The same request, refused (workspace.UploadRefused, the page says why) once its body passes the upload bound:
     counted as it arrives, so a body without a length cannot fill the disk either."""
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_UPLOAD_BYTES:
-        raise UploadRefused(f"the upload is larger than {MAX_UPLOAD_BYTES >> 20} MiB, the most the loader reads")
+    if length.isdigit() and int(length) > workspace.MAX_UPLOAD_BYTES:
+        raise workspace.too_big("the upload")
     seen = 0
 
     async def receive():
         nonlocal seen
         message = await request.receive()
         seen += len(message.get("body", b""))
-        if seen > MAX_UPLOAD_BYTES:
-            raise UploadRefused(f"the upload is larger than {MAX_UPLOAD_BYTES >> 20} MiB, the most the loader reads")
+        if seen > workspace.MAX_UPLOAD_BYTES:
+            raise workspace.too_big("the upload")
         return message
 
     return Request(request.scope, receive)

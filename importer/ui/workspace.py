@@ -14,6 +14,7 @@ CSV that `--mapping` takes (written with the library's template), offered for do
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -39,6 +40,10 @@ KIND_CHOICES = tuple(t.value for t in ContactType)
 
 class UploadRefused(ImporterError):
     """An upload the page does not keep: too big, too many, or not a file the loader reads."""
+
+
+def too_big(what: str) -> UploadRefused:
+    return UploadRefused(f"{what} is larger than {MAX_UPLOAD_BYTES:,} bytes, the most the loader reads: not kept")
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ class Workspace:
                 if size > MAX_UPLOAD_BYTES:
                     out.close()
                     partial.unlink()
-                    raise UploadRefused(f"{clean}: larger than {MAX_UPLOAD_BYTES >> 20} MiB, the most the loader reads")
+                    raise too_big(clean)
                 out.write(chunk)
         partial.replace(target)
         return target
@@ -164,8 +169,8 @@ class Workspace:
                                            customer_key=options.customer_key, match_by=options.match_by)  # fmt: skip
             self.result = run_import(files, replace(options, dry_run=True, mapping=mapping, quiet=True,
                                                     report_dir=self.folder / "checks"))  # fmt: skip
-        except ImporterError as exc:
-            self.error = str(exc)
+        except ImporterError as exc:  # the CLI's message, naming the file as the user named it (not our copy's path)
+            self.error = str(exc).replace(f"{self.uploads}{os.sep}", "")
 
     def options_for(self, options: ImportOptions) -> ImportOptions:
         """A run of the same files as checked: the page's mapping."""
