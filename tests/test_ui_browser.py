@@ -49,6 +49,7 @@ def browser():
 
 def _shot(driver, name: str, element_id: str) -> None:
     if SHOTS:
+        _wait(driver, lambda d: d.execute_script("return document.readyState") == "complete")
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         driver.find_element(By.ID, element_id).screenshot(str(Path(SHOTS) / f"ui-{name}.png"))
 
@@ -85,6 +86,13 @@ def test_a_shop_owner_imports_from_the_page(tmp_path, browser, capsys):
     crm.write_text(WITH_MISTAKES, encoding="utf-8")
     with page_server(session) as base:
         browser.get(f"{base}/?key={KEY}")
+        # The first load: everything the page needs, from this server only, well under 200 KB.
+        size = browser.execute_script(
+            "const n = performance.getEntriesByType('navigation')[0], r = performance.getEntriesByType('resource');"
+            "return n.decodedBodySize + r.reduce((sum, e) => sum + e.decodedBodySize, 0);")  # fmt: skip
+        assert 0 < size < 200_000
+        assert all(u.startswith(base) for u in browser.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"))  # fmt: skip
         # 1. A file with mistakes: chosen, it is uploaded and checked at once.
         browser.find_element(By.ID, "file-input").send_keys(str(crm))
         _wait(browser, lambda d: d.find_elements(By.ID, "mapping-form"))
@@ -130,12 +138,14 @@ def test_a_shop_owner_imports_from_the_page(tmp_path, browser, capsys):
         _wait(browser, lambda d: "Stopped" in _text(d, "job-result"))
         created, not_sent = _count(browser, "send", "created"), _count(browser, "send", "not_sent")
         assert created >= 1 and not_sent >= 1 and created + not_sent == 40
+        _shot(browser, "stopped", "send")
 
         # 6. Undo it: what it would delete first, then the real one.
         stopped_run = browser.find_element(By.CSS_SELECTOR, "#history table.runs tbody tr td").text.split()[0]
         browser.find_element(By.CSS_SELECTOR, f"#history button[aria-label^='Undo run {stopped_run}']").click()
         _wait(browser, lambda d: d.find_elements(By.ID, "undo-confirm"))
         assert f"Delete these {created} contact(s)" in _text(browser, "undo-confirm")
+        _shot(browser, "undo", "send")
         browser.find_element(By.ID, "undo-confirm").click()
         _wait(browser, lambda d: "Undo of run" in _text(d, "job-result") and _count(d, "send", "deleted") == created)
         _shot(browser, "history", "history")

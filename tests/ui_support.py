@@ -46,7 +46,7 @@ class _Server(uvicorn.Server):
 @contextmanager
 def page_server(session: Session, key: str = KEY):
     """The page on a free loopback port; yields its address with the key."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY, as serve()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = _Server(uvicorn.Config(create_app(session, key), log_level="warning", access_log=False, lifespan="off"))

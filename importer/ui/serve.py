@@ -29,7 +29,9 @@ def serve(target: Target, *, report_dir: Path, port: int = 0, open_browser: bool
     key = new_key()
     with tempfile.TemporaryDirectory(prefix="ecwid-contacts-ui-") as folder:
         session = Session(target, report_dir, Path(folder))
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets that say so; without it, each answer's
+        # second write waits for the browser's delayed ACK (40 ms a request).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((HOST, port))  # loopback only: the page is for this machine
         url = f"http://{HOST}:{sock.getsockname()[1]}/?key={key}"
