@@ -45,6 +45,7 @@ class Job:
     error: str = ""  # a usage or input error: the CLI's message
     running: bool = True
     version: int = 0  # bumped on every change: /events sends when it moves
+    thread: threading.Thread | None = field(default=None, repr=False)
 
     def on_event(self, event: dict) -> None:
         """Called from the run's thread: keep the latest numbers (the page polls them a few times a second)."""
@@ -81,7 +82,8 @@ class Jobs:
         with self._lock:
             self.ensure_free()
             job = self.current = Job(kind, label, run_id, target)
-        threading.Thread(target=self._run, args=(job, work), name=f"ui-{kind}", daemon=True).start()
+            job.thread = threading.Thread(target=self._run, args=(job, work), name=f"ui-{kind}", daemon=True)
+        job.thread.start()
         return job
 
     def _run(self, job: Job, work: Work) -> None:
@@ -96,8 +98,11 @@ class Jobs:
             job.running = False
             job.version += 1
 
-    def stop(self) -> None:
+    def stop(self, wait_s: float = 0.0) -> None:
+        """Stop the run as Ctrl-C does; with `wait_s`, wait that long for it to write its report."""
         job = self.current
         if job is not None and job.running:
             job.stop.set()
             job.version += 1
+            if wait_s and job.thread is not None:
+                job.thread.join(wait_s)

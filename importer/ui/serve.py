@@ -39,8 +39,10 @@ def serve(target: Target, *, report_dir: Path, port: int = 0, open_browser: bool
         print("ecwid-contacts ui: it works only from this machine; Ctrl-C here stops it", file=sys.stderr)
         if open_browser:
             webbrowser.open(url)
-        config = uvicorn.Config(create_app(session, key), log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(create_app(session, key), log_level="warning", access_log=False, lifespan="off",
+                                timeout_graceful_shutdown=5)  # fmt: skip
         try:
             uvicorn.Server(config).run(sockets=[sock])
         finally:
-            session.close()
+            session.close()  # a run still going is stopped as by Ctrl-C, and its report written first
+            print("ecwid-contacts ui: stopped; the uploaded copies are removed", file=sys.stderr)

@@ -31,6 +31,7 @@ from importer.ui.journalruns import PastRun, journal_runs
 from importer.ui.workspace import Workspace
 
 TARGETS = ("sandbox", "store")
+STOP_WAIT_S = 60.0  # the page closing mid-run: in-flight requests finish, then the report is written
 MODES = ("direct", "batch")
 
 
@@ -168,7 +169,7 @@ class Session:
             sandbox.state.add_customers(emails=by_email)
 
     def close(self) -> None:
-        self.jobs.stop()
+        self.jobs.stop(wait_s=STOP_WAIT_S)
         if self._sandbox is not None:
             self._sandbox.stop()
         self.ws.clear()
