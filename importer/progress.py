@@ -1,4 +1,4 @@
-"""Progress while sending: events for any watcher, shown as a tqdm bar on a terminal, a line every few seconds otherwise.
+"""Progress while sending: events for any watcher, shown as a tqdm bar on a terminal, else a line every few seconds.
 
 The counter (`Progress`) turns each row's end into an event (importer.events): the
 terminal display below is one listener, the run's watcher (the local web page,
@@ -81,7 +81,8 @@ class Progress:
         elapsed = max(self._clock() - self._start, 1e-9)
         rate = self.done / elapsed
         eta = (self.total - self.done) / rate if self.total and rate > 0 and self.done < self.total else None
-        return {"done": self.done, "total": self.total, "counts": {str(Status(k).value): v for k, v in self.counts.items()},
+        counts = {str(Status(k).value): v for k, v in self.counts.items()}
+        return {"done": self.done, "total": self.total, "counts": counts,
                 "in_doubt": self.in_doubt, "rate": round(rate, 2), "eta_s": None if eta is None else round(eta, 1),
                 "detail": self.detail, "line": self.line()}  # fmt: skip
 

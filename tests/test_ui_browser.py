@@ -149,4 +149,7 @@ def test_a_shop_owner_imports_from_the_page(tmp_path, browser, capsys):
         browser.find_element(By.ID, "undo-confirm").click()
         _wait(browser, lambda d: "Undo of run" in _text(d, "job-result") and _count(d, "send", "deleted") == created)
         _shot(browser, "history", "history")
+        # A phone-sized window: nothing wider than the screen (wide tables scroll in their own box).
+        browser.set_window_size(400, 900)
+        assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     assert time.monotonic() - started < 30

@@ -100,8 +100,8 @@ class Session:
 
         self.jobs.ensure_free()
         where = self._where(target, seed=False)
-        options = UndoOptions(store_id=where.store_id, token=where.token, api_url=where.api_url,
-                              journal=where.journal, report_dir=self.report_dir, dry_run=dry_run, quiet=True)  # fmt: skip
+        options = UndoOptions(store_id=where.store_id, token=where.token, api_url=where.api_url, journal=where.journal,
+                              report_dir=self.report_dir, dry_run=dry_run, quiet=True)  # fmt: skip
         label = f"{'Checking what undo would delete' if dry_run else 'Undoing'} run {run_id} in {self.describe(target)}"
         work = lambda on_event, stop: run_undo(run_id, options, on_event=on_event, stop=stop)  # noqa: E731
         return self.jobs.start("undo-dry" if dry_run else "undo", label, work, run_id=run_id, target=target)

@@ -63,7 +63,8 @@ def _table(ws, table, summary: dict | None) -> dict:
 def _summary(summary: dict, folder: Path | None) -> dict:
     counts = summary.get("counts", {})
     total = summary.get("total") or sum(counts.values()) or 1
-    bars = [{"status": s, "n": counts[s], "pct": round(100 * counts[s] / total, 1)} for s in STATUS_ORDER if counts.get(s)]
+    bars = [{"status": s, "n": counts[s], "pct": round(100 * counts[s] / total, 1)}
+            for s in STATUS_ORDER if counts.get(s)]
     return {
         "run_id": summary.get("run_id") or summary.get("undo_of", ""),
         "folder": folder.name if folder else "",
