@@ -232,10 +232,11 @@ async def _event_stream(session: Session, request: Request):
         if job is None:
             yield "event: end\ndata: {}\n\n"
             return
+        running = job.running  # read first: the last state sent is one from after the run's end
         if job.version != seen:
             seen = job.version
             yield f"data: {json.dumps(job.state())}\n\n"
-        if not job.running:
+        if not running:
             yield "event: end\ndata: {}\n\n"
             return
         if await request.is_disconnected():
