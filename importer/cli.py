@@ -167,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     _undo_arguments(sub)
 
+    from importer.ui.command import add_arguments as ui_arguments  # the page's options (importer.ui)
+    ui_arguments(sub.add_parser("ui", help="a page on this machine: files, columns, check, send, watch, undo"))
     sbx = sub.add_parser("sandbox", help="serve the local Ecwid emulator on loopback")
     from importer.sandbox import add_arguments
 
@@ -386,6 +388,9 @@ def main(argv: list[str] | None = None) -> int:
             return _columns(args)
         if args.command == "undo":
             return _undo(args)
+        if args.command == "ui":  # the token and store read here, as for import
+            from importer.ui.command import run
+            return run(args, token=_read_token(args), store_id=_store_id(args), report_dir=_report_dir(args.report_dir))
         return _import(args)
     except ImporterError as exc:
         if verbose:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from importer.ecwid import DEFAULT_API_URL  # re-exported for the CLI
+from importer.events import Stop, watching
 from importer.errors import InputError, ReportNotWritten, RunStopped, UsageError
 from importer.headers import NAME_FIELDS, read_mapping
 from importer.journalhome import announce
@@ -69,6 +70,10 @@ class ImportOptions:
     batch_size: int = 500  # --batch-size: creates per batch (at most 500)
     batches_in_flight: int | None = None  # --batches-in-flight: batches submitted ahead; None: importer.batch's default
     batch_parallel: bool = False  # --batch-parallel: allowParallelMode (Ecwid runs up to 100 of a batch at once)
+    # A watcher's hooks (importer.events): progress events as the run goes, and a stop asked for from another
+    # thread that ends the run as Ctrl-C does. The local web page uses both; the CLI neither.
+    on_event: Callable[[dict], None] | None = field(default=None, repr=False, compare=False)
+    stop: Stop | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -98,6 +103,11 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     exit code 3, after marking unsent rows `not_sent` and writing the report.
     """
     options = replace(options or ImportOptions(), **kwargs)
+    with watching(options.on_event, options.stop):
+        return _run_import(paths, options)
+
+
+def _run_import(paths: Sequence[str | Path], options: ImportOptions) -> ImportResult:
     if not paths:
         raise UsageError("no input file given")
     started = time.monotonic()

@@ -23,6 +23,7 @@ import httpx
 from importer.customers import CustomerStats, Resolution, needs_lookup, resolve_customers
 from importer.directory import Directory
 from importer.errors import RunStopped
+from importer.events import current_stop
 from importer.errors import UsageError
 from importer.guard import Guard
 from importer.history import History
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("importer")
 
-__all__ = ["send", "dry_run_lookups"]
+__all__ = ["send", "dry_run_lookups", "sandbox_customers"]
 
 
 def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run_id: str):
@@ -250,7 +251,8 @@ async def _after_send(sent, results, reader: StoreReader, history: History | Non
 
 @contextlib.contextmanager
 def _interrupt_event():
-    """Ctrl-C / SIGTERM / SIGHUP set an event the sender watches, so the report still gets written."""
+    """Ctrl-C / SIGTERM / SIGHUP set an event the sender watches, so the report still gets written.
+    So does the watcher's stop (importer.events: the web page's Stop button), from any thread."""
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
@@ -259,11 +261,20 @@ def _interrupt_event():
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, cancel.set)
             installed.append(sig)
+    stop = current_stop()
+    forget = stop.on_set(functools.partial(_set_from_any_thread, loop, cancel)) if stop is not None else None
     try:
         yield cancel
     finally:
+        if forget is not None:
+            forget()
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+def _set_from_any_thread(loop: asyncio.AbstractEventLoop, cancel: asyncio.Event) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop closed as the stop came: the run is over anyway
+        loop.call_soon_threadsafe(cancel.set)
 
 
 interrupt_event = _interrupt_event  # the same scope for `undo` (importer.undo)
@@ -278,7 +289,7 @@ def _target(options: ImportOptions, table: Table, records: list[ContactRecord]):
         return
     from importer.sandbox import Sandbox, SandboxConfig
 
-    config = SandboxConfig(customers=_sandbox_customers(options, table, records))
+    config = SandboxConfig(customers=sandbox_customers(options, table, records))
     if options.store_id is not None:
         config = replace(config, store_id=options.store_id)
     with Sandbox(config) as sb:
@@ -286,7 +297,7 @@ def _target(options: ImportOptions, table: Table, records: list[ContactRecord]):
         yield sb.api_url, sb.store_id, sb.token
 
 
-def _sandbox_customers(options: ImportOptions, table: Table, records: list[ContactRecord]) -> list:
+def sandbox_customers(options: ImportOptions, table: Table, records: list[ContactRecord]) -> list:
     """--sandbox-customers FILE as given; else every customer the file names, as the file names them:
     each id with its rows' email (so it matches), and each email, unless --create-customers is to make it."""
     from importer.sandbox.config import customer_from, load_customers_csv

@@ -33,6 +33,7 @@ import json
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -44,10 +45,12 @@ from importer.contactfields import changed_since, item_value, pick
 from importer.ecwid import DEFAULT_API_URL
 from importer.edits import DONE, GONE, ContactEditor
 from importer.errors import RunStopped, UsageError
+from importer.events import Stop, watching
 from importer.history import History, UndoRow
 from importer.journal import Journal
 from importer.journalhome import announce
 from importer.pacer import Pacer
+from importer.progress import Progress
 from importer.records import Code, Status
 from importer.report import REPORT_COLUMNS, new_run_id, write_frame_report
 from importer.report.results import write_results_csv
@@ -77,6 +80,9 @@ class UndoOptions:
     concurrency: int | None = None
     retries: int | None = None
     quiet: bool = False
+    # As ImportOptions': progress events while it goes, a stop from another thread (importer.events).
+    on_event: Callable[[dict], None] | None = field(default=None, repr=False, compare=False)
+    stop: Stop | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -107,6 +113,11 @@ def run_undo(run_id: str, options: UndoOptions | None = None, **kwargs) -> UndoR
     """Undo `run_id` (see the module docstring); always writes a report. Raises UsageError (exit 2) before
     anything is read or deleted: no store, token or journal, or a run the journal doesn't know."""
     options = replace(options or UndoOptions(), **kwargs)
+    with watching(options.on_event, options.stop):
+        return _run_undo(run_id, options)
+
+
+def _run_undo(run_id: str, options: UndoOptions) -> UndoResult:
     if options.store_id is None:
         raise UsageError("no store id: pass --store-id N or set ECWID_STORE_ID")
     if not options.token:
@@ -169,7 +180,7 @@ class _Undo:
         self.rows = rows
         self.history = history
         self.options = options
-        self.done: dict[int, _Done] = {}  # row position -> outcome
+        self.done: dict[int, _Done] = _Outcomes(len(rows))  # row position -> outcome
         self.customers: list[dict] = []
         self.notes: list[str] = []
         self.stopped: RunStopped | None = None
@@ -379,6 +390,20 @@ def _when(stamp: object) -> datetime | None:
         return datetime.strptime(str(stamp), "%Y-%m-%d %H:%M:%S %z")
     except ValueError:
         return None
+
+
+class _Outcomes(dict):
+    """Row position -> outcome; each outcome set is counted as progress (events for a watcher, nothing printed)."""
+
+    def __init__(self, total: int):
+        super().__init__()
+        self.progress = Progress(total, quiet=True)
+
+    def __setitem__(self, position: int, done: _Done) -> None:
+        fresh = position not in self  # a row is counted once, as it first ends
+        super().__setitem__(position, done)
+        if fresh:
+            self.progress.update(done.status)
 
 
 def _earlier(row: UndoRow) -> _Done:
