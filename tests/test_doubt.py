@@ -206,6 +206,8 @@ def test_kill_9_while_creates_commit_late_then_an_immediate_rerun_creates_each_o
     assert store == expected  # an immediate early read gave 30 duplicates
     doubt = summary["in_doubt"]
     assert late >= 1 and doubt["from_earlier_runs"] >= pending and doubt["found_in_store"] == late
-    assert doubt["absent_sent_again"] == doubt["from_earlier_runs"] - pending  # intents written, never sent
+    # every other row in doubt was absent and sent again: intents never sent, and a pending create whose body had
+    # not fully arrived at the kill (under load), which never commits
+    assert doubt["absent_sent_again"] == doubt["from_earlier_runs"] - late
     assert summary["resumed"]["in_doubt"] == doubt["from_earlier_runs"] and summary["resumed"]["wait_s"] > 2
     assert "Continuing an earlier run" in err and "once their requests can no longer commit" in err
