@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import threading
 import uuid
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -58,6 +59,7 @@ class BatchSettings:
     lost_rate: float = 0.0  # stored, but answered 500 (a timeout after the commit)
     skip_rate: float = 0.0  # NOT_EXECUTED
     cut_submits: int = 0  # the answers to this many accepted submits are cut (lost)
+    paused: bool = False  # a stuck queue: tickets stay QUEUED until `BatchQueue.resume()`
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -142,6 +144,16 @@ class BatchQueue:
         self._keys: dict[tuple[int, str], Ticket] = {}
         self._runners: dict[int, asyncio.Task] = {}
         self._app: ASGIApp | None = None
+        self._paused = threading.Event()  # set: no ticket starts (set and cleared from any thread)
+        if settings.paused:
+            self._paused.set()
+
+    def pause(self) -> None:
+        """A stuck queue: tickets not started stay QUEUED (one running finishes)."""
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
 
     def attach(self, app: ASGIApp) -> None:
         """The app inner requests run through: the API's own routes, without the gate."""
@@ -208,6 +220,8 @@ class BatchQueue:
         """The store's tickets, first in, first out, until its queue is empty."""
         try:
             while True:
+                while self._paused.is_set():
+                    await asyncio.sleep(0.01)
                 with self.state.lock:
                     queue = self._queues.get(store_id)
                     if not queue:
