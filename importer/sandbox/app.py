@@ -33,6 +33,7 @@ from importer.sandbox.state import LoggedRequest, SandboxState, token_hash
 MAX_LIMIT = 100  # customer search page size; Ecwid documents 100 as the maximum
 DEFAULT_LIMIT = 10
 LOGGED_BODY_CHARS = 1000  # enough to see what was sent; 100k rows stay small
+WRITES = ("POST", "PUT", "DELETE")  # the requests `echo_rate` answers with a page echoing their headers
 SORTS = ("NAME_ASC", "NAME_DESC", "EMAIL_ASC", "EMAIL_DESC")
 
 
@@ -152,7 +153,7 @@ class _Gate:
                 return
             if faults.latency_s > 0:
                 await asyncio.sleep(faults.latency_s)
-            if faults.echo:
+            if faults.echo and scope["method"] in WRITES:
                 fault = "echo"
                 page = echo_page(state.faults.echo_status, scope["method"], scope["path"], scope.get("headers", []))
                 response = Response(page, state.faults.echo_status, media_type="text/html")

@@ -27,7 +27,7 @@ class FaultSettings:
     late_rate: float = 1.0  # ... this share of creates
     blank_rate: float = 0.0  # this share of creates commit, then answer 200 with `blank_body` ...
     blank_body: str = "empty"  # ... one of BLANK_BODIES
-    echo_rate: float = 0.0  # this share of requests is answered `echo_status` with a page echoing its headers
+    echo_rate: float = 0.0  # this share of writes (POST, PUT, DELETE) is answered `echo_status` with a page echoing its headers
     echo_status: int = 400
     seed: int = 0
 
