@@ -27,6 +27,7 @@ from importer.errors import UsageError
 from importer.guard import Guard
 from importer.history import History
 from importer.journal import Journal, default_path
+from importer.liveness import Liveness
 from importer.newcustomers import CustomerCreator
 from importer.pacer import Pacer
 from importer.records import Code, ContactRecord, Outcome, Status
@@ -131,8 +132,9 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportO
     named = [r for r in records if r.customer_id is not None or needs_lookup(r)]
 
     async def session(config) -> list[ContactRecord]:
-        async with new_client(config) as http:
-            reader = _reader(http, config, Pacer(config.rate_per_minute))
+        liveness = Liveness(config.api_url)
+        async with new_client(config, liveness) as http:
+            reader = _reader(http, config, Pacer(config.rate_per_minute), liveness)
             settled.directory = Directory(reader)
             how = _resolution(table, named, options, settled.directory, None)
             with _interrupt_event() as cancel:
@@ -168,10 +170,10 @@ def _open_journal(options: ImportOptions, store_id: int, run_id: str):
         yield journal
 
 
-def _reader(http: httpx.AsyncClient, config, pacer: Pacer) -> StoreReader:
+def _reader(http: httpx.AsyncClient, config, pacer: Pacer, liveness: Liveness | None = None) -> StoreReader:
     return StoreReader(
         http, api_url=config.api_url, store_id=config.store_id, token=config.token, pacer=pacer,
-        retries=config.retries,
+        retries=config.retries, liveness=liveness,
     )  # fmt: skip
 
 
@@ -182,10 +184,11 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
 
     # One interrupt scope for the whole session: a Ctrl-C between lookups and sending
     # (the journal check can take seconds) still ends in a report, not a traceback.
-    async with new_client(config) as http:
+    liveness = Liveness(config.api_url)  # hears every request of the run: an API gone away stops it
+    async with new_client(config, liveness) as http:
         with _interrupt_event() as cancel:
             pacer = Pacer(config.rate_per_minute)
-            reader = _reader(http, config, pacer)
+            reader = _reader(http, config, pacer, liveness)
             settled.directory = Directory(reader, journal)
             creator = None
             if options.create_customers:
@@ -205,7 +208,8 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
                 history = _history(journal, reader, to_send)
             except RunStopped as exc:
                 return SendResult(stopped=exc)
-            send = functools.partial(send_records, config=config, cancel=cancel, client=http, pacer=pacer)
+            send = functools.partial(send_records, config=config, cancel=cancel, client=http, pacer=pacer,
+                                     liveness=liveness)  # fmt: skip
             if options.mode == "batch":  # Ecwid's batch API: the same reader, pacer, journal and guard
                 from importer.batch import send_batches
 
