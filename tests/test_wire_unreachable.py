@@ -90,8 +90,8 @@ def test_the_api_going_away_mid_run_stops_within_the_window_and_the_rerun_create
     with Sandbox(SandboxConfig(rate_per_minute=None, customers=20, latency_ms=5)) as sb:
         def go_away() -> None:  # once a few rows are in, every request meets the fault
             wait_for(lambda: sb.stats.creates_committed >= 5)
-            if gone == "timeouts":  # nothing answers in time; the creates still commit, later: rows in doubt
-                sb.set_fault(latency_ms=1500)
+            if gone == "timeouts":  # no create is answered in time; each still commits, later: rows in doubt
+                sb.set_fault(late_commit_ms=1500)
             else:
                 sb.set_fault(fail_rate=1.0, fail_statuses=(502,))  # a gateway's HTML page, and nothing stored
 
@@ -104,7 +104,7 @@ def test_the_api_going_away_mid_run_stops_within_the_window_and_the_rerun_create
         assert first["send_s"] < 10
         if gone == "timeouts":  # creates that may commit later: kept in doubt, checked by the rerun
             assert first["ambiguous"] > 0
-        sb.set_fault(latency_ms=5, fail_rate=0.0)
+        sb.set_fault(late_commit_ms=0, fail_rate=0.0)
         wait_for(lambda: sb.stats.in_flight == 0)  # the network is back; the late creates have committed
         code, again, err = run_main(sb, cli_args(sb, csv, tmp_path / "r2", *args), monkeypatch, capsys)
         assert code == 0, err
