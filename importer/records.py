@@ -85,6 +85,7 @@ class Code(StrEnum):
     RETRIES_EXHAUSTED = "retries-exhausted"
     CONNECTION_ERROR = "connection-error"
     RUN_STOPPED = "run-stopped"
+    BATCH_TIMEOUT = "batch-timeout"  # the run stopped: a batch ticket made no progress for --batch-timeout
     API_UNREACHABLE = "api-unreachable"  # the run stopped: no answer from Ecwid's API (at the start, or for a while)
     # skipping
     ALREADY_IMPORTED = "already-imported"  # the journal says a run created it

@@ -84,8 +84,9 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
 def _batch_settings(options: ImportOptions):
     from importer.batch import BatchSettings
 
-    in_flight = {} if options.batches_in_flight is None else {"in_flight": options.batches_in_flight}
-    return BatchSettings(size=options.batch_size, parallel=options.batch_parallel, **in_flight)
+    given = (("in_flight", options.batches_in_flight), ("timeout_s", options.batch_timeout))
+    return BatchSettings(size=options.batch_size, parallel=options.batch_parallel,
+                         **{k: v for k, v in given if v is not None})  # fmt: skip
 
 
 @dataclass
@@ -201,6 +202,11 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
             except RunStopped as exc:  # unsent rows become not_sent in _send
                 return SendResult(stopped=exc)
             # --update reads the store for contacts the journal doesn't know, as --skip-existing does.
+            earlier = None
+            if options.mode != "batch":  # an earlier batch run's tickets are seen to the end before their rows go
+                to_send, earlier = await _collect_batches(to_send, config, options, reader, journal, results, cancel)
+                if earlier is not None and earlier.stopped is not None:
+                    return earlier
             guard = Guard(journal, reader, skip_existing=options.skip_existing or options.update,
                           settle=options.mode != "batch", **_settle(options))
             to_send = guard.classify(to_send, results)
@@ -218,7 +224,30 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
                                           cancel=cancel)  # fmt: skip
             else:
                 sent = await guard.run(to_send, results, send, cancel=cancel, quiet=config.quiet)
+                if earlier is not None:
+                    sent.extra["earlier_batches"] = earlier.batch
             return await _after_send(sent, results, reader, history, options, config, cancel)
+
+
+async def _collect_batches(to_send, config, options: ImportOptions, reader: StoreReader, journal: Journal | None,
+                           results, cancel):  # fmt: skip
+    """--mode direct: rows an earlier run handed to Ecwid in batches still open in the journal are not sent
+    again before their tickets are polled to the end (or, when Ecwid no longer knows a ticket, the store
+    checked). Returns (the rows to send, in input order; the collection's BatchResult or None)."""
+    if journal is None:
+        return to_send, None
+    from importer.batch import send_batches
+    from importer.batchjournal import BatchJournal
+
+    held = {key for batch in BatchJournal(journal).open_batches() for key in batch.rows}
+    if not any(r.key in held for r in to_send):
+        return to_send, None
+    # Outcomes journaled as in --mode batch: a row left in doubt stays `sending` under its batch's key.
+    on_result = Guard(journal, reader, skip_existing=False, settle=False).on_result(results)
+    collected = await send_batches([r for r in to_send if r.key in held], config, _batch_settings(options),
+                                   reader=reader, on_result=on_result, journal=journal, cancel=cancel, collect=True)
+    back = {r.index for r in collected.returned}
+    return [r for r in to_send if r.key not in held or r.index in back], collected
 
 
 def _settle(options: ImportOptions) -> dict:
