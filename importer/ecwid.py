@@ -7,7 +7,9 @@ with an answer (retry, fail, stop) is decided by importer.policy.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -107,6 +109,37 @@ def _mask_runs(text: str, token: str) -> str:
     if not any(masked):
         return text
     return "".join("*" if m else c for c, m in zip(text, masked))
+
+
+class ScrubFilter(logging.Filter):
+    """Belt and braces for logs: every record through a handler scrubbed (message and traceback alike),
+    whatever logged it (httpx, a library, a message that forgot)."""
+
+    def __init__(self, token: str):
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage(), self._token, limit=None), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text, self._token, limit=None)
+        return True
+
+
+@contextlib.contextmanager
+def scrubbed_logs(token: str):
+    """While a run holds the token: every handler of the root logger scrubs what it writes."""
+    handlers = list(logging.getLogger().handlers)
+    scrubber = ScrubFilter(token)
+    for handler in handlers:
+        handler.addFilter(scrubber)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(scrubber)
 
 
 @dataclass(frozen=True, slots=True)

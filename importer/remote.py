@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from importer import ecwid
 from importer.customers import CustomerStats, Resolution, needs_lookup, resolve_customers
 from importer.directory import Directory
 from importer.errors import RunStopped
@@ -48,7 +49,7 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
     """Send the valid records; their outcomes go into the table. Returns (summary fields, stopped)."""
     results: dict[int, ContactRecord] = {}
     settled = _Settled()
-    with _target(options, table, to_send) as (api_url, store_id, token):
+    with _target(options, table, to_send) as (api_url, store_id, token), ecwid.scrubbed_logs(token):
         config = _send_config(options, api_url, store_id, token)
         with _open_journal(options, store_id, run_id) as journal:
             result = asyncio.run(_session(table, to_send, config, options, journal, results, settled))

@@ -131,6 +131,7 @@ class StoreReader:
         return policy.retry_wait(state.attempt_number, retry_after, random=self._random)
 
     def _stop(self, status: int, code: str, message: str, scope: str = READ_SCOPE) -> RunStopped:
+        code, message = ecwid.scrub(code, self._token, limit=60), self.scrub(message)  # the server's words
         answer = ecwid.Answer(Action.STOP, status, error_code=code or "HTTP_ERROR", error=message)
         return ecwid.stop_reason(answer, self._store_id, scope)  # reads need their own scope
 

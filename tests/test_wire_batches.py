@@ -21,7 +21,7 @@ def test_a_stuck_batch_queue_stops_the_run_and_no_later_run_sends_its_rows_until
 ):
     csv = tmp_path / "contacts.csv"
     expected = write_csv(csv, range(10))
-    journal = ("--journal", str(tmp_path / "j.sqlite"), "--rate", "100000", "--batch-timeout", "0.4")
+    journal = ("--journal", str(tmp_path / "j.sqlite"), "--rate", "100000", "--settle-window", "0.05", "--batch-timeout", "0.2")
     config = SandboxConfig(rate_per_minute=None, customers=20, batch=BatchSettings(processing_ms=1, paused=True))
     with Sandbox(config) as sb:
         code, first, err = run_main(sb, cli_args(sb, csv, tmp_path / "r1", "--mode", "batch", *journal), monkeypatch,
@@ -45,7 +45,7 @@ def test_a_stuck_batch_queue_stops_the_run_and_no_later_run_sends_its_rows_until
 def test_a_direct_rerun_collects_a_batch_that_ecwid_finished_after_the_run_was_stopped(tmp_path, monkeypatch, capsys):
     csv = tmp_path / "contacts.csv"
     expected = write_csv(csv, range(10))
-    journal = ("--journal", str(tmp_path / "j.sqlite"), "--rate", "100000", "--batch-timeout", "0.3")
+    journal = ("--journal", str(tmp_path / "j.sqlite"), "--rate", "100000", "--settle-window", "0.05", "--batch-timeout", "0.2")
     config = SandboxConfig(rate_per_minute=None, customers=20,
                            batch=BatchSettings(processing_ms=1, paused=True, skip_rate=0.3, seed=4))  # fmt: skip
     with Sandbox(config) as sb:

@@ -83,15 +83,15 @@ def test_an_html_page_instead_of_the_api_at_the_start_is_named_for_what_it_is(tm
 def test_the_api_going_away_mid_run_stops_within_the_window_and_the_rerun_creates_nothing_twice(
     tmp_path, monkeypatch, capsys, gone
 ):
-    monkeypatch.setattr(policy, "UNREACHABLE_S", 0.5)
+    monkeypatch.setattr(policy, "UNREACHABLE_S", 0.3)
     csv = tmp_path / "contacts.csv"
     expected = write_csv(csv, range(60))
-    args = ["--journal", str(tmp_path / "j.sqlite"), "--concurrency", "2", "--timeout", "0.3", *FAST]
+    args = ["--journal", str(tmp_path / "j.sqlite"), "--concurrency", "2", "--timeout", "0.2", *FAST]
     with Sandbox(SandboxConfig(rate_per_minute=None, customers=20, latency_ms=5)) as sb:
         def go_away() -> None:  # once a few rows are in, every request meets the fault
             wait_for(lambda: sb.stats.creates_committed >= 5)
             if gone == "timeouts":  # no create is answered in time; each still commits, later: rows in doubt
-                sb.set_fault(late_commit_ms=1500)
+                sb.set_fault(late_commit_ms=600)
             else:
                 sb.set_fault(fail_rate=1.0, fail_statuses=(502,))  # a gateway's HTML page, and nothing stored
 
@@ -99,7 +99,7 @@ def test_the_api_going_away_mid_run_stops_within_the_window_and_the_rerun_create
         code, first, err = run_main(sb, cli_args(sb, csv, tmp_path / "r1", *args), monkeypatch, capsys)
         assert code == 3, err
         assert first["stopped_code"] == "api-unreachable"
-        assert "no answer from" in err and "for 0.5 s" in err
+        assert "no answer from" in err and "for 0.3 s" in err
         assert first["counts"].get("not_sent", 0) > 0  # stopped, not ground through every row's retries
         assert first["send_s"] < 10
         if gone == "timeouts":  # creates that may commit later: kept in doubt, checked by the rerun
