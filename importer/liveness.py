@@ -9,7 +9,8 @@ proxy or captive portal, a redirect, an empty body) is a miss.
   `unreachable()` is the one line that says why (`cannot reach https://…: connection refused`).
 - Later, when requests have been going out for `window_s` (policy.UNREACHABLE_S) without a single
   answer from the API, `gone()` stops the run as a Ctrl-C does; `watch()` says so on time even while
-  every request is waiting out a backoff.
+  every request is waiting out a backoff. A quiet spell of the run's own (nothing asked for a window,
+  as while rows in doubt wait out the settle window) is not the API's silence: counting starts afresh.
 
     liveness = Liveness(api_url)
     http = httpx.AsyncClient(transport=liveness.transport(httpx.AsyncHTTPTransport()))
@@ -39,17 +40,33 @@ class Liveness:
         self.ever_heard = False
         self.waiting_since: float | None = None  # the first request since the API was last heard
         self.problem = ""  # the last miss, in a user's words ("" once heard again)
+        self.outstanding = 0  # requests on their way
+        self.last_event = clock()  # the last request sent or ended
 
     # -- what the transport reports ------------------------------------------------
     def sent(self) -> None:
-        if self.waiting_since is None:
-            self.waiting_since = self.clock()
+        now = self.clock()
+        if self.waiting_since is None or self._idle(now):  # after a quiet spell (a settle wait), count afresh
+            self.waiting_since = now
+        self.outstanding += 1
+        self.last_event = now
 
     def heard(self) -> None:
+        self.ended()
         self.ever_heard, self.waiting_since, self.problem = True, None, ""
 
     def missed(self, problem: str) -> None:
+        self.ended()
         self.problem = problem
+
+    def ended(self) -> None:
+        """A request is over (answered, missed, or abandoned)."""
+        self.outstanding = max(0, self.outstanding - 1)
+        self.last_event = self.clock()
+
+    def _idle(self, now: float) -> bool:
+        """Nothing asked for a window: a silence of ours (waiting to check the store), not the API's."""
+        return self.outstanding == 0 and now - self.last_event >= self.window_s
 
     # -- what the run asks ----------------------------------------------------------
     def unreachable(self) -> RunStopped | None:
@@ -61,7 +78,8 @@ class Liveness:
 
     def gone(self) -> RunStopped | None:
         """Requests have gone out for `window_s` without one answer from the API."""
-        if self.waiting_since is None or self.clock() - self.waiting_since < self.window_s:
+        now = self.clock()
+        if self.waiting_since is None or now - self.waiting_since < self.window_s or self._idle(now):
             return None
         if not self.ever_heard:
             return self.unreachable() or RunStopped(f"cannot reach {self.api_url}: no answer in {self.window_s:g} s",
@@ -96,6 +114,9 @@ class _Watched(httpx.AsyncBaseTransport):
             await response.aread()  # the whole answer is needed to tell whose it is (the run never streams)
         except httpx.TransportError as exc:
             self._liveness.missed(connection_problem(exc))
+            raise
+        except BaseException:  # cancelled: no word either way
+            self._liveness.ended()
             raise
         problem = foreign(response)
         if problem:

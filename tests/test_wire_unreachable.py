@@ -118,15 +118,24 @@ def test_liveness_with_a_fake_clock():
     live = Liveness("https://api.example/v3", window_s=60, clock=lambda: now[0])
     live.sent()
     live.heard()
-    now[0] = 100
-    live.sent()
-    live.missed("connection refused")
+    for now[0] in (100, 130):  # a request and its retry, both refused
+        live.sent()
+        live.missed("connection refused")
     now[0] = 159.9
     assert live.gone() is None and live.unreachable() is None  # heard once: only the window stops it
     now[0] = 160
     assert "no answer from https://api.example/v3 for 60 s (last: connection refused)" in live.gone().message
     live.heard()
     assert live.gone() is None
+    live.sent()
+    live.missed("no answer in time (ReadTimeout)")  # a lost answer; then the run waits out the settle window
+    now[0] = 300
+    assert live.gone() is None  # nothing was asked meanwhile: our silence, not the API's
+    live.sent()
+    now[0] = 359
+    assert live.gone() is None
+    now[0] = 360
+    assert live.gone() is not None  # a request out for the whole window, unanswered
 
 
 def test_what_is_not_the_apis_answer():
