@@ -1,7 +1,6 @@
 """Whether Ecwid's API is being heard at all: a run stops, once, clearly, when it is not.
 
-Every request of a run goes through the one client's transport, wrapped here, so this sees them
-all (reads, creates, edits, batches): an answer that is a JSON document, whatever its status, is the
+Every request of a run goes through the one client, made here, so this sees them all (reads, creates, edits, batches): an answer that is a JSON document, whatever its status, is the
 API heard; a connection error, a timeout, or an answer that is not the API's (an HTML page from a
 proxy or captive portal, a redirect, an empty body) is a miss.
 
@@ -13,7 +12,7 @@ proxy or captive portal, a redirect, an empty body) is a miss.
   as while rows in doubt wait out the settle window) is not the API's silence: counting starts afresh.
 
     liveness = Liveness(api_url)
-    http = httpx.AsyncClient(transport=liveness.transport(httpx.AsyncHTTPTransport()))
+    http = liveness.client(timeout=30)                  # an httpx.AsyncClient
     stop = liveness.gone() or liveness.unreachable()     # RunStopped | None
 """
 
@@ -96,21 +95,23 @@ class Liveness:
             await sleep(min(max(left, 0.01), step))
         return stop
 
-    def transport(self, inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
-        return _Watched(inner, self)
+    def client(self, **options) -> httpx.AsyncClient:
+        """An httpx.AsyncClient(**options) whose every request is told here (whatever transport or
+        proxy, from the environment included, carries it)."""
+        return _Heard(self, **options)
 
 
-class _Watched(httpx.AsyncBaseTransport):
-    """A transport that tells `Liveness` of every request and what came of it."""
+class _Heard(httpx.AsyncClient):
+    """A client that tells `Liveness` of every request and what came of it."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, liveness: Liveness):
-        self._inner = inner
+    def __init__(self, liveness: Liveness, **options):
+        super().__init__(**options)
         self._liveness = liveness
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def send(self, request: httpx.Request, **options) -> httpx.Response:
         self._liveness.sent()
         try:
-            response = await self._inner.handle_async_request(request)
+            response = await super().send(request, **options)
             await response.aread()  # the whole answer is needed to tell whose it is (the run never streams)
         except httpx.TransportError as exc:
             self._liveness.missed(connection_problem(exc))
@@ -124,9 +125,6 @@ class _Watched(httpx.AsyncBaseTransport):
         else:
             self._liveness.heard()
         return response
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 def connection_problem(exc: httpx.TransportError) -> str:

@@ -143,10 +143,8 @@ def new_client(config: SendConfig, liveness: Liveness | None = None) -> httpx.As
     """The run's one client: keep-alive connections matching the concurrency; every request told to
     `liveness`, when given."""
     limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
-    if liveness is None:
-        return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(config.timeout_s))
-    transport = liveness.transport(httpx.AsyncHTTPTransport(limits=limits))
-    return httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(config.timeout_s))
+    make = httpx.AsyncClient if liveness is None else liveness.client
+    return make(limits=limits, timeout=httpx.Timeout(config.timeout_s))
 
 
 @dataclass
