@@ -247,6 +247,7 @@ async def _collect_batches(to_send, config, options: ImportOptions, reader: Stor
     on_result = Guard(journal, reader, skip_existing=False, settle=False).on_result(results)
     collected = await send_batches([r for r in to_send if r.key in held], config, _batch_settings(options),
                                    reader=reader, on_result=on_result, journal=journal, cancel=cancel, collect=True)
+    journal.flush()  # what the tickets said, committed before the guard reads the journal
     back = {r.index for r in collected.returned}
     return [r for r in to_send if r.key not in held or r.index in back], collected
 

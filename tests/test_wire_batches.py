@@ -57,3 +57,4 @@ def test_a_direct_rerun_collects_a_batch_that_ecwid_finished_after_the_run_was_s
         assert code == 0, err
         assert stored(sb) == expected  # what the batch did not execute was sent directly, once
         assert 0 < _creates(sb) < 10
+        assert "in_doubt" not in again  # what the ticket said was not executed is known absent: no store check
