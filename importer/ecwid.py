@@ -77,10 +77,11 @@ def clean_token(token: str, source: str = "") -> str:
 
 
 MESSAGE_CHARS = 200  # a server's or an exception's text is cut to this in outcomes, logs and reports
+_SPACES = re.compile(r"\s+")
 TOKEN_RUN = 8  # this many of the token's characters in a row are never let out
 
 
-def scrub(text: str, token: str, limit: int | None = MESSAGE_CHARS) -> str:
+def scrub(text: str, token: str, limit: int | None = MESSAGE_CHARS, *, one_line: bool = True) -> str:
     """The one way a server's or an exception's text enters an outcome, a log or a report: the token
     removed in every form it may take (as is, trimmed, escaped as `repr` writes it), then cut to
     `limit` characters, then any run of TOKEN_RUN or more of the token's characters masked, so no
@@ -91,6 +92,8 @@ def scrub(text: str, token: str, limit: int | None = MESSAGE_CHARS) -> str:
                  token.encode("unicode_escape").decode("ascii")}  # fmt: skip
         for form in sorted(filter(None, forms), key=len, reverse=True):
             text = text.replace(form, "***")
+    if one_line:  # a page's layout would spill across log lines and CSV cells
+        text = _SPACES.sub(" ", text).strip()
     if limit is not None and len(text) > limit:
         text = text[:limit] + "…"
     return _mask_runs(text, token) if token else text
@@ -120,11 +123,11 @@ class ScrubFilter(logging.Filter):
         self._token = token
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = scrub(record.getMessage(), self._token, limit=None), None
+        record.msg, record.args = scrub(record.getMessage(), self._token, limit=None, one_line=False), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = scrub(record.exc_text, self._token, limit=None)
+            record.exc_text = scrub(record.exc_text, self._token, limit=None, one_line=False)
         return True
 
 
