@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from importer import ecwid
+from importer import ecwid, policy
 from importer.customers import CustomerStats, Resolution, needs_lookup, resolve_customers
 from importer.directory import Directory
 from importer.errors import RunStopped
@@ -134,7 +134,7 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportO
     named = [r for r in records if r.customer_id is not None or needs_lookup(r)]
 
     async def session(config) -> list[ContactRecord]:
-        liveness = Liveness(config.api_url)
+        liveness = _liveness(config)
         async with new_client(config, liveness) as http:
             reader = _reader(http, config, Pacer(config.rate_per_minute), liveness)
             settled.directory = Directory(reader)
@@ -172,6 +172,11 @@ def _open_journal(options: ImportOptions, store_id: int, run_id: str):
         yield journal
 
 
+def _liveness(config) -> Liveness:
+    # A longer --timeout widens the window: one slow answer, waited for as told, never stops a run.
+    return Liveness(config.api_url, max(policy.UNREACHABLE_S, 2 * config.timeout_s))
+
+
 def _reader(http: httpx.AsyncClient, config, pacer: Pacer, liveness: Liveness | None = None) -> StoreReader:
     return StoreReader(
         http, api_url=config.api_url, store_id=config.store_id, token=config.token, pacer=pacer,
@@ -186,7 +191,7 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
 
     # One interrupt scope for the whole session: a Ctrl-C between lookups and sending
     # (the journal check can take seconds) still ends in a report, not a traceback.
-    liveness = Liveness(config.api_url)  # hears every request of the run: an API gone away stops it
+    liveness = _liveness(config)  # hears every request of the run: an API gone away stops it
     async with new_client(config, liveness) as http:
         with _interrupt_event() as cancel:
             pacer = Pacer(config.rate_per_minute)
