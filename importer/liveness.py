@@ -8,8 +8,9 @@ proxy or captive portal, a redirect, an empty body) is a miss.
   `unreachable()` is the one line that says why (`cannot reach https://…: connection refused`).
 - Later, when requests have been going out for `window_s` (policy.UNREACHABLE_S) without a single
   answer from the API, `gone()` stops the run as a Ctrl-C does; `watch()` says so on time even while
-  every request is waiting out a backoff. A quiet spell of the run's own (nothing asked for a window,
-  as while rows in doubt wait out the settle window) is not the API's silence: counting starts afresh.
+  every request is waiting out a backoff. A quiet spell of the run's own (nothing asked for
+  policy.QUIET_S, as while rows in doubt wait out the settle window) is not the API's silence:
+  counting starts afresh.
 
     liveness = Liveness(api_url)
     http = liveness.client(timeout=30)                  # an httpx.AsyncClient
@@ -32,9 +33,11 @@ NOT_ECWID = "the answer is not Ecwid's"
 
 
 class Liveness:
-    def __init__(self, api_url: str, window_s: float | None = None, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, api_url: str, window_s: float | None = None, *, quiet_s: float | None = None,
+                 clock: Callable[[], float] = time.monotonic):  # fmt: skip
         self.api_url = api_url
         self.window_s = policy.UNREACHABLE_S if window_s is None else window_s
+        self.quiet_s = policy.QUIET_S if quiet_s is None else quiet_s
         self.clock = clock
         self.ever_heard = False
         self.waiting_since: float | None = None  # the first request since the API was last heard
@@ -64,8 +67,8 @@ class Liveness:
         self.last_event = self.clock()
 
     def _idle(self, now: float) -> bool:
-        """Nothing asked for a window: a silence of ours (waiting to check the store), not the API's."""
-        return self.outstanding == 0 and now - self.last_event >= self.window_s
+        """Nothing asked for `quiet_s`: a silence of ours (waiting to check the store), not the API's."""
+        return self.outstanding == 0 and now - self.last_event >= self.quiet_s
 
     # -- what the run asks ----------------------------------------------------------
     def unreachable(self) -> RunStopped | None:

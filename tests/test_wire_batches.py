@@ -6,7 +6,10 @@ rows in doubt under the ticket; a rerun, in either mode, polls the ticket again 
 
 from __future__ import annotations
 
-from exactly_once_helpers import cli_args, run_main, stored, write_csv
+import threading
+
+from exactly_once_helpers import cli_args, run_main, stored, wait_for, write_csv
+from importer import policy
 from importer.sandbox import Sandbox, SandboxConfig
 from importer.sandbox.batch import BatchSettings
 
@@ -58,3 +61,30 @@ def test_a_direct_rerun_collects_a_batch_that_ecwid_finished_after_the_run_was_s
         assert stored(sb) == expected  # what the batch did not execute was sent directly, once
         assert 0 < _creates(sb) < 10
         assert "in_doubt" not in again  # what the ticket said was not executed is known absent: no store check
+
+
+def test_the_api_gone_while_a_batch_is_polled_stops_the_run_and_the_rerun_collects_the_ticket(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(policy, "UNREACHABLE_S", 0.5)
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(10))
+    journal = ("--journal", str(tmp_path / "j.sqlite"), "--rate", "100000", "--settle-window", "0.05",
+               "--timeout", "0.2")  # the window is at least twice the timeout
+    config = SandboxConfig(rate_per_minute=None, customers=20, batch=BatchSettings(processing_ms=1, paused=True))
+    with Sandbox(config) as sb:
+        def go_away() -> None:  # once Ecwid holds the batch, every request meets a gateway's page
+            wait_for(lambda: sb.state.batches.stats.tickets >= 1)
+            sb.set_fault(fail_rate=1.0, fail_statuses=(502,))
+
+        threading.Thread(target=go_away, daemon=True).start()
+        code, first, err = run_main(sb, cli_args(sb, csv, tmp_path / "r1", "--mode", "batch", *journal), monkeypatch,
+                                    capsys)  # fmt: skip
+        assert code == 3, err
+        assert first["stopped_code"] == "api-unreachable" and first["ambiguous"] == 10
+        sb.set_fault(fail_rate=0.0)
+        sb.state.batches.resume()
+        monkeypatch.setattr(policy, "UNREACHABLE_S", 60.0)
+        code, again, err = run_main(sb, cli_args(sb, csv, tmp_path / "r2", *journal), monkeypatch, capsys)
+        assert code == 0, err
+        assert stored(sb) == expected and _creates(sb) == 0  # created once, by the batch the first run handed over

@@ -85,7 +85,7 @@ def test_the_api_going_away_mid_run_stops_within_the_window_and_the_rerun_create
 ):
     monkeypatch.setattr(policy, "UNREACHABLE_S", 0.5)
     csv = tmp_path / "contacts.csv"
-    expected = write_csv(csv, range(60))
+    expected = write_csv(csv, range(30))
     args = ["--journal", str(tmp_path / "j.sqlite"), "--concurrency", "2", "--timeout", "0.2", *FAST]
     with Sandbox(SandboxConfig(rate_per_minute=None, customers=20, latency_ms=5)) as sb:
         def go_away() -> None:  # once a few rows are in, every request meets the fault
