@@ -150,7 +150,7 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportO
                 return resolved
 
     stopped = None
-    with _target(options, table, named) as (api_url, store_id, token):
+    with _target(options, table, named) as (api_url, store_id, token), ecwid.scrubbed_logs(token):
         config = _send_config(options, api_url, store_id, token)
         try:
             resolved = {r.index: r for r in asyncio.run(session(config))}
