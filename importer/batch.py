@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class BatchResult(SendResult):
     batch: dict[str, Any] = field(default_factory=dict)  # the summary's "batch" section
+    returned: list[ContactRecord] = field(default_factory=list)  # `collect`: the rows for the caller to send
 
 
 @dataclass
@@ -84,9 +85,14 @@ class _Submit:
 async def send_batches(records: list[ContactRecord], config: SendConfig, settings: BatchSettings, *,
                        reader: StoreReader, on_result: Callable[[ContactRecord], None], hooks: SendHooks | None = None,
                        journal: Journal | None = None, cancel: asyncio.Event | None = None,
-                       clock: Callable[[], float] = time.time) -> BatchResult:  # fmt: skip
-    """Send every record through the batch API; `on_result` once per record. See the module docstring."""
+                       clock: Callable[[], float] = time.time, collect: bool = False) -> BatchResult:  # fmt: skip
+    """Send every record through the batch API; `on_result` once per record. See the module docstring.
+
+    `collect` (--mode direct after a batch run): only the batches an earlier run left open are seen to
+    the end, for these records (polled, or checked in the store); every other row, and every row to be
+    sent again, is not sent but handed back in `result.returned`, without an `on_result`."""
     run = _Run(config, settings, reader, on_result, hooks or SendHooks(), journal, clock, len(records))
+    run.collect = collect
     return await run.go(records, cancel)
 
 
@@ -114,6 +120,7 @@ class _Run:
         self.stats: Counter[str] = Counter()
         self.result = BatchResult(stopped=None)
         self.cancel: asyncio.Event | None = None
+        self.collect = False
 
     # -- the run -------------------------------------------------------------------
     async def go(self, records: list[ContactRecord], cancel: asyncio.Event | None) -> BatchResult:
@@ -156,7 +163,9 @@ class _Run:
         for record in records:
             if record.key in taken:
                 continue
-            if record.customer_id is None:
+            if self.collect:
+                self.result.returned.append(record)
+            elif record.customer_id is None:
                 self._finish(record, Outcome(Status.FAILED, error_code=Code.MISSING_CUSTOMER,
                                              error="no customer id: the customer email was not resolved to an id"))
             elif self.hooks.precheck is not None:
@@ -181,10 +190,13 @@ class _Run:
     def _resume(self, open_batch: OpenBatch, by_key: dict) -> _Batch | None:
         records = [by_key[k] for k in open_batch.rows if k in by_key]
         age = self.clock() - open_batch.created_at
-        if not records or (open_batch.ticket is None and age >= self.settings.dedup_s):
-            # Nothing of it in this run, or its key may be forgotten: its rows are in doubt (checked by the guard).
+        if not records:  # none of its rows in this run: left open for the run that has them
+            self.stats["left_batches"] += 1
+            return None
+        if open_batch.ticket is None and age >= self.settings.dedup_s:
+            # Its key may be forgotten: its rows are in doubt (checked by the guard).
             self.batches.done(open_batch.key)
-            self.stats["expired_batches" if records else "left_batches"] += 1
+            self.stats["expired_batches"] += 1
             return None
         self.stats["resumed_batches"] += 1
         for record in records:
@@ -318,6 +330,7 @@ class _Run:
         wait: float | None = None
         failures = 0
         first = True
+        moved_at, seen = time.monotonic(), None  # the ticket's last progress, and what it was
         while True:
             if first and followed and (self.per_s is None or self.behind):
                 delay = 0.0  # the one ahead was done before we looked: Ecwid outpaces our polls, look now
@@ -327,7 +340,7 @@ class _Run:
             else:
                 remaining = len(batch.records) - batch.completed
                 wait = delay = poll_wait(remaining, self.per_s, wait, batch.status == "QUEUED", self.settings)
-            await asyncio.sleep(delay)
+            await asyncio.sleep(min(delay, max(0.0, moved_at + self.settings.timeout_s - time.monotonic())))
             self.stats["polls"] += 1
             try:
                 body = await self.reader.get("/batch", {"ticket": batch.ticket, "escapedJson": "true"})
@@ -335,8 +348,11 @@ class _Run:
                 # 429s are no failure: they say the window is full (of this batch's inner requests, if they count)
                 failures += exc.status != 429
                 log.warning("batch %s: polling ticket %s failed: %s", batch.key, batch.ticket, exc)
-                if exc.status == 404 or failures >= POLL_FAILURES:
+                if exc.status == 404:  # Ecwid no longer knows it: its rows are checked in the store
                     return None
+                if failures >= POLL_FAILURES:  # Ecwid may still run it: its rows stay in doubt under the ticket
+                    raise self._left(batch, f"polling its ticket failed {failures} times ({exc})")
+                self._timed_out(batch, moved_at)
                 continue
             failures = 0
             if not isinstance(body, dict):
@@ -350,6 +366,8 @@ class _Run:
             if self.first_submit_at is not None and done and now > self.first_submit_at:
                 self.per_s = done / (now - self.first_submit_at)
             batch.status, batch.completed = status, completed
+            if (status, completed) != seen:
+                moved_at, seen = now, (status, completed)
             self._show()
             if status == "COMPLETED":
                 self.behind = first  # done before we first looked: the pace measured is our polls', not Ecwid's
@@ -357,6 +375,19 @@ class _Run:
                 self.inner_done += len(batch.records)
                 return body
             first = False
+            self._timed_out(batch, moved_at)
+
+    def _timed_out(self, batch: _Batch, moved_at: float) -> None:
+        """RunStopped once the ticket has made no progress for --batch-timeout."""
+        if time.monotonic() - moved_at >= self.settings.timeout_s:
+            self.stats["timed_out"] += 1
+            raise self._left(batch, f"no progress in {self.settings.timeout_s:g} s ({batch.status or 'no status'} "
+                                    "at Ecwid; --batch-timeout S)")  # fmt: skip
+
+    def _left(self, batch: _Batch, why: str) -> RunStopped:
+        return RunStopped(f"batch ticket {batch.ticket}: {why}; its {len(batch.records)} rows stay in doubt under the "
+                          "ticket: the next run polls it again before sending any of them",
+                          error_code=Code.BATCH_TIMEOUT)  # fmt: skip
 
     def _show(self) -> None:
         statuses = Counter(b.status or "SUBMITTING" for b in self.active.values())
@@ -434,6 +465,9 @@ class _Run:
         """Into a later batch, while its attempts last; the journal knows it is not at Ecwid."""
         if self.rows is not None:
             self.rows.note(record.key, ABSENT)
+        if self.collect:  # not at Ecwid: the caller sends it
+            self.result.returned.append(record)
+            return
         if self.attempts[record.index] > self.config.retries:
             self._finish(record, Outcome(Status.FAILED, attempts=self.attempts[record.index],
                                          error_code=Code.RETRIES_EXHAUSTED,

@@ -22,7 +22,10 @@ DEDUP_S = 3600.0 - 600.0
 POLL_FIRST_S = 0.5  # the first poll of a ticket whose pace is unknown
 POLL_MIN_S = 0.25
 POLL_MAX_S = 15.0
-POLL_FAILURES = 3  # polls failing for good (after the reads' own retries) before its rows are left in doubt
+POLL_FAILURES = 3  # polls failing for good (after the reads' own retries) before the run stops
+# A ticket that makes no progress (status and completed requests unchanged) this long stops the run, its rows
+# in doubt under the ticket (the next run polls it again): a stuck queue is never polled forever. --batch-timeout.
+BATCH_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class BatchSettings:
     poll_first_s: float = POLL_FIRST_S
     poll_min_s: float = POLL_MIN_S
     poll_max_s: float = POLL_MAX_S
+    timeout_s: float = BATCH_TIMEOUT_S  # --batch-timeout
 
     def __post_init__(self) -> None:
         if not 1 <= self.size <= MAX_SIZE or self.in_flight < 1:

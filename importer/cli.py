@@ -128,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--batch-parallel", action="store_true",
                      help="--mode batch: let Ecwid run up to 100 of a batch's creates at once (allowParallelMode); "
                           "a customer's contacts may then be created in any order")
+    imp.add_argument("--batch-timeout", type=_positive_float, metavar="S",
+                     help="stop when a batch ticket makes no progress this long (default 300); its rows stay in doubt "
+                          "under the ticket and the next run, direct or batch, polls it again before sending any of them")
     imp.add_argument("--journal", type=Path, metavar="PATH", help="journal of what was created (default: one per store in the user's data directory, wherever the job starts)")
     imp.add_argument("--no-journal", action="store_true", help="one-off run: don't read or write the journal (running it again creates everything again)")
     imp.add_argument("--skip-existing", action="store_true", help="read each customer's contacts first; skip contacts the store already has")
@@ -324,6 +327,7 @@ def _options(args):
         batch_size=args.batch_size,
         batches_in_flight=args.batches_in_flight,
         batch_parallel=args.batch_parallel,
+        batch_timeout=args.batch_timeout,
     )
 
 

@@ -7,7 +7,9 @@ with an answer (retry, fail, stop) is decided by importer.policy.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -74,15 +76,73 @@ def clean_token(token: str, source: str = "") -> str:
     return token
 
 
-def scrub(text: str, token: str) -> str:
-    """Remove the token from text that may end up in a report or a log, in every form it may
-    take there: as is, without its surrounding whitespace, and escaped as `repr` writes it."""
-    if not token:
+MESSAGE_CHARS = 200  # a server's or an exception's text is cut to this in outcomes, logs and reports
+_SPACES = re.compile(r"\s+")
+TOKEN_RUN = 8  # this many of the token's characters in a row are never let out
+
+
+def scrub(text: str, token: str, limit: int | None = MESSAGE_CHARS, *, one_line: bool = True) -> str:
+    """The one way a server's or an exception's text enters an outcome, a log or a report: the token
+    removed in every form it may take (as is, trimmed, escaped as `repr` writes it), then cut to
+    `limit` characters, then any run of TOKEN_RUN or more of the token's characters masked, so no
+    piece of it survives a cut, an echo that mangled it, or a form not foreseen here."""
+    text = str(text)
+    if token:
+        forms = {token, _SURROUNDING.sub("", token), repr(token)[1:-1],
+                 token.encode("unicode_escape").decode("ascii")}  # fmt: skip
+        for form in sorted(filter(None, forms), key=len, reverse=True):
+            text = text.replace(form, "***")
+    if one_line:  # a page's layout would spill across log lines and CSV cells
+        text = _SPACES.sub(" ", text).strip()
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "…"
+    return _mask_runs(text, token) if token else text
+
+
+def _mask_runs(text: str, token: str) -> str:
+    """Every run of TOKEN_RUN+ characters that also occurs in the token, as `*`s."""
+    n = TOKEN_RUN
+    pieces = {token[i:i + n] for i in range(len(token) - n + 1)}
+    if not pieces:
         return text
-    forms = {token, _SURROUNDING.sub("", token), repr(token)[1:-1], token.encode("unicode_escape").decode("ascii")}
-    for form in sorted(filter(None, forms), key=len, reverse=True):
-        text = text.replace(form, "***")
-    return text
+    masked = bytearray(len(text))
+    for i in range(len(text) - n + 1):
+        if text[i:i + n] in pieces:
+            masked[i:i + n] = b"\x01" * n
+    if not any(masked):
+        return text
+    return "".join("*" if m else c for c, m in zip(text, masked))
+
+
+class ScrubFilter(logging.Filter):
+    """Belt and braces for logs: every record through a handler scrubbed (message and traceback alike),
+    whatever logged it (httpx, a library, a message that forgot)."""
+
+    def __init__(self, token: str):
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage(), self._token, limit=None, one_line=False), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text, self._token, limit=None, one_line=False)
+        return True
+
+
+@contextlib.contextmanager
+def scrubbed_logs(token: str):
+    """While a run holds the token: every handler of the root logger scrubs what it writes."""
+    handlers = list(logging.getLogger().handlers)
+    scrubber = ScrubFilter(token)
+    for handler in handlers:
+        handler.addFilter(scrubber)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(scrubber)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,38 +162,62 @@ def parse_error(response: httpx.Response) -> tuple[str, str]:
     try:
         body = response.json()
     except (ValueError, UnicodeDecodeError):
-        return "", response.text.strip()[:200]
+        return "", response.text.strip()  # whole: the caller scrubs it, then cuts it (scrub())
     if not isinstance(body, dict):
         return "", ""
     code, message = body.get("errorCode"), body.get("errorMessage")
     return (str(code) if code else ""), (str(message) if message else "")
 
 
-def read_create_count(response: httpx.Response) -> int | None:
+def read_count(response: httpx.Response, field: str = "createCount") -> int | None:
+    """The count a 2xx answer says (`createCount`, `updateCount`, `deleteCount`), or None when it says
+    none: an empty body, `{}`, HTML from a proxy, a bool. The one rule for every write: an answer
+    without a readable count says nothing about what happened, so the write is in doubt, never failed."""
     try:
         body = response.json()
     except (ValueError, UnicodeDecodeError):
         return None
-    count = body.get("createCount") if isinstance(body, dict) else None
-    return count if type(count) is int else None  # noqa: E721 - bool is not a count
+    count = body.get(field) if isinstance(body, dict) else None
+    return count if type(count) is int and count >= 0 else None  # noqa: E721 - bool is not a count
+
+
+def unreadable(response: httpx.Response, field: str = "createCount") -> str:
+    """What a 2xx answer without a readable count held, for the row's message: to be scrubbed."""
+    text = response.text.strip()
+    if not text:
+        return f"a {response.status_code} answer with an empty body instead of {field}"
+    if text.startswith("<"):
+        return f"a {response.status_code} answer in HTML instead of {field} (a proxy or captive portal?)"
+    return f"a {response.status_code} answer without a readable {field}: {text}"
+
+
+def is_json(response: httpx.Response) -> bool:
+    """Whether the answer is a JSON document, as every answer of Ecwid's API is (a proxy's, a captive
+    portal's, a gateway's error page is not): what tells that the API itself is being heard."""
+    try:
+        response.json()
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
 
 
 def read_answer(response: httpx.Response, token: str = "") -> Answer:
     status = response.status_code
     if 200 <= status < 300:
-        count = read_create_count(response)
-        if count in (0, 1):
+        count = read_count(response)
+        if count is not None:
             return Answer(Action.SUCCESS, status, create_count=count)
         return Answer(
-            Action.FAIL, status, error_code=Code.UNEXPECTED_RESPONSE,
-            error=scrub(f"a {status} answer without a readable createCount: {response.text[:200]!r}", token),
+            Action.AMBIGUOUS, status, error_code=Code.AMBIGUOUS,
+            error=f"{scrub(unreadable(response), token, limit=120)}: the contact may exist; checked in the store, "
+                  "not resent blindly",
         )  # fmt: skip
     code, message = parse_error(response)
     action = policy.classify_status(status, code, message)
     return Answer(
         action,
         status,
-        error_code=code or _our_code(status, action),
+        error_code=scrub(code, token, limit=60) or _our_code(status, action),
         error=scrub(message or f"HTTP {status} {response.reason_phrase}".strip(), token),
         retry_after=policy.parse_retry_after(response.headers.get("Retry-After")),
     )
@@ -162,7 +246,7 @@ def answer_for_exception(exc: httpx.TransportError, token: str = "") -> Answer:
 def to_outcome(answer: Answer, attempts: int) -> Outcome:
     """The record's final outcome after its last attempt."""
     if answer.action is Action.SUCCESS:
-        status = Status.CREATED if answer.create_count == 1 else Status.NOT_CREATED
+        status = Status.NOT_CREATED if answer.create_count == 0 else Status.CREATED
         return Outcome(status, answer.status, answer.create_count, attempts)
     error = answer.error
     if answer.action is Action.RETRY:

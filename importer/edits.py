@@ -77,7 +77,10 @@ class ContactEditor:
             return _Try(Action.RETRY, detail=self._reader.scrub(f"{type(exc).__name__}: {exc}"))
         status = response.status_code
         if 200 <= status < 300:
-            count = _count(response, count_field)
+            count = ecwid.read_count(response, count_field)
+            if count is None:  # it says nothing: it may have been done; sending it again is harmless
+                state["lost"] = True
+                return _Try(Action.RETRY, status, detail=self._reader.scrub(ecwid.unreadable(response, count_field)))
             if count == 1 or (count == 0 and state["lost"]):
                 return _Try(Action.SUCCESS, status, result=DONE)
             return _Try(Action.FAIL, status, detail=f"{method} {path}: answered {count_field} {count}")
@@ -97,11 +100,3 @@ class ContactEditor:
             return _Try(Action.SUCCESS, status, result=DONE if done else GONE, detail=detail)
         return _Try(Action.FAIL, status, detail=detail)
 
-
-def _count(response: httpx.Response, field: str) -> int | None:
-    try:
-        body = response.json()
-    except (ValueError, UnicodeDecodeError):
-        return None
-    count = body.get(field) if isinstance(body, dict) else None
-    return count if type(count) is int else None  # noqa: E721 - bool is not a count

@@ -70,6 +70,7 @@ class ImportOptions:
     batch_size: int = 500  # --batch-size: creates per batch (at most 500)
     batches_in_flight: int | None = None  # --batches-in-flight: batches submitted ahead; None: importer.batch's default
     batch_parallel: bool = False  # --batch-parallel: allowParallelMode (Ecwid runs up to 100 of a batch at once)
+    batch_timeout: float | None = None  # --batch-timeout: a ticket without progress this long stops the run
     # A watcher's hooks (importer.events): progress events as the run goes, and a stop asked for from another
     # thread that ends the run as Ctrl-C does. The local web page uses both; the CLI neither.
     on_event: Callable[[dict], None] | None = field(default=None, repr=False, compare=False)

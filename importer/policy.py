@@ -39,6 +39,16 @@ DEFAULT_GRACE_S = 5.0  # how long in-flight requests may finish after a stop
 SETTLE_WINDOW_S = 2 * DEFAULT_TIMEOUT_S
 MAX_RESENDS = 2  # a row found absent after a lost answer is sent again at most this often
 
+# -- an API gone away -------------------------------------------------------------
+# When requests have gone out this long without one answer from the API (connection errors,
+# timeouts, pages that are not the API's), the run stops as a Ctrl-C stops (importer.liveness):
+# twice our timeout, so one slow answer never stops a run, and a nightly job that lost the
+# network stops in about a minute instead of grinding through every row's retries for hours.
+UNREACHABLE_S = 2 * DEFAULT_TIMEOUT_S
+# A spell this long with nothing asked of the API is the run's own (waiting out the settle window),
+# not the API's silence: longer than any backoff (BACKOFF_MAX_S) or batch poll wait (15 s).
+QUIET_S = 45.0
+
 # -- backoff --------------------------------------------------------------------
 BACKOFF_INITIAL_S = 0.5
 BACKOFF_MAX_S = 30.0

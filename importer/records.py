@@ -85,6 +85,8 @@ class Code(StrEnum):
     RETRIES_EXHAUSTED = "retries-exhausted"
     CONNECTION_ERROR = "connection-error"
     RUN_STOPPED = "run-stopped"
+    BATCH_TIMEOUT = "batch-timeout"  # the run stopped: a batch ticket made no progress for --batch-timeout
+    API_UNREACHABLE = "api-unreachable"  # the run stopped: no answer from Ecwid's API (at the start, or for a while)
     # skipping
     ALREADY_IMPORTED = "already-imported"  # the journal says a run created it
     EXISTS_IN_STORE = "exists-in-store"  # --skip-existing found it in the store

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from importer import ecwid, policy
 from importer.customers import CustomerStats, Resolution, needs_lookup, resolve_customers
 from importer.directory import Directory
 from importer.errors import RunStopped
@@ -29,6 +30,7 @@ from importer.guard import Guard
 from importer.history import History
 from importer.journal import Journal
 from importer.journalhome import NO_JOURNAL, locate
+from importer.liveness import Liveness
 from importer.newcustomers import CustomerCreator
 from importer.pacer import Pacer
 from importer.records import Code, ContactRecord, Outcome, Status
@@ -49,7 +51,7 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
     """Send the valid records; their outcomes go into the table. Returns (summary fields, stopped)."""
     results: dict[int, ContactRecord] = {}
     settled = _Settled()
-    with _target(options, table, to_send) as (api_url, store_id, token):
+    with _target(options, table, to_send) as (api_url, store_id, token), ecwid.scrubbed_logs(token):
         config = _send_config(options, api_url, store_id, token)
         with _open_journal(options, store_id, run_id) as journal:
             result = asyncio.run(_session(table, to_send, config, options, journal, results, settled))
@@ -87,8 +89,9 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
 def _batch_settings(options: ImportOptions):
     from importer.batch import BatchSettings
 
-    in_flight = {} if options.batches_in_flight is None else {"in_flight": options.batches_in_flight}
-    return BatchSettings(size=options.batch_size, parallel=options.batch_parallel, **in_flight)
+    given = (("in_flight", options.batches_in_flight), ("timeout_s", options.batch_timeout))
+    return BatchSettings(size=options.batch_size, parallel=options.batch_parallel,
+                         **{k: v for k, v in given if v is not None})  # fmt: skip
 
 
 @dataclass
@@ -135,8 +138,9 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportO
     named = [r for r in records if r.customer_id is not None or needs_lookup(r)]
 
     async def session(config) -> list[ContactRecord]:
-        async with new_client(config) as http:
-            reader = _reader(http, config, Pacer(config.rate_per_minute))
+        liveness = _liveness(config)
+        async with new_client(config, liveness) as http:
+            reader = _reader(http, config, Pacer(config.rate_per_minute), liveness)
             settled.directory = Directory(reader)
             how = _resolution(table, named, options, settled.directory, None)
             with _interrupt_event() as cancel:
@@ -150,7 +154,7 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportO
                 return resolved
 
     stopped = None
-    with _target(options, table, named) as (api_url, store_id, token):
+    with _target(options, table, named) as (api_url, store_id, token), ecwid.scrubbed_logs(token):
         config = _send_config(options, api_url, store_id, token)
         try:
             resolved = {r.index: r for r in asyncio.run(session(config))}
@@ -172,10 +176,15 @@ def _open_journal(options: ImportOptions, store_id: int, run_id: str):
         yield journal
 
 
-def _reader(http: httpx.AsyncClient, config, pacer: Pacer) -> StoreReader:
+def _liveness(config) -> Liveness:
+    # A longer --timeout widens the window: one slow answer, waited for as told, never stops a run.
+    return Liveness(config.api_url, max(policy.UNREACHABLE_S, 2 * config.timeout_s))
+
+
+def _reader(http: httpx.AsyncClient, config, pacer: Pacer, liveness: Liveness | None = None) -> StoreReader:
     return StoreReader(
         http, api_url=config.api_url, store_id=config.store_id, token=config.token, pacer=pacer,
-        retries=config.retries,
+        retries=config.retries, liveness=liveness,
     )  # fmt: skip
 
 
@@ -186,10 +195,11 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
 
     # One interrupt scope for the whole session: a Ctrl-C between lookups and sending
     # (the journal check can take seconds) still ends in a report, not a traceback.
-    async with new_client(config) as http:
+    liveness = _liveness(config)  # hears every request of the run: an API gone away stops it
+    async with new_client(config, liveness) as http:
         with _interrupt_event() as cancel:
             pacer = Pacer(config.rate_per_minute)
-            reader = _reader(http, config, pacer)
+            reader = _reader(http, config, pacer, liveness)
             settled.directory = Directory(reader, journal)
             creator = None
             if options.create_customers:
@@ -202,6 +212,11 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
             except RunStopped as exc:  # unsent rows become not_sent in _send
                 return SendResult(stopped=exc)
             # --update reads the store for contacts the journal doesn't know, as --skip-existing does.
+            earlier = None
+            if options.mode != "batch":  # an earlier batch run's tickets are seen to the end before their rows go
+                to_send, earlier = await _collect_batches(to_send, config, options, reader, journal, results, cancel)
+                if earlier is not None and earlier.stopped is not None:
+                    return earlier
             guard = Guard(journal, reader, skip_existing=options.skip_existing or options.update,
                           settle=options.mode != "batch", **_settle(options))
             to_send = guard.classify(to_send, results)
@@ -209,7 +224,8 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
                 history = _history(journal, reader, to_send)
             except RunStopped as exc:
                 return SendResult(stopped=exc)
-            send = functools.partial(send_records, config=config, cancel=cancel, client=http, pacer=pacer)
+            send = functools.partial(send_records, config=config, cancel=cancel, client=http, pacer=pacer,
+                                     liveness=liveness)  # fmt: skip
             if options.mode == "batch":  # Ecwid's batch API: the same reader, pacer, journal and guard
                 from importer.batch import send_batches
 
@@ -218,7 +234,31 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
                                           cancel=cancel)  # fmt: skip
             else:
                 sent = await guard.run(to_send, results, send, cancel=cancel, quiet=config.quiet)
+                if earlier is not None:
+                    sent.extra["earlier_batches"] = earlier.batch
             return await _after_send(sent, results, reader, history, options, config, cancel)
+
+
+async def _collect_batches(to_send, config, options: ImportOptions, reader: StoreReader, journal: Journal | None,
+                           results, cancel):  # fmt: skip
+    """--mode direct: rows an earlier run handed to Ecwid in batches still open in the journal are not sent
+    again before their tickets are polled to the end (or, when Ecwid no longer knows a ticket, the store
+    checked). Returns (the rows to send, in input order; the collection's BatchResult or None)."""
+    if journal is None:
+        return to_send, None
+    from importer.batch import send_batches
+    from importer.batchjournal import BatchJournal
+
+    held = {key for batch in BatchJournal(journal).open_batches() for key in batch.rows}
+    if not any(r.key in held for r in to_send):
+        return to_send, None
+    # Outcomes journaled as in --mode batch: a row left in doubt stays `sending` under its batch's key.
+    on_result = Guard(journal, reader, skip_existing=False, settle=False).on_result(results)
+    collected = await send_batches([r for r in to_send if r.key in held], config, _batch_settings(options),
+                                   reader=reader, on_result=on_result, journal=journal, cancel=cancel, collect=True)
+    journal.flush()  # what the tickets said, committed before the guard reads the journal
+    back = {r.index for r in collected.returned}
+    return [r for r in to_send if r.key not in held or r.index in back], collected
 
 
 def _settle(options: ImportOptions) -> dict:

@@ -32,6 +32,7 @@ from tenacity import RetryCallState
 
 from importer import ecwid, policy
 from importer.errors import RunStopped, UsageError, interrupted
+from importer.liveness import Liveness
 from importer.pacer import Pacer
 from importer.policy import Action
 from importer.progress import Progress
@@ -119,25 +120,31 @@ async def send_records(
     random: Callable[[], float] = _random.random,
     pacer: Pacer | None = None,
     progress: Progress | None = None,
+    liveness: Liveness | None = None,
 ) -> SendResult:
     """Send every record; see the module docstring. `client`, `clock`, `sleep`, `random` are for tests.
+
+    `liveness`: the one `client`'s (new_client), which hears every request of the run: the run stops
+    when the API is not heard (importer.liveness).
 
     `pacer`: share one with other requests of the run (store reads), so all of them
     together keep to the rate; by default the run makes its own. `progress`: one the
     caller shows across several calls (and closes); by default the run makes its own.
     """
     run = _Run(config, on_result, hooks or SendHooks(), clock, sleep, random, operator.length_hint(records), pacer,
-               progress)  # fmt: skip
+               progress, liveness)  # fmt: skip
     if client is not None:
         return await run.go(iter(records), client, cancel)
     async with new_client(config) as own:
         return await run.go(iter(records), own, cancel)
 
 
-def new_client(config: SendConfig) -> httpx.AsyncClient:
-    """The run's one client: keep-alive connections matching the concurrency."""
+def new_client(config: SendConfig, liveness: Liveness | None = None) -> httpx.AsyncClient:
+    """The run's one client: keep-alive connections matching the concurrency; every request told to
+    `liveness`, when given."""
     limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
-    return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(config.timeout_s))
+    make = httpx.AsyncClient if liveness is None else liveness.client
+    return make(limits=limits, timeout=httpx.Timeout(config.timeout_s))
 
 
 @dataclass
@@ -150,8 +157,9 @@ class _Slot:
 
 
 class _Run:
-    def __init__(self, config, on_result, hooks, clock, sleep, random, total, pacer=None, progress=None):
+    def __init__(self, config, on_result, hooks, clock, sleep, random, total, pacer=None, progress=None, liveness=None):
         self.config: SendConfig = config
+        self.liveness: Liveness | None = liveness
         self.hooks: SendHooks = hooks
         self.pacer = pacer or Pacer(config.rate_per_minute, clock=clock, sleep=sleep)
         self.clock, self.sleep, self.random = clock, sleep, random
@@ -197,13 +205,17 @@ class _Run:
         watchers = [asyncio.create_task(asyncio.wait(workers)), asyncio.create_task(self.stop.wait())]
         if cancel is not None:
             watchers.append(asyncio.create_task(cancel.wait()))
+        gone = asyncio.create_task(self.liveness.watch(self.sleep)) if self.liveness is not None else None
         try:
-            await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(watchers + [gone] * (gone is not None), return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for watcher in watchers:
-                watcher.cancel()  # cancelling asyncio.wait() leaves the workers running
+            for watcher in (*watchers, gone):
+                if watcher is not None:
+                    watcher.cancel()  # cancelling asyncio.wait() leaves the workers running
         if cancel is not None and cancel.is_set():
             self._stop(interrupted())
+        elif gone is not None and gone.done() and not gone.cancelled():
+            self._stop(gone.result())  # the API went away: stop as a Ctrl-C stops
 
     async def _wind_down(self, slots: list[_Slot], workers: list[asyncio.Task]) -> None:
         """After a stop: abandon workers that are only waiting; give the in-flight ones `grace_s`."""
@@ -286,6 +298,8 @@ class _Run:
         loop = retrying(retries=self.config.retries, wait=self._wait, sleep=self.sleep, stopped=self.stop.is_set)
         url = ecwid.contacts_url(self.config.api_url, self.config.store_id, record.customer_id)
         answer = await loop(self._attempt, record, slot, http, url)
+        if self.liveness is not None and (unreachable := self.liveness.unreachable()) is not None:
+            self._stop(unreachable)  # gave up, and the API was never heard: it is not there
         if answer.action is Action.RETRY and self.stop.is_set() and slot.attempts <= self.config.retries:
             return replace(self._abandoned(slot), http_status=answer.status)  # stopped before its retry
         outcome = ecwid.to_outcome(answer, slot.attempts)

@@ -20,6 +20,7 @@ from tenacity import RetryCallState
 
 from importer import ecwid, policy
 from importer.errors import RunStopped
+from importer.liveness import Liveness
 from importer.rules import InvalidValue, normalize_value
 from importer.pacer import Pacer
 from importer.policy import Action
@@ -66,8 +67,10 @@ class StoreReader:
         retries: int = policy.DEFAULT_RETRIES,
         sleep: Callable[[float], Any] = asyncio.sleep,
         random: Callable[[], float] = _random.random,
+        liveness: Liveness | None = None,
     ):
         self._http = http
+        self._liveness = liveness  # the client's (send.new_client): a read gives up on an API not there
         self._base = f"{api_url.rstrip('/')}/{store_id}"
         self._store_id = store_id
         self._token = token
@@ -84,13 +87,21 @@ class StoreReader:
         """GET a JSON document, paced and retried; RunStopped on auth/scope/plan/store errors."""
         answer = await self.retry_loop()(self._attempt, self._base + path, params)
         if answer.action is Action.SUCCESS:
-            try:
-                return answer.response.json()
-            except ValueError:
-                raise StoreReadError(f"GET {path}: answer is not JSON") from None
+            return answer.response.json()
+        self.check_reach(at_start=True)
         raise StoreReadError(ecwid.scrub(f"GET {path}: {answer.detail}", self._token), answer.status)
 
+    def check_reach(self, *, at_start: bool = False) -> None:
+        """RunStopped when the API has not been heard for the liveness window, or (`at_start`, after a
+        request gave up) ever: an API that is not there stops the run, once, instead of failing every row."""
+        if self._liveness is None:
+            return
+        stop = self._liveness.gone() or (self._liveness.unreachable() if at_start else None)
+        if stop is not None:
+            raise stop
+
     async def _attempt(self, url: str, params: dict[str, Any] | None) -> _Read:
+        self.check_reach()
         sent_at = await self._pacer.acquire()
         self.requests += 1
         try:
@@ -100,7 +111,10 @@ class StoreReader:
             return _Read(Action.RETRY, None, None, f"{type(exc).__name__}: {exc}")
         status = response.status_code
         if 200 <= status < 300:
-            return _Read(Action.SUCCESS, status, None, "", response)
+            if ecwid.is_json(response):
+                return _Read(Action.SUCCESS, status, None, "", response)
+            # not the API's answer (a proxy's page, a captive portal): a read changes nothing, so try again
+            return _Read(Action.RETRY, status, None, "the answer is not JSON")
         code, message = ecwid.parse_error(response)
         retry_after = policy.parse_retry_after(response.headers.get("Retry-After"))
         if status == 429:
@@ -117,6 +131,7 @@ class StoreReader:
         return policy.retry_wait(state.attempt_number, retry_after, random=self._random)
 
     def _stop(self, status: int, code: str, message: str, scope: str = READ_SCOPE) -> RunStopped:
+        code, message = ecwid.scrub(code, self._token, limit=60), self.scrub(message)  # the server's words
         answer = ecwid.Answer(Action.STOP, status, error_code=code or "HTTP_ERROR", error=message)
         return ecwid.stop_reason(answer, self._store_id, scope)  # reads need their own scope
 
@@ -128,6 +143,7 @@ class StoreReader:
 
     async def request(self, method: str, path: str, body: dict | None = None) -> tuple[httpx.Response, float]:
         """One paced request (POST /customers; PUT and DELETE of a contact, importer.edits), not retried."""
+        self.check_reach()
         sent_at = await self._pacer.acquire()
         self.requests += 1
         return await self._http.request(method, self._base + path, json=body, headers=self._headers), sent_at

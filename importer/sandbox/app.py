@@ -27,11 +27,13 @@ from importer.sandbox import batch
 from importer.sandbox.config import CREATE, READ, UPDATE, SandboxConfig
 from importer.sandbox.contacts import check_contact_fields, parse_json_object
 from importer.sandbox.errors import ApiError, ConnectionCut, wrong_parameter
+from importer.sandbox.faults import BLANK_BODIES, echo_page
 from importer.sandbox.state import LoggedRequest, SandboxState, token_hash
 
 MAX_LIMIT = 100  # customer search page size; Ecwid documents 100 as the maximum
 DEFAULT_LIMIT = 10
 LOGGED_BODY_CHARS = 1000  # enough to see what was sent; 100k rows stay small
+WRITES = ("POST", "PUT", "DELETE")  # the requests `echo_rate` answers with a page echoing their headers
 SORTS = ("NAME_ASC", "NAME_DESC", "EMAIL_ASC", "EMAIL_DESC")
 
 
@@ -123,9 +125,17 @@ class _Gate:
                 body.extend(message.get("body", b"")[: LOGGED_BODY_CHARS - len(body)])
             return message
 
+        blank = BLANK_BODIES[state.faults.blank_body] if faults.blank else None
+
         async def guarded_send(message: Message) -> None:
             if ctx.cut_drawn and ctx.committed and message["type"].startswith("http.response"):
                 return  # the answer to a cut create never leaves
+            if blank is not None and ctx.committed:  # committed, then a 200 that says nothing
+                if message["type"] == "http.response.start":
+                    message = {**message, "status": 200, "headers": [
+                        (b"content-type", blank[1].encode()), (b"content-length", str(len(blank[0])).encode())]}
+                elif message["type"] == "http.response.body":
+                    message = {"type": "http.response.body", "body": blank[0], "more_body": False}
             if message["type"] == "http.response.start":
                 status.append(message["status"])
             elif message["type"] == "http.response.body" and not message.get("more_body", False):
@@ -143,6 +153,12 @@ class _Gate:
                 return
             if faults.latency_s > 0:
                 await asyncio.sleep(faults.latency_s)
+            if faults.echo and scope["method"] in WRITES:
+                fault = "echo"
+                page = echo_page(state.faults.echo_status, scope["method"], scope["path"], scope.get("headers", []))
+                response = Response(page, state.faults.echo_status, media_type="text/html")
+                await response(scope, logging_receive, guarded_send)
+                return
             if faults.fail_status is not None:
                 fault = "fail"
                 await _fault_response(faults.fail_status)(scope, logging_receive, guarded_send)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import threading
 import uuid
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -57,11 +58,13 @@ class BatchSettings:
     fail_rate: float = 0.0  # answers 500 on every try; nothing stored
     lost_rate: float = 0.0  # stored, but answered 500 (a timeout after the commit)
     skip_rate: float = 0.0  # NOT_EXECUTED
+    blank_rate: float = 0.0  # stored, but answered 200 with an empty body: an answer that says nothing
     cut_submits: int = 0  # the answers to this many accepted submits are cut (lost)
+    paused: bool = False  # a stuck queue: tickets stay QUEUED until `BatchQueue.resume()`
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("fail_rate", "lost_rate", "skip_rate"):
+        for name in ("fail_rate", "lost_rate", "skip_rate", "blank_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"batch {name} must be within 0..1")
         if self.processing_ms < 0 or self.retry_s < 0 or self.dedup_s < 0 or self.retries < 0:
@@ -142,6 +145,16 @@ class BatchQueue:
         self._keys: dict[tuple[int, str], Ticket] = {}
         self._runners: dict[int, asyncio.Task] = {}
         self._app: ASGIApp | None = None
+        self._paused = threading.Event()  # set: no ticket starts (set and cleared from any thread)
+        if settings.paused:
+            self._paused.set()
+
+    def pause(self) -> None:
+        """A stuck queue: tickets not started stay QUEUED (one running finishes)."""
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
 
     def attach(self, app: ASGIApp) -> None:
         """The app inner requests run through: the API's own routes, without the gate."""
@@ -208,6 +221,8 @@ class BatchQueue:
         """The store's tickets, first in, first out, until its queue is empty."""
         try:
             while True:
+                while self._paused.is_set():
+                    await asyncio.sleep(0.01)
                 with self.state.lock:
                     queue = self._queues.get(store_id)
                     if not queue:
@@ -266,6 +281,8 @@ class BatchQueue:
                 status, answer = await self._dispatch(ticket, inner)
                 if inner.fault == "lost" and status == 200:
                     continue  # stored; its answer timed out, and the retries fail
+                if inner.fault == "blank" and status == 200:
+                    answer = ""  # stored; the answer says nothing
             if status < 500:
                 break
         with self.state.lock:
@@ -310,7 +327,8 @@ class BatchQueue:
     def _fault(self, seq: int, n: int) -> str | None:
         s = self.settings
         u = random.Random(f"{s.seed}:batch:{seq}:{n}").random()
-        for name, rate in (("fail", s.fail_rate), ("lost", s.lost_rate), ("skip", s.skip_rate)):
+        for name, rate in (("fail", s.fail_rate), ("lost", s.lost_rate), ("skip", s.skip_rate),
+                           ("blank", s.blank_rate)):
             if u < rate:
                 return name
             u -= rate

@@ -49,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--late-commit", type=float, default=0.0, metavar="MS",
                         help="creates commit this long after they arrive; reads answer at once")
     parser.add_argument("--late-rate", type=_share, default=1.0, metavar="P", help="share of creates that commit late")
+    parser.add_argument("--blank-rate", type=_share, default=0.0, metavar="P",
+                        help="share of writes stored, then answered 200 with --blank-body instead of the count")
+    parser.add_argument("--blank-body", choices=("empty", "{}", "html"), default="empty",
+                        help="what a --blank-rate answer holds (default empty)")
+    parser.add_argument("--echo-rate", type=_share, default=0.0, metavar="P",
+                        help="share of writes answered 400 with a long page echoing the request's headers (the token too)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the faults (default 0)")
     parser.add_argument("--plan-expired", action="store_true", help="answer 402 NOT_AVAILABLE_ON_CURRENT_PLAN")
     parser.add_argument("--batch-ms", type=float, default=20.0, metavar="MS",
@@ -56,6 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-counts", choices=("yes", "no"), default="yes",
                         help="batch API: whether inner requests count against the token's rate limit (default yes; "
                              "Ecwid's docs don't say)")
+    parser.add_argument("--batch-stuck", action="store_true",
+                        help="batch API: tickets stay QUEUED (a stuck queue)")
 
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
@@ -76,9 +84,12 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
             cut_rate=args.cut_rate,
             late_commit_ms=args.late_commit,
             late_rate=args.late_rate,
+            blank_rate=args.blank_rate,
+            blank_body=args.blank_body,
+            echo_rate=args.echo_rate,
             seed=args.seed,
             plan_ok=not args.plan_expired,
-            batch=BatchSettings(processing_ms=args.batch_ms, counts=args.batch_counts == "yes"),
+            batch=BatchSettings(processing_ms=args.batch_ms, counts=args.batch_counts == "yes", paused=args.batch_stuck),
         )
     except (ValueError, TypeError, OSError) as exc:  # a bad value or an unreadable CSV
         raise argparse.ArgumentTypeError(str(exc)) from exc

@@ -111,6 +111,10 @@ class SandboxConfig:
     slow_start_ms: float = 0.0  # ... every answer takes this much longer
     late_commit_ms: float = 0.0  # creates commit this long after they arrive, while reads answer at once ...
     late_rate: float = 1.0  # ... this share of them (a client that times out first is left in doubt)
+    blank_rate: float = 0.0  # creates that commit, then answer 200 with `blank_body`: "empty", "{}" or "html"
+    blank_body: str = "empty"
+    echo_rate: float = 0.0  # requests answered `echo_status` with a long page echoing their headers (the token too)
+    echo_status: int = 400
     seed: int = 0
     # store flags
     plan_ok: bool = True  # False: 402 NOT_AVAILABLE_ON_CURRENT_PLAN
@@ -120,7 +124,7 @@ class SandboxConfig:
     batch: BatchSettings = field(default_factory=BatchSettings)  # the batch API: speed, counting, faults
 
     def __post_init__(self) -> None:
-        for name in ("fail_rate", "cut_rate", "late_rate"):
+        for name in ("fail_rate", "cut_rate", "late_rate", "blank_rate", "echo_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be within 0..1, got {value}")

@@ -1,4 +1,6 @@
-"""Seeded fault injection: server errors, cut connections, latency, late commits.
+"""Seeded fault injection: server errors, cut connections, latency, late commits, answers that
+say nothing (a create committed, then answered with an empty body, `{}` or an HTML page), and
+error pages that echo the request's headers, the Authorization header among them (some proxies do).
 
 Each request's faults come from its own RNG seeded with (seed, sequence number),
 so the n-th request meets the same faults in every run with the same seed, and
@@ -23,7 +25,37 @@ class FaultSettings:
     slow_start_ms: float = 0.0
     late_commit_ms: float = 0.0  # a create commits this long after it arrived; reads answer at once
     late_rate: float = 1.0  # ... this share of creates
+    blank_rate: float = 0.0  # this share of creates commit, then answer 200 with `blank_body` ...
+    blank_body: str = "empty"  # ... one of BLANK_BODIES
+    echo_rate: float = 0.0  # this share of writes (POST, PUT, DELETE) is answered `echo_status` with a page echoing its headers
+    echo_status: int = 400
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.blank_body not in BLANK_BODIES:
+            raise ValueError(f"blank_body must be one of {', '.join(BLANK_BODIES)}")
+
+
+# What a 200 that says nothing looks like: a gateway that lost the body, a `{}`, a proxy's page.
+BLANK_BODIES = {
+    "empty": (b"", "application/json"),
+    "{}": (b"{}", "application/json"),
+    "html": (b"<!DOCTYPE html><html><head><title>OK</title></head><body><p>Request accepted.</p></body></html>",
+             "text/html; charset=utf-8"),
+}
+
+
+def echo_page(status: int, method: str, path: str, headers: list[tuple[bytes, bytes]]) -> bytes:
+    """A long error page that echoes the request's headers, the token's first character at offset 190, so
+    a message cut at 200 characters before it is scrubbed keeps most of the token."""
+    lines = [f"{name.decode('latin-1').title()}: {value.decode('latin-1')}" for name, value in headers]
+    auth = next((line for line in lines if line.startswith("Authorization:")), "Authorization: (none)")
+    others = "\n".join(line for line in lines if not line.startswith("Authorization:"))
+    head = f"<html><head><title>{status} Error</title></head><body><h1>{status} Error</h1><pre>{method} {path}\n"
+    lead = "Authorization: Bearer "
+    head = head + "." * max(0, 190 - len(head) - len(lead))
+    tail = f"\n{others}\n</pre><p>{'The proxy could not serve this request. ' * 40}</p></body></html>"
+    return (head + (lead + auth.split(" ", 2)[-1] if auth.startswith(lead.rstrip()) else auth) + tail).encode()
 
 
 @dataclass(frozen=True)
@@ -32,6 +64,8 @@ class FaultDraw:
     cut: bool  # if this is a create that commits, drop the connection instead of answering
     latency_s: float
     commit_delay_s: float = 0.0  # if this is a create: how long it takes to commit (client gone or not)
+    blank: bool = False  # if this is a create that commits, answer 200 with a body that says nothing
+    echo: bool = False  # answer an error page echoing the request's headers instead of handling it
 
 
 def draw(settings: FaultSettings, seq: int, elapsed_s: float) -> FaultDraw:
@@ -46,7 +80,9 @@ def draw(settings: FaultSettings, seq: int, elapsed_s: float) -> FaultDraw:
     if elapsed_s < settings.slow_start_s:
         latency_ms += settings.slow_start_ms
     late = settings.late_commit_ms / 1000.0 if u_late < settings.late_rate else 0.0
-    return FaultDraw(status, u_cut < settings.cut_rate, latency_ms / 1000.0, late)
+    u_blank, u_echo = rng.random(), rng.random()  # drawn after the others: older seeds give the same faults
+    return FaultDraw(status, u_cut < settings.cut_rate, latency_ms / 1000.0, late,
+                     blank=u_blank < settings.blank_rate, echo=u_echo < settings.echo_rate)
 
 
 def latency(mean_ms: float, dist: str, u: float) -> float:
