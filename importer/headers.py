@@ -1,27 +1,34 @@
-"""Headers -> fields: built-in aliases, --mapping, the customer key, long or wide layout.
+"""Headers -> fields: built-in aliases, then the header's words, --mapping, the customer key, long or wide layout.
 
     plan = plan_table(file, sheet, headers, mapping, log, CustomerKey(column, match_by))
-    plan.table.layout, plan.fields, plan.kinds
+    plan.table.layout, plan.fields, plan.kinds, plan.key_columns, plan.notes
+    looks_like_header(cells) -> bool     # a row reads as a header row
 
 Headers match ignoring case, spaces, `_`, `-` and dots: `Customer ID` = `customer_id` = `customerId`.
+A header no alias knows is read by its words (importer.headerwords): `Person - Phone - Mobile` is a
+PHONE column whose numbers are noted `Mobile`.
+
+The customer's key, with no flags: the customer id column if there is one (dropped, with a note, when
+`drop_ids` says its values are not this store's ids); else the row's emails: every email column is a
+contact, and the customer is the one the row's emails name (plan.key_columns, primary first).
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from importer import presets
-from importer.errors import InputError, UsageError
-from importer.records import FIELDS, ContactType, SourceTable
+from importer.errors import InputError
+from importer.headerwords import country_rank, read_header
+from importer.mappingfile import IGNORE, check_mapping, read_mapping, resolve_target
+from importer.records import ContactType, SourceTable
 
-IGNORE = ""  # mapping target meaning "do not use this column"
+__all__ = ["IGNORE", "check_mapping", "read_mapping", "resolve_target", "norm", "plan_table", "Plan", "CustomerKey",
+           "looks_like_header", "column_note", "phone_label", "reading_of", "MATCH_BY", "NAME_FIELDS"]
+
 
 def norm(header: str) -> str:
     """Header key: case, spaces, `_`, `-`, dots and BOMs don't matter."""
@@ -97,7 +104,6 @@ KIND_ALIASES = _aliases(
     }
 )
 
-_TARGETS = {norm(f): f for f in FIELDS} | {norm(t.name): t.value for t in ContactType}
 _KINDS = {t.value for t in ContactType}
 NAME_FIELDS = ("customerName", "firstName", "lastName")
 
@@ -116,62 +122,40 @@ _PHONE_LABELS = frozenset(norm(w) for w in (
 ))  # fmt: skip
 
 
+def column_note(header: str, kind: str) -> str:
+    """The note of a wide column's contacts where the row has none: an alias-known PHONE column's phone_label,
+    else the qualifier its words give (`billing_phone` -> `Billing`, `Person - Email - Work` -> `Work`)."""
+    key = norm(header)
+    if key in FIELD_ALIASES or _kind_of(key):
+        return phone_label(header) if kind == ContactType.PHONE else ""
+    reading = read_header(header)
+    return reading.note if reading.target == kind else ""
+
+
+def reading_of(header: str) -> str | None:
+    """What a header reads as with no mapping: its alias, else its words."""
+    key = norm(header)
+    return FIELD_ALIASES.get(key) or _kind_of(key) or read_header(header).target if key else None
+
+
+_DATA = re.compile(r"[^@\s]+@[^@\s]+|[+(]?\d[\d\s().\-/]{4,}|\w+://\S+|www\.\S+|-?\d+([.,]\d+)?")
+
+
+def looks_like_header(cells: Sequence[str]) -> bool:
+    """A row reads as a header: a cell reads as a contact kind or a customer key, or there is a Type and a
+    Contact column; and the row is text, not data (no cell is an email, a phone number, a link, a number)."""
+    texts = [str(c).strip() for c in cells if c is not None and c == c and str(c).strip()]
+    if not texts or any(_DATA.fullmatch(t) for t in texts):
+        return False
+    readings = {reading_of(t) for t in texts}
+    return bool(readings & (_KINDS | {"customerId", "customerEmail"})) or {"type", "contact"} <= readings
+
+
 def phone_label(header: str) -> str:
     """The first word of a PHONE column's header that says which phone, as written: `Mobile Phone Number` ->
     `Mobile`, `Business Phone` -> `Business`, `Téléphone portable` -> `portable`; "" for `Phone`, `Telefon`,
     `Phone 1 - Value`, `Default Address Phone` (a note "Phone" would say nothing)."""
     return next((w for w in re.findall(r"[^\W\d_]+", header) if norm(w) in _PHONE_LABELS), "")
-
-
-def resolve_target(target: str) -> str | None:
-    """A mapping value -> canonical field, ContactType value, IGNORE; None if unknown."""
-    key = norm(target)
-    if key in ("", "ignore", "skip", "none"):
-        return IGNORE
-    return _TARGETS.get(key)
-
-
-def read_mapping(path: str | os.PathLike[str]) -> dict[str, str]:
-    """--mapping FILE: JSON {"Header": "field"} or a 2-column CSV `header,field`.
-
-    Targets are canonical FIELDS names or ContactType names (a wide column), or
-    "ignore"; they are returned resolved (e.g. "customer_id" -> "customerId").
-    """
-    name = str(path)
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(name, "mapping file not found")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(name, f"cannot read mapping file: {e}") from None
-    if p.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise InputError(name, f"invalid JSON: {e}") from None
-        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            raise InputError(name, 'mapping must be a JSON object {"Header": "field"}')
-        pairs = list(data.items())
-    else:
-        pairs = []
-        for line, row in enumerate(csv.reader(text.splitlines()), 1):
-            row = [c.strip() for c in row]
-            if not any(row):
-                continue
-            if len(row) != 2 or not row[0]:
-                raise InputError(name, f"line {line}: expected two columns: header,field")
-            if line == 1 and (norm(row[0]), norm(row[1])) == ("header", "field"):
-                continue
-            pairs.append((row[0], row[1]))
-    mapping = {}
-    for header, target in pairs:
-        resolved = resolve_target(target)
-        if resolved is None:
-            raise InputError(name, f"{header!r} -> {target!r}: unknown field; use one of "
-                             f"{', '.join(FIELDS)}, a contact type ({', '.join(t.name for t in ContactType)}) or ignore")
-        mapping[header] = resolved
-    return mapping
 
 
 @dataclass(frozen=True)
@@ -182,6 +166,8 @@ class Plan:
     fields: tuple[tuple[str, int], ...]  # (canonical field, column index)
     kinds: tuple[tuple[str, int, str], ...]  # wide: (ContactType value, column index, header)
     contact_col: int  # long: index of the contact column
+    key_columns: tuple[int, ...] = ()  # wide, customers by email: the email columns naming the customer, in order
+    notes: tuple[str, ...] = ()  # what a person should know about how the columns were read
 
     @property
     def contact_header(self) -> str:
@@ -211,22 +197,10 @@ def _key_column(where: str, headers: list[str], column: str, option: str = "--cu
     return at[0]
 
 
-def _primary(columns: list[int], headers: list[str]) -> list[int]:
-    """Of numbered columns (Outlook's `E-mail Address`, `E-mail 2 Address`; Google's `E-mail 1 - Value`,
-    `E-mail 2 - Value`), the first: the one with the lowest number (none counts as 1), if only one has it."""
-    if len(columns) < 2:
-        return columns
-    number = {i: int(m.group()) if (m := re.search(r"\d+", headers[i])) else 1 for i in columns}
-    lowest = min(number.values())
-    first = [i for i in columns if number[i] == lowest]
-    return first if len(first) == 1 else columns
-
-
 def _choose_customer_key(where: str, headers: list[str], assign: dict[int, str], key: CustomerKey,
-                         long: bool, log: logging.Logger) -> int | None:
-    """Apply --customer-key / --match-by email to `assign`; in wide layout return the Email column
-    that is both the customer's key and one of their contacts (else None)."""
-    both = None
+                         long: bool, log: logging.Logger, drop_ids: bool) -> list[int]:
+    """Apply --customer-key / --match-by to `assign`; in wide layout return the Email columns that name the
+    customer and are contacts too, the primary first (none: an id or customer-email column names it)."""
     if key.column is not None:
         at = _key_column(where, headers, key.column)
         for i in _columns_for(assign, "customerEmail"):
@@ -234,33 +208,64 @@ def _choose_customer_key(where: str, headers: list[str], assign: dict[int, str],
                 log.info("%s: column %r not used: --customer-key %r names the customer", where, headers[i], key.column)
                 del assign[i]
         if not long and assign.get(at) == ContactType.EMAIL:
-            both = at  # still imported as an EMAIL contact
+            both = [at]  # still imported as an EMAIL contact
         else:
             assign[at] = "customerEmail"
-    if key.match_by != "email":
+            both = []
+        if key.match_by != "email":
+            return both
+    else:
+        both = []
+    if key.match_by == "email" or drop_ids:
+        for i in _columns_for(assign, "customerId"):
+            log.info("%s: column %r ignored: %s", where, headers[i], "--match-by email" if not drop_ids else
+                     "its values are not this store's customer ids")
+            del assign[i]
+    if both or {"customerId", "customerEmail"} & set(assign.values()) or key.match_by == "id":
         return both
-    for i in _columns_for(assign, "customerId"):
-        log.info("%s: column %r ignored: --match-by email", where, headers[i])
-        del assign[i]
-    if both is None and "customerEmail" not in assign.values():
-        emails = _primary([i for i, t in assign.items() if t == ContactType.EMAIL], headers)
-        if len(emails) != 1:
+    emails = _by_number([i for i, t in assign.items() if t == ContactType.EMAIL], headers)
+    if long or not emails:
+        if len(emails) != 1 and (key.match_by == "email" or long and emails):
             listed = ", ".join(repr(headers[i]) for i in emails) or "none"
             raise InputError(where, f"--match-by email: no single customer email column (email columns: {listed}); "
                              "name it with --customer-key COLUMN")
-        if long:  # beside Type and Contact, the Email column is only the customer's
+        if long and emails:  # beside Type and Contact, the Email column is only the customer's
             assign[emails[0]] = "customerEmail"
-            return None
-        both = emails[0]
-        log.info("%s: column %r is the customer's key and an EMAIL contact (--match-by email)", where, headers[both])
-    return both
+        return []
+    log.info("%s: customers named by the row's emails (%s)", where, ", ".join(repr(headers[i]) for i in emails))
+    return emails
+
+
+def _by_number(columns: list[int], headers: list[str]) -> list[int]:
+    """Numbered columns (Outlook's `E-mail Address`, `E-mail 2 Address`; Google's `E-mail 1 - Value`) by their
+    number (none counts as 1), then in column order."""
+    number = {i: int(m.group()) if (m := re.search(r"\d+", headers[i])) else 1 for i in columns}
+    return sorted(columns, key=lambda i: (number[i], i))
+
+
+def _choose_country(where: str, headers: list[str], assign: dict[int, str], notes: list[str]) -> None:
+    """Several country columns: the billing one, else the primary, else the first; said in a note."""
+    countries = _columns_for(assign, "country")
+    if len(countries) < 2:
+        return
+    chosen = min(countries, key=lambda i: country_rank(headers[i], i))
+    for i in countries:
+        if i != chosen:
+            del assign[i]
+    others = ", ".join(repr(headers[i]) for i in countries if i != chosen)
+    notes.append(f"{where}: phone numbers without +country code are read in the country of column "
+                 f"{headers[chosen]!r}, not {others}; --country-column COLUMN to choose another")
 
 
 def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str], log: logging.Logger,
-          key: CustomerKey = CustomerKey(), preset: str | None = None, country_column: str | None = None) -> Plan:
+          key: CustomerKey = CustomerKey(), preset: str | None = None, country_column: str | None = None,
+          drop_ids: str = "") -> Plan:
     """How a table's columns map. `preset`: --preset NAME; else a known export is detected from the headers,
-    and its layout (foreign ids ignored, customers matched by email) applies under the user's mapping."""
+    and its layout (foreign ids ignored, customers matched by email) applies under the user's mapping.
+    `drop_ids`: why the id column's values are not this store's ids (matching.ids_not_whole): the customers
+    are then named by the row's emails, and the note says so."""
     where = f"{file}:{sheet}" if sheet else file
+    notes: list[str] = []
     known = presets.choose(headers, preset)
     if known is not None:
         # --match-by id: the user says the ids are Ecwid's, so they are kept
@@ -274,7 +279,7 @@ def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str
         key_ = norm(h)
         if not key_:
             continue
-        target = overrides[key_] if key_ in overrides else FIELD_ALIASES.get(key_) or _kind_of(key_)
+        target = overrides[key_] if key_ in overrides else reading_of(h)
         if target:
             assign[i] = target
     if country_column is not None:  # --country-column: this column, and no other, is the phones' country
@@ -282,12 +287,20 @@ def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str
         for i in _columns_for(assign, "country"):
             del assign[i]
         assign[at] = "country"
+    _choose_country(where, headers, assign, notes)
 
     present = set(assign.values())
     long = "type" in present and "contact" in present
-    key_and_contact = None
+    if not long and "customerId" not in present and key.match_by != "email" and not drop_ids:
+        # One customer per row: a bare "ID" column is the customer's id.
+        ids = [i for i, h in enumerate(headers) if norm(h) == "id" and norm(h) not in overrides]
+        if len(ids) == 1 and any(t in _KINDS for t in present):
+            assign[ids[0]] = "customerId"
+    if drop_ids:
+        notes.append(drop_ids)
+    key_columns: list[int] = []
     if long or any(t in _KINDS for t in present):  # else: no contact column, said below
-        key_and_contact = _choose_customer_key(where, headers, assign, key, long, log)
+        key_columns = _choose_customer_key(where, headers, assign, key, long, log, bool(drop_ids))
     present = set(assign.values())
     kind_cols = [i for i, t in assign.items() if t in _KINDS]
     if long:
@@ -311,15 +324,11 @@ def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str
                 log.info("%s: column %r ignored: one customer per row has no per-contact %s",
                          where, headers[i], t)
                 del assign[i]
-        # One customer per row: a bare "ID" column is the customer's id.
-        ids = [i for i, h in enumerate(headers) if norm(h) == "id" and norm(h) not in overrides]
-        if "customerId" not in assign.values() and len(ids) == 1 and key.match_by != "email":
-            assign[ids[0]] = "customerId"
     else:
         found = ", ".join(repr(h) for h in headers if h) or "none"
         raise InputError(where, "no contact column: expected Type and Contact columns, or columns "
                          f"like Email, Phone, Instagram (or use --mapping); found: {found}")
-    if not {"customerId", "customerEmail"} & set(assign.values()) and key_and_contact is None:
+    if not {"customerId", "customerEmail"} & set(assign.values()) and not key_columns:
         log.warning("%s: no customer column (Customer ID or Customer Email; or --match-by email); every row will "
                     "be reported as missing its customer. Headers: %s", where, ", ".join(filter(None, headers)))
 
@@ -338,27 +347,16 @@ def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str
             raise InputError(where, f"{problem}: keep one, or choose with --mapping")
 
     table = SourceTable(file, sheet, tuple(headers), layout, {headers[i]: t for i, t in sorted(assign.items())},
-                        headers[key_and_contact] if key_and_contact is not None else "", known.name if known else "")
+                        headers[key_columns[0]] if key_columns else "", known.name if known else "")
     log.info("%s: %s layout, columns %s", where, layout, table.field_of)
     fields = [(t, i) for i, t in sorted(assign.items()) if t not in _KINDS]
-    if key_and_contact is not None:
-        fields.append(("customerEmail", key_and_contact))
+    if key_columns:
+        fields.append(("customerEmail", key_columns[0]))
     return Plan(
         table=table,
         fields=tuple(fields),
         kinds=tuple((t, i, headers[i]) for i, t in sorted(assign.items()) if t in _KINDS),
         contact_col=by_field.get("contact", [-1])[0],
+        key_columns=tuple(key_columns),
+        notes=tuple(notes),
     )
-
-
-
-
-def check_mapping(mapping: dict[str, str] | None) -> dict[str, str]:
-    """A library caller's mapping, resolved (read_mapping's targets); UsageError for an unknown field."""
-    resolved = {}
-    for header, target in (mapping or {}).items():
-        r = resolve_target(target)
-        if r is None:
-            raise UsageError(f"mapping {header!r} -> {target!r}: unknown field")
-        resolved[header] = r
-    return resolved

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from importer import headers, pipes, presets, textfile, workbook
+from importer import headers, matching, pipes, presets, textfile, workbook
 from importer.errors import InputError, UsageError
 from importer.limits import Problems
 from importer.normalize import blank, check_region, normalize
@@ -143,6 +143,10 @@ def read_table(
     problems: list[Problems] = []  # per sheet: rows the loader found bad (bad bytes, cells past Excel's length)
 
     def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, found_: Problems, delimiter: str = ",") -> None:
+        if why := matching.ids_not_whole(plan, cells, key):  # another system's ids: the row's emails name the customer
+            plan = headers.plan_table(plan.table.file, plan.table.sheet, list(plan.table.headers), mapping, log, key,
+                                      preset=preset, country_column=country_column, drop_ids=why)
+        stats.notes.extend(plan.notes)
         cells, rows, footer = presets.trim_footer(presets.BY_NAME.get(plan.table.preset), cells, rows)
         if footer:
             stats.footer_rows[plan.table.file + (f":{plan.table.sheet}" if plan.table.sheet else "")] = footer
@@ -284,7 +288,7 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
 
     Long layout: a record per row. Wide layout: a record per non-empty contact cell, in
     column order, and one (with a blank contact) for a row that has none; a phone column's label
-    (headers.phone_label: `Mobile`, `Business`) is the note of its numbers where the row has none.
+    (headers.column_note: `Mobile`, `Business`, `Billing`) is the note of its numbers where the row has none.
     """
     n = len(cells)
     fields = dict(plan.fields)
@@ -304,7 +308,7 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
             kinds.append(np.full(len(found), kind, dtype=object))
             values.append(found.reset_index(drop=True))
             headers_.append(np.full(len(found), header, dtype=object))
-            labels.append(np.full(len(found), headers.phone_label(header) if kind == "PHONE" else "", dtype=object))
+            labels.append(np.full(len(found), headers.column_note(header, kind), dtype=object))
         none = np.flatnonzero(~has_contact)  # reported as missing-contact
         lines.append(none)
         kinds.append(np.full(len(none), "", dtype=object))
@@ -315,6 +319,8 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         order = np.argsort(line, kind="stable")  # input order: by row, then by column
         line = line[order]
         columns = {f: cells[i].iloc[line].reset_index(drop=True) for f, i in fields.items()}
+        if len(plan.key_columns) > 1:  # the row's first email names its customer (matching settles which)
+            columns["customerEmail"] = matching.first_email(cells, plan.key_columns).iloc[line].reset_index(drop=True)
         columns["type"] = pd.Series(np.concatenate(kinds)[order])
         columns["contact"] = pd.Series(pd.concat(values, ignore_index=True).to_numpy(dtype=object)[order])
         source_column = pd.Series(np.concatenate(headers_)[order])

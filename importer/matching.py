@@ -1,0 +1,88 @@
+"""Which customer a row names, decided from what the file holds and what the store says; no flags needed.
+
+    why = ids_not_whole(plan, cells, key)     # at load: "" or the note saying the ids can't be Ecwid's
+    first_email(cells, columns)               # per row: the first cell of `columns` that holds an email
+    row_email_lists(table)                    # {Source: the row's emails, in order}
+    (importer.storematch.settle: the decisions that need the store's answers)
+
+The decisions, in order:
+
+* an id column whose values are mostly not positive whole numbers (Odoo's `__export__.res_partner_7_…`,
+  Zoho's `zcrm_…`) is not this store's: the file is read again with the customers named by the rows'
+  emails (headers.plan_table(drop_ids=...)), and one note says so;
+* an id column whose ids are mostly unknown to the store, or name customers whose email is none of the
+  row's (WooCommerce's `customer_id`), is not this store's either: the rows are named by their emails,
+  with ONE note giving the counts; `--match-by id` keeps the ids (and customer-mismatch guards each row);
+* a row with several emails names the customer its emails name: the first email (in the row's order)
+  that is one customer's; two emails naming two different customers make the row `customer-ambiguous`,
+  never a guess. Emails are compared ignoring case (the frame holds them lower-cased).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from importer.records import ContactType, Source
+from importer.rules import cell_text, parse_customer_id
+
+if TYPE_CHECKING:
+    from importer.headers import CustomerKey, Plan
+    from importer.table import Table
+
+__all__ = ["ids_not_whole", "first_email", "row_email_lists", "SWITCH_HINT"]
+
+SWITCH_HINT = "customers matched by email; --match-by id to use them"
+
+
+def _id_column(plan: Plan) -> int | None:
+    return next((i for f, i in plan.fields if f == "customerId"), None)
+
+
+def _has_emails(plan: Plan) -> bool:
+    return any(k == ContactType.EMAIL for k, _, _ in plan.kinds) or any(f == "customerEmail" for f, _ in plan.fields)
+
+
+def ids_not_whole(plan: Plan, cells: pd.DataFrame, key: CustomerKey) -> str:
+    """The note when most distinct ids of the id column are not positive whole numbers and the rows have emails
+    to be named by instead (never with --match-by id); else ""."""
+    at = _id_column(plan)
+    if at is None or key.match_by == "id" or plan.table.layout != "wide" or not _has_emails(plan) or not len(cells):
+        return ""
+    texts = {cell_text(v) for v in pd.unique(cells[at].to_numpy(dtype=object)) if v is not None and v == v}
+    texts.discard("")
+    bad = sum(parse_customer_id(t)[1] is not None for t in texts)
+    if not texts or bad * 2 <= len(texts):
+        return ""
+    header = plan.table.headers[at]
+    where = f"{plan.table.file}:{plan.table.sheet}" if plan.table.sheet else plan.table.file
+    return f"{where}: ids in {header!r} are not this store's ({bad} of {len(texts)} are not whole numbers): {SWITCH_HINT}"
+
+
+def first_email(cells: pd.DataFrame, columns: Sequence[int]) -> pd.Series:
+    """Per row, the first of `columns` whose cell holds an email ("@"), else the first column's cell."""
+    out = cells[columns[0]].to_numpy(dtype=object, copy=True)
+    for at in columns[1:]:
+        have = pd.Series(out, dtype=object).map(lambda v: isinstance(v, str) and "@" in v).to_numpy(dtype=bool)
+        out[~have] = cells[at].to_numpy(dtype=object)[~have]
+    return pd.Series(out, index=cells.index, dtype=object)
+
+
+def row_email_lists(table: Table) -> dict[Source, tuple[str, ...]]:
+    """Every wide row's valid emails, lower-cased, in the row's order (the key columns first)."""
+    frame = table.frame
+    wide = np.array([s.table.layout == "wide" for s in table.sheets] or [False], dtype=bool)
+    mask = (
+        wide[frame["sheet_no"].to_numpy()]
+        & (frame["type"] == ContactType.EMAIL.value).to_numpy(dtype=bool)
+        & np.fromiter((not e for e in frame["errors"].tolist()), dtype=bool, count=len(frame))
+    )
+    out: dict[Source, list[str]] = {}
+    for file, sheet, row, contact in frame.loc[mask, ["file", "sheet", "row", "contact"]].itertuples(index=False):
+        emails = out.setdefault(Source(file, sheet, int(row)), [])
+        if str(contact).lower() not in emails:
+            emails.append(str(contact).lower())
+    return {k: tuple(v) for k, v in out.items()}
