@@ -340,14 +340,15 @@ def _import(args) -> int:
 def _columns(args) -> int:
     from importer.columns import column_lines, describe_columns, write_mapping_template
 
+    refusals: dict[str, str] = {}  # a file the import would refuse: described anyway, its mapping written
     tables = describe_columns(args.files, sheets=tuple(args.sheet), mapping=args.mapping,
-                              customer_key=args.customer_key, match_by=args.match_by)  # fmt: skip
+                              customer_key=args.customer_key, match_by=args.match_by, refusals=refusals)  # fmt: skip
     out = args.out or Path(f"{Path(args.files[0]).stem}.mapping.csv")
-    write_mapping_template(tables, out)
+    write_mapping_template(tables, out, refusals)
     for table in tables:
-        print("\n".join(column_lines(table)))
+        print("\n".join(column_lines(table, refusals.get(table.file, ""))))
     print(f"Mapping written to {out}: edit it, then import with --mapping {out}")
-    return 0
+    return 1 if refusals else 0
 
 
 def _how_to_continue(result) -> str:

@@ -27,7 +27,7 @@ from importer.mappingfile import IGNORE, check_mapping, read_mapping, resolve_ta
 from importer.records import ContactType, SourceTable
 
 __all__ = ["IGNORE", "check_mapping", "read_mapping", "resolve_target", "norm", "plan_table", "Plan", "CustomerKey",
-           "looks_like_header", "column_note", "phone_label", "reading_of", "MATCH_BY", "NAME_FIELDS"]
+           "looks_like_header", "column_note", "PlanRefused", "alias_of", "phone_label", "reading_of", "MATCH_BY", "NAME_FIELDS"]
 
 
 def norm(header: str) -> str:
@@ -125,17 +125,21 @@ _PHONE_LABELS = frozenset(norm(w) for w in (
 def column_note(header: str, kind: str) -> str:
     """The note of a wide column's contacts where the row has none: an alias-known PHONE column's phone_label,
     else the qualifier its words give (`billing_phone` -> `Billing`, `Person - Email - Work` -> `Work`)."""
-    key = norm(header)
-    if key in FIELD_ALIASES or _kind_of(key):
+    if alias_of(header):
         return phone_label(header) if kind == ContactType.PHONE else ""
     reading = read_header(header)
     return reading.note if reading.target == kind else ""
 
 
+def alias_of(header: str) -> str | None:
+    """What a header the built-in aliases know reads as (numbered columns too: `E-mail 2 Address`); else None."""
+    key = norm(header)
+    return FIELD_ALIASES.get(key) or _kind_of(key) if key else None
+
+
 def reading_of(header: str) -> str | None:
     """What a header reads as with no mapping: its alias, else its words."""
-    key = norm(header)
-    return FIELD_ALIASES.get(key) or _kind_of(key) or read_header(header).target if key else None
+    return alias_of(header) or read_header(header).target if norm(header) else None
 
 
 _DATA = re.compile(r"[^@\s]+@[^@\s]+|[+(]?\d[\d\s().\-/]{4,}|\w+://\S+|www\.\S+|-?\d+([.,]\d+)?")
@@ -257,9 +261,34 @@ def _choose_country(where: str, headers: list[str], assign: dict[int, str], note
                  f"{headers[chosen]!r}, not {others}; --country-column COLUMN to choose another")
 
 
+class PlanRefused(InputError):
+    """The columns can't be read (no contact column, two customer-id columns, ...): what each header read as
+    anyway, so `columns FILE` can still write the mapping to fix it."""
+
+    def __init__(self, path: str, problem: str, headers: Sequence[str], readings: dict[str, str | None]):
+        super().__init__(path, problem)
+        self.headers = tuple(headers)
+        self.readings = readings
+
+
 def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str], log: logging.Logger,
-          key: CustomerKey = CustomerKey(), preset: str | None = None, country_column: str | None = None,
-          drop_ids: str = "") -> Plan:
+               key: CustomerKey = CustomerKey(), preset: str | None = None, country_column: str | None = None,
+               drop_ids: str = "") -> Plan:
+    """How a table's columns map (see _plan_table); PlanRefused (an InputError) when they can't be read."""
+    try:
+        return _plan_table(file, sheet, headers, mapping, log, key, preset, country_column, drop_ids)
+    except PlanRefused:
+        raise
+    except InputError as exc:
+        known = presets.choose(headers, preset) if preset is None or preset.lower() in presets.BY_NAME else None
+        overrides = {norm(h): t for h, t in {**(known.mapping_for(headers) if known else {}), **mapping}.items()}
+        readings = {h: overrides[norm(h)] if norm(h) in overrides else reading_of(h) for h in headers if h}
+        raise PlanRefused(exc.path, exc.problem, headers, readings) from None
+
+
+def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str], log: logging.Logger,
+                key: CustomerKey = CustomerKey(), preset: str | None = None, country_column: str | None = None,
+                drop_ids: str = "") -> Plan:
     """How a table's columns map. `preset`: --preset NAME; else a known export is detected from the headers,
     and its layout (foreign ids ignored, customers matched by email) applies under the user's mapping.
     `drop_ids`: why the id column's values are not this store's ids (matching.ids_not_whole): the customers

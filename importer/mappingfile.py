@@ -66,7 +66,7 @@ def read_mapping(path: str | os.PathLike[str]) -> dict[str, str]:
                 continue
             if len(row) != 2 or not row[0]:
                 raise InputError(name, f"line {line}: expected two columns: header,field")
-            if line == 1 and (_norm(row[0]), _norm(row[1])) == ("header", "field"):
+            if not pairs and (_norm(row[0]), _norm(row[1])) == ("header", "field"):  # the first row, or after comments
                 continue
             pairs.append((row[0], row[1]))
     mapping = {}

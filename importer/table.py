@@ -51,6 +51,7 @@ from importer.errors import InputError, UsageError
 from importer.limits import Problems
 from importer.normalize import blank, check_region, normalize
 from importer.records import Code, ContactRecord, Outcome, Source, SourceTable, Status
+from importer.severalnumbers import split_numbers
 
 __all__ = ["Sheet", "Table", "FRAME_COLUMNS", "LoadStats", "read_table", "records_at", "set_outcomes", "Records"]
 
@@ -154,7 +155,7 @@ def read_table(
             cells, rows = cells.iloc[: max(0, limit - stats.rows)], rows[: max(0, limit - stats.rows)]
         stats.tables.append(plan.table)
         stats.rows += len(cells)
-        parts.append(_records(plan, cells, rows, len(found)))
+        parts.append(_records(plan, cells, rows, len(found), check_region(phone_region)))
         found.append(Sheet(plan.table, cells, delimiter))
         problems.append(found_)
 
@@ -283,7 +284,8 @@ _RAW = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "
         "timestamp", "country")
 
 
-def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no: int) -> pd.DataFrame:
+def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no: int,
+             region: str | None = None) -> pd.DataFrame:
     """One row per contact record of a sheet: where it is, and the cells of each field ("" if absent).
 
     Long layout: a record per row. Wide layout: a record per non-empty contact cell, in
@@ -304,6 +306,8 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
             has_contact |= filled
             at = np.flatnonzero(filled)
             found = _each_value(cells[i].iloc[at].reset_index(drop=True), at)
+            if kind in ("PHONE", "WHATSAPP", "VIBER"):
+                found = split_numbers(found, cells[fields["country"]] if "country" in fields else None, region)
             lines.append(found.index.to_numpy(dtype=np.int64))
             kinds.append(np.full(len(found), kind, dtype=object))
             values.append(found.reset_index(drop=True))
