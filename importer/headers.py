@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from importer import presets
 from importer.errors import InputError
-from importer.headerwords import country_rank, read_header
+from importer.headerwords import country_rank, pair_words, read_header
 from importer.mappingfile import IGNORE, check_mapping, read_mapping, resolve_target
 from importer.records import ContactType, SourceTable
 
@@ -128,7 +128,7 @@ def column_note(header: str, kind: str) -> str:
     if alias_of(header):
         return phone_label(header) if kind == ContactType.PHONE else ""
     reading = read_header(header)
-    return reading.note if reading.target == kind else ""
+    return reading.note if reading.target in (kind, None) else ""  # None: "Work", read as a kind by its values
 
 
 def alias_of(header: str) -> str | None:
@@ -172,6 +172,7 @@ class Plan:
     contact_col: int  # long: index of the contact column
     key_columns: tuple[int, ...] = ()  # wide, customers by email: the email columns naming the customer, in order
     notes: tuple[str, ...] = ()  # what a person should know about how the columns were read
+    country_pairs: tuple[tuple[int, int], ...] = ()  # (phone column, the country column its numbers are read in)
 
     @property
     def contact_header(self) -> str:
@@ -247,18 +248,32 @@ def _by_number(columns: list[int], headers: list[str]) -> list[int]:
     return sorted(columns, key=lambda i: (number[i], i))
 
 
-def _choose_country(where: str, headers: list[str], assign: dict[int, str], notes: list[str]) -> None:
-    """Several country columns: the billing one, else the primary, else the first; said in a note."""
+def _choose_country(where: str, headers: list[str], assign: dict[int, str],
+                    notes: list[str]) -> tuple[list[tuple[int, int]], list[int]]:
+    """Several country columns: the billing one, else the primary, else the first, said in a note; a phone column
+    whose words pair it with another (`Shipping Phone` - `Shipping Country`) is read in that one.
+    Returns (phone column, its country column) pairs and the country columns the pairs use besides the chosen."""
     countries = _columns_for(assign, "country")
     if len(countries) < 2:
-        return
+        return [], []
     chosen = min(countries, key=lambda i: country_rank(headers[i], i))
+    pairs = []
+    for i, t in assign.items():
+        mine = pair_words(headers[i]) if t in _PHONES else frozenset()
+        match = [c for c in countries if mine & pair_words(headers[c])]
+        if len(match) == 1 and match[0] != chosen:
+            pairs.append((i, match[0]))
     for i in countries:
         if i != chosen:
             del assign[i]
+    said = "".join(f"; {headers[p]!r} in {headers[c]!r}" for p, c in pairs)
     others = ", ".join(repr(headers[i]) for i in countries if i != chosen)
     notes.append(f"{where}: phone numbers without +country code are read in the country of column "
-                 f"{headers[chosen]!r}, not {others}; --country-column COLUMN to choose another")
+                 f"{headers[chosen]!r}, not {others}{said}; --country-column COLUMN to choose one for all")
+    return pairs, sorted({c for _, c in pairs})
+
+
+_PHONES = (ContactType.PHONE, ContactType.WHATSAPP, ContactType.VIBER)
 
 
 class PlanRefused(InputError):
@@ -316,7 +331,7 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
         for i in _columns_for(assign, "country"):
             del assign[i]
         assign[at] = "country"
-    _choose_country(where, headers, assign, notes)
+    pairs, paired = _choose_country(where, headers, assign, notes)
 
     present = set(assign.values())
     long = "type" in present and "contact" in present
@@ -375,7 +390,8 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
             problem = f"duplicate columns {names}" if same else f"columns {names} are all read as {f}"
             raise InputError(where, f"{problem}: keep one, or choose with --mapping")
 
-    table = SourceTable(file, sheet, tuple(headers), layout, {headers[i]: t for i, t in sorted(assign.items())},
+    used = {**assign, **dict.fromkeys(paired, "country")} if layout == "wide" else assign
+    table = SourceTable(file, sheet, tuple(headers), layout, {headers[i]: t for i, t in sorted(used.items())},
                         headers[key_columns[0]] if key_columns else "", known.name if known else "")
     log.info("%s: %s layout, columns %s", where, layout, table.field_of)
     fields = [(t, i) for i, t in sorted(assign.items()) if t not in _KINDS]
@@ -388,4 +404,5 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
         contact_col=by_field.get("contact", [-1])[0],
         key_columns=tuple(key_columns),
         notes=tuple(notes),
+        country_pairs=tuple(p for p in pairs if p[0] in assign) if layout == "wide" else (),
     )

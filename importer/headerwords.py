@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from importer.records import ContactType as T
 
-__all__ = ["Reading", "words", "read_header", "country_rank"]
+__all__ = ["Reading", "words", "read_header", "country_rank", "pair_words"]
 
 
 def _key(word: str) -> str:
@@ -128,11 +128,12 @@ class Reading:
 
 
 def _written(header: str, word: str) -> str:
-    """The qualifier as the header writes it ("Mobile", "portable"); a lower-case header's word capitalized."""
-    for part in _split(header):
-        if _key(part) == word:
-            return part[:1].upper() + part[1:] if part.islower() and header == header.lower() else part
-    return word[:1].upper() + word[1:]
+    """The qualifier as the header writes it ("Mobile", "portable", "LinkedIn"); a lower-case header's word
+    capitalized ("billing_phone" -> "Billing")."""
+    found = _key(header)
+    at = found.find(word) if len(found) == len(header) else -1
+    part = header[at : at + len(word)] if at >= 0 else word
+    return part[:1].upper() + part[1:] if part.islower() and (at < 0 or header == header.lower()) else part
 
 
 def read_header(header: str) -> Reading:
@@ -156,6 +157,8 @@ def read_header(header: str) -> Reading:
     if found == _BARE_X:
         kinds = {T.TWITTER}
     if not kinds:
+        if found <= _QUALIFIERS:  # "Work", "Home": which one, not what; the values may tell (matching.kinds_by_values)
+            return Reading(None, _written(header, ws[0]), f"words: {said}: says which one, not what kind of contact")
         return Reading(None, reason=f"words: {said}: no word of a contact, customer, country or name")
     best = min(kinds, key=_RANK.__getitem__)
     blocked = sorted(found & _NOT_CONTACT - (_HANDLE_WORDS if best not in (T.EMAIL, T.PHONE, T.URL) else set()))
@@ -193,3 +196,11 @@ def country_rank(header: str, position: int) -> tuple[int, int]:
     if ws & {"primary", "main", "default", "1"}:
         return (1, position)
     return (2, position)
+
+
+_PAIRS = _wordset("billing shipping delivery home business work other private invoice mailing")
+
+
+def pair_words(header: str) -> frozenset[str]:
+    """The words that pair a phone column with a country column: `Shipping Phone Number` and `Shipping Country`."""
+    return frozenset(words(header)) & _PAIRS

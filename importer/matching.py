@@ -1,6 +1,7 @@
 """Which customer a row names, decided from what the file holds and what the store says; no flags needed.
 
     why = ids_not_whole(plan, cells, key)     # at load: "" or the note saying the ids can't be Ecwid's
+    kinds = kinds_by_values(plan, cells)      # at load: {"Work": "PHONE"}: a header that says only which one
     first_email(cells, columns)               # per row: the first cell of `columns` that holds an email
     row_email_lists(table)                    # {Source: the row's emails, in order}
     (importer.storematch.settle: the decisions that need the store's answers)
@@ -27,13 +28,14 @@ import numpy as np
 import pandas as pd
 
 from importer.records import ContactType, Source
-from importer.rules import cell_text, parse_customer_id
+from importer.headerwords import read_header
+from importer.rules import cell_text, infer_type, parse_customer_id
 
 if TYPE_CHECKING:
     from importer.headers import CustomerKey, Plan
     from importer.table import Table
 
-__all__ = ["ids_not_whole", "first_email", "row_email_lists", "SWITCH_HINT"]
+__all__ = ["ids_not_whole", "kinds_by_values", "first_email", "row_email_lists", "SWITCH_HINT"]
 
 SWITCH_HINT = "customers matched by email; --match-by id to use them"
 
@@ -60,6 +62,27 @@ def ids_not_whole(plan: Plan, cells: pd.DataFrame, key: CustomerKey) -> str:
     header = plan.table.headers[at]
     where = f"{plan.table.file}:{plan.table.sheet}" if plan.table.sheet else plan.table.file
     return f"{where}: ids in {header!r} are not this store's ({bad} of {len(texts)} are not whole numbers): {SWITCH_HINT}"
+
+
+_SAMPLE = 50  # distinct values looked at
+
+
+def kinds_by_values(plan: Plan, cells: pd.DataFrame) -> dict[str, str]:
+    """Columns left out whose header only says which one (Freshsales' `Work`, `Home`) and whose values are all
+    phone numbers, or all emails: header -> that kind (their qualifier becomes the note)."""
+    found = {}
+    for at, header in enumerate(plan.table.headers):
+        if not header or header in plan.table.field_of or not read_header(header).note:
+            continue
+        if read_header(header).target is not None or not len(cells):
+            continue
+        values = [cell_text(v) for v in pd.unique(cells[at].to_numpy(dtype=object))[: _SAMPLE * 2]
+                  if isinstance(v, str) or isinstance(v, (int, float)) and v == v]
+        values = [v for v in values if v][:_SAMPLE]
+        kinds = {infer_type(v) for v in values}
+        if values and len(kinds) == 1 and (kind := kinds.pop()) in (ContactType.PHONE, ContactType.EMAIL):
+            found[header] = kind.value
+    return found
 
 
 def first_email(cells: pd.DataFrame, columns: Sequence[int]) -> pd.Series:

@@ -144,9 +144,15 @@ def read_table(
     problems: list[Problems] = []  # per sheet: rows the loader found bad (bad bytes, cells past Excel's length)
 
     def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, found_: Problems, delimiter: str = ",") -> None:
-        if why := matching.ids_not_whole(plan, cells, key):  # another system's ids: the row's emails name the customer
-            plan = headers.plan_table(plan.table.file, plan.table.sheet, list(plan.table.headers), mapping, log, key,
-                                      preset=preset, country_column=country_column, drop_ids=why)
+        why = matching.ids_not_whole(plan, cells, key)  # another system's ids: the row's emails name the customer
+        kinds = matching.kinds_by_values(plan, cells)  # "Work" holding phone numbers
+        if why or kinds:
+            plan = headers.plan_table(plan.table.file, plan.table.sheet, list(plan.table.headers),
+                                      {**kinds, **mapping}, log, key, preset=preset, country_column=country_column,
+                                      drop_ids=why)  # fmt: skip
+            where = plan.table.file + (f":{plan.table.sheet}" if plan.table.sheet else "")
+            stats.notes.extend(f"{where}: column {h!r} read as {k}: its header says only which one, its values are "
+                               f"{'phone numbers' if k == 'PHONE' else 'emails'}" for h, k in kinds.items())
         stats.notes.extend(plan.notes)
         cells, rows, footer = presets.trim_footer(presets.BY_NAME.get(plan.table.preset), cells, rows)
         if footer:
@@ -299,15 +305,18 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         columns = {f: cells[i] for f, i in fields.items()}
         source_column = plan.contact_header
     else:
-        lines, kinds, values, headers_, labels = [], [], [], [], []
+        lines, kinds, values, headers_, labels, from_ = [], [], [], [], [], []
         has_contact = np.zeros(n, dtype=bool)
+        country_of = {"country": fields["country"]} if "country" in fields else {}
         for kind, i, header in plan.kinds:
             filled = ~blank(cells[i])
             has_contact |= filled
             at = np.flatnonzero(filled)
             found = _each_value(cells[i].iloc[at].reset_index(drop=True), at)
             if kind in ("PHONE", "WHATSAPP", "VIBER"):
-                found = split_numbers(found, cells[fields["country"]] if "country" in fields else None, region)
+                place = dict(plan.country_pairs).get(i, country_of.get("country"))
+                found = split_numbers(found, cells[place] if place is not None else None, region)
+            from_.append(np.full(len(found), i, dtype=np.int64))
             lines.append(found.index.to_numpy(dtype=np.int64))
             kinds.append(np.full(len(found), kind, dtype=object))
             values.append(found.reset_index(drop=True))
@@ -319,10 +328,12 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         values.append(pd.Series([""] * len(none), dtype=object))
         headers_.append(np.full(len(none), "", dtype=object))
         labels.append(np.full(len(none), "", dtype=object))
+        from_.append(np.full(len(none), -1, dtype=np.int64))
         line = np.concatenate(lines)
         order = np.argsort(line, kind="stable")  # input order: by row, then by column
         line = line[order]
         columns = {f: cells[i].iloc[line].reset_index(drop=True) for f, i in fields.items()}
+        _paired_countries(columns, plan, cells, line, np.concatenate(from_)[order])
         if len(plan.key_columns) > 1:  # the row's first email names its customer (matching settles which)
             columns["customerEmail"] = matching.first_email(cells, plan.key_columns).iloc[line].reset_index(drop=True)
         columns["type"] = pd.Series(np.concatenate(kinds)[order])
@@ -342,6 +353,18 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         else:
             out[f] = columns[f].to_numpy() if plan.kinds else columns[f].array
     return out
+
+
+def _paired_countries(columns: dict[str, pd.Series], plan: headers.Plan, cells: pd.DataFrame, line: np.ndarray,
+                      column: np.ndarray) -> None:
+    """A phone column paired with its own country column (`Shipping Phone`, `Shipping Country`): read there."""
+    if not plan.country_pairs:
+        return
+    country = columns["country"].to_numpy(dtype=object, copy=True)
+    for phones, place in plan.country_pairs:
+        mine = column == phones
+        country[mine] = cells[place].to_numpy(dtype=object)[line[mine]]
+    columns["country"] = pd.Series(country)
 
 
 def _label_notes(columns: dict[str, pd.Series], labels: np.ndarray) -> None:

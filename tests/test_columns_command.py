@@ -19,7 +19,7 @@ def test_columns_shows_each_header_and_writes_a_mapping_that_imports_the_same(tm
     # each reading with its reason (issue 19)
     assert "  E-mail 2 Address  -> EMAIL contact  (a known header)" in lines
     assert "  Kundenhandy       -> ignored  (words: kundenhandy: no word of a contact, customer, country or name)" in lines
-    assert "  Company           -> ignored  (words: company: no word of a contact, customer, country or name)" in lines
+    assert "  Company           -> ignored  (words: company: says which one, not what kind of contact)" in lines
     mapping = tmp_path / "outlook.mapping.csv"
     assert read_csv(mapping) == [
         {"header": "Customer ID", "field": "customerId"}, {"header": "First Name", "field": "firstName"},
