@@ -89,7 +89,8 @@ _NOT_CONTACT = _wordset(
     "permission unsubscribe unsubscribed unsubscribes list lists opened open opens clicked click clicks sent "
     "accepts accept dnc blocked blacklisted suppressed suppression language template hash md hashed sha stage "
     "score rating country code region prefix provider carrier quality engagement assistant asst manager spouse "
-    "referrer referral referred emergency extension ext durchwahl last reason rate received delivered")  # fmt: skip
+    "referrer referral referred emergency extension ext durchwahl last reason rate received delivered of total "
+    "average avg times")  # fmt: skip
 _COUNTRY = _wordset("country countries countrycode land pays país pais paese kraj landcode")
 _CUSTOMER = _wordset("customer customers client kunde kunden cliente clientes klant klanten klient buyer")
 _ID = _wordset("id number no nr num nummer numero número identifier")

@@ -2,6 +2,7 @@
 
     why = ids_not_whole(plan, cells, key)     # at load: "" or the note saying the ids can't be Ecwid's
     kinds = kinds_by_values(plan, cells)      # at load: {"Work": "PHONE"}: a header that says only which one
+    dates = dates_not_read(plan, cells)       # at load: {"Date Created": ""}: a customer's date no rule reads
     first_email(cells, columns)               # per row: the first cell of `columns` that holds an email
     row_email_lists(table)                    # {Source: the row's emails, in order}
     (importer.storematch.settle: the decisions that need the store's answers)
@@ -29,13 +30,13 @@ import pandas as pd
 
 from importer.records import ContactType, Source
 from importer.headerwords import read_header
-from importer.rules import cell_text, infer_type, parse_customer_id
+from importer.rules import cell_text, infer_type, parse_customer_id, parse_timestamp
 
 if TYPE_CHECKING:
     from importer.headers import CustomerKey, Plan
     from importer.table import Table
 
-__all__ = ["ids_not_whole", "kinds_by_values", "first_email", "row_email_lists", "SWITCH_HINT"]
+__all__ = ["ids_not_whole", "kinds_by_values", "dates_not_read", "first_email", "row_email_lists", "SWITCH_HINT"]
 
 SWITCH_HINT = "customers matched by email; --match-by id to use them"
 
@@ -82,6 +83,23 @@ def kinds_by_values(plan: Plan, cells: pd.DataFrame) -> dict[str, str]:
         kinds = {infer_type(v) for v in values}
         if values and len(kinds) == 1 and (kind := kinds.pop()) in (ContactType.PHONE, ContactType.EMAIL):
             found[header] = kind.value
+    return found
+
+
+def dates_not_read(plan: Plan, cells: pd.DataFrame) -> dict[str, str]:
+    """One customer per row: a date column read as the contacts' timestamp (`Date Created`) whose values are
+    mostly not dates the rule reads ("3/14/2024 10:22 AM") is the customer record's date, not worth every
+    contact of the file: header -> "" (ignored), said in a note. Long layout keeps it: there it is per contact."""
+    if plan.table.layout != "wide" or not len(cells):
+        return {}
+    found = {}
+    for field, at in plan.fields:
+        if field != "timestamp":
+            continue
+        values = [v for v in pd.unique(cells[at].to_numpy(dtype=object))[: _SAMPLE * 2] if isinstance(v, str)]
+        values = [cell_text(v) for v in values if cell_text(v)][:_SAMPLE]
+        if values and sum(parse_timestamp(v)[1] is not None for v in values) * 2 > len(values):
+            found[plan.table.headers[at]] = ""
     return found
 
 

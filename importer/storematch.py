@@ -70,7 +70,7 @@ async def _ids_or_emails(records, table, directory, emails_of, results, notes, c
     if other:
         counts += f", {len(other)} naming a customer with another email"
     note = f"ids in {header!r} are not this store's ({counts}): {SWITCH_HINT}"
-    log.warning("%s", note)
+    log.info("%s", note)  # the summary's notes print it once
     notes.append(note)
     out = []
     for r in records:

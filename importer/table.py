@@ -146,13 +146,17 @@ def read_table(
     def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, found_: Problems, delimiter: str = ",") -> None:
         why = matching.ids_not_whole(plan, cells, key)  # another system's ids: the row's emails name the customer
         kinds = matching.kinds_by_values(plan, cells)  # "Work" holding phone numbers
-        if why or kinds:
+        dates = matching.dates_not_read(plan, cells)  # "Date Created" = 3/14/2024: the customer's, left out
+        if why or kinds or dates:
             plan = headers.plan_table(plan.table.file, plan.table.sheet, list(plan.table.headers),
-                                      {**kinds, **mapping}, log, key, preset=preset, country_column=country_column,
-                                      drop_ids=why)  # fmt: skip
+                                      {**kinds, **dates, **mapping}, log, key, preset=preset,
+                                      country_column=country_column, drop_ids=why)  # fmt: skip
             where = plan.table.file + (f":{plan.table.sheet}" if plan.table.sheet else "")
             stats.notes.extend(f"{where}: column {h!r} read as {k}: its header says only which one, its values are "
                                f"{'phone numbers' if k == 'PHONE' else 'emails'}" for h, k in kinds.items())
+            stats.notes.extend(f"{where}: column {h!r} not used as the contacts' timestamp: its values are not dates "
+                               "like 2025-03-26 11:07:12 (--mapping HEADER,timestamp after fixing them)"
+                               for h in dates if h not in mapping)
         stats.notes.extend(plan.notes)
         cells, rows, footer = presets.trim_footer(presets.BY_NAME.get(plan.table.preset), cells, rows)
         if footer:

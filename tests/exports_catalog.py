@@ -282,17 +282,19 @@ EXPORTS = [
     Export(  # Keap (Infusionsoft) contacts export: its own "Id", numbered emails and phones with their types
         "Keap", "contacts_keap.csv",
         ["Id", "First Name", "Last Name", "Email", "Email 2", "Email 3", "Phone 1", "Phone 1 Type", "Phone 2",
-         "Phone 2 Type", "Fax 1", "Company", "Country", "Tags", "Owner"],
+         "Phone 2 Type", "Fax 1", "Company", "Country", "Tags", "Owner", "Date Created"],
         [["7", "Grace", "Hall", "grace.hall@example.com", "GRACE@hallcorp.com", "", "(212) 555-0111", "Work",
-          "(917) 555-0122", "Mobile", "(212) 555-0100", "Hall Corp", "United States", "lead", "Owner A"],
+          "(917) 555-0122", "Mobile", "(212) 555-0100", "Hall Corp", "United States", "lead", "Owner A", "3/14/2024 10:22 AM"],
          ["9", "Ivan", "Petrov", "", "ivan.petrov@example.com", "", "+7 916 123-45-67", "Mobile", "", "", "", "",
-          "Russia", "", "Owner A"]],
+          "Russia", "", "Owner A", "3/15/2024 9:05 AM"]],
         [(170001301, "grace.hall@example.com"), (170001302, "ivan.petrov@example.com")],
         {(170001301, E, "grace.hall@example.com", ""), (170001301, E, "GRACE@hallcorp.com", ""),
          (170001301, P, "+12125550111", ""), (170001301, P, "+19175550122", ""),
          (170001302, E, "ivan.petrov@example.com", ""), (170001302, P, "+79161234567", "")},
         set(),
-        {"First Name", "Last Name", "Phone 1 Type", "Phone 2 Type", "Fax 1", "Company", "Tags", "Owner"},
+        # Keap's US dates are the customer record's, not the contacts' timestamps: left out, with a note
+        {"First Name", "Last Name", "Phone 1 Type", "Phone 2 Type", "Fax 1", "Company", "Tags", "Owner",
+         "Date Created"},
     ),
     Export(  # Ecwid's own customers export (Excel): the store's ids, billing person phone
         "Ecwid", "customers_ecwid.xlsx",

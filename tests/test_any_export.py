@@ -88,3 +88,23 @@ def test_every_header_the_aliases_knew_reads_as_before():
     assert [reading_of(h) for h in ("Customer ID", "Customer Email", "Mobile Phone Number", "Business Fax",
                                     "Kundenhandy", "Web Page", "Country/Region", "Name")] == [
         "customerId", "customerEmail", "PHONE", None, None, "URL", "country", "customerName"]
+
+
+def test_phone_region_fills_only_rows_whose_country_is_blank(tmp_path):
+    # Wix's Spanish mobiles with --phone-region FR (the advice a user may follow): the row's country wins
+    path = tmp_path / "wix.csv"
+    path.write_text("Email 1,Phone 1,Address 1 - Country\njose@example.es,629 03 24 28,Spain\n"
+                    "ana@example.fr,06 12 34 56 78,\n", encoding="cp1252")
+    result = run_import([path], dry_run=True, quiet=True, phone_region="FR", report_dir=tmp_path / "r")
+    assert [(r.type, r.contact) for r in result.records] == [
+        ("EMAIL", "jose@example.es"), ("PHONE", "+34629032428"), ("EMAIL", "ana@example.fr"), ("PHONE", "+33612345678")]
+
+
+def test_phone_needs_region_names_the_country_column_and_the_option(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("Email,Phone,Billing Country,Shipping Country\na@example.de,0171 2345678,,DE\n", encoding="utf-8")
+    result = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "r")
+    (error,) = [e for r in result.records for e in r.errors]
+    assert error.code == "phone-needs-region" and "the row's 'Billing Country' is blank" in error.message
+    assert "'Shipping Country' with --country-column" in error.message
+    assert any("'Billing Country', not 'Shipping Country'" in n for n in result.summary["notes"])
