@@ -90,7 +90,10 @@ _NOT_CONTACT = _wordset(
     "accepts accept dnc blocked blacklisted suppressed suppression language template hash md hashed sha stage "
     "score rating country code region prefix provider carrier quality engagement assistant asst manager spouse "
     "referrer referral referred emergency extension ext durchwahl last reason rate received delivered of total "
-    "average avg times")  # fmt: skip
+    "average avg times name names display calls call messages message activity activities visits visit views "
+    "sessions followers following likes posts subscribers image images photo photos avatar picture logo "
+    "thumbnail gravatar cart checkout order orders tracking landing rep representative agent salesperson sales "
+    "assigned assignee by from reply sender parent guardian partner invited")  # fmt: skip
 _COUNTRY = _wordset("country countries countrycode land pays país pais paese kraj landcode")
 _CUSTOMER = _wordset("customer customers client kunde kunden cliente clientes klant klanten klient buyer")
 _ID = _wordset("id number no nr num nummer numero número identifier")
@@ -175,7 +178,7 @@ def read_header(header: str) -> Reading:
 # Kind words that also say which one: "Mobile" is a phone, noted "Mobile"; "LinkedIn" a URL, noted "LinkedIn".
 _SELF_NOTES = _wordset("mobile mobil mobiel cell handy portable movil móvil celular cellulare landline sms festnetz "
                        "komorka komórka linkedin skype")  # fmt: skip
-_HANDLE_WORDS = _wordset("id ids")  # "Skype ID", "Telegram ID": a messenger's id is its contact
+_HANDLE_WORDS = _wordset("id ids name names")  # "Skype ID", "Telegram name": a messenger's id is its contact
 
 
 def _name_of(found: set[str]) -> str | None:

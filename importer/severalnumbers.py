@@ -21,10 +21,13 @@ _MAYBE = r"[/;,\n]|\s(?:or|oder|ou|o|of|lub)\s"
 def split_numbers(values: pd.Series, country_cells: pd.Series | None, region: str | None) -> pd.Series:
     """`values` (a phone column's filled cells, indexed by their line) with each cell of several valid numbers
     replaced by its numbers, one entry each; `country_cells`: the sheet's country column, by line."""
-    texts = values.map(lambda v: v if isinstance(v, str) else "")
-    maybe = texts.str.contains(_MAYBE, regex=True, case=False).to_numpy(dtype=bool)
+    try:  # vectorized: a workbook's number cells are no text and hold one number
+        maybe = values.str.contains(_MAYBE, regex=True, case=False, na=False).to_numpy(dtype=bool)
+    except AttributeError:  # no text at all
+        return values
     if not maybe.any():
         return values
+    texts = values.map(lambda v: v if isinstance(v, str) else "")
     out = values.astype(object).copy()
     for k in np.flatnonzero(maybe).tolist():
         line = int(values.index[k])

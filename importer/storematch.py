@@ -33,6 +33,10 @@ async def settle(records: list[ContactRecord], table: Table, directory: Director
                  results: dict[int, ContactRecord], notes: list[str], *, concurrency: int = 4,
                  cancel: asyncio.Event | None = None) -> list[ContactRecord]:
     """The records with the customer key they should be resolved by; rows that can't go on go in `results`."""
+    several = any(sum(f == "EMAIL" for f in s.table.field_of.values()) > 1 for s in table.sheets)
+    with_ids = match_by != "id" and any(r.customer_id is not None for r in records)
+    if not several and not with_ids:
+        return records
     emails_of = row_email_lists(table)
     if match_by != "id":
         records = await _ids_or_emails(records, table, directory, emails_of, results, notes, concurrency, cancel)
