@@ -173,6 +173,8 @@ class Plan:
     key_columns: tuple[int, ...] = ()  # wide, customers by email: the email columns naming the customer, in order
     notes: tuple[str, ...] = ()  # what a person should know about how the columns were read
     country_pairs: tuple[tuple[int, int], ...] = ()  # (phone column, the country column its numbers are read in)
+    left_out: tuple[tuple[str, int, str], ...] = ()  # wide: contact-like columns not imported (kind, index, header):
+    # each cell a `skipped` line (column-not-imported), so no contact goes unsaid (matching.contact_like_left_out)
 
     @property
     def contact_header(self) -> str:

@@ -64,11 +64,14 @@ _KIND_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
     (T.VK, _wordset("vk vkontakte")),
     (T.URL, _wordset("website websites url web homepage site webseite webpage sitio www internetseite linkedin")),
     (T.OTHER, _wordset("skype")),
-    (T.EMAIL, _wordset("email emails mail courriel correo emailadresse mailadresse emailaddress epost")),
+    (T.EMAIL, _wordset("email emails mail courriel correo emailadresse mailadresse emailaddress epost emailadres "
+                       "mailadres emailadress")),
     (T.PHONE, _wordset(
         "phone phones tel tél telephone téléphone telefon telefone telefono teléfono telefonnummer telefonnr "
         "mobile mobil mobiel mobilnummer mobiltelefon mobilephone cell cellphone cellular celular cellulare "
-        "handy handynummer sms landline gsm portable movil móvil komorka komórka festnetz tlf tfno phonenumber")),
+        "handy handynummer sms landline gsm portable movil móvil komorka komórka festnetz tlf tfno phonenumber "
+        "telefoon telefoonnummer telefonu cellulaire rufnummer festnetznummer handynr mobilnr mobiltelefonnummer "
+        "telemovel telemóvel tfn")),
 )  # fmt: skip
 _KIND_OF = {w: kind for kind, ws in _KIND_WORDS for w in ws}
 _RANK = {kind: n for n, (kind, _) in enumerate(_KIND_WORDS)}

@@ -3,6 +3,7 @@
     why = ids_not_whole(plan, cells, key)     # at load: "" or the note saying the ids can't be Ecwid's
     kinds = kinds_by_values(plan, cells)      # at load: {"Work": "PHONE"}: a header that says only which one
     dates = dates_not_read(plan, cells)       # at load: {"Date Created": ""}: a customer's date no rule reads
+    left = contact_like_left_out(plan, cells) # at load: ((PHONE, 12, "Fax"),): contacts left out, each said on a line
     first_email(cells, columns)               # per row: the first cell of `columns` that holds an email
     row_email_lists(table)                    # {Source: the row's emails, in order}
     (importer.storematch.settle: the decisions that need the store's answers)
@@ -22,6 +23,7 @@ The decisions, in order:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     from importer.headers import CustomerKey, Plan
     from importer.table import Table
 
-__all__ = ["ids_not_whole", "kinds_by_values", "dates_not_read", "first_email", "row_email_lists", "SWITCH_HINT"]
+__all__ = ["ids_not_whole", "kinds_by_values", "dates_not_read", "contact_like_left_out", "first_email", "row_email_lists", "SWITCH_HINT"]
 
 SWITCH_HINT = "customers matched by email; --match-by id to use them"
 
@@ -101,6 +103,38 @@ def dates_not_read(plan: Plan, cells: pd.DataFrame) -> dict[str, str]:
         if values and sum(parse_timestamp(v)[1] is not None for v in values) * 2 > len(values):
             found[plan.table.headers[at]] = ""
     return found
+
+
+_IP = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+
+
+def _contact_like(value: str) -> str | None:
+    """The kind a left-out cell's value is written as: an email, a link, or a phone number written as one
+    (`+`, or digits with spaces, dashes or brackets; not bare digits, which are as often an id)."""
+    kind = infer_type(value)
+    if kind != ContactType.PHONE:
+        return kind.value if kind is not None else None
+    if value.isdigit() or _IP.fullmatch(value) or parse_timestamp(value)[1] is None:
+        return None
+    return kind.value if value.startswith("+") or any(c in value for c in " -()") else None
+
+
+def contact_like_left_out(plan: Plan, cells: pd.DataFrame) -> tuple[tuple[str, int, str], ...]:
+    """Wide columns left out whose values are contacts all the same (`Fax`, `Asst Phone`, an unknown header):
+    (kind, index, header) of each, where nine in ten of its first distinct values are written as one kind."""
+    if plan.table.layout != "wide" or not len(cells):
+        return ()
+    found = []
+    for at, header in enumerate(plan.table.headers):
+        if not header or header in plan.table.field_of:
+            continue
+        values = [cell_text(v) for v in pd.unique(cells[at].to_numpy(dtype=object))[: _SAMPLE * 2] if isinstance(v, str)]
+        values = [v for v in values if v][:_SAMPLE]
+        kinds = [_contact_like(v) for v in values]
+        top = max(set(kinds), key=kinds.count) if kinds else None
+        if top is not None and kinds.count(top) * 10 >= len(kinds) * 9:
+            found.append((top, at, header))
+    return tuple(found)
 
 
 def first_email(cells: pd.DataFrame, columns: Sequence[int]) -> pd.Series:

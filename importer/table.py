@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -50,7 +51,8 @@ from importer import headers, matching, pipes, presets, textfile, workbook
 from importer.errors import InputError, UsageError
 from importer.limits import Problems
 from importer.normalize import blank, check_region, normalize
-from importer.records import Code, ContactRecord, Outcome, Source, SourceTable, Status
+from importer.headerwords import read_header
+from importer.records import Code, ContactRecord, Outcome, RecordError, Source, SourceTable, Status
 from importer.severalnumbers import split_numbers
 
 __all__ = ["Sheet", "Table", "FRAME_COLUMNS", "LoadStats", "read_table", "records_at", "set_outcomes", "Records"]
@@ -73,6 +75,7 @@ class Sheet:
     table: SourceTable
     cells: pd.DataFrame  # columns 0..len(headers)-1; non-blank data rows only; text, or a workbook's bool/datetime
     delimiter: str = ","  # a text file's own: its errors.csv is written with it, to open and import again as it is
+    plan_left_out: tuple = ()  # headers.Plan.left_out: contact-like columns not imported, each cell said on a line
 
 
 @dataclass
@@ -157,6 +160,8 @@ def read_table(
             stats.notes.extend(f"{where}: column {h!r} not used as the contacts' timestamp: its values are not dates "
                                "like 2025-03-26 11:07:12 (--mapping HEADER,timestamp after fixing them)"
                                for h in dates if h not in mapping)
+        if left := matching.contact_like_left_out(plan, cells):  # each of their cells gets a line of its own
+            plan = dataclasses.replace(plan, left_out=left)
         stats.notes.extend(plan.notes)
         cells, rows, footer = presets.trim_footer(presets.BY_NAME.get(plan.table.preset), cells, rows)
         if footer:
@@ -166,7 +171,7 @@ def read_table(
         stats.tables.append(plan.table)
         stats.rows += len(cells)
         parts.append(_records(plan, cells, rows, len(found), check_region(phone_region)))
-        found.append(Sheet(plan.table, cells, delimiter))
+        found.append(Sheet(plan.table, cells, delimiter, plan.left_out))
         problems.append(found_)
 
     spool = pipes.Spool()  # a pipe's bytes, read once (import <(curl …)), until the files are read
@@ -196,6 +201,7 @@ def read_table(
     raw = pd.concat(parts, ignore_index=True) if parts else _records_of_nothing()
     parts.clear()
     values = normalize(raw, [s.table for s in found], phone_region=phone_region, store_id=store_id)
+    _left_out_lines(values, raw, [s.plan_left_out for s in found])
     if any(problems):
         values["errors"] = _add_problems(values["errors"].to_numpy(copy=True), raw, problems)
     where = pd.DataFrame(_where(raw["sheet_no"].to_numpy(), [s.table for s in found]), index=raw.index)
@@ -211,6 +217,22 @@ def read_table(
     frame["error"] = pd.Series("", index=frame.index, dtype="str")
     frame["duplicate_of"] = np.full(n, None, dtype=object)
     return Table(frame, found)
+
+
+def _left_out_lines(values: pd.DataFrame, raw: pd.DataFrame, left_out: Sequence[tuple]) -> None:
+    """A cell of a contact-like column left out (headers.Plan.left_out) is said, not sent: its one error is
+    column-not-imported (validate makes it `skipped`), whatever else its value has."""
+    if not any(left_out):
+        return
+    errors = values["errors"].to_numpy(copy=True)
+    sheet_no, column = raw["sheet_no"].to_numpy(), raw["source_column"].astype(object).to_numpy()
+    for n, columns in enumerate(left_out):
+        for kind, _, header in columns:
+            said = (RecordError(Code.COLUMN_NOT_IMPORTED, header, f"column {header!r} is not imported "
+                    f"({read_header(header).reason}); nothing of it is sent; --mapping '{header},{kind}' imports it"),)
+            for k in np.flatnonzero((sheet_no == n) & (column == header)).tolist():
+                errors[k] = said
+    values["errors"] = errors
 
 
 def _add_problems(errors: np.ndarray, raw: pd.DataFrame, problems: Sequence[Problems]) -> np.ndarray:
@@ -312,9 +334,11 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         lines, kinds, values, headers_, labels, from_ = [], [], [], [], [], []
         has_contact = np.zeros(n, dtype=bool)
         country_of = {"country": fields["country"]} if "country" in fields else {}
-        for kind, i, header in plan.kinds:
+        left_out = {i for _, i, _ in plan.left_out}
+        for kind, i, header in (*plan.kinds, *plan.left_out):
             filled = ~blank(cells[i])
-            has_contact |= filled
+            if i not in left_out:
+                has_contact |= filled
             at = np.flatnonzero(filled)
             found = _each_value(cells[i].iloc[at].reset_index(drop=True), at)
             if kind in ("PHONE", "WHATSAPP", "VIBER"):

@@ -104,9 +104,11 @@ def _sparse(n: int, at: np.ndarray, values: list[str], *, category: bool = False
 
 
 def _invalid(errors: tuple[RecordError, ...]) -> tuple[int, tuple[str, str]]:
-    """Every code of the row, the first one first ("invalid-phone;duplicate-default"), and every message."""
+    """Every code of the row, the first one first ("invalid-phone;duplicate-default"), and every message.
+    A cell of a column not imported (column-not-imported) is `skipped`: said, never sent, not an error."""
     codes = ";".join(dict.fromkeys(str(e.code) for e in errors))
-    return _STATUS[Status.INVALID], (codes, "; ".join(map(str, errors)))
+    status = Status.SKIPPED if codes == Code.COLUMN_NOT_IMPORTED else Status.INVALID
+    return _STATUS[status], (codes, "; ".join(map(str, errors)))
 
 
 def _first_of_group(*keys: np.ndarray) -> np.ndarray:
