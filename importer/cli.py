@@ -68,7 +68,7 @@ examples:
 expected columns (headers match ignoring case, spaces, _ and -):
   one contact per row:  Customer ID (or Customer Email), Type, Contact
                         [, Handle, Note, Default, Order, Timestamp]
-  one customer per row: Customer ID (or Email with --match-by email) and a column per
+  one customer per row: Customer ID (else the row's Email columns) and a column per
                         kind: Email, Phone, Mobile, WhatsApp, Telegram, Instagram, Facebook,
                         Twitter, TikTok, YouTube, Pinterest, VK, Viber, Website, …
   `ecwid-contacts columns FILE` shows how a file's headers map.

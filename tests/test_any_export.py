@@ -42,6 +42,7 @@ def test_an_export_imports_right_with_no_flags(export, tmp_path_factory):
     created = [r for r in result.records if r.outcome.status == "created"]
     assert len(created) == len({(r.customer_id, r.type, r.contact.lower()) for r in created})  # none stored twice
     assert set(result.summary["tables"][0]["ignored"]) == export.left_out
+    assert result.summary["tables"][0]["preset"] is None  # Zoho's Record Id + Contact Owner is not HubSpot
 
 
 def test_the_exports_together_meet_the_targets(tmp_path_factory):
