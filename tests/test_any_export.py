@@ -110,3 +110,29 @@ def test_phone_needs_region_names_the_country_column_and_the_option(tmp_path):
     assert error.code == "phone-needs-region" and "the row's 'Billing Country' is blank" in error.message
     assert "'Shipping Country' with --country-column" in error.message
     assert any("'Billing Country', not 'Shipping Country'" in n for n in result.summary["notes"])
+
+
+@pytest.mark.parametrize("written, region, parts", [
+    ("030 1234567 / 0171 2345678", "DE", ["030 1234567", "0171 2345678"]),
+    ("+49 30 1234567; +49 171 2345678", None, ["+49 30 1234567", "+49 171 2345678"]),
+    ("0171 2345678 or 030 1234567", "DE", ["0171 2345678", "030 1234567"]),
+    ("030 / 43224299", "DE", None),  # the area code written apart: one number
+    ("+49 30 1234567, evenings", None, None),  # a part that is no number: the cell stays whole
+])
+def test_several_numbers_split_only_where_each_part_is_a_number(written, region, parts):
+    from importer.rules.phones import several_numbers
+
+    assert several_numbers(written, region) == parts
+
+
+def test_an_extension_goes_to_the_note_and_several_numbers_give_a_contact_each(tmp_path):
+    path = tmp_path / "zoho.csv"
+    path.write_text("Email,Work Phone,Phone,Mailing Country\n"
+                    "a@example.de,030 43224299 ext. 204,\"030 1234567\n0171 2345678\",Germany\n"
+                    "b@example.de,030 43224299 Durchwahl 12,030 / 43224299,Germany\n", encoding="utf-8")
+    result = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "r")
+    assert [(r.source.row, r.contact, r.note) for r in result.records if r.type == "PHONE"] == [
+        (2, "+493043224299", "Work, ext. 204"), (2, "+49301234567", ""), (2, "+491712345678", ""),
+        (3, "+493043224299", "Work, ext. 12"), (3, "+493043224299", "")]
+    # the same number twice for one customer, with another note: the second is a duplicate, sent once
+    assert [r.outcome.status for r in result.records if r.source.row == 3] == ["valid", "valid", "duplicate"]
