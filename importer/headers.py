@@ -22,17 +22,13 @@ from dataclasses import dataclass
 
 from importer import presets
 from importer.errors import InputError
-from importer.headerwords import country_rank, pair_words, read_header
+from importer.headerwords import norm, read_header
+from importer.keycolumns import MATCH_BY, CustomerKey, choose_country, choose_customer_key, columns_for, key_column
 from importer.mappingfile import IGNORE, check_mapping, read_mapping, resolve_target
 from importer.records import ContactType, SourceTable
 
 __all__ = ["IGNORE", "check_mapping", "read_mapping", "resolve_target", "norm", "plan_table", "Plan", "CustomerKey",
            "looks_like_header", "column_note", "PlanRefused", "alias_of", "phone_label", "reading_of", "MATCH_BY", "NAME_FIELDS"]
-
-
-def norm(header: str) -> str:
-    """Header key: case, spaces, `_`, `-`, dots and BOMs don't matter."""
-    return re.sub(r"[\s_\-.\ufeff]+", "", header).casefold()
 
 
 def _aliases(table: dict[str, Sequence[str]]) -> dict[str, str]:
@@ -142,14 +138,17 @@ def reading_of(header: str) -> str | None:
     return alias_of(header) or read_header(header).target if norm(header) else None
 
 
-_DATA = re.compile(r"[^@\s]+@[^@\s]+|[+(]?\d[\d\s().\-/]{4,}|\w+://\S+|www\.\S+|-?\d+([.,]\d+)?")
+_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+|\w+://\S+|www\.\S+")  # an email or a link: data, never a header
+_NUMBER = re.compile(r"[+(]?\d[\d\s().\-/]{4,}|-?\d+([.,]\d+)?")  # a phone number, an id, an amount
 
 
 def looks_like_header(cells: Sequence[str]) -> bool:
     """A row reads as a header: a cell reads as a contact kind or a customer key, or there is a Type and a
-    Contact column; and the row is text, not data (no cell is an email, a phone number, a link, a number)."""
+    Contact column; and the row is text, not data (no cell is an email or a link, at most a quarter numbers)."""
     texts = [str(c).strip() for c in cells if c is not None and c == c and str(c).strip()]
-    if not texts or any(_DATA.fullmatch(t) for t in texts):
+    if not texts or any(_ADDRESS.fullmatch(t) for t in texts):
+        return False
+    if sum(bool(_NUMBER.fullmatch(t)) for t in texts) * 4 > len(texts):
         return False
     readings = {reading_of(t) for t in texts}
     return bool(readings & (_KINDS | {"customerId", "customerEmail"})) or {"type", "contact"} <= readings
@@ -179,103 +178,6 @@ class Plan:
     @property
     def contact_header(self) -> str:
         return self.table.headers[self.contact_col] if self.contact_col >= 0 else ""
-
-
-def _columns_for(assign: dict[int, str], *targets: str) -> list[int]:
-    return [i for i, t in assign.items() if t in targets]
-
-
-@dataclass(frozen=True)
-class CustomerKey:
-    """How rows name their customer: --customer-key COLUMN (an email column), --match-by id|email."""
-
-    column: str | None = None
-    match_by: str | None = None  # None or "id": the id where given, else the email; "email": the email only
-
-
-MATCH_BY = ("id", "email")
-
-
-def _key_column(where: str, headers: list[str], column: str, option: str = "--customer-key") -> int:
-    at = [i for i, h in enumerate(headers) if norm(h) == norm(column)]
-    if not at:
-        found = ", ".join(repr(h) for h in headers if h) or "none"
-        raise InputError(where, f"no column {column!r} ({option}); found: {found}")
-    return at[0]
-
-
-def _choose_customer_key(where: str, headers: list[str], assign: dict[int, str], key: CustomerKey,
-                         long: bool, log: logging.Logger, drop_ids: bool) -> list[int]:
-    """Apply --customer-key / --match-by to `assign`; in wide layout return the Email columns that name the
-    customer and are contacts too, the primary first (none: an id or customer-email column names it)."""
-    if key.column is not None:
-        at = _key_column(where, headers, key.column)
-        for i in _columns_for(assign, "customerEmail"):
-            if i != at:
-                log.info("%s: column %r not used: --customer-key %r names the customer", where, headers[i], key.column)
-                del assign[i]
-        if not long and assign.get(at) == ContactType.EMAIL:
-            both = [at]  # still imported as an EMAIL contact
-        else:
-            assign[at] = "customerEmail"
-            both = []
-        if key.match_by != "email":
-            return both
-    else:
-        both = []
-    if key.match_by == "email" or drop_ids:
-        for i in _columns_for(assign, "customerId"):
-            log.info("%s: column %r ignored: %s", where, headers[i], "--match-by email" if not drop_ids else
-                     "its values are not this store's customer ids")
-            del assign[i]
-    if both or {"customerId", "customerEmail"} & set(assign.values()) or key.match_by == "id":
-        return both
-    emails = _by_number([i for i, t in assign.items() if t == ContactType.EMAIL], headers)
-    if long or not emails:
-        if len(emails) != 1 and (key.match_by == "email" or long and emails):
-            listed = ", ".join(repr(headers[i]) for i in emails) or "none"
-            raise InputError(where, f"--match-by email: no single customer email column (email columns: {listed}); "
-                             "name it with --customer-key COLUMN")
-        if long and emails:  # beside Type and Contact, the Email column is only the customer's
-            assign[emails[0]] = "customerEmail"
-        return []
-    log.info("%s: customers named by the row's emails (%s)", where, ", ".join(repr(headers[i]) for i in emails))
-    return emails
-
-
-def _by_number(columns: list[int], headers: list[str]) -> list[int]:
-    """Numbered columns (Outlook's `E-mail Address`, `E-mail 2 Address`; Google's `E-mail 1 - Value`) by their
-    number (none counts as 1), then in column order."""
-    number = {i: int(m.group()) if (m := re.search(r"\d+", headers[i])) else 1 for i in columns}
-    return sorted(columns, key=lambda i: (number[i], i))
-
-
-def _choose_country(where: str, headers: list[str], assign: dict[int, str],
-                    notes: list[str]) -> tuple[list[tuple[int, int]], list[int]]:
-    """Several country columns: the billing one, else the primary, else the first, said in a note; a phone column
-    whose words pair it with another (`Shipping Phone` - `Shipping Country`) is read in that one.
-    Returns (phone column, its country column) pairs and the country columns the pairs use besides the chosen."""
-    countries = _columns_for(assign, "country")
-    if len(countries) < 2:
-        return [], []
-    chosen = min(countries, key=lambda i: country_rank(headers[i], i))
-    pairs = []
-    for i, t in assign.items():
-        mine = pair_words(headers[i]) if t in _PHONES else frozenset()
-        match = [c for c in countries if mine & pair_words(headers[c])]
-        if len(match) == 1 and match[0] != chosen:
-            pairs.append((i, match[0]))
-    for i in countries:
-        if i != chosen:
-            del assign[i]
-    said = "".join(f"; {headers[p]!r} in {headers[c]!r}" for p, c in pairs)
-    others = ", ".join(repr(headers[i]) for i in countries if i != chosen)
-    notes.append(f"{where}: phone numbers without +country code are read in the country of column "
-                 f"{headers[chosen]!r}, not {others}{said}; --country-column COLUMN to choose one for all")
-    return pairs, sorted({c for _, c in pairs})
-
-
-_PHONES = (ContactType.PHONE, ContactType.WHATSAPP, ContactType.VIBER)
 
 
 class PlanRefused(InputError):
@@ -329,11 +231,11 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
         if target:
             assign[i] = target
     if country_column is not None:  # --country-column: this column, and no other, is the phones' country
-        at = _key_column(where, headers, country_column, "--country-column")
-        for i in _columns_for(assign, "country"):
+        at = key_column(where, headers, country_column, "--country-column")
+        for i in columns_for(assign, "country"):
             del assign[i]
         assign[at] = "country"
-    pairs, paired = _choose_country(where, headers, assign, notes)
+    pairs, paired = choose_country(where, headers, assign, notes)
 
     present = set(assign.values())
     long = "type" in present and "contact" in present
@@ -346,7 +248,7 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
         notes.append(drop_ids)
     key_columns: list[int] = []
     if long or any(t in _KINDS for t in present):  # else: no contact column, said below
-        key_columns = _choose_customer_key(where, headers, assign, key, long, log, bool(drop_ids))
+        key_columns = choose_customer_key(where, headers, assign, key, long, log, bool(drop_ids))
     present = set(assign.values())
     kind_cols = [i for i, t in assign.items() if t in _KINDS]
     if long:
@@ -354,7 +256,7 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
         # Beside type+contact, a lone "Email" column is the customer's email.
         emails = [i for i in kind_cols if assign[i] == ContactType.EMAIL]
         if len(kind_cols) > len(emails[:1]):  # e.g. Type = "Retail", Contact = a person's name
-            both = ", ".join(repr(headers[i]) for i in sorted(kind_cols + _columns_for(assign, "type", "contact")))
+            both = ", ".join(repr(headers[i]) for i in sorted(kind_cols + columns_for(assign, "type", "contact")))
             raise InputError(where, f"both long (Type, Contact) and wide columns ({both}): "
                              "mark the ones to leave out as ignore with --mapping")
         if "customerEmail" not in present and len(emails) == 1:

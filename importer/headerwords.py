@@ -30,7 +30,12 @@ from dataclasses import dataclass
 
 from importer.records import ContactType as T
 
-__all__ = ["Reading", "words", "read_header", "country_rank", "pair_words"]
+__all__ = ["Reading", "norm", "words", "read_header", "country_rank", "pair_words"]
+
+
+def norm(header: str) -> str:
+    """Header key: case, spaces, `_`, `-`, dots and BOMs don't matter (the aliases' match)."""
+    return re.sub(r"[\s_\-.\ufeff]+", "", header).casefold()
 
 
 def _key(word: str) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 from pathlib import Path
 
 from importer.errors import InputError, UsageError
+from importer.headerwords import norm
 from importer.records import FIELDS, ContactType
 
 __all__ = ["IGNORE", "resolve_target", "read_mapping", "check_mapping"]
@@ -21,16 +21,12 @@ __all__ = ["IGNORE", "resolve_target", "read_mapping", "check_mapping"]
 IGNORE = ""  # mapping target meaning "do not use this column"
 
 
-def _norm(header: str) -> str:  # as headers.norm (headers imports this module)
-    return re.sub(r"[\s_\-.\ufeff]+", "", header).casefold()
-
-
-_TARGETS = {_norm(f): f for f in FIELDS} | {_norm(t.name): t.value for t in ContactType}
+_TARGETS = {norm(f): f for f in FIELDS} | {norm(t.name): t.value for t in ContactType}
 
 
 def resolve_target(target: str) -> str | None:
     """A mapping value -> canonical field, ContactType value, IGNORE; None if unknown."""
-    key = _norm(target)
+    key = norm(target)
     if key in ("", "ignore", "skip", "none"):
         return IGNORE
     return _TARGETS.get(key)
@@ -66,7 +62,7 @@ def read_mapping(path: str | os.PathLike[str]) -> dict[str, str]:
                 continue
             if len(row) != 2 or not row[0]:
                 raise InputError(name, f"line {line}: expected two columns: header,field")
-            if not pairs and (_norm(row[0]), _norm(row[1])) == ("header", "field"):  # the first row, or after comments
+            if not pairs and (norm(row[0]), norm(row[1])) == ("header", "field"):  # the first row, or after comments
                 continue
             pairs.append((row[0], row[1]))
     mapping = {}

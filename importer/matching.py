@@ -1,5 +1,6 @@
 """Which customer a row names, decided from what the file holds and what the store says; no flags needed.
 
+    plan = replanned(plan, cells, key, mapping, log, preset, country_column)   # all of the below, at load
     why = ids_not_whole(plan, cells, key)     # at load: "" or the note saying the ids can't be Ecwid's
     kinds = kinds_by_values(plan, cells)      # at load: {"Work": "PHONE"}: a header that says only which one
     dates = dates_not_read(plan, cells)       # at load: {"Date Created": ""}: a customer's date no rule reads
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,11 +36,15 @@ from importer.records import ContactType, Source
 from importer.headerwords import read_header
 from importer.rules import cell_text, infer_type, parse_customer_id, parse_timestamp
 
+from importer import headers
+
 if TYPE_CHECKING:
+    import logging
+
     from importer.headers import CustomerKey, Plan
     from importer.table import Table
 
-__all__ = ["ids_not_whole", "kinds_by_values", "dates_not_read", "contact_like_left_out", "first_email", "row_email_lists", "SWITCH_HINT"]
+__all__ = ["replanned", "ids_not_whole", "kinds_by_values", "dates_not_read", "contact_like_left_out", "first_email", "row_email_lists", "SWITCH_HINT"]
 
 SWITCH_HINT = "customers matched by email; --match-by id to use them"
 
@@ -49,6 +55,28 @@ def _id_column(plan: Plan) -> int | None:
 
 def _has_emails(plan: Plan) -> bool:
     return any(k == ContactType.EMAIL for k, _, _ in plan.kinds) or any(f == "customerEmail" for f, _ in plan.fields)
+
+
+def replanned(plan: Plan, cells: pd.DataFrame, key: CustomerKey, mapping: dict[str, str], log: logging.Logger,
+              preset: str | None, country_column: str | None) -> Plan:
+    """The plan again where the values tell what the headers could not (each said in plan.notes): ids that are
+    not this store's, a `Work` column of phone numbers, a date column no rule reads; and the contact-like
+    columns left out, whose cells get lines of their own (Plan.left_out)."""
+    why = ids_not_whole(plan, cells, key)
+    kinds = kinds_by_values(plan, cells)
+    dates = dates_not_read(plan, cells)
+    if why or kinds or dates:
+        plan = headers.plan_table(plan.table.file, plan.table.sheet, list(plan.table.headers),
+                                  {**kinds, **dates, **mapping}, log, key, preset=preset,
+                                  country_column=country_column, drop_ids=why)  # fmt: skip
+        where = plan.table.file + (f":{plan.table.sheet}" if plan.table.sheet else "")
+        said = [f"{where}: column {h!r} read as {k}: its header says only which one, its values are "
+                f"{'phone numbers' if k == 'PHONE' else 'emails'}" for h, k in kinds.items()]
+        said += [f"{where}: column {h!r} not used as the contacts' timestamp: its values are not dates like "
+                 "2025-03-26 11:07:12 (--mapping HEADER,timestamp after fixing them)" for h in dates if h not in mapping]
+        plan = replace(plan, notes=(*plan.notes, *said))
+    left = contact_like_left_out(plan, cells)
+    return replace(plan, left_out=left) if left else plan
 
 
 def ids_not_whole(plan: Plan, cells: pd.DataFrame, key: CustomerKey) -> str:

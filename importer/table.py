@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import dataclasses
 import logging
 import os
 import re
@@ -51,9 +50,9 @@ from importer import headers, matching, pipes, presets, textfile, workbook
 from importer.errors import InputError, UsageError
 from importer.limits import Problems
 from importer.normalize import blank, check_region, normalize
-from importer.headerwords import read_header
-from importer.records import Code, ContactRecord, Outcome, RecordError, Source, SourceTable, Status
+from importer.records import Code, ContactRecord, Outcome, Source, SourceTable, Status
 from importer.severalnumbers import split_numbers
+from importer.widecolumns import left_out_lines, paired_countries
 
 __all__ = ["Sheet", "Table", "FRAME_COLUMNS", "LoadStats", "read_table", "records_at", "set_outcomes", "Records"]
 
@@ -147,21 +146,7 @@ def read_table(
     problems: list[Problems] = []  # per sheet: rows the loader found bad (bad bytes, cells past Excel's length)
 
     def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, found_: Problems, delimiter: str = ",") -> None:
-        why = matching.ids_not_whole(plan, cells, key)  # another system's ids: the row's emails name the customer
-        kinds = matching.kinds_by_values(plan, cells)  # "Work" holding phone numbers
-        dates = matching.dates_not_read(plan, cells)  # "Date Created" = 3/14/2024: the customer's, left out
-        if why or kinds or dates:
-            plan = headers.plan_table(plan.table.file, plan.table.sheet, list(plan.table.headers),
-                                      {**kinds, **dates, **mapping}, log, key, preset=preset,
-                                      country_column=country_column, drop_ids=why)  # fmt: skip
-            where = plan.table.file + (f":{plan.table.sheet}" if plan.table.sheet else "")
-            stats.notes.extend(f"{where}: column {h!r} read as {k}: its header says only which one, its values are "
-                               f"{'phone numbers' if k == 'PHONE' else 'emails'}" for h, k in kinds.items())
-            stats.notes.extend(f"{where}: column {h!r} not used as the contacts' timestamp: its values are not dates "
-                               "like 2025-03-26 11:07:12 (--mapping HEADER,timestamp after fixing them)"
-                               for h in dates if h not in mapping)
-        if left := matching.contact_like_left_out(plan, cells):  # each of their cells gets a line of its own
-            plan = dataclasses.replace(plan, left_out=left)
+        plan = matching.replanned(plan, cells, key, mapping, log, preset, country_column)  # what the values tell
         stats.notes.extend(plan.notes)
         cells, rows, footer = presets.trim_footer(presets.BY_NAME.get(plan.table.preset), cells, rows)
         if footer:
@@ -201,7 +186,7 @@ def read_table(
     raw = pd.concat(parts, ignore_index=True) if parts else _records_of_nothing()
     parts.clear()
     values = normalize(raw, [s.table for s in found], phone_region=phone_region, store_id=store_id)
-    _left_out_lines(values, raw, [s.plan_left_out for s in found])
+    left_out_lines(values, raw, [s.plan_left_out for s in found])
     if any(problems):
         values["errors"] = _add_problems(values["errors"].to_numpy(copy=True), raw, problems)
     where = pd.DataFrame(_where(raw["sheet_no"].to_numpy(), [s.table for s in found]), index=raw.index)
@@ -217,22 +202,6 @@ def read_table(
     frame["error"] = pd.Series("", index=frame.index, dtype="str")
     frame["duplicate_of"] = np.full(n, None, dtype=object)
     return Table(frame, found)
-
-
-def _left_out_lines(values: pd.DataFrame, raw: pd.DataFrame, left_out: Sequence[tuple]) -> None:
-    """A cell of a contact-like column left out (headers.Plan.left_out) is said, not sent: its one error is
-    column-not-imported (validate makes it `skipped`), whatever else its value has."""
-    if not any(left_out):
-        return
-    errors = values["errors"].to_numpy(copy=True)
-    sheet_no, column = raw["sheet_no"].to_numpy(), raw["source_column"].astype(object).to_numpy()
-    for n, columns in enumerate(left_out):
-        for kind, _, header in columns:
-            said = (RecordError(Code.COLUMN_NOT_IMPORTED, header, f"column {header!r} is not imported "
-                    f"({read_header(header).reason}); nothing of it is sent; --mapping '{header},{kind}' imports it"),)
-            for k in np.flatnonzero((sheet_no == n) & (column == header)).tolist():
-                errors[k] = said
-    values["errors"] = errors
 
 
 def _add_problems(errors: np.ndarray, raw: pd.DataFrame, problems: Sequence[Problems]) -> np.ndarray:
@@ -361,7 +330,7 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         order = np.argsort(line, kind="stable")  # input order: by row, then by column
         line = line[order]
         columns = {f: cells[i].iloc[line].reset_index(drop=True) for f, i in fields.items()}
-        _paired_countries(columns, plan, cells, line, np.concatenate(from_)[order])
+        paired_countries(columns, plan, cells, line, np.concatenate(from_)[order])
         if len(plan.key_columns) > 1:  # the row's first email names its customer (matching settles which)
             columns["customerEmail"] = matching.first_email(cells, plan.key_columns).iloc[line].reset_index(drop=True)
         columns["type"] = pd.Series(np.concatenate(kinds)[order])
@@ -381,18 +350,6 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         else:
             out[f] = columns[f].to_numpy() if plan.kinds else columns[f].array
     return out
-
-
-def _paired_countries(columns: dict[str, pd.Series], plan: headers.Plan, cells: pd.DataFrame, line: np.ndarray,
-                      column: np.ndarray) -> None:
-    """A phone column paired with its own country column (`Shipping Phone`, `Shipping Country`): read there."""
-    if not plan.country_pairs:
-        return
-    country = columns["country"].to_numpy(dtype=object, copy=True)
-    for phones, place in plan.country_pairs:
-        mine = column == phones
-        country[mine] = cells[place].to_numpy(dtype=object)[line[mine]]
-    columns["country"] = pd.Series(country)
 
 
 def _label_notes(columns: dict[str, pd.Series], labels: np.ndarray) -> None:

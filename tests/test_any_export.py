@@ -136,3 +136,9 @@ def test_an_extension_goes_to_the_note_and_several_numbers_give_a_contact_each(t
         (3, "+493043224299", "Work, ext. 12"), (3, "+493043224299", "")]
     # the same number twice for one customer, with another note: the second is a duplicate, sent once
     assert [r.outcome.status for r in result.records if r.source.row == 3] == ["valid", "valid", "duplicate"]
+
+
+def test_a_header_row_may_hold_a_year_but_not_a_row_of_data():
+    assert looks_like_header(["Email", "Phone", "Name", "2024"])
+    assert not looks_like_header(["1001", "EMAIL", "ann@example.com"])
+    assert not looks_like_header(["1001", "1002", "Phone", "12.50"])
