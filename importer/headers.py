@@ -238,7 +238,10 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
     pairs, paired = choose_country(where, headers, assign, notes)
 
     present = set(assign.values())
-    long = "type" in present and "contact" in present
+    # Type and Contact beside two or more contact columns (Capsule's party Type, a postal Address): one customer
+    # per row, and those two are not a contact's
+    wide_kinds = sum(t in _KINDS and t != ContactType.EMAIL for t in assign.values())
+    long = "type" in present and "contact" in present and wide_kinds < 2
     if not long and "customerId" not in present and key.match_by != "email" and not drop_ids:
         # One customer per row: a bare "ID" column is the customer's id.
         ids = [i for i, h in enumerate(headers) if norm(h) == "id" and norm(h) not in overrides]

@@ -169,6 +169,8 @@ def read_header(header: str) -> Reading:
     if found == _BARE_X:
         kinds = {T.TWITTER}
     if not kinds:
+        if machine := sorted(found & _wordset("fax telefax pager")):
+            return Reading(None, reason=f"words: {said}: a {machine[0]} is not a phone to call")
         if found <= _QUALIFIERS:  # "Work", "Home": which one, not what; the values may tell (matching.kinds_by_values)
             return Reading(None, _written(header, ws[0]), f"words: {said}: says which one, not what kind of contact")
         return Reading(None, reason=f"words: {said}: no word of a contact, customer, country or name")

@@ -142,3 +142,15 @@ def test_a_header_row_may_hold_a_year_but_not_a_row_of_data():
     assert looks_like_header(["Email", "Phone", "Name", "2024"])
     assert not looks_like_header(["1001", "EMAIL", "ann@example.com"])
     assert not looks_like_header(["1001", "1002", "Phone", "12.50"])
+
+
+def test_a_party_type_and_a_postal_address_beside_contact_columns_do_not_make_a_long_file(tmp_path):
+    # Capsule CRM: `Type` is Person/Organisation, `Address` is postal; the contacts are in their own columns
+    path = tmp_path / "capsule.csv"
+    path.write_text("Type,Name,Email Address,Phone Number,Mobile,Website,Address,Country\n"
+                    "Person,Ann Lee,ann@example.com,020 7946 0018,07911 123456,www.acme.co.uk,1 High St,UK\n",
+                    encoding="utf-8")
+    result = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "r")
+    assert [(r.type, r.contact, r.note) for r in result.records] == [
+        ("EMAIL", "ann@example.com", ""), ("PHONE", "+442079460018", ""), ("PHONE", "+447911123456", "Mobile"),
+        ("URL", "https://www.acme.co.uk", "")]
