@@ -22,7 +22,7 @@ from pathlib import Path
 from importer import presets
 from importer.errors import UsageError
 from importer.headerwords import read_header
-from importer.headers import NAME_FIELDS, PlanRefused, alias_of, read_mapping, reading_of
+from importer.headers import NAME_FIELDS, PlanRefused, alias_of, column_note, read_mapping, reading_of
 from importer.records import ContactType, SourceTable
 from importer.table import LoadStats, read_table
 
@@ -93,7 +93,7 @@ def column_lines(table: SourceTable, refused: str = "") -> list[str]:
             continue
         field = table.field_of.get(header)
         said = meaning(field)
-        note = read_header(header).note if field in _KINDS and read_header(header).target == field else ""
+        note = column_note(header, field) if field in _KINDS else ""
         if note:
             said += f", noted {note!r}"
         if header == table.key_column or names_customer and field == "EMAIL":
