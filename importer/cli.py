@@ -132,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--skip-existing", action="store_true", help="read each customer's contacts first; skip contacts the store already has")
     imp.add_argument("--customer-key", metavar="COLUMN", help="the column naming each row's customer by email (instead of Customer ID)")
     imp.add_argument("--match-by", choices=("id", "email"), default=None,
-                     help="email: find customers by their email (a wide file's Email column is the key and still a contact)")
+                     help="id: the ids are this store's, use them; email: find customers by their email (default: ids "
+                          "where they are this store's, else the row's emails)")
     imp.add_argument("--preset", metavar="NAME", help="a known export's layout: shopify, hubspot, salesforce, mailchimp, "
                      "google, outlook (default: detected from the header row)")
     imp.add_argument("--update", action="store_true", help="update (PUT) contacts the customer already has whose "
@@ -140,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--create-customers", action="store_true",
                      help="create the customers named by email that the store lacks (POST /customers, once each)")
     imp.add_argument("--sandbox-customers", type=Path, metavar="FILE",
-                     help="with --sandbox: the sandbox holds exactly these customers (CSV id,email[,name], e.g. "
+                     help="with --sandbox (or --dry-run alone): the sandbox holds exactly these customers (CSV id,email[,name], e.g. "
                           "the store's customer export), so a trial shows not-found and mismatched rows")
     imp.add_argument("--limit", type=_positive_int, metavar="N", help="the first N data rows only (a trial on a big file)")
     imp.add_argument("--report-dir", type=Path, default=Path("reports"), help="where reports go (default ./reports)")
