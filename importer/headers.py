@@ -27,8 +27,11 @@ from importer.keycolumns import MATCH_BY, CustomerKey, choose_country, choose_cu
 from importer.mappingfile import IGNORE, check_mapping, read_mapping, resolve_target
 from importer.records import ContactType, SourceTable
 
-__all__ = ["IGNORE", "check_mapping", "read_mapping", "resolve_target", "norm", "plan_table", "Plan", "CustomerKey",
-           "looks_like_header", "column_note", "PlanRefused", "alias_of", "phone_label", "reading_of", "MATCH_BY", "NAME_FIELDS"]
+__all__ = [
+    "IGNORE", "check_mapping", "read_mapping", "resolve_target", "norm", "plan_table", "Plan", "PlanRefused",
+    "CustomerKey", "MATCH_BY", "NAME_FIELDS", "looks_like_header", "column_note", "alias_of", "phone_label",
+    "reading_of", "FIELD_ALIASES", "KIND_ALIASES", "columns_for", "key_column",
+]
 
 
 def _aliases(table: dict[str, Sequence[str]]) -> dict[str, str]:

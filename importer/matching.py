@@ -9,17 +9,17 @@
     row_email_lists(table)                    # {Source: the row's emails, in order}
     (importer.storematch.settle: the decisions that need the store's answers)
 
-The decisions, in order:
+What the values tell, at load (each said in a note of the plan):
 
 * an id column whose values are mostly not positive whole numbers (Odoo's `__export__.res_partner_7_…`,
-  Zoho's `zcrm_…`) is not this store's: the file is read again with the customers named by the rows'
-  emails (headers.plan_table(drop_ids=...)), and one note says so;
-* an id column whose ids are mostly unknown to the store, or name customers whose email is none of the
-  row's (WooCommerce's `customer_id`), is not this store's either: the rows are named by their emails,
-  with ONE note giving the counts; `--match-by id` keeps the ids (and customer-mismatch guards each row);
-* a row with several emails names the customer its emails name: the first email (in the row's order)
-  that is one customer's; two emails naming two different customers make the row `customer-ambiguous`,
-  never a guess. Emails are compared ignoring case (the frame holds them lower-cased).
+  Zoho's `zcrm_…`) is not this store's: the sheet is planned again with the customers named by the rows'
+  emails (headers.plan_table(drop_ids=...)); `--match-by id` keeps it;
+* a column whose header says only which one (Freshsales' `Work`) and whose values are all phone numbers,
+  or all emails, is read as that kind; a wide sheet's date column whose values no rule reads is the
+  customer's date, left out rather than failing every contact;
+* a column left out whose values are contacts all the same (`Fax`) gives each cell a `skipped` line.
+
+What needs the store (ids mostly unknown to it, several emails on a row) is importer.storematch.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ if TYPE_CHECKING:
     from importer.headers import CustomerKey, Plan
     from importer.table import Table
 
-__all__ = ["replanned", "ids_not_whole", "kinds_by_values", "dates_not_read", "contact_like_left_out", "first_email", "row_email_lists", "SWITCH_HINT"]
+__all__ = ["replanned", "ids_not_whole", "kinds_by_values", "dates_not_read", "contact_like_left_out", "first_email",
+           "row_email_lists", "SWITCH_HINT"]
 
 SWITCH_HINT = "customers matched by email; --match-by id to use them"
 
@@ -73,7 +74,8 @@ def replanned(plan: Plan, cells: pd.DataFrame, key: CustomerKey, mapping: dict[s
         said = [f"{where}: column {h!r} read as {k}: its header says only which one, its values are "
                 f"{'phone numbers' if k == 'PHONE' else 'emails'}" for h, k in kinds.items()]
         said += [f"{where}: column {h!r} not used as the contacts' timestamp: its values are not dates like "
-                 "2025-03-26 11:07:12 (--mapping HEADER,timestamp after fixing them)" for h in dates if h not in mapping]
+                 "2025-03-26 11:07:12 (--mapping HEADER,timestamp after fixing them)"
+                 for h in dates if h not in mapping]
         plan = replace(plan, notes=(*plan.notes, *said))
     left = contact_like_left_out(plan, cells)
     return replace(plan, left_out=left) if left else plan
@@ -92,7 +94,8 @@ def ids_not_whole(plan: Plan, cells: pd.DataFrame, key: CustomerKey) -> str:
         return ""
     header = plan.table.headers[at]
     where = f"{plan.table.file}:{plan.table.sheet}" if plan.table.sheet else plan.table.file
-    return f"{where}: ids in {header!r} are not this store's ({bad} of {len(texts)} are not whole numbers): {SWITCH_HINT}"
+    counts = f"{bad} of {len(texts)} are not whole numbers"
+    return f"{where}: ids in {header!r} are not this store's ({counts}): {SWITCH_HINT}"
 
 
 _SAMPLE = 50  # distinct values looked at
@@ -156,7 +159,8 @@ def contact_like_left_out(plan: Plan, cells: pd.DataFrame) -> tuple[tuple[str, i
     for at, header in enumerate(plan.table.headers):
         if not header or header in plan.table.field_of:
             continue
-        values = [cell_text(v) for v in pd.unique(cells[at].to_numpy(dtype=object))[: _SAMPLE * 2] if isinstance(v, str)]
+        distinct = pd.unique(cells[at].to_numpy(dtype=object))[: _SAMPLE * 2]
+        values = [cell_text(v) for v in distinct if isinstance(v, str)]
         values = [v for v in values if v][:_SAMPLE]
         kinds = [_contact_like(v) for v in values]
         top = max(set(kinds), key=kinds.count) if kinds else None
