@@ -69,7 +69,7 @@ examples:
 expected columns (headers match ignoring case, spaces, _ and -):
   one contact per row:  Customer ID (or Customer Email), Type, Contact
                         [, Handle, Note, Default, Order, Timestamp]
-  one customer per row: Customer ID (or Email with --match-by email) and a column per
+  one customer per row: Customer ID (else the row's Email columns) and a column per
                         kind: Email, Phone, Mobile, WhatsApp, Telegram, Instagram, Facebook,
                         Twitter, TikTok, YouTube, Pinterest, VK, Viber, Website, …
   `ecwid-contacts columns FILE` shows how a file's headers map.
@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--skip-existing", action="store_true", help="read each customer's contacts first; skip contacts the store already has")
     imp.add_argument("--customer-key", metavar="COLUMN", help="the column naming each row's customer by email (instead of Customer ID)")
     imp.add_argument("--match-by", choices=("id", "email"), default=None,
-                     help="email: find customers by their email (a wide file's Email column is the key and still a contact)")
+                     help="id: the ids are this store's, use them; email: find customers by their email (default: ids "
+                          "where they are this store's, else the row's emails)")
     imp.add_argument("--preset", metavar="NAME", help="a known export's layout: shopify, hubspot, salesforce, mailchimp, "
                      "google, outlook (default: detected from the header row)")
     imp.add_argument("--update", action="store_true", help="update (PUT) contacts the customer already has whose "
@@ -144,8 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--create-customers", action="store_true",
                      help="create the customers named by email that the store lacks (POST /customers, once each)")
     imp.add_argument("--sandbox-customers", type=Path, metavar="FILE",
-                     help="with --sandbox: the sandbox holds exactly these customers (CSV id,email[,name], e.g. "
-                          "the store's customer export), so a trial shows not-found and mismatched rows")
+                     help="with --sandbox (or --dry-run alone): the sandbox holds exactly these customers (CSV "
+                          "id,email[,name], e.g. the store's customer export), so a trial shows not-found and "
+                          "mismatched rows")
     imp.add_argument("--limit", type=_positive_int, metavar="N", help="the first N data rows only (a trial on a big file)")
     imp.add_argument("--header-row", type=_positive_int, metavar="N", help="the header's row (default: found where it "
                      "is; titles and banners above it are skipped and named)")
@@ -351,15 +353,16 @@ def _import(args) -> int:
 def _columns(args) -> int:
     from importer.columns import column_lines, describe_columns, write_mapping_template
 
+    refusals: dict[str, str] = {}  # a file the import would refuse: described anyway, its mapping written
     tables = describe_columns(args.files, sheets=tuple(args.sheet), mapping=args.mapping,
                               customer_key=args.customer_key, match_by=args.match_by,
-                              header_row=args.header_row)  # fmt: skip
+                              header_row=args.header_row, refusals=refusals)  # fmt: skip
     out = args.out or Path(f"{Path(args.files[0]).stem}.mapping.csv")
-    write_mapping_template(tables, out)
+    write_mapping_template(tables, out, refusals)
     for table in tables:
-        print("\n".join(column_lines(table)))
+        print("\n".join(column_lines(table, refusals.get(table.file, ""))))
     print(f"Mapping written to {out}: edit it, then import with --mapping {out}")
-    return 0
+    return 1 if refusals else 0
 
 
 def _how_to_continue(result) -> str:

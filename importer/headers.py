@@ -1,31 +1,37 @@
-"""Headers -> fields: built-in aliases, --mapping, the customer key, long or wide layout.
+"""Headers -> fields: built-in aliases, then the header's words, --mapping, the customer key, long or wide layout.
 
     plan = plan_table(file, sheet, headers, mapping, log, CustomerKey(column, match_by))
-    plan.table.layout, plan.fields, plan.kinds
+    plan.table.layout, plan.fields, plan.kinds, plan.key_columns, plan.notes
+    looks_like_header(cells) -> bool     # a row reads as a header row
 
 Headers match ignoring case, spaces, `_`, `-` and dots: `Customer ID` = `customer_id` = `customerId`.
+A header no alias knows is read by its words (importer.headerwords): `Person - Phone - Mobile` is a
+PHONE column whose numbers are noted `Mobile`.
+
+The customer's key, with no flags: the customer id column if there is one (dropped, with a note, when
+`drop_ids` says its values are not this store's ids); else the row's emails: every email column is a
+contact, and the customer is the one the row's emails name (plan.key_columns, primary first).
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from importer import presets
-from importer.errors import InputError, UsageError
-from importer.records import FIELDS, ContactType, SourceTable
+from importer.errors import InputError
+from importer.headerwords import norm, read_header
+from importer.keycolumns import MATCH_BY, CustomerKey, choose_country, choose_customer_key, columns_for, key_column
+from importer.mappingfile import IGNORE, check_mapping, read_mapping, resolve_target
+from importer.records import ContactType, SourceTable
 
-IGNORE = ""  # mapping target meaning "do not use this column"
-
-def norm(header: str) -> str:
-    """Header key: case, spaces, `_`, `-`, dots and BOMs don't matter."""
-    return re.sub(r"[\s_\-.\ufeff]+", "", header).casefold()
+__all__ = [
+    "IGNORE", "check_mapping", "read_mapping", "resolve_target", "norm", "plan_table", "Plan", "PlanRefused",
+    "CustomerKey", "MATCH_BY", "NAME_FIELDS", "looks_like_header", "column_note", "alias_of", "phone_label",
+    "reading_of", "FIELD_ALIASES", "KIND_ALIASES", "columns_for", "key_column",
+]
 
 
 def _aliases(table: dict[str, Sequence[str]]) -> dict[str, str]:
@@ -97,7 +103,6 @@ KIND_ALIASES = _aliases(
     }
 )
 
-_TARGETS = {norm(f): f for f in FIELDS} | {norm(t.name): t.value for t in ContactType}
 _KINDS = {t.value for t in ContactType}
 NAME_FIELDS = ("customerName", "firstName", "lastName")
 
@@ -116,62 +121,48 @@ _PHONE_LABELS = frozenset(norm(w) for w in (
 ))  # fmt: skip
 
 
+def column_note(header: str, kind: str) -> str:
+    """The note of a wide column's contacts where the row has none: an alias-known PHONE column's phone_label,
+    else the qualifier its words give (`billing_phone` -> `Billing`, `Person - Email - Work` -> `Work`)."""
+    if alias_of(header):
+        return phone_label(header) if kind == ContactType.PHONE else ""
+    reading = read_header(header)
+    return reading.note if reading.target in (kind, None) else ""  # None: "Work", read as a kind by its values
+
+
+def alias_of(header: str) -> str | None:
+    """What a header the built-in aliases know reads as (numbered columns too: `E-mail 2 Address`); else None."""
+    key = norm(header)
+    return FIELD_ALIASES.get(key) or _kind_of(key) if key else None
+
+
+def reading_of(header: str) -> str | None:
+    """What a header reads as with no mapping: its alias, else its words."""
+    return alias_of(header) or read_header(header).target if norm(header) else None
+
+
+_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+|\w+://\S+|www\.\S+")  # an email or a link: data, never a header
+_NUMBER = re.compile(r"[+(]?\d[\d\s().\-/]{4,}|-?\d+([.,]\d+)?")  # a phone number, an id, an amount
+
+
+def looks_like_header(cells: Sequence[str]) -> bool:
+    """A row reads as a header: a cell reads as a contact kind, or there is a Type and a
+    Contact column; and the row is text, not data (no cell is an email or a link, at most a quarter numbers)."""
+    texts = [str(c).strip() for c in cells if c is not None and c == c and str(c).strip()]
+    if not texts or any(_ADDRESS.fullmatch(t) for t in texts):
+        return False
+    if sum(bool(_NUMBER.fullmatch(t)) for t in texts) * 4 > len(texts):
+        return False
+    # A customer key alone doesn't make one: `Customer` over `Contact details` is a group row (issue 24).
+    readings = {reading_of(t) for t in texts}
+    return bool(readings & _KINDS) or {"type", "contact"} <= readings
+
+
 def phone_label(header: str) -> str:
     """The first word of a PHONE column's header that says which phone, as written: `Mobile Phone Number` ->
     `Mobile`, `Business Phone` -> `Business`, `Téléphone portable` -> `portable`; "" for `Phone`, `Telefon`,
     `Phone 1 - Value`, `Default Address Phone` (a note "Phone" would say nothing)."""
     return next((w for w in re.findall(r"[^\W\d_]+", header) if norm(w) in _PHONE_LABELS), "")
-
-
-def resolve_target(target: str) -> str | None:
-    """A mapping value -> canonical field, ContactType value, IGNORE; None if unknown."""
-    key = norm(target)
-    if key in ("", "ignore", "skip", "none"):
-        return IGNORE
-    return _TARGETS.get(key)
-
-
-def read_mapping(path: str | os.PathLike[str]) -> dict[str, str]:
-    """--mapping FILE: JSON {"Header": "field"} or a 2-column CSV `header,field`.
-
-    Targets are canonical FIELDS names or ContactType names (a wide column), or
-    "ignore"; they are returned resolved (e.g. "customer_id" -> "customerId").
-    """
-    name = str(path)
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(name, "mapping file not found")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(name, f"cannot read mapping file: {e}") from None
-    if p.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise InputError(name, f"invalid JSON: {e}") from None
-        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            raise InputError(name, 'mapping must be a JSON object {"Header": "field"}')
-        pairs = list(data.items())
-    else:
-        pairs = []
-        for line, row in enumerate(csv.reader(text.splitlines()), 1):
-            row = [c.strip() for c in row]
-            if not any(row):
-                continue
-            if len(row) != 2 or not row[0]:
-                raise InputError(name, f"line {line}: expected two columns: header,field")
-            if line == 1 and (norm(row[0]), norm(row[1])) == ("header", "field"):
-                continue
-            pairs.append((row[0], row[1]))
-    mapping = {}
-    for header, target in pairs:
-        resolved = resolve_target(target)
-        if resolved is None:
-            raise InputError(name, f"{header!r} -> {target!r}: unknown field; use one of "
-                             f"{', '.join(FIELDS)}, a contact type ({', '.join(t.name for t in ContactType)}) or ignore")
-        mapping[header] = resolved
-    return mapping
 
 
 @dataclass(frozen=True)
@@ -182,85 +173,51 @@ class Plan:
     fields: tuple[tuple[str, int], ...]  # (canonical field, column index)
     kinds: tuple[tuple[str, int, str], ...]  # wide: (ContactType value, column index, header)
     contact_col: int  # long: index of the contact column
+    key_columns: tuple[int, ...] = ()  # wide, customers by email: the email columns naming the customer, in order
+    notes: tuple[str, ...] = ()  # what a person should know about how the columns were read
+    country_pairs: tuple[tuple[int, int], ...] = ()  # (phone column, the country column its numbers are read in)
+    left_out: tuple[tuple[str, int, str], ...] = ()  # wide: contact-like columns not imported (kind, index, header):
+    # each cell a `skipped` line (column-not-imported), so no contact goes unsaid (matching.contact_like_left_out)
 
     @property
     def contact_header(self) -> str:
         return self.table.headers[self.contact_col] if self.contact_col >= 0 else ""
 
 
-def _columns_for(assign: dict[int, str], *targets: str) -> list[int]:
-    return [i for i, t in assign.items() if t in targets]
+class PlanRefused(InputError):
+    """The columns can't be read (no contact column, two customer-id columns, ...): what each header read as
+    anyway, so `columns FILE` can still write the mapping to fix it."""
 
-
-@dataclass(frozen=True)
-class CustomerKey:
-    """How rows name their customer: --customer-key COLUMN (an email column), --match-by id|email."""
-
-    column: str | None = None
-    match_by: str | None = None  # None or "id": the id where given, else the email; "email": the email only
-
-
-MATCH_BY = ("id", "email")
-
-
-def _key_column(where: str, headers: list[str], column: str, option: str = "--customer-key") -> int:
-    at = [i for i, h in enumerate(headers) if norm(h) == norm(column)]
-    if not at:
-        found = ", ".join(repr(h) for h in headers if h) or "none"
-        raise InputError(where, f"no column {column!r} ({option}); found: {found}")
-    return at[0]
-
-
-def _primary(columns: list[int], headers: list[str]) -> list[int]:
-    """Of numbered columns (Outlook's `E-mail Address`, `E-mail 2 Address`; Google's `E-mail 1 - Value`,
-    `E-mail 2 - Value`), the first: the one with the lowest number (none counts as 1), if only one has it."""
-    if len(columns) < 2:
-        return columns
-    number = {i: int(m.group()) if (m := re.search(r"\d+", headers[i])) else 1 for i in columns}
-    lowest = min(number.values())
-    first = [i for i in columns if number[i] == lowest]
-    return first if len(first) == 1 else columns
-
-
-def _choose_customer_key(where: str, headers: list[str], assign: dict[int, str], key: CustomerKey,
-                         long: bool, log: logging.Logger) -> int | None:
-    """Apply --customer-key / --match-by email to `assign`; in wide layout return the Email column
-    that is both the customer's key and one of their contacts (else None)."""
-    both = None
-    if key.column is not None:
-        at = _key_column(where, headers, key.column)
-        for i in _columns_for(assign, "customerEmail"):
-            if i != at:
-                log.info("%s: column %r not used: --customer-key %r names the customer", where, headers[i], key.column)
-                del assign[i]
-        if not long and assign.get(at) == ContactType.EMAIL:
-            both = at  # still imported as an EMAIL contact
-        else:
-            assign[at] = "customerEmail"
-    if key.match_by != "email":
-        return both
-    for i in _columns_for(assign, "customerId"):
-        log.info("%s: column %r ignored: --match-by email", where, headers[i])
-        del assign[i]
-    if both is None and "customerEmail" not in assign.values():
-        emails = _primary([i for i, t in assign.items() if t == ContactType.EMAIL], headers)
-        if len(emails) != 1:
-            listed = ", ".join(repr(headers[i]) for i in emails) or "none"
-            raise InputError(where, f"--match-by email: no single customer email column (email columns: {listed}); "
-                             "name it with --customer-key COLUMN")
-        if long:  # beside Type and Contact, the Email column is only the customer's
-            assign[emails[0]] = "customerEmail"
-            return None
-        both = emails[0]
-        log.info("%s: column %r is the customer's key and an EMAIL contact (--match-by email)", where, headers[both])
-    return both
+    def __init__(self, path: str, problem: str, headers: Sequence[str], readings: dict[str, str | None]):
+        super().__init__(path, problem)
+        self.headers = tuple(headers)
+        self.readings = readings
 
 
 def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str], log: logging.Logger,
-          key: CustomerKey = CustomerKey(), preset: str | None = None, country_column: str | None = None) -> Plan:
+               key: CustomerKey = CustomerKey(), preset: str | None = None, country_column: str | None = None,
+               drop_ids: str = "") -> Plan:
+    """How a table's columns map (see _plan_table); PlanRefused (an InputError) when they can't be read."""
+    try:
+        return _plan_table(file, sheet, headers, mapping, log, key, preset, country_column, drop_ids)
+    except PlanRefused:
+        raise
+    except InputError as exc:
+        known = presets.choose(headers, preset) if preset is None or preset.lower() in presets.BY_NAME else None
+        overrides = {norm(h): t for h, t in {**(known.mapping_for(headers) if known else {}), **mapping}.items()}
+        readings = {h: overrides[norm(h)] if norm(h) in overrides else reading_of(h) for h in headers if h}
+        raise PlanRefused(exc.path, exc.problem, headers, readings) from None
+
+
+def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str], log: logging.Logger,
+                key: CustomerKey = CustomerKey(), preset: str | None = None, country_column: str | None = None,
+                drop_ids: str = "") -> Plan:
     """How a table's columns map. `preset`: --preset NAME; else a known export is detected from the headers,
-    and its layout (foreign ids ignored, customers matched by email) applies under the user's mapping."""
+    and its layout (foreign ids ignored, customers matched by email) applies under the user's mapping.
+    `drop_ids`: why the id column's values are not this store's ids (matching.ids_not_whole): the customers
+    are then named by the row's emails, and the note says so."""
     where = f"{file}:{sheet}" if sheet else file
+    notes: list[str] = []
     known = presets.choose(headers, preset)
     if known is not None:
         # --match-by id: the user says the ids are Ecwid's, so they are kept
@@ -274,20 +231,31 @@ def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str
         key_ = norm(h)
         if not key_:
             continue
-        target = overrides[key_] if key_ in overrides else FIELD_ALIASES.get(key_) or _kind_of(key_)
+        target = overrides[key_] if key_ in overrides else reading_of(h)
         if target:
             assign[i] = target
     if country_column is not None:  # --country-column: this column, and no other, is the phones' country
-        at = _key_column(where, headers, country_column, "--country-column")
-        for i in _columns_for(assign, "country"):
+        at = key_column(where, headers, country_column, "--country-column")
+        for i in columns_for(assign, "country"):
             del assign[i]
         assign[at] = "country"
+    pairs, paired = choose_country(where, headers, assign, notes)
 
     present = set(assign.values())
-    long = "type" in present and "contact" in present
-    key_and_contact = None
+    # Type and Contact beside two or more contact columns (Capsule's party Type, a postal Address): one customer
+    # per row, and those two are not a contact's
+    wide_kinds = sum(t in _KINDS and t != ContactType.EMAIL for t in assign.values())
+    long = "type" in present and "contact" in present and wide_kinds < 2
+    if not long and "customerId" not in present and key.match_by != "email" and not drop_ids:
+        # One customer per row: a bare "ID" column is the customer's id.
+        ids = [i for i, h in enumerate(headers) if norm(h) == "id" and norm(h) not in overrides]
+        if len(ids) == 1 and any(t in _KINDS for t in present):
+            assign[ids[0]] = "customerId"
+    if drop_ids:
+        notes.append(drop_ids)
+    key_columns: list[int] = []
     if long or any(t in _KINDS for t in present):  # else: no contact column, said below
-        key_and_contact = _choose_customer_key(where, headers, assign, key, long, log)
+        key_columns = choose_customer_key(where, headers, assign, key, long, log, bool(drop_ids))
     present = set(assign.values())
     kind_cols = [i for i, t in assign.items() if t in _KINDS]
     if long:
@@ -295,7 +263,7 @@ def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str
         # Beside type+contact, a lone "Email" column is the customer's email.
         emails = [i for i in kind_cols if assign[i] == ContactType.EMAIL]
         if len(kind_cols) > len(emails[:1]):  # e.g. Type = "Retail", Contact = a person's name
-            both = ", ".join(repr(headers[i]) for i in sorted(kind_cols + _columns_for(assign, "type", "contact")))
+            both = ", ".join(repr(headers[i]) for i in sorted(kind_cols + columns_for(assign, "type", "contact")))
             raise InputError(where, f"both long (Type, Contact) and wide columns ({both}): "
                              "mark the ones to leave out as ignore with --mapping")
         if "customerEmail" not in present and len(emails) == 1:
@@ -311,15 +279,11 @@ def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str
                 log.info("%s: column %r ignored: one customer per row has no per-contact %s",
                          where, headers[i], t)
                 del assign[i]
-        # One customer per row: a bare "ID" column is the customer's id.
-        ids = [i for i, h in enumerate(headers) if norm(h) == "id" and norm(h) not in overrides]
-        if "customerId" not in assign.values() and len(ids) == 1 and key.match_by != "email":
-            assign[ids[0]] = "customerId"
     else:
         found = ", ".join(repr(h) for h in headers if h) or "none"
         raise InputError(where, "no contact column: expected Type and Contact columns, or columns "
                          f"like Email, Phone, Instagram (or use --mapping); found: {found}")
-    if not {"customerId", "customerEmail"} & set(assign.values()) and key_and_contact is None:
+    if not {"customerId", "customerEmail"} & set(assign.values()) and not key_columns:
         log.warning("%s: no customer column (Customer ID or Customer Email; or --match-by email); every row will "
                     "be reported as missing its customer. Headers: %s", where, ", ".join(filter(None, headers)))
 
@@ -337,44 +301,19 @@ def plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, str
             problem = f"duplicate columns {names}" if same else f"columns {names} are all read as {f}"
             raise InputError(where, f"{problem}: keep one, or choose with --mapping")
 
-    table = SourceTable(file, sheet, tuple(headers), layout, {headers[i]: t for i, t in sorted(assign.items())},
-                        headers[key_and_contact] if key_and_contact is not None else "", known.name if known else "")
+    used = {**assign, **dict.fromkeys(paired, "country")} if layout == "wide" else assign
+    table = SourceTable(file, sheet, tuple(headers), layout, {headers[i]: t for i, t in sorted(used.items())},
+                        headers[key_columns[0]] if key_columns else "", known.name if known else "")
     log.info("%s: %s layout, columns %s", where, layout, table.field_of)
     fields = [(t, i) for i, t in sorted(assign.items()) if t not in _KINDS]
-    if key_and_contact is not None:
-        fields.append(("customerEmail", key_and_contact))
+    if key_columns:
+        fields.append(("customerEmail", key_columns[0]))
     return Plan(
         table=table,
         fields=tuple(fields),
         kinds=tuple((t, i, headers[i]) for i, t in sorted(assign.items()) if t in _KINDS),
         contact_col=by_field.get("contact", [-1])[0],
+        key_columns=tuple(key_columns),
+        notes=tuple(notes),
+        country_pairs=tuple(p for p in pairs if p[0] in assign) if layout == "wide" else (),
     )
-
-
-
-
-# A cell that is a value, not a column's name: an email address, a phone number, a plain number (an id).
-_VALUE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+|\+?[\d\s().\-/]*\d{3}[\d\s().\-/]*|\d+([.,]\d+)?")
-
-
-def looks_like_header(cells: Sequence[str]) -> bool:
-    """Whether a row reads as a table's header: it names a contact column (a contact kind like Email or Phone,
-    or Type beside Contact) and none of its cells is a value (an email address, a phone number, a number).
-    A customer key alone doesn't make one (`Customer` over `Contact details` is a group row)."""
-    texts = [c.strip() for c in cells if isinstance(c, str) and c.strip()]
-    if any(_VALUE.fullmatch(c) for c in texts):
-        return False
-    keys = [norm(c) for c in texts]
-    fields = {FIELD_ALIASES.get(k) for k in keys}
-    return any(_kind_of(k) for k in keys) or {"type", "contact"} <= fields
-
-
-def check_mapping(mapping: dict[str, str] | None) -> dict[str, str]:
-    """A library caller's mapping, resolved (read_mapping's targets); UsageError for an unknown field."""
-    resolved = {}
-    for header, target in (mapping or {}).items():
-        r = resolve_target(target)
-        if r is None:
-            raise UsageError(f"mapping {header!r} -> {target!r}: unknown field")
-        resolved[header] = r
-    return resolved

@@ -24,6 +24,7 @@ import pyarrow as pa
 from importer import rules
 from importer.errors import UsageError
 from importer.memory import release
+from importer.headers import reading_of
 from importer.records import Cell, Code, RecordError, SourceTable
 
 __all__ = ["normalize", "check_region", "column_of", "blank"]
@@ -69,6 +70,7 @@ def normalize(raw: pd.DataFrame, tables: Sequence[SourceTable], *, phone_region:
     _too_long(handle, rules.MAX_HANDLE, "handle", problems)
     out["handle"] = handle
     out["note"], _ = _by_value(raw["note"], lambda c: (rules.cell_text(c), None), "str")
+    out["contact"], out["note"] = _extensions_to_notes(kind, contact, out["note"])
     _too_long(out["note"], rules.MAX_NOTE, "note", problems)
     out["source_contact"] = _written(raw["contact"])
     out["default"], p = _by_value(raw["default"], rules.parse_bool, "boolean")
@@ -80,6 +82,27 @@ def normalize(raw: pd.DataFrame, tables: Sequence[SourceTable], *, phone_region:
     frame = pd.DataFrame(out, index=raw.index)
     frame["errors"] = _errors(raw, tables, problems)
     return frame
+
+
+_PHONE_KINDS = ("PHONE", "WHATSAPP", "VIBER")
+
+
+def _extensions_to_notes(kind: Any, contact: Any, note: Any) -> tuple[Any, Any]:
+    """A phone's extension is not part of its number: the contact is E.164, "ext. 204" joins the row's note."""
+    contacts = pd.Series(contact, dtype="str")
+    has = contacts.str.contains(" ext. ", regex=False).to_numpy(dtype=bool, na_value=False) & pd.Series(
+        kind).isin(_PHONE_KINDS).to_numpy(dtype=bool)
+    if not has.any():
+        return contact, note
+    parts = contacts[has].str.split(" ext. ", n=1, expand=True)
+    notes = pd.Series(note, dtype="str").to_numpy(dtype=object, copy=True)
+    values = contacts.to_numpy(dtype=object, copy=True)
+    at = np.flatnonzero(has)
+    values[at] = parts[0].to_numpy(dtype=object)
+    written = notes[at]
+    extension = "ext. " + parts[1].to_numpy(dtype=object)
+    notes[at] = np.where(written == "", extension, written + ", " + extension)
+    return pd.array(values, dtype="str"), pd.array(notes, dtype="str")
 
 
 def _by_value(cells: pd.Series, rule: Callable[[Cell], tuple[Any, rules.Problem]], dtype: str,
@@ -306,9 +329,31 @@ def _errors(raw: pd.DataFrame, tables: Sequence[SourceTable], problems: Problems
         return errors
     sheet_no = raw["sheet_no"].to_numpy()
     source_column = raw["source_column"]
+    advice: dict[int, str] = {}  # per sheet, what a number without +country code needs (said once per sheet)
     for row, items in found.items():
         table = tables[sheet_no[row]]
         items.sort(key=lambda item: item[0])  # stable: a field's own problems stay in order
-        errors[row] = tuple(RecordError(code, column_of(table, field, source_column.iat[row]), message)
+        errors[row] = tuple(RecordError(code, column_of(table, field, source_column.iat[row]), message if
+                                        code != Code.PHONE_NEEDS_REGION else _needs_region(message, table, advice,
+                                                                                           sheet_no[row]))
                             for _, field, code, message in items)
     return errors
+
+
+def _needs_region(message: str, table: SourceTable, advice: dict[int, str], sheet: int) -> str:
+    """phone-needs-region, with advice that never leads to wrong numbers: the sheet's country column (blank on
+    this row) or its country-like columns and --country-column; --phone-region only fills blank countries."""
+    if sheet not in advice:
+        used = [h for h, f in table.field_of.items() if f == "country"]
+        others = [h for h in table.headers if h and h not in used and reading_of(h) == "country"]
+        if used:
+            said = f"the row's {used[0]!r} is blank: fill it in, write the number with +country code, or pass " \
+                   f"--phone-region CC (used only where {used[0]!r} is blank)"
+        else:
+            said = "the file has no country column: write the number with +country code, or pass --phone-region " \
+                   "CC (e.g. US; used only for rows without a country)"
+        if others:
+            said += f"; or read the country from {', '.join(map(repr, others))} with --country-column"
+        advice[sheet] = said
+    value = message.split(" has no +country code", 1)[0]
+    return f"{value} has no +country code and {advice[sheet]}" if message.startswith(value + " has no") else message

@@ -104,6 +104,8 @@ def run_import(paths: Sequence[str | Path], options: ImportOptions | None = None
     exit code 3, after marking unsent rows `not_sent` and writing the report.
     """
     options = replace(options or ImportOptions(), **kwargs)
+    if options.dry_run and options.sandbox_customers is not None:  # customers checked against that file
+        options = replace(options, sandbox=True)
     with watching(options.on_event, options.stop):
         return _run_import(paths, options)
 
@@ -211,8 +213,8 @@ def _check_send_options(options: ImportOptions) -> None:
         raise UsageError(f"--mode must be direct or batch, got {options.mode!r}")
     if not 1 <= options.batch_size <= 500:
         raise UsageError(f"--batch-size must be between 1 and 500 (Ecwid's limit), got {options.batch_size}")
-    if options.sandbox_customers is not None and not options.sandbox:
-        raise UsageError("--sandbox-customers seeds the sandbox: use it with --sandbox")
+    if options.sandbox_customers is not None and not options.sandbox and not options.dry_run:
+        raise UsageError("--sandbox-customers seeds the sandbox: use it with --sandbox (or --dry-run)")
     if options.dry_run or options.sandbox:
         return
     if options.store_id is None:

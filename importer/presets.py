@@ -3,7 +3,9 @@
     preset = choose(headers, name)       # --preset NAME, else detected from the headers; None if neither
     mapping = preset.mapping_for(headers)  # header -> field, under the user's --mapping
 
-What a preset knows that the header aliases alone can't:
+A preset is detected only from columns that product alone writes (`Record ID` + `Lifecycle Stage` is
+HubSpot; `Record Id` + `Contact Owner` is also Zoho CRM's, so it is not a signature). Headers are read
+by their words anyway (importer.headerwords); what a preset knows that the words alone can't:
 * which columns hold the *other system's* ids (Shopify's `Customer ID`, HubSpot's
   `Record ID`, Salesforce's `Contact ID`, Mailchimp's `LEID`): never Ecwid's, so they
   are ignored and the customers are matched by email (unless --match-by says otherwise);
@@ -64,7 +66,9 @@ PRESETS: tuple[Preset, ...] = (
            (_sig("Customer ID", "Accepts Email Marketing"), _sig("Default Address Country Code", "Total Spent")),
            foreign_ids=("Customer ID",), ignore=("Note", "Total Orders", "Tags")),
     Preset("hubspot", "HubSpot contacts export",
-           (_sig("Record ID", "Lifecycle Stage"), _sig("Record ID", "Contact owner")),
+           # columns HubSpot alone writes: Zoho CRM has `Record Id` and `Contact Owner` too
+           (_sig("Record ID", "Lifecycle Stage"), _sig("Record ID", "Last Activity Date"),
+            _sig("Record ID", "Associated Company")),
            foreign_ids=("Record ID",), ignore=("Create Date", "Last Activity Date")),
     Preset("salesforce", "Salesforce report", (_sig("Contact ID", "Account Name"), _sig("Contact ID", "Mailing Country"),
            _sig("Account ID", "Account Name")), foreign_ids=("Contact ID", "Account ID", "Owner ID")),

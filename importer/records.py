@@ -90,6 +90,7 @@ class Code(StrEnum):
     # skipping
     ALREADY_IMPORTED = "already-imported"  # the journal says a run created it
     EXISTS_IN_STORE = "exists-in-store"  # --skip-existing found it in the store
+    COLUMN_NOT_IMPORTED = "column-not-imported"  # a cell of a contact-like column left out (Fax): skipped, said
     STORE_CHECK_FAILED = "store-check-failed"  # --skip-existing could not read the store
     # customers by email
     CUSTOMER_LOOKUP_FAILED = "customer-lookup-failed"  # GET /customers?email= failed after retries

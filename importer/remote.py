@@ -37,6 +37,7 @@ from importer.records import Code, ContactRecord, Outcome, Status
 from importer.rows import customer_names, row_emails
 from importer.send import new_client
 from importer.store import StoreReader
+from importer.storematch import settle
 from importer.table import Table, set_outcomes
 
 if TYPE_CHECKING:
@@ -144,7 +145,9 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportO
             settled.directory = Directory(reader)
             how = _resolution(table, named, options, settled.directory, None)
             with _interrupt_event() as cancel:
-                resolved = await resolve_customers(named, how, results, concurrency=config.concurrency,
+                keyed = await settle(named, table, settled.directory, options.match_by, results, settled.stats.notes,
+                                     concurrency=config.concurrency, cancel=cancel)  # fmt: skip
+                resolved = await resolve_customers(keyed, how, results, concurrency=config.concurrency,
                                                    cancel=cancel, stats=settled.stats)  # fmt: skip
                 if options.update:  # what --update would update, compared with the store
                     from importer.update import dry_run_updates
@@ -207,6 +210,8 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
             how = _resolution(table, to_send, options, settled.directory, creator)
             # Customers are settled first (ids verified, emails resolved), so the journal's keys use the id.
             try:
+                to_send = await settle(to_send, table, settled.directory, options.match_by, results,
+                                       settled.stats.notes, concurrency=config.concurrency, cancel=cancel)
                 to_send = await resolve_customers(to_send, how, results, concurrency=config.concurrency,
                                                   cancel=cancel, stats=settled.stats)  # fmt: skip
             except RunStopped as exc:  # unsent rows become not_sent in _send

@@ -47,11 +47,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from importer import headers, limits, pipes, presets, tablefind, tablesaid, textfile, workbook
+from importer import headers, limits, matching, pipes, presets, tablefind, tablesaid, textfile, workbook
 from importer.errors import InputError, UsageError
 from importer.limits import Problems
 from importer.normalize import blank, check_region, normalize
 from importer.records import Code, ContactRecord, Outcome, Source, SourceTable, Status
+from importer.severalnumbers import split_numbers
+from importer.widecolumns import left_out_lines, paired_countries
 
 __all__ = ["Sheet", "Table", "FRAME_COLUMNS", "LoadStats", "read_table", "records_at", "set_outcomes", "Records"]
 
@@ -73,6 +75,7 @@ class Sheet:
     table: SourceTable
     cells: pd.DataFrame  # columns 0..len(headers)-1; non-blank data rows only; text, or a workbook's bool/datetime
     delimiter: str = ","  # a text file's own: its errors.csv is written with it, to open and import again as it is
+    plan_left_out: tuple = ()  # headers.Plan.left_out: contact-like columns not imported, each cell said on a line
 
 
 @dataclass
@@ -151,11 +154,12 @@ def read_table(
         try:
             return headers.plan_table(file, sheet, top.header, {**top.qualified, **mapping}, log, key, preset=preset,
                                       country_column=country_column)  # a group row's word under the user's
-        except InputError as e:  # no row read as a header: say which rows were looked at
+        except headers.PlanRefused as e:  # no row read as a header: say which rows were looked at
             if top.found or not e.problem.startswith("no contact column"):
                 raise
-            raise InputError(e.path, f"{e.problem} (row {top.header_row}; none of rows "
-                             f"{tablesaid.row_ranges(top.looked)} reads as a header: name it with --header-row N)") from None
+            raise headers.PlanRefused(e.path, f"{e.problem} (row {top.header_row}; none of rows "
+                                      f"{tablesaid.row_ranges(top.looked)} reads as a header: name it with "
+                                      "--header-row N)", e.headers, e.readings) from None
 
     def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, found_: Problems, top: tablefind.Top,
             delimiter: str = ",") -> None:
@@ -164,22 +168,24 @@ def read_table(
         for k, part in enumerate(pieces):
             if k:
                 plan = plan_for(plan.table.file, plan.table.sheet, dataclasses.replace(top, header=part.header))
-            said = (*top.skipped, *skipped, *part.skipped) if k == 0 else tuple(part.skipped)
-            plan = dataclasses.replace(plan, table=dataclasses.replace(
-                plan.table, header_row=part.header_row, skipped=tuple(s.as_tuple() for s in said)))
-            stats.notes.extend(tablesaid.said(where, None if k else top, part, () if k else skipped))
             if len(part.at) == len(cells):
                 mine, at, bad = cells, rows, found_
             else:
                 mine, at = cells.iloc[part.at].reset_index(drop=True), rows[part.at]
                 bad = limits.moved(found_, part.at)
             mine = mine.iloc[:, : max(1, len(part.header))]  # cells past its header (notes beside it) are not its
+            plan = matching.replanned(plan, mine, key, mapping, log, preset, country_column)  # what the values tell
+            stats.notes.extend(plan.notes)
+            said = (*top.skipped, *skipped, *part.skipped) if k == 0 else tuple(part.skipped)
+            plan = dataclasses.replace(plan, table=dataclasses.replace(
+                plan.table, header_row=part.header_row, skipped=tuple(s.as_tuple() for s in said)))
+            stats.notes.extend(tablesaid.said(where, None if k else top, part, () if k else skipped))
             if limit is not None:  # a trial on a big file: its first rows only
                 mine, at = mine.iloc[: max(0, limit - stats.rows)], at[: max(0, limit - stats.rows)]
             stats.tables.append(plan.table)
             stats.rows += len(mine)
-            parts.append(_records(plan, mine, at, len(found)))
-            found.append(Sheet(plan.table, mine, delimiter))
+            parts.append(_records(plan, mine, at, len(found), check_region(phone_region)))
+            found.append(Sheet(plan.table, mine, delimiter, plan.left_out))
             problems.append(bad)
 
     spool = pipes.Spool()  # a pipe's bytes, read once (import <(curl …)), until the files are read
@@ -212,6 +218,7 @@ def read_table(
     raw = pd.concat(parts, ignore_index=True) if parts else _records_of_nothing()
     parts.clear()
     values = normalize(raw, [s.table for s in found], phone_region=phone_region, store_id=store_id)
+    left_out_lines(values, raw, [s.plan_left_out for s in found])
     if any(problems):
         values["errors"] = _add_problems(values["errors"].to_numpy(copy=True), raw, problems)
     where = pd.DataFrame(_where(raw["sheet_no"].to_numpy(), [s.table for s in found]), index=raw.index)
@@ -310,12 +317,13 @@ _RAW = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "
         "timestamp", "country")
 
 
-def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no: int) -> pd.DataFrame:
+def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no: int,
+             region: str | None = None) -> pd.DataFrame:
     """One row per contact record of a sheet: where it is, and the cells of each field ("" if absent).
 
     Long layout: a record per row. Wide layout: a record per non-empty contact cell, in
     column order, and one (with a blank contact) for a row that has none; a phone column's label
-    (headers.phone_label: `Mobile`, `Business`) is the note of its numbers where the row has none.
+    (headers.column_note: `Mobile`, `Business`, `Billing`) is the note of its numbers where the row has none.
     """
     n = len(cells)
     fields = dict(plan.fields)
@@ -324,28 +332,39 @@ def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no
         columns = {f: cells[i] for f, i in fields.items()}
         source_column = plan.contact_header
     else:
-        lines, kinds, values, headers_, labels = [], [], [], [], []
+        lines, kinds, values, headers_, labels, from_ = [], [], [], [], [], []
         has_contact = np.zeros(n, dtype=bool)
-        for kind, i, header in plan.kinds:
+        country_of = {"country": fields["country"]} if "country" in fields else {}
+        left_out = {i for _, i, _ in plan.left_out}
+        for kind, i, header in (*plan.kinds, *plan.left_out):
             filled = ~blank(cells[i])
-            has_contact |= filled
+            if i not in left_out:
+                has_contact |= filled
             at = np.flatnonzero(filled)
             found = _each_value(cells[i].iloc[at].reset_index(drop=True), at)
+            if kind in ("PHONE", "WHATSAPP", "VIBER"):
+                place = dict(plan.country_pairs).get(i, country_of.get("country"))
+                found = split_numbers(found, cells[place] if place is not None else None, region)
+            from_.append(np.full(len(found), i, dtype=np.int64))
             lines.append(found.index.to_numpy(dtype=np.int64))
             kinds.append(np.full(len(found), kind, dtype=object))
             values.append(found.reset_index(drop=True))
             headers_.append(np.full(len(found), header, dtype=object))
-            labels.append(np.full(len(found), headers.phone_label(header) if kind == "PHONE" else "", dtype=object))
+            labels.append(np.full(len(found), headers.column_note(header, kind), dtype=object))
         none = np.flatnonzero(~has_contact)  # reported as missing-contact
         lines.append(none)
         kinds.append(np.full(len(none), "", dtype=object))
         values.append(pd.Series([""] * len(none), dtype=object))
         headers_.append(np.full(len(none), "", dtype=object))
         labels.append(np.full(len(none), "", dtype=object))
+        from_.append(np.full(len(none), -1, dtype=np.int64))
         line = np.concatenate(lines)
         order = np.argsort(line, kind="stable")  # input order: by row, then by column
         line = line[order]
         columns = {f: cells[i].iloc[line].reset_index(drop=True) for f, i in fields.items()}
+        paired_countries(columns, plan, cells, line, np.concatenate(from_)[order])
+        if len(plan.key_columns) > 1:  # the row's first email names its customer (matching settles which)
+            columns["customerEmail"] = matching.first_email(cells, plan.key_columns).iloc[line].reset_index(drop=True)
         columns["type"] = pd.Series(np.concatenate(kinds)[order])
         columns["contact"] = pd.Series(pd.concat(values, ignore_index=True).to_numpy(dtype=object)[order])
         source_column = pd.Series(np.concatenate(headers_)[order])

@@ -17,7 +17,7 @@ import pandas as pd
 
 from importer.memory import release
 from importer.normalize import column_of
-from importer.records import Code, ContactRecord, RecordError, Source, Status
+from importer.records import Code, ContactRecord, ContactType, RecordError, Source, Status
 from importer.table import STATUSES, Table, records_at
 
 __all__ = ["validate", "customer_codes", "source_at"]
@@ -34,6 +34,14 @@ def source_at(frame: pd.DataFrame, i: int) -> Source:
     return Source(frame["file"].iat[i], frame["sheet"].iat[i], int(frame["row"].iat[i]))
 
 
+def _compared(frame: pd.DataFrame) -> pd.Series:
+    """The contacts as repeats are told: emails ignoring case (Mario.Bianchi@ = mario.bianchi@)."""
+    emails = (frame["type"] == ContactType.EMAIL.value).to_numpy(dtype=bool)
+    if not emails.any():
+        return frame["contact"]
+    return frame["contact"].where(~emails, frame["contact"].str.lower())
+
+
 def validate(table: Table) -> Table:
     frame = table.frame
     errors = frame["errors"].to_numpy(copy=True)
@@ -46,7 +54,7 @@ def validate(table: Table) -> Table:
     customers = customer_codes(frame)
     types = pd.factorize(frame["type"])[0].astype(np.int32)
     valid = np.flatnonzero(~invalid)
-    contacts = pd.factorize(frame["contact"])[0].astype(np.int32)
+    contacts = pd.factorize(_compared(frame))[0].astype(np.int32)
     release()
     first = _first_of_group(customers[valid], types[valid], contacts[valid])
     del contacts
@@ -96,9 +104,11 @@ def _sparse(n: int, at: np.ndarray, values: list[str], *, category: bool = False
 
 
 def _invalid(errors: tuple[RecordError, ...]) -> tuple[int, tuple[str, str]]:
-    """Every code of the row, the first one first ("invalid-phone;duplicate-default"), and every message."""
+    """Every code of the row, the first one first ("invalid-phone;duplicate-default"), and every message.
+    A cell of a column not imported (column-not-imported) is `skipped`: said, never sent, not an error."""
     codes = ";".join(dict.fromkeys(str(e.code) for e in errors))
-    return _STATUS[Status.INVALID], (codes, "; ".join(map(str, errors)))
+    status = Status.SKIPPED if codes == Code.COLUMN_NOT_IMPORTED else Status.INVALID
+    return _STATUS[status], (codes, "; ".join(map(str, errors)))
 
 
 def _first_of_group(*keys: np.ndarray) -> np.ndarray:

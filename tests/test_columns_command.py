@@ -16,8 +16,10 @@ def test_columns_shows_each_header_and_writes_a_mapping_that_imports_the_same(tm
     assert shown.code == 0, shown.err
     lines = shown.out.splitlines()
     assert lines[0] == "outlook.csv: wide layout (one customer per row, a column per contact kind)"
-    assert "  E-mail 2 Address  -> EMAIL contact" in lines
-    assert "  Kundenhandy       -> ignored" in lines and "  Company           -> ignored" in lines
+    # each reading with its reason (issue 19)
+    assert "  E-mail 2 Address  -> EMAIL contact  (a known header)" in lines
+    assert "  Kundenhandy       -> ignored  (words: kundenhandy: no word of a contact, customer, country or name)" in lines
+    assert "  Company           -> ignored  (words: company: says which one, not what kind of contact)" in lines
     mapping = tmp_path / "outlook.mapping.csv"
     assert read_csv(mapping) == [
         {"header": "Customer ID", "field": "customerId"}, {"header": "First Name", "field": "firstName"},
@@ -60,3 +62,20 @@ def test_error_code_lists_every_code_of_a_row_first_one_first(tmp_path, capsys):
     printed = [line for line in run.err_lines if line.startswith("Report: ")]
     assert len(printed) == 1 and all(f in printed[0] for f in ("results.csv", "errors.csv", "summary.json"))
     assert os.sep + " " in printed[0]
+
+
+def test_columns_writes_the_mapping_even_for_a_file_the_import_refuses(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write_csv(tmp_path / "crm.csv", ["Name", "Company", "Kundenhandy"], [["Ann", "Acme", "+4917112345678"]])
+    shown = cli(capsys, "columns", path)
+    assert shown.code == 1 and shown.out.splitlines()[0].startswith(
+        "crm.csv: the import would refuse this file: no contact column")
+    mapping = tmp_path / "crm.mapping.csv"
+    text = mapping.read_text(encoding="utf-8")
+    assert text.startswith("# crm.csv: the import would refuse it: no contact column")
+    mapping.write_text(text.replace("Kundenhandy,ignore", "Kundenhandy,PHONE").replace("Name,customerName",
+                       "Name,ignore") + "", encoding="utf-8")  # fmt: skip
+    run = cli(capsys, "import", path, "--dry-run", "--mapping", mapping, "--report-dir", tmp_path / "r")
+    rows = results(tmp_path / "r")
+    assert [(r["type"], r["contact"], r["error_code"]) for r in rows] == [
+        ("PHONE", "+4917112345678", "missing-customer-id")] and run.code == 1

@@ -101,8 +101,9 @@ def test_a_dry_run_with_a_token_verifies_ids_with_reads_only(tmp_path):
     assert "no customer 7012345678901" in result.records[0].outcome.error and result.exit_code == 1
 
 
-def test_most_ids_unknown_but_their_emails_known_says_once_to_match_by_email(tmp_path, capsys, monkeypatch):
-    # A Shopify export: its own ids, and emails of people who are customers of this store.
+def test_most_ids_unknown_but_their_emails_known_are_matched_by_email_said_once(tmp_path, capsys, monkeypatch):
+    # A Shopify export: its own ids, and emails of people who are customers of this store. With no flags the
+    # customers are named by the emails (issue 19), said in one line; --match-by id keeps the ids and the hint.
     customers = [{"id": 50 + i, "email": f"person{i}@example.com"} for i in range(6)]
     rows = [[f"70123456789{i:02d}", f"person{i}@example.com", f"+1415555{i:04d}"] for i in range(6)]
     path = write_csv(tmp_path / "shopify.csv", ["Customer ID", "Email", "Phone"], rows)
@@ -111,11 +112,15 @@ def test_most_ids_unknown_but_their_emails_known_says_once_to_match_by_email(tmp
         monkeypatch.setenv("ECWID_TOKEN", sb.token)
         first = cli(capsys, "import", path, *sb_args)
         reads = [r.query for r in sb.requests if r.method == "GET"]
-        again = cli(capsys, "import", path, *sb_args, "--match-by", "email")
-    hint = [line for line in first.err_lines if "--match-by email" in line]
-    assert len(hint) == 1 and "6 of the 6 customer ids" in hint[0], first.err
-    assert reads == ["limit=100&offset=0"]  # the list, read once, answered the ids and the hint's emails
-    assert first.code == 1 and again.code == 0, again.err
+        forced = cli(capsys, "import", path, *sb_args, "--match-by", "id")
+    said = [line for line in first.err_lines if "not this store's" in line]
+    assert said == ["Note: ids in 'Customer ID' are not this store's (6 of 6 unknown): customers matched by email; "
+                    "--match-by id to use them"], first.err
+    assert reads.count("limit=100&offset=0") == 1 and "email=" not in str(reads)  # the list, read once, answered
+    # the ids and the emails (the other reads: whether each customer already has the row's email as a contact)
+    hint = [line for line in forced.err_lines if "--match-by email" in line]
+    assert len(hint) == 1 and "6 of the 6 customer ids" in hint[0], forced.err
+    assert first.code == 0 and forced.code == 1, first.err
 
 
 def test_create_customers_creates_each_missing_customer_once_with_the_rows_name(tmp_path):
@@ -193,11 +198,17 @@ def test_sandbox_customers_makes_a_trial_show_what_the_store_would_say(tmp_path,
     trial = cli(capsys, "import", path, "--sandbox", "--sandbox-customers", seed, *common)
     dry = cli(capsys, "import", path, "--sandbox", "--sandbox-customers", seed, "--dry-run", *common)
     plain = cli(capsys, "import", path, "--sandbox", *common)  # every customer the file names exists
-    assert json.loads(trial.out)["counts"] == {"created": 2, "invalid": 2, "failed": 2}
-    assert json.loads(dry.out)["counts"] == {"valid": 2, "invalid": 2, "failed": 2}
+    by_id = cli(capsys, "import", path, "--sandbox", "--sandbox-customers", seed, "--match-by", "id", *common)
+    # 2 of the 3 ids are not this store's (unknown, or another email's customer): named by email (issue 19)
+    assert json.loads(trial.out)["counts"] == {"created": 2, "failed": 4}
+    assert json.loads(dry.out)["counts"] == {"valid": 2, "failed": 4}
+    assert json.loads(by_id.out)["counts"] == {"created": 2, "invalid": 2, "failed": 2}  # customer-mismatch stays
     assert json.loads(plain.out)["counts"] == {"created": 6}
-    assert trial.code == dry.code == 1 and plain.code == 0
-    bad = cli(capsys, "import", path, "--sandbox-customers", seed, "--dry-run", "--report-dir", tmp_path / "r")
+    assert trial.code == dry.code == by_id.code == 1 and plain.code == 0
+    # --dry-run --sandbox-customers FILE checks the customers against FILE, without --sandbox (issue 19)
+    alone = cli(capsys, "import", path, "--sandbox-customers", seed, "--dry-run", *common)
+    assert json.loads(alone.out)["counts"] == {"valid": 2, "failed": 4} and alone.code == 1
+    bad = cli(capsys, "import", path, "--sandbox-customers", seed, "--report-dir", tmp_path / "r")
     assert bad.code == 2 and "--sandbox-customers" in bad.err and "Traceback" not in bad.err
 
 

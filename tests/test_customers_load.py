@@ -40,13 +40,15 @@ def test_long_file_lone_email_column_is_the_customer_with_match_by_email(tmp_pat
     assert customers_and_contacts(path, match_by="email") == [(None, "bob@example.com", "PHONE", "+14155550101")]
 
 
-def test_match_by_email_needs_one_email_column(tmp_path):
+def test_match_by_email_with_several_email_columns(tmp_path):
     # numbered columns: the first is the customer's (Outlook's E-mail Address, E-mail 2 Address)
     numbered = write_csv(tmp_path / "n.csv", ["Email 2", "Email", "Phone"], [["b@example.com", "a@example.com", "+14155550101"]])
     assert {r[1] for r in customers_and_contacts(numbered, match_by="email")} == {"a@example.com"}
-    both = write_csv(tmp_path / "both.csv", ["Email", "Mail", "Phone"], [["a@example.com", "b@example.com", "+1415555"]])
-    with pytest.raises(InputError, match=r"'Email', 'Mail'.*--customer-key"):
-        records(both, match_by="email")
+    # several email columns (issue 19): each is a contact; the row's first email stands for the customer until the
+    # store says which one its emails name (importer.storematch)
+    both = write_csv(tmp_path / "both.csv", ["Email", "Mail", "Phone"], [["", "b@example.com", "+14155550101"]])
+    assert customers_and_contacts(both, match_by="email") == [
+        (None, "b@example.com", "EMAIL", "b@example.com"), (None, "b@example.com", "PHONE", "+14155550101")]
     two = write_csv(tmp_path / "two.csv", ["Email", "Email 2", "Phone"], [["a@example.com", "b@example.com", "+14155550101"]])
     # naming one of them picks it; both stay contacts
     assert customers_and_contacts(two, match_by="email", customer_key="email 2") == [

@@ -14,7 +14,8 @@ def _run(tmp_path, header: list[str], row: list[str], **options):
     with open(path, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([header, row])
     result = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "r", **options)
-    return result, {(r.type, r.contact) for r in result.records}
+    # a contact-like column left out (a fax) is said on a line of its own, `skipped` (issue 19)
+    return result, {(r.type, r.contact) for r in result.records if r.outcome.error_code != "column-not-imported"}
 
 
 @pytest.mark.parametrize(
@@ -53,7 +54,7 @@ def _run(tmp_path, header: list[str], row: list[str], **options):
 def test_contact_columns_of_known_exports_are_imported(tmp_path, header, row, expected):
     result, contacts = _run(tmp_path, header, row)
     assert contacts == expected
-    assert result.counts == {"valid": len(expected)}
+    assert {k: n for k, n in result.counts.items() if k != "skipped"} == {"valid": len(expected)}
     ignored = result.summary["tables"][0]["ignored"]
     assert "Business Fax" not in result.summary["tables"][0]["columns"]  # a fax is not a phone to call
     assert all(h in header for h in ignored)

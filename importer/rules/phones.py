@@ -116,7 +116,46 @@ def fast_phone(text: str) -> str | None:
     return f"+{digits}" if _valid_in(nsn, region) else None
 
 
+# An extension written after the number: "ext. 204", "x204", "#204", "Durchwahl 204", "poste 12", "int. 3".
+_EXTENSION = re.compile(r"\s*[,;]?\s*(?:ext\.?|extn\.?|extension|x|#|durchwahl|dw\.?|nebenstelle|poste|int\.?|"
+                        r"interno|ext\.?\s*no\.?)\s*[:.]?\s*(\d{1,7})\s*$", re.IGNORECASE)
+
+
+def split_extension(value: str) -> tuple[str, str]:
+    """(the number, its extension digits or "") of a written phone number."""
+    found = _EXTENSION.search(value)
+    if found is None or not any(c.isdigit() for c in value[: found.start()]):
+        return value, ""
+    return value[: found.start()], found.group(1)
+
+
+# Between two numbers written in one cell: " / ", ";", ",", " or " (and its local words), a line break.
+_BETWEEN = re.compile(r"\s+/\s+|\s*[;,\n]\s*|\s+(?:or|oder|ou|o|of|lub|ou bien)\s+", re.IGNORECASE)
+
+
+def several_numbers(text: str, region: str | None) -> list[str] | None:
+    """The numbers of a cell that holds several ("030 1234567 / 0171 2345678"), only where each part is a valid
+    number on its own; None otherwise ("030 / 1234567" is one number written with its area code apart)."""
+    parts = [p.strip() for p in _BETWEEN.split(text) if p.strip()]
+    if len(parts) < 2 or any(phone(p, region)[1] is not None for p in parts):
+        return None
+    return parts
+
+
 def phone(value: str, region: str | None) -> tuple[str, Problem]:
+    """E.164, with " ext. N" after it where the value names an extension (the table moves it to the note)."""
+    if value[0] == "+" and (e164 := fast_phone(value)) is not None:
+        return e164, None
+    number, extension = split_extension(value)
+    if extension:
+        e164, problem = _phone(number.strip(), region)
+        if problem:
+            return value, (problem[0], problem[1].replace(repr(number.strip()), repr(value), 1))
+        return f"{e164.split(' ext. ')[0]} ext. {extension}", None
+    return _phone(value, region)
+
+
+def _phone(value: str, region: str | None) -> tuple[str, Problem]:
     if value[0] == "+" and (e164 := fast_phone(value)) is not None:
         return e164, None
     text = value[4:] if value[:4].lower() == "tel:" else value.removeprefix("'")  # ' marks text in Excel, Shopify
