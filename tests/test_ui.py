@@ -60,7 +60,9 @@ def test_every_route_needs_the_session_key(tmp_path):
 def test_the_token_never_appears_in_a_page_or_an_event(tmp_path, caplog):
     token = "secret_page_test_token_4f7c2a"
     caplog.set_level(logging.DEBUG)
-    with Sandbox(SandboxConfig(token=token, customers=[1001, 1002, 1003], rate_per_minute=None)) as sb:
+    people = [{"id": 1001, "email": "ana@example.com"}, {"id": 1002, "email": "bruno@example.com"},
+              {"id": 1003, "email": "carla@example.com"}]  # the file's customers, as the store knows them
+    with Sandbox(SandboxConfig(token=token, customers=people, rate_per_minute=None)) as sb:
         session = new_session(tmp_path, Target(store_id=sb.store_id, token=token, api_url=sb.api_url,
                                                source="ECWID_TOKEN"))  # fmt: skip
         app = create_app(session, KEY)
