@@ -129,14 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
                           "a customer's contacts may then be created in any order")
     imp.add_argument("--journal", type=Path, metavar="PATH", help="journal of what was created (default <report-dir>/journal-<store>.sqlite)")
     imp.add_argument("--no-journal", action="store_true", help="one-off run: don't read or write the journal")
-    imp.add_argument("--skip-existing", action="store_true", help="read each customer's contacts first; skip contacts the store already has")
+    imp.add_argument("--skip-existing", action="store_true", help="accepted, no effect: a contact the customer already has is never created again "
+                     "(same type and value; emails in any case): its row is skipped, exists-in-store")
     imp.add_argument("--customer-key", metavar="COLUMN", help="the column naming each row's customer by email (instead of Customer ID)")
     imp.add_argument("--match-by", choices=("id", "email"), default=None,
                      help="email: find customers by their email (a wide file's Email column is the key and still a contact)")
     imp.add_argument("--preset", metavar="NAME", help="a known export's layout: shopify, hubspot, salesforce, mailchimp, "
                      "google, outlook (default: detected from the header row)")
     imp.add_argument("--update", action="store_true", help="update (PUT) contacts the customer already has whose "
-                     "note, handle, default or order changed; needs update_customers")
+                     "note, handle, default or order differ from the file's (the journal's and the store's); needs update_customers")
     imp.add_argument("--create-customers", action="store_true",
                      help="create the customers named by email that the store lacks (POST /customers, once each)")
     imp.add_argument("--sandbox-customers", type=Path, metavar="FILE",
