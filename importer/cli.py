@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--create-customers", action="store_true",
                      help="create the customers named by email that the store lacks (POST /customers, once each)")
     imp.add_argument("--sandbox-customers", type=Path, metavar="FILE",
-                     help="with --sandbox: the sandbox holds exactly these customers (CSV id,email[,name], e.g. "
+                     help="with --sandbox: the sandbox holds exactly these customers (CSV id,email[,name][,contacts], e.g. "
                           "the store's customer export), so a trial shows not-found and mismatched rows")
     imp.add_argument("--limit", type=_positive_int, metavar="N", help="the first N data rows only (a trial on a big file)")
     imp.add_argument("--report-dir", type=Path, default=Path("reports"), help="where reports go (default ./reports)")
