@@ -86,6 +86,9 @@ class Directory:
     _everyone: dict[int, StoreCustomer] | None = None  # the whole list, once a run has read it ...
     _by_email: dict[str, list[StoreCustomer]] = field(default_factory=dict)  # ... and by its email
     _first_page: tuple[int, list[StoreCustomer]] | None = None  # (total, customers) once read
+    # What the journal is to remember, written in one commit when a load ends (not one per customer).
+    _to_remember: list[tuple[str, int]] = field(default_factory=list)
+    _ids_to_remember: list[tuple[int, str, frozenset[str]]] = field(default_factory=list)
 
     def by_id(self, customer_id: int) -> StoreCustomer | None:
         if customer_id in self._id_errors:
@@ -118,6 +121,12 @@ class Directory:
         self.stats.ids += len(ids)
         self.stats.emails += len(emails)
         ids, emails = self._from_journal(ids, emails)
+        try:
+            await self._load(ids, emails, concurrency, cancel)
+        finally:
+            self._remember()
+
+    async def _load(self, ids: list[int], emails: list[str], concurrency: int, cancel: asyncio.Event | None) -> None:
         if self._everyone is not None:  # read whole already (this run): it answers the rest
             self._answer_from(ids, emails)
             return
@@ -152,7 +161,17 @@ class Directory:
         read each (then the reader knows them); else nothing (each is read by `reader.contacts`)."""
         todo = [i for i in dict.fromkeys(customer_ids) if not self.reader.knows_contacts(i)]
         if len(todo) > 1 and self._everyone is None:
-            await self._read_list(0, todo, concurrency, cancel)
+            try:
+                await self._read_list(0, todo, concurrency, cancel)
+            finally:
+                self._remember()
+
+    def _remember(self) -> None:
+        if self.journal is not None and self._to_remember:
+            self.journal.remember_customers(self._to_remember)
+        if self.journal is not None and self._ids_to_remember:
+            self.journal.remember_customer_ids(self._ids_to_remember)
+        self._to_remember, self._ids_to_remember = [], []
 
     def _from_journal(self, ids: list[int], emails: list[str]) -> tuple[list[int], list[str]]:
         if self.journal is None:
@@ -222,10 +241,10 @@ class Directory:
         """Remember what the store said of an id; False (so a filter drops the id: it is answered)."""
         self._ids[customer_id] = customer
         if customer is not None and self.journal is not None:
-            self.journal.remember_customer_id(customer_id, customer.email, customer.emails)
+            self._ids_to_remember.append((customer_id, customer.email, customer.emails))
         return False
 
     def _know_email(self, email: str, found: list[StoreCustomer]) -> None:
         self._emails[email] = found
         if len(found) == 1 and self.journal is not None:
-            self.journal.remember_customer(email, found[0].id)
+            self._to_remember.append((email, found[0].id))

@@ -105,6 +105,7 @@ def serve_forever(
                 stop.wait()
         except KeyboardInterrupt:
             pass
+        print(f"  requests:  {sb.stats.requests} answered", file=out)  # what a client's run cost (bench/)
     print("Ecwid sandbox stopped", file=out)
     out.flush()
 
