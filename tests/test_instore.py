@@ -8,6 +8,8 @@ import json
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cli_support import cli
 from fakeclock import FakeClock
@@ -249,3 +251,21 @@ def test_cli_sandbox_seeded_with_contacts_skips_them_and_says_what_reads_cost(tm
     with pytest.raises(SystemExit):
         cli(capsys, "import", "--help")
     assert "accepted, no effect" in " ".join(capsys.readouterr().out.split())
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["ann", "bob", "o.neil"]), st.integers(0, 2**12)), min_size=1, max_size=12))
+def test_an_email_repeated_in_other_capitals_is_a_duplicate_of_its_first_row(tmp_path_factory, emails):
+    def cased(text: str, bits: int) -> str:
+        return "".join(c.upper() if bits >> k & 1 else c for k, c in enumerate(text))
+
+    rows = [["7", "EMAIL", cased(f"{name}@example.com", bits)] for name, bits in emails]
+    path = write_csv(tmp_path_factory.mktemp("dup") / "d.csv", ["Customer ID", "Type", "Contact"], rows)
+    records = load_records(path)
+    firsts = {}
+    for r in records:
+        firsts.setdefault(r.contact.lower(), r.source)
+    for r in records:
+        first = firsts[r.contact.lower()]
+        assert (r.outcome.status == Status.DUPLICATE) == (first != r.source)
+        assert r.duplicate_of == (first if first != r.source else None)
