@@ -137,8 +137,8 @@ class _NotAJournal(Exception):
 def _no_journal(path: Path, what: str) -> str:
     return (
         f"journal {path} {what}: it holds no journal, so it would forget what earlier runs created. "
-        f"To start a new journal on purpose, move it aside or delete it (add --skip-existing so contacts the "
-        f"store already has are not sent again), or pass --journal NEW_PATH"
+        f"To start a new journal on purpose, move it aside or delete it (contacts the store already has are "
+        f"skipped, not sent again), or pass --journal NEW_PATH"
     )
 
 

@@ -1,4 +1,4 @@
-"""Exactly once through a faulty network, repeated runs, growing files and --skip-existing.
+"""Exactly once through a faulty network, repeated runs, growing files and what the store has already.
 
 `run_import`, the library call behind the CLI, against the sandbox over loopback.
 """
