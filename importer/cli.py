@@ -133,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "under the ticket and the next run, direct or batch, polls it again before sending any of them")
     imp.add_argument("--journal", type=Path, metavar="PATH", help="journal of what was created (default: one per store in the user's data directory, wherever the job starts)")
     imp.add_argument("--no-journal", action="store_true", help="one-off run: don't read or write the journal (running it again creates everything again)")
-    imp.add_argument("--skip-existing", action="store_true", help="read each customer's contacts first; skip contacts the store already has")
+    imp.add_argument("--skip-existing", action="store_true", help="accepted, no effect: a contact the customer already has is never created again "
+                     "(same type and value; emails in any case): its row is skipped, exists-in-store")
     imp.add_argument("--customer-key", metavar="COLUMN", help="the column naming each row's customer by email (instead of Customer ID)")
     imp.add_argument("--match-by", choices=("id", "email"), default=None,
                      help="id: the ids are this store's, use them; email: find customers by their email (default: ids "
@@ -141,13 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--preset", metavar="NAME", help="a known export's layout: shopify, hubspot, salesforce, mailchimp, "
                      "google, outlook (default: detected from the header row)")
     imp.add_argument("--update", action="store_true", help="update (PUT) contacts the customer already has whose "
-                     "note, handle, default or order changed; needs update_customers")
+                     "note, handle, default or order differ from the file's (the journal's and the store's); needs update_customers")
     imp.add_argument("--create-customers", action="store_true",
                      help="create the customers named by email that the store lacks (POST /customers, once each)")
     imp.add_argument("--sandbox-customers", type=Path, metavar="FILE",
                      help="with --sandbox (or --dry-run alone): the sandbox holds exactly these customers (CSV "
-                          "id,email[,name], e.g. the store's customer export), so a trial shows not-found and "
-                          "mismatched rows")
+                          "id,email[,name][,contacts], e.g. the store's customer export), so a trial shows not-found "
+                          "and mismatched rows")
     imp.add_argument("--limit", type=_positive_int, metavar="N", help="the first N data rows only (a trial on a big file)")
     imp.add_argument("--header-row", type=_positive_int, metavar="N", help="the header's row (default: found where it "
                      "is; titles and banners above it are skipped and named)")

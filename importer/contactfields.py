@@ -1,10 +1,13 @@
 """Our contact beside the store's: which store contact is ours, and which fields differ.
 
-A contact is the same when its type and value are (the value compared normalized, as
-`--skip-existing` does); `note`, `handle`, `default` and `orderBy` are the fields a
-source may change afterwards (`--update`) and a person may change by hand (`undo`
-keeps such a contact).
+A contact is the same when its type and value are: the value as sent (E.164 phones,
+canonical links; the store's own value normalized the same way), emails ignoring case
+as Ecwid's own lookups do (`match_key`). `note`, `handle`, `default` and `orderBy` are
+the fields a source may change afterwards (`--update`) and a person may change by hand
+(`undo` keeps such a contact).
 
+    match_key("EMAIL", "Ann@Example.com") == match_key("EMAIL", "ann@example.com")
+    item_key(item)                                               # the same, of a store contact
     item = pick(items, "EMAIL", "ann@example.com", contact_id=None, sent=body)
     differences(wanted=record.body(), have=store_fields(item))   # {"note": "new"}
     changed_since(item, sent=body)                               # ["note"]
@@ -17,7 +20,8 @@ from typing import Any
 
 from importer.rules import InvalidValue, normalize_value
 
-__all__ = ["COMPARED", "value_of", "item_value", "store_fields", "differences", "changed_since", "pick", "dumps", "loads"]
+__all__ = ["COMPARED", "value_of", "item_value", "match_key", "item_key", "store_fields", "differences", "said",
+           "changed_since", "pick", "dumps", "loads"]
 
 COMPARED = ("handle", "note", "default", "orderBy")  # what --update changes and undo checks
 
@@ -38,6 +42,21 @@ def item_value(item: dict) -> tuple[str, str]:
         return ctype, normalize_value(ctype, value)[1]
     except InvalidValue:
         return ctype, value
+
+
+def match_key(ctype: str, contact: str) -> tuple[str, str]:
+    """What makes two contacts of a customer the same: the type and the value as sent, emails in any case."""
+    return (ctype, contact.lower()) if ctype == "EMAIL" else (ctype, contact)
+
+
+def item_key(item: dict) -> tuple[str, str]:
+    """match_key of a store contact (its value normalized like ours)."""
+    return match_key(*item_value(item))
+
+
+def said(changes: dict[str, Any], before: dict[str, Any]) -> str:
+    """"note 'Mobile' → 'Cell', default False → True": the fields that differ, before and after."""
+    return ", ".join(f"{name} {value_of(before, name)!r} → {value!r}" for name, value in changes.items())
 
 
 def store_fields(item: dict) -> dict[str, Any]:
@@ -73,7 +92,8 @@ def pick(items: list[dict], ctype: str, contact: str, *, contact_id: int | None 
         for item in items:
             if item.get("id") == contact_id:
                 return item
-    same = [i for i in items if isinstance(i, dict) and i.get("id") not in taken and item_value(i) == (ctype, contact)]
+    key = match_key(ctype, contact)
+    same = [i for i in items if isinstance(i, dict) and i.get("id") not in taken and item_key(i) == key]
     if not same:
         return None
     return max(same, key=lambda i: (sent is not None and not changed_since(i, sent), _id(i)))

@@ -17,8 +17,8 @@
   note says so and names `--match-by email`;
 * after resolution a row by email may repeat a row by id (same customer, type and
   contact): the later row in input order becomes `duplicate`, as in validate;
-* a row whose contact is the customer's own key email (wide layout with
-  `--match-by email`) is imported unless the store already has that contact.
+* whether the customer already has a row's contact is settled afterwards, for every
+  row alike (importer.instore), from the contacts these reads carried.
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from importer.contactfields import match_key
 from importer.directory import Directory
 from importer.newcustomers import CustomerCreateError, CustomerCreator
-from importer.records import Code, ContactRecord, ContactType, Outcome, Source, Status
-from importer.store import StoreReader, StoreReadError
+from importer.records import Code, ContactRecord, Outcome, Source, Status
+from importer.store import StoreReadError
 from importer.tasks import bounded
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,6 @@ async def resolve_customers(
     stats.failed += sum(o.error_code in (Code.CUSTOMER_LOOKUP_FAILED, Code.CUSTOMER_CREATE_FAILED) for o in outcomes)
 
     resolved: list[ContactRecord] = []
-    own_emails: list[ContactRecord] = []
     unknown: dict[int, set[str]] = {}  # ids the store lacks -> their rows' emails
     for record in records:
         if record.customer_id is not None:
@@ -117,8 +117,6 @@ async def resolve_customers(
             outcome = verdict if isinstance(verdict, Outcome) else None
             if isinstance(verdict, int):
                 record = replace(record, customer_id=verdict)
-                if record.type == ContactType.EMAIL and record.contact.lower() == record.customer_email:
-                    own_emails.append(record)
         else:
             outcome = None
         if outcome is not None:
@@ -129,10 +127,7 @@ async def resolve_customers(
     stats.failed += sum(1 for i in ids if i not in unknown and _read_failed(directory, i))
     if unknown:
         await _hint(unknown, len(ids), directory, stats, concurrency, cancel)
-    resolved = _mark_duplicates(resolved, results)
-    skipped = await _skip_own_emails([r for r in own_emails if r.index not in results], directory.reader, results,
-                                     concurrency, cancel)  # fmt: skip
-    return [r for r in resolved if r.index not in skipped]
+    return _mark_duplicates(resolved, results)
 
 
 def _emails_of(record: ContactRecord, row_emails: Mapping[Source, frozenset[str]]) -> frozenset[str]:
@@ -240,10 +235,10 @@ def _is_customer(directory: Directory, email: str) -> bool:
 
 def _mark_duplicates(records: list[ContactRecord], results: dict[int, ContactRecord]) -> list[ContactRecord]:
     """A row by email that turned out to repeat an earlier row (by id or email): `duplicate`."""
-    first: dict[tuple[str, str, str], ContactRecord] = {}
+    first: dict[tuple[int | None, str, str], ContactRecord] = {}
     kept = []
-    for record in sorted(records, key=lambda r: r.index):
-        earlier = first.setdefault(record.key, record)
+    for record in sorted(records, key=lambda r: r.index):  # the same contact: emails in any case
+        earlier = first.setdefault((record.customer_id, *match_key(record.type, record.contact)), record)
         if earlier is record:
             kept.append(record)
             continue
@@ -251,35 +246,3 @@ def _mark_duplicates(records: list[ContactRecord], results: dict[int, ContactRec
                           error=f"same as {earlier.source} (customer {record.customer_id})")  # fmt: skip
         results[record.index] = replace(record, outcome=outcome, duplicate_of=earlier.source)
     return kept
-
-
-async def _skip_own_emails(
-    records: list[ContactRecord],
-    reader: StoreReader,
-    results: dict[int, ContactRecord],
-    concurrency: int,
-    cancel: asyncio.Event | None,
-) -> set[int]:
-    """The key email as a contact: skip it where the store already has it (one read per customer)."""
-    skipped: set[int] = set()
-
-    async def check(record: ContactRecord) -> None:
-        try:  # compared as emails are looked up: ignoring case
-            present = any(
-                isinstance(c, dict) and str(c.get("type", "")).upper() == ContactType.EMAIL
-                and str(c.get("contact", "")).strip().lower() == record.customer_email
-                for c in await reader.contacts(record.customer_id)
-            )  # fmt: skip
-        except StoreReadError as exc:
-            outcome = Outcome(Status.FAILED, error_code=Code.STORE_CHECK_FAILED,
-                              error=f"could not check whether the customer already has this email: {exc}")  # fmt: skip
-        else:
-            if not present:
-                return
-            outcome = Outcome(Status.SKIPPED, error_code=Code.EXISTS_IN_STORE,
-                              error="the store already has this email among the customer's contacts")  # fmt: skip
-        results[record.index] = replace(record, outcome=outcome)
-        skipped.add(record.index)
-
-    await bounded(records, check, concurrency, cancel)
-    return skipped

@@ -88,10 +88,20 @@ class Guard:
                 self.doubt.add(record, self._sent_before(entry, finished), EARLIER)
                 continue
             rest.append(record)
-        if not self.skip_existing:
-            self._ahead = [r for r in rest if r.key not in self._recheck]
-            self._position = {r.key: i for i, r in enumerate(self._ahead)}
+        self.plan(rest)
         return rest
+
+    def plan(self, records: list[ContactRecord]) -> None:
+        """The records that will be sent, in order (what `classify` returned, less what the store has):
+        their intents are leased ahead of the sender."""
+        if not self.skip_existing:
+            self._ahead = [r for r in records if r.key not in self._recheck]
+            self._position = {r.key: i for i, r in enumerate(self._ahead)}
+
+    @property
+    def rechecks(self) -> frozenset:
+        """Keys of an earlier run's rows in doubt that the sender checks in the store itself (--mode batch)."""
+        return frozenset(self._recheck)
 
     def _sent_before(self, entry: Entry, run_finished: bool) -> float:
         """When an earlier run's request in doubt left, at the latest: as that run recorded, if it
@@ -277,6 +287,10 @@ class Guard:
                 Status.NOT_SENT, error_code=Code.RUN_STOPPED,
                 error=f"not sent: absent from the store after its answer was lost, but {stopped.message}",
             ))  # fmt: skip
+
+    def give_up(self, results: dict, stopped: RunStopped) -> None:
+        """The run stopped before sending: the rows in doubt stay in doubt (see _leave_in_doubt)."""
+        self._leave_in_doubt(results, stopped)
 
     def _leave_in_doubt(self, results: dict, stopped: RunStopped | None) -> None:
         """Rows never checked stay in doubt: failed/ambiguous here, `sending` in the journal."""

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from importer import journal as states
-from importer.contactfields import dumps, item_value, loads, pick
+from importer.contactfields import dumps, item_key, loads, match_key, pick
 from importer.journal import Journal, Key
 from importer.records import ContactRecord
 
@@ -170,8 +170,8 @@ class History:
         if not rows:
             return
         ids = {item.get("id") for item in items if isinstance(item, dict)}
-        mine = {(t, c) for t, c, _, _ in rows}
-        ours = [i for i in items if isinstance(i, dict) and item_value(i) in mine]
+        mine = {match_key(t, c) for t, c, _, _ in rows}
+        ours = [i for i in items if isinstance(i, dict) and item_key(i) in mine]
         learnt = []
         for ctype, contact, body, known in rows:
             if known in ids:

@@ -132,8 +132,8 @@ class _NotAJournal(Exception):
 def _no_journal(path: Path, what: str) -> str:
     return (
         f"journal {path} {what}: it holds no journal, so it would forget what earlier runs created. "
-        f"To start a new journal on purpose, move it aside or delete it (add --skip-existing so contacts the "
-        f"store already has are not sent again), or pass --journal NEW_PATH"
+        f"To start a new journal on purpose, move it aside or delete it (contacts the store already has are "
+        f"skipped, not sent again), or pass --journal NEW_PATH"
     )
 
 
@@ -301,8 +301,14 @@ class Journal:
     # -- writes --------------------------------------------------------------
 
     def remember_customer_id(self, customer_id: int, email: str, emails: Iterable[str]) -> None:
+        self.remember_customer_ids([(customer_id, email, emails)])
+
+    def remember_customer_ids(self, items: Iterable[tuple[int, str, Iterable[str]]]) -> None:
+        """(id, email, other emails) of customers a run read, in one commit."""
+        now = _now()
         self._commit("INSERT OR REPLACE INTO customers_by_id VALUES (?, ?, ?, ?, ?)",
-                     [(self.store_id, customer_id, email, " ".join(sorted(set(emails) - {email})), _now())])
+                     [(self.store_id, cid, email, " ".join(sorted(set(emails) - {email})), now)
+                      for cid, email, emails in items])  # fmt: skip
 
     def set_customer_create(self, email: str, state: str, customer_id: int | None = None) -> None:
         """Committed before the request leaves ('creating') and after its answer ('created')."""
@@ -319,9 +325,13 @@ class Journal:
         return (self.store_id, *key, state, self.run_id, batch, now, sent_at)
 
     def remember_customer(self, email: str, customer_id: int) -> None:
-        self._commit(
-            "INSERT OR REPLACE INTO customers_by_email VALUES (?, ?, ?, ?)", [(self.store_id, email, customer_id, _now())]
-        )
+        self.remember_customers([(email, customer_id)])
+
+    def remember_customers(self, items: Iterable[tuple[str, int]]) -> None:
+        """(email, id) of customers a run found by email, in one commit."""
+        now = _now()
+        self._commit("INSERT OR REPLACE INTO customers_by_email VALUES (?, ?, ?, ?)",
+                     [(self.store_id, email, cid, now) for email, cid in items])
 
     def _write(self, rows: list[tuple]) -> None:
         if rows:

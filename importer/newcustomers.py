@@ -88,7 +88,8 @@ class CustomerCreator:
                 return _Made(Action.RETRY, detail=f"a {status} answer without the new customer's id", status=status)
             self.created += 1
             log.info("created customer %s for %s", new_id, email)
-            return _Made(Action.SUCCESS, StoreCustomer(new_id, email, frozenset({email})), status=status)
+            # Created with no contacts: the store check needs no read of them.
+            return _Made(Action.SUCCESS, StoreCustomer(new_id, email, frozenset({email}), []), status=status)
         code, message = ecwid.parse_error(response)
         retry_after = policy.parse_retry_after(response.headers.get("Retry-After"))
         detail = self._reader.scrub(f"HTTP {status} {code} {message}".strip())

@@ -54,7 +54,7 @@ class ImportOptions:
     quiet: bool = False
     journal: Path | None = None  # default: the data directory's (importer.journalhome)
     no_journal: bool = False
-    skip_existing: bool = False  # read each customer's contacts once; skip what the store has
+    skip_existing: bool = False  # accepted, no effect: what the customer has is always skipped (importer.instore)
     customer_key: str | None = None  # --customer-key COLUMN: the column naming the customer by email
     match_by: str | None = None  # --match-by email: the customer's email is the key (wide: its Email column)
     limit: int | None = None  # --limit N: the first N data rows only (a trial on a big file)

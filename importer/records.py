@@ -89,9 +89,9 @@ class Code(StrEnum):
     API_UNREACHABLE = "api-unreachable"  # the run stopped: no answer from Ecwid's API (at the start, or for a while)
     # skipping
     ALREADY_IMPORTED = "already-imported"  # the journal says a run created it
-    EXISTS_IN_STORE = "exists-in-store"  # --skip-existing found it in the store
+    EXISTS_IN_STORE = "exists-in-store"  # the customer already has it (same type and value; emails in any case)
     COLUMN_NOT_IMPORTED = "column-not-imported"  # a cell of a contact-like column left out (Fax): skipped, said
-    STORE_CHECK_FAILED = "store-check-failed"  # --skip-existing could not read the store
+    STORE_CHECK_FAILED = "store-check-failed"  # the customer's contacts could not be read
     # customers by email
     CUSTOMER_LOOKUP_FAILED = "customer-lookup-failed"  # GET /customers?email= failed after retries
     CUSTOMER_MISMATCH = "customer-mismatch"  # the id's customer has another email than the row's

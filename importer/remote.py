@@ -14,6 +14,7 @@ import functools
 import json
 import logging
 import signal
+import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ from importer.events import current_stop
 from importer.errors import UsageError
 from importer.guard import Guard
 from importer.history import History
+from importer.instore import skip_in_store
 from importer.journal import Journal
 from importer.journalhome import NO_JOURNAL, locate
 from importer.liveness import Liveness
@@ -95,14 +97,33 @@ def _batch_settings(options: ImportOptions):
                          **{k: v for k, v in given if v is not None})  # fmt: skip
 
 
+READS_NOTE_S = 5.0  # reads that took longer than this get a line of their own on the terminal
+
+
 @dataclass
 class _Settled:
     """How the run's customers were settled: the directory's reads and the resolution's counts."""
 
     directory: Directory | None = None
     stats: CustomerStats = field(default_factory=CustomerStats)
+    reads_s: float = 0.0  # customers and their contacts learnt before the first create
+
+    async def learn(self, work):
+        """Await `work` (the customers and what they have), timed: what reading the store cost."""
+        started = time.monotonic()
+        try:
+            return await work
+        finally:
+            self.reads_s += time.monotonic() - started
 
     def into(self, summary: dict) -> None:
+        if self.directory is not None and self.directory.reader.reads:
+            reads, pages = self.directory.reader.reads, self.directory.stats.pages
+            summary["reads"] = {"requests": reads, "pages": pages, "seconds": round(self.reads_s, 3)}
+            if self.reads_s > READS_NOTE_S:
+                summary.setdefault("notes", []).append(
+                    f"reading the store took {self.reads_s:.1f} s: {reads} requests, {pages} of them pages of the "
+                    "customer list (each request counts against the rate limit, like the creates)")  # fmt: skip
         if self.directory is None or not (self.directory.stats.ids or self.directory.stats.emails):
             return
         summary["customers"] = {**self.directory.stats.as_dict(), **self.stats.as_dict()}
@@ -147,14 +168,11 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportO
             with _interrupt_event() as cancel:
                 keyed = await settle(named, table, settled.directory, options.match_by, results, settled.stats.notes,
                                      concurrency=config.concurrency, cancel=cancel)  # fmt: skip
-                resolved = await resolve_customers(keyed, how, results, concurrency=config.concurrency,
-                                                   cancel=cancel, stats=settled.stats)  # fmt: skip
-                if options.update:  # what --update would update, compared with the store
-                    from importer.update import dry_run_updates
-
-                    results.update(await dry_run_updates(resolved, reader, concurrency=config.concurrency,
-                                                         cancel=cancel))  # fmt: skip
-                return resolved
+                resolved = await settled.learn(resolve_customers(keyed, how, results, concurrency=config.concurrency,
+                                                                 cancel=cancel, stats=settled.stats))  # fmt: skip
+                # what the customers have: skipped, or (--update) what would be updated
+                return await settled.learn(skip_in_store(resolved, settled.directory, results, update=options.update,
+                                                         dry_run=True, concurrency=config.concurrency, cancel=cancel))
 
     stopped = None
     with _target(options, table, named) as (api_url, store_id, token), ecwid.scrubbed_logs(token):
@@ -209,22 +227,29 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
                 creator = CustomerCreator(reader, journal)
             how = _resolution(table, to_send, options, settled.directory, creator)
             # Customers are settled first (ids verified, emails resolved), so the journal's keys use the id.
+            guard = Guard(journal, reader, skip_existing=False, settle=options.mode != "batch", **_settle(options))
             try:
                 to_send = await settle(to_send, table, settled.directory, options.match_by, results,
                                        settled.stats.notes, concurrency=config.concurrency, cancel=cancel)
-                to_send = await resolve_customers(to_send, how, results, concurrency=config.concurrency,
-                                                  cancel=cancel, stats=settled.stats)  # fmt: skip
+                to_send = await settled.learn(resolve_customers(to_send, how, results, concurrency=config.concurrency,
+                                                                cancel=cancel, stats=settled.stats))  # fmt: skip
             except RunStopped as exc:  # unsent rows become not_sent in _send
+                guard.give_up(results, exc)
                 return SendResult(stopped=exc)
-            # --update reads the store for contacts the journal doesn't know, as --skip-existing does.
             earlier = None
             if options.mode != "batch":  # an earlier batch run's tickets are seen to the end before their rows go
                 to_send, earlier = await _collect_batches(to_send, config, options, reader, journal, results, cancel)
                 if earlier is not None and earlier.stopped is not None:
                     return earlier
-            guard = Guard(journal, reader, skip_existing=options.skip_existing or options.update,
-                          settle=options.mode != "batch", **_settle(options))
-            to_send = guard.classify(to_send, results)
+            try:
+                to_send = guard.classify(to_send, results)  # what the journal says an earlier run did ...
+                to_send = await settled.learn(skip_in_store(  # ... and what the customers have already
+                    to_send, settled.directory, results, update=options.update, dry_run=False,
+                    concurrency=config.concurrency, cancel=cancel, leave=guard.rechecks))  # fmt: skip
+            except RunStopped as exc:  # unsent rows become not_sent in _send
+                guard.give_up(results, exc)
+                return SendResult(stopped=exc)
+            guard.plan(to_send)
             try:  # the bodies on record before anything leaves: a full disk stops the run here
                 history = _history(journal, reader, to_send)
             except RunStopped as exc:

@@ -1,9 +1,13 @@
-"""Reads from the store: a customer's contacts, customers by email.
+"""Reads from the store: a customer's contacts, customers by id, by email, a page at a time.
 
 Used to resolve doubt (was an unanswered create applied?), to skip contacts the
-store already has (--skip-existing), and to find customers by email. Every read
-waits its turn at the same Pacer as the creates, so reads and writes together
-stay inside Ecwid's limit. Reads are idempotent: any transient failure is retried.
+store already has, and to find customers. Every read waits its turn at the same
+Pacer as the creates, so reads and writes together stay inside Ecwid's limit.
+Reads are idempotent: any transient failure is retried.
+
+A customer's contacts are read at most once a run: the customer reads carry them
+(`know_contacts`, importer.directory), and `contacts(id)` answers from those before
+it reads `/customers/{id}/contacts`.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from tenacity import RetryCallState
 
 from importer import ecwid, policy
 from importer.errors import RunStopped
+from importer.contactfields import item_key, match_key
 from importer.liveness import Liveness
-from importer.rules import InvalidValue, normalize_value
 from importer.pacer import Pacer
 from importer.policy import Action
 from importer.records import ContactRecord
@@ -80,7 +84,9 @@ class StoreReader:
         self._sleep = sleep
         self._random = random
         self._contacts: dict[int, asyncio.Task] = {}  # one read per customer per run
+        self._known: dict[int, list[dict]] = {}  # contacts a customer read carried, not asked for yet
         self.requests = 0
+        self.reads = 0  # GETs (retries included): what learning the store cost
         self.limited = 0  # 429s answered to reads
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
@@ -104,6 +110,7 @@ class StoreReader:
         self.check_reach()
         sent_at = await self._pacer.acquire()
         self.requests += 1
+        self.reads += 1
         try:
             response = await self._http.get(url, params=params, headers=self._headers)
         except httpx.TransportError as exc:
@@ -163,10 +170,36 @@ class StoreReader:
 
     # -- contacts ---------------------------------------------------------------
 
+    def know_contacts(self, customer_id: int, items: list[dict]) -> None:
+        """The contacts a customer read carried (the list, GET /customers/{id}, a search): no read of their own."""
+        if customer_id not in self._contacts:
+            self._known[customer_id] = items
+
+    def knows_contacts(self, customer_id: int) -> bool:
+        return customer_id in self._known or customer_id in self._contacts
+
+    def known_contacts(self, customer_id: int) -> list[dict] | None:
+        """The customer's contacts if a read gave them (and it succeeded), without reading; else None."""
+        if customer_id in self._known:
+            return self._known[customer_id]
+        task = self._contacts.get(customer_id)
+        if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+            return None
+        return task.result()
+
     async def contacts(self, customer_id: int, *, fresh: bool = False) -> list[dict]:
         """The customer's contacts; read once per run unless `fresh` (after a create in doubt)."""
+        if not fresh and customer_id in self._known:  # carried by a customer read: served as if read now
+            items = self._known.pop(customer_id)
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(items)
+            self._contacts[customer_id] = done
+            if self.on_contacts is not None:
+                self.on_contacts(customer_id, items)
+            return items
         task = self._contacts.get(customer_id)
         if task is None or fresh:
+            self._known.pop(customer_id, None)
             task = asyncio.ensure_future(self._read_contacts(customer_id))
             self._contacts[customer_id] = task
         try:
@@ -228,12 +261,4 @@ class StoreReader:
 
 
 def _same_contact(record: ContactRecord, item: Any) -> bool:
-    if not isinstance(item, dict) or str(item.get("type", "")).upper() != record.type:
-        return False
-    value = str(item.get("contact", ""))
-    if value == record.contact:
-        return True
-    try:  # the store may hold it written another way: compare normalized forms
-        return normalize_value(record.type, value)[1] == record.contact
-    except InvalidValue:
-        return False
+    return isinstance(item, dict) and item_key(item) == match_key(record.type, record.contact)

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
 from dataclasses import replace
 
-from importer.contactfields import differences, item_value, pick, store_fields, value_of
+from importer.contactfields import differences, item_key, match_key, pick, said, store_fields
 from importer.edits import DONE, GONE, ContactEditor
 from importer.errors import RunStopped
 from importer.history import UPDATE, History, Sent
@@ -32,7 +31,7 @@ from importer.tasks import bounded
 
 log = logging.getLogger("importer")
 
-__all__ = ["update_changed", "dry_run_updates"]
+__all__ = ["update_changed"]
 
 _SKIPPED_HAVING = frozenset({Code.ALREADY_IMPORTED, Code.EXISTS_IN_STORE})
 
@@ -88,7 +87,7 @@ class _Updater:
     async def _find(self, record: ContactRecord, contact_id: int | None, *, fresh: bool = False) -> dict | None:
         items = await self.reader.contacts(record.customer_id, fresh=fresh)
         item = pick(items, record.type, record.contact, contact_id=contact_id)
-        if item is not None and item_value(item) != (record.type, record.contact):
+        if item is not None and item_key(item) != match_key(record.type, record.contact):
             item = pick(items, record.type, record.contact)  # our id now holds another value: not ours
         return item
 
@@ -128,40 +127,9 @@ class _Updater:
                 self.history.demote_defaults(record.key)
         return replace(record, outcome=Outcome(
             Status.UPDATED, edit.http_status, attempts=edit.attempts,
-            error=f"updated {_said(changes, baseline)} (contact id {contact_id})"))  # fmt: skip
+            error=f"updated {said(changes, baseline)} (contact id {contact_id})"))  # fmt: skip
 
     @staticmethod
     def _skip(record: ContactRecord, why: str) -> ContactRecord:
         error = f"{record.outcome.error}; --update: {why}" if record.outcome.error else f"--update: {why}"
         return replace(record, outcome=replace(record.outcome, error=error))
-
-
-def _said(changes: dict, before: dict) -> str:
-    return ", ".join(f"{name} {value_of(before, name)!r} → {value!r}" for name, value in changes.items())
-
-
-async def dry_run_updates(records: Iterable[ContactRecord], reader: StoreReader, *, concurrency: int,
-                          cancel: asyncio.Event | None) -> dict[int, ContactRecord]:
-    """A dry run with --update and a store: each valid record whose contact the store has is `skipped`
-    (unchanged) or stays `valid` saying what would be updated. Compared with the store (a dry run keeps no
-    journal). Raises RunStopped on an interrupt or an auth/scope error."""
-    out: dict[int, ContactRecord] = {}
-
-    async def work(record: ContactRecord) -> None:
-        try:
-            item = pick(await reader.contacts(record.customer_id), record.type, record.contact)
-        except StoreReadError as exc:
-            log.info("row %s: could not read the customer's contacts: %s", record.source.row, exc)
-            return
-        if item is None:
-            return
-        changes = differences(record.body(), store_fields(item))
-        if changes:
-            said = _said(changes, store_fields(item))
-            out[record.index] = replace(record, outcome=replace(record.outcome, error=f"--update would update {said}"))
-        else:
-            out[record.index] = replace(record, outcome=Outcome(
-                Status.SKIPPED, error_code=Code.EXISTS_IN_STORE, error="the store already has this contact, unchanged"))
-
-    await bounded([r for r in records if r.customer_id is not None], work, concurrency, cancel)
-    return out

@@ -107,7 +107,7 @@ def test_unknown_and_ambiguous_emails_fail_their_rows_and_name_the_ids(tmp_path)
     assert result.exit_code == 1
     summary = json.loads((result.report_path / "summary.json").read_text())
     assert summary["customers"] == {
-        "ids": 0, "emails": 3, "from_journal": 0, "id_reads": 0, "email_reads": 0, "pages": 1,
+        "ids": 0, "emails": 3, "from_journal": 0, "id_reads": 0, "email_reads": 0, "pages": 1, "contact_reads": 0,
         "not_found": 1, "ambiguous": 1, "failed": 0, "mismatch": 0, "created": 0, "would_create": 0,
     }  # fmt: skip
 

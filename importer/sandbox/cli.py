@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--customers",
         default="100",
         metavar="N|FILE.csv",
-        help="N customers with ids 1..N, or a CSV with columns id,email,name (default 100)",
+        help="N customers with ids 1..N, or a CSV with columns id,email,name[,contacts] "
+        "(contacts: 'TYPE:value #note; ...' or a JSON list) (default 100)",
     )
     parser.add_argument(
         "--sandbox-customers", dest="customers", metavar="FILE.csv",
@@ -115,6 +116,7 @@ def serve_forever(
                 stop.wait()
         except KeyboardInterrupt:
             pass
+        print(f"  requests:  {sb.stats.requests} answered", file=out)  # what a client's run cost (bench/)
     print("Ecwid sandbox stopped", file=out)
     out.flush()
 

@@ -7,6 +7,7 @@ line) and checked without starting anything.
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,8 @@ class Customer:
     id: int
     email: str = ""
     name: str = ""
+    # Contacts the store holds at start: dicts of the API's contact fields (type, contact, note, ...).
+    contacts: tuple[dict[str, Any], ...] = field(default=(), compare=False, repr=False)
 
 
 def generated_customer(customer_id: int) -> Customer:
@@ -44,7 +47,11 @@ CustomersSpec = Union[int, str, os.PathLike, Iterable[Any]]
 
 
 def load_customers_csv(path: str | os.PathLike) -> list[Customer]:
-    """Customers from a CSV with columns id, email, name (header case ignored)."""
+    """Customers from a CSV with columns id, email, name and contacts (header case ignored; all but id optional).
+
+    A `contacts` cell holds the customer's contacts at start: `TYPE:value` items separated by `;`, each
+    with an optional note after ` #` (`EMAIL:Ann@Example.com; PHONE:+1 415 555 0101 #Mobile`), or a JSON
+    list of contact objects (`[{"type": "PHONE", "contact": "+14155550101", "default": true}]`)."""
     with open(path, newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     return [customer_from(row) for row in rows]
@@ -63,10 +70,33 @@ def customer_from(item: Any) -> Customer:
             cid,
             str(lowered.get("email") or base.email).strip(),
             str(lowered.get("name") or base.name).strip(),
+            contacts_from(lowered.get("contacts")),
         )
     if isinstance(item, bool) or not isinstance(item, int):
         raise TypeError(f"a customer is an int id, a mapping or a Customer, not {item!r}")
     return generated_customer(item)
+
+
+def contacts_from(spec: Any) -> tuple[dict[str, Any], ...]:
+    """A customer's contacts at start: a list of contact dicts, or a CSV cell (see load_customers_csv)."""
+    if spec in (None, ""):
+        return ()
+    if isinstance(spec, str) and spec.strip().startswith("["):
+        spec = json.loads(spec)
+    if isinstance(spec, str):
+        items = []
+        for part in filter(None, (p.strip() for p in spec.split(";"))):
+            ctype, colon, rest = part.partition(":")
+            if not colon or not rest.strip():
+                raise ValueError(f"a contact is TYPE:value, not {part!r}")
+            value, _, note = rest.partition(" #")
+            items.append({"type": ctype.strip().upper(), "contact": value.strip(), **({"note": note.strip()} if note else {})})
+        spec = items
+    contacts = tuple(dict(c) for c in spec)
+    for c in contacts:
+        if not c.get("type") or not c.get("contact"):
+            raise ValueError(f"a contact needs a type and a contact: {c!r}")
+    return contacts
 
 
 def customers_from_spec(spec: CustomersSpec) -> list[Customer]:

@@ -416,7 +416,11 @@ class SandboxState:
     def _put_customers(self, store: _Store, customers: Iterable[Customer]) -> None:
         for c in customers:
             store.customers[c.id] = c
-            store.contacts.setdefault(c.id, [])
+            held = store.contacts.setdefault(c.id, [])
+            for given in c.contacts:  # what the customer holds at start (--sandbox-customers)
+                held.append({"id": self._next_contact_id, "default": False, "orderBy": len(held),
+                             "timestamp": ecwid_timestamp(), **given})  # fmt: skip
+                self._next_contact_id += 1
 
     def _contacts_of(self, store: _Store, customer_id: int) -> list[dict[str, Any]]:
         if customer_id not in store.customers:
