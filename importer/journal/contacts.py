@@ -75,9 +75,9 @@ class ContactStates(Database):
             "SELECT state, run_id, updated_at, sent_at FROM contacts"
             " WHERE store_id=? AND customer=? AND type=? AND contact=?"
         )
-        with self._lock:
+        with self._locked() as db:
             for key in keys:
-                row = self._db.execute(sql, (self.store_id, *key)).fetchone()
+                row = db.execute(sql, (self.store_id, *key)).fetchone()
                 if row is not None:
                     found[key] = Entry(*row)
         return found

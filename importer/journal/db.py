@@ -2,7 +2,7 @@
 
     db = Database(path, store_id, run_id)   # JournalError: locked, corrupt, not a journal, unwritable
     db._write(("INSERT ...", rows), ...)    # (sql, rows) pairs in one durable commit (the modules beside this one)
-    db._read(sql, params)                   # rows of one query
+    db._read(sql, params)                   # rows of one query; db._locked(): the connection, for many
     db.close()
 
 Package-internal: the modules beside this one (one per group of tables) are the only callers of
@@ -145,24 +145,30 @@ class Database:
             ) from None
 
     @contextlib.contextmanager
-    def _transaction(self):
-        """One durable transaction on the journal's database (every write goes through here).
-        JournalWriteError when it can't be committed (a full disk): the run must stop."""
+    def _locked(self):
+        """The connection, to this thread alone; JournalWriteError if SQLite fails: the run must stop."""
         with self._lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._db
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
-                        self._db.execute("ROLLBACK")
-                    raise
+                yield self._db
             except sqlite3.Error as exc:
                 raise JournalWriteError(
                     f"the journal {self.path} could not be written ({exc}): stopped, so that nothing is sent that "
                     "it cannot record", error_code="journal-unwritable",
                 ) from None
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        """One durable transaction on the journal's database (every write goes through here).
+        JournalWriteError when it can't be committed (a full disk): the run must stop."""
+        with self._locked() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:  # SQLite may have rolled back already (disk full)
+                    db.execute("ROLLBACK")
+                raise
 
     def _write(self, *statements: tuple[str, Iterable[tuple]]) -> None:
         """(sql, rows) pairs, each run with executemany, in one durable commit."""
@@ -171,7 +177,7 @@ class Database:
                 db.executemany(sql, rows)
 
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self._transaction() as db:  # a failing read stops the run like a failing write, never a traceback
+        with self._locked() as db:  # a failing read stops the run like a failing write, never a traceback
             return db.execute(sql, params).fetchall()
 
     def _read_each(self, sql: str, params: Iterable[tuple]) -> list[tuple[tuple, list[tuple]]]:
