@@ -24,10 +24,11 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the importer, wh
 
 from common import median, say, spread, write_result  # noqa: E402
 from importer import journal  # noqa: E402
+from importer.journal import db as journal_file  # noqa: E402
 from importer.guard import LEASE  # noqa: E402
 
 MODES = {
-    "rollback (DELETE, FULL): now": journal._configure,
+    "rollback (DELETE, FULL): now": journal_file._configure,
     "WAL, FULL: before": None,  # set below
 }
 
@@ -43,8 +44,8 @@ MODES["WAL, FULL: before"] = _wal
 
 def one_run(folder: Path, rows: int, configure) -> float:
     """Seconds a run of `rows` spends in the journal."""
-    original = journal._configure
-    journal._configure = configure
+    original = journal_file._configure
+    journal_file._configure = configure
     try:
         with journal.Journal(folder / "journal.sqlite", 1003, "bench") as j:
             keys = [(str(1 + i % 1000), "EMAIL", f"person{i}@example.com") for i in range(rows)]
@@ -52,16 +53,16 @@ def one_run(folder: Path, rows: int, configure) -> float:
             async def main() -> None:
                 for start in range(0, rows, LEASE):
                     lease = keys[start : start + LEASE]
-                    await j.set_states_async(lease, journal.SENDING)
-                    for key in lease:
-                        j.note(key, journal.CREATED)
+                    j.note(lease, journal.SENDING)
+                    await j.commit()
+                    j.note(lease, journal.CREATED)
 
             started = time.perf_counter()
             asyncio.run(main())
             j.flush()
             return time.perf_counter() - started
     finally:
-        journal._configure = original
+        journal_file._configure = original
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ Its rules as pure pieces (limits, poll timing, inner ids, inner answers) are imp
 - Up to `size` (≤ 500) creates go in one `POST /batch?stopOnFirstFailure=false&deduplicationKey=…`,
   each inner request's `id` a hash of the row's journal key, so its answer maps back to the row in this
   run or the next. The batch and its rows (`sending`, under the key) are committed to the journal
-  before the submit (importer.batchjournal).
+  before the submit (importer.journal.batches).
 - A submit is retried with the same key, even after an answer that was lost: Ecwid answers a repeated
   key with the first submit's ticket. Never once the key may have been forgotten (`dedup_s`, under
   Ecwid's hour): then the rows are in doubt, checked against the store.
@@ -39,10 +39,9 @@ from urllib.parse import urlencode
 import httpx
 
 from importer import ecwid, policy
-from importer.batchjournal import BatchJournal, OpenBatch
 from importer.batchpolicy import POLL_FAILURES, BatchSettings, inner_answer, inner_id, poll_wait
 from importer.errors import RunStopped
-from importer.journal import ABSENT, Journal
+from importer.journal import ABSENT, Journal, OpenBatch
 from importer.policy import Action
 from importer.progress import Progress
 from importer.records import Code, ContactRecord, Outcome, Status
@@ -103,7 +102,7 @@ class _Run:
         self.reader: StoreReader = reader
         self.hooks: SendHooks = hooks
         self.rows = journal
-        self.batches = BatchJournal(journal) if journal is not None else None
+        self.batches = journal
         self.clock = clock
         self.progress = Progress(total, quiet=config.quiet)
         self._on_result = on_result
@@ -195,7 +194,7 @@ class _Run:
             return None
         if open_batch.ticket is None and age >= self.settings.dedup_s:
             # Its key may be forgotten: its rows are in doubt (checked by the guard).
-            self.batches.done(open_batch.key)
+            self.batches.batch_done(open_batch.key)
             self.stats["expired_batches"] += 1
             return None
         self.stats["resumed_batches"] += 1
@@ -253,14 +252,14 @@ class _Run:
                 done.set_result(None)
         await self._settle(batch, answer)
         if self.batches is not None:
-            self.batches.done(batch.key)
+            self.batches.batch_done(batch.key)
 
     async def _submit(self, batch: _Batch) -> bool:
         """Journal, then submit (retried with the same key); False if the rows were finished instead."""
         for record in batch.records:
             self.attempts[record.index] += 1
         if self.batches is not None and not batch.journaled:
-            await self.batches.begin(batch.key, [r.key for r in batch.records], batch.created_at)
+            await self.batches.begin_batch(batch.key, [r.key for r in batch.records], batch.created_at)
             batch.journaled = True
         self.stats["batches"] += 1
         self.stats["inner_requests"] += len(batch.records)
@@ -270,7 +269,7 @@ class _Run:
                 self.first_submit_at = time.monotonic()
             batch.ticket = answer.ticket
             if self.batches is not None:
-                self.batches.submitted(batch.key, answer.ticket)
+                self.batches.batch_submitted(batch.key, answer.ticket)
             return True
         if batch.maybe_sent:  # it may be queued at Ecwid: the journal keeps it for the next run
             self._finish_all(batch.records, Outcome(Status.FAILED, answer.status, attempts=1, error_code=Code.AMBIGUOUS,
@@ -281,7 +280,7 @@ class _Run:
         self._finish_all(batch.records, Outcome(Status.FAILED, answer.status, attempts=1, error_code=code,
                                                 error=f"batch not accepted: {answer.detail}"))
         if self.batches is not None:
-            self.batches.done(batch.key)
+            self.batches.batch_done(batch.key)
         return False
 
     async def _submit_once(self, batch: _Batch) -> _Submit:
@@ -464,7 +463,7 @@ class _Run:
     def _again(self, record: ContactRecord) -> None:
         """Into a later batch, while its attempts last; the journal knows it is not at Ecwid."""
         if self.rows is not None:
-            self.rows.note(record.key, ABSENT)
+            self.rows.note([record.key], ABSENT)
         if self.collect:  # not at Ecwid: the caller sends it
             self.result.returned.append(record)
             return

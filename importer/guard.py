@@ -129,7 +129,7 @@ class Guard:
             return None
         if doubt:
             if self.journal is not None:
-                self.journal.note(record.key, journal_states.CREATED)
+                self.journal.note([record.key], journal_states.CREATED)
             return Outcome(Status.CREATED, error="confirmed in the store: an earlier run created it but its answer was lost")
         return Outcome(Status.SKIPPED, error_code=Code.EXISTS_IN_STORE, error="the store already has this contact")
 
@@ -139,7 +139,8 @@ class Guard:
             return
         pos = self._position.get(record.key)
         if pos is None:
-            await self.journal.set_state(record.key, journal_states.SENDING)
+            self.journal.note([record.key], journal_states.SENDING)
+            await self.journal.commit()
             return
         while self._planned <= pos + LEASE // 2 and self._planned < len(self._ahead):
             self._lease()  # keep the intents well ahead of the sender
@@ -157,7 +158,8 @@ class Guard:
         start, end = self._planned, min(self._planned + LEASE, len(self._ahead))
         self._planned = end
         keys = [r.key for r in self._ahead[start:end]]
-        commit = asyncio.ensure_future(self.journal.set_states_async(keys, journal_states.SENDING))
+        self.journal.note(keys, journal_states.SENDING)
+        commit = asyncio.ensure_future(self.journal.commit())
 
         def committed(done: asyncio.Future) -> None:  # commits finish in order
             if not done.cancelled() and done.exception() is None:
@@ -179,13 +181,13 @@ class Guard:
                 sent = sent if sent is not None else self._wall()
                 self.doubt.add(record, sent, LOST)
                 if journal is not None:
-                    journal.note(record.key, journal_states.SENDING, sent_at=sent)
+                    journal.note([record.key], journal_states.SENDING, sent_at=sent)
                 return
             state = _JOURNAL_STATE.get(record.outcome.status)
             if record.outcome.status == Status.NOT_SENT and self._leased(record):
                 state = journal_states.ABSENT  # its intent was written, but it never left: nothing to check
             if journal is not None and state:
-                journal.note(record.key, state)
+                journal.note([record.key], state)
 
         return done
 
@@ -274,7 +276,7 @@ class Guard:
         if how:
             self.doubt.counts[how] += 1
         if self.journal is not None:
-            self.journal.note(d.record.key, state)
+            self.journal.note([d.record.key], state)
         progress.settled(outcome.status if outcome else None)
         if outcome is not None:
             results[d.record.index] = replace(d.record, outcome=outcome)

@@ -21,7 +21,7 @@ from importer.ecwid import DEFAULT_API_URL  # re-exported for the CLI
 from importer.events import Stop, watching
 from importer.errors import InputError, ReportNotWritten, RunStopped, UsageError
 from importer.headers import NAME_FIELDS, read_mapping
-from importer.journalhome import announce
+from importer.journal import announce
 from importer.records import Code, ContactRecord, SourceTable, Status
 from importer.report import new_run_id, results_frame, unwritten_message, write_report
 from importer.table import LoadStats, Records, Table, read_table, records_at
@@ -52,7 +52,7 @@ class ImportOptions:
     retries: int | None = None
     report_dir: Path = Path("reports")
     quiet: bool = False
-    journal: Path | None = None  # default: the data directory's (importer.journalhome)
+    journal: Path | None = None  # default: the data directory's (importer.journal.home)
     no_journal: bool = False
     skip_existing: bool = False  # accepted, no effect: what the customer has is always skipped (importer.instore)
     customer_key: str | None = None  # --customer-key COLUMN: the column naming the customer by email

@@ -28,10 +28,8 @@ from importer.errors import RunStopped
 from importer.events import current_stop
 from importer.errors import UsageError
 from importer.guard import Guard
-from importer.history import History
 from importer.instore import skip_in_store
-from importer.journal import Journal
-from importer.journalhome import NO_JOURNAL, locate
+from importer.journal import NO_JOURNAL, Journal, locate
 from importer.liveness import Liveness
 from importer.newcustomers import CustomerCreator
 from importer.pacer import Pacer
@@ -192,7 +190,7 @@ def _open_journal(options: ImportOptions, store_id: int, run_id: str):
     if options.no_journal or (options.sandbox and options.journal is None):
         yield None
         return
-    path, _ = locate(store_id, options.journal, options.report_dir)  # carried over already (journalhome.announce)
+    path, _ = locate(store_id, options.journal, options.report_dir)  # carried over already (announce)
     with Journal(path, store_id, run_id) as journal:
         yield journal
 
@@ -277,9 +275,8 @@ async def _collect_batches(to_send, config, options: ImportOptions, reader: Stor
     if journal is None:
         return to_send, None
     from importer.batch import send_batches
-    from importer.batchjournal import BatchJournal
 
-    held = {key for batch in BatchJournal(journal).open_batches() for key in batch.rows}
+    held = {key for batch in journal.open_batches() for key in batch.rows}
     if not any(r.key in held for r in to_send):
         return to_send, None
     # Outcomes journaled as in --mode batch: a row left in doubt stays `sending` under its batch's key.
@@ -295,17 +292,16 @@ def _settle(options: ImportOptions) -> dict:
     return {} if options.settle_window is None else {"settle_s": options.settle_window}
 
 
-def _history(journal: Journal | None, reader: StoreReader, to_send: list[ContactRecord]) -> History | None:
+def _history(journal: Journal | None, reader: StoreReader, to_send: list[ContactRecord]) -> Journal | None:
     """The fields about to be sent, on record before anything leaves; contact ids learnt by every read."""
     if journal is None:
         return None
-    history = History(journal)
-    reader.on_contacts = history.learn_ids
-    history.record_intents(to_send)
-    return history
+    reader.on_contacts = journal.learn_ids
+    journal.record_intents(to_send)
+    return journal
 
 
-async def _after_send(sent, results, reader: StoreReader, history: History | None, options: ImportOptions, config,
+async def _after_send(sent, results, reader: StoreReader, history: Journal | None, options: ImportOptions, config,
                       cancel):  # fmt: skip
     """What the creates changed besides themselves (a new default demotes the old one), then --update."""
     if history is not None:

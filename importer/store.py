@@ -214,7 +214,7 @@ class StoreReader:
         items = body.get("items") if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise StoreReadError(f"GET /customers/{customer_id}/contacts: no items in the answer")
-        if self.on_contacts is not None:  # the journal learns the contacts' ids (importer.history)
+        if self.on_contacts is not None:  # the journal learns the contacts' ids (importer.journal.sent)
             self.on_contacts(customer_id, items)
         return items
 

@@ -16,7 +16,7 @@ a read learnt it, else type and value (compared normalized). Then, per contact:
   than undo): `kept`, `sent-unknown`, unless `force`;
 * otherwise `DELETE …/contacts/{id}`: `deleted`, or `failed`.
 
-The undo is a run of its own in the journal, with a work list (importer.history) written
+The undo is a run of its own in the journal, with a work list (importer.journal.undolist) written
 before its first DELETE and `deleting` committed before each: killed, it resumes when run
 again, deletes nothing twice (a contact whose DELETE was sent and is gone counts as
 deleted) and reports every row. A deleted contact becomes `deleted` in the journal, so
@@ -40,15 +40,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from importer import history as undo_states
 from importer.contactfields import changed_since, item_value, pick
 from importer.ecwid import DEFAULT_API_URL
 from importer.edits import DONE, GONE, ContactEditor
 from importer.errors import RunStopped, UsageError
 from importer.events import Stop, watching
-from importer.history import History, UndoRow
-from importer.journal import Journal
-from importer.journalhome import announce
+from importer.journal import Journal, UndoRow, announce
+from importer.journal import undolist as undo_states
 from importer.pacer import Pacer
 from importer.progress import Progress
 from importer.records import Code, Status
@@ -71,7 +69,7 @@ class UndoOptions:
     store_id: int | None = None
     token: str | None = field(default=None, repr=False)  # never printed
     api_url: str = DEFAULT_API_URL
-    journal: Path | None = None  # default: the data directory's (importer.journalhome)
+    journal: Path | None = None  # default: the data directory's (importer.journal.home)
     report_dir: Path = Path("reports")
     dry_run: bool = False  # read and match; delete nothing
     force: bool = False  # delete contacts changed since the run too
@@ -131,13 +129,12 @@ def _run_undo(run_id: str, options: UndoOptions) -> UndoResult:
     started, started_at = time.monotonic(), datetime.now(timezone.utc)
     undo_id = new_run_id(datetime.now())
     with Journal(path, options.store_id, undo_id) as journal:
-        history = History(journal)
         if not journal.run_started_at(run_id):
-            raise UsageError(f"run {run_id} is not in the journal {path}: {_runs(history, undo_id)}")
-        rows = history.undo_rows(run_id)
+            raise UsageError(f"run {run_id} is not in the journal {path}: {_runs(journal, undo_id)}")
+        rows = journal.undo_rows(run_id)
         if not options.dry_run:
-            history.list_undo(run_id, rows)
-        undo = _Undo(run_id, rows, history, options)
+            journal.list_undo(run_id, rows)
+        undo = _Undo(run_id, rows, journal, options)
         asyncio.run(undo.session(config))
         counts = undo.counts()
         journal.finish(json.dumps({"undo_of": run_id, "dry_run": options.dry_run, "counts": counts,
@@ -169,23 +166,23 @@ def _run_undo(run_id: str, options: UndoOptions) -> UndoResult:
     return UndoResult(summary, folder, exit_code, stopped, frame)
 
 
-def _runs(history: History, this: str) -> str:
-    recent = [r for r in history.latest_runs(6) if r != this][:5]
+def _runs(journal: Journal, this: str) -> str:
+    recent = [r for r in journal.latest_runs(6) if r != this][:5]
     return "its latest runs are " + ", ".join(recent) if recent else "it holds no other run"
 
 
 class _Undo:
-    def __init__(self, run_id: str, rows: list[UndoRow], history: History, options: UndoOptions):
+    def __init__(self, run_id: str, rows: list[UndoRow], journal: Journal, options: UndoOptions):
         self.run_id = run_id
         self.rows = rows
-        self.history = history
+        self.journal = journal
         self.options = options
         self.done: dict[int, _Done] = _Outcomes(len(rows))  # row position -> outcome
         self.customers: list[dict] = []
         self.notes: list[str] = []
         self.stopped: RunStopped | None = None
         self.requests = 0
-        self.run_started_at = history.journal.run_started_at(run_id)
+        self.run_started_at = journal.run_started_at(run_id)
         for row in rows:  # finished by an earlier undo of the same run
             if row.state in undo_states.FINAL:
                 self.done[row.position] = _earlier(row)
@@ -197,7 +194,7 @@ class _Undo:
             with interrupt_event() as cancel:
                 reader = StoreReader(http, api_url=config.api_url, store_id=config.store_id, token=config.token,
                                      pacer=Pacer(config.rate_per_minute), retries=config.retries)  # fmt: skip
-                reader.on_contacts = self.history.learn_ids
+                reader.on_contacts = self.journal.learn_ids
                 editor = ContactEditor(reader)
                 todo: dict[int | None, list[UndoRow]] = defaultdict(list)
                 for row in self.rows:
@@ -259,7 +256,7 @@ class _Undo:
             for row, contact_id in plan:
                 self.done[row.position] = _Done(Status.VALID, error=f"would delete contact id {contact_id}")
             return
-        self.history.set_undo(self.run_id, [(row.key, state, cid_, d.error) for row, state, cid_, d in finished]
+        self.journal.set_undo(self.run_id, [(row.key, state, cid_, d.error) for row, state, cid_, d in finished]
                               + [(row.key, undo_states.DELETING, contact_id, "") for row, contact_id in plan])
         for row, _, _, done in finished:
             self.done[row.position] = done
@@ -281,13 +278,13 @@ class _Undo:
                 self.done[row.position] = done
         finally:  # interrupted or not: what was done is on record (the rest stays `deleting`: checked next time)
             if outcomes:
-                self.history.set_undo(self.run_id, [(row.key, state, c, d.error) for row, state, c, d in outcomes])
+                self.journal.set_undo(self.run_id, [(row.key, state, c, d.error) for row, state, c, d in outcomes])
 
     def _edited(self, row: UndoRow, rows: list[UndoRow], items: list[dict], taken: set[int]) -> dict | None:
         """The row's contact with its value edited by hand, when its id was never read (module docstring)."""
         if row.body is None or row.state == undo_states.DELETING:
             return None
-        claimed, known = self.history.journaled(row.customer_id), {r.contact_id for r in rows} | taken
+        claimed, known = self.journal.journaled(row.customer_id), {r.contact_id for r in rows} | taken
         start = _when(self.run_started_at)
         since = start - _SKEW if start else None
         found = [i for i in items if isinstance(i, dict) and i.get("id") not in known
@@ -311,7 +308,7 @@ class _Undo:
         return _Done(Status.KEPT, code, f"kept: {why} (--force deletes it)")
 
     async def _customers_created(self, reader: StoreReader, editor: ContactEditor) -> None:
-        created = self.history.created_customers(self.run_id)
+        created = self.journal.created_customers(self.run_id)
         for email, cid in created:
             entry = {"id": cid, "email": email}
             self.customers.append(entry)
@@ -331,7 +328,7 @@ class _Undo:
             customer = await reader.customer(cid)
             if customer is None:
                 entry.update(status="deleted", why="already gone")
-                self.history.forget_customer(email, cid)
+                self.journal.forget_customer(email, cid)
                 continue
             contacts = await reader.contacts(cid, fresh=True)
             others = [c for c in contacts if str(c.get("contact", "")).lower() != email.lower()]
@@ -342,7 +339,7 @@ class _Undo:
             edit = await editor.delete_customer(cid)
             if edit.result in (DONE, GONE):
                 entry.update(status="deleted", why="deleted" if edit.result == DONE else "already gone")
-                self.history.forget_customer(email, cid)
+                self.journal.forget_customer(email, cid)
             else:
                 entry.update(status="failed", why=edit.detail)
         if created:

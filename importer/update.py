@@ -24,7 +24,7 @@ from dataclasses import replace
 from importer.contactfields import differences, item_key, match_key, pick, said, store_fields
 from importer.edits import DONE, GONE, ContactEditor
 from importer.errors import RunStopped
-from importer.history import UPDATE, History, Sent
+from importer.journal import UPDATE, Journal, Sent
 from importer.records import Code, ContactRecord, Outcome, Status
 from importer.store import StoreReadError, StoreReader
 from importer.tasks import bounded
@@ -36,7 +36,7 @@ __all__ = ["update_changed"]
 _SKIPPED_HAVING = frozenset({Code.ALREADY_IMPORTED, Code.EXISTS_IN_STORE})
 
 
-async def update_changed(results: dict[int, ContactRecord], reader: StoreReader, history: History | None, *,
+async def update_changed(results: dict[int, ContactRecord], reader: StoreReader, history: Journal | None, *,
                          concurrency: int, cancel: asyncio.Event | None) -> RunStopped | None:
     """Update, in `results`, the skipped records whose fields changed; returns why it stopped early, if it did."""
     having = [r for r in results.values() if r.outcome.status == Status.SKIPPED
@@ -65,7 +65,7 @@ async def update_changed(results: dict[int, ContactRecord], reader: StoreReader,
 
 
 class _Updater:
-    def __init__(self, reader: StoreReader, history: History | None):
+    def __init__(self, reader: StoreReader, history: Journal | None):
         self.reader = reader
         self.editor = ContactEditor(reader)
         self.history = history

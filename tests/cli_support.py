@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from importer.cli import main
-from importer.journalhome import DATA_DIR_ENV
+from importer.journal import DATA_DIR_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_data"

@@ -1,11 +1,11 @@
-"""Every test gets a data directory of its own: the journal's default home (importer.journalhome) is
+"""Every test gets a data directory of its own: the journal's default home (importer.journal.home) is
 never the real user's, and no test sees another's journal, nor a journal left in the repository's ./reports."""
 
 from __future__ import annotations
 
 import pytest
 
-from importer import journalhome
+from importer.journal import home as journalhome
 
 
 @pytest.fixture(autouse=True)

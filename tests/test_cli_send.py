@@ -19,7 +19,7 @@ import pytest
 from cli_support import (
     ROOT, VALID, VALID_CUSTOMERS, VALID_ROWS, child_env, cli, cli_process, read_csv, results, run_dir, statuses, summary,
 )  # fmt: skip
-from importer.journalhome import default_path
+from importer.journal import default_path
 from importer.sandbox import READ, Sandbox, SandboxConfig
 
 FAST = ("--rate", "100000")  # the test sandboxes are unlimited unless a test paces

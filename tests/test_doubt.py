@@ -20,7 +20,7 @@ import httpx
 from cli_support import read_csv, statuses
 from exactly_once_helpers import cli_args, run_main, start_cli, stored, wait_for, write_csv
 import importer.remote  # noqa: F401 - loaded now, so a rerun "at once" starts in milliseconds
-from importer.journalhome import default_path
+from importer.journal import default_path
 from importer.sandbox import CREATE, READ, Sandbox, SandboxConfig
 
 

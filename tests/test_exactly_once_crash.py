@@ -14,7 +14,7 @@ import pytest
 
 from exactly_once_helpers import cli_args, run_main, start_cli, stored, wait_for, write_csv
 from importer.journal import CREATED, Journal
-from importer.journalhome import default_path
+from importer.journal import default_path
 from importer.sandbox import Sandbox, SandboxConfig
 
 ROWS = 400
@@ -95,7 +95,7 @@ def test_ctrl_c_stops_with_a_report_and_the_same_command_continues(tmp_path, mon
 def _damaged_journal(path, store_id: int) -> None:
     """A real journal with a page in the middle overwritten: its header still looks fine."""
     with Journal(path, store_id, "earlier") as j:
-        j.set_states([((str(i), "EMAIL", f"p{i}@example.com"), CREATED) for i in range(3000)])
+        j.note([(str(i), "EMAIL", f"p{i}@example.com") for i in range(3000)], CREATED)
     size = path.stat().st_size
     with open(path, "r+b") as f:
         f.seek(size // 2)

@@ -14,7 +14,7 @@ import pytest
 
 from cli_support import ROOT, child_env, read_csv, statuses
 from exactly_once_helpers import cli_args, run_main, stored, write_csv
-from importer.journalhome import default_path
+from importer.journal import default_path
 from importer.sandbox import Sandbox, SandboxConfig
 
 pytestmark = pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="needs RLIMIT_FSIZE")

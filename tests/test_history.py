@@ -1,4 +1,4 @@
-"""What the journal records for undo and --update (importer.history), and how contacts are compared
+"""What the journal records for undo and --update (importer.journal.sent, importer.journal.undolist), and how contacts are compared
 (importer.contactfields): pure functions and a real SQLite journal, no HTTP."""
 
 from __future__ import annotations
@@ -7,8 +7,7 @@ import pytest
 
 from importer import journal as states
 from importer.contactfields import changed_since, differences, pick
-from importer.history import UPDATE, History
-from importer.journal import Journal
+from importer.journal import UPDATE, Journal
 from importer.records import ContactRecord, Source
 
 STORE = 1003
@@ -64,16 +63,16 @@ def test_pick_prefers_our_id_then_an_unchanged_copy_then_the_newest():
 def test_a_journal_from_before_undo_opens_and_its_runs_are_kept_as_sent_unknown(tmp_path):
     path = tmp_path / "j.sqlite"
     with Journal(path, STORE, "old-run") as j:  # as an older version wrote it: no `sent`, no `undo_rows`
-        j.set_states([(("7", "EMAIL", "a@example.com"), states.CREATED)])
+        j.note([("7", "EMAIL", "a@example.com")], states.CREATED)
     with Journal(path, STORE, "undo") as j:
-        rows = History(j).undo_rows("old-run")
+        rows = j.undo_rows("old-run")
     assert [(r.key, r.state, r.body) for r in rows] == [(("7", "EMAIL", "a@example.com"), "pending", None)]
 
 
 def test_intents_are_on_record_before_sending_and_never_replace_what_an_update_wrote(tmp_path):
     a, b = _record(0, "a@example.com", note="one"), _record(1, "b@example.com", note="one")
     with Journal(tmp_path / "j.sqlite", STORE, "run-1") as j:
-        h = History(j)
+        h = j
         h.record_intents([a, b])
         h.record_updates([(b.key, {"type": "EMAIL", "contact": "b@example.com", "note": "two"}, 55)])
         h.record_intents([replace_note(a, "three"), replace_note(b, "three")])
@@ -85,7 +84,7 @@ def test_intents_are_on_record_before_sending_and_never_replace_what_an_update_w
 def test_reads_teach_the_journal_ids_and_a_new_default_demotes_the_old_on_record(tmp_path):
     a, b = _record(0, "a@example.com", default=True), _record(1, "b@example.com")
     with Journal(tmp_path / "j.sqlite", STORE, "run-1") as j:
-        h = History(j)
+        h = j
         h.record_intents([a, b])
         h.learn_ids(7, [{"id": 90, "type": "EMAIL", "contact": "A@example.com"},  # not ours: another value
                         {"id": 91, "type": "EMAIL", "contact": "a@EXAMPLE.com", "default": True},

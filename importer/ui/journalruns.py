@@ -11,9 +11,10 @@ page says a run is going instead of waiting.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from importer.journal import past_runs
 
 SHOWN = 20
 
@@ -30,18 +31,8 @@ class PastRun:
 
 
 def journal_runs(path: Path) -> list[PastRun] | None:
-    if not Path(path).is_file():
-        return []
-    try:
-        db = sqlite3.connect(f"{Path(path).absolute().as_uri()}?mode=ro", uri=True, timeout=0.2)
-        try:
-            rows = db.execute("SELECT run_id, started_at, finished_at, summary FROM runs "
-                              "ORDER BY started_at DESC LIMIT ?", (SHOWN,)).fetchall()  # fmt: skip
-        finally:
-            db.close()
-    except sqlite3.Error:  # held by a run (its exclusive lock), or not readable: say so, don't wait
-        return None
-    return [_past(*row) for row in rows]
+    rows = past_runs(path, SHOWN)  # None: held by a run (its exclusive lock), or not readable: say so, don't wait
+    return None if rows is None else [_past(*row) for row in rows]
 
 
 def _past(run_id: str, started_at: str, finished_at: str | None, summary: str | None) -> PastRun:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from importer.ecwid import DEFAULT_API_URL
 from importer.errors import UsageError
-from importer.journalhome import default_path
+from importer.journal import default_path
 from importer.pipeline import ImportOptions, run_import
 from importer.records import Status
 from importer.ui.jobs import Job, Jobs

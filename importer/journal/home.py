@@ -28,7 +28,7 @@ from pathlib import Path
 
 import platformdirs
 
-from importer.journal import JournalError
+from importer.journal.db import JournalError
 
 log = logging.getLogger("importer")
 
