@@ -2,7 +2,7 @@
 
     result = await send_batches(records, config, settings, reader=..., on_result=..., hooks=..., ...)
 
-Its rules as pure pieces (limits, poll timing, inner ids, inner answers) are importer.batchpolicy.
+Its rules as pure pieces (limits, poll timing, inner ids, inner answers) are importer.ecwid.batchpolicy.
 
 - Up to `size` (≤ 500) creates go in one `POST /batch?stopOnFirstFailure=false&deduplicationKey=…`,
   each inner request's `id` a hash of the row's journal key, so its answer maps back to the row in this
@@ -36,14 +36,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
-from importer import ecwid, policy
+from importer import ecwid
 from importer.batchjournal import BatchJournal, OpenBatch
-from importer.batchpolicy import POLL_FAILURES, BatchSettings, inner_answer, inner_id, poll_wait
+from importer.ecwid.answers import TICKET, Reply, stop_reason, to_outcome
+from importer.ecwid.batchpolicy import POLL_FAILURES, BatchSettings, inner_answer, inner_id, poll_wait
+from importer.ecwid.policy import Action
 from importer.errors import RunStopped
 from importer.journal import ABSENT, Journal
-from importer.policy import Action
 from importer.progress import Progress
 from importer.records import Code, ContactRecord, Outcome, Status
 from importer.send import SendConfig, SendHooks, SendResult
@@ -69,17 +68,6 @@ class _Batch:
     on_wire: bool = False  # a submit is on its way: if the run stops now, Ecwid may have it
     status: str = ""  # the ticket's status at the last poll
     completed: int = 0
-
-
-@dataclass(frozen=True)
-class _Submit:
-    """One submit attempt, shaped for the reads' retry loop."""
-
-    action: Action
-    status: int | None = None
-    retry_after: float | None = None
-    ticket: str = ""
-    detail: str = ""
 
 
 async def send_batches(records: list[ContactRecord], config: SendConfig, settings: BatchSettings, *,
@@ -264,13 +252,13 @@ class _Run:
             batch.journaled = True
         self.stats["batches"] += 1
         self.stats["inner_requests"] += len(batch.records)
-        answer: _Submit = await self.reader.retry_loop()(self._submit_once, batch)
+        answer = await self._submit_once(batch)
         if answer.action is Action.SUCCESS:
             if self.first_submit_at is None:
                 self.first_submit_at = time.monotonic()
-            batch.ticket = answer.ticket
+            batch.ticket = answer.value
             if self.batches is not None:
-                self.batches.submitted(batch.key, answer.ticket)
+                self.batches.submitted(batch.key, answer.value)
             return True
         if batch.maybe_sent:  # it may be queued at Ecwid: the journal keeps it for the next run
             self._finish_all(batch.records, Outcome(Status.FAILED, answer.status, attempts=1, error_code=Code.AMBIGUOUS,
@@ -284,45 +272,29 @@ class _Run:
             self.batches.done(batch.key)
         return False
 
-    async def _submit_once(self, batch: _Batch) -> _Submit:
-        if batch.maybe_sent and self.clock() - batch.created_at >= self.settings.dedup_s:
-            return _Submit(Action.FAIL, detail="its deduplication key may have expired, so it is not resent")
+    async def _submit_once(self, batch: _Batch) -> Reply:
+        """The submit, through the run's client: sent again with the same key after a lost answer (Ecwid
+        answers a repeated key with the first submit's ticket), while the key is surely remembered."""
         query = {"stopOnFirstFailure": "false", "deduplicationKey": batch.key}
         if self.settings.parallel:
             query["allowParallelMode"] = "true"
         body = [{"id": inner_id(r), "path": f"/customers/{r.customer_id}/contacts", "method": "POST",
                  "body": r.body()} for r in batch.records]  # fmt: skip
-        self.stats["submits"] += 1
-        batch.on_wire = True
-        try:
-            response, sent_at = await self.reader.post(f"/batch?{urlencode(query)}", body)
-        except httpx.TransportError as exc:
-            batch.on_wire = False
-            batch.maybe_sent = batch.maybe_sent or policy.may_have_been_sent(exc)
-            return _Submit(Action.RETRY, detail=self.reader.scrub(f"{type(exc).__name__}: {exc}"))
-        batch.on_wire = False  # not in a `finally`: a cancelled submit stays "may have been sent"
-        status = response.status_code
-        if 200 <= status < 300:
-            try:
-                ticket = response.json().get("ticket")
-            except (ValueError, AttributeError):
-                ticket = None
-            if isinstance(ticket, str) and ticket:
-                return _Submit(Action.SUCCESS, status, ticket=ticket)
-            batch.maybe_sent = True
-            return _Submit(Action.RETRY, status, detail=f"a {status} answer without a ticket")
-        code, message = ecwid.parse_error(response)
-        retry_after = policy.parse_retry_after(response.headers.get("Retry-After"))
-        detail = self.reader.scrub(f"HTTP {status} {code} {message}".strip())
-        if status == 429:
-            self.result.rate_limited += 1
-            self.reader.rate_limited(retry_after, sent_at)
-            return _Submit(Action.RETRY, status, detail=detail)
-        action = policy.classify_status(status, code, message)
-        if action is Action.STOP:
-            raise self.reader.stop_error(status, code, message, ecwid.CREATE_SCOPE)
-        batch.maybe_sent = batch.maybe_sent or action is Action.RETRY
-        return _Submit(action, status, retry_after, detail=detail)
+
+        async def first(lost: bool) -> Reply | None:
+            batch.maybe_sent = batch.maybe_sent or lost
+            if batch.maybe_sent and self.clock() - batch.created_at >= self.settings.dedup_s:
+                return Reply(Action.FAIL, detail="its deduplication key may have expired, so it is not resent")
+            self.stats["submits"] += 1
+            return None
+
+        def on_wire(sent: bool) -> None:  # a submit on its way when the run stops: Ecwid may have it
+            batch.on_wire = sent
+
+        reply = await self.reader.api.call("POST", f"/batch?{urlencode(query)}", body, scope=ecwid.CREATE_SCOPE,
+                                           meaning=TICKET, first=first, on_wire=on_wire)  # fmt: skip
+        batch.maybe_sent = batch.maybe_sent or reply.lost
+        return reply
 
     async def _poll(self, batch: _Batch, followed: bool = False) -> dict | None:
         """The ticket's answer once COMPLETED; None if it can't be had (its rows are then in doubt).
@@ -420,10 +392,10 @@ class _Run:
             if inner.status == 429:
                 again.append(record)
             elif inner.action is Action.SUCCESS or inner.action is Action.FAIL:
-                self._finish(record, ecwid.to_outcome(inner, self.attempts[record.index]))
+                self._finish(record, to_outcome(inner, self.attempts[record.index]))
             elif inner.action is Action.STOP:
-                stop = stop or ecwid.stop_reason(inner, self.config.store_id)
-                self._finish(record, ecwid.to_outcome(inner, self.attempts[record.index]))
+                stop = stop or stop_reason(inner, self.config.store_id)
+                self._finish(record, to_outcome(inner, self.attempts[record.index]))
             else:  # 5xx or timeout that Ecwid retried: it may have been created
                 self.stats["inner_in_doubt"] += 1
                 doubt.append(record)

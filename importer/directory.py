@@ -101,9 +101,6 @@ class Directory:
             raise found
         return found
 
-    def knows_email(self, email: str) -> bool:
-        return email in self._emails
-
     def learn(self, customer: StoreCustomer) -> None:
         """A customer this run created (or found after a lost answer): known by id and email from now on."""
         self._keep(customer)

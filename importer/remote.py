@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from importer import ecwid, policy
+from importer import ecwid
+from importer.ecwid import policy
 from importer.customers import CustomerStats, Resolution, needs_lookup, resolve_customers
 from importer.directory import Directory
 from importer.errors import RunStopped
@@ -32,9 +33,9 @@ from importer.history import History
 from importer.instore import skip_in_store
 from importer.journal import Journal
 from importer.journalhome import NO_JOURNAL, locate
-from importer.liveness import Liveness
+from importer.ecwid.liveness import Liveness
 from importer.newcustomers import CustomerCreator
-from importer.pacer import Pacer
+from importer.ecwid.pacer import Pacer
 from importer.records import Code, ContactRecord, Outcome, Status
 from importer.rows import customer_names, row_emails
 from importer.send import new_client

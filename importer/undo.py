@@ -49,7 +49,7 @@ from importer.events import Stop, watching
 from importer.history import History, UndoRow
 from importer.journal import Journal
 from importer.journalhome import announce
-from importer.pacer import Pacer
+from importer.ecwid.pacer import Pacer
 from importer.progress import Progress
 from importer.records import Code, Status
 from importer.report import REPORT_COLUMNS, new_run_id, write_frame_report
