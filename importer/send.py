@@ -32,7 +32,7 @@ import httpx
 from importer import ecwid
 from importer.ecwid import CREATE_SCOPE, policy
 from importer.ecwid.answers import CREATED, Reply, to_outcome
-from importer.ecwid.client import EcwidClient
+from importer.ecwid.client import EcwidClient, new_client
 from importer.ecwid.liveness import Liveness
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.policy import Action
@@ -120,7 +120,7 @@ async def send_records(
 ) -> SendResult:
     """Send every record; see the module docstring. `client`, `clock`, `sleep`, `random` are for tests.
 
-    `liveness`: the one `client`'s (new_client), which hears every request of the run: the run stops
+    `liveness`: the one `client`'s (importer.ecwid.client.connection), which hears every request of the run: the run stops
     when the API is not heard (importer.ecwid.liveness).
 
     `pacer`: share one with other requests of the run (store reads), so all of them
@@ -133,14 +133,6 @@ async def send_records(
         return await run.go(iter(records), client, cancel)
     async with new_client(config) as own:
         return await run.go(iter(records), own, cancel)
-
-
-def new_client(config: SendConfig, liveness: Liveness | None = None) -> httpx.AsyncClient:
-    """The run's one client: keep-alive connections matching the concurrency; every request told to
-    `liveness`, when given."""
-    limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
-    make = httpx.AsyncClient if liveness is None else liveness.client
-    return make(limits=limits, timeout=httpx.Timeout(config.timeout_s))
 
 
 @dataclass

@@ -60,6 +60,8 @@ def clean_token(token: str, source: str = "") -> str:
     saved by Notepad); UsageError if what is left holds a control or non-ASCII character, which would
     never authenticate. No message holds the token or any part of it."""
     token = _SURROUNDING.sub("", token)
+    if token:
+        _HELD.add(token)
     for position, char in enumerate(token, 1):
         if not (char.isascii() and char.isprintable()):
             kind = "a control character" if not char.isprintable() else "a character that is not ASCII"
@@ -68,6 +70,17 @@ def clean_token(token: str, source: str = "") -> str:
                 f"{position} of {len(token)}: copy it again (the token is not shown)"
             )
     return token
+
+
+_HELD: set[str] = set()  # every token this process was given: what `scrub_held` removes
+
+
+def scrub_held(text: str) -> str:
+    """`text` scrubbed of every token this process was given (clean_token), for a line written where no
+    run's token is at hand: the CLI's last word on a bug of ours, the web page's."""
+    for token in sorted(_HELD, key=len, reverse=True):
+        text = scrub(text, token, limit=None, one_line=False)
+    return text
 
 
 MESSAGE_CHARS = 200  # a server's or an exception's text is cut to this in outcomes, logs and reports

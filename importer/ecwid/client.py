@@ -17,10 +17,11 @@ importer.send) drives `exchange` in `retrying()` itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import random as _random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -38,6 +39,26 @@ from importer.ecwid.retry import retrying
 log = logging.getLogger("importer.ecwid")
 
 Hook = Callable[[], Any]  # sync or async
+
+
+def new_client(config: Any, liveness: Liveness | None = None) -> httpx.AsyncClient:
+    """The run's one HTTP client (`config`: a send.SendConfig): keep-alive connections matching the
+    concurrency; every request told to `liveness`, when given."""
+    limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
+    make = httpx.AsyncClient if liveness is None else liveness.client
+    return make(limits=limits, timeout=httpx.Timeout(config.timeout_s))
+
+
+@contextlib.asynccontextmanager
+async def connection(config: Any) -> AsyncIterator[tuple[httpx.AsyncClient, Liveness]]:
+    """What every run that talks to the store opens (import, its dry run's reads, undo): the one HTTP
+    client, a Liveness that hears each of its requests (an API gone away stops the run), and every log
+    handler scrubbing the token while it is open."""
+    # A longer --timeout widens the window: one slow answer, waited for as told, never stops a run.
+    liveness = Liveness(config.api_url, max(policy.UNREACHABLE_S, 2 * config.timeout_s))
+    with ecwid.scrubbed_logs(config.token):
+        async with new_client(config, liveness) as http:
+            yield http, liveness
 
 
 class EcwidClient:
