@@ -2,7 +2,8 @@
 
     result = await send_batches(records, config, settings, reader=..., on_result=..., hooks=..., ...)
 
-Its rules as pure pieces (limits, poll timing, inner ids, inner answers) are importer.ecwid.batchpolicy.
+Its rules as pure pieces (limits, poll timing, inner ids, inner answers) are importer.ecwid.batchpolicy;
+its submits and polls on the wire are importer.ecwid.tickets. Here: each row's life in batches.
 
 - Up to `size` (≤ 500) creates go in one `POST /batch?stopOnFirstFailure=false&deduplicationKey=…`,
   each inner request's `id` a hash of the row's journal key, so its answer maps back to the row in this
@@ -17,8 +18,8 @@ Its rules as pure pieces (limits, poll timing, inner ids, inner answers) are imp
 - Each inner answer is read as a direct answer would be (importer.ecwid): 200 → created / not created;
   a 4xx is final; `NOT_EXECUTED` or 429 goes into a later batch; a 5xx or timeout (Ecwid retried it
   itself) may have created the contact: the customer's contacts are read before it goes into a later batch.
-- Every request (submit, poll, store check) goes through the run's StoreReader: one client, one Pacer,
-  one retry loop.
+- Every request (submit, poll, store check) goes through the run's one client (importer.ecwid.client,
+  the StoreReader's): one Pacer, one retry loop.
 - A stop (Ctrl-C, auth) abandons what is in flight. Ecwid runs a batch it accepted regardless (the
   importer offers no cancel of it): its rows are reported `failed`/`ambiguous`, and the next run polls
   the ticket the journal kept.
@@ -34,13 +35,12 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlencode
 
-from importer import ecwid
 from importer.batchjournal import BatchJournal, OpenBatch
-from importer.ecwid.answers import TICKET, Reply, stop_reason, to_outcome
-from importer.ecwid.batchpolicy import POLL_FAILURES, BatchSettings, inner_answer, inner_id, poll_wait
+from importer.ecwid.answers import stop_reason, to_outcome
+from importer.ecwid.batchpolicy import BatchSettings, inner_answer, inner_id
 from importer.ecwid.policy import Action
+from importer.ecwid.tickets import Batch, Tickets
 from importer.errors import RunStopped
 from importer.journal import ABSENT, Journal
 from importer.progress import Progress
@@ -55,19 +55,6 @@ log = logging.getLogger(__name__)
 class BatchResult(SendResult):
     batch: dict[str, Any] = field(default_factory=dict)  # the summary's "batch" section
     returned: list[ContactRecord] = field(default_factory=list)  # `collect`: the rows for the caller to send
-
-
-@dataclass
-class _Batch:
-    key: str
-    records: list[ContactRecord]
-    created_at: float
-    ticket: str | None = None
-    journaled: bool = False
-    maybe_sent: bool = False  # a submit may have reached Ecwid
-    on_wire: bool = False  # a submit is on its way: if the run stops now, Ecwid may have it
-    status: str = ""  # the ticket's status at the last poll
-    completed: int = 0
 
 
 async def send_batches(records: list[ContactRecord], config: SendConfig, settings: BatchSettings, *,
@@ -99,13 +86,9 @@ class _Run:
         self.attempts: Counter[int] = Counter()  # record index -> batches it went in
         self.finished: set[int] = set()  # record indexes reported to on_result
         self.stopped: RunStopped | None = None
-        self.active: dict[asyncio.Task, _Batch] = {}
-        self.per_s: float | None = None  # inner requests a second, as polls saw them
-        self.head_done_at: float = time.monotonic()  # when the ticket ahead of the head was seen done
-        self.first_submit_at: float | None = None  # Ecwid's pace is measured from here ...
-        self.inner_done = 0  # ... by the inner requests of our tickets seen done since
-        self.behind = False  # the last ticket was done when first polled: Ecwid is faster than our polls
+        self.active: dict[asyncio.Task, Batch] = {}
         self.stats: Counter[str] = Counter()
+        self.tickets = Tickets(reader.api, settings, self.stats, clock=clock, show=self._show)
         self.result = BatchResult(stopped=None)
         self.cancel: asyncio.Event | None = None
         self.collect = False
@@ -138,10 +121,10 @@ class _Run:
                         "parallel": self.settings.parallel, **dict(sorted(self.stats.items()))}  # fmt: skip
         return result
 
-    async def _prepare(self, records: list[ContactRecord]) -> list[_Batch]:
+    async def _prepare(self, records: list[ContactRecord]) -> list[Batch]:
         """Batches an earlier run left open (to poll or resubmit); rows checked first; the rest pending."""
         by_key = {r.key: r for r in records}
-        resumed: list[_Batch] = []
+        resumed: list[Batch] = []
         for open_batch in self.batches.open_batches() if self.batches else ():
             batch = self._resume(open_batch, by_key)
             if batch is not None:
@@ -175,7 +158,7 @@ class _Run:
                     self._finish(record, outcome)
         return resumed
 
-    def _resume(self, open_batch: OpenBatch, by_key: dict) -> _Batch | None:
+    def _resume(self, open_batch: OpenBatch, by_key: dict) -> Batch | None:
         records = [by_key[k] for k in open_batch.rows if k in by_key]
         age = self.clock() - open_batch.created_at
         if not records:  # none of its rows in this run: left open for the run that has them
@@ -191,10 +174,10 @@ class _Run:
             self.attempts[record.index] += 1
         log.info("resuming batch %s (%d rows): %s", open_batch.key, len(records),
                  f"polling ticket {open_batch.ticket}" if open_batch.ticket else "submitting it again with its key")
-        return _Batch(open_batch.key, records, open_batch.created_at, open_batch.ticket, journaled=True,
+        return Batch(open_batch.key, records, open_batch.created_at, open_batch.ticket, journaled=True,
                       maybe_sent=True)  # fmt: skip
 
-    async def _send(self, resumed: list[_Batch], stopper: asyncio.Future | None) -> None:
+    async def _send(self, resumed: list[Batch], stopper: asyncio.Future | None) -> None:
         ahead: asyncio.Future | None = None  # the batch submitted before: Ecwid runs it first
         queue = deque(resumed)
         while True:
@@ -215,7 +198,7 @@ class _Run:
                 self._stop(RunStopped("interrupted: the run was cancelled before every row was sent",
                                       error_code="interrupted"))  # fmt: skip
 
-    def _next_batch(self) -> _Batch:
+    def _next_batch(self) -> Batch:
         records, ids = [], set()
         skipped: list[ContactRecord] = []
         while self.pending and len(records) < self.settings.size:
@@ -226,16 +209,16 @@ class _Run:
             ids.add(inner_id(record))
             records.append(record)
         self.pending.extendleft(reversed(skipped))
-        return _Batch(uuid.uuid4().hex, records, self.clock())
+        return Batch(uuid.uuid4().hex, records, self.clock())
 
     # -- one batch -------------------------------------------------------------------
-    async def _batch(self, batch: _Batch, ahead: asyncio.Future | None, done: asyncio.Future) -> None:
+    async def _batch(self, batch: Batch, ahead: asyncio.Future | None, done: asyncio.Future) -> None:
         try:
             if batch.ticket is None and not await self._submit(batch):
                 return
             if ahead is not None:
                 await ahead  # Ecwid runs our batches in order: poll this one once the one before is done
-            answer = await self._poll(batch, followed=ahead is not None)
+            answer = await self.tickets.poll(batch, followed=ahead is not None)
         finally:
             if not done.done():
                 done.set_result(None)
@@ -243,7 +226,7 @@ class _Run:
         if self.batches is not None:
             self.batches.done(batch.key)
 
-    async def _submit(self, batch: _Batch) -> bool:
+    async def _submit(self, batch: Batch) -> bool:
         """Journal, then submit (retried with the same key); False if the rows were finished instead."""
         for record in batch.records:
             self.attempts[record.index] += 1
@@ -252,10 +235,8 @@ class _Run:
             batch.journaled = True
         self.stats["batches"] += 1
         self.stats["inner_requests"] += len(batch.records)
-        answer = await self._submit_once(batch)
+        answer = await self.tickets.submit(batch)
         if answer.action is Action.SUCCESS:
-            if self.first_submit_at is None:
-                self.first_submit_at = time.monotonic()
             batch.ticket = answer.value
             if self.batches is not None:
                 self.batches.submitted(batch.key, answer.value)
@@ -272,95 +253,6 @@ class _Run:
             self.batches.done(batch.key)
         return False
 
-    async def _submit_once(self, batch: _Batch) -> Reply:
-        """The submit, through the run's client: sent again with the same key after a lost answer (Ecwid
-        answers a repeated key with the first submit's ticket), while the key is surely remembered."""
-        query = {"stopOnFirstFailure": "false", "deduplicationKey": batch.key}
-        if self.settings.parallel:
-            query["allowParallelMode"] = "true"
-        body = [{"id": inner_id(r), "path": f"/customers/{r.customer_id}/contacts", "method": "POST",
-                 "body": r.body()} for r in batch.records]  # fmt: skip
-
-        async def first(lost: bool) -> Reply | None:
-            batch.maybe_sent = batch.maybe_sent or lost
-            if batch.maybe_sent and self.clock() - batch.created_at >= self.settings.dedup_s:
-                return Reply(Action.FAIL, detail="its deduplication key may have expired, so it is not resent")
-            self.stats["submits"] += 1
-            return None
-
-        def on_wire(sent: bool) -> None:  # a submit on its way when the run stops: Ecwid may have it
-            batch.on_wire = sent
-
-        reply = await self.reader.api.call("POST", f"/batch?{urlencode(query)}", body, scope=ecwid.CREATE_SCOPE,
-                                           meaning=TICKET, first=first, on_wire=on_wire)  # fmt: skip
-        batch.maybe_sent = batch.maybe_sent or reply.lost
-        return reply
-
-    async def _poll(self, batch: _Batch, followed: bool = False) -> dict | None:
-        """The ticket's answer once COMPLETED; None if it can't be had (its rows are then in doubt).
-        `followed`: the ticket ahead of it was just seen done, so this one may be running, or done."""
-        wait: float | None = None
-        failures = 0
-        first = True
-        moved_at, seen = time.monotonic(), None  # the ticket's last progress, and what it was
-        while True:
-            if first and followed and (self.per_s is None or self.behind):
-                delay = 0.0  # the one ahead was done before we looked: Ecwid outpaces our polls, look now
-            elif first:  # it started, at the latest, when the ticket ahead of it was seen done
-                wait = poll_wait(len(batch.records), self.per_s, None, False, self.settings)
-                delay = max(0.0, self.head_done_at + wait - time.monotonic())
-            else:
-                remaining = len(batch.records) - batch.completed
-                wait = delay = poll_wait(remaining, self.per_s, wait, batch.status == "QUEUED", self.settings)
-            await asyncio.sleep(min(delay, max(0.0, moved_at + self.settings.timeout_s - time.monotonic())))
-            self.stats["polls"] += 1
-            try:
-                body = await self.reader.get("/batch", {"ticket": batch.ticket, "escapedJson": "true"})
-            except StoreReadError as exc:
-                # 429s are no failure: they say the window is full (of this batch's inner requests, if they count)
-                failures += exc.status != 429
-                log.warning("batch %s: polling ticket %s failed: %s", batch.key, batch.ticket, exc)
-                if exc.status == 404:  # Ecwid no longer knows it: its rows are checked in the store
-                    return None
-                if failures >= POLL_FAILURES:  # Ecwid may still run it: its rows stay in doubt under the ticket
-                    raise self._left(batch, f"polling its ticket failed {failures} times ({exc})")
-                self._timed_out(batch, moved_at)
-                continue
-            failures = 0
-            if not isinstance(body, dict):
-                return None
-            now = time.monotonic()
-            status, completed = str(body.get("status", "")), body.get("completedRequests")
-            completed = completed if isinstance(completed, int) else 0
-            # Ecwid's pace over the run so far: inner requests done since the first submit. (Between two polls
-            # it can be bursty: counted against the rate limit, a window's worth runs at once, then nothing.)
-            done = self.inner_done + (len(batch.records) if status == "COMPLETED" else completed)
-            if self.first_submit_at is not None and done and now > self.first_submit_at:
-                self.per_s = done / (now - self.first_submit_at)
-            batch.status, batch.completed = status, completed
-            if (status, completed) != seen:
-                moved_at, seen = now, (status, completed)
-            self._show()
-            if status == "COMPLETED":
-                self.behind = first  # done before we first looked: the pace measured is our polls', not Ecwid's
-                self.head_done_at = now
-                self.inner_done += len(batch.records)
-                return body
-            first = False
-            self._timed_out(batch, moved_at)
-
-    def _timed_out(self, batch: _Batch, moved_at: float) -> None:
-        """RunStopped once the ticket has made no progress for --batch-timeout."""
-        if time.monotonic() - moved_at >= self.settings.timeout_s:
-            self.stats["timed_out"] += 1
-            raise self._left(batch, f"no progress in {self.settings.timeout_s:g} s ({batch.status or 'no status'} "
-                                    "at Ecwid; --batch-timeout S)")  # fmt: skip
-
-    def _left(self, batch: _Batch, why: str) -> RunStopped:
-        return RunStopped(f"batch ticket {batch.ticket}: {why}; its {len(batch.records)} rows stay in doubt under the "
-                          "ticket: the next run polls it again before sending any of them",
-                          error_code=Code.BATCH_TIMEOUT)  # fmt: skip
-
     def _show(self) -> None:
         statuses = Counter(b.status or "SUBMITTING" for b in self.active.values())
         running = [b for b in self.active.values() if b.status == "IN_PROGRESS"]
@@ -371,7 +263,7 @@ class _Run:
         self.progress.detail = text
 
     # -- answers ---------------------------------------------------------------------
-    async def _settle(self, batch: _Batch, answer: dict | None) -> None:
+    async def _settle(self, batch: Batch, answer: dict | None) -> None:
         responses = {}
         for item in (answer or {}).get("responses") or ():
             if isinstance(item, dict):
