@@ -2,8 +2,8 @@
 
 Unlike a create, these name what they change by id, so they are idempotent: sending one
 again after a lost answer changes nothing more. Every retryable failure is retried,
-answer or not, through the run's one retry loop (the reader's: same pacer, same policy);
-a 404 after a lost answer means the first attempt did it. Needs `update_customers`.
+answer or not, by the run's one client (importer.ecwid.client: the reader's pacer, retry
+loop and liveness); a 404 after a lost answer means the first attempt did it. Needs `update_customers`.
 
     editor = ContactEditor(reader)
     done = await editor.delete(customer_id, contact_id)       # Edit("done" | "gone" | "failed", ...)
