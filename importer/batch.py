@@ -2,7 +2,8 @@
 
     result = await send_batches(records, config, settings, reader=..., on_result=..., hooks=..., ...)
 
-Its rules as pure pieces (limits, poll timing, inner ids, inner answers) are importer.batchpolicy.
+Its rules as pure pieces (limits, poll timing, inner ids, inner answers) are importer.ecwid.batchpolicy;
+its submits and polls on the wire are importer.ecwid.tickets. Here: each row's life in batches.
 
 - Up to `size` (≤ 500) creates go in one `POST /batch?stopOnFirstFailure=false&deduplicationKey=…`,
   each inner request's `id` a hash of the row's journal key, so its answer maps back to the row in this
@@ -17,8 +18,8 @@ Its rules as pure pieces (limits, poll timing, inner ids, inner answers) are imp
 - Each inner answer is read as a direct answer would be (importer.ecwid): 200 → created / not created;
   a 4xx is final; `NOT_EXECUTED` or 429 goes into a later batch; a 5xx or timeout (Ecwid retried it
   itself) may have created the contact: the customer's contacts are read before it goes into a later batch.
-- Every request (submit, poll, store check) goes through the run's StoreReader: one client, one Pacer,
-  one retry loop.
+- Every request (submit, poll, store check) goes through the run's one client (importer.ecwid.client,
+  the StoreReader's): one Pacer, one retry loop.
 - A stop (Ctrl-C, auth) abandons what is in flight. Ecwid runs a batch it accepted regardless (the
   importer offers no cancel of it): its rows are reported `failed`/`ambiguous`, and the next run polls
   the ticket the journal kept.
@@ -34,15 +35,13 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlencode
 
-import httpx
-
-from importer import ecwid, policy
-from importer.batchpolicy import POLL_FAILURES, BatchSettings, inner_answer, inner_id, poll_wait
+from importer.ecwid.answers import stop_reason, to_outcome
+from importer.ecwid.batchpolicy import BatchSettings, inner_answer, inner_id
+from importer.ecwid.policy import Action
+from importer.ecwid.tickets import Batch, Tickets
 from importer.errors import RunStopped
 from importer.journal import ABSENT, Journal, OpenBatch
-from importer.policy import Action
 from importer.progress import Progress
 from importer.records import Code, ContactRecord, Outcome, Status
 from importer.send import SendConfig, SendHooks, SendResult
@@ -55,30 +54,6 @@ log = logging.getLogger(__name__)
 class BatchResult(SendResult):
     batch: dict[str, Any] = field(default_factory=dict)  # the summary's "batch" section
     returned: list[ContactRecord] = field(default_factory=list)  # `collect`: the rows for the caller to send
-
-
-@dataclass
-class _Batch:
-    key: str
-    records: list[ContactRecord]
-    created_at: float
-    ticket: str | None = None
-    journaled: bool = False
-    maybe_sent: bool = False  # a submit may have reached Ecwid
-    on_wire: bool = False  # a submit is on its way: if the run stops now, Ecwid may have it
-    status: str = ""  # the ticket's status at the last poll
-    completed: int = 0
-
-
-@dataclass(frozen=True)
-class _Submit:
-    """One submit attempt, shaped for the reads' retry loop."""
-
-    action: Action
-    status: int | None = None
-    retry_after: float | None = None
-    ticket: str = ""
-    detail: str = ""
 
 
 async def send_batches(records: list[ContactRecord], config: SendConfig, settings: BatchSettings, *,
@@ -110,13 +85,9 @@ class _Run:
         self.attempts: Counter[int] = Counter()  # record index -> batches it went in
         self.finished: set[int] = set()  # record indexes reported to on_result
         self.stopped: RunStopped | None = None
-        self.active: dict[asyncio.Task, _Batch] = {}
-        self.per_s: float | None = None  # inner requests a second, as polls saw them
-        self.head_done_at: float = time.monotonic()  # when the ticket ahead of the head was seen done
-        self.first_submit_at: float | None = None  # Ecwid's pace is measured from here ...
-        self.inner_done = 0  # ... by the inner requests of our tickets seen done since
-        self.behind = False  # the last ticket was done when first polled: Ecwid is faster than our polls
+        self.active: dict[asyncio.Task, Batch] = {}
         self.stats: Counter[str] = Counter()
+        self.tickets = Tickets(reader.api, settings, self.stats, clock=clock, show=self._show)
         self.result = BatchResult(stopped=None)
         self.cancel: asyncio.Event | None = None
         self.collect = False
@@ -149,10 +120,10 @@ class _Run:
                         "parallel": self.settings.parallel, **dict(sorted(self.stats.items()))}  # fmt: skip
         return result
 
-    async def _prepare(self, records: list[ContactRecord]) -> list[_Batch]:
+    async def _prepare(self, records: list[ContactRecord]) -> list[Batch]:
         """Batches an earlier run left open (to poll or resubmit); rows checked first; the rest pending."""
         by_key = {r.key: r for r in records}
-        resumed: list[_Batch] = []
+        resumed: list[Batch] = []
         for open_batch in self.batches.open_batches() if self.batches else ():
             batch = self._resume(open_batch, by_key)
             if batch is not None:
@@ -186,7 +157,7 @@ class _Run:
                     self._finish(record, outcome)
         return resumed
 
-    def _resume(self, open_batch: OpenBatch, by_key: dict) -> _Batch | None:
+    def _resume(self, open_batch: OpenBatch, by_key: dict) -> Batch | None:
         records = [by_key[k] for k in open_batch.rows if k in by_key]
         age = self.clock() - open_batch.created_at
         if not records:  # none of its rows in this run: left open for the run that has them
@@ -202,10 +173,10 @@ class _Run:
             self.attempts[record.index] += 1
         log.info("resuming batch %s (%d rows): %s", open_batch.key, len(records),
                  f"polling ticket {open_batch.ticket}" if open_batch.ticket else "submitting it again with its key")
-        return _Batch(open_batch.key, records, open_batch.created_at, open_batch.ticket, journaled=True,
+        return Batch(open_batch.key, records, open_batch.created_at, open_batch.ticket, journaled=True,
                       maybe_sent=True)  # fmt: skip
 
-    async def _send(self, resumed: list[_Batch], stopper: asyncio.Future | None) -> None:
+    async def _send(self, resumed: list[Batch], stopper: asyncio.Future | None) -> None:
         ahead: asyncio.Future | None = None  # the batch submitted before: Ecwid runs it first
         queue = deque(resumed)
         while True:
@@ -226,7 +197,7 @@ class _Run:
                 self._stop(RunStopped("interrupted: the run was cancelled before every row was sent",
                                       error_code="interrupted"))  # fmt: skip
 
-    def _next_batch(self) -> _Batch:
+    def _next_batch(self) -> Batch:
         records, ids = [], set()
         skipped: list[ContactRecord] = []
         while self.pending and len(records) < self.settings.size:
@@ -237,16 +208,16 @@ class _Run:
             ids.add(inner_id(record))
             records.append(record)
         self.pending.extendleft(reversed(skipped))
-        return _Batch(uuid.uuid4().hex, records, self.clock())
+        return Batch(uuid.uuid4().hex, records, self.clock())
 
     # -- one batch -------------------------------------------------------------------
-    async def _batch(self, batch: _Batch, ahead: asyncio.Future | None, done: asyncio.Future) -> None:
+    async def _batch(self, batch: Batch, ahead: asyncio.Future | None, done: asyncio.Future) -> None:
         try:
             if batch.ticket is None and not await self._submit(batch):
                 return
             if ahead is not None:
                 await ahead  # Ecwid runs our batches in order: poll this one once the one before is done
-            answer = await self._poll(batch, followed=ahead is not None)
+            answer = await self.tickets.poll(batch, followed=ahead is not None)
         finally:
             if not done.done():
                 done.set_result(None)
@@ -254,7 +225,7 @@ class _Run:
         if self.batches is not None:
             self.batches.batch_done(batch.key)
 
-    async def _submit(self, batch: _Batch) -> bool:
+    async def _submit(self, batch: Batch) -> bool:
         """Journal, then submit (retried with the same key); False if the rows were finished instead."""
         for record in batch.records:
             self.attempts[record.index] += 1
@@ -263,13 +234,11 @@ class _Run:
             batch.journaled = True
         self.stats["batches"] += 1
         self.stats["inner_requests"] += len(batch.records)
-        answer: _Submit = await self.reader.retry_loop()(self._submit_once, batch)
+        answer = await self.tickets.submit(batch)
         if answer.action is Action.SUCCESS:
-            if self.first_submit_at is None:
-                self.first_submit_at = time.monotonic()
-            batch.ticket = answer.ticket
+            batch.ticket = answer.value
             if self.batches is not None:
-                self.batches.batch_submitted(batch.key, answer.ticket)
+                self.batches.batch_submitted(batch.key, answer.value)
             return True
         if batch.maybe_sent:  # it may be queued at Ecwid: the journal keeps it for the next run
             self._finish_all(batch.records, Outcome(Status.FAILED, answer.status, attempts=1, error_code=Code.AMBIGUOUS,
@@ -283,111 +252,6 @@ class _Run:
             self.batches.batch_done(batch.key)
         return False
 
-    async def _submit_once(self, batch: _Batch) -> _Submit:
-        if batch.maybe_sent and self.clock() - batch.created_at >= self.settings.dedup_s:
-            return _Submit(Action.FAIL, detail="its deduplication key may have expired, so it is not resent")
-        query = {"stopOnFirstFailure": "false", "deduplicationKey": batch.key}
-        if self.settings.parallel:
-            query["allowParallelMode"] = "true"
-        body = [{"id": inner_id(r), "path": f"/customers/{r.customer_id}/contacts", "method": "POST",
-                 "body": r.body()} for r in batch.records]  # fmt: skip
-        self.stats["submits"] += 1
-        batch.on_wire = True
-        try:
-            response, sent_at = await self.reader.post(f"/batch?{urlencode(query)}", body)
-        except httpx.TransportError as exc:
-            batch.on_wire = False
-            batch.maybe_sent = batch.maybe_sent or policy.may_have_been_sent(exc)
-            return _Submit(Action.RETRY, detail=self.reader.scrub(f"{type(exc).__name__}: {exc}"))
-        batch.on_wire = False  # not in a `finally`: a cancelled submit stays "may have been sent"
-        status = response.status_code
-        if 200 <= status < 300:
-            try:
-                ticket = response.json().get("ticket")
-            except (ValueError, AttributeError):
-                ticket = None
-            if isinstance(ticket, str) and ticket:
-                return _Submit(Action.SUCCESS, status, ticket=ticket)
-            batch.maybe_sent = True
-            return _Submit(Action.RETRY, status, detail=f"a {status} answer without a ticket")
-        code, message = ecwid.parse_error(response)
-        retry_after = policy.parse_retry_after(response.headers.get("Retry-After"))
-        detail = self.reader.scrub(f"HTTP {status} {code} {message}".strip())
-        if status == 429:
-            self.result.rate_limited += 1
-            self.reader.rate_limited(retry_after, sent_at)
-            return _Submit(Action.RETRY, status, detail=detail)
-        action = policy.classify_status(status, code, message)
-        if action is Action.STOP:
-            raise self.reader.stop_error(status, code, message, ecwid.CREATE_SCOPE)
-        batch.maybe_sent = batch.maybe_sent or action is Action.RETRY
-        return _Submit(action, status, retry_after, detail=detail)
-
-    async def _poll(self, batch: _Batch, followed: bool = False) -> dict | None:
-        """The ticket's answer once COMPLETED; None if it can't be had (its rows are then in doubt).
-        `followed`: the ticket ahead of it was just seen done, so this one may be running, or done."""
-        wait: float | None = None
-        failures = 0
-        first = True
-        moved_at, seen = time.monotonic(), None  # the ticket's last progress, and what it was
-        while True:
-            if first and followed and (self.per_s is None or self.behind):
-                delay = 0.0  # the one ahead was done before we looked: Ecwid outpaces our polls, look now
-            elif first:  # it started, at the latest, when the ticket ahead of it was seen done
-                wait = poll_wait(len(batch.records), self.per_s, None, False, self.settings)
-                delay = max(0.0, self.head_done_at + wait - time.monotonic())
-            else:
-                remaining = len(batch.records) - batch.completed
-                wait = delay = poll_wait(remaining, self.per_s, wait, batch.status == "QUEUED", self.settings)
-            await asyncio.sleep(min(delay, max(0.0, moved_at + self.settings.timeout_s - time.monotonic())))
-            self.stats["polls"] += 1
-            try:
-                body = await self.reader.get("/batch", {"ticket": batch.ticket, "escapedJson": "true"})
-            except StoreReadError as exc:
-                # 429s are no failure: they say the window is full (of this batch's inner requests, if they count)
-                failures += exc.status != 429
-                log.warning("batch %s: polling ticket %s failed: %s", batch.key, batch.ticket, exc)
-                if exc.status == 404:  # Ecwid no longer knows it: its rows are checked in the store
-                    return None
-                if failures >= POLL_FAILURES:  # Ecwid may still run it: its rows stay in doubt under the ticket
-                    raise self._left(batch, f"polling its ticket failed {failures} times ({exc})")
-                self._timed_out(batch, moved_at)
-                continue
-            failures = 0
-            if not isinstance(body, dict):
-                return None
-            now = time.monotonic()
-            status, completed = str(body.get("status", "")), body.get("completedRequests")
-            completed = completed if isinstance(completed, int) else 0
-            # Ecwid's pace over the run so far: inner requests done since the first submit. (Between two polls
-            # it can be bursty: counted against the rate limit, a window's worth runs at once, then nothing.)
-            done = self.inner_done + (len(batch.records) if status == "COMPLETED" else completed)
-            if self.first_submit_at is not None and done and now > self.first_submit_at:
-                self.per_s = done / (now - self.first_submit_at)
-            batch.status, batch.completed = status, completed
-            if (status, completed) != seen:
-                moved_at, seen = now, (status, completed)
-            self._show()
-            if status == "COMPLETED":
-                self.behind = first  # done before we first looked: the pace measured is our polls', not Ecwid's
-                self.head_done_at = now
-                self.inner_done += len(batch.records)
-                return body
-            first = False
-            self._timed_out(batch, moved_at)
-
-    def _timed_out(self, batch: _Batch, moved_at: float) -> None:
-        """RunStopped once the ticket has made no progress for --batch-timeout."""
-        if time.monotonic() - moved_at >= self.settings.timeout_s:
-            self.stats["timed_out"] += 1
-            raise self._left(batch, f"no progress in {self.settings.timeout_s:g} s ({batch.status or 'no status'} "
-                                    "at Ecwid; --batch-timeout S)")  # fmt: skip
-
-    def _left(self, batch: _Batch, why: str) -> RunStopped:
-        return RunStopped(f"batch ticket {batch.ticket}: {why}; its {len(batch.records)} rows stay in doubt under the "
-                          "ticket: the next run polls it again before sending any of them",
-                          error_code=Code.BATCH_TIMEOUT)  # fmt: skip
-
     def _show(self) -> None:
         statuses = Counter(b.status or "SUBMITTING" for b in self.active.values())
         running = [b for b in self.active.values() if b.status == "IN_PROGRESS"]
@@ -398,7 +262,7 @@ class _Run:
         self.progress.detail = text
 
     # -- answers ---------------------------------------------------------------------
-    async def _settle(self, batch: _Batch, answer: dict | None) -> None:
+    async def _settle(self, batch: Batch, answer: dict | None) -> None:
         responses = {}
         for item in (answer or {}).get("responses") or ():
             if isinstance(item, dict):
@@ -419,10 +283,10 @@ class _Run:
             if inner.status == 429:
                 again.append(record)
             elif inner.action is Action.SUCCESS or inner.action is Action.FAIL:
-                self._finish(record, ecwid.to_outcome(inner, self.attempts[record.index]))
+                self._finish(record, to_outcome(inner, self.attempts[record.index]))
             elif inner.action is Action.STOP:
-                stop = stop or ecwid.stop_reason(inner, self.config.store_id)
-                self._finish(record, ecwid.to_outcome(inner, self.attempts[record.index]))
+                stop = stop or stop_reason(inner, self.config.store_id)
+                self._finish(record, to_outcome(inner, self.attempts[record.index]))
             else:  # 5xx or timeout that Ecwid retried: it may have been created
                 self.stats["inner_in_doubt"] += 1
                 doubt.append(record)

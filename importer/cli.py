@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from importer import __version__
@@ -411,7 +412,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: interrupted before anything was sent", file=sys.stderr)
         return 3
     except Exception as exc:  # a bug of ours: still one line, the traceback only on request
+        from importer.ecwid import scrub_held  # the exception's text may hold the token (an echoing server's page)
+
         if verbose:
-            logging.exception("internal error")
-        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (run with --verbose for details)", file=sys.stderr)
+            logging.error("internal error\n%s", scrub_held(traceback.format_exc()))
+        print(f"{PROG}: internal error: {scrub_held(f'{type(exc).__name__}: {exc}')} (run with --verbose for details)",
+              file=sys.stderr)  # fmt: skip
         return 1

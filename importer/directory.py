@@ -31,7 +31,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from importer.errors import RunStopped
 from importer.journal import Journal
+from importer.records import Code
 from importer.store import PAGE_LIMIT, StoreReader, StoreReadError
 from importer.tasks import bounded
 
@@ -100,9 +102,6 @@ class Directory:
         if isinstance(found, StoreReadError):
             raise found
         return found
-
-    def knows_email(self, email: str) -> bool:
-        return email in self._emails
 
     def learn(self, customer: StoreCustomer) -> None:
         """A customer this run created (or found after a lost answer): known by id and email from now on."""
@@ -197,7 +196,7 @@ class Directory:
         """Read the whole customer list if that is cheaper than one read each; whether it was read.
         Ids on the first page are answered (and dropped from `ids`) whichever way the rest go."""
         if self._first_page is None:
-            total, first = await self.reader.customers_page(0)
+            total, first = await self._page(0)
             self.stats.pages += 1
             self._first_page = total, [self._keep(c) for c in map(store_customer, first) if c]
         total, first = self._first_page
@@ -211,7 +210,7 @@ class Directory:
         everyone = dict(on_first)
 
         async def page(offset: int) -> None:  # kept as each page comes: no page is held once read
-            _, items = await self.reader.customers_page(offset)
+            _, items = await self._page(offset)
             self.stats.pages += 1
             for c in map(store_customer, items):
                 if c:
@@ -222,6 +221,15 @@ class Directory:
         for c in sorted(everyone.values(), key=lambda c: c.id):
             self._by_email.setdefault(c.email, []).append(c)
         return True
+
+    async def _page(self, offset: int) -> tuple[int, list[dict]]:
+        """A page of the customer list. One that cannot be read (after the reads' retries) stops the run:
+        without it no row's customer can be told, and every other read would meet the same trouble."""
+        try:
+            return await self.reader.customers_page(offset)
+        except StoreReadError as exc:
+            raise RunStopped(f"the store's customer list could not be read (offset {offset}): {exc}",
+                             error_code=Code.CUSTOMER_LOOKUP_FAILED, http_status=exc.status) from None
 
     def _answer_from(self, ids: list[int], emails: list[str]) -> None:
         """The whole list is read: every id and email is a dictionary lookup."""

@@ -2,8 +2,8 @@
 
 Unlike a create, these name what they change by id, so they are idempotent: sending one
 again after a lost answer changes nothing more. Every retryable failure is retried,
-answer or not, through the run's one retry loop (the reader's: same pacer, same policy);
-a 404 after a lost answer means the first attempt did it. Needs `update_customers`.
+answer or not, by the run's one client (importer.ecwid.client: the reader's pacer, retry
+loop and liveness); a 404 after a lost answer means the first attempt did it. Needs `update_customers`.
 
     editor = ContactEditor(reader)
     done = await editor.delete(customer_id, contact_id)       # Edit("done" | "gone" | "failed", ...)
@@ -15,15 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
-from importer import ecwid, policy
-from importer.policy import Action
+from importer.ecwid import UPDATE_SCOPE
+from importer.ecwid.answers import count
+from importer.ecwid.policy import Action
 from importer.store import StoreReader
 
 __all__ = ["ContactEditor", "Edit", "UPDATE_SCOPE", "DONE", "GONE", "FAILED"]
 
-UPDATE_SCOPE = "update_customers"
 DONE, GONE, FAILED = "done", "gone", "failed"
 
 
@@ -37,20 +35,9 @@ class Edit:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class _Try:
-    """One attempt, as the reader's retry loop reads it."""
-
-    action: Action
-    status: int | None = None
-    retry_after: float | None = None
-    result: str = FAILED
-    detail: str = ""
-
-
 class ContactEditor:
     def __init__(self, reader: StoreReader):
-        self._reader = reader  # its client, pacer, token and retry policy: one of each per run
+        self._api = reader.api  # the run's one client: its pacer, token, retry policy and liveness
 
     async def delete(self, customer_id: int, contact_id: int) -> Edit:
         return await self._edit("DELETE", f"/customers/{customer_id}/contacts/{contact_id}", None, "deleteCount")
@@ -62,41 +49,15 @@ class ContactEditor:
         return await self._edit("DELETE", f"/customers/{customer_id}", None, "deleteCount")
 
     async def _edit(self, method: str, path: str, body: dict | None, count_field: str) -> Edit:
-        state = {"attempts": 0, "lost": False}  # lost: an earlier attempt may have done it
-        last = await self._reader.retry_loop()(self._attempt, method, path, body, count_field, state)
-        if last.action is Action.RETRY:
-            return Edit(FAILED, last.status, state["attempts"], f"gave up after {state['attempts']} attempts: {last.detail}")
-        return Edit(last.result, last.status, state["attempts"], last.detail)
-
-    async def _attempt(self, method: str, path: str, body: dict | None, count_field: str, state: dict) -> _Try:
-        state["attempts"] += 1
-        try:
-            response, sent_at = await self._reader.request(method, path, body)
-        except httpx.TransportError as exc:
-            state["lost"] = state["lost"] or policy.may_have_been_sent(exc)
-            return _Try(Action.RETRY, detail=self._reader.scrub(f"{type(exc).__name__}: {exc}"))
-        status = response.status_code
-        if 200 <= status < 300:
-            count = ecwid.read_count(response, count_field)
-            if count is None:  # it says nothing: it may have been done; sending it again is harmless
-                state["lost"] = True
-                return _Try(Action.RETRY, status, detail=self._reader.scrub(ecwid.unreadable(response, count_field)))
-            if count == 1 or (count == 0 and state["lost"]):
-                return _Try(Action.SUCCESS, status, result=DONE)
-            return _Try(Action.FAIL, status, detail=f"{method} {path}: answered {count_field} {count}")
-        code, message = ecwid.parse_error(response)
-        retry_after = policy.parse_retry_after(response.headers.get("Retry-After"))
-        detail = self._reader.scrub(f"HTTP {status} {code} {message}".strip())
-        if status == 429:
-            self._reader.rate_limited(retry_after, sent_at)
-        action = policy.classify_status(status, code, message)
-        if action is Action.STOP:
-            raise self._reader.stop_error(status, code, message, UPDATE_SCOPE)
-        if action is Action.RETRY:
-            state["lost"] = state["lost"] or status != 429  # a 5xx may come after the change was made
-            return _Try(Action.RETRY, status, retry_after, detail=detail)
-        if status == 404:  # not there (any more): a lost DELETE of ours did it, or someone else did
-            done = state["lost"] and method == "DELETE"
-            return _Try(Action.SUCCESS, status, result=DONE if done else GONE, detail=detail)
-        return _Try(Action.FAIL, status, detail=detail)
-
+        reply = await self._api.call(method, path, body, scope=UPDATE_SCOPE, meaning=count(count_field))
+        if reply.action is Action.RETRY:
+            return Edit(FAILED, reply.status, reply.attempts, f"gave up after {reply.attempts} attempts: {reply.detail}")
+        if reply.action is Action.SUCCESS:
+            # 0 after an attempt that may have done it (lost): that attempt did it
+            if reply.value == 1 or (reply.value == 0 and reply.lost):
+                return Edit(DONE, reply.status, reply.attempts)
+            return Edit(FAILED, reply.status, reply.attempts, f"{method} {path}: answered {count_field} {reply.value}")
+        if reply.status == 404:  # not there (any more): a lost DELETE of ours did it, or someone else did
+            done = reply.lost and method == "DELETE"
+            return Edit(DONE if done else GONE, reply.status, reply.attempts, reply.detail)
+        return Edit(FAILED, reply.status, reply.attempts, reply.detail)

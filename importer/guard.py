@@ -20,7 +20,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from importer import journal as journal_states, policy
+from importer import journal as journal_states
+from importer.ecwid import policy
 from importer.doubt import EARLIER, LOST, Checked, Doubt, DoubtBook
 from importer.errors import RunStopped, interrupted
 from importer.journal import Entry, Journal

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from importer import ecwid, policy
+from importer import ecwid
 from importer.customers import CustomerStats, Resolution, needs_lookup, resolve_customers
 from importer.directory import Directory
 from importer.errors import RunStopped
@@ -30,12 +30,12 @@ from importer.errors import UsageError
 from importer.guard import Guard
 from importer.instore import skip_in_store
 from importer.journal import NO_JOURNAL, Journal, locate
-from importer.liveness import Liveness
+from importer.ecwid.client import connection
+from importer.ecwid.liveness import Liveness
 from importer.newcustomers import CustomerCreator
-from importer.pacer import Pacer
+from importer.ecwid.pacer import Pacer
 from importer.records import Code, ContactRecord, Outcome, Status
 from importer.rows import customer_names, row_emails
-from importer.send import new_client
 from importer.store import StoreReader
 from importer.storematch import settle
 from importer.table import Table, set_outcomes
@@ -158,8 +158,7 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportO
     named = [r for r in records if r.customer_id is not None or needs_lookup(r)]
 
     async def session(config) -> list[ContactRecord]:
-        liveness = _liveness(config)
-        async with new_client(config, liveness) as http:
+        async with connection(config) as (http, liveness):
             reader = _reader(http, config, Pacer(config.rate_per_minute), liveness)
             settled.directory = Directory(reader)
             how = _resolution(table, named, options, settled.directory, None)
@@ -195,11 +194,6 @@ def _open_journal(options: ImportOptions, store_id: int, run_id: str):
         yield journal
 
 
-def _liveness(config) -> Liveness:
-    # A longer --timeout widens the window: one slow answer, waited for as told, never stops a run.
-    return Liveness(config.api_url, max(policy.UNREACHABLE_S, 2 * config.timeout_s))
-
-
 def _reader(http: httpx.AsyncClient, config, pacer: Pacer, liveness: Liveness | None = None) -> StoreReader:
     return StoreReader(
         http, api_url=config.api_url, store_id=config.store_id, token=config.token, pacer=pacer,
@@ -214,8 +208,7 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
 
     # One interrupt scope for the whole session: a Ctrl-C between lookups and sending
     # (the journal check can take seconds) still ends in a report, not a traceback.
-    liveness = _liveness(config)  # hears every request of the run: an API gone away stops it
-    async with new_client(config, liveness) as http:
+    async with connection(config) as (http, liveness):  # liveness hears every request: an API gone away stops it
         with _interrupt_event() as cancel:
             pacer = Pacer(config.rate_per_minute)
             reader = _reader(http, config, pacer, liveness)

@@ -4,10 +4,10 @@
   so at most `concurrency` records are in hand however long the file is.
 - Every request start waits its turn at one shared Pacer; a 429 pauses all of
   them, and a new 429 episode lowers the pace.
-- Retries run through tenacity with importer.policy deciding what and how long;
-  an answer that may have been applied (no response after sending) is never
-  resent blindly: an `ambiguity_resolver` hook may check the store, otherwise the
-  row is `failed` / `ambiguous`.
+- Each request is one exchange of the run's client (importer.ecwid.client), in its one
+  retry loop; an answer that may have been applied (no response after sending, a 2xx
+  without a readable createCount) is never resent blindly: the row is `failed` /
+  `ambiguous`, for the guard to check in the store (importer.guard).
 - A stop (403/402/404 store, or cancellation) lets in-flight requests finish for
   up to `grace_s`, abandons the rest, and reports every record not sent as `not_sent`.
 
@@ -25,18 +25,19 @@ import random as _random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 import httpx
-from tenacity import RetryCallState
 
-from importer import ecwid, policy
+from importer import ecwid
+from importer.ecwid import CREATE_SCOPE, policy
+from importer.ecwid.answers import CREATED, Reply, to_outcome
+from importer.ecwid.client import EcwidClient, new_client
+from importer.ecwid.liveness import Liveness
+from importer.ecwid.pacer import Pacer
+from importer.ecwid.policy import Action
 from importer.errors import RunStopped, UsageError, interrupted
-from importer.liveness import Liveness
-from importer.pacer import Pacer
-from importer.policy import Action
 from importer.progress import Progress
-from importer.retry import retrying
 from importer.records import Code, ContactRecord, Outcome, Status
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,6 @@ DEFAULT_RATE = policy.DEFAULT_RATE
 DEFAULT_CONCURRENCY = policy.DEFAULT_CONCURRENCY
 DEFAULT_RETRIES = policy.DEFAULT_RETRIES
 
-Verdict = Literal["created", "absent"] | None
 MaybeAwaitable = Any  # a value, or an awaitable of it: hooks may be sync or async
 
 
@@ -83,13 +83,9 @@ class SendHooks:
 
     before_send(record): right before a request leaves (after pacing), e.g. the
       journal writing "in flight".
-    ambiguity_resolver(record) -> "created" | "absent" | None: after a request
-      that may have been applied got no answer; "absent" resends, "created"
-      records it as created, None leaves it failed/ambiguous.
     """
 
     before_send: Callable[[ContactRecord], MaybeAwaitable] | None = None
-    ambiguity_resolver: Callable[[ContactRecord], MaybeAwaitable] | None = None
     # precheck(record) -> Outcome | None: before pacing the create; an Outcome
     # finishes the record without sending it (already in the store, ...).
     precheck: Callable[[ContactRecord], MaybeAwaitable] | None = None
@@ -124,8 +120,8 @@ async def send_records(
 ) -> SendResult:
     """Send every record; see the module docstring. `client`, `clock`, `sleep`, `random` are for tests.
 
-    `liveness`: the one `client`'s (new_client), which hears every request of the run: the run stops
-    when the API is not heard (importer.liveness).
+    `liveness`: the one `client`'s (importer.ecwid.client.connection), which hears every request of the run: the run stops
+    when the API is not heard (importer.ecwid.liveness).
 
     `pacer`: share one with other requests of the run (store reads), so all of them
     together keep to the rate; by default the run makes its own. `progress`: one the
@@ -137,14 +133,6 @@ async def send_records(
         return await run.go(iter(records), client, cancel)
     async with new_client(config) as own:
         return await run.go(iter(records), own, cancel)
-
-
-def new_client(config: SendConfig, liveness: Liveness | None = None) -> httpx.AsyncClient:
-    """The run's one client: keep-alive connections matching the concurrency; every request told to
-    `liveness`, when given."""
-    limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
-    make = httpx.AsyncClient if liveness is None else liveness.client
-    return make(limits=limits, timeout=httpx.Timeout(config.timeout_s))
 
 
 @dataclass
@@ -163,7 +151,6 @@ class _Run:
         self.hooks: SendHooks = hooks
         self.pacer = pacer or Pacer(config.rate_per_minute, clock=clock, sleep=sleep)
         self.clock, self.sleep, self.random = clock, sleep, random
-        self.headers = ecwid.headers(config.token)
         self.stop = asyncio.Event()
         self.stopped: RunStopped | None = None
         self.failure: BaseException | None = None  # a bug, or the records iterable raised
@@ -180,7 +167,11 @@ class _Run:
         self.cancel = cancel
         started = self.clock()
         slots = [_Slot() for _ in range(self.config.concurrency)]
-        workers = [asyncio.create_task(self._worker(slot, http)) for slot in slots]
+        c = self.config
+        api = EcwidClient(http, api_url=c.api_url, store_id=c.store_id, token=c.token, pacer=self.pacer,
+                          retries=c.retries, sleep=self.sleep, random=self.random, backoff_s=c.backoff_s,
+                          max_backoff_s=c.max_backoff_s, default_retry_after_s=c.default_retry_after_s)  # fmt: skip
+        workers = [asyncio.create_task(self._worker(slot, api)) for slot in slots]
         try:
             await self._until_done_or_stopped(workers)
         except asyncio.CancelledError:  # the caller cancelled us: still account for every record
@@ -255,7 +246,7 @@ class _Run:
             self.failure = self.failure or exc
 
     # -- one worker -----------------------------------------------------------
-    async def _worker(self, slot: _Slot, http: httpx.AsyncClient) -> None:
+    async def _worker(self, slot: _Slot, api: EcwidClient) -> None:
         try:
             while not (self.stop.is_set() or (self.cancel is not None and self.cancel.is_set())):
                 record = next(self._records, None)
@@ -264,7 +255,7 @@ class _Run:
                 slot.record, slot.attempts, slot.on_wire = record, 0, False
                 outcome = await _call(self.hooks.precheck, record)
                 if outcome is None:
-                    outcome = await self._send_one(record, slot, http)
+                    outcome = await self._send_one(record, slot, api)
                 slot.record = None
                 self._finish(record, outcome)
         except asyncio.CancelledError:
@@ -289,75 +280,35 @@ class _Run:
             )  # fmt: skip
         return Outcome(Status.NOT_SENT, attempts=slot.attempts, error_code=Code.RUN_STOPPED, error=f"not sent: {reason}")
 
-    async def _send_one(self, record: ContactRecord, slot: _Slot, http: httpx.AsyncClient) -> Outcome:
+    async def _send_one(self, record: ContactRecord, slot: _Slot, api: EcwidClient) -> Outcome:
         if record.customer_id is None:
             return Outcome(
                 Status.FAILED, error_code=Code.MISSING_CUSTOMER,
                 error="no customer id: the customer email was not resolved to an id",
             )  # fmt: skip
-        loop = retrying(retries=self.config.retries, wait=self._wait, sleep=self.sleep, stopped=self.stop.is_set)
-        url = ecwid.contacts_url(self.config.api_url, self.config.store_id, record.customer_id)
-        answer = await loop(self._attempt, record, slot, http, url)
+        path = f"/customers/{record.customer_id}/contacts"
+        reply = await api.retrying(stopped=self.stop.is_set)(self._attempt, record, slot, api, path)
         if self.liveness is not None and (unreachable := self.liveness.unreachable()) is not None:
             self._stop(unreachable)  # gave up, and the API was never heard: it is not there
-        if answer.action is Action.RETRY and self.stop.is_set() and slot.attempts <= self.config.retries:
-            return replace(self._abandoned(slot), http_status=answer.status)  # stopped before its retry
-        outcome = ecwid.to_outcome(answer, slot.attempts)
+        if reply.action is Action.RETRY and self.stop.is_set() and slot.attempts <= self.config.retries:
+            return replace(self._abandoned(slot), http_status=reply.status)  # stopped before its retry
+        outcome = to_outcome(reply, slot.attempts)
         if outcome.status is Status.FAILED:
             log.info("row %s: %s %s", record.source.row, outcome.error_code, outcome.error)
         return outcome
 
-    def _wait(self, state: RetryCallState) -> float:
-        answer: ecwid.Answer = state.outcome.result()
-        return policy.retry_wait(
-            state.attempt_number,
-            answer.retry_after if answer.status != 429 else self._pause_for(answer),
-            random=self.random,
-            initial=self.config.backoff_s,
-            cap=self.config.max_backoff_s,
-        )
+    async def _attempt(self, record: ContactRecord, slot: _Slot, api: EcwidClient, path: str) -> Reply:
+        def on_wire(sent: bool) -> None:  # a request cancelled on its way stays "may have been sent"
+            slot.attempts += sent
+            self.result.requests += sent
+            slot.on_wire = sent
 
-    def _pause_for(self, answer: ecwid.Answer) -> float:
-        return policy.rate_limit_pause(answer.retry_after, self.config.default_retry_after_s)
-
-    async def _attempt(self, record: ContactRecord, slot: _Slot, http: httpx.AsyncClient, url: str) -> ecwid.Answer:
-        while True:  # pacing, then the hook; a 429 seen meanwhile sends us back in line
-            sent_at = await self.pacer.acquire()
-            await _call(self.hooks.before_send, record)
-            if not self.pacer.paused():
-                break
-        slot.attempts += 1
-        self.result.requests += 1
-        slot.on_wire = True
-        try:
-            response = await http.post(url, json=record.body(), headers=self.headers)
-        except httpx.TransportError as exc:
-            answer = ecwid.answer_for_exception(exc, self.config.token)
-        else:
-            answer = ecwid.read_answer(response, self.config.token)
-        slot.on_wire = False  # not in a `finally`: a cancelled request stays "may have been sent"
-
-        if answer.status == 429:
-            self.result.rate_limited += 1
-            pause = self._pause_for(answer)
-            if self.pacer.rate_limited(pause, sent_at):
-                log.warning(
-                    "rate limited (429): pausing every request for %.1f s; pace now %s/min",
-                    pause, _fmt_rate(self.pacer.rate_per_minute),
-                )  # fmt: skip
-        elif answer.action is Action.STOP:
-            self._stop(ecwid.stop_reason(answer, self.config.store_id))
-        elif answer.action is Action.AMBIGUOUS and self.hooks.ambiguity_resolver is not None:
-            answer = await self._resolve(record, answer)
-        return answer
-
-    async def _resolve(self, record: ContactRecord, answer: ecwid.Answer) -> ecwid.Answer:
-        verdict: Verdict = await _call(self.hooks.ambiguity_resolver, record)
-        if verdict == "created":
-            return ecwid.Answer(Action.SUCCESS, create_count=1)
-        if verdict == "absent":  # known not to exist: safe to resend, within the retry budget
-            return replace(answer, action=Action.RETRY, error_code=Code.CONNECTION_ERROR)
-        return answer
+        reply = await api.exchange("POST", path, record.body(), scope=CREATE_SCOPE, meaning=CREATED, resend=False,
+                                   before=lambda: _call(self.hooks.before_send, record), on_wire=on_wire)  # fmt: skip
+        self.result.rate_limited += reply.status == 429
+        if reply.stop is not None:
+            self._stop(reply.stop)
+        return reply
 
 
 async def _call(hook: Callable[[ContactRecord], MaybeAwaitable] | None, record: ContactRecord) -> Any:
@@ -366,6 +317,3 @@ async def _call(hook: Callable[[ContactRecord], MaybeAwaitable] | None, record: 
     value = hook(record)
     return await value if inspect.isawaitable(value) else value
 
-
-def _fmt_rate(rate: float | None) -> str:
-    return "unpaced" if rate is None else f"{rate:.0f}"

@@ -16,36 +16,21 @@ import asyncio
 import logging
 import random as _random
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState
 
-from importer import ecwid, policy
-from importer.errors import RunStopped
 from importer.contactfields import item_key, match_key
-from importer.liveness import Liveness
-from importer.pacer import Pacer
-from importer.policy import Action
+from importer.ecwid import READ_SCOPE, policy
+from importer.ecwid.client import EcwidClient
+from importer.ecwid.liveness import Liveness
+from importer.ecwid.pacer import Pacer
+from importer.ecwid.policy import Action
 from importer.records import ContactRecord
-from importer.retry import retrying
 
 log = logging.getLogger(__name__)
 
-READ_SCOPE = "read_customers"
 PAGE_LIMIT = 100  # Ecwid's maximum for /customers search
-
-
-@dataclass(frozen=True)
-class _Read:
-    """One attempt at a read: what to do next, and what we learnt."""
-
-    action: Action
-    status: int | None
-    retry_after: float | None
-    detail: str
-    response: httpx.Response | None = None
 
 
 class StoreReadError(Exception):
@@ -73,100 +58,31 @@ class StoreReader:
         random: Callable[[], float] = _random.random,
         liveness: Liveness | None = None,
     ):
-        self._http = http
-        self._liveness = liveness  # the client's (send.new_client): a read gives up on an API not there
-        self._base = f"{api_url.rstrip('/')}/{store_id}"
-        self._store_id = store_id
-        self._token = token
-        self._headers = ecwid.headers(token)
-        self._pacer = pacer
-        self._retries = retries
-        self._sleep = sleep
-        self._random = random
+        # The run's client of the API (importer.ecwid.client): the edits, the customer creates and the
+        # batches go through it too.
+        self.api = EcwidClient(http, api_url=api_url, store_id=store_id, token=token, pacer=pacer, retries=retries,
+                               sleep=sleep, random=random, liveness=liveness)  # fmt: skip
         self._contacts: dict[int, asyncio.Task] = {}  # one read per customer per run
         self._known: dict[int, list[dict]] = {}  # contacts a customer read carried, not asked for yet
-        self.requests = 0
-        self.reads = 0  # GETs (retries included): what learning the store cost
-        self.limited = 0  # 429s answered to reads
+
+    @property
+    def requests(self) -> int:
+        return self.api.requests
+
+    @property
+    def reads(self) -> int:
+        return self.api.reads
+
+    @property
+    def limited(self) -> int:
+        return self.api.limited
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET a JSON document, paced and retried; RunStopped on auth/scope/plan/store errors."""
-        answer = await self.retry_loop()(self._attempt, self._base + path, params)
-        if answer.action is Action.SUCCESS:
-            return answer.response.json()
-        self.check_reach(at_start=True)
-        raise StoreReadError(ecwid.scrub(f"GET {path}: {answer.detail}", self._token), answer.status)
-
-    def check_reach(self, *, at_start: bool = False) -> None:
-        """RunStopped when the API has not been heard for the liveness window, or (`at_start`, after a
-        request gave up) ever: an API that is not there stops the run, once, instead of failing every row."""
-        if self._liveness is None:
-            return
-        stop = self._liveness.gone() or (self._liveness.unreachable() if at_start else None)
-        if stop is not None:
-            raise stop
-
-    async def _attempt(self, url: str, params: dict[str, Any] | None) -> _Read:
-        self.check_reach()
-        sent_at = await self._pacer.acquire()
-        self.requests += 1
-        self.reads += 1
-        try:
-            response = await self._http.get(url, params=params, headers=self._headers)
-        except httpx.TransportError as exc:
-            # A read changes nothing: retry whether or not it reached the server.
-            return _Read(Action.RETRY, None, None, f"{type(exc).__name__}: {exc}")
-        status = response.status_code
-        if 200 <= status < 300:
-            if ecwid.is_json(response):
-                return _Read(Action.SUCCESS, status, None, "", response)
-            # not the API's answer (a proxy's page, a captive portal): a read changes nothing, so try again
-            return _Read(Action.RETRY, status, None, "the answer is not JSON")
-        code, message = ecwid.parse_error(response)
-        retry_after = policy.parse_retry_after(response.headers.get("Retry-After"))
-        if status == 429:
-            self.limited += 1
-            self._pacer.rate_limited(policy.rate_limit_pause(retry_after), sent_at)
-        action = policy.classify_status(status, code, message)
-        if action is Action.STOP:
-            raise self._stop(status, code, message)
-        return _Read(action, status, retry_after, f"HTTP {status} {code} {message}".strip())
-
-    def _wait(self, state: RetryCallState) -> float:
-        answer: _Read = state.outcome.result()
-        retry_after = answer.retry_after if answer.status != 429 else 0.0  # the pacer already paused for a 429
-        return policy.retry_wait(state.attempt_number, retry_after, random=self._random)
-
-    def _stop(self, status: int, code: str, message: str, scope: str = READ_SCOPE) -> RunStopped:
-        code, message = ecwid.scrub(code, self._token, limit=60), self.scrub(message)  # the server's words
-        answer = ecwid.Answer(Action.STOP, status, error_code=code or "HTTP_ERROR", error=message)
-        return ecwid.stop_reason(answer, self._store_id, scope)  # reads need their own scope
-
-    # -- the one write besides the contacts: POST /customers (importer.newcustomers) ----
-
-    async def post(self, path: str, body: dict) -> tuple[httpx.Response, float]:
-        """One paced POST, not retried (the caller decides what a lost answer means): (response, sent_at)."""
-        return await self.request("POST", path, body)
-
-    async def request(self, method: str, path: str, body: dict | None = None) -> tuple[httpx.Response, float]:
-        """One paced request (POST /customers; PUT and DELETE of a contact, importer.edits), not retried."""
-        self.check_reach()
-        sent_at = await self._pacer.acquire()
-        self.requests += 1
-        return await self._http.request(method, self._base + path, json=body, headers=self._headers), sent_at
-
-    def rate_limited(self, retry_after: float | None, sent_at: float) -> None:
-        self._pacer.rate_limited(policy.rate_limit_pause(retry_after), sent_at)
-
-    def stop_error(self, status: int, code: str, message: str, scope: str) -> RunStopped:
-        return self._stop(status, code, message, scope)
-
-    def scrub(self, text: str) -> str:
-        return ecwid.scrub(text, self._token)
-
-    def retry_loop(self):
-        """The reads' retry loop, for an attempt whose answer has `action`, `status` and `retry_after`."""
-        return retrying(retries=self._retries, wait=self._wait, sleep=self._sleep)
+        reply = await self.api.call("GET", path, params=params, scope=READ_SCOPE)
+        if reply.action is Action.SUCCESS:
+            return reply.value
+        raise StoreReadError(self.api.scrub(f"GET {path}: {reply.detail}"), reply.status)
 
     # -- contacts ---------------------------------------------------------------
 

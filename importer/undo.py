@@ -42,17 +42,18 @@ import pandas as pd
 
 from importer.contactfields import changed_since, item_value, pick
 from importer.ecwid import DEFAULT_API_URL
+from importer.ecwid.client import connection
 from importer.edits import DONE, GONE, ContactEditor
 from importer.errors import RunStopped, UsageError
 from importer.events import Stop, watching
 from importer.journal import Journal, UndoRow, announce
 from importer.journal import undolist as undo_states
-from importer.pacer import Pacer
+from importer.ecwid.pacer import Pacer
 from importer.progress import Progress
 from importer.records import Code, Status
 from importer.report import REPORT_COLUMNS, new_run_id, write_frame_report
 from importer.report.results import write_results_csv
-from importer.send import SendConfig, new_client
+from importer.send import SendConfig
 from importer.store import StoreReadError, StoreReader
 from importer.tasks import bounded
 
@@ -190,10 +191,11 @@ class _Undo:
     async def session(self, config: SendConfig) -> None:
         from importer.remote import interrupt_event
 
-        async with new_client(config) as http:
+        async with connection(config) as (http, liveness):
             with interrupt_event() as cancel:
                 reader = StoreReader(http, api_url=config.api_url, store_id=config.store_id, token=config.token,
-                                     pacer=Pacer(config.rate_per_minute), retries=config.retries)  # fmt: skip
+                                     pacer=Pacer(config.rate_per_minute), retries=config.retries,
+                                     liveness=liveness)  # fmt: skip
                 reader.on_contacts = self.journal.learn_ids
                 editor = ContactEditor(reader)
                 todo: dict[int | None, list[UndoRow]] = defaultdict(list)

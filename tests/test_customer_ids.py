@@ -17,7 +17,7 @@ from cli_support import cli
 from exactly_once_helpers import cli_args, run_main, start_cli, wait_for
 from importer.customers import Resolution, resolve_customers
 from importer.directory import Directory
-from importer.pacer import Pacer
+from importer.ecwid.pacer import Pacer
 from importer.pipeline import ImportOptions, run_import
 from importer.records import Code, ContactRecord, Outcome, Source, Status
 from importer.sandbox import READ, Sandbox, SandboxConfig, create_app

@@ -18,7 +18,7 @@ from importer.customers import Resolution, resolve_customers
 from importer.directory import Directory
 from importer.errors import InputError
 from importer.journal import Journal
-from importer.pacer import Pacer
+from importer.ecwid.pacer import Pacer
 from importer.pipeline import ImportOptions, run_import
 from importer.records import Code, ContactRecord, Outcome, Source, Status
 from importer.sandbox import CREATE, READ, Sandbox, SandboxConfig, create_app

@@ -8,7 +8,7 @@ import httpx
 
 from fakeclock import FakeClock
 from importer.doubt import EARLIER, LOST, DoubtBook
-from importer.pacer import Pacer
+from importer.ecwid.pacer import Pacer
 from importer.store import StoreReader
 from send_helpers import make_records
 

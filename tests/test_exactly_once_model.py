@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from importer import journal as states
 from importer.journal import Journal
-from importer.pacer import Pacer
+from importer.ecwid.pacer import Pacer
 from importer.guard import Guard
 from importer.records import ContactRecord, Outcome, Source, Status
 from importer.send import SendConfig, send_records

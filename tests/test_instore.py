@@ -17,7 +17,7 @@ from importer import remote
 from importer.customers import Resolution, resolve_customers
 from importer.directory import Directory
 from importer.instore import skip_in_store
-from importer.pacer import Pacer
+from importer.ecwid.pacer import Pacer
 from importer.pipeline import run_import
 from importer.records import Code, Status
 from importer.sandbox import Sandbox, SandboxConfig, SandboxState, create_app

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer import policy
-from importer.pacer import Pacer
+from importer.ecwid import policy
+from importer.ecwid.pacer import Pacer
 from fakeclock import FakeClock
 
 

@@ -131,24 +131,6 @@ def test_an_answer_lost_after_sending_is_ambiguous_and_never_resent(exc):
     assert result.ambiguous == 1
 
 
-@pytest.mark.parametrize("verdict, status, requests", [("absent", Status.CREATED, 2), ("created", Status.CREATED, 1), (None, Status.FAILED, 1)])
-def test_ambiguity_resolver(verdict, status, requests):
-    asked = []
-
-    def handler(request, n):
-        if n == 1:
-            raise httpx.ReadTimeout("lost", request=request)
-        return httpx.Response(200, json={"createCount": 1})
-
-    async def resolver(record):
-        asked.append(record.index)
-        return verdict
-
-    _, got, seen = run(make_records(1), handler, hooks=SendHooks(ambiguity_resolver=resolver))
-    assert got.seen[0].outcome.status is status
-    assert len(seen) == requests and asked == [0]
-
-
 def test_before_send_is_called_for_every_request():
     calls = []
     run(make_records(3), lambda r, n: httpx.Response(503 if n == 1 else 200, json={"createCount": 1}),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 
 from exactly_once_helpers import cli_args, run_main, stored, wait_for, write_csv
-from importer import policy
+from importer.ecwid import policy
 from importer.sandbox import Sandbox, SandboxConfig
 from importer.sandbox.batch import BatchSettings
 

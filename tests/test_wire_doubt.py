@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from cli_support import read_csv, run_dir, statuses
 from exactly_once_helpers import cli_args, run_main, stored, wait_for, write_csv
 from importer.edits import DONE, FAILED, ContactEditor, Edit
-from importer.pacer import Pacer
+from importer.ecwid.pacer import Pacer
 from importer.sandbox import Sandbox, SandboxConfig
 from importer.store import StoreReader
 from importer.sandbox.batch import BatchSettings

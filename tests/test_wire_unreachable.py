@@ -15,8 +15,8 @@ import pytest
 
 from cli_support import VALID, VALID_ROWS, cli, results, statuses, summary
 from exactly_once_helpers import cli_args, run_main, stored, wait_for, write_csv
-from importer import policy
-from importer.liveness import Liveness, foreign
+from importer.ecwid import policy
+from importer.ecwid.liveness import Liveness, foreign
 from importer.sandbox import Sandbox, SandboxConfig
 
 FAST = ("--rate", "100000")

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from importer.ecwid import scrub_held
 from importer.errors import ImporterError
 from importer.events import Stop
 
@@ -93,7 +94,7 @@ class Jobs:
             job.error = str(exc)
         except Exception as exc:  # a bug of ours: one line in the page, the traceback in the log
             log.exception("the page's run failed")
-            job.error = f"internal error: {type(exc).__name__}: {exc}"
+            job.error = f"internal error: {scrub_held(f'{type(exc).__name__}: {exc}')}"
         finally:
             job.running = False
             job.version += 1

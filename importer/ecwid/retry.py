@@ -1,4 +1,4 @@
-"""The run's one retry loop, for creates and store reads alike (tenacity, driven by importer.policy).
+"""The run's one retry loop, for creates and store reads alike (tenacity, driven by importer.ecwid.policy).
 
     answer = await retrying(retries=5, wait=..., sleep=asyncio.sleep)(attempt, *args)
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, stop_any
 
-from importer.policy import Action
+from importer.ecwid.policy import Action
 
 
 def retrying(*, retries: int, wait: Callable[[RetryCallState], float], sleep: Callable[[float], Any],

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from importer import policy
+from importer.ecwid import policy
 from importer.errors import RunStopped
 from importer.records import Code
 

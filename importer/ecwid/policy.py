@@ -41,7 +41,7 @@ MAX_RESENDS = 2  # a row found absent after a lost answer is sent again at most 
 
 # -- an API gone away -------------------------------------------------------------
 # When requests have gone out this long without one answer from the API (connection errors,
-# timeouts, pages that are not the API's), the run stops as a Ctrl-C stops (importer.liveness):
+# timeouts, pages that are not the API's), the run stops as a Ctrl-C stops (importer.ecwid.liveness):
 # twice our timeout, so one slow answer never stops a run, and a nightly job that lost the
 # network stops in about a minute instead of grinding through every row's retries for hours.
 UNREACHABLE_S = 2 * DEFAULT_TIMEOUT_S
@@ -121,13 +121,6 @@ def classify_exception(exc: BaseException, sent: bool) -> Action:
     if isinstance(exc, _retry_errors()):
         return Action.RETRY
     return Action.FAIL  # e.g. UnsupportedProtocol, LocalProtocolError: retrying will not help
-
-
-def should_retry(status_or_exc: int | BaseException, sent: bool = True) -> bool:
-    """Retry an HTTP status, or an exception raised before (`sent=False`) or after sending."""
-    if isinstance(status_or_exc, BaseException):
-        return classify_exception(status_or_exc, sent) is Action.RETRY
-    return classify_status(status_or_exc) is Action.RETRY
 
 
 def retry_wait(

@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from importer import policy
+from importer.ecwid import policy
 
 
 class Pacer:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from importer import ecwid
+from importer.ecwid.answers import Reply, reply_for
+from importer.ecwid.policy import Action
 from importer.errors import UsageError
-from importer.policy import Action
 from importer.records import Code, ContactRecord
 
 MAX_SIZE = 500  # Ecwid's limit of inner requests per batch
@@ -61,12 +61,12 @@ def inner_id(record: ContactRecord) -> str:
     return hashlib.sha256("\x1f".join(record.key).encode()).hexdigest()[:16]
 
 
-def inner_answer(item: dict, token: str) -> ecwid.Answer:
+def inner_answer(item: dict, token: str) -> Reply:
     """An inner answer read as a direct one would be."""
     status = item.get("httpStatusCode")
     if not isinstance(status, int):  # FAILED without a status: Ecwid's timeout
-        return ecwid.Answer(Action.AMBIGUOUS, error_code=Code.AMBIGUOUS, error="no answer within its batch")
+        return Reply(Action.AMBIGUOUS, error_code=Code.AMBIGUOUS, error="no answer within its batch")
     text = item.get("escapedHttpBody")
     if text is None and "httpBody" in item:
         text = json.dumps(item["httpBody"])
-    return ecwid.read_answer(httpx.Response(status, content=(text or "").encode("utf-8")), token)
+    return reply_for(httpx.Response(status, content=(text or "").encode("utf-8")), token=token)
