@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from importer.ecwid import DEFAULT_API_URL  # re-exported for the CLI
-from importer.events import Stop, watching
+from importer.events import watching
 from importer.errors import InputError, ReportNotWritten, RunStopped, UsageError
 from importer.headers import NAME_FIELDS, read_mapping
 from importer.journalhome import announce
+from importer.options import Delivery, Groups, InputOptions, Pacing, Target, Watch
 from importer.records import Code, ContactRecord, SourceTable, Status
 from importer.report import new_run_id, results_frame, unwritten_message, write_report
 from importer.table import LoadStats, Records, Table, read_table, records_at
@@ -36,45 +36,18 @@ PROBLEM_STATUSES = frozenset({Status.INVALID, Status.FAILED, Status.NOT_CREATED,
 
 
 @dataclass(frozen=True)
-class ImportOptions:
-    store_id: int | None = None
-    token: str | None = field(default=None, repr=False)  # never printed
-    api_url: str = DEFAULT_API_URL
+class ImportOptions(Target, Pacing, InputOptions, Delivery, Watch, Groups):
+    """What `import` is given: its groups (importer.options), each field by its flat name, and its own flags."""
+
     dry_run: bool = False
     sandbox: bool = False
-    sheets: tuple[str, ...] = ()
-    mapping: Path | None = None
-    encoding: str | None = None
-    delimiter: str | None = None
-    phone_region: str | None = None
-    rate: float | None = None  # requests/minute; None = the sender's default
-    concurrency: int | None = None
-    retries: int | None = None
+    sandbox_customers: Path | None = None  # --sandbox-customers FILE: the sandbox holds exactly these customers
     report_dir: Path = Path("reports")
     quiet: bool = False
-    journal: Path | None = None  # default: the data directory's (importer.journalhome)
     no_journal: bool = False
     skip_existing: bool = False  # accepted, no effect: what the customer has is always skipped (importer.instore)
-    customer_key: str | None = None  # --customer-key COLUMN: the column naming the customer by email
-    match_by: str | None = None  # --match-by email: the customer's email is the key (wide: its Email column)
-    limit: int | None = None  # --limit N: the first N data rows only (a trial on a big file)
-    header_row: int | None = None  # --header-row N: the header's row (else found where it is)
     create_customers: bool = False  # create customers named by email that the store lacks
-    sandbox_customers: Path | None = None  # --sandbox-customers FILE: the sandbox holds exactly these customers
-    preset: str | None = None  # --preset NAME: a known export's layout (else detected from the headers)
-    country_column: str | None = None  # --country-column COL: each row's country, the region of its phones
-    settle_window: float | None = None  # seconds a row in doubt waits after its request left; None: the policy's
-    timeout: float | None = None  # seconds to wait for an answer; None: the sender's default
     update: bool = False  # --update: PUT the note, handle, default, order of contacts the customer has, if changed
-    mode: str = "direct"  # --mode: "direct" (one request per contact) or "batch" (Ecwid's batch API, importer.batch)
-    batch_size: int = 500  # --batch-size: creates per batch (at most 500)
-    batches_in_flight: int | None = None  # --batches-in-flight: batches submitted ahead; None: importer.batch's default
-    batch_parallel: bool = False  # --batch-parallel: allowParallelMode (Ecwid runs up to 100 of a batch at once)
-    batch_timeout: float | None = None  # --batch-timeout: a ticket without progress this long stops the run
-    # A watcher's hooks (importer.events): progress events as the run goes, and a stop asked for from another
-    # thread that ends the run as Ctrl-C does. The local web page uses both; the CLI neither.
-    on_event: Callable[[dict], None] | None = field(default=None, repr=False, compare=False)
-    stop: Stop | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -226,12 +199,8 @@ def _check_send_options(options: ImportOptions) -> None:
 def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats) -> Table:
     mapping = read_mapping(options.mapping) if options.mapping else None
     try:
-        return read_table(
-            paths, sheets=options.sheets, mapping=mapping, encoding=options.encoding, delimiter=options.delimiter,
-            phone_region=options.phone_region, store_id=options.store_id, customer_key=options.customer_key,
-            match_by=options.match_by, preset=options.preset, country_column=options.country_column,
-            limit=options.limit, header_row=options.header_row, stats=stats, log=log,
-        )  # fmt: skip
+        read = {f.name: getattr(options, f.name) for f in fields(InputOptions)}
+        return read_table(paths, **{**read, "mapping": mapping}, store_id=options.store_id, stats=stats, log=log)
     except (InputError, UsageError):
         raise
     except (UnicodeError, ValueError, OSError) as exc:  # a reader error we did not foresee: one line, exit 2
