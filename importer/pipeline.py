@@ -22,8 +22,9 @@ from importer.errors import InputError, ReportNotWritten, RunStopped, UsageError
 from importer.headers import NAME_FIELDS, read_mapping
 from importer.journalhome import announce
 from importer.options import Delivery, Groups, InputOptions, Pacing, Target, Watch
-from importer.records import Code, ContactRecord, SourceTable, Status
+from importer.records import ContactRecord, SourceTable, Status
 from importer.report import new_run_id, results_frame, unwritten_message, write_report
+from importer.report.summary import RunSummary
 from importer.table import LoadStats, Records, Table, read_table, records_at
 from importer.validate import validate
 
@@ -95,59 +96,39 @@ def _run_import(paths: Sequence[str | Path], options: ImportOptions) -> ImportRe
     frame = table.frame
     read_s = time.monotonic() - started
 
-    summary: dict = {
-        "run_id": new_run_id(started_at),
-        "started_at": started_at.isoformat(timespec="seconds"),
-        "dry_run": options.dry_run,
-        "sandbox": options.sandbox,
-        "files": [str(p) for p in paths],
-        "tables": [_columns(t, options) for t in stats.tables],
-        "encodings": dict(stats.encodings),
-        "hidden_sheets_skipped": list(stats.hidden_sheets),
-        "rows": stats.rows,
-        "blank_rows": stats.blank_rows,
-        "read_s": round(read_s, 3),
-    }
+    run = RunSummary(
+        run_id=new_run_id(started_at), started_at=started_at.isoformat(timespec="seconds"), dry_run=options.dry_run,
+        sandbox=options.sandbox, files=[str(p) for p in paths], tables=[_columns(t, options) for t in stats.tables],
+        encodings=dict(stats.encodings), hidden_sheets_skipped=list(stats.hidden_sheets), rows=stats.rows,
+        blank_rows=stats.blank_rows, read_s=round(read_s, 3), limit=options.limit,
+    )  # fmt: skip
     stopped: RunStopped | None = None
     valid = np.flatnonzero((frame["status"] == Status.VALID.value).to_numpy(dtype=bool))
     if options.limit is not None:
-        summary["limit"] = options.limit
-        summary.setdefault("notes", []).append(f"--limit {options.limit}: only the first {options.limit} data rows "
-                                               "were read")
+        run.note(f"--limit {options.limit}: only the first {options.limit} data rows were read")
     if stats.notes:
-        summary.setdefault("notes", []).extend(stats.notes)
+        run.note(*stats.notes)
     if not len(frame):
-        summary.setdefault("notes", []).append("nothing to import: the input has no data rows")
+        run.note("nothing to import: the input has no data rows")
     elif not options.dry_run:
         from importer import remote  # the HTTP stack, only for a run that talks to a store
 
         if not (options.sandbox and options.journal is None):  # the run's first line: which memory it uses
             announce(options.store_id, options.journal, options.report_dir, quiet=options.quiet,
                      no_journal=options.no_journal)  # fmt: skip
-        send_summary, stopped = remote.send(table, records_at(frame, valid), options, summary["run_id"])
-        summary.update(send_summary)
+        run.store, stopped = remote.send(table, records_at(frame, valid), options, run.run_id)
     elif len(valid) and _store_to_ask(options):
         from importer import remote
 
-        stopped = remote.dry_run_lookups(table, records_at(frame, valid), options, summary)
+        stopped = remote.dry_run_lookups(table, records_at(frame, valid), options, run.store)
     elif len(valid):
         why = "the sandbox holds every customer the file names" if options.sandbox else "no token and store id"
-        summary.setdefault("notes", []).append(
-            f"customers not checked against a store ({why}): a dry run with a token (or --sandbox-customers) "
-            "also verifies each customer id and email")
+        run.note(f"customers not checked against a store ({why}): a dry run with a token (or --sandbox-customers) "
+                 "also verifies each customer id and email")
 
-    counts = frame["status"].value_counts()
-    summary["total"] = len(frame)
-    summary["counts"] = {s.value: int(counts[s.value]) for s in Status if counts.get(s.value, 0)}
-    # Why rows were skipped (already-imported, exists-in-store): the nightly run's question.
-    skipped = frame.loc[frame["status"] == Status.SKIPPED.value, "error_code"].value_counts()
-    summary["skipped_by_reason"] = {str(k): int(v) for k, v in skipped.items() if v}
-    summary["ambiguous"] = int((frame["error_code"] == Code.AMBIGUOUS.value).sum())
-    summary["stopped"] = stopped.message if stopped else None
-    summary["stopped_code"] = stopped.error_code if stopped else None
-    summary["exit_code"] = exit_code = _exit_code(counts, stopped)
-    summary["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    summary["elapsed_s"] = round(time.monotonic() - started, 3)
+    exit_code = _exit_code(frame["status"].value_counts(), stopped)
+    run.finish(frame, stopped, exit_code, time.monotonic() - started)
+    summary = run.to_json()
     try:
         path = write_report(table, summary, report_dir=Path(options.report_dir), run_id=summary["run_id"])
     except OSError as exc:  # a full disk, a folder turned read-only: what was done is in the journal
