@@ -155,10 +155,7 @@ def _runs(history: History, this: str) -> str:
 
 class _Undo:
     def __init__(self, run_id: str, rows: list[UndoRow], history: History, options: UndoOptions):
-        self.run_id = run_id
-        self.rows = rows
-        self.history = history
-        self.options = options
+        self.run_id, self.rows, self.history, self.options = run_id, rows, history, options
         self.done: dict[int, Outcome] = _Outcomes(len(rows))  # row position -> outcome
         self.customers: list[dict] = []
         self.notes: list[str] = []
@@ -183,8 +180,8 @@ class _Undo:
                     if row.position not in self.done:
                         todo[row.customer_id].append(row)
                 for row in todo.pop(None, []):
-                    self.done[row.position] = Code.MISSING_CUSTOMER.outcome(status=Status.FAILED,
-                                                                                 detail="no customer id on record")
+                    self.done[row.position] = Code.MISSING_CUSTOMER.outcome(
+                        status=Status.FAILED, detail="no customer id on record")
                 try:
                     await bounded(todo.items(), lambda item: self._customer(*item, reader, editor),
                                   config.concurrency, cancel)  # fmt: skip
@@ -247,18 +244,14 @@ class _Undo:
         try:
             for row, contact_id in plan:
                 edit = await editor.delete(cid, contact_id)
+                sent = {"http_status": edit.http_status, "attempts": edit.attempts}
+                state = {DONE: undo_states.DELETED, GONE: undo_states.GONE}.get(edit.result, undo_states.FAILED)
                 if edit.result == DONE:
-                    done = Outcome(Status.DELETED, edit.http_status, attempts=edit.attempts,
-                                   error=f"deleted contact id {contact_id}")
-                    state = undo_states.DELETED
+                    done = Outcome(Status.DELETED, error=f"deleted contact id {contact_id}", **sent)
                 elif edit.result == GONE:
-                    done = Code.ALREADY_GONE.outcome(http_status=edit.http_status, attempts=edit.attempts,
-                                                     when=": removed while the undo ran")
-                    state = undo_states.GONE
+                    done = Code.ALREADY_GONE.outcome(when=": removed while the undo ran", **sent)
                 else:
-                    done = Code.DELETE_FAILED.outcome(http_status=edit.http_status, attempts=edit.attempts,
-                                                      detail=edit.detail)
-                    state = undo_states.FAILED
+                    done = Code.DELETE_FAILED.outcome(detail=edit.detail, **sent)
                 outcomes.append((row, state, contact_id, done))
                 self.done[row.position] = done
         finally:  # interrupted or not: what was done is on record (the rest stays `deleting`: checked next time)
