@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 
 from importer import __version__
-from importer.errors import ImporterError, UsageError
+from importer.errors import Code, ImporterError, UsageError
 from importer.streams import guarded_streams
 
 PROG = "ecwid-contacts"
@@ -92,12 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import contacts from files (or --dry-run to only check them)",
                          formatter_class=argparse.RawDescriptionHelpFormatter, epilog=IMPORT_EPILOG)
     imp.add_argument("files", nargs="+", metavar="FILE", help=".csv .tsv .txt .xlsx .xlsm .xls .ods")
-    imp.add_argument("--store-id", type=_positive_int, default=None, help="store id (default: env ECWID_STORE_ID)")
-    imp.add_argument("--token-file", type=Path, help="file holding the API token (default: env ECWID_TOKEN)")
-    # Accepted only to refuse it with a clear message: a token on the command line
-    # lands in shell history and `ps`. The value is never echoed.
-    imp.add_argument("--token", help=argparse.SUPPRESS)
-    imp.add_argument("--api-url", default=None, help="API base (default: env ECWID_API_URL or https://app.ecwid.com/api/v3)")
+    _target_arguments(imp, "journal of what was created (default: one per store in the user's data directory, "
+                           "wherever the job starts)")
     imp.add_argument("--dry-run", action="store_true", help="load, normalize, validate and report; send nothing")
     imp.add_argument("--sandbox", action="store_true", help="import into an embedded local Ecwid emulator (no token, no network)")
     imp.add_argument("--sheet", action="append", default=[], metavar="NAME", help="sheet to read (repeatable; default every visible sheet)")
@@ -114,9 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "lost its + or 0): 4917112345678 in DE is +4917112345678, 4155550132 in US is "
                           "+14155550132; where the digits can't tell which number (34612345678 in DE: Spain or "
                           "03461 2345678) the row is invalid (phone-ambiguous). See the README")
-    imp.add_argument("--rate", type=_positive_float, help="requests per minute (default just under Ecwid's 600)")
-    imp.add_argument("--concurrency", type=_positive_int, help="requests in flight")
-    imp.add_argument("--retries", type=_non_negative_int, help="attempts per row after the first, for retryable failures")
+    _pacing_arguments(imp)
     imp.add_argument("--timeout", type=_positive_float, metavar="S", help="seconds to wait for an answer (default 30)")
     imp.add_argument("--settle-window", type=_non_negative_float, metavar="S",
                      help="seconds after a request whose answer was lost before the store is checked for it (default 60)")
@@ -132,7 +126,6 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--batch-timeout", type=_positive_float, metavar="S",
                      help="stop when a batch ticket makes no progress this long (default 300); its rows stay in doubt "
                           "under the ticket and the next run, direct or batch, polls it again before sending any of them")
-    imp.add_argument("--journal", type=Path, metavar="PATH", help="journal of what was created (default: one per store in the user's data directory, wherever the job starts)")
     imp.add_argument("--no-journal", action="store_true", help="one-off run: don't read or write the journal (running it again creates everything again)")
     imp.add_argument("--skip-existing", action="store_true", help="accepted, no effect: a contact the customer already has is never created again "
                      "(same type and value; emails in any case): its row is skipped, exists-in-store")
@@ -153,11 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--limit", type=_positive_int, metavar="N", help="the first N data rows only (a trial on a big file)")
     imp.add_argument("--header-row", type=_positive_int, metavar="N", help="the header's row (default: found where it "
                      "is; titles and banners above it are skipped and named)")
-    imp.add_argument("--report-dir", type=Path, default=Path("reports"), help="where reports go (default ./reports)")
-    imp.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    loud = imp.add_mutually_exclusive_group()
-    loud.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
-    loud.add_argument("--verbose", action="store_true", help="more detail on stderr (and tracebacks)")
+    _output_arguments(imp)
 
     col = sub.add_parser("columns", help="how each header of a file maps; writes a mapping file to edit",
                          description="Show what an import would read each header as, and write a header,field "
@@ -197,43 +186,63 @@ def _undo_arguments(sub) -> None:
     und = sub.add_parser("undo", help="delete the contacts one import run created (RUN_ID: in its report)",
                          formatter_class=argparse.RawDescriptionHelpFormatter, epilog=UNDO_EPILOG)
     und.add_argument("run_id", metavar="RUN_ID", help="the run to undo, as its report names it")
-    und.add_argument("--store-id", type=_positive_int, default=None, help="store id (default: env ECWID_STORE_ID)")
-    und.add_argument("--token-file", type=Path, help="file holding the API token (default: env ECWID_TOKEN)")
-    und.add_argument("--token", help=argparse.SUPPRESS)
-    und.add_argument("--api-url", default=None, help="API base (default: env ECWID_API_URL or https://app.ecwid.com/api/v3)")
-    und.add_argument("--journal", type=Path, metavar="PATH", help="the import's journal (default: the store's, as for import)")
+    _target_arguments(und, "the import's journal (default: the store's, as for import)")
     und.add_argument("--dry-run", action="store_true", help="read and match; list what would be deleted, delete nothing")
     und.add_argument("--force", action="store_true", help="delete contacts changed since the run too")
     und.add_argument("--delete-customers", action="store_true",
                      help="also delete the customers the run created (--create-customers) once they hold nothing else")
-    und.add_argument("--rate", type=_positive_float, help="requests per minute (default just under Ecwid's 600)")
-    und.add_argument("--concurrency", type=_positive_int, help="requests in flight")
-    und.add_argument("--retries", type=_non_negative_int, help="attempts per request after the first")
-    und.add_argument("--report-dir", type=Path, default=Path("reports"), help="where reports go (default ./reports)")
-    und.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    loud = und.add_mutually_exclusive_group()
-    loud.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    _pacing_arguments(und)
+    _output_arguments(und)
+
+
+# The arguments import and undo share, defined once: the store (importer.options.Target), the pacing
+# (Pacing), where the report goes and how loud.
+def _target_arguments(parser, journal_help: str) -> None:
+    parser.add_argument("--store-id", type=_positive_int, default=None, help="store id (default: env ECWID_STORE_ID)")
+    parser.add_argument("--token-file", type=Path, help="file holding the API token (default: env ECWID_TOKEN)")
+    # Accepted only to refuse it with a clear message: a token on the command line
+    # lands in shell history and `ps`. The value is never echoed.
+    parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", default=None,
+                        help="API base (default: env ECWID_API_URL or https://app.ecwid.com/api/v3)")
+    parser.add_argument("--journal", type=Path, metavar="PATH", help=journal_help)
+
+
+def _pacing_arguments(parser) -> None:
+    parser.add_argument("--rate", type=_positive_float, help="requests per minute (default just under Ecwid's 600)")
+    parser.add_argument("--concurrency", type=_positive_int, help="requests in flight")
+    parser.add_argument("--retries", type=_non_negative_int,
+                        help="attempts per request after the first, for retryable failures")
+
+
+def _output_arguments(parser) -> None:
+    parser.add_argument("--report-dir", type=Path, default=Path("reports"), help="where reports go (default ./reports)")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    loud = parser.add_mutually_exclusive_group()
+    loud.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
     loud.add_argument("--verbose", action="store_true", help="more detail on stderr (and tracebacks)")
 
 
 def _undo(args) -> int:
     from importer.ecwid import DEFAULT_API_URL, check_api_url
-    from importer.report import print_summary
+    from importer.options import from_args
     from importer.undo import UndoOptions, run_undo
 
     api_url = check_api_url(args.api_url or os.environ.get("ECWID_API_URL") or DEFAULT_API_URL)
-    options = UndoOptions(
-        store_id=_store_id(args), token=_read_token(args), api_url=api_url, journal=args.journal,
-        report_dir=_report_dir(args.report_dir), dry_run=args.dry_run, force=args.force,
-        delete_customers=args.delete_customers, rate=args.rate, concurrency=args.concurrency, retries=args.retries,
-        quiet=args.quiet,
-    )  # fmt: skip
-    result = run_undo(args.run_id, options)
+    options = from_args(UndoOptions, args, store_id=_store_id(args), token=_read_token(args), api_url=api_url,
+                        report_dir=_report_dir(args.report_dir))  # fmt: skip
+    return _said(args, run_undo(args.run_id, options), lambda result: "to continue, run the same undo again")
+
+
+def _said(args, result, how_to_continue) -> int:
+    """The run's summary on stderr (unless --quiet), why it stopped, the JSON summary (--json); its exit code."""
+    from importer.report import print_summary
+
     if not args.quiet:
         print_summary(result.summary, result.report_path, stream=sys.stderr)
-    if result.stopped is not None:
+    if result.stopped is not None:  # an error: said even with --quiet, like any other
         print(f"{PROG}: stopped: {result.stopped.message}", file=sys.stderr)
-        print(f"{PROG}: to continue, run the same undo again", file=sys.stderr)
+        print(f"{PROG}: {how_to_continue(result)}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.summary, indent=2, default=str))
     return result.exit_code
@@ -286,70 +295,28 @@ def _report_dir(path: Path) -> Path:
 
 
 def _options(args):
-    from importer.ecwid import check_api_url
-    from importer.pipeline import DEFAULT_API_URL, ImportOptions
+    from importer.ecwid import DEFAULT_API_URL, check_api_url
+    from importer.options import from_args
+    from importer.pipeline import ImportOptions
 
     delimiter = args.delimiter
     if delimiter is not None and delimiter.lower() in ("tab", "\\t"):
         delimiter = "\t"
+    # A dry run uses a configured token for read-only customer lookups, but never needs one.
     token = None if args.sandbox else _read_token(args)
     api_url = args.api_url or os.environ.get("ECWID_API_URL") or DEFAULT_API_URL
     if not args.sandbox and (token or not args.dry_run):
         check_api_url(api_url)  # before reading a large file, not after
-    return ImportOptions(
-        store_id=_store_id(args),
-        # A dry run uses a configured token for read-only customer lookups, but never needs one.
-        token=token,
-        api_url=api_url,
-        dry_run=args.dry_run,
-        sandbox=args.sandbox,
-        sheets=tuple(args.sheet),
-        mapping=args.mapping,
-        encoding=args.encoding,
-        delimiter=delimiter,
-        phone_region=args.phone_region,
-        rate=args.rate,
-        concurrency=args.concurrency,
-        retries=args.retries,
-        report_dir=_report_dir(args.report_dir),
-        quiet=args.quiet,
-        journal=args.journal,
-        no_journal=args.no_journal,
-        skip_existing=args.skip_existing,
-        customer_key=args.customer_key,
-        match_by=args.match_by,
-        country_column=args.country_column,
-        limit=args.limit,
-        header_row=args.header_row,
-        create_customers=args.create_customers,
-        preset=args.preset,
-        update=args.update,
-        sandbox_customers=args.sandbox_customers,
-        settle_window=args.settle_window,
-        timeout=args.timeout,
-        mode=args.mode,
-        batch_size=args.batch_size,
-        batches_in_flight=args.batches_in_flight,
-        batch_parallel=args.batch_parallel,
-        batch_timeout=args.batch_timeout,
-    )
+    return from_args(ImportOptions, args, store_id=_store_id(args), token=token, api_url=api_url,
+                     sheets=tuple(args.sheet), delimiter=delimiter, report_dir=_report_dir(args.report_dir))
 
 
 def _import(args) -> int:
     from importer.pipeline import run_import
-    from importer.report import print_summary
 
     if args.token is not None:  # refuse even in a dry run: it is already in the shell history
         _read_token(args)
-    result = run_import(args.files, _options(args))
-    if not args.quiet:
-        print_summary(result.summary, result.report_path, stream=sys.stderr)
-    if result.stopped is not None:  # an error: said even with --quiet, like any other
-        print(f"{PROG}: stopped: {result.stopped.message}", file=sys.stderr)
-        print(f"{PROG}: {_how_to_continue(result)}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(result.summary, indent=2, default=str))
-    return result.exit_code
+    return _said(args, run_import(args.files, _options(args)), _how_to_continue)
 
 
 def _columns(args) -> int:
@@ -368,7 +335,7 @@ def _columns(args) -> int:
 
 
 def _how_to_continue(result) -> str:
-    lead = "to continue" if result.stopped.error_code == "interrupted" else "once that is fixed, to continue"
+    lead = "to continue" if result.stopped.error_code == Code.INTERRUPTED else "once that is fixed, to continue"
     if result.summary.get("batch", {}).get("left_at_ecwid"):
         lead = (f"{result.summary['batch']['left_at_ecwid']} batch(es) Ecwid had accepted keep running there "
                 f"(the batch API has no cancel for them); {lead}")

@@ -30,8 +30,9 @@ from dataclasses import dataclass, field, replace
 
 from importer.contactfields import match_key
 from importer.directory import Directory
+from importer.errors import Code
 from importer.newcustomers import CustomerCreateError, CustomerCreator
-from importer.records import Code, ContactRecord, Outcome, Source, Status
+from importer.records import ContactRecord, Outcome, Source
 from importer.store import StoreReadError
 from importer.tasks import bounded
 
@@ -151,13 +152,13 @@ def _check_id(record: ContactRecord, directory: Directory, emails: frozenset[str
     try:
         customer = directory.by_id(cid)
     except StoreReadError as exc:
-        return Outcome(Status.FAILED, error_code=Code.CUSTOMER_LOOKUP_FAILED, error=f"could not read customer {cid}: {exc}")
+        return Code.CUSTOMER_LOOKUP_FAILED.outcome(what=f"read customer {cid}", reason=exc)
     if customer is None:
         unknown.setdefault(cid, set()).update(emails)
-        return Outcome(Status.FAILED, error_code=Code.CUSTOMER_NOT_FOUND, error=f"no customer {cid} in the store")
+        return Code.CUSTOMER_NOT_FOUND.outcome(detail=f"no customer {cid} in the store")
     if emails and customer.emails and not emails & customer.emails:
         row = ", ".join(sorted(emails))
-        return Outcome(Status.INVALID, error_code=Code.CUSTOMER_MISMATCH, error=(
+        return Code.CUSTOMER_MISMATCH.outcome(detail=(
             f"customer {cid} in the store is {customer.email or sorted(customer.emails)[0]}, but this row's email is "
             f"{row}: nothing of this row was sent (if the ids are another system's, name customers by email with "
             "--match-by email)"))  # fmt: skip
@@ -168,20 +169,17 @@ def _email_verdict(directory: Directory, email: str, create: bool) -> int | Outc
     try:
         found = directory.by_email(email)
     except StoreReadError as exc:
-        return Outcome(Status.FAILED, error_code=Code.CUSTOMER_LOOKUP_FAILED,
-                       error=f"could not look up the customer {email}: {exc}")  # fmt: skip
+        return Code.CUSTOMER_LOOKUP_FAILED.outcome(what=f"look up the customer {email}", reason=exc)
     ids = sorted({c.id for c in found})
     if len(ids) == 1:
         return ids[0]
     if not ids:
         if create:
             return _NOT_YET
-        return Outcome(Status.FAILED, error_code=Code.CUSTOMER_NOT_FOUND,
-                       error=f"no customer with the email {email} in the store (--create-customers creates it)")  # fmt: skip
-    return Outcome(
-        Status.FAILED, error_code=Code.CUSTOMER_AMBIGUOUS,
-        error=f"{len(ids)} customers have the email {email} (ids {', '.join(map(str, ids))}): name the customer by id",
-    )  # fmt: skip
+        return Code.CUSTOMER_NOT_FOUND.outcome(
+            detail=f"no customer with the email {email} in the store (--create-customers creates it)")
+    return Code.CUSTOMER_AMBIGUOUS.outcome(
+        detail=f"{len(ids)} customers have the email {email} (ids {', '.join(map(str, ids))}): name the customer by id")
 
 
 async def _create(emails: list[str], how: Resolution, verdicts: dict, concurrency: int,
@@ -190,11 +188,10 @@ async def _create(emails: list[str], how: Resolution, verdicts: dict, concurrenc
         try:
             customer = await how.creator.create(email, how.names.get(email, ""))
         except CustomerCreateError as exc:
-            verdicts[email] = Outcome(Status.FAILED, error_code=Code.CUSTOMER_CREATE_FAILED, error=str(exc))
+            verdicts[email] = Code.CUSTOMER_CREATE_FAILED.outcome(detail=exc)
             return
         except StoreReadError as exc:  # the search after a lost answer failed
-            verdicts[email] = Outcome(Status.FAILED, error_code=Code.CUSTOMER_CREATE_FAILED,
-                                      error=f"creating the customer {email}: {exc}")  # fmt: skip
+            verdicts[email] = Code.CUSTOMER_CREATE_FAILED.outcome(detail=f"creating the customer {email}: {exc}")
             return
         how.directory.learn(customer)
         verdicts[email] = customer.id
@@ -242,7 +239,6 @@ def _mark_duplicates(records: list[ContactRecord], results: dict[int, ContactRec
         if earlier is record:
             kept.append(record)
             continue
-        outcome = Outcome(Status.DUPLICATE, error_code=Code.DUPLICATE,
-                          error=f"same as {earlier.source} (customer {record.customer_id})")  # fmt: skip
+        outcome = Code.DUPLICATE.outcome(earlier=earlier.source, customer=f" (customer {record.customer_id})")
         results[record.index] = replace(record, outcome=outcome, duplicate_of=earlier.source)
     return kept

@@ -23,10 +23,10 @@ from dataclasses import replace
 from importer import journal as journal_states
 from importer.ecwid import policy
 from importer.doubt import EARLIER, LOST, Checked, Doubt, DoubtBook
-from importer.errors import RunStopped, interrupted
+from importer.errors import Code, RunStopped, interrupted
 from importer.journal import Entry, Journal
 from importer.progress import Progress
-from importer.records import Code, ContactRecord, Outcome, Status
+from importer.records import ContactRecord, Outcome, Status
 from importer.send import SendHooks, SendResult
 from importer.store import StoreReadError, StoreReader
 
@@ -76,10 +76,8 @@ class Guard:
             entry = entries.get(record.key)
             if entry is not None and entry.state == journal_states.CREATED:
                 when = started.setdefault(entry.run_id, self.journal.run_started_at(entry.run_id))
-                results[record.index] = replace(record, outcome=Outcome(
-                    Status.SKIPPED, error_code=Code.ALREADY_IMPORTED,
-                    error=f"already imported: created by run {entry.run_id} on {when or entry.updated_at}",
-                ))  # fmt: skip
+                results[record.index] = replace(record, outcome=Code.ALREADY_IMPORTED.outcome(
+                    run_id=entry.run_id, when=when or entry.updated_at))
                 self._done_before += 1
                 continue
             if entry is not None and entry.state == journal_states.SENDING and not self.settle:
@@ -123,16 +121,16 @@ class Guard:
             present = await self.reader.has_contact(record)
         except StoreReadError as exc:
             if doubt:  # never resend what may exist
-                return Outcome(Status.FAILED, error_code=Code.AMBIGUOUS,
-                               error=f"in doubt since an earlier run, and the store could not be checked: {exc}")
-            return Outcome(Status.FAILED, error_code=Code.STORE_CHECK_FAILED, error=f"--skip-existing could not check the store: {exc}")
+                return Code.AMBIGUOUS.outcome(
+                    detail=f"in doubt since an earlier run, and the store could not be checked: {exc}")
+            return Code.STORE_CHECK_FAILED.outcome(context="--skip-existing could not check the store", reason=exc)
         if not present:
             return None
         if doubt:
             if self.journal is not None:
                 self.journal.note([record.key], journal_states.CREATED)
             return Outcome(Status.CREATED, error="confirmed in the store: an earlier run created it but its answer was lost")
-        return Outcome(Status.SKIPPED, error_code=Code.EXISTS_IN_STORE, error="the store already has this contact")
+        return Code.EXISTS_IN_STORE.outcome(detail="the store already has this contact")
 
     async def _before_send(self, record: ContactRecord) -> None:
         self._sent[record.key] = self._wall()  # paced already: the request leaves now
@@ -265,8 +263,7 @@ class Guard:
                 again.append(d.record)
                 self._settled(d, None, results, progress, None, journal_states.ABSENT)
             else:
-                outcome = Outcome(Status.FAILED, error_code=Code.RETRIES_EXHAUSTED, error=(
-                    f"no answer {policy.MAX_RESENDS + 1} times, and the store does not have it: not sent again"))
+                outcome = Code.RETRIES_EXHAUSTED.outcome(times=policy.MAX_RESENDS + 1)
                 self._settled(d, outcome, results, progress, "absent_not_sent", journal_states.ABSENT)
         for d, why in checked.unchecked:
             self._unchecked(d, why, results)
@@ -286,10 +283,8 @@ class Guard:
         self.doubt.counts["absent_not_sent"] += len(records)
         for record in records:
             progress.update(Status.NOT_SENT)
-            results[record.index] = replace(record, outcome=Outcome(
-                Status.NOT_SENT, error_code=Code.RUN_STOPPED,
-                error=f"not sent: absent from the store after its answer was lost, but {stopped.message}",
-            ))  # fmt: skip
+            results[record.index] = replace(record, outcome=Code.RUN_STOPPED.outcome(
+                lead="not sent: absent from the store after its answer was lost, but ", reason=stopped.message))
 
     def give_up(self, results: dict, stopped: RunStopped) -> None:
         """The run stopped before sending: the rows in doubt stay in doubt (see _leave_in_doubt)."""
@@ -304,10 +299,9 @@ class Guard:
         self.doubt.counts["unchecked"] += 1
         lead = ("in doubt since an earlier run (sent, answer lost)" if d.origin == EARLIER
                 else results.get(d.record.index, d.record).outcome.error or "sent, no answer")  # fmt: skip
-        results[d.record.index] = replace(d.record, outcome=Outcome(
-            Status.FAILED, attempts=d.record.outcome.attempts, error_code=Code.AMBIGUOUS,
-            error=f"{lead}; not checked ({why}): the next run checks the store before sending it",
-        ))  # fmt: skip
+        results[d.record.index] = replace(d.record, outcome=Code.AMBIGUOUS.outcome(
+            attempts=d.record.outcome.attempts,
+            detail=f"{lead}; not checked ({why}): the next run checks the store before sending it"))
 
     def doubt_summary(self) -> dict | None:
         """How many rows were in doubt, and how each was settled (summary.json's `in_doubt`)."""

@@ -24,7 +24,8 @@ from dataclasses import replace
 
 from importer.contactfields import differences, item_key, match_key, pick, said, store_fields, value_of
 from importer.directory import Directory
-from importer.records import Code, ContactRecord, Outcome, Status
+from importer.errors import Code
+from importer.records import ContactRecord
 from importer.store import StoreReadError
 from importer.tasks import bounded
 
@@ -60,9 +61,9 @@ async def skip_in_store(records: list[ContactRecord], directory: Directory, resu
             kept.append(record)
             continue
         if cid in failed:
-            results[record.index] = replace(record, outcome=Outcome(
-                Status.FAILED, error_code=Code.STORE_CHECK_FAILED,
-                error=f"could not read the customer's contacts, so not sent (it may have this one): {failed[cid]}"))
+            results[record.index] = replace(record, outcome=Code.STORE_CHECK_FAILED.outcome(
+                context="could not read the customer's contacts, so not sent (it may have this one)",
+                reason=failed[cid]))
             continue
         if cid not in held:
             held[cid] = {}
@@ -79,8 +80,8 @@ async def skip_in_store(records: list[ContactRecord], directory: Directory, resu
             results[record.index] = replace(record, outcome=replace(
                 record.outcome, error=f"{HAS_IT}: --update would update {said(changes, have)}"))
             continue
-        results[record.index] = replace(record, outcome=Outcome(
-            Status.SKIPPED, error_code=Code.EXISTS_IN_STORE, error=_why(record, item, changes, have)))
+        results[record.index] = replace(record, outcome=Code.EXISTS_IN_STORE.outcome(
+            detail=_why(record, item, changes, have)))
     return kept
 
 

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from importer.errors import InputError
-from importer.records import Code, RecordError
+from importer.errors import Code, InputError
+from importer.records import RecordError
 
 MAX_COLUMNS = 16_384  # Excel's columns (A..XFD)
 MAX_CELL_CHARS = 32_767  # Excel's characters in one cell: longer is too-long, and the reports hold a cut copy
@@ -104,8 +104,8 @@ def _code_units(path: str, encoding: str) -> tuple[str, int]:
 
 
 def too_long(column: str, length: int) -> RecordError:
-    return RecordError(Code.TOO_LONG, column, f"the cell is {length:,} characters; at most {MAX_CELL_CHARS:,} "
-                       f"(Excel's limit): the reports hold its first {MAX_CELL_CHARS:,}")
+    return Code.TOO_LONG.error(column, what="cell", length=f"{length:,}", limit=f"{MAX_CELL_CHARS:,}",
+                               more=f" (Excel's limit): the reports hold its first {MAX_CELL_CHARS:,}")
 
 
 def cut_long_cells(cells: pd.DataFrame, headers: Sequence[str]) -> Problems:

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from importer.ecwid import DEFAULT_API_URL  # re-exported for the CLI
-from importer.events import Stop, watching
+from importer.events import watching
 from importer.errors import InputError, ReportNotWritten, RunStopped, UsageError
 from importer.headers import NAME_FIELDS, read_mapping
 from importer.journal import announce
-from importer.records import Code, ContactRecord, SourceTable, Status
+from importer.options import Delivery, Groups, InputOptions, Pacing, Target, Watch
+from importer.records import ContactRecord, SourceTable, Status
 from importer.report import new_run_id, results_frame, unwritten_message, write_report
+from importer.report.summary import RunSummary
 from importer.table import LoadStats, Records, Table, read_table, records_at
 from importer.validate import validate
 
@@ -36,45 +37,18 @@ PROBLEM_STATUSES = frozenset({Status.INVALID, Status.FAILED, Status.NOT_CREATED,
 
 
 @dataclass(frozen=True)
-class ImportOptions:
-    store_id: int | None = None
-    token: str | None = field(default=None, repr=False)  # never printed
-    api_url: str = DEFAULT_API_URL
+class ImportOptions(Target, Pacing, InputOptions, Delivery, Watch, Groups):
+    """What `import` is given: its groups (importer.options), each field by its flat name, and its own flags."""
+
     dry_run: bool = False
     sandbox: bool = False
-    sheets: tuple[str, ...] = ()
-    mapping: Path | None = None
-    encoding: str | None = None
-    delimiter: str | None = None
-    phone_region: str | None = None
-    rate: float | None = None  # requests/minute; None = the sender's default
-    concurrency: int | None = None
-    retries: int | None = None
+    sandbox_customers: Path | None = None  # --sandbox-customers FILE: the sandbox holds exactly these customers
     report_dir: Path = Path("reports")
     quiet: bool = False
-    journal: Path | None = None  # default: the data directory's (importer.journal.home)
     no_journal: bool = False
     skip_existing: bool = False  # accepted, no effect: what the customer has is always skipped (importer.instore)
-    customer_key: str | None = None  # --customer-key COLUMN: the column naming the customer by email
-    match_by: str | None = None  # --match-by email: the customer's email is the key (wide: its Email column)
-    limit: int | None = None  # --limit N: the first N data rows only (a trial on a big file)
-    header_row: int | None = None  # --header-row N: the header's row (else found where it is)
     create_customers: bool = False  # create customers named by email that the store lacks
-    sandbox_customers: Path | None = None  # --sandbox-customers FILE: the sandbox holds exactly these customers
-    preset: str | None = None  # --preset NAME: a known export's layout (else detected from the headers)
-    country_column: str | None = None  # --country-column COL: each row's country, the region of its phones
-    settle_window: float | None = None  # seconds a row in doubt waits after its request left; None: the policy's
-    timeout: float | None = None  # seconds to wait for an answer; None: the sender's default
     update: bool = False  # --update: PUT the note, handle, default, order of contacts the customer has, if changed
-    mode: str = "direct"  # --mode: "direct" (one request per contact) or "batch" (Ecwid's batch API, importer.batch)
-    batch_size: int = 500  # --batch-size: creates per batch (at most 500)
-    batches_in_flight: int | None = None  # --batches-in-flight: batches submitted ahead; None: importer.batch's default
-    batch_parallel: bool = False  # --batch-parallel: allowParallelMode (Ecwid runs up to 100 of a batch at once)
-    batch_timeout: float | None = None  # --batch-timeout: a ticket without progress this long stops the run
-    # A watcher's hooks (importer.events): progress events as the run goes, and a stop asked for from another
-    # thread that ends the run as Ctrl-C does. The local web page uses both; the CLI neither.
-    on_event: Callable[[dict], None] | None = field(default=None, repr=False, compare=False)
-    stop: Stop | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -122,59 +96,39 @@ def _run_import(paths: Sequence[str | Path], options: ImportOptions) -> ImportRe
     frame = table.frame
     read_s = time.monotonic() - started
 
-    summary: dict = {
-        "run_id": new_run_id(started_at),
-        "started_at": started_at.isoformat(timespec="seconds"),
-        "dry_run": options.dry_run,
-        "sandbox": options.sandbox,
-        "files": [str(p) for p in paths],
-        "tables": [_columns(t, options) for t in stats.tables],
-        "encodings": dict(stats.encodings),
-        "hidden_sheets_skipped": list(stats.hidden_sheets),
-        "rows": stats.rows,
-        "blank_rows": stats.blank_rows,
-        "read_s": round(read_s, 3),
-    }
+    run = RunSummary(
+        run_id=new_run_id(started_at), started_at=started_at.isoformat(timespec="seconds"), dry_run=options.dry_run,
+        sandbox=options.sandbox, files=[str(p) for p in paths], tables=[_columns(t, options) for t in stats.tables],
+        encodings=dict(stats.encodings), hidden_sheets_skipped=list(stats.hidden_sheets), rows=stats.rows,
+        blank_rows=stats.blank_rows, read_s=round(read_s, 3), limit=options.limit,
+    )  # fmt: skip
     stopped: RunStopped | None = None
     valid = np.flatnonzero((frame["status"] == Status.VALID.value).to_numpy(dtype=bool))
     if options.limit is not None:
-        summary["limit"] = options.limit
-        summary.setdefault("notes", []).append(f"--limit {options.limit}: only the first {options.limit} data rows "
-                                               "were read")
+        run.note(f"--limit {options.limit}: only the first {options.limit} data rows were read")
     if stats.notes:
-        summary.setdefault("notes", []).extend(stats.notes)
+        run.note(*stats.notes)
     if not len(frame):
-        summary.setdefault("notes", []).append("nothing to import: the input has no data rows")
+        run.note("nothing to import: the input has no data rows")
     elif not options.dry_run:
         from importer import remote  # the HTTP stack, only for a run that talks to a store
 
         if not (options.sandbox and options.journal is None):  # the run's first line: which memory it uses
             announce(options.store_id, options.journal, options.report_dir, quiet=options.quiet,
                      no_journal=options.no_journal)  # fmt: skip
-        send_summary, stopped = remote.send(table, records_at(frame, valid), options, summary["run_id"])
-        summary.update(send_summary)
+        run.store, stopped = remote.send(table, records_at(frame, valid), options, run.run_id)
     elif len(valid) and _store_to_ask(options):
         from importer import remote
 
-        stopped = remote.dry_run_lookups(table, records_at(frame, valid), options, summary)
+        stopped = remote.dry_run_lookups(table, records_at(frame, valid), options, run.store)
     elif len(valid):
         why = "the sandbox holds every customer the file names" if options.sandbox else "no token and store id"
-        summary.setdefault("notes", []).append(
-            f"customers not checked against a store ({why}): a dry run with a token (or --sandbox-customers) "
-            "also verifies each customer id and email")
+        run.note(f"customers not checked against a store ({why}): a dry run with a token (or --sandbox-customers) "
+                 "also verifies each customer id and email")
 
-    counts = frame["status"].value_counts()
-    summary["total"] = len(frame)
-    summary["counts"] = {s.value: int(counts[s.value]) for s in Status if counts.get(s.value, 0)}
-    # Why rows were skipped (already-imported, exists-in-store): the nightly run's question.
-    skipped = frame.loc[frame["status"] == Status.SKIPPED.value, "error_code"].value_counts()
-    summary["skipped_by_reason"] = {str(k): int(v) for k, v in skipped.items() if v}
-    summary["ambiguous"] = int((frame["error_code"] == Code.AMBIGUOUS.value).sum())
-    summary["stopped"] = stopped.message if stopped else None
-    summary["stopped_code"] = stopped.error_code if stopped else None
-    summary["exit_code"] = exit_code = _exit_code(counts, stopped)
-    summary["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    summary["elapsed_s"] = round(time.monotonic() - started, 3)
+    exit_code = _exit_code(frame["status"].value_counts(), stopped)
+    run.finish(frame, stopped, exit_code, time.monotonic() - started)
+    summary = run.to_json()
     try:
         path = write_report(table, summary, report_dir=Path(options.report_dir), run_id=summary["run_id"])
     except OSError as exc:  # a full disk, a folder turned read-only: what was done is in the journal
@@ -226,12 +180,8 @@ def _check_send_options(options: ImportOptions) -> None:
 def _read(paths: Sequence[str | Path], options: ImportOptions, stats: LoadStats) -> Table:
     mapping = read_mapping(options.mapping) if options.mapping else None
     try:
-        return read_table(
-            paths, sheets=options.sheets, mapping=mapping, encoding=options.encoding, delimiter=options.delimiter,
-            phone_region=options.phone_region, store_id=options.store_id, customer_key=options.customer_key,
-            match_by=options.match_by, preset=options.preset, country_column=options.country_column,
-            limit=options.limit, header_row=options.header_row, stats=stats, log=log,
-        )  # fmt: skip
+        read = {f.name: getattr(options, f.name) for f in fields(InputOptions)}
+        return read_table(paths, **{**read, "mapping": mapping}, store_id=options.store_id, stats=stats, log=log)
     except (InputError, UsageError):
         raise
     except (UnicodeError, ValueError, OSError) as exc:  # a reader error we did not foresee: one line, exit 2

@@ -1,4 +1,5 @@
-"""Contact types, statuses, the stable error codes, and the record one row travels as.
+"""Contact types, statuses, and the record one row travels as; `Code` (the stable error codes) is
+importer.errors' catalogue, importable from here too.
 
 The run's rows live in one pandas frame (importer.table); a frozen `ContactRecord` is
 built only where one row travels alone: the sender, the journal, `result.records`.
@@ -45,63 +46,6 @@ class Status(StrEnum):
     UPDATED = "updated"  # --update: a contact the customer had, with changed fields, was updated (PUT)
     DELETED = "deleted"  # undo: the contact the run created is gone from the store
     KEPT = "kept"  # undo: the contact was left in the store (changed since the run)
-
-
-class Code(StrEnum):
-    """Stable kebab-case error codes. Users script against these: never rename."""
-
-    # input rows (normalize / validate)
-    MISSING_CUSTOMER = "missing-customer-id"
-    INVALID_CUSTOMER_ID = "invalid-customer-id"
-    INVALID_CUSTOMER_EMAIL = "invalid-customer-email"
-    INVALID_STORE_ID = "invalid-store-id"
-    STORE_MISMATCH = "store-mismatch"
-    MISSING_CONTACT = "missing-contact"
-    MISSING_TYPE = "missing-type"
-    UNKNOWN_TYPE = "unknown-type"
-    INVALID_EMAIL = "invalid-email"
-    INVALID_PHONE = "invalid-phone"
-    PHONE_NEEDS_REGION = "phone-needs-region"
-    PHONE_AMBIGUOUS = "phone-ambiguous"  # digits only: an international number that lost its +, or a national one
-    UNKNOWN_COUNTRY = "unknown-country"  # a country cell that names no country, for a number without +country code
-    LOST_DIGITS = "lost-digits"  # 1.77737E+08: Excel rounded a number
-    INVALID_URL = "invalid-url"
-    WRONG_NETWORK = "wrong-network"  # a link to another network's domain
-    INVALID_HANDLE = "invalid-handle"
-    INVALID_DEFAULT = "invalid-default"
-    INVALID_ORDER_BY = "invalid-order-by"
-    INVALID_TIMESTAMP = "invalid-timestamp"
-    TOO_LONG = "too-long"
-    BAD_ENCODING = "bad-encoding"  # bytes that are not UTF-8 in a file that otherwise is
-    DUPLICATE_DEFAULT = "duplicate-default"
-    DUPLICATE = "duplicate"
-    # sending
-    AMBIGUOUS = "ambiguous"  # sent, no answer: the contact may exist
-    UNEXPECTED_RESPONSE = "unexpected-response"
-    CUSTOMER_NOT_FOUND = "customer-not-found"
-    CUSTOMER_AMBIGUOUS = "customer-ambiguous"
-    REJECTED = "rejected"  # 400 from Ecwid
-    HTTP_ERROR = "http-error"  # other final HTTP status
-    RETRIES_EXHAUSTED = "retries-exhausted"
-    CONNECTION_ERROR = "connection-error"
-    RUN_STOPPED = "run-stopped"
-    BATCH_TIMEOUT = "batch-timeout"  # the run stopped: a batch ticket made no progress for --batch-timeout
-    API_UNREACHABLE = "api-unreachable"  # the run stopped: no answer from Ecwid's API (at the start, or for a while)
-    # skipping
-    ALREADY_IMPORTED = "already-imported"  # the journal says a run created it
-    EXISTS_IN_STORE = "exists-in-store"  # the customer already has it (same type and value; emails in any case)
-    COLUMN_NOT_IMPORTED = "column-not-imported"  # a cell of a contact-like column left out (Fax): skipped, said
-    STORE_CHECK_FAILED = "store-check-failed"  # the customer's contacts could not be read
-    # customers by email
-    CUSTOMER_LOOKUP_FAILED = "customer-lookup-failed"  # GET /customers?email= failed after retries
-    CUSTOMER_MISMATCH = "customer-mismatch"  # the id's customer has another email than the row's
-    CUSTOMER_CREATE_FAILED = "customer-create-failed"  # --create-customers: POST /customers failed
-    # undo and --update
-    CHANGED_SINCE = "changed-since"  # undo: the contact's note, handle, default or order changed since the run
-    ALREADY_GONE = "already-gone"  # undo: the store no longer has the contact
-    SENT_UNKNOWN = "sent-unknown"  # undo: the journal holds no record of the fields sent (an older journal)
-    UPDATE_FAILED = "update-failed"  # --update: PUT of the changed fields failed
-    DELETE_FAILED = "delete-failed"  # undo: DELETE failed
 
 
 # Canonical field names (the API's own spelling) the loader maps headers onto.
@@ -230,3 +174,13 @@ class ContactRecord:
         if self.timestamp:
             body["timestamp"] = self.timestamp
         return body
+
+
+def __getattr__(name: str) -> Any:
+    # `from importer.records import Code`: the codes moved to the catalogue (importer.errors.codes), which builds
+    # this module's Outcome and RecordError, so it is imported when first asked for, not at the top.
+    if name == "Code":
+        from importer.errors.codes import Code
+
+        return Code
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

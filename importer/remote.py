@@ -24,7 +24,7 @@ import httpx
 from importer import ecwid
 from importer.customers import CustomerStats, Resolution, needs_lookup, resolve_customers
 from importer.directory import Directory
-from importer.errors import RunStopped
+from importer.errors import Code, RunStopped
 from importer.events import current_stop
 from importer.errors import UsageError
 from importer.guard import Guard
@@ -34,7 +34,7 @@ from importer.ecwid.client import connection
 from importer.ecwid.liveness import Liveness
 from importer.newcustomers import CustomerCreator
 from importer.ecwid.pacer import Pacer
-from importer.records import Code, ContactRecord, Outcome, Status
+from importer.records import ContactRecord, Status
 from importer.rows import customer_names, row_emails
 from importer.store import StoreReader
 from importer.storematch import settle
@@ -62,7 +62,7 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
 
     # Belt and braces: a record the sender never reported is not left as `valid`.
     why = f": {result.stopped.message}" if result.stopped else ""
-    unsent = Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED, error=f"the run stopped before this row was sent{why}")
+    unsent = Code.RUN_STOPPED.outcome(lead="the run stopped before this row was sent", reason=why)
     done = (results.get(r.index, r) for r in to_send)
     set_outcomes(table.frame, (replace(r, outcome=unsent) if r.outcome.status == Status.VALID else r for r in done))
     summary = {
@@ -90,9 +90,7 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
 def _batch_settings(options: ImportOptions):
     from importer.batch import BatchSettings
 
-    given = (("in_flight", options.batches_in_flight), ("timeout_s", options.batch_timeout))
-    return BatchSettings(size=options.batch_size, parallel=options.batch_parallel,
-                         **{k: v for k, v in given if v is not None})  # fmt: skip
+    return BatchSettings(**options.delivery.batch_settings())
 
 
 READS_NOTE_S = 5.0  # reads that took longer than this get a line of their own on the terminal
@@ -141,12 +139,8 @@ def _resolution(table: Table, records: list[ContactRecord], options: ImportOptio
 def _send_config(options: ImportOptions, api_url: str, store_id: int, token: str):
     from importer.send import SendConfig
 
-    overrides = (("rate_per_minute", options.rate), ("concurrency", options.concurrency), ("retries", options.retries),
-                 ("timeout_s", options.timeout))  # fmt: skip
-    return SendConfig(
-        api_url=api_url, store_id=store_id, token=token, quiet=options.quiet,
-        **{k: v for k, v in overrides if v is not None},
-    )  # fmt: skip
+    return SendConfig(api_url=api_url, store_id=store_id, token=token, quiet=options.quiet,
+                      **options.pacing.send_config())
 
 
 def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportOptions, summary: dict):

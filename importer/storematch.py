@@ -17,8 +17,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from importer.directory import Directory
+from importer.errors import Code
 from importer.matching import SWITCH_HINT, row_email_lists
-from importer.records import Code, ContactRecord, Outcome, Source, Status
+from importer.records import ContactRecord, Outcome, Source, Status
 from importer.store import StoreReadError
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ async def _ids_or_emails(records, table, directory, emails_of, results, notes, c
         elif emails := _emails(r, emails_of):
             out.append(replace(r, customer_id=None, customer_email=emails[0]))
         else:
-            results[r.index] = replace(r, outcome=Outcome(Status.FAILED, error_code=Code.CUSTOMER_NOT_FOUND, error=(
+            results[r.index] = replace(r, outcome=Code.CUSTOMER_NOT_FOUND.outcome(detail=(
                 f"the ids in {header!r} are not this store's and this row has no email to name its customer by")))
     return out
 
@@ -109,7 +110,7 @@ async def _by_row_emails(records, directory, emails_of, results, concurrency, ca
             named[source] = next(iter(found.values()))
         elif len(found) > 1:
             which = ", ".join(f"{e} is customer {cid}" for cid, e in found.items())
-            named[source] = Outcome(Status.INVALID, error_code=Code.CUSTOMER_AMBIGUOUS, error=(
+            named[source] = Code.CUSTOMER_AMBIGUOUS.outcome(status=Status.INVALID, detail=(
                 f"this row's emails name different customers ({which}): nothing of this row was sent; "
                 "keep one customer's emails on a row"))
     out = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 
-from importer.errors import RunStopped
+from importer.errors import interrupted
 
 
 async def bounded(
@@ -13,7 +13,7 @@ async def bounded(
 ) -> None:
     """`work(item)` for every item, at most `concurrency` at once; the first exception stops the rest.
 
-    A set `cancel` stops too, with RunStopped("interrupted"): nothing has been created yet.
+    A set `cancel` stops too, with RunStopped (interrupted): nothing has been created yet.
     """
     items = list(items)
     if not items:
@@ -35,7 +35,7 @@ async def bounded(
         if everything.done():
             everything.result()  # re-raise the first failure (RunStopped, ...)
         else:
-            raise RunStopped("interrupted: the run was cancelled while looking up customers", error_code="interrupted")
+            raise interrupted("the run was cancelled while looking up customers")
     finally:
         for task in (*workers, *([stop] if stop else [])):
             task.cancel()

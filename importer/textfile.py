@@ -25,10 +25,9 @@ import pandas as pd
 
 from importer import limits, tablefind
 from importer.encoding import choose_encoding, first_bad_byte, replacements
-from importer.errors import InputError
+from importer.errors import Code, InputError
 from importer.limits import Problems
 from importer.memory import release
-from importer.records import Code, RecordError
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024
@@ -115,8 +114,7 @@ def _bad_bytes(cells: pd.DataFrame, events: list[tuple[int, bytes]], headers: li
             i, at, seq = bad[0]
             place = f" at byte {at:,} ({seq.hex(' ')})" if at >= 0 else ""
             more = f"; {len(bad)} such places in this row" if len(bad) > 1 else ""
-            problems[row] = [RecordError(Code.BAD_ENCODING, headers[i], f"bytes that are not UTF-8{place} in a file "
-                                         f"that is UTF-8 elsewhere{more}: fix the cell or the file's encoding")]
+            problems[row] = [Code.BAD_ENCODING.error(headers[i], place=place, more=more)]
     return problems
 
 

@@ -33,7 +33,6 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -41,16 +40,16 @@ from pathlib import Path
 import pandas as pd
 
 from importer.contactfields import changed_since, item_value, pick
-from importer.ecwid import DEFAULT_API_URL
 from importer.ecwid.client import connection
 from importer.edits import DONE, GONE, ContactEditor
-from importer.errors import RunStopped, UsageError
-from importer.events import Stop, watching
+from importer.errors import Code, RunStopped, UsageError, interrupted
+from importer.events import watching
 from importer.journal import Journal, UndoRow, announce
 from importer.journal import undolist as undo_states
+from importer.options import Groups, Pacing, Target, Watch
 from importer.ecwid.pacer import Pacer
 from importer.progress import Progress
-from importer.records import Code, Status
+from importer.records import Outcome, Status
 from importer.report import REPORT_COLUMNS, new_run_id, write_frame_report
 from importer.report.results import write_results_csv
 from importer.send import SendConfig
@@ -66,22 +65,14 @@ _PROBLEMS = frozenset({Status.KEPT, Status.FAILED, Status.NOT_SENT})
 
 
 @dataclass(frozen=True)
-class UndoOptions:
-    store_id: int | None = None
-    token: str | None = field(default=None, repr=False)  # never printed
-    api_url: str = DEFAULT_API_URL
-    journal: Path | None = None  # default: the data directory's (importer.journal.home)
+class UndoOptions(Target, Pacing, Watch, Groups):
+    """What `undo` is given: the store and pacing as for import (importer.options), and its own flags."""
+
     report_dir: Path = Path("reports")
     dry_run: bool = False  # read and match; delete nothing
     force: bool = False  # delete contacts changed since the run too
     delete_customers: bool = False  # delete the customers the run created, once they are empty
-    rate: float | None = None
-    concurrency: int | None = None
-    retries: int | None = None
     quiet: bool = False
-    # As ImportOptions': progress events while it goes, a stop from another thread (importer.events).
-    on_event: Callable[[dict], None] | None = field(default=None, repr=False, compare=False)
-    stop: Stop | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -97,17 +88,6 @@ class UndoResult:
         return self.summary["counts"]
 
 
-@dataclass(frozen=True)
-class _Done:
-    """A row's outcome in this undo."""
-
-    status: Status
-    error_code: str = ""
-    error: str = ""
-    http_status: int | None = None
-    attempts: int = 0
-
-
 def run_undo(run_id: str, options: UndoOptions | None = None, **kwargs) -> UndoResult:
     """Undo `run_id` (see the module docstring); always writes a report. Raises UsageError (exit 2) before
     anything is read or deleted: no store, token or journal, or a run the journal doesn't know."""
@@ -121,9 +101,8 @@ def _run_undo(run_id: str, options: UndoOptions) -> UndoResult:
         raise UsageError("no store id: pass --store-id N or set ECWID_STORE_ID")
     if not options.token:
         raise UsageError("no token: set ECWID_TOKEN or pass --token-file PATH (undo reads the store, even dry)")
-    overrides = (("rate_per_minute", options.rate), ("concurrency", options.concurrency), ("retries", options.retries))
     config = SendConfig(api_url=options.api_url, store_id=options.store_id, token=options.token, quiet=options.quiet,
-                        **{k: v for k, v in overrides if v is not None})  # fmt: skip
+                        **options.pacing.send_config())  # fmt: skip
     path = announce(options.store_id, options.journal, options.report_dir, quiet=options.quiet)
     if not Path(path).exists():
         raise UsageError(f"no journal at {path}: undo works from the journal the import wrote (--journal PATH)")
@@ -174,11 +153,8 @@ def _runs(journal: Journal, this: str) -> str:
 
 class _Undo:
     def __init__(self, run_id: str, rows: list[UndoRow], journal: Journal, options: UndoOptions):
-        self.run_id = run_id
-        self.rows = rows
-        self.journal = journal
-        self.options = options
-        self.done: dict[int, _Done] = _Outcomes(len(rows))  # row position -> outcome
+        self.run_id, self.rows, self.journal, self.options = run_id, rows, journal, options
+        self.done: dict[int, Outcome] = _Outcomes(len(rows))  # row position -> outcome
         self.customers: list[dict] = []
         self.notes: list[str] = []
         self.stopped: RunStopped | None = None
@@ -203,14 +179,15 @@ class _Undo:
                     if row.position not in self.done:
                         todo[row.customer_id].append(row)
                 for row in todo.pop(None, []):
-                    self.done[row.position] = _Done(Status.FAILED, Code.MISSING_CUSTOMER, "no customer id on record")
+                    self.done[row.position] = Code.MISSING_CUSTOMER.outcome(
+                        status=Status.FAILED, detail="no customer id on record")
                 try:
                     await bounded(todo.items(), lambda item: self._customer(*item, reader, editor),
                                   config.concurrency, cancel)  # fmt: skip
                     await self._customers_created(reader, editor)
                 except RunStopped as exc:
-                    self.stopped = exc if exc.error_code != "interrupted" else RunStopped(
-                        "interrupted: the undo was cancelled before every row was done", error_code="interrupted")
+                    self.stopped = exc if exc.error_code != Code.INTERRUPTED else interrupted(
+                        "the undo was cancelled before every row was done")
                 self.requests = reader.requests
 
     async def _customer(self, cid: int, rows: list[UndoRow], reader: StoreReader, editor: ContactEditor) -> None:
@@ -219,13 +196,13 @@ class _Undo:
         except StoreReadError as exc:
             if exc.status != 404:
                 for row in rows:
-                    self.done[row.position] = _Done(Status.FAILED, Code.STORE_CHECK_FAILED,
-                                                    f"could not read the customer's contacts: {exc}")  # fmt: skip
+                    self.done[row.position] = Code.STORE_CHECK_FAILED.outcome(
+                        context="could not read the customer's contacts", reason=exc)
                 return
             items = []  # the customer is gone, and its contacts with it
         taken: set[int] = set()
         plan: list[tuple[UndoRow, int]] = []
-        finished: list[tuple[UndoRow, str, int | None, _Done]] = []
+        finished: list[tuple[UndoRow, str, int | None, Outcome]] = []
         ids = {item.get("id") for item in items}
         for row in rows:
             item = pick(items, row.key[1], row.key[2], contact_id=row.contact_id, sent=row.body, taken=taken)
@@ -234,17 +211,17 @@ class _Undo:
             edited = self._edited(row, rows, items, taken) if item is None and row.contact_id is None else None
             if edited is not None:
                 taken.add(edited.get("id"))
-                finished.append((row, undo_states.KEPT, None, _Done(Status.KEPT, Code.CHANGED_SINCE, (  # id: a guess
-                    f"kept: changed since the run: contact, now {edited.get('contact')!r} (contact id {edited.get('id')}"
+                finished.append((row, undo_states.KEPT, None, Code.CHANGED_SINCE.outcome(why=(  # id: a guess
+                    f"changed since the run: contact, now {edited.get('contact')!r} (contact id {edited.get('id')}"
                     ", known by its type and fields: its id was never read); not deleted, even with --force"))))
                 continue
             if item is None:
                 if row.state == undo_states.DELETING:  # our DELETE went out; its answer was lost
-                    finished.append((row, undo_states.DELETED, None, _Done(
+                    finished.append((row, undo_states.DELETED, None, Outcome(
                         Status.DELETED, error="deleted (an earlier attempt of this undo; its answer was lost)")))
                 else:
-                    finished.append((row, undo_states.GONE, None, _Done(
-                        Status.DELETED, Code.ALREADY_GONE, "already gone: the store no longer has this contact")))
+                    finished.append((row, undo_states.GONE, None, Code.ALREADY_GONE.outcome(
+                        when=": the store no longer has this contact")))
                 continue
             taken.add(item.get("id"))
             kept = self._kept(row, item)
@@ -256,26 +233,24 @@ class _Undo:
             for row, _, _, done in finished:
                 self.done[row.position] = done
             for row, contact_id in plan:
-                self.done[row.position] = _Done(Status.VALID, error=f"would delete contact id {contact_id}")
+                self.done[row.position] = Outcome(Status.VALID, error=f"would delete contact id {contact_id}")
             return
         self.journal.set_undo(self.run_id, [(row.key, state, cid_, d.error) for row, state, cid_, d in finished]
                               + [(row.key, undo_states.DELETING, contact_id, "") for row, contact_id in plan])
         for row, _, _, done in finished:
             self.done[row.position] = done
-        outcomes: list[tuple[UndoRow, str, int | None, _Done]] = []
+        outcomes: list[tuple[UndoRow, str, int | None, Outcome]] = []
         try:
             for row, contact_id in plan:
                 edit = await editor.delete(cid, contact_id)
+                sent = {"http_status": edit.http_status, "attempts": edit.attempts}
+                state = {DONE: undo_states.DELETED, GONE: undo_states.GONE}.get(edit.result, undo_states.FAILED)
                 if edit.result == DONE:
-                    done = _Done(Status.DELETED, "", f"deleted contact id {contact_id}", edit.http_status, edit.attempts)
-                    state = undo_states.DELETED
+                    done = Outcome(Status.DELETED, error=f"deleted contact id {contact_id}", **sent)
                 elif edit.result == GONE:
-                    done = _Done(Status.DELETED, Code.ALREADY_GONE, "already gone: removed while the undo ran",
-                                 edit.http_status, edit.attempts)  # fmt: skip
-                    state = undo_states.GONE
+                    done = Code.ALREADY_GONE.outcome(when=": removed while the undo ran", **sent)
                 else:
-                    done = _Done(Status.FAILED, Code.DELETE_FAILED, edit.detail, edit.http_status, edit.attempts)
-                    state = undo_states.FAILED
+                    done = Code.DELETE_FAILED.outcome(detail=edit.detail, **sent)
                 outcomes.append((row, state, contact_id, done))
                 self.done[row.position] = done
         finally:  # interrupted or not: what was done is on record (the rest stays `deleting`: checked next time)
@@ -295,7 +270,7 @@ class _Undo:
                  and (since is None or not _when(i.get("timestamp")) or _when(i.get("timestamp")) >= since)]
         return max(found, key=lambda i: i.get("id") if isinstance(i.get("id"), int) else -1, default=None)
 
-    def _kept(self, row: UndoRow, item: dict) -> _Done | None:
+    def _kept(self, row: UndoRow, item: dict) -> Outcome | None:
         if row.body is None:
             why = "the journal has no record of the fields this run sent (it predates undo)"
             code = Code.SENT_UNKNOWN
@@ -307,7 +282,7 @@ class _Undo:
             code = Code.CHANGED_SINCE
         if self.options.force:
             return None
-        return _Done(Status.KEPT, code, f"kept: {why} (--force deletes it)")
+        return code.outcome(why=f"{why} (--force deletes it)")
 
     async def _customers_created(self, reader: StoreReader, editor: ContactEditor) -> None:
         created = self.journal.created_customers(self.run_id)
@@ -319,7 +294,7 @@ class _Undo:
                 continue
             rows = [r for r in self.rows if r.customer_id == cid]
             gone = (Status.DELETED, Status.VALID) if self.options.dry_run else (Status.DELETED,)
-            left = [r for r in rows if self.done.get(r.position, _Done(Status.NOT_SENT)).status not in gone]
+            left = [r for r in rows if self.done.get(r.position, Outcome(Status.NOT_SENT)).status not in gone]
             if left:
                 entry.update(status="kept", why=f"{len(left)} of its contacts from the run are still there")
                 continue
@@ -355,10 +330,10 @@ class _Undo:
             counts[self._outcome(row).status.value] += 1
         return dict(counts)
 
-    def _outcome(self, row: UndoRow) -> _Done:
+    def _outcome(self, row: UndoRow) -> Outcome:
         why = self.stopped.message if self.stopped else "the undo stopped first"
-        return self.done.get(row.position) or _Done(Status.NOT_SENT, Code.RUN_STOPPED,
-                                                    f"not undone: {why}; run the same undo again")  # fmt: skip
+        return self.done.get(row.position) or Code.RUN_STOPPED.outcome(
+            lead="not undone: ", reason=f"{why}; run the same undo again")
 
     def frame(self) -> pd.DataFrame:
         """results.csv's columns, one line per row of the undone run, in the run's order."""
@@ -398,17 +373,17 @@ class _Outcomes(dict):
         super().__init__()
         self.progress = Progress(total, quiet=True)
 
-    def __setitem__(self, position: int, done: _Done) -> None:
+    def __setitem__(self, position: int, done: Outcome) -> None:
         fresh = position not in self  # a row is counted once, as it first ends
         super().__setitem__(position, done)
         if fresh:
             self.progress.update(done.status)
 
 
-def _earlier(row: UndoRow) -> _Done:
+def _earlier(row: UndoRow) -> Outcome:
     if row.state == undo_states.GONE:
-        return _Done(Status.DELETED, Code.ALREADY_GONE, f"already gone (undo run {row.undo_run})")
-    return _Done(Status.DELETED, error=f"deleted by undo run {row.undo_run}")
+        return Code.ALREADY_GONE.outcome(when=f" (undo run {row.undo_run})")
+    return Outcome(Status.DELETED, error=f"deleted by undo run {row.undo_run}")
 
 
 def _write_report(frame: pd.DataFrame, summary: dict, folder: Path) -> Path:

@@ -23,9 +23,9 @@ from dataclasses import replace
 
 from importer.contactfields import differences, item_key, match_key, pick, said, store_fields
 from importer.edits import DONE, GONE, ContactEditor
-from importer.errors import RunStopped
+from importer.errors import Code, RunStopped, interrupted
 from importer.journal import UPDATE, Journal, Sent
-from importer.records import Code, ContactRecord, Outcome, Status
+from importer.records import ContactRecord, Outcome, Status
 from importer.store import StoreReadError, StoreReader
 from importer.tasks import bounded
 
@@ -53,10 +53,9 @@ async def update_changed(results: dict[int, ContactRecord], reader: StoreReader,
     try:
         await bounded(todo, work, concurrency, cancel)
     except RunStopped as exc:
-        stopped = exc if exc.error_code != "interrupted" else RunStopped(
-            "interrupted: the run was cancelled while updating contacts", error_code="interrupted")
-        why = Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED,
-                      error=f"--update did not get to this row: {stopped.message}")  # fmt: skip
+        stopped = exc if exc.error_code != Code.INTERRUPTED else interrupted(
+            "the run was cancelled while updating contacts")
+        why = Code.RUN_STOPPED.outcome(lead="--update did not get to this row: ", reason=stopped.message)
         for r in todo:
             if r.index not in done:
                 results[r.index] = replace(r, outcome=why)
@@ -114,13 +113,13 @@ class _Updater:
                     contact_id = item.get("id")
                     edit = await self.editor.update(record.customer_id, contact_id, changes)
         except StoreReadError as exc:
-            return replace(record, outcome=Outcome(Status.FAILED, error_code=Code.STORE_CHECK_FAILED,
-                                                   error=f"--update could not read the customer's contacts: {exc}"))
+            return replace(record, outcome=Code.STORE_CHECK_FAILED.outcome(
+                context="--update could not read the customer's contacts", reason=exc))
         if edit.result == GONE:
             return self._skip(record, "the store no longer has this contact: not updated")
         if edit.result != DONE:
-            return replace(record, outcome=Outcome(Status.FAILED, edit.http_status, attempts=edit.attempts,
-                                                   error_code=Code.UPDATE_FAILED, error=edit.detail))
+            return replace(record, outcome=Code.UPDATE_FAILED.outcome(http_status=edit.http_status,
+                                                                      attempts=edit.attempts, detail=edit.detail))
         if self.history is not None:
             self.history.record_updates([(record.key, {**baseline, **changes}, contact_id)])
             if changes.get("default") is True:

@@ -137,8 +137,5 @@ def _default_clash(table: Table, record: ContactRecord, clash: list[ContactRecor
     others = ", ".join(str(r.source) for r in clash if r.index != record.index)
     customer = record.customer_key.removeprefix("email:")
     frame, i = table.frame, record.index
-    return RecordError(
-        Code.DUPLICATE_DEFAULT,
-        column_of(table.sheets[frame["sheet_no"].iat[i]].table, "default", frame["source_column"].iat[i]),
-        f"customer {customer} has more than one default {record.type}: also {others}; keep default=true on one of them",
-    )
+    column = column_of(table.sheets[frame["sheet_no"].iat[i]].table, "default", frame["source_column"].iat[i])
+    return Code.DUPLICATE_DEFAULT.error(column, customer=customer, type=record.type, others=others)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from importer.headers import Plan
 from importer.headerwords import read_header
-from importer.records import Code, RecordError
+from importer.errors import Code
 
 __all__ = ["paired_countries", "left_out_lines"]
 
@@ -42,8 +42,7 @@ def left_out_lines(values: pd.DataFrame, raw: pd.DataFrame, left_out: Sequence[t
     sheet_no, column = raw["sheet_no"].to_numpy(), raw["source_column"].astype(object).to_numpy()
     for n, columns in enumerate(left_out):
         for kind, _, header in columns:
-            said = (RecordError(Code.COLUMN_NOT_IMPORTED, header, f"column {header!r} is not imported "
-                    f"({read_header(header).reason}); nothing of it is sent; --mapping '{header},{kind}' imports it"),)
+            said = (Code.COLUMN_NOT_IMPORTED.error(header, header=header, reason=read_header(header).reason, kind=kind),)
             for k in np.flatnonzero((sheet_no == n) & (column == header)).tolist():
                 errors[k] = said
     values["errors"] = errors

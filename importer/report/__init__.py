@@ -37,6 +37,7 @@ from typing import Any
 
 import pandas as pd
 
+from importer.errors import Code
 from importer.report.errors import write_errors
 from importer.report.results import (
     REPORT_COLUMNS,
@@ -113,7 +114,7 @@ def unwritten_message(summary: dict[str, Any], report_dir: Path, exc: OSError) -
     sent = f"{summary.get('requests', 0)} requests sent; rows: {done}"
     if summary.get("stopped"):
         why += f"; the run had stopped: {summary['stopped']}"
-    if summary.get("stopped_code") == "journal-unwritable":
+    if summary.get("stopped_code") == Code.JOURNAL_UNWRITABLE:
         return (f"{why}. {sent}. Make room and run the same command again: the journal has what it could record, "
                 "the rows in doubt are checked in the store before anything is sent again")
     if summary.get("journal"):

@@ -1,5 +1,8 @@
 """summary.json, the terminal summary, and run ids.
 
+    run = RunSummary(run_id, started_at, ...)       # an import's summary, every key in one place
+    run.note("..."); run.store = send_summary; run.finish(frame, stopped, exit_code, elapsed_s)
+    summary = run.to_json()                         # the dict summary.json holds (write_report adds where it is)
     write_summary(folder / SUMMARY_JSON, summary)   # atomic: a tmp file, then os.replace
     print_summary(summary, folder, stream=sys.stderr)
     run_id = new_run_id()                           # 20261126-214501-3f2a
@@ -12,13 +15,17 @@ import json
 import os
 import secrets
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import pandas as pd
+
+from importer.errors import Code, RunStopped
 from importer.records import Status
 from importer.report.results import RESULTS_CSV
 
-__all__ = ["SUMMARY_JSON", "STATUS_ORDER", "write_summary", "print_summary", "new_run_id"]
+__all__ = ["SUMMARY_JSON", "STATUS_ORDER", "RunSummary", "write_summary", "print_summary", "new_run_id"]
 
 SUMMARY_JSON = "summary.json"
 
@@ -35,6 +42,67 @@ STATUS_ORDER = (
     Status.FAILED,
     Status.NOT_SENT,
 )
+
+
+@dataclass
+class RunSummary:
+    """An import's summary.json: what was read, what talking to the store did, how the rows ended."""
+
+    run_id: str
+    started_at: str
+    dry_run: bool
+    sandbox: bool
+    files: list[str]
+    tables: list[dict]  # each table's layout and columns (importer.pipeline)
+    encodings: dict[str, str]
+    hidden_sheets_skipped: list[str]
+    rows: int
+    blank_rows: int
+    read_s: float
+    limit: int | None = None  # --limit N; no key without it
+    notes: list[str] | None = None  # None: no key
+    store: dict[str, Any] = field(default_factory=dict)  # what the store half did (importer.remote), in its order
+    total: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)  # why rows were skipped: the nightly's question
+    ambiguous: int = 0
+    stopped: str | None = None
+    stopped_code: str | None = None
+    exit_code: int = 0
+    finished_at: str = ""
+    elapsed_s: float = 0.0
+
+    def note(self, *lines: str) -> None:
+        self.notes = [*(self.notes or ()), *lines]
+
+    def finish(self, frame: pd.DataFrame, stopped: RunStopped | None, exit_code: int, elapsed_s: float) -> None:
+        """How the rows of the run's frame ended, and why the run stopped, if it did."""
+        counts = frame["status"].value_counts()
+        self.total = len(frame)
+        self.counts = {s.value: int(counts[s.value]) for s in Status if counts.get(s.value, 0)}
+        skipped = frame.loc[frame["status"] == Status.SKIPPED.value, "error_code"].value_counts()
+        self.skipped_by_reason = {str(k): int(v) for k, v in skipped.items() if v}
+        self.ambiguous = int((frame["error_code"] == Code.AMBIGUOUS.value).sum())
+        self.stopped = stopped.message if stopped else None
+        self.stopped_code = stopped.error_code if stopped else None
+        self.exit_code = exit_code
+        self.finished_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        self.elapsed_s = round(elapsed_s, 3)
+
+    def to_json(self) -> dict[str, Any]:
+        """summary.json's keys, in its order; the store half's notes join the run's (where the run has none,
+        they stay where the store half put them)."""
+        head = ("run_id", "started_at", "dry_run", "sandbox", "files", "tables", "encodings", "hidden_sheets_skipped",
+                "rows", "blank_rows", "read_s")  # fmt: skip
+        out = {name: getattr(self, name) for name in head}
+        if self.limit is not None:
+            out["limit"] = self.limit
+        store = dict(self.store)
+        if self.notes is not None:
+            out["notes"] = [*self.notes, *store.pop("notes", ())]
+        tail = ("total", "counts", "skipped_by_reason", "ambiguous", "stopped", "stopped_code", "exit_code",
+                "finished_at", "elapsed_s")  # fmt: skip
+        return {**out, **store, **{name: getattr(self, name) for name in tail}}
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ import re
 import phonenumbers
 
 from importer.records import Code
-from importer.rules.text import INTEGRAL, SCIENTIFIC, LOST_DIGITS_MSG, Problem
+from importer.rules.text import INTEGRAL, SCIENTIFIC, Problem
 
 
 # Fast path for international numbers ("+1 650-253-0000"): phonenumbers.parse plus
@@ -160,7 +160,7 @@ def _phone(value: str, region: str | None) -> tuple[str, Problem]:
         return e164, None
     text = value[4:] if value[:4].lower() == "tel:" else value.removeprefix("'")  # ' marks text in Excel, Shopify
     if SCIENTIFIC.fullmatch(text):
-        return value, (Code.LOST_DIGITS, LOST_DIGITS_MSG.format(value=value))
+        return value, (Code.LOST_DIGITS, Code.LOST_DIGITS.message(value=value))
     if INTEGRAL.fullmatch(text) and "." in text:  # 16502530000.0 from a numeric cell
         text = text.split(".", 1)[0]
     if not text.startswith("+"):

@@ -72,8 +72,6 @@ INTEGRAL = re.compile(r"\d+(?:\.0*)?", re.ASCII)  # "3", "177737165.0" (Excel's 
 SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+", re.ASCII)  # 1.77737E+08: Excel dropped digits
 _MAX_ID = 2**63 - 1
 
-LOST_DIGITS_MSG = "{value!r} is in scientific notation: Excel rounded the number and digits are lost; format the column as Text and export again"
-
 
 def _integer(value: str, what: str, code: str, *, positive: bool) -> tuple[int | None, Problem]:
     digits = value.removeprefix("'")  # Excel's (and Shopify's) mark for "this is text"
@@ -82,7 +80,7 @@ def _integer(value: str, what: str, code: str, *, positive: bool) -> tuple[int |
     elif INTEGRAL.fullmatch(digits):
         n = int(digits.split(".", 1)[0])
     elif SCIENTIFIC.fullmatch(digits):
-        return None, (Code.LOST_DIGITS, LOST_DIGITS_MSG.format(value=value))
+        return None, (Code.LOST_DIGITS, Code.LOST_DIGITS.message(value=value))
     else:
         return None, (code, f"{value!r} is not a {what}")
     if (positive and n == 0) or n > _MAX_ID:

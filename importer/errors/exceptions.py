@@ -34,15 +34,11 @@ class RunStopped(ImporterError):
     exit_code = 3
 
     def __init__(self, message: str, *, error_code: str = "", http_status: int | None = None):
+        # error_code: a stop reason of the catalogue (Code.X.stop builds it), or the code Ecwid answered
         self.message = message
         self.error_code = error_code
         self.http_status = http_status
         super().__init__(message)
-
-
-def interrupted() -> RunStopped:
-    """Ctrl-C or SIGTERM: the reason a run stops early."""
-    return RunStopped("interrupted: the run was cancelled before every row was sent", error_code="interrupted")
 
 
 class ReportNotWritten(ImporterError):
