@@ -1,6 +1,6 @@
 """The stores' data: each store's customers and their contacts, and the API's operations on them.
 
-    store = CustomerStore(threading.RLock())
+    store = CustomerStore(threading.RLock(), default_store_id=1)
     store.add_store(1); store.add_customers([1, 2], store_id=1)
     store.create_contact(1, 1, {"contact": "a@example.com", "type": "email"})
     store.contacts(1, store_id=1)  # copies, never the live dicts
