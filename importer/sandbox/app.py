@@ -3,31 +3,30 @@
 Two layers. `_Gate`, a plain ASGI middleware outermost, sees every request as it
 arrives on the wire: it counts requests in flight, applies the rate limit, the
 injected latency and 5xx faults, cuts connections, and writes the request log.
-Inside it, Starlette routes to the handlers, which check store, token, plan and
-scope, then the body, then call the state.
+Inside it, Starlette routes to the handlers (built by importer.sandbox.routing, which checks
+store, token, plan and scope first); they check the body, then call the state. The batch
+endpoints are importer.sandbox.batchapi's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from importer.sandbox import batch
+from importer.sandbox import batchapi
 from importer.sandbox.config import CREATE, READ, UPDATE, SandboxConfig
-from importer.sandbox.contacts import check_contact_fields, parse_json_object
-from importer.sandbox.errors import ApiError, ConnectionCut, wrong_parameter
+from importer.sandbox.contacts import check_contact_fields
+from importer.sandbox.errors import ApiError, ConnectionCut, internal_error, wrong_parameter
 from importer.sandbox.faults import BLANK_BODIES, echo_page
+from importer.sandbox.routing import error_response, json_body, path_int, query_bool, query_int, route
 from importer.sandbox.state import LoggedRequest, SandboxState, token_hash
 
 MAX_LIMIT = 100  # customer search page size; Ecwid documents 100 as the maximum
@@ -56,18 +55,14 @@ def create_app(state_or_config: SandboxState | SandboxConfig | None = None) -> A
         state = state_or_config
     else:
         state = SandboxState(state_or_config or SandboxConfig())
-    def route(path: str, **methods: tuple[str, Handler]) -> Route:
-        """A path whose methods need different scopes: method -> (scope, handler)."""
-        endpoints = {m: _endpoint(state, scope, handler) for m, (scope, handler) in methods.items()}
-        return Route(path, _by_method(endpoints), methods=list(endpoints))
-
     routes = [
-        route("/api/v3/{store}/customers", GET=(READ, _search), POST=(CREATE, _create_customer)),
-        route("/api/v3/{store}/customers/{cid}", GET=(READ, _get_customer), DELETE=(UPDATE, _delete_customer)),
-        route("/api/v3/{store}/customers/{cid}/contacts", GET=(READ, _list_contacts), POST=(CREATE, _create_contact)),
-        route("/api/v3/{store}/customers/{cid}/contacts/{contact_id}", GET=(READ, _get_contact),
+        route(state, "/api/v3/{store}/customers", GET=(READ, _search), POST=(CREATE, _create_customer)),
+        route(state, "/api/v3/{store}/customers/{cid}", GET=(READ, _get_customer), DELETE=(UPDATE, _delete_customer)),
+        route(state, "/api/v3/{store}/customers/{cid}/contacts", GET=(READ, _list_contacts),
+              POST=(CREATE, _create_contact)),
+        route(state, "/api/v3/{store}/customers/{cid}/contacts/{contact_id}", GET=(READ, _get_contact),
               PUT=(UPDATE, _update_contact), DELETE=(UPDATE, _delete_contact)),
-        *batch.routes(state),
+        *batchapi.routes(state),
     ]
     inner = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
     inner.router.redirect_slashes = False
@@ -149,7 +144,7 @@ class _Gate:
                 fault = "blocked" if refusal.blocked else "rate_limited"
                 err = ApiError(429, "Too many requests, rate limit exceeded", "RATE_LIMITED",
                                retry_after=refusal.retry_after_header)
-                await _error_response(err)(scope, logging_receive, guarded_send)
+                await error_response(err)(scope, logging_receive, guarded_send)
                 return
             if faults.latency_s > 0:
                 await asyncio.sleep(faults.latency_s)
@@ -206,11 +201,6 @@ def _redacted_query(raw: bytes) -> str:
     return urlencode([(k, "***" if k.lower() == "token" else v) for k, v in pairs], safe="*")
 
 
-def _error_response(err: ApiError) -> Response:
-    headers = {"Retry-After": str(err.retry_after)} if err.retry_after is not None else None
-    return JSONResponse(err.body(), status_code=err.status, headers=headers)
-
-
 def _fault_response(status: int) -> Response:
     # Not all failures come from Ecwid's API code: a proxy answers 502 in HTML,
     # and a 503 may carry no body at all. Clients must survive every one.
@@ -218,7 +208,7 @@ def _fault_response(status: int) -> Response:
         return Response("<html><body><h1>502 Bad Gateway</h1></body></html>", 502, media_type="text/html")
     if status == 503:
         return Response(b"", 503)
-    return JSONResponse({"errorMessage": "Internal server error", "errorCode": "INTERNAL_ERROR"}, status)
+    return JSONResponse(internal_error().body(), status)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
@@ -227,42 +217,15 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
         err = ApiError(405, f"HTTP method {request.method} is not supported here", "METHOD_NOT_ALLOWED")
     else:
         err = ApiError(422, f"Wrong URL: {request.url.path}", "WRONG_URL")
-    return _error_response(err)
+    return error_response(err)
 
 
 # ---- handlers --------------------------------------------------------------
 
-Handler = Callable[[SandboxState, Request, int], Awaitable[Response]]
-
-
-def _endpoint(state: SandboxState, scope_name: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap a handler with Ecwid's checks and error rendering."""
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            store_id = _path_int(request, "store", lambda v: ApiError(404, f"Store #{v} not found", "STORE_NOT_FOUND"))
-            state.authorize(store_id, request.scope["sandbox"].token, scope_name)
-            return await handler(state, request, store_id)
-        except ApiError as err:
-            return _error_response(err)
-
-    return endpoint
-
-
-def _by_method(endpoints: dict[str, Callable[[Request], Awaitable[Response]]]) -> Callable[[Request], Awaitable[Response]]:
-    """One Starlette endpoint for a path whose methods need different scopes."""
-
-    async def endpoint(request: Request) -> Response:
-        method = "GET" if request.method == "HEAD" else request.method  # Starlette adds HEAD
-        return await endpoints[method](request)
-
-    return endpoint
-
-
 async def _create_contact(state: SandboxState, request: Request, store_id: int) -> Response:
     cid = _customer_id(request)
     state.list_contacts(store_id, cid)  # 404 for an unknown customer before body errors
-    fields = check_contact_fields(await _json_body(request), partial=False)
+    fields = check_contact_fields(await json_body(request), partial=False)
     delay = request.scope["sandbox"].commit_delay_s
     if delay:  # a slow write: it commits even if the client has given up meanwhile
         await asyncio.sleep(delay)
@@ -272,7 +235,7 @@ async def _create_contact(state: SandboxState, request: Request, store_id: int) 
 
 
 async def _create_customer(state: SandboxState, request: Request, store_id: int) -> Response:
-    body = await _json_body(request)
+    body = await json_body(request)
     email = body.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise wrong_parameter("email must be an email address")
@@ -298,7 +261,7 @@ async def _get_contact(state: SandboxState, request: Request, store_id: int) -> 
 async def _update_contact(state: SandboxState, request: Request, store_id: int) -> Response:
     cid, contact_id = _customer_id(request), _contact_id(request)
     state.get_contact(store_id, cid, contact_id)  # 404s first
-    fields = check_contact_fields(await _json_body(request), partial=True)
+    fields = check_contact_fields(await json_body(request), partial=True)
     state.update_contact(store_id, cid, contact_id, fields)
     request.scope["sandbox"].committed = True  # a cut drawn for it loses the answer, not the change
     return JSONResponse({"updateCount": 1})
@@ -322,8 +285,8 @@ async def _get_customer(state: SandboxState, request: Request, store_id: int) ->
 
 async def _search(state: SandboxState, request: Request, store_id: int) -> Response:
     q = request.query_params
-    offset = _query_int(q.get("offset"), "offset", 0)
-    limit = _query_int(q.get("limit"), "limit", DEFAULT_LIMIT)
+    offset = query_int(q.get("offset"), "offset", 0)
+    limit = query_int(q.get("limit"), "limit", DEFAULT_LIMIT)
     if offset < 0:
         raise wrong_parameter("offset must be >= 0")
     # ASSUMPTION: the docs give 100 as the maximum but not what happens above
@@ -337,7 +300,7 @@ async def _search(state: SandboxState, request: Request, store_id: int) -> Respo
     total, items = state.search_customers(
         store_id,
         email=q.get("email"),
-        exact_email=_query_bool(q.get("useExactEmailMatch"), "useExactEmailMatch"),
+        exact_email=query_bool(q.get("useExactEmailMatch"), "useExactEmailMatch"),
         keyword=q.get("keyword"),
         name=q.get("name"),
         sort_by=sort_by,
@@ -350,40 +313,9 @@ async def _search(state: SandboxState, request: Request, store_id: int) -> Respo
 # ---- request parsing -------------------------------------------------------
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise ApiError(415, f"Unsupported content type '{media_type}', expected application/json")
-    return parse_json_object(await request.body())
-
-
-def _path_int(request: Request, name: str, error: Callable[[str], ApiError]) -> int:
-    raw = request.path_params[name]
-    if not raw.isdigit():
-        raise error(raw)
-    return int(raw)
-
-
 def _customer_id(request: Request) -> int:
-    return _path_int(request, "cid", lambda v: wrong_parameter(f"Customer id must be an integer, got '{v}'"))
+    return path_int(request, "cid", lambda v: wrong_parameter(f"Customer id must be an integer, got '{v}'"))
 
 
 def _contact_id(request: Request) -> int:
-    return _path_int(request, "contact_id", lambda v: wrong_parameter(f"Contact id must be an integer, got '{v}'"))
-
-
-def _query_int(raw: str | None, name: str, default: int) -> int:
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise wrong_parameter(f"{name} must be an integer") from None
-
-
-def _query_bool(raw: str | None, name: str) -> bool:
-    if raw is None:
-        return False
-    if raw.lower() not in ("true", "false"):
-        raise wrong_parameter(f"{name} must be true or false")
-    return raw.lower() == "true"
+    return path_int(request, "contact_id", lambda v: wrong_parameter(f"Contact id must be an integer, got '{v}'"))

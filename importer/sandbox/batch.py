@@ -1,10 +1,16 @@
-"""Ecwid's batch API in the sandbox: `POST /batch`, `GET /batch`, and the cancel calls.
+"""Ecwid's batch API in the sandbox: the queue of tickets and the runner that works through it.
+
+    queue = BatchQueue(state, BatchSettings(processing_ms=1.0))   # SandboxState does this: `state.batches`
+    ticket, new = queue.submit(store_id, token, inner_requests, parallel=False, stop_on_failure=True,
+                               group=None, key=None)              # inside the event loop
+    queue.find(store_id, ticket.ticket); queue.cancel([ticket]); queue.pause(); queue.resume()
 
 Per store, tickets run first in, first out, one at a time; a ticket's inner requests run
 one after another, or up to `PARALLEL` at once with `allowParallelMode=true`. Each inner
 request takes `processing_ms` and goes through the same handlers as a direct request (the
 same checks, errors and createCount), but not through the gate: no latency, no 5xx fault,
-no cut; a batch's own faults are drawn below.
+no cut; a batch's own faults are drawn below. The HTTP endpoints are importer.sandbox.batchapi's,
+the tickets and their JSON importer.sandbox.tickets'.
 
 Choices where Ecwid's documentation is silent (ASSUMPTION, each marked where it is made):
 - inner requests count against the token's rate limit only with `counts=True`; then each one
@@ -24,27 +30,19 @@ import json
 import random
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from importer.sandbox.errors import ApiError, wrong_parameter
+from importer.sandbox.errors import ApiError, internal_error
+from importer.sandbox.tickets import COMPLETED, FAILED, IN_PROGRESS, NOT_EXECUTED, QUEUED, InnerRequest, Ticket
 
 if TYPE_CHECKING:
     from importer.sandbox.state import SandboxState
 
-MAX_REQUESTS = 500
 PARALLEL = 100  # allowParallelMode: inner requests at once
-QUEUED, IN_PROGRESS, COMPLETED = "QUEUED", "IN_PROGRESS", "COMPLETED"
-FAILED, NOT_EXECUTED = "FAILED", "NOT_EXECUTED"
-_REASONS = {200: "OK", 400: "Bad Request", 402: "Payment Required", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed", 415: "Unsupported Media Type", 422: "Unprocessable Entity",
-            500: "Internal Server Error"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -69,58 +67,6 @@ class BatchSettings:
                 raise ValueError(f"batch {name} must be within 0..1")
         if self.processing_ms < 0 or self.retry_s < 0 or self.dedup_s < 0 or self.retries < 0:
             raise ValueError("batch times and retries must be >= 0")
-
-
-@dataclass
-class _Inner:
-    id: str
-    method: str
-    path: str
-    body: Any
-    fault: str | None
-    state: str = QUEUED  # QUEUED (not run yet), then COMPLETED | FAILED | NOT_EXECUTED
-    status: int | None = None
-    answer: str = ""
-
-    def json(self, escaped: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "status": self.state}
-        if self.status is not None:
-            out["httpStatusCode"] = self.status
-            out["httpStatusLine"] = f"HTTP/1.1 {self.status} {_REASONS.get(self.status, '')}".rstrip()
-            if escaped:
-                out["escapedHttpBody"] = self.answer
-            else:
-                try:
-                    out["httpBody"] = json.loads(self.answer) if self.answer else None
-                except ValueError:
-                    out["httpBody"] = self.answer
-        return out
-
-
-@dataclass
-class Ticket:
-    ticket: str
-    seq: int
-    store_id: int
-    token: str = field(repr=False)
-    inner: list[_Inner]
-    parallel: bool
-    stop_on_failure: bool
-    group: str | None
-    key: str | None
-    submitted_at: float
-    status: str = QUEUED
-    cancelled: bool = False
-
-    @property
-    def completed(self) -> int:
-        return sum(1 for r in self.inner if r.state != QUEUED)
-
-    def json(self, escaped: bool) -> dict[str, Any]:
-        return {
-            "status": self.status, "totalRequests": len(self.inner), "completedRequests": self.completed,
-            "responses": [r.json(escaped) for r in self.inner if r.state != QUEUED],
-        }  # fmt: skip
 
 
 @dataclass
@@ -162,7 +108,7 @@ class BatchQueue:
 
     # ---- the API's operations ----
 
-    def submit(self, store_id: int, token: str, requests: list[_Inner], *, parallel: bool, stop_on_failure: bool,
+    def submit(self, store_id: int, token: str, requests: list[InnerRequest], *, parallel: bool, stop_on_failure: bool,
                group: str | None, key: str | None) -> tuple[Ticket, bool]:
         """(ticket, whether it is new); a key seen within `dedup_s` returns the first ticket."""
         with self.state.lock:
@@ -255,7 +201,7 @@ class BatchQueue:
 
         await asyncio.gather(*(worker() for _ in range(PARALLEL if ticket.parallel else 1)))
 
-    async def _one(self, ticket: Ticket, inner: _Inner) -> None:
+    async def _one(self, ticket: Ticket, inner: InnerRequest) -> None:
         settings = self.settings
         if inner.fault == "skip":
             with self.state.lock:
@@ -276,7 +222,7 @@ class BatchQueue:
                 with self.state.lock:
                     self.stats.running -= 1
             if inner.fault == "fail" or (inner.fault == "lost" and attempt):
-                status, answer = 500, json.dumps({"errorMessage": "Internal server error", "errorCode": "INTERNAL_ERROR"})
+                status, answer = 500, json.dumps(internal_error().body())
             else:
                 status, answer = await self._dispatch(ticket, inner)
                 if inner.fault == "lost" and status == 200:
@@ -293,7 +239,7 @@ class BatchQueue:
         while (wait := self.state.charge(token)) > 0:
             await asyncio.sleep(wait)
 
-    async def _dispatch(self, ticket: Ticket, inner: _Inner) -> tuple[int, str]:
+    async def _dispatch(self, ticket: Ticket, inner: InnerRequest) -> tuple[int, str]:
         """Run one inner request through the API's routes, as the ticket's token."""
         assert self._app is not None, "attach() the app first"
         path, _, query = inner.path.partition("?")
@@ -333,103 +279,3 @@ class BatchQueue:
                 return name
             u -= rate
         return None
-
-
-# ---- HTTP --------------------------------------------------------------------
-
-
-def routes(state: SandboxState) -> list[Route]:
-    batches: BatchQueue = state.batches
-
-    def endpoint(handler):
-        async def wrapped(request: Request) -> Response:
-            try:
-                raw = request.path_params["store"]
-                if not raw.isdigit():
-                    raise ApiError(404, f"Store #{raw} not found", "STORE_NOT_FOUND")
-                store_id = int(raw)
-                token = request.scope["sandbox"].token
-                state.authorize(store_id, token, None)  # ASSUMPTION: inner requests' scopes are checked as they run
-                return await handler(request, store_id, token)
-            except ApiError as err:
-                return JSONResponse(err.body(), status_code=err.status)
-
-        return wrapped
-
-    async def submit(request: Request, store_id: int, token: str) -> Response:
-        q = request.query_params
-        try:
-            body = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
-            raise wrong_parameter("Request body is not valid JSON") from None
-        if not isinstance(body, list) or not body:
-            raise wrong_parameter("Request body must be a non-empty JSON array of requests")
-        if len(body) > MAX_REQUESTS:
-            raise wrong_parameter(f"A batch holds at most {MAX_REQUESTS} requests, got {len(body)}")
-        ticket, _ = batches.submit(
-            store_id, token, [_inner(item) for item in body], parallel=_flag(q, "allowParallelMode", False),
-            stop_on_failure=_flag(q, "stopOnFirstFailure", True), group=q.get("groupId"), key=q.get("deduplicationKey"),
-        )  # fmt: skip
-        if batches.lose_answer():
-            request.scope["sandbox"].cut_drawn = True
-        request.scope["sandbox"].committed = True
-        return JSONResponse({"ticket": ticket.ticket})
-
-    async def get(request: Request, store_id: int, token: str) -> Response:
-        q = request.query_params
-        ticket_id = q.get("ticket") or q.get("ticketId")
-        if ticket_id:
-            ticket = batches.find(store_id, ticket_id)
-            with state.lock:
-                return JSONResponse(ticket.json(_flag(q, "escapedJson", False)))
-        status = q.get("status")
-        if status not in (None, QUEUED, IN_PROGRESS, COMPLETED):
-            raise wrong_parameter("status must be QUEUED, IN_PROGRESS or COMPLETED")
-        found = batches.listing(store_id, status)
-        offset, limit = int(q.get("offset", 0)), int(q.get("limit", 100))
-        items = [{"ticket": t.ticket, "status": t.status, "totalRequests": len(t.inner),
-                  "completedRequests": t.completed} for t in found[offset: offset + limit]]  # fmt: skip
-        return JSONResponse({"total": len(found), "count": len(items), "offset": offset, "limit": limit, "items": items})
-
-    async def delete(request: Request, store_id: int, token: str) -> Response:
-        ticket = batches.find(store_id, request.query_params.get("ticketId") or request.query_params.get("ticket", ""))
-        if ticket.status != QUEUED:
-            raise wrong_parameter(f"Ticket {ticket.ticket} is {ticket.status}: only a queued batch can be deleted")
-        return JSONResponse({"deleteCount": batches.cancel([ticket])})
-
-    async def cancel_group(request: Request, store_id: int, token: str) -> Response:
-        group = request.query_params.get("groupId")
-        if not group:
-            raise wrong_parameter("groupId is required")
-        tickets = [t for t in batches.listing(store_id, None) if t.group == group]
-        return JSONResponse({"cancelledRequests": batches.cancel(tickets)})
-
-    by_method = {"POST": endpoint(submit), "GET": endpoint(get), "DELETE": endpoint(delete)}
-
-    async def batch(request: Request) -> Response:
-        return await by_method["GET" if request.method == "HEAD" else request.method](request)
-
-    return [
-        Route("/api/v3/{store}/batch", batch, methods=["GET", "POST", "DELETE"]),
-        Route("/api/v3/{store}/batch/cancel-group", endpoint(cancel_group), methods=["POST"]),
-    ]
-
-
-def _inner(item: Any) -> _Inner:
-    if not isinstance(item, dict):
-        raise wrong_parameter("Each request must be a JSON object")
-    path, method = item.get("path"), str(item.get("method", "GET")).upper()
-    if not isinstance(path, str) or not path.startswith("/"):
-        raise wrong_parameter("Each request needs a path starting with /")
-    if method not in ("GET", "POST", "PUT", "DELETE"):
-        raise wrong_parameter(f"Unsupported method {method}")
-    return _Inner(str(item.get("id", "")), method, path, item.get("body"), None)
-
-
-def _flag(q, name: str, default: bool) -> bool:
-    raw = q.get(name)
-    if raw is None:
-        return default
-    if raw.lower() not in ("true", "false"):
-        raise wrong_parameter(f"{name} must be true or false")
-    return raw.lower() == "true"

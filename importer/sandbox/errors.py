@@ -40,3 +40,8 @@ def customer_not_found(customer_id: int) -> ApiError:
 
 def contact_not_found(contact_id: int) -> ApiError:
     return ApiError(404, f"Contact #{contact_id} not found")
+
+
+def internal_error() -> ApiError:
+    """The 500 Ecwid's API code answers (an injected fault, or an inner batch request's failed try)."""
+    return ApiError(500, "Internal server error", "INTERNAL_ERROR")
