@@ -33,7 +33,9 @@ def test_503s_cut_creates_and_429_bursts_every_row_exactly_once(tmp_path):
         if result.exit_code != 0:  # a row that met 503 on every attempt: the rerun finishes it
             result = _import(sb, csv, tmp_path)
         store = stored(sb)
-    assert stats.faults > 5 and stats.cuts > 3 and stats.rate_limited > 0  # the trouble really happened
+    # the trouble really happened (about 12 faults and 7 cuts are expected; how many draws fall on creates varies
+    # with the 429s, so the bounds leave room: cuts > 3 failed about one run in twenty)
+    assert stats.faults >= 3 and stats.cuts >= 2 and stats.rate_limited > 0
     assert result.exit_code == 0, result.counts
     assert store == expected  # every contact, each exactly once
     assert result.summary["total"] == sum(result.counts.values()) == 250  # every row accounted for
