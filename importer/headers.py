@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from importer import presets
 from importer.errors import InputError
-from importer.headerwords import norm, read_header
+from importer.headerwords import norm, read_header, written_words
 from importer.keycolumns import MATCH_BY, CustomerKey, choose_country, choose_customer_key, columns_for, key_column
 from importer.mappingfile import IGNORE, check_mapping, read_mapping, resolve_target
 from importer.records import ContactType, SourceTable
@@ -162,7 +162,8 @@ def phone_label(header: str) -> str:
     """The first word of a PHONE column's header that says which phone, as written: `Mobile Phone Number` ->
     `Mobile`, `Business Phone` -> `Business`, `Téléphone portable` -> `portable`; "" for `Phone`, `Telefon`,
     `Phone 1 - Value`, `Default Address Phone` (a note "Phone" would say nothing)."""
-    return next((w for w in re.findall(r"[^\W\d_]+", header) if norm(w) in _PHONE_LABELS), "")
+    found = next((w for w in written_words(header) if norm(w) in _PHONE_LABELS), "")
+    return found.capitalize() if header == header.lower() else found  # "mobile" -> "Mobile", as read_header
 
 
 @dataclass(frozen=True)

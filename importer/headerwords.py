@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from importer.records import ContactType as T
 
-__all__ = ["Reading", "norm", "words", "read_header", "country_rank", "pair_words"]
+__all__ = ["Reading", "norm", "words", "read_header", "country_rank", "pair_words", "is_postal", "written_words"]
 
 
 def norm(header: str) -> str:
@@ -101,7 +101,8 @@ _NOT_CONTACT = _wordset(
     "average avg times name names display calls call messages message activity activities visits visit views "
     "sessions followers following likes posts subscribers image images photo photos avatar picture logo "
     "thumbnail gravatar cart checkout order orders tracking landing rep representative agent salesperson sales "
-    "assigned assignee by from reply sender parent guardian partner invited")  # fmt: skip
+    "assigned assignee by from reply sender parent guardian partner invited "
+    "typ tipo assistent assistente asistente assistentin sekretariat secretary")  # fmt: skip
 _COUNTRY = _wordset("country countries countrycode land pays país pais paese kraj landcode")
 _CUSTOMER = _wordset("customer customers client kunde kunden cliente clientes klant klanten klient buyer")
 _ID = _wordset("id number no nr num nummer numero número identifier")
@@ -203,13 +204,30 @@ def _name_of(found: set[str]) -> str | None:
 
 
 def country_rank(header: str, position: int) -> tuple[int, int]:
-    """Which of several country columns is the row's: billing, then primary/default, then the first."""
+    """Which of several country columns is the row's: billing, then primary/default, then the first; a card's,
+    a bank's, an IP address's or a birth country last (Stripe's `Card Address Country` is the bank's)."""
     ws = set(words(header))
+    if ws & _OTHER_OBJECTS:
+        return (3, position)
     if ws & {"billing", "invoice", "rechnung", "facturation"}:
         return (0, position)
     if ws & {"primary", "main", "default", "1"}:
         return (1, position)
     return (2, position)
+
+
+_OTHER_OBJECTS = _wordset("card bank issuer issue ip geoip geo birth nationality citizenship")
+_POSTAL = _wordset("zip zipcode postal postcode postleitzahl plz cep cap codigo postale")
+
+
+def is_postal(header: str) -> bool:
+    """A postal code's column (`ZIP`, `postal_code`, `PLZ`): `49628-7978` there is no phone number."""
+    return bool(set(words(header)) & _POSTAL)
+
+
+def written_words(header: str) -> list[str]:
+    """The header's words as written, camelCase apart: `MobilePhone` -> ["Mobile", "Phone"]."""
+    return _split(header)
 
 
 _PAIRS = _wordset("billing shipping delivery home business work other private invoice mailing")

@@ -155,10 +155,14 @@ def phone(value: str, region: str | None) -> tuple[str, Problem]:
     return _phone(value, region)
 
 
+_LABEL = re.compile(r"(?:tel|tél|phone|p|t|m|mob|mobile|cell|telefon|téléphone)\.?\s*:\s*", re.IGNORECASE)
+
+
 def _phone(value: str, region: str | None) -> tuple[str, Problem]:
     if value[0] == "+" and (e164 := fast_phone(value)) is not None:
         return e164, None
-    text = value[4:] if value[:4].lower() == "tel:" else value.removeprefix("'")  # ' marks text in Excel, Shopify
+    label = _LABEL.match(value)  # "tel:", Meta's lead ads' "p:+4915...", QuickBooks' "Phone: (650) 555-3311"
+    text = value[label.end():] if label else value.removeprefix("'")  # ' marks text in Excel, Shopify
     if SCIENTIFIC.fullmatch(text):
         return value, (Code.LOST_DIGITS, LOST_DIGITS_MSG.format(value=value))
     if INTEGRAL.fullmatch(text) and "." in text:  # 16502530000.0 from a numeric cell
