@@ -74,7 +74,7 @@ _KIND_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
     (T.PHONE, _wordset(
         "phone phones tel tél telephone téléphone telefon telefone telefono teléfono telefonnummer telefonnr "
         "mobile mobil mobiel mobilnummer mobiltelefon mobilephone cell cellphone cellular celular cellulare "
-        "handy handynummer sms landline gsm portable movil móvil komorka komórka festnetz tlf tfno phonenumber "
+        "handy handynummer sms landline gsm ddi portable movil móvil komorka komórka festnetz tlf tfno phonenumber "
         "telefoon telefoonnummer telefonu cellulaire rufnummer festnetznummer handynr mobilnr mobiltelefonnummer "
         "telemovel telemóvel tfn")),
 )  # fmt: skip
@@ -105,8 +105,9 @@ _NOT_CONTACT = _wordset(
     "typ tipo assistent assistente asistente assistentin sekretariat secretary")  # fmt: skip
 _COUNTRY = _wordset("country countries countrycode land pays país pais paese kraj landcode")
 _CUSTOMER = _wordset("customer customers client kunde kunden cliente clientes klant klanten klient buyer")
-_ID = _wordset("id number no nr num nummer numero número identifier")
-_ID_COMPOUNDS = _wordset("customerid clientid kundennummer kundennr kundenid customerno customernumber")
+_ID = _wordset("id number no nr num nummer numero número identifier n code codice codigo código kod")  # "N° client": ° is no letter
+_ID_COMPOUNDS = _wordset("customerid clientid kundennummer kundennr kundenid customerno customernumber klantnummer klantnr "
+                         "kundnummer")
 _ID_EXTRA = _wordset("ecwid store shop")
 _FIRST = _wordset("first given forename vorname prénom prenom nombre nome voornaam imię imie firstname")
 _LAST = _wordset("last family surname nachname nom apellido apellidos cognome achternaam nazwisko sobrenome "

@@ -8,6 +8,7 @@
     left = contact_like_left_out(plan, cells) # at load: ((PHONE, 12, "Fax"),): contacts left out, each said on a line
     first_email(cells, columns)               # per row: the first cell of `columns` that holds an email
     row_email_lists(table)                    # {Source: the row's emails, in order}
+    ids_unused(summary)                       # after the run: an id column not used is listed as ignored
     (importer.storematch.settle: the decisions that need the store's answers)
 
 What the values tell, at load (each said in a note of the plan):
@@ -46,9 +47,20 @@ if TYPE_CHECKING:
     from importer.table import Table
 
 __all__ = ["replanned", "ids_not_whole", "kinds_by_values", "dates_not_read", "links_not_read", "contact_like_left_out", "first_email",
-           "row_email_lists", "SWITCH_HINT"]
+           "row_email_lists", "SWITCH_HINT", "ids_unused"]
 
 SWITCH_HINT = "customers matched by email; --match-by id to use them"
+_SWITCHED = re.compile(r"ids in (['\"])(.+?)\1 are not this store's \(.*" + re.escape(SWITCH_HINT))
+
+
+def ids_unused(summary: dict) -> None:
+    """summary.json's tables after the run: an id column its notes say was not used (customers matched by
+    email instead) is listed as ignored, not as `customerId`."""
+    unused = {found.group(2) for note in summary.get("notes", ()) if (found := _SWITCHED.search(note))}
+    for table in summary.get("tables", ()):
+        for header in unused & table["columns"].keys():
+            del table["columns"][header]
+            table["ignored"].append(header)
 
 
 def _id_column(plan: Plan) -> int | None:
@@ -142,8 +154,11 @@ def dates_not_read(plan: Plan, cells: pd.DataFrame) -> dict[str, str]:
 
 def links_not_read(plan: Plan, cells: pd.DataFrame) -> dict[str, str]:
     """Wide URL columns none of whose values holds a dot (Magento's `Web Site`: `Main Website`, the store view's
-    site): header -> a value, as said. Not a web address anywhere in the column: a name, not a contact."""
+    site): header -> a value, as said. Not a web address anywhere in the column: a name, not a contact. Only
+    beside other contact columns: a file's one contact column is reported cell by cell instead."""
     found = {}
+    if len({at for _, at, _ in plan.kinds}) < 2:
+        return found
     for kind, at, header in plan.kinds if plan.table.layout == "wide" else ():
         if kind != ContactType.URL.value or not len(cells):
             continue

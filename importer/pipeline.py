@@ -22,6 +22,7 @@ from importer.events import Stop, watching
 from importer.errors import InputError, ReportNotWritten, RunStopped, UsageError
 from importer.headers import NAME_FIELDS, read_mapping
 from importer.journalhome import announce
+from importer.matching import ids_unused
 from importer.records import Code, ContactRecord, SourceTable, Status
 from importer.report import new_run_id, results_frame, unwritten_message, write_report
 from importer.table import LoadStats, Records, Table, read_table, records_at
@@ -163,6 +164,7 @@ def _run_import(paths: Sequence[str | Path], options: ImportOptions) -> ImportRe
             f"customers not checked against a store ({why}): a dry run with a token (or --sandbox-customers) "
             "also verifies each customer id and email")
 
+    ids_unused(summary)  # ids found not to be this store's: their column ignored, not customerId
     counts = frame["status"].value_counts()
     summary["total"] = len(frame)
     summary["counts"] = {s.value: int(counts[s.value]) for s in Status if counts.get(s.value, 0)}

@@ -51,9 +51,11 @@ _WHITESPACE = r"[\s\x0b\x1c-\x1f\x85\p{Z}]*"
 _WORDY = r"[^\W\d_][^@:]{0,59}"
 _WORDS = frozenset(headers.FIELD_ALIASES) | frozenset(headers.KIND_ALIASES)
 # The first cell of a line that a person writes under a table, not a row of it.
-_TOTAL = r"(grand\s*)?totals?\b|summen?\b|gesamt|insgesamt|sum\b|anzahl\b|count\b|totaux?\b|suma\b"
+_TOTAL = (r"(grand\s*)?totals?\b|summen?\b|gesamt|insgesamt|sum\b|anzahl\b|count\b|totaux?\b|suma\b|totale\b"
+          r"|totaal\b|somme\b|sub-?totals?\b|zwischensumme|subtotale?\b|razem\b|aantal\b")
 _NOTE = re.compile(
-    rf"({_TOTAL}|export(ed|iert)?\b|generated\b|created\b|printed\b|erstellt\b|copyright\b|confidential\b"
+    rf"({_TOTAL}|export(ed|iert|é|ée|ado|ada|ato|ata|eerd)?\b|generated\b|créé|généré|generado|generato|gegenereerd"
+    r"|created\b|printed\b|imprimé|gedruckt|erstellt\b|copyright\b|confidential\b"
     r"|filtered by\b|stand\b|as of\b|source\b|quelle\b|page \d|notes?\s*:|hinweis|anmerkung|bemerkung)", re.IGNORECASE)
 
 
@@ -328,8 +330,10 @@ def _notes_below(cells: pd.DataFrame, rows: np.ndarray, at: np.ndarray, header_r
         return tail
     before = np.concatenate(([header_row], rows[:-1]))  # the row above each row that holds something
     gap = rows[tail] - before[tail] > 1
-    first = 1 if len(tail) == len(at) else 0  # the table's first row is never a note
     texts = [_row(cells, int(p)) for p in tail]
+    if len(tail) == len(at) and gap[0] and all(map(_is_note, texts)):
+        return tail  # an empty table: a header, a blank row, "Total: 0"
+    first = 1 if len(tail) == len(at) else 0  # else the table's first row is never a note
     end = len(tail)
     while True:
         starts = [k for k in range(first, end) if gap[k]]
