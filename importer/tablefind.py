@@ -18,7 +18,7 @@ The rules, one implementation of each:
   be a contact; the header row's cells past a blank one that are no header words are notes too.
 * A row inside the table equal to a header (as headers match) is that header repeated (files pasted
   together); a row that reads as another header (two or more header words, most of its cells) starts
-  a second table.
+  a second table. A line of no value right above either is its title (a group's name), named.
 * Below the table: after the last data row and a blank row, a block of lines that don't fit (Total,
   Summe, Gesamt, "Exported by …", a report's copyright footer, or no cell a value a row would hold: a
   single text cell, a signature) is notes; a block with a line that fits is rows. A totals row ending
@@ -62,7 +62,7 @@ _NOTE = re.compile(
 @dataclass(frozen=True)
 class Skipped:
     rows: tuple[int, ...]  # Excel row numbers
-    what: str  # "title", "group row", "lines", "repeated header", "notes below", "notes beside" (the header)
+    what: str  # "title", "group row", "lines", "repeated header", "titles inside", "notes below", "notes beside"
     text: str = ""  # the first of them, as written (short)
 
     def as_tuple(self) -> tuple[tuple[int, ...], str, str]:
@@ -300,6 +300,12 @@ def find_parts(cells: pd.DataFrame, rows: np.ndarray, top: Top,
         else:
             continue
         drop[p] = True
+    titles = [p - 1 for p in (*repeated, *(p for p, _ in starts))
+              if p >= 1 and not drop[p - 1] and rows[p] - rows[p - 1] == 1 and _is_note(_row(cells, p - 1))]
+    if titles:  # a group's name right above its header (monday.com's "Past customers"): a title, not a row
+        drop[titles] = True
+        skipped.append(Skipped(tuple(int(r) for r in rows[titles]), "titles inside",
+                               "; ".join(_short([t for t in _row(cells, p) if t]) for p in titles[:3])))
     bounds = [(0, top.header, top.header_row)] + [(p + 1, h, int(rows[p])) for p, h in starts]
     parts = []
     for k, (start, header, header_row) in enumerate(bounds):
@@ -361,7 +367,8 @@ def _is_note(texts: Sequence[str]) -> bool:
 
 def _maybe_contact(text: str) -> bool:
     """A cell that may be a contact: an email, a phone number, a link."""
-    return "@" in text or sum(c.isdigit() for c in text) >= 7 or re.fullmatch(r"\S+\.\S+", text) is not None
+    return ("@" in text or sum(c.isdigit() for c in text) >= 7 and sum(c.isalpha() for c in text) <= 6
+            or re.fullmatch(r"\S+\.\S+", text) is not None)  # a sentence with a date in it is no phone
 
 
 def _maybe_value(text: str) -> bool:

@@ -36,6 +36,7 @@ class Export:
     left_out: set[str] = field(default_factory=set)
     encoding: str = "utf-8"
     delimiter: str = ","
+    above: list[list[object]] = field(default_factory=list)  # lines before the header (a report's title, a notice)
 
 
 def write(export: Export, folder: Path) -> tuple[Path, Path]:
@@ -44,12 +45,12 @@ def write(export: Export, folder: Path) -> tuple[Path, Path]:
         book = openpyxl.Workbook()
         sheet = book.active
         sheet.title = "Export"
-        for row in [export.header, *export.rows]:
+        for row in [*export.above, export.header, *export.rows]:
             sheet.append([None if v == "" else v for v in row])
         book.save(path)
     else:
         with open(path, "w", encoding=export.encoding, newline="") as f:
-            csv.writer(f, delimiter=export.delimiter).writerows([export.header, *export.rows])
+            csv.writer(f, delimiter=export.delimiter).writerows([*export.above, export.header, *export.rows])
     customers = folder / f"{path.stem}-customers.csv"
     with open(customers, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([["id", "email", "name"], *[[i, e, e.split("@")[0]] for i, e in export.customers]])

@@ -129,8 +129,8 @@ def split_extension(value: str) -> tuple[str, str]:
     return value[: found.start()], found.group(1)
 
 
-# Between two numbers written in one cell: " / ", ";", ",", " or " (and its local words), a line break.
-_BETWEEN = re.compile(r"\s+/\s+|\s*[;,\n]\s*|\s+(?:or|oder|ou|o|of|lub|ou bien)\s+", re.IGNORECASE)
+# Between two numbers written in one cell: " / ", " | ", ";", ",", " or " (and its local words), a line break.
+_BETWEEN = re.compile(r"\s+[/|]\s+|\s*[;,\n]\s*|\s+(?:or|oder|ou|o|of|lub|ou bien)\s+", re.IGNORECASE)
 
 
 def several_numbers(text: str, region: str | None) -> list[str] | None:
