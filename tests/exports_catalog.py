@@ -37,6 +37,7 @@ class Export:
     encoding: str = "utf-8"
     delimiter: str = ","
     above: list[list[object]] = field(default_factory=list)  # lines before the header (a report's title, a notice)
+    preset: str | None = None  # the preset detected (none: Zoho's Record Id + Contact Owner is not HubSpot)
 
 
 def write(export: Export, folder: Path) -> tuple[Path, Path]:
