@@ -78,7 +78,7 @@ def test_a_header_reads_the_same_with_other_separators_or_case(header, separator
     else:
         respelled = separator.join(case(w) for w in parts)
     assert read_header(respelled).target == read_header(header).target, respelled
-    assert read_header(respelled).note.casefold() == read_header(header).note.casefold(), respelled
+    assert words(read_header(respelled).note) == words(read_header(header).note), respelled  # accents: words drop them
 
 
 def test_a_header_row_is_told_from_a_title_or_a_data_row():
