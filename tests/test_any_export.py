@@ -158,3 +158,30 @@ def test_a_party_type_and_a_postal_address_beside_contact_columns_do_not_make_a_
     assert [(r.type, r.contact, r.note) for r in result.records] == [
         ("EMAIL", "ann@example.com", ""), ("PHONE", "+442079460018", ""), ("PHONE", "+447911123456", "Mobile"),
         ("URL", "https://www.acme.co.uk", "")]
+
+
+@pytest.mark.parametrize("header, target, note", [
+    ("Email ID", "EMAIL", ""), ("Contact No", "PHONE", ""), ("Mob. No", "PHONE", ""), ("DDINumber", "PHONE", ""),
+    ("Telefon Assistent", None, ""), ("E-Mail-Typ", None, ""), ("Country Calling Code", None, ""),
+    ("Card Address Country", "country", ""), ("N° client", "customerId", ""), ("Codice cliente", "customerId", ""),
+    ("Klantnummer", "customerId", ""), ("MobilePhone", "PHONE", "Mobile"), ("MobileNumber", "PHONE", "Mobile"),
+    ("mobile", "PHONE", "Mobile"),
+])  # fmt: skip
+def test_headers_as_other_products_and_people_write_them(header, target, note):
+    from importer.headers import column_note
+
+    assert reading_of(header) == target
+    assert column_note(header, "PHONE") == note or target != "PHONE"
+
+
+@pytest.mark.parametrize("written, country, e164", [
+    ("p:+4915112345678", "", "+4915112345678"),  # Meta's lead ads
+    ("Phone: (650) 555-3311", "US", "+16505553311"),  # QuickBooks' contact list
+    ("020 7946 0018", "England", "+442079460018"), ("06 12345678", "Holland", "+31612345678"),
+    ("06 12345678", "The Netherlands", "+31612345678"),
+])  # fmt: skip
+def test_values_as_other_products_and_people_write_them(written, country, e164, tmp_path):
+    path = tmp_path / "v.csv"
+    path.write_text(f'Email,Phone,Country\na@example.com,"{written}",{country}\n', encoding="utf-8")
+    result = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "r")
+    assert [r.contact for r in result.records if r.type == "PHONE"] == [e164]
