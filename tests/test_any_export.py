@@ -178,10 +178,11 @@ def test_headers_as_other_products_and_people_write_them(header, target, note):
     ("p:+4915112345678", "", "+4915112345678"),  # Meta's lead ads
     ("Phone: (650) 555-3311", "US", "+16505553311"),  # QuickBooks' contact list
     ("020 7946 0018", "England", "+442079460018"), ("06 12345678", "Holland", "+31612345678"),
-    ("06 12345678", "The Netherlands", "+31612345678"),
+    ("06 12345678", "The Netherlands", "+31612345678"), ("0171 2345678 | 030 1234567", "Germany", "+491712345678 +49301234567"),
 ])  # fmt: skip
 def test_values_as_other_products_and_people_write_them(written, country, e164, tmp_path):
     path = tmp_path / "v.csv"
-    path.write_text(f'Email,Phone,Country\na@example.com,"{written}",{country}\n', encoding="utf-8")
+    path.write_text(f'Email,Phone,Country\nAnna Müller <a@example.com>,"{written}",{country}\n', encoding="utf-8")
     result = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "r")
-    assert [r.contact for r in result.records if r.type == "PHONE"] == [e164]
+    assert [r.contact for r in result.records if r.type == "PHONE"] == e164.split()
+    assert [r.contact for r in result.records if r.type == "EMAIL"] == ["a@example.com"]  # a display name dropped
