@@ -127,9 +127,24 @@ def find_header(head: Sequence[tuple[int, Sequence[str]]], is_header: Callable[[
             while (i + 1 < len(head) and head[i + 1][0] == head[i][0] + 1 and is_header(head[i + 1][1])
                    and _filled(head[i + 1][1]) > _filled(head[i][1])):
                 i += 1
-            return _top(head, i)
+            return _top(head, _under_a_title(head, i, is_header))
     looked = tuple(row for row, _ in head[:HEAD_ROWS])
     return Top(_trimmed(head[0][1]), head[0][0], 0, found=False, looked=looked)
+
+
+def _under_a_title(head: Sequence[tuple[int, Sequence[str]]], i: int,
+                   is_header: Callable[[Sequence[str]], bool]) -> int:
+    """A title of one cell that reads as a header ("Newsletter Emails 2026", "E-Mail-Verteiler"): the first
+    header of two or more cells below it wins, where only lines of no value (titles, banners) lie between."""
+    if _filled(head[i][1]) != 1:
+        return i
+    for j in range(i + 1, min(len(head), HEAD_ROWS)):
+        cells = head[j][1]
+        if _filled(cells) >= 2 and is_header(cells):
+            return j
+        if not _is_note([c for c in cells if c]):
+            return i
+    return i
 
 
 def _filled(cells: Sequence[str]) -> int:

@@ -364,6 +364,9 @@ def _sheets_as_people_make_them(folder: Path) -> list[tuple[Path, list[tuple[int
         (spanish, [(5, "c6@example.com"), (5, "629 03 24 28")], [([1, 2], "title"), ([7], "notes below")]),
         (workbook(folder / "empty.xlsx", [["Customer ID", "Email", "Phone"], [], ["Total: 0"]]), [],
          [([3], "notes below")]),
+        (workbook(folder / "verteiler.xlsx", [  # a title that reads as a header itself: the fuller one below wins
+            ["Newsletter E-Mails 2026"], [], ["Kundennummer", "E-Mail", "Telefon"], [1007, "c7@example.com", ""]]),
+         [(4, "c7@example.com")], [([1], "title")]),
     ]  # fmt: skip
 
 
