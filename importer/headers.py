@@ -46,8 +46,8 @@ FIELD_ALIASES = _aliases(
         "customerEmail": ("customer email", "customer e-mail", "client email", "client e-mail"),
         "storeId": ("store id", "store", "shop id"),
         "type": ("type", "contact type", "kind", "channel", "typ", "kontaktart", "tipo", "soort", "type de contact"),
-        "contact": ("contact", "value", "contact value", "address", "kontakt", "wert", "valeur", "contacto", "valor",
-                    "contatto", "valore", "waarde"),
+        # not "Kontakt", "Contacto": as often the contact person's name
+        "contact": ("contact", "value", "contact value", "address", "wert", "valeur", "valor", "valore", "waarde"),
         "handle": ("handle", "username", "user name"),
         "note": ("note", "notes", "comment", "comments", "notiz", "bemerkung", "remarque", "nota", "notitie",
                  "opmerking"),

@@ -364,6 +364,10 @@ def _sheets_as_people_make_them(folder: Path) -> list[tuple[Path, list[tuple[int
         (spanish, [(5, "c6@example.com"), (5, "629 03 24 28")], [([1, 2], "title"), ([7], "notes below")]),
         (workbook(folder / "empty.xlsx", [["Customer ID", "Email", "Phone"], [], ["Total: 0"]]), [],
          [([3], "notes below")]),
+        (workbook(folder / "typ.xlsx", [  # "Typ" (a customer's type) beside "Kontakt" (a person): one customer a row
+            ["Kundennummer", "Typ", "Kontakt", "E-Mail", "Telefon"], [1008, "Firma", "Herr Maier", "c8@example.com",
+                                                                      "+49 30 1234567"]]),
+         [(2, "c8@example.com"), (2, "+49 30 1234567")], []),
         (workbook(folder / "verteiler.xlsx", [  # a title that reads as a header itself: the fuller one below wins
             ["Newsletter E-Mails 2026"], [], ["Kundennummer", "E-Mail", "Telefon"], [1007, "c7@example.com", ""]]),
          [(4, "c7@example.com")], [([1], "title")]),
