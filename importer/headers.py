@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from importer import presets
 from importer.errors import InputError
-from importer.headerwords import norm, read_header
+from importer.headerwords import norm, read_header, written_words
 from importer.keycolumns import MATCH_BY, CustomerKey, choose_country, choose_customer_key, columns_for, key_column
 from importer.mappingfile import IGNORE, check_mapping, read_mapping, resolve_target
 from importer.records import ContactType, SourceTable
@@ -45,10 +45,12 @@ FIELD_ALIASES = _aliases(
         "customerId": ("customerId", "customer", "client id", "cid", "customer number", "customer no"),
         "customerEmail": ("customer email", "customer e-mail", "client email", "client e-mail"),
         "storeId": ("store id", "store", "shop id"),
-        "type": ("type", "contact type", "kind", "channel"),
-        "contact": ("contact", "value", "contact value", "address"),
+        "type": ("type", "contact type", "kind", "channel", "typ", "kontaktart", "tipo", "soort", "type de contact"),
+        # not "Kontakt", "Contacto": as often the contact person's name
+        "contact": ("contact", "value", "contact value", "address", "wert", "valeur", "valor", "valore", "waarde"),
         "handle": ("handle", "username", "user name"),
-        "note": ("note", "notes", "comment", "comments"),
+        "note": ("note", "notes", "comment", "comments", "notiz", "bemerkung", "remarque", "nota", "notitie",
+                 "opmerking"),
         "default": ("default", "is default", "primary", "is primary"),
         "orderBy": ("orderBy", "order", "sort order", "position"),
         "timestamp": ("timestamp", "created", "created at", "date", "date created"),
@@ -162,7 +164,8 @@ def phone_label(header: str) -> str:
     """The first word of a PHONE column's header that says which phone, as written: `Mobile Phone Number` ->
     `Mobile`, `Business Phone` -> `Business`, `Téléphone portable` -> `portable`; "" for `Phone`, `Telefon`,
     `Phone 1 - Value`, `Default Address Phone` (a note "Phone" would say nothing)."""
-    return next((w for w in re.findall(r"[^\W\d_]+", header) if norm(w) in _PHONE_LABELS), "")
+    found = next((w for w in written_words(header) if norm(w) in _PHONE_LABELS), "")
+    return found.capitalize() if header == header.lower() else found  # "mobile" -> "Mobile", as read_header
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from importer.records import ContactType as T
 
-__all__ = ["Reading", "norm", "words", "read_header", "country_rank", "pair_words"]
+__all__ = ["Reading", "norm", "words", "read_header", "country_rank", "pair_words", "is_postal", "written_words"]
 
 
 def norm(header: str) -> str:
@@ -74,7 +74,7 @@ _KIND_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
     (T.PHONE, _wordset(
         "phone phones tel tél telephone téléphone telefon telefone telefono teléfono telefonnummer telefonnr "
         "mobile mobil mobiel mobilnummer mobiltelefon mobilephone cell cellphone cellular celular cellulare "
-        "handy handynummer sms landline gsm portable movil móvil komorka komórka festnetz tlf tfno phonenumber "
+        "handy handynummer sms landline gsm ddi mob portable movil móvil komorka komórka festnetz tlf tfno phonenumber "
         "telefoon telefoonnummer telefonu cellulaire rufnummer festnetznummer handynr mobilnr mobiltelefonnummer "
         "telemovel telemóvel tfn")),
 )  # fmt: skip
@@ -101,11 +101,15 @@ _NOT_CONTACT = _wordset(
     "average avg times name names display calls call messages message activity activities visits visit views "
     "sessions followers following likes posts subscribers image images photo photos avatar picture logo "
     "thumbnail gravatar cart checkout order orders tracking landing rep representative agent salesperson sales "
-    "assigned assignee by from reply sender parent guardian partner invited")  # fmt: skip
+    "assigned assignee by from reply sender parent guardian partner invited "
+    "typ tipo assistent assistente asistente assistentin sekretariat secretary")  # fmt: skip
+_CONTACT = _wordset("contact contacts kontakt")
+_DIALING = _wordset("calling dial dialing dialling prefix vorwahl indicatif prefijo prefisso")  # "+49", not a country
 _COUNTRY = _wordset("country countries countrycode land pays país pais paese kraj landcode")
 _CUSTOMER = _wordset("customer customers client kunde kunden cliente clientes klant klanten klient buyer")
-_ID = _wordset("id number no nr num nummer numero número identifier")
-_ID_COMPOUNDS = _wordset("customerid clientid kundennummer kundennr kundenid customerno customernumber")
+_ID = _wordset("id number no nr num nummer numero número identifier n code codice codigo código kod")  # "N° client": ° is no letter
+_ID_COMPOUNDS = _wordset("customerid clientid kundennummer kundennr kundenid customerno customernumber klantnummer klantnr "
+                         "kundnummer")
 _ID_EXTRA = _wordset("ecwid store shop")
 _FIRST = _wordset("first given forename vorname prénom prenom nombre nome voornaam imię imie firstname")
 _LAST = _wordset("last family surname nachname nom apellido apellidos cognome achternaam nazwisko sobrenome "
@@ -159,7 +163,9 @@ def read_header(header: str) -> Reading:
             found & _ID_COMPOUNDS or (found & _CUSTOMER and found & _ID)):
         return Reading("customerId", reason=f"words: {said} (the customer's id)")
     kinds = {_KIND_OF[w] for w in ws if w in _KIND_OF}
-    if found & _COUNTRY and not kinds:
+    if not kinds and found & _CONTACT and found & _ID - {"id"} and found <= _CONTACT | _ID | _QUALIFIERS:
+        kinds = {T.PHONE}  # "Contact No", "Contact Number": a phone number, as sheets made in India write it
+    if found & _COUNTRY and not kinds and not found & _DIALING:
         return Reading("country", reason=f"words: {said} (the row's country)")
     if found & _CUSTOMER and kinds == {T.EMAIL} and found <= _CUSTOMER | _KIND_OF.keys() | {"address"}:
         return Reading("customerEmail", reason=f"words: {said} (the customer's email)")
@@ -175,7 +181,8 @@ def read_header(header: str) -> Reading:
             return Reading(None, _written(header, ws[0]), f"words: {said}: says which one, not what kind of contact")
         return Reading(None, reason=f"words: {said}: no word of a contact, customer, country or name")
     best = min(kinds, key=_RANK.__getitem__)
-    blocked = sorted(found & _NOT_CONTACT - (_HANDLE_WORDS if best not in (T.EMAIL, T.PHONE, T.URL) else set()))
+    blocked = sorted(found & _NOT_CONTACT - (_HANDLE_WORDS if best not in (T.EMAIL, T.PHONE, T.URL) else set())
+                     - ({"id"} if best == T.EMAIL else set()))  # "Email ID": the address, as India writes it
     if blocked:
         return Reading(None, reason=f"words: {said}: {blocked[0]!r} says it is not a contact of the customer")
     rest = kinds - {best}
@@ -203,13 +210,30 @@ def _name_of(found: set[str]) -> str | None:
 
 
 def country_rank(header: str, position: int) -> tuple[int, int]:
-    """Which of several country columns is the row's: billing, then primary/default, then the first."""
+    """Which of several country columns is the row's: billing, then primary/default, then the first; a card's,
+    a bank's, an IP address's or a birth country last (Stripe's `Card Address Country` is the bank's)."""
     ws = set(words(header))
+    if ws & _OTHER_OBJECTS:
+        return (3, position)
     if ws & {"billing", "invoice", "rechnung", "facturation"}:
         return (0, position)
     if ws & {"primary", "main", "default", "1"}:
         return (1, position)
     return (2, position)
+
+
+_OTHER_OBJECTS = _wordset("card bank issuer issue ip geoip geo birth nationality citizenship")
+_POSTAL = _wordset("zip zipcode postal postcode postleitzahl plz cep cap codigo postale")
+
+
+def is_postal(header: str) -> bool:
+    """A postal code's column (`ZIP`, `postal_code`, `PLZ`): `49628-7978` there is no phone number."""
+    return bool(set(words(header)) & _POSTAL)
+
+
+def written_words(header: str) -> list[str]:
+    """The header's words as written, camelCase apart: `MobilePhone` -> ["Mobile", "Phone"]."""
+    return _split(header)
 
 
 _PAIRS = _wordset("billing shipping delivery home business work other private invoice mailing")

@@ -4,9 +4,11 @@
     why = ids_not_whole(plan, cells, key)     # at load: "" or the note saying the ids can't be Ecwid's
     kinds = kinds_by_values(plan, cells)      # at load: {"Work": "PHONE"}: a header that says only which one
     dates = dates_not_read(plan, cells)       # at load: {"Date Created": ""}: a customer's date no rule reads
+    names = links_not_read(plan, cells)       # at load: {"Web Site": "Main Website"}: a URL column of no web address
     left = contact_like_left_out(plan, cells) # at load: ((PHONE, 12, "Fax"),): contacts left out, each said on a line
     first_email(cells, columns)               # per row: the first cell of `columns` that holds an email
     row_email_lists(table)                    # {Source: the row's emails, in order}
+    ids_unused(summary)                       # after the run: an id column not used is listed as ignored
     (importer.storematch.settle: the decisions that need the store's answers)
 
 What the values tell, at load (each said in a note of the plan):
@@ -33,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from importer.records import ContactType, Source
-from importer.headerwords import read_header
+from importer.headerwords import is_postal, read_header
 from importer.rules import cell_text, infer_type, parse_customer_id, parse_timestamp
 
 from importer import headers
@@ -44,10 +46,21 @@ if TYPE_CHECKING:
     from importer.headers import CustomerKey, Plan
     from importer.table import Table
 
-__all__ = ["replanned", "ids_not_whole", "kinds_by_values", "dates_not_read", "contact_like_left_out", "first_email",
-           "row_email_lists", "SWITCH_HINT"]
+__all__ = ["replanned", "ids_not_whole", "kinds_by_values", "dates_not_read", "links_not_read", "contact_like_left_out", "first_email",
+           "row_email_lists", "SWITCH_HINT", "ids_unused"]
 
 SWITCH_HINT = "customers matched by email; --match-by id to use them"
+_SWITCHED = re.compile(r"ids in (['\"])(.+?)\1 are not this store's \(.*" + re.escape(SWITCH_HINT))
+
+
+def ids_unused(summary: dict) -> None:
+    """summary.json's tables after the run: an id column its notes say was not used (customers matched by
+    email instead) is listed as ignored, not as `customerId`."""
+    unused = {found.group(2) for note in summary.get("notes", ()) if (found := _SWITCHED.search(note))}
+    for table in summary.get("tables", ()):
+        for header in unused & table["columns"].keys():
+            del table["columns"][header]
+            table["ignored"].append(header)
 
 
 def _id_column(plan: Plan) -> int | None:
@@ -66,9 +79,11 @@ def replanned(plan: Plan, cells: pd.DataFrame, key: CustomerKey, mapping: dict[s
     why = ids_not_whole(plan, cells, key)
     kinds = kinds_by_values(plan, cells)
     dates = dates_not_read(plan, cells)
-    if why or kinds or dates:
+    links = links_not_read(plan, cells)
+    names = {h: "" for h in links if h not in mapping}
+    if why or kinds or dates or names:
         plan = headers.plan_table(plan.table.file, plan.table.sheet, list(plan.table.headers),
-                                  {**kinds, **dates, **mapping}, log, key, preset=preset,
+                                  {**kinds, **dates, **names, **mapping}, log, key, preset=preset,
                                   country_column=country_column, drop_ids=why)  # fmt: skip
         where = plan.table.file + (f":{plan.table.sheet}" if plan.table.sheet else "")
         said = [f"{where}: column {h!r} read as {k}: its header says only which one, its values are "
@@ -76,6 +91,7 @@ def replanned(plan: Plan, cells: pd.DataFrame, key: CustomerKey, mapping: dict[s
         said += [f"{where}: column {h!r} not used as the contacts' timestamp: its values are not dates like "
                  "2025-03-26 11:07:12 (--mapping HEADER,timestamp after fixing them)"
                  for h in dates if h not in mapping]
+        said += [f"{where}: column {h!r} left out: its values name no web address ({links[h]!r})" for h in names]
         plan = replace(plan, notes=(*plan.notes, *said))
     left = contact_like_left_out(plan, cells)
     return replace(plan, left_out=left) if left else plan
@@ -136,6 +152,23 @@ def dates_not_read(plan: Plan, cells: pd.DataFrame) -> dict[str, str]:
     return found
 
 
+def links_not_read(plan: Plan, cells: pd.DataFrame) -> dict[str, str]:
+    """Wide URL columns none of whose values holds a dot (Magento's `Web Site`: `Main Website`, the store view's
+    site): header -> a value, as said. Not a web address anywhere in the column: a name, not a contact. Only
+    beside other contact columns: a file's one contact column is reported cell by cell instead."""
+    found = {}
+    if len({at for _, at, _ in plan.kinds}) < 2:
+        return found
+    for kind, at, header in plan.kinds if plan.table.layout == "wide" else ():
+        if kind != ContactType.URL.value or not len(cells):
+            continue
+        values = [cell_text(v) for v in pd.unique(cells[at].to_numpy(dtype=object))[: _SAMPLE * 2] if isinstance(v, str)]
+        values = [v for v in values if v][:_SAMPLE]
+        if values and not any("." in v for v in values):
+            found[header] = values[0]
+    return found
+
+
 _IP = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
 
 
@@ -157,7 +190,7 @@ def contact_like_left_out(plan: Plan, cells: pd.DataFrame) -> tuple[tuple[str, i
         return ()
     found = []
     for at, header in enumerate(plan.table.headers):
-        if not header or header in plan.table.field_of:
+        if not header or header in plan.table.field_of or is_postal(header):
             continue
         distinct = pd.unique(cells[at].to_numpy(dtype=object))[: _SAMPLE * 2]
         values = [cell_text(v) for v in distinct if isinstance(v, str)]

@@ -21,6 +21,7 @@ from importer.events import watching
 from importer.errors import InputError, ReportNotWritten, RunStopped, UsageError
 from importer.headers import NAME_FIELDS, read_mapping
 from importer.journal import announce
+from importer.matching import ids_unused
 from importer.options import Delivery, Groups, InputOptions, Pacing, Target, Watch
 from importer.records import ContactRecord, SourceTable, Status
 from importer.report import new_run_id, results_frame, unwritten_message, write_report
@@ -129,6 +130,7 @@ def _run_import(paths: Sequence[str | Path], options: ImportOptions) -> ImportRe
     exit_code = _exit_code(frame["status"].value_counts(), stopped)
     run.finish(frame, stopped, exit_code, time.monotonic() - started)
     summary = run.to_json()
+    ids_unused(summary)  # ids found not to be this store's: their column ignored, not customerId
     try:
         path = write_report(table, summary, report_dir=Path(options.report_dir), run_id=summary["run_id"])
     except OSError as exc:  # a full disk, a folder turned read-only: what was done is in the journal

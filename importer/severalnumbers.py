@@ -15,7 +15,7 @@ import pandas as pd
 from importer import rules
 from importer.rules.phones import several_numbers
 
-_MAYBE = r"[/;,\n]|\s(?:or|oder|ou|o|of|lub)\s"
+_MAYBE = r"[/;,\n|]|\s(?:or|oder|ou|o|of|lub)\s"  # rules.phones._BETWEEN's separators, looked for at once
 
 
 def split_numbers(values: pd.Series, country_cells: pd.Series | None, region: str | None) -> pd.Series:

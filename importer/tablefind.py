@@ -18,7 +18,7 @@ The rules, one implementation of each:
   be a contact; the header row's cells past a blank one that are no header words are notes too.
 * A row inside the table equal to a header (as headers match) is that header repeated (files pasted
   together); a row that reads as another header (two or more header words, most of its cells) starts
-  a second table.
+  a second table. A line of no value right above either is its title (a group's name), named.
 * Below the table: after the last data row and a blank row, a block of lines that don't fit (Total,
   Summe, Gesamt, "Exported by …", a report's copyright footer, or no cell a value a row would hold: a
   single text cell, a signature) is notes; a block with a line that fits is rows. A totals row ending
@@ -51,16 +51,18 @@ _WHITESPACE = r"[\s\x0b\x1c-\x1f\x85\p{Z}]*"
 _WORDY = r"[^\W\d_][^@:]{0,59}"
 _WORDS = frozenset(headers.FIELD_ALIASES) | frozenset(headers.KIND_ALIASES)
 # The first cell of a line that a person writes under a table, not a row of it.
-_TOTAL = r"(grand\s*)?totals?\b|summen?\b|gesamt|insgesamt|sum\b|anzahl\b|count\b|totaux?\b|suma\b"
+_TOTAL = (r"(grand\s*)?totals?\b|summen?\b|gesamt|insgesamt|sum\b|anzahl\b|count\b|totaux?\b|suma\b|totale\b"
+          r"|totaal\b|somme\b|sub-?totals?\b|zwischensumme|subtotale?\b|razem\b|aantal\b")
 _NOTE = re.compile(
-    rf"({_TOTAL}|export(ed|iert)?\b|generated\b|created\b|printed\b|erstellt\b|copyright\b|confidential\b"
+    rf"({_TOTAL}|export(ed|iert|é|ée|ado|ada|ato|ata|eerd)?\b|generated\b|créé|généré|generado|generato|gegenereerd"
+    r"|created\b|printed\b|imprimé|gedruckt|erstellt\b|copyright\b|confidential\b"
     r"|filtered by\b|stand\b|as of\b|source\b|quelle\b|page \d|notes?\s*:|hinweis|anmerkung|bemerkung)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Skipped:
     rows: tuple[int, ...]  # Excel row numbers
-    what: str  # "title", "group row", "lines", "repeated header", "notes below", "notes beside" (the header)
+    what: str  # "title", "group row", "lines", "repeated header", "titles inside", "notes below", "notes beside"
     text: str = ""  # the first of them, as written (short)
 
     def as_tuple(self) -> tuple[tuple[int, ...], str, str]:
@@ -125,9 +127,24 @@ def find_header(head: Sequence[tuple[int, Sequence[str]]], is_header: Callable[[
             while (i + 1 < len(head) and head[i + 1][0] == head[i][0] + 1 and is_header(head[i + 1][1])
                    and _filled(head[i + 1][1]) > _filled(head[i][1])):
                 i += 1
-            return _top(head, i)
+            return _top(head, _under_a_title(head, i, is_header))
     looked = tuple(row for row, _ in head[:HEAD_ROWS])
     return Top(_trimmed(head[0][1]), head[0][0], 0, found=False, looked=looked)
+
+
+def _under_a_title(head: Sequence[tuple[int, Sequence[str]]], i: int,
+                   is_header: Callable[[Sequence[str]], bool]) -> int:
+    """A title of one cell that reads as a header ("Newsletter Emails 2026", "E-Mail-Verteiler"): the first
+    header of two or more cells below it wins, where only lines of no value (titles, banners) lie between."""
+    if _filled(head[i][1]) != 1:
+        return i
+    for j in range(i + 1, min(len(head), HEAD_ROWS)):
+        cells = head[j][1]
+        if _filled(cells) >= 2 and is_header(cells):
+            return j
+        if not _is_note([c for c in cells if c]):
+            return i
+    return i
 
 
 def _filled(cells: Sequence[str]) -> int:
@@ -298,6 +315,12 @@ def find_parts(cells: pd.DataFrame, rows: np.ndarray, top: Top,
         else:
             continue
         drop[p] = True
+    titles = [p - 1 for p in (*repeated, *(p for p, _ in starts))
+              if p >= 1 and not drop[p - 1] and rows[p] - rows[p - 1] == 1 and _is_note(_row(cells, p - 1))]
+    if titles:  # a group's name right above its header (monday.com's "Past customers"): a title, not a row
+        drop[titles] = True
+        skipped.append(Skipped(tuple(int(r) for r in rows[titles]), "titles inside",
+                               "; ".join(_short([t for t in _row(cells, p) if t]) for p in titles[:3])))
     bounds = [(0, top.header, top.header_row)] + [(p + 1, h, int(rows[p])) for p, h in starts]
     parts = []
     for k, (start, header, header_row) in enumerate(bounds):
@@ -328,8 +351,10 @@ def _notes_below(cells: pd.DataFrame, rows: np.ndarray, at: np.ndarray, header_r
         return tail
     before = np.concatenate(([header_row], rows[:-1]))  # the row above each row that holds something
     gap = rows[tail] - before[tail] > 1
-    first = 1 if len(tail) == len(at) else 0  # the table's first row is never a note
     texts = [_row(cells, int(p)) for p in tail]
+    if len(tail) == len(at) and gap[0] and all(map(_is_note, texts)):
+        return tail  # an empty table: a header, a blank row, "Total: 0"
+    first = 1 if len(tail) == len(at) else 0  # else the table's first row is never a note
     end = len(tail)
     while True:
         starts = [k for k in range(first, end) if gap[k]]
@@ -357,7 +382,8 @@ def _is_note(texts: Sequence[str]) -> bool:
 
 def _maybe_contact(text: str) -> bool:
     """A cell that may be a contact: an email, a phone number, a link."""
-    return "@" in text or sum(c.isdigit() for c in text) >= 7 or re.fullmatch(r"\S+\.\S+", text) is not None
+    return ("@" in text or sum(c.isdigit() for c in text) >= 7 and sum(c.isalpha() for c in text) <= 6
+            or re.fullmatch(r"\S+\.\S+", text) is not None)  # a sentence with a date in it is no phone
 
 
 def _maybe_value(text: str) -> bool:

@@ -53,6 +53,8 @@ def said(where: str, top: Top | None, part: Part, skipped: Sequence[Skipped] = (
         several = len(s.rows) > 1
         if s.what == "repeated header":
             lines.append(f"{where}: row{'s' if several else ''} {rows} repeat{'' if several else 's'} the header: skipped")
+        elif s.what == "titles inside":
+            lines.append(f"{where}: row{'s' if several else ''} {rows} skipped (a title above a header: {s.text})")
         elif s.what == "notes below":
             lines.append(f"{where}: row{'s' if several else ''} {rows} below the table skipped (notes: {s.text})")
         elif s.what == "notes beside the header":

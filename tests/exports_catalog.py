@@ -36,6 +36,8 @@ class Export:
     left_out: set[str] = field(default_factory=set)
     encoding: str = "utf-8"
     delimiter: str = ","
+    above: list[list[object]] = field(default_factory=list)  # lines before the header (a report's title, a notice)
+    preset: str | None = None  # the preset detected (none: Zoho's Record Id + Contact Owner is not HubSpot)
 
 
 def write(export: Export, folder: Path) -> tuple[Path, Path]:
@@ -44,12 +46,12 @@ def write(export: Export, folder: Path) -> tuple[Path, Path]:
         book = openpyxl.Workbook()
         sheet = book.active
         sheet.title = "Export"
-        for row in [export.header, *export.rows]:
+        for row in [*export.above, export.header, *export.rows]:
             sheet.append([None if v == "" else v for v in row])
         book.save(path)
     else:
         with open(path, "w", encoding=export.encoding, newline="") as f:
-            csv.writer(f, delimiter=export.delimiter).writerows([export.header, *export.rows])
+            csv.writer(f, delimiter=export.delimiter).writerows([*export.above, export.header, *export.rows])
     customers = folder / f"{path.stem}-customers.csv"
     with open(customers, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([["id", "email", "name"], *[[i, e, e.split("@")[0]] for i, e in export.customers]])
@@ -119,8 +121,9 @@ EXPORTS = [
          (170000202, E, "jane.doe@example.com", ""), (170000202, E, "jane@doe-family.com", "Billing"),
          (170000202, P, "+14155550132", "Billing"), (170000202, P, "+14155550199", "Shipping")},
         {(2, E, "duplicate")},  # billing_email repeats email (ignoring case): sent once
-        # customer_id is read, and found not to be this store's (a note says so): the emails name the customers
-        {"username", "first_name", "last_name", "billing_first_name", "billing_last_name",
+        # customer_id is read, and found not to be this store's (a note says so): the emails name the customers,
+        # and summary.json lists customer_id as ignored
+        {"customer_id", "username", "first_name", "last_name", "billing_first_name", "billing_last_name",
          "billing_company", "billing_address_1", "billing_city", "billing_postcode", "shipping_first_name",
          "shipping_last_name", "total_spent", "order_count"},
     ),
@@ -224,7 +227,7 @@ EXPORTS = [
          (170000801, P, "+14155550102", ""), (170000802, E, "ben.ng@example.com.au", ""),
          (170000802, P, "+61412345678", "")},
         set(),
-        {"First Name", "Last Name", "Company", "Store Credit", "Customer Group", "Date Joined",
+        {"Customer ID", "First Name", "Last Name", "Company", "Store Credit", "Customer Group", "Date Joined",
          "Address Line 1 - 1", "City - 1", "Zip - 1", "Receive Review/Marketing Emails"},
     ),
     Export(  # Squarespace customers export (Commerce > Customers): billing and shipping phone numbers
@@ -253,7 +256,7 @@ EXPORTS = [
         {(170001001, E, "hans.jansen@example.nl", ""), (170001001, P, "+31201234567", "Home"),
          (170001001, P, "+31612345678", "Mobile"), (170001001, U, "https://www.jansen.nl", "")},
         set(),
-        {"First Name", "Last Name", "Title", "Company", "Customer Type", "Fax", "Pager", "Address 1",
+        {"Customer ID", "First Name", "Last Name", "Title", "Company", "Customer Type", "Fax", "Pager", "Address 1",
          "City", "Zip"},
     ),
     Export(  # ActiveCampaign contacts export
@@ -294,7 +297,7 @@ EXPORTS = [
          (170001302, E, "ivan.petrov@example.com", ""), (170001302, P, "+79161234567", "")},
         {(2, P, "column-not-imported")},  # Fax 1
         # Keap's US dates are the customer record's, not the contacts' timestamps: left out, with a note
-        {"First Name", "Last Name", "Phone 1 Type", "Phone 2 Type", "Fax 1", "Company", "Tags", "Owner",
+        {"Id", "First Name", "Last Name", "Phone 1 Type", "Phone 2 Type", "Fax 1", "Company", "Tags", "Owner",
          "Date Created"},
     ),
     Export(  # Ecwid's own customers export (Excel): the store's ids, billing person phone

@@ -340,3 +340,44 @@ def test_a_group_row_that_reads_as_a_header_gives_way_to_the_fuller_header_under
     assert table["columns"] == {"Customer ID": "customerId", "Mobile": "PHONE", "Work": "PHONE"}  # Work: by its group
     assert [(s["rows"], s["what"]) for s in table["skipped"]] == [
         ([1], "group row"), ([5], "notes below")]
+
+
+def _sheets_as_people_make_them(folder: Path) -> list[tuple[Path, list[tuple[int, str]], list[tuple[list[int], str]]]]:
+    """(file, every contact as (Excel row, as written), the rows skipped as (rows, what)) of hand-made sheets:
+    a logo's empty rows, German/French/Spanish headers, group rows, totals and notes below, an empty list."""
+    spanish = folder / "clientes.csv"
+    spanish.write_bytes("Exportación de clientes\nGenerado el 01/12/2026 10:00\n\nNº cliente;Correo electrónico;"
+                        "Móvil;País\n1006;c6@example.com;629 03 24 28;España\n\nTotal: 1 cliente\n".encode("cp1252"))
+    return [
+        (workbook(folder / "kunden.xlsx", [
+            [], [], [], ["Kundennummer", "Name", "E-Mail", "Mobil", "Land", "", "Stand: 01.12.2026"],
+            [1001, "Anna", "c1@example.com", "0171 2345678", "Deutschland"],
+            [1002, "Bert", "c2@example.com", "0664 1234567", "Österreich"], [], ["Summe", "", 2, 2]]),
+         [(5, "c1@example.com"), (5, "0171 2345678"), (6, "c2@example.com"), (6, "0664 1234567")],
+         [([4], "notes beside the header"), ([8], "notes below")]),
+        (workbook(folder / "clients.xlsx", [
+            ["Liste des clients 2026"], [], ["Client", "", "Coordonnées", ""],
+            ["N° client", "Nom", "Courriel", "Portable"], [1004, "Dupont", "c4@example.com", "+33 6 12 34 56 78"],
+            [], ["Total", 1], ["Exporté par Marie le 01/12/2026"]], merge=("A1:D1", "A3:B3", "C3:D3")),
+         [(5, "c4@example.com"), (5, "+33 6 12 34 56 78")],
+         [([1], "title"), ([3], "group row"), ([7, 8], "notes below")]),
+        (spanish, [(5, "c6@example.com"), (5, "629 03 24 28")], [([1, 2], "title"), ([7], "notes below")]),
+        (workbook(folder / "empty.xlsx", [["Customer ID", "Email", "Phone"], [], ["Total: 0"]]), [],
+         [([3], "notes below")]),
+        (workbook(folder / "typ.xlsx", [  # "Typ" (a customer's type) beside "Kontakt" (a person): one customer a row
+            ["Kundennummer", "Typ", "Kontakt", "E-Mail", "Telefon"], [1008, "Firma", "Herr Maier", "c8@example.com",
+                                                                      "+49 30 1234567"]]),
+         [(2, "c8@example.com"), (2, "+49 30 1234567")], []),
+        (workbook(folder / "verteiler.xlsx", [  # a title that reads as a header itself: the fuller one below wins
+            ["Newsletter E-Mails 2026"], [], ["Kundennummer", "E-Mail", "Telefon"], [1007, "c7@example.com", ""]]),
+         [(4, "c7@example.com")], [([1], "title")]),
+    ]  # fmt: skip
+
+
+def test_hand_made_sheets_every_contact_with_its_row_and_no_line_that_is_not_a_row(tmp_path):
+    for path, contacts, skipped in _sheets_as_people_make_them(tmp_path):
+        result = dry(path, tmp_path / path.stem)
+        assert read(result) == [(row, c, "valid") for row, c in contacts], path.name
+        (table,) = result.summary["tables"]
+        assert [(s["rows"], s["what"]) for s in table["skipped"]] == skipped, path.name
+        assert "customerId" in table["columns"].values(), path.name  # Kundennummer, N° client, Nº cliente

@@ -7,6 +7,7 @@ import functools
 import re
 from collections.abc import Callable
 
+from importer.headerwords import read_header
 from importer.records import Code, ContactType
 from importer.rules.emails import email
 from importer.rules.links import SOCIAL_TYPES, split_link, network_of, social, url, whatsapp, HOSTNAME
@@ -42,6 +43,9 @@ def resolve_type(text: str) -> tuple[ContactType | None, Problem]:
     t = _ALIASES.get(clean(text).lower().translate(_KEY_JUNK))
     if t is not None:
         return t, None
+    said = read_header(text).target  # its words, as a header's: "Telefon", "telefoon", "E-Mail", "Mobil"
+    if said in _TYPE_NAMES:
+        return ContactType(said), None
     close = difflib.get_close_matches(text.upper(), _TYPE_NAMES, n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
     return None, (Code.UNKNOWN_TYPE, f"unknown type {text!r}{hint}; use one of {', '.join(_TYPE_NAMES)}")

@@ -95,6 +95,14 @@ def _name_pairs(pycountry, Locale):
 
 
 _CODES = phonenumbers.SUPPORTED_REGIONS
+# Names people write that neither source has: the United Kingdom's nations and old names, Holland.
+_SPOKEN = {key(name): code for code, names in {
+    "GB": ("England", "Scotland", "Wales", "Northern Ireland", "Great Britain", "Britain", "Großbritannien",
+           "Grande-Bretagne", "Gran Bretaña", "Gran Bretagna", "Angleterre", "Inglaterra", "Inghilterra", "Schottland",
+           "Engeland", "Groot-Brittannië"),
+    "NL": ("Holland", "Hollande", "Holanda", "Olanda"),
+    "US": ("EE.UU.", "EUA"),
+}.items() for name in names}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -106,7 +114,8 @@ def country(text: str) -> tuple[str | None, Problem]:
     letters = text.replace(".", "").replace(" ", "")  # "U.S.A." is the code USA; "Mỹ" (Vietnamese) is no code
     region = _codes().get(key(letters)) if letters.isascii() and len(letters) <= 3 else None
     if region is None:
-        region = _names().get(key(text))
+        found = key(text).removeprefix("the") if key(text).startswith("the") else key(text)  # "The Netherlands"
+        region = _names().get(key(text)) or _names().get(found) or _SPOKEN.get(found)
     if region is None:
         return None, (Code.UNKNOWN_COUNTRY, f"country {text!r} is not a country name or ISO code (like DE, DEU, "
                       "Germany, Deutschland): correct it, or write the phone numbers with +country code")

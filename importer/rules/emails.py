@@ -39,12 +39,17 @@ def fast_email(value: str) -> str | None:
     return f"{local}@{domain}"
 
 
+_NAMED = re.compile(r"[^<>@]*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*")
+
+
 def email(value: str) -> tuple[str, Problem]:
     normalized = fast_email(value)
     if normalized is not None:
         return normalized, None
     if value[:7].lower() == "mailto:":
         value = value[7:]
+    if (named := _NAMED.fullmatch(value)) is not None:  # "Anna Müller <anna@example.de>": email_validator wants
+        value = named.group(1)  # a display name with accents quoted; the address is what is kept anyway
     try:
         # "Name <addr>" is common in CRM exports: accept it, keep the address.
         return validate_email(value, check_deliverability=False, allow_display_name=True).normalized, None

@@ -129,8 +129,8 @@ def split_extension(value: str) -> tuple[str, str]:
     return value[: found.start()], found.group(1)
 
 
-# Between two numbers written in one cell: " / ", ";", ",", " or " (and its local words), a line break.
-_BETWEEN = re.compile(r"\s+/\s+|\s*[;,\n]\s*|\s+(?:or|oder|ou|o|of|lub|ou bien)\s+", re.IGNORECASE)
+# Between two numbers written in one cell: " / ", " | ", ";", ",", " or " (and its local words), a line break.
+_BETWEEN = re.compile(r"\s+[/|]\s+|\s*[;,\n]\s*|\s+(?:or|oder|ou|o|of|lub|ou bien)\s+", re.IGNORECASE)
 
 
 def several_numbers(text: str, region: str | None) -> list[str] | None:
@@ -155,10 +155,14 @@ def phone(value: str, region: str | None) -> tuple[str, Problem]:
     return _phone(value, region)
 
 
+_LABEL = re.compile(r"(?:tel|tél|phone|p|t|m|mob|mobile|cell|telefon|téléphone)\.?\s*:\s*", re.IGNORECASE)
+
+
 def _phone(value: str, region: str | None) -> tuple[str, Problem]:
     if value[0] == "+" and (e164 := fast_phone(value)) is not None:
         return e164, None
-    text = value[4:] if value[:4].lower() == "tel:" else value.removeprefix("'")  # ' marks text in Excel, Shopify
+    label = _LABEL.match(value)  # "tel:", Meta's lead ads' "p:+4915...", QuickBooks' "Phone: (650) 555-3311"
+    text = value[label.end():] if label else value.removeprefix("'")  # ' marks text in Excel, Shopify
     if SCIENTIFIC.fullmatch(text):
         return value, (Code.LOST_DIGITS, Code.LOST_DIGITS.message(value=value))
     if INTEGRAL.fullmatch(text) and "." in text:  # 16502530000.0 from a numeric cell
