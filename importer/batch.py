@@ -40,11 +40,11 @@ from importer.ecwid.answers import stop_reason, to_outcome
 from importer.ecwid.batchpolicy import BatchSettings, inner_answer, inner_id
 from importer.ecwid.policy import Action
 from importer.ecwid.tickets import Batch, Tickets
-from importer.errors import RunStopped
+from importer.errors import RunStopped, interrupted, not_sent
 from importer.journal import ABSENT, Journal, OpenBatch
 from importer.progress import Progress
 from importer.records import Code, ContactRecord, Outcome, Status
-from importer.send import SendConfig, SendHooks, SendResult
+from importer.send import UNRESOLVED, SendConfig, SendHooks, SendResult
 from importer.store import StoreReadError, StoreReader
 from importer.tasks import bounded
 
@@ -136,8 +136,7 @@ class _Run:
             if self.collect:
                 self.result.returned.append(record)
             elif record.customer_id is None:
-                self._finish(record, Outcome(Status.FAILED, error_code=Code.MISSING_CUSTOMER,
-                                             error="no customer id: the customer email was not resolved to an id"))
+                self._finish(record, UNRESOLVED)
             elif self.hooks.precheck is not None:
                 to_check.append(record)
             else:
@@ -194,8 +193,7 @@ class _Run:
                     raise task.exception()
                 del self.active[task]
             if stopper is not None and stopper.done():
-                self._stop(RunStopped("interrupted: the run was cancelled before every row was sent",
-                                      error_code="interrupted"))  # fmt: skip
+                self._stop(interrupted())
 
     def _next_batch(self) -> Batch:
         records, ids = [], set()
@@ -241,13 +239,13 @@ class _Run:
                 self.batches.batch_submitted(batch.key, answer.value)
             return True
         if batch.maybe_sent:  # it may be queued at Ecwid: the journal keeps it for the next run
-            self._finish_all(batch.records, Outcome(Status.FAILED, answer.status, attempts=1, error_code=Code.AMBIGUOUS,
-                             error=f"batch {batch.key}: {answer.detail}; Ecwid may have it: the next run submits "
-                                   "it again with its key, or checks the store"))  # fmt: skip
+            self._finish_all(batch.records, Code.AMBIGUOUS.outcome(
+                http_status=answer.status, attempts=1, detail=f"batch {batch.key}: {answer.detail}; Ecwid may have "
+                "it: the next run submits it again with its key, or checks the store"))  # fmt: skip
             return False
         code = Code.RETRIES_EXHAUSTED if answer.action is Action.RETRY else Code.REJECTED
-        self._finish_all(batch.records, Outcome(Status.FAILED, answer.status, attempts=1, error_code=code,
-                                                error=f"batch not accepted: {answer.detail}"))
+        self._finish_all(batch.records, code.outcome(http_status=answer.status, attempts=1,
+                                                     detail=f"batch not accepted: {answer.detail}"))
         if self.batches is not None:
             self.batches.batch_done(batch.key)
         return False
@@ -313,10 +311,10 @@ class _Run:
         absent = []
         for record in records:
             if record.customer_id in failed:
-                self._finish(record, Outcome(Status.FAILED, attempts=self.attempts[record.index],
-                                             error_code=Code.AMBIGUOUS,
-                                             error=f"no clear answer in its batch, and the store could not be "
-                                                   f"checked: {failed[record.customer_id]}"))  # fmt: skip
+                self._finish(record, Code.AMBIGUOUS.outcome(
+                    attempts=self.attempts[record.index],
+                    detail=f"no clear answer in its batch, and the store could not be checked: "
+                           f"{failed[record.customer_id]}"))  # fmt: skip
             elif await self.reader.has_contact(record):
                 self._finish(record, Outcome(Status.CREATED, 200, 1, self.attempts[record.index],
                                              error="confirmed in the store: its batch gave no clear answer"))
@@ -332,9 +330,8 @@ class _Run:
             self.result.returned.append(record)
             return
         if self.attempts[record.index] > self.config.retries:
-            self._finish(record, Outcome(Status.FAILED, attempts=self.attempts[record.index],
-                                         error_code=Code.RETRIES_EXHAUSTED,
-                                         error=f"not done in {self.attempts[record.index]} batches"))  # fmt: skip
+            self._finish(record, Code.RETRIES_EXHAUSTED.outcome(
+                attempts=self.attempts[record.index], detail=f"not done in {self.attempts[record.index]} batches"))
             return
         self.stats["resent"] += 1
         self.pending.appendleft(record)
@@ -351,7 +348,7 @@ class _Run:
             task.cancel()
         await asyncio.gather(*self.active, return_exceptions=True)
         why = self.stopped.message if self.stopped else "the run stopped"
-        unsent = Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED, error=f"not sent: {why}")
+        unsent = not_sent(why)
         while self.pending:  # rows between batches (resent ones too): not at Ecwid
             self._finish(self.pending.popleft(), unsent)
         for batch in self.active.values():
@@ -363,11 +360,9 @@ class _Run:
                 continue
             self.stats["left_at_ecwid"] += 1
             where = f"ticket {batch.ticket}" if batch.ticket else f"batch {batch.key}"
-            self._finish_all(unfinished, Outcome(
-                Status.FAILED, error_code=Code.AMBIGUOUS,
-                error=f"handed to Ecwid in {where}, which Ecwid runs whatever happens here (there is no cancel "
-                      f"of an accepted batch); {why}: run the same command again to collect its results",
-            ))  # fmt: skip
+            self._finish_all(unfinished, Code.AMBIGUOUS.outcome(
+                detail=f"handed to Ecwid in {where}, which Ecwid runs whatever happens here (there is no cancel "
+                       f"of an accepted batch); {why}: run the same command again to collect its results"))
         self.active.clear()
 
     def _finish_all(self, records: list[ContactRecord], outcome: Outcome) -> None:

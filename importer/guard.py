@@ -23,7 +23,7 @@ from dataclasses import replace
 from importer import journal as journal_states
 from importer.ecwid import policy
 from importer.doubt import EARLIER, LOST, Checked, Doubt, DoubtBook
-from importer.errors import Code, RunStopped, interrupted
+from importer.errors import Code, RunStopped, interrupted, not_sent
 from importer.journal import Entry, Journal
 from importer.progress import Progress
 from importer.records import ContactRecord, Outcome, Status
@@ -263,7 +263,8 @@ class Guard:
                 again.append(d.record)
                 self._settled(d, None, results, progress, None, journal_states.ABSENT)
             else:
-                outcome = Code.RETRIES_EXHAUSTED.outcome(times=policy.MAX_RESENDS + 1)
+                outcome = Code.RETRIES_EXHAUSTED.outcome(detail=f"no answer {policy.MAX_RESENDS + 1} times, and the "
+                                                                "store does not have it: not sent again")
                 self._settled(d, outcome, results, progress, "absent_not_sent", journal_states.ABSENT)
         for d, why in checked.unchecked:
             self._unchecked(d, why, results)
@@ -283,8 +284,8 @@ class Guard:
         self.doubt.counts["absent_not_sent"] += len(records)
         for record in records:
             progress.update(Status.NOT_SENT)
-            results[record.index] = replace(record, outcome=Code.RUN_STOPPED.outcome(
-                lead="not sent: absent from the store after its answer was lost, but ", reason=stopped.message))
+            results[record.index] = replace(record, outcome=not_sent(
+                stopped.message, lead="not sent: absent from the store after its answer was lost, but "))
 
     def give_up(self, results: dict, stopped: RunStopped) -> None:
         """The run stopped before sending: the rows in doubt stay in doubt (see _leave_in_doubt)."""

@@ -24,7 +24,7 @@ import httpx
 from importer import ecwid
 from importer.customers import CustomerStats, Resolution, needs_lookup, resolve_customers
 from importer.directory import Directory
-from importer.errors import Code, RunStopped
+from importer.errors import RunStopped, not_sent
 from importer.events import current_stop
 from importer.errors import UsageError
 from importer.guard import Guard
@@ -62,7 +62,7 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
 
     # Belt and braces: a record the sender never reported is not left as `valid`.
     why = f": {result.stopped.message}" if result.stopped else ""
-    unsent = Code.RUN_STOPPED.outcome(lead="the run stopped before this row was sent", reason=why)
+    unsent = not_sent(why, lead="the run stopped before this row was sent")
     done = (results.get(r.index, r) for r in to_send)
     set_outcomes(table.frame, (replace(r, outcome=unsent) if r.outcome.status == Status.VALID else r for r in done))
     summary = {
