@@ -23,6 +23,9 @@ its submits and polls on the wire are importer.ecwid.tickets. Here: each row's l
 - A stop (Ctrl-C, auth) abandons what is in flight. Ecwid runs a batch it accepted regardless (the
   importer offers no cancel of it): its rows are reported `failed`/`ambiguous`, and the next run polls
   the ticket the journal kept.
+
+The rows' states are the guard's to write (its `on_result` and `hooks`, importer.guard); here only the
+batches themselves are journaled (importer.journal.batches: a batch, its key, its ticket).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from importer.ecwid.batchpolicy import BatchSettings, inner_answer, inner_id
 from importer.ecwid.policy import Action
 from importer.ecwid.tickets import Batch, Tickets
 from importer.errors import RunStopped, interrupted, not_sent
-from importer.journal import ABSENT, Journal, OpenBatch
+from importer.journal import Journal, OpenBatch
 from importer.progress import Progress
 from importer.records import Code, ContactRecord, Outcome, Status
 from importer.send import UNRESOLVED, SendConfig, SendHooks, SendResult
@@ -76,7 +79,6 @@ class _Run:
         self.settings: BatchSettings = settings
         self.reader: StoreReader = reader
         self.hooks: SendHooks = hooks
-        self.rows = journal
         self.batches = journal
         self.clock = clock
         self.progress = Progress(total, quiet=config.quiet)
@@ -324,8 +326,8 @@ class _Run:
 
     def _again(self, record: ContactRecord) -> None:
         """Into a later batch, while its attempts last; the journal knows it is not at Ecwid."""
-        if self.rows is not None:
-            self.rows.note([record.key], ABSENT)
+        if self.hooks.absent is not None:
+            self.hooks.absent(record)
         if self.collect:  # not at Ecwid: the caller sends it
             self.result.returned.append(record)
             return

@@ -111,7 +111,12 @@ class Guard:
 
     def hooks(self) -> SendHooks:
         precheck = self._precheck if self.skip_existing or self._recheck else None
-        return SendHooks(before_send=self._before_send, precheck=precheck)
+        return SendHooks(before_send=self._before_send, precheck=precheck, absent=self._absent)
+
+    def _absent(self, record: ContactRecord) -> None:
+        """--mode batch: a row its batch did not create (the store checked), going into a later batch."""
+        if self.journal is not None:
+            self.journal.note([record.key], journal_states.ABSENT)
 
     async def _precheck(self, record: ContactRecord) -> Outcome | None:
         doubt = record.key in self._recheck  # --mode batch: an earlier run's row in doubt

@@ -267,9 +267,10 @@ async def _collect_batches(to_send, config, options: ImportOptions, reader: Stor
     if not any(r.key in held for r in to_send):
         return to_send, None
     # Outcomes journaled as in --mode batch: a row left in doubt stays `sending` under its batch's key.
-    on_result = Guard(journal, reader, skip_existing=False, settle=False).on_result(results)
+    guard = Guard(journal, reader, skip_existing=False, settle=False)
     collected = await send_batches([r for r in to_send if r.key in held], config, _batch_settings(options),
-                                   reader=reader, on_result=on_result, journal=journal, cancel=cancel, collect=True)
+                                   reader=reader, on_result=guard.on_result(results), hooks=guard.hooks(),
+                                   journal=journal, cancel=cancel, collect=True)  # fmt: skip
     journal.flush()  # what the tickets said, committed before the guard reads the journal
     back = {r.index for r in collected.returned}
     return [r for r in to_send if r.key not in held or r.index in back], collected

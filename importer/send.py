@@ -93,6 +93,8 @@ class SendHooks:
     # precheck(record) -> Outcome | None: before pacing the create; an Outcome
     # finishes the record without sending it (already in the store, ...).
     precheck: Callable[[ContactRecord], MaybeAwaitable] | None = None
+    # absent(record): known not to be at Ecwid, to be sent again (--mode batch): the journal says so
+    absent: Callable[[ContactRecord], None] | None = None
 
 
 @dataclass
