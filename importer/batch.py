@@ -39,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from importer.doubt import in_store
 from importer.ecwid.answers import stop_reason, to_outcome
 from importer.ecwid.batchpolicy import BatchSettings, inner_answer, inner_id
 from importer.ecwid.policy import Action
@@ -300,16 +301,21 @@ class _Run:
         """Read each customer's contacts once (fresh); the created are finished, the absent returned."""
         if not records:
             return []
-        customers = sorted({r.customer_id for r in records})
+        by_customer: dict[int, list[ContactRecord]] = {}
+        for record in records:
+            by_customer.setdefault(record.customer_id, []).append(record)
         failed: dict[int, StoreReadError] = {}
+        present: dict[int, bool] = {}
 
         async def read(cid: int) -> None:
             try:
-                await self.reader.contacts(cid, fresh=True)
+                found = await in_store(self.reader, cid, by_customer[cid])
             except StoreReadError as exc:
                 failed[cid] = exc
+            else:
+                present.update((r.index, yes) for r, yes in zip(by_customer[cid], found))
 
-        await bounded(customers, read, self.config.concurrency)
+        await bounded(sorted(by_customer), read, self.config.concurrency)
         absent = []
         for record in records:
             if record.customer_id in failed:
@@ -317,7 +323,7 @@ class _Run:
                     attempts=self.attempts[record.index],
                     detail=f"no clear answer in its batch, and the store could not be checked: "
                            f"{failed[record.customer_id]}"))  # fmt: skip
-            elif await self.reader.has_contact(record):
+            elif present[record.index]:
                 self._finish(record, Outcome(Status.CREATED, 200, 1, self.attempts[record.index],
                                              error="confirmed in the store: its batch gave no clear answer"))
             else:
