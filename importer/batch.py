@@ -23,6 +23,9 @@ its submits and polls on the wire are importer.ecwid.tickets. Here: each row's l
 - A stop (Ctrl-C, auth) abandons what is in flight. Ecwid runs a batch it accepted regardless (the
   importer offers no cancel of it): its rows are reported `failed`/`ambiguous`, and the next run polls
   the ticket the journal kept.
+
+The rows' states are the guard's to write (its `on_result` and `hooks`, importer.guard); here only the
+batches themselves are journaled (importer.journal.batches: a batch, its key, its ticket).
 """
 
 from __future__ import annotations
@@ -36,15 +39,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from importer.doubt import in_store
 from importer.ecwid.answers import stop_reason, to_outcome
 from importer.ecwid.batchpolicy import BatchSettings, inner_answer, inner_id
 from importer.ecwid.policy import Action
 from importer.ecwid.tickets import Batch, Tickets
-from importer.errors import RunStopped
-from importer.journal import ABSENT, Journal, OpenBatch
+from importer.errors import RunStopped, interrupted, not_sent
+from importer.journal import Journal, OpenBatch
 from importer.progress import Progress
 from importer.records import Code, ContactRecord, Outcome, Status
-from importer.send import SendConfig, SendHooks, SendResult
+from importer.send import UNRESOLVED, SendConfig, SendHooks, SendResult
 from importer.store import StoreReadError, StoreReader
 from importer.tasks import bounded
 
@@ -76,7 +80,6 @@ class _Run:
         self.settings: BatchSettings = settings
         self.reader: StoreReader = reader
         self.hooks: SendHooks = hooks
-        self.rows = journal
         self.batches = journal
         self.clock = clock
         self.progress = Progress(total, quiet=config.quiet)
@@ -136,8 +139,7 @@ class _Run:
             if self.collect:
                 self.result.returned.append(record)
             elif record.customer_id is None:
-                self._finish(record, Outcome(Status.FAILED, error_code=Code.MISSING_CUSTOMER,
-                                             error="no customer id: the customer email was not resolved to an id"))
+                self._finish(record, UNRESOLVED)
             elif self.hooks.precheck is not None:
                 to_check.append(record)
             else:
@@ -194,8 +196,7 @@ class _Run:
                     raise task.exception()
                 del self.active[task]
             if stopper is not None and stopper.done():
-                self._stop(RunStopped("interrupted: the run was cancelled before every row was sent",
-                                      error_code="interrupted"))  # fmt: skip
+                self._stop(interrupted())
 
     def _next_batch(self) -> Batch:
         records, ids = [], set()
@@ -241,13 +242,13 @@ class _Run:
                 self.batches.batch_submitted(batch.key, answer.value)
             return True
         if batch.maybe_sent:  # it may be queued at Ecwid: the journal keeps it for the next run
-            self._finish_all(batch.records, Outcome(Status.FAILED, answer.status, attempts=1, error_code=Code.AMBIGUOUS,
-                             error=f"batch {batch.key}: {answer.detail}; Ecwid may have it: the next run submits "
-                                   "it again with its key, or checks the store"))  # fmt: skip
+            self._finish_all(batch.records, Code.AMBIGUOUS.outcome(
+                http_status=answer.status, attempts=1, detail=f"batch {batch.key}: {answer.detail}; Ecwid may have "
+                "it: the next run submits it again with its key, or checks the store"))  # fmt: skip
             return False
         code = Code.RETRIES_EXHAUSTED if answer.action is Action.RETRY else Code.REJECTED
-        self._finish_all(batch.records, Outcome(Status.FAILED, answer.status, attempts=1, error_code=code,
-                                                error=f"batch not accepted: {answer.detail}"))
+        self._finish_all(batch.records, code.outcome(http_status=answer.status, attempts=1,
+                                                     detail=f"batch not accepted: {answer.detail}"))
         if self.batches is not None:
             self.batches.batch_done(batch.key)
         return False
@@ -300,24 +301,29 @@ class _Run:
         """Read each customer's contacts once (fresh); the created are finished, the absent returned."""
         if not records:
             return []
-        customers = sorted({r.customer_id for r in records})
+        by_customer: dict[int, list[ContactRecord]] = {}
+        for record in records:
+            by_customer.setdefault(record.customer_id, []).append(record)
         failed: dict[int, StoreReadError] = {}
+        present: dict[int, bool] = {}
 
         async def read(cid: int) -> None:
             try:
-                await self.reader.contacts(cid, fresh=True)
+                found = await in_store(self.reader, cid, by_customer[cid])
             except StoreReadError as exc:
                 failed[cid] = exc
+            else:
+                present.update((r.index, yes) for r, yes in zip(by_customer[cid], found))
 
-        await bounded(customers, read, self.config.concurrency)
+        await bounded(sorted(by_customer), read, self.config.concurrency)
         absent = []
         for record in records:
             if record.customer_id in failed:
-                self._finish(record, Outcome(Status.FAILED, attempts=self.attempts[record.index],
-                                             error_code=Code.AMBIGUOUS,
-                                             error=f"no clear answer in its batch, and the store could not be "
-                                                   f"checked: {failed[record.customer_id]}"))  # fmt: skip
-            elif await self.reader.has_contact(record):
+                self._finish(record, Code.AMBIGUOUS.outcome(
+                    attempts=self.attempts[record.index],
+                    detail=f"no clear answer in its batch, and the store could not be checked: "
+                           f"{failed[record.customer_id]}"))  # fmt: skip
+            elif present[record.index]:
                 self._finish(record, Outcome(Status.CREATED, 200, 1, self.attempts[record.index],
                                              error="confirmed in the store: its batch gave no clear answer"))
             else:
@@ -326,15 +332,14 @@ class _Run:
 
     def _again(self, record: ContactRecord) -> None:
         """Into a later batch, while its attempts last; the journal knows it is not at Ecwid."""
-        if self.rows is not None:
-            self.rows.note([record.key], ABSENT)
+        if self.hooks.absent is not None:
+            self.hooks.absent(record)
         if self.collect:  # not at Ecwid: the caller sends it
             self.result.returned.append(record)
             return
         if self.attempts[record.index] > self.config.retries:
-            self._finish(record, Outcome(Status.FAILED, attempts=self.attempts[record.index],
-                                         error_code=Code.RETRIES_EXHAUSTED,
-                                         error=f"not done in {self.attempts[record.index]} batches"))  # fmt: skip
+            self._finish(record, Code.RETRIES_EXHAUSTED.outcome(
+                attempts=self.attempts[record.index], detail=f"not done in {self.attempts[record.index]} batches"))
             return
         self.stats["resent"] += 1
         self.pending.appendleft(record)
@@ -351,7 +356,7 @@ class _Run:
             task.cancel()
         await asyncio.gather(*self.active, return_exceptions=True)
         why = self.stopped.message if self.stopped else "the run stopped"
-        unsent = Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED, error=f"not sent: {why}")
+        unsent = not_sent(why)
         while self.pending:  # rows between batches (resent ones too): not at Ecwid
             self._finish(self.pending.popleft(), unsent)
         for batch in self.active.values():
@@ -363,11 +368,9 @@ class _Run:
                 continue
             self.stats["left_at_ecwid"] += 1
             where = f"ticket {batch.ticket}" if batch.ticket else f"batch {batch.key}"
-            self._finish_all(unfinished, Outcome(
-                Status.FAILED, error_code=Code.AMBIGUOUS,
-                error=f"handed to Ecwid in {where}, which Ecwid runs whatever happens here (there is no cancel "
-                      f"of an accepted batch); {why}: run the same command again to collect its results",
-            ))  # fmt: skip
+            self._finish_all(unfinished, Code.AMBIGUOUS.outcome(
+                detail=f"handed to Ecwid in {where}, which Ecwid runs whatever happens here (there is no cancel "
+                       f"of an accepted batch); {why}: run the same command again to collect its results"))
         self.active.clear()
 
     def _finish_all(self, records: list[ContactRecord], outcome: Outcome) -> None:

@@ -13,6 +13,7 @@ journal keeps it `sending`, with when it was sent), never absent.
     book = DoubtBook(settle_s=60)
     book.add(record, sent_at=time.time(), origin=LOST)
     checked = await book.settle(reader, cancel)   # found, absent, unchecked, stopped
+    present = await in_store(reader, customer_id, records)   # a check now, without waiting (--mode batch)
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ class DoubtBook:
             for d in due:
                 by_customer.setdefault(d.record.customer_id, []).append(d)
             reads = asyncio.gather(
-                *(_check(reader, cid, rows) for cid, rows in by_customer.items()), return_exceptions=True
+                *(in_store(reader, cid, [d.record for d in rows]) for cid, rows in by_customer.items()),
+                return_exceptions=True,
             )
             if await _cancelled(cancel, reads):
                 checked.stopped = interrupted()
@@ -120,10 +122,11 @@ class DoubtBook:
         into.append(item)
 
 
-async def _check(reader: StoreReader, customer_id: int, rows: list[Doubt]) -> list[bool]:
-    """Whether the store holds each row's contact: one fresh read of the customer's contacts."""
+async def in_store(reader: StoreReader, customer_id: int, records: list[ContactRecord]) -> list[bool]:
+    """Whether the store holds each record's contact (all of one customer's): one fresh read of the
+    customer's contacts. The one check of a create in doubt: the guard's and --mode batch's."""
     await reader.contacts(customer_id, fresh=True)
-    return [await reader.has_contact(d.record) for d in rows]  # answered from that read
+    return [await reader.has_contact(r) for r in records]  # answered from that read
 
 
 async def _cancelled(cancel: asyncio.Event | None, work: Awaitable[object]) -> bool:

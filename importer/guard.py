@@ -6,6 +6,7 @@ intent before its request leaves, records each outcome after, and settles doubt
 (a lost answer, a row a crashed run left in `sending`) by reading the customer's
 contacts once the request can no longer commit (doubt.py), never by resending
 blindly. `run` is the whole of it: send, settle the doubt, send again what is absent.
+`BatchGuard` (--mode batch) differs only in who settles doubt: the batches do (importer.batch).
 
     guard = Guard(journal, reader, skip_existing=False, settle_s=60)
     to_send = guard.classify(records, results)
@@ -23,7 +24,7 @@ from dataclasses import replace
 from importer import journal as journal_states
 from importer.ecwid import policy
 from importer.doubt import EARLIER, LOST, Checked, Doubt, DoubtBook
-from importer.errors import Code, RunStopped, interrupted
+from importer.errors import Code, RunStopped, interrupted, not_sent
 from importer.journal import Entry, Journal
 from importer.progress import Progress
 from importer.records import ContactRecord, Outcome, Status
@@ -37,19 +38,19 @@ log = logging.getLogger("importer")
 # `sending`, which the next run checks against the store (one read per customer).
 LEASE = 32
 
+# an earlier run's row in doubt that the store has
+FOUND_EARLIER = Outcome(Status.CREATED, error="confirmed in the store: an earlier run created it but its answer was lost")
+
 
 class Guard:
     """Exactly once: the journal before and after each create, the store when in doubt."""
 
+    _recheck: frozenset | set = frozenset()  # BatchGuard's
+
     def __init__(self, journal: Journal | None, reader: StoreReader, *, skip_existing: bool,
                  settle_s: float = policy.SETTLE_WINDOW_S, wall: Callable[[], float] = time.time,
-                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep, settle: bool = True):  # fmt: skip
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep):  # fmt: skip
         self.journal = journal
-        # settle=False (--mode batch): rows in doubt stay with the sender, which has its own way to settle
-        # them (open tickets polled, a lost submit resubmitted with its key); an earlier run's rows in
-        # doubt are checked in the store just before they would be sent again.
-        self.settle = settle
-        self._recheck: set = set()
         self.reader = reader
         self.skip_existing = skip_existing
         self.doubt = DoubtBook(settle_s, wall=wall, sleep=sleep)
@@ -80,11 +81,7 @@ class Guard:
                     run_id=entry.run_id, when=when or entry.updated_at))
                 self._done_before += 1
                 continue
-            if entry is not None and entry.state == journal_states.SENDING and not self.settle:
-                self._recheck.add(record.key)
-            elif entry is not None and entry.state == journal_states.SENDING and record.customer_id is not None:
-                finished = ended.setdefault(entry.run_id, self.journal.run_finished(entry.run_id))
-                self.doubt.add(record, self._sent_before(entry, finished), EARLIER)
+            if entry is not None and entry.state == journal_states.SENDING and self._earlier(record, entry, ended):
                 continue
             rest.append(record)
         self.plan(rest)
@@ -99,8 +96,24 @@ class Guard:
 
     @property
     def rechecks(self) -> frozenset:
-        """Keys of an earlier run's rows in doubt that the sender checks in the store itself (--mode batch)."""
+        """Keys of an earlier run's rows in doubt that are checked in the store just before they are sent
+        (BatchGuard); a Guard settles them in its doubt book instead."""
         return frozenset(self._recheck)
+
+    def _earlier(self, record: ContactRecord, entry: Entry, ended: dict) -> bool:
+        """An earlier run's row left `sending`: into the doubt book (True: set aside from the send)."""
+        if record.customer_id is None:
+            return False
+        finished = ended.setdefault(entry.run_id, self.journal.run_finished(entry.run_id))
+        self.doubt.add(record, self._sent_before(entry, finished), EARLIER)
+        return True
+
+    def _lost(self, record: ContactRecord, sent: float | None) -> None:
+        """Sent, no answer: settled later, by time and the store; the journal keeps when it left."""
+        sent = sent if sent is not None else self._wall()
+        self.doubt.add(record, sent, LOST)
+        if self.journal is not None:
+            self.journal.note([record.key], journal_states.SENDING, sent_at=sent)
 
     def _sent_before(self, entry: Entry, run_finished: bool) -> float:
         """When an earlier run's request in doubt left, at the latest: as that run recorded, if it
@@ -111,7 +124,12 @@ class Guard:
 
     def hooks(self) -> SendHooks:
         precheck = self._precheck if self.skip_existing or self._recheck else None
-        return SendHooks(before_send=self._before_send, precheck=precheck)
+        return SendHooks(before_send=self._before_send, precheck=precheck, absent=self._absent)
+
+    def _absent(self, record: ContactRecord) -> None:
+        """--mode batch: a row its batch did not create (the store checked), going into a later batch."""
+        if self.journal is not None:
+            self.journal.note([record.key], journal_states.ABSENT)
 
     async def _precheck(self, record: ContactRecord) -> Outcome | None:
         doubt = record.key in self._recheck  # --mode batch: an earlier run's row in doubt
@@ -129,7 +147,7 @@ class Guard:
         if doubt:
             if self.journal is not None:
                 self.journal.note([record.key], journal_states.CREATED)
-            return Outcome(Status.CREATED, error="confirmed in the store: an earlier run created it but its answer was lost")
+            return FOUND_EARLIER
         return Code.EXISTS_IN_STORE.outcome(detail="the store already has this contact")
 
     async def _before_send(self, record: ContactRecord) -> None:
@@ -174,13 +192,8 @@ class Guard:
         def done(record: ContactRecord) -> None:
             results[record.index] = record
             sent = self._sent.pop(record.key, None)  # only rows on the wire are kept: memory stays flat
-            if record.outcome.error_code == Code.AMBIGUOUS:  # no answer: settled later, by time and the store
-                if not self.settle:  # --mode batch: the row stays `sending` under its batch's key
-                    return
-                sent = sent if sent is not None else self._wall()
-                self.doubt.add(record, sent, LOST)
-                if journal is not None:
-                    journal.note([record.key], journal_states.SENDING, sent_at=sent)
+            if record.outcome.error_code == Code.AMBIGUOUS:  # no answer
+                self._lost(record, sent)
                 return
             state = _JOURNAL_STATE.get(record.outcome.status)
             if record.outcome.status == Status.NOT_SENT and self._leased(record):
@@ -254,16 +267,17 @@ class Guard:
         """What the store said about each row checked; returns the rows to send again."""
         again = []
         for d in checked.found:
-            text = ("confirmed in the store: an earlier run created it but its answer was lost" if d.origin == EARLIER
-                    else "no answer, but the store has it (checked after the settle window)")  # fmt: skip
-            self._settled(d, Outcome(Status.CREATED, error=text), results, progress, "found_in_store",
+            found = FOUND_EARLIER if d.origin == EARLIER else Outcome(
+                Status.CREATED, error="no answer, but the store has it (checked after the settle window)")
+            self._settled(d, found, results, progress, "found_in_store",
                           journal_states.CREATED)  # fmt: skip
         for d in checked.absent:
             if resend:  # counted when it is sent
                 again.append(d.record)
                 self._settled(d, None, results, progress, None, journal_states.ABSENT)
             else:
-                outcome = Code.RETRIES_EXHAUSTED.outcome(times=policy.MAX_RESENDS + 1)
+                outcome = Code.RETRIES_EXHAUSTED.outcome(detail=f"no answer {policy.MAX_RESENDS + 1} times, and the "
+                                                                "store does not have it: not sent again")
                 self._settled(d, outcome, results, progress, "absent_not_sent", journal_states.ABSENT)
         for d, why in checked.unchecked:
             self._unchecked(d, why, results)
@@ -283,8 +297,8 @@ class Guard:
         self.doubt.counts["absent_not_sent"] += len(records)
         for record in records:
             progress.update(Status.NOT_SENT)
-            results[record.index] = replace(record, outcome=Code.RUN_STOPPED.outcome(
-                lead="not sent: absent from the store after its answer was lost, but ", reason=stopped.message))
+            results[record.index] = replace(record, outcome=not_sent(
+                stopped.message, lead="not sent: absent from the store after its answer was lost, but "))
 
     def give_up(self, results: dict, stopped: RunStopped) -> None:
         """The run stopped before sending: the rows in doubt stay in doubt (see _leave_in_doubt)."""
@@ -324,6 +338,23 @@ def _merged(first: SendResult, then: SendResult) -> SendResult:
         ambiguous=then.ambiguous, elapsed_s=elapsed, counts=then.counts,
         achieved_rate_per_minute=requests * 60.0 / elapsed if elapsed else 0.0,
     )  # fmt: skip
+
+
+class BatchGuard(Guard):
+    """--mode batch: rows in doubt stay with the batches, which settle them their own way (open tickets
+    polled, a lost submit resubmitted with its key); an earlier run's rows in doubt are checked in the
+    store just before they would be sent again (the guard's precheck), never waited for."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._recheck = set()
+
+    def _earlier(self, record: ContactRecord, entry: Entry, ended: dict) -> bool:
+        self._recheck.add(record.key)
+        return False
+
+    def _lost(self, record: ContactRecord, sent: float | None) -> None:
+        pass  # the row stays `sending` under its batch's key: the next run polls the ticket, or checks the store
 
 
 _JOURNAL_STATE = {

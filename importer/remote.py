@@ -24,10 +24,10 @@ import httpx
 from importer import ecwid
 from importer.customers import CustomerStats, Resolution, needs_lookup, resolve_customers
 from importer.directory import Directory
-from importer.errors import Code, RunStopped
+from importer.errors import RunStopped, not_sent
 from importer.events import current_stop
 from importer.errors import UsageError
-from importer.guard import Guard
+from importer.guard import BatchGuard, Guard
 from importer.instore import skip_in_store
 from importer.journal import NO_JOURNAL, Journal, locate
 from importer.ecwid.client import connection
@@ -62,7 +62,7 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
 
     # Belt and braces: a record the sender never reported is not left as `valid`.
     why = f": {result.stopped.message}" if result.stopped else ""
-    unsent = Code.RUN_STOPPED.outcome(lead="the run stopped before this row was sent", reason=why)
+    unsent = not_sent(why, lead="the run stopped before this row was sent")
     done = (results.get(r.index, r) for r in to_send)
     set_outcomes(table.frame, (replace(r, outcome=unsent) if r.outcome.status == Status.VALID else r for r in done))
     summary = {
@@ -212,7 +212,8 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
                 creator = CustomerCreator(reader, journal)
             how = _resolution(table, to_send, options, settled.directory, creator)
             # Customers are settled first (ids verified, emails resolved), so the journal's keys use the id.
-            guard = Guard(journal, reader, skip_existing=False, settle=options.mode != "batch", **_settle(options))
+            kind = BatchGuard if options.mode == "batch" else Guard
+            guard = kind(journal, reader, skip_existing=False, **_settle(options))
             try:
                 to_send = await settle(to_send, table, settled.directory, options.match_by, results,
                                        settled.stats.notes, concurrency=config.concurrency, cancel=cancel)
@@ -267,9 +268,10 @@ async def _collect_batches(to_send, config, options: ImportOptions, reader: Stor
     if not any(r.key in held for r in to_send):
         return to_send, None
     # Outcomes journaled as in --mode batch: a row left in doubt stays `sending` under its batch's key.
-    on_result = Guard(journal, reader, skip_existing=False, settle=False).on_result(results)
+    guard = BatchGuard(journal, reader, skip_existing=False)
     collected = await send_batches([r for r in to_send if r.key in held], config, _batch_settings(options),
-                                   reader=reader, on_result=on_result, journal=journal, cancel=cancel, collect=True)
+                                   reader=reader, on_result=guard.on_result(results), hooks=guard.hooks(),
+                                   journal=journal, cancel=cancel, collect=True)  # fmt: skip
     journal.flush()  # what the tickets said, committed before the guard reads the journal
     back = {r.index for r in collected.returned}
     return [r for r in to_send if r.key not in held or r.index in back], collected

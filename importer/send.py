@@ -36,7 +36,7 @@ from importer.ecwid.client import EcwidClient, new_client
 from importer.ecwid.liveness import Liveness
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.policy import Action
-from importer.errors import RunStopped, UsageError, interrupted
+from importer.errors import RunStopped, UsageError, interrupted, not_sent
 from importer.progress import Progress
 from importer.records import Code, ContactRecord, Outcome, Status
 
@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 DEFAULT_RATE = policy.DEFAULT_RATE
 DEFAULT_CONCURRENCY = policy.DEFAULT_CONCURRENCY
 DEFAULT_RETRIES = policy.DEFAULT_RETRIES
+
+# a record whose customer email found no id (by --match-by email): never sent
+UNRESOLVED = Code.MISSING_CUSTOMER.outcome(status=Status.FAILED,
+                                          detail="no customer id: the customer email was not resolved to an id")
 
 MaybeAwaitable = Any  # a value, or an awaitable of it: hooks may be sync or async
 
@@ -89,6 +93,8 @@ class SendHooks:
     # precheck(record) -> Outcome | None: before pacing the create; an Outcome
     # finishes the record without sending it (already in the store, ...).
     precheck: Callable[[ContactRecord], MaybeAwaitable] | None = None
+    # absent(record): known not to be at Ecwid, to be sent again (--mode batch): the journal says so
+    absent: Callable[[ContactRecord], None] | None = None
 
 
 @dataclass
@@ -238,7 +244,7 @@ class _Run:
         """Every record never pulled from the iterable: not_sent."""
         if self.stopped is None:
             return
-        outcome = Outcome(Status.NOT_SENT, error_code=Code.RUN_STOPPED, error=f"not sent: {self.stopped.message}")
+        outcome = not_sent(self.stopped.message)
         try:
             for record in self._records:
                 self._finish(record, outcome)
@@ -269,23 +275,18 @@ class _Run:
             if slot.record is not None:
                 self._finish(slot.record, self._abandoned(slot))
             self.failure = self.failure or exc
-            self._stop(RunStopped(f"internal error: {type(exc).__name__}", error_code="internal-error"))
+            self._stop(Code.INTERNAL_ERROR.stop(name=type(exc).__name__))
 
     def _abandoned(self, slot: _Slot) -> Outcome:
         reason = self.stopped.message if self.stopped else "the run stopped"
         if slot.on_wire:
-            return Outcome(
-                Status.FAILED, attempts=slot.attempts, error_code=Code.AMBIGUOUS,
-                error=f"abandoned while waiting for the answer ({reason}): the contact may exist",
-            )  # fmt: skip
-        return Outcome(Status.NOT_SENT, attempts=slot.attempts, error_code=Code.RUN_STOPPED, error=f"not sent: {reason}")
+            return Code.AMBIGUOUS.outcome(
+                attempts=slot.attempts, detail=f"abandoned while waiting for the answer ({reason}): the contact may exist")
+        return not_sent(reason, attempts=slot.attempts)
 
     async def _send_one(self, record: ContactRecord, slot: _Slot, api: EcwidClient) -> Outcome:
         if record.customer_id is None:
-            return Outcome(
-                Status.FAILED, error_code=Code.MISSING_CUSTOMER,
-                error="no customer id: the customer email was not resolved to an id",
-            )  # fmt: skip
+            return UNRESOLVED
         path = f"/customers/{record.customer_id}/contacts"
         reply = await api.retrying(stopped=self.stop.is_set)(self._attempt, record, slot, api, path)
         if self.liveness is not None and (unreachable := self.liveness.unreachable()) is not None:

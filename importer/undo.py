@@ -42,7 +42,7 @@ import pandas as pd
 from importer.contactfields import changed_since, item_value, pick
 from importer.ecwid.client import connection
 from importer.edits import DONE, GONE, ContactEditor
-from importer.errors import Code, RunStopped, UsageError, interrupted
+from importer.errors import Code, RunStopped, UsageError, interrupted, not_sent
 from importer.events import watching
 from importer.journal import Journal, UndoRow, announce
 from importer.journal import undolist as undo_states
@@ -332,8 +332,7 @@ class _Undo:
 
     def _outcome(self, row: UndoRow) -> Outcome:
         why = self.stopped.message if self.stopped else "the undo stopped first"
-        return self.done.get(row.position) or Code.RUN_STOPPED.outcome(
-            lead="not undone: ", reason=f"{why}; run the same undo again")
+        return self.done.get(row.position) or not_sent(f"{why}; run the same undo again", lead="not undone: ")
 
     def frame(self) -> pd.DataFrame:
         """results.csv's columns, one line per row of the undone run, in the run's order."""

@@ -23,7 +23,7 @@ from dataclasses import replace
 
 from importer.contactfields import differences, item_key, match_key, pick, said, store_fields
 from importer.edits import DONE, GONE, ContactEditor
-from importer.errors import Code, RunStopped, interrupted
+from importer.errors import Code, RunStopped, interrupted, not_sent
 from importer.journal import UPDATE, Journal, Sent
 from importer.records import ContactRecord, Outcome, Status
 from importer.store import StoreReadError, StoreReader
@@ -55,7 +55,7 @@ async def update_changed(results: dict[int, ContactRecord], reader: StoreReader,
     except RunStopped as exc:
         stopped = exc if exc.error_code != Code.INTERRUPTED else interrupted(
             "the run was cancelled while updating contacts")
-        why = Code.RUN_STOPPED.outcome(lead="--update did not get to this row: ", reason=stopped.message)
+        why = not_sent(stopped.message, lead="--update did not get to this row: ")
         for r in todo:
             if r.index not in done:
                 results[r.index] = replace(r, outcome=why)

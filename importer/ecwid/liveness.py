@@ -76,7 +76,7 @@ class Liveness:
         if self.ever_heard or not self.problem:
             return None
         text = self.problem if self.problem.startswith(NOT_ECWID) else f"cannot reach {self.api_url}: {self.problem}"
-        return RunStopped(text, error_code=Code.API_UNREACHABLE)
+        return Code.API_UNREACHABLE.stop(detail=text)
 
     def gone(self) -> RunStopped | None:
         """Requests have gone out for `window_s` without one answer from the API."""
@@ -84,11 +84,11 @@ class Liveness:
         if self.waiting_since is None or now - self.waiting_since < self.window_s or self._idle(now):
             return None
         if not self.ever_heard:
-            return self.unreachable() or RunStopped(f"cannot reach {self.api_url}: no answer in {self.window_s:g} s",
-                                                    error_code=Code.API_UNREACHABLE)  # fmt: skip
+            return self.unreachable() or Code.API_UNREACHABLE.stop(
+                detail=f"cannot reach {self.api_url}: no answer in {self.window_s:g} s")
         why = f" (last: {self.problem})" if self.problem else ""
-        return RunStopped(f"no answer from {self.api_url} for {self.window_s:g} s{why}: stopped; the rows in doubt "
-                          "are kept for the next run", error_code=Code.API_UNREACHABLE)  # fmt: skip
+        return Code.API_UNREACHABLE.stop(detail=f"no answer from {self.api_url} for {self.window_s:g} s{why}: stopped; "
+                                                "the rows in doubt are kept for the next run")
 
     async def watch(self, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> RunStopped:
         """Returns once `gone()` says the run must stop."""

@@ -144,6 +144,4 @@ class Tickets:
                                     "at Ecwid; --batch-timeout S)")  # fmt: skip
 
     def _left(self, batch: Batch, why: str) -> RunStopped:
-        return RunStopped(f"batch ticket {batch.ticket}: {why}; its {len(batch.records)} rows stay in doubt under the "
-                          "ticket: the next run polls it again before sending any of them",
-                          error_code=Code.BATCH_TIMEOUT)  # fmt: skip
+        return Code.BATCH_TIMEOUT.stop(ticket=batch.ticket, why=why, rows=len(batch.records))

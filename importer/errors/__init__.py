@@ -7,8 +7,8 @@
 `python -m importer.errors.catalogue --markdown` prints the README's table of codes.
 """
 
-from importer.errors.codes import STOP, Code, Entry, interrupted
+from importer.errors.codes import STOP, Code, Entry, interrupted, not_sent
 from importer.errors.exceptions import ImporterError, InputError, ReportNotWritten, RunStopped, UsageError
 
-__all__ = ["Code", "Entry", "STOP", "interrupted", "ImporterError", "InputError", "ReportNotWritten", "RunStopped",
+__all__ = ["Code", "Entry", "STOP", "interrupted", "not_sent", "ImporterError", "InputError", "ReportNotWritten", "RunStopped",
            "UsageError"]

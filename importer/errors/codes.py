@@ -21,7 +21,7 @@ from typing import NamedTuple
 from importer.errors.exceptions import RunStopped
 from importer.records import Outcome, RecordError, Status
 
-__all__ = ["Code", "Entry", "STOP", "interrupted"]
+__all__ = ["Code", "Entry", "STOP", "interrupted", "not_sent"]
 
 STOP = "stop"  # the status column of a stop reason: the run stopped, its unsent rows are `not_sent`
 
@@ -58,9 +58,9 @@ class Code(StrEnum):
         """A bad cell of an input row (a value, never an exception)."""
         return RecordError(self, column, self.message(**values))
 
-    def stop(self, *, http_status: int | None = None, **values: object) -> RunStopped:
-        """The reason a run stops (exit 3), for a code whose status is `stop`."""
-        return RunStopped(self.message(**values), error_code=self, http_status=http_status)
+    def stop(self, *, http_status: int | None = None, kind: type[RunStopped] = RunStopped, **values: object) -> RunStopped:
+        """The reason a run stops (exit 3), for a code whose status is `stop`; `kind`: a RunStopped subclass."""
+        return kind(self.message(**values), error_code=self, http_status=http_status)
 
     # input rows (normalize / validate)
     MISSING_CUSTOMER = ("missing-customer-id", Status.INVALID, "No customer", "{detail}", "The row names no customer: no customer id and no customer email.")
@@ -138,15 +138,16 @@ class Code(StrEnum):
                           "Several customers fit the row (an email shared, emails naming different customers).")
     REJECTED = ("rejected", Status.FAILED, "Rejected by Ecwid", "{detail}", "Ecwid answered 400: the contact as sent.")
     HTTP_ERROR = ("http-error", Status.FAILED, "HTTP error", "{detail}", "Another final HTTP status from Ecwid.")
-    RETRIES_EXHAUSTED = ("retries-exhausted", Status.FAILED, "Retries used up",
-                         "no answer {times} times, and the store does not have it: not sent again",
-                         "A retryable failure on every attempt.")
+    RETRIES_EXHAUSTED = ("retries-exhausted", Status.FAILED, "Retries used up", "{detail}",
+                         "A retryable failure on every attempt (sent again after a lost answer only when the store "
+                         "was checked and lacks it).")
     CONNECTION_ERROR = ("connection-error", Status.FAILED, "No connection", "{detail}",
                         "The request could not reach Ecwid (it was not sent).")
     RUN_STOPPED = ("run-stopped", Status.NOT_SENT, "Run stopped first", "{lead}{reason}",
                    "The run stopped before this row was done (summary.json's stopped says why): run again.")
     BATCH_TIMEOUT = ("batch-timeout", STOP, "Batch without progress",
-                     "batch ticket {ticket}: {why}; its {rows} rows stay in doubt under the ticket",
+                     "batch ticket {ticket}: {why}; its {rows} rows stay in doubt under the ticket: the next run "
+                     "polls it again before sending any of them",
                      "Stop: a batch ticket made no progress for --batch-timeout; the next run polls it again.")
     API_UNREACHABLE = ("api-unreachable", STOP, "API unreachable", "{detail}",
                        "Stop: no answer from Ecwid's API, at the start or for a while; rows in doubt are kept.")
@@ -184,6 +185,12 @@ class Code(StrEnum):
     UPDATE_FAILED = ("update-failed", Status.FAILED, "Update failed", "{detail}",
                      "--update: PUT of the changed fields failed.")
     DELETE_FAILED = ("delete-failed", Status.FAILED, "Delete failed", "{detail}", "Undo: DELETE failed.")
+
+
+def not_sent(why: str, *, lead: str = "not sent: ", attempts: int = 0) -> Outcome:
+    """A row the run never got to (status `not_sent`, code `run-stopped`): the one place this outcome is made.
+    `why`: the stop's message; `lead`: what was not done (sent, undone, updated)."""
+    return Code.RUN_STOPPED.outcome(attempts=attempts, lead=lead, reason=why)
 
 
 def interrupted(what: str = "the run was cancelled before every row was sent") -> RunStopped:

@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from importer.errors import ImporterError, RunStopped
+from importer.errors import Code, ImporterError, RunStopped
 from importer.journal import schema
 
 
@@ -151,10 +151,7 @@ class Database:
             try:
                 yield self._db
             except sqlite3.Error as exc:
-                raise JournalWriteError(
-                    f"the journal {self.path} could not be written ({exc}): stopped, so that nothing is sent that "
-                    "it cannot record", error_code="journal-unwritable",
-                ) from None
+                raise Code.JOURNAL_UNWRITABLE.stop(kind=JournalWriteError, path=self.path, reason=exc) from None
 
     @contextlib.contextmanager
     def _transaction(self):
