@@ -65,8 +65,9 @@ def test_the_exports_together_meet_the_targets(tmp_path_factory):
 
 _SEPARATORS = st.sampled_from([" ", "_", "-", ".", "/", ":", " - ", "__", ""])
 _CASES = st.sampled_from([str.lower, str.upper, str.title, lambda w: w[:1].upper() + w[1:]])
-_HEADERS = sorted({h for e in ALL for h in e.header} | {"Person - Phone - Mobile", "billing_phone",
-                   "Address 1 - Country", "Business Country/Region", "Secondary Email", "Téléphone portable"})
+_HEADERS = sorted({h for e in ALL for h in e.header if words(h)}  # a blank header has no words to respell
+                  | {"Person - Phone - Mobile", "billing_phone", "Address 1 - Country", "Business Country/Region",
+                     "Secondary Email", "Téléphone portable"})
 
 
 @settings(max_examples=300, deadline=None)
