@@ -22,7 +22,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the importer, wh
 
 from bench_send import CUSTOMERS, SandboxProcess  # noqa: E402
 from common import median, say, spread, write_result  # noqa: E402
-from importer.pipeline import run_import  # noqa: E402
+from importer.runs.pipeline import run_import  # noqa: E402
 from importer.ecwid.policy import DEFAULT_CONCURRENCY  # noqa: E402
 
 UNPACED = 1e7  # requests a minute: --rate high enough that the pacer never waits

@@ -25,7 +25,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the importer, wh
 from common import median, say, spread, write_result  # noqa: E402
 from importer import journal  # noqa: E402
 from importer.journal import db as journal_file  # noqa: E402
-from importer.guard import LEASE  # noqa: E402
+from importer.deliver.guard import LEASE  # noqa: E402
 
 MODES = {
     "rollback (DELETE, FULL): now": journal_file._configure,

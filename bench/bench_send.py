@@ -26,7 +26,7 @@ import httpx
 
 from common import PY, ROOT, median, say, spread, write_result
 from importer.records import ContactRecord, Outcome, Source, Status
-from importer.send import DEFAULT_CONCURRENCY, DEFAULT_RATE, SendConfig, SendResult, send_records
+from importer.deliver.send import DEFAULT_CONCURRENCY, DEFAULT_RATE, SendConfig, SendResult, send_records
 
 CUSTOMERS = 1000
 

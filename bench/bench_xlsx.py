@@ -23,9 +23,9 @@ import gen
 from common import OUT, importer_at, median, run_measured, say, spread, write_result
 
 STAGES = {  # stage -> (module file, entry point function names) as cProfile names them
-    "load (calamine, header mapping, layout)": ("importer/workbook.py", ("read_workbook",)),
-    "normalize": ("importer/normalize.py", ("normalize",)),
-    "validate": ("importer/validate.py", ("validate",)),
+    "load (calamine, header mapping, layout)": ("importer/input/workbook.py", ("read_workbook",)),
+    "normalize": ("importer/checks/normalize.py", ("normalize",)),
+    "validate": ("importer/checks/validate.py", ("validate",)),
     "report": ("importer/report/__init__.py", ("write_report",)),
 }
 
@@ -47,7 +47,7 @@ def calamine_floor(path: Path) -> float:
 
 def profile(path: Path, report_dir: Path) -> tuple[float, dict[str, float], dict[str, float], list[str]]:
     """(profiled seconds, own time per module, cumulative per stage entry point, top functions)."""
-    from importer.pipeline import run_import
+    from importer.runs.pipeline import run_import
 
     prof = cProfile.Profile()
     prof.enable()

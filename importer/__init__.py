@@ -10,7 +10,7 @@ __all__ = ["run_import", "ImportOptions", "ImportResult", "__version__"]
 def __getattr__(name: str):
     # Lazy, so `ecwid-contacts --help` doesn't pay for the whole pipeline.
     if name in ("run_import", "ImportOptions", "ImportResult"):
-        from importer import pipeline
+        from importer.runs import pipeline
 
         return getattr(pipeline, name)
     raise AttributeError(name)

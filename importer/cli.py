@@ -16,7 +16,7 @@ from pathlib import Path
 
 from importer import __version__
 from importer.errors import Code, ImporterError, UsageError
-from importer.streams import guarded_streams
+from importer.runs.streams import guarded_streams
 
 PROG = "ecwid-contacts"
 
@@ -226,7 +226,7 @@ def _output_arguments(parser) -> None:
 def _undo(args) -> int:
     from importer.ecwid import DEFAULT_API_URL, check_api_url
     from importer.options import from_args
-    from importer.undo import UndoOptions, run_undo
+    from importer.runs.undo import UndoOptions, run_undo
 
     api_url = check_api_url(args.api_url or os.environ.get("ECWID_API_URL") or DEFAULT_API_URL)
     options = from_args(UndoOptions, args, store_id=_store_id(args), token=_read_token(args), api_url=api_url,
@@ -297,7 +297,7 @@ def _report_dir(path: Path) -> Path:
 def _options(args):
     from importer.ecwid import DEFAULT_API_URL, check_api_url
     from importer.options import from_args
-    from importer.pipeline import ImportOptions
+    from importer.runs.pipeline import ImportOptions
 
     delimiter = args.delimiter
     if delimiter is not None and delimiter.lower() in ("tab", "\\t"):
@@ -312,7 +312,7 @@ def _options(args):
 
 
 def _import(args) -> int:
-    from importer.pipeline import run_import
+    from importer.runs.pipeline import run_import
 
     if args.token is not None:  # refuse even in a dry run: it is already in the shell history
         _read_token(args)
@@ -320,7 +320,7 @@ def _import(args) -> int:
 
 
 def _columns(args) -> int:
-    from importer.columns import column_lines, describe_columns, write_mapping_template
+    from importer.runs.columns import column_lines, describe_columns, write_mapping_template
 
     refusals: dict[str, str] = {}  # a file the import would refuse: described anyway, its mapping written
     tables = describe_columns(args.files, sheets=tuple(args.sheet), mapping=args.mapping,

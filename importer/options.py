@@ -6,8 +6,8 @@
     Delivery    --mode direct|batch and the batch API's settings
     Watch       a watcher's hooks: progress events, a stop asked for from another thread
 
-`ImportOptions` (importer.pipeline) is Target + Pacing + InputOptions + Delivery + Watch and the import's
-own flags; `UndoOptions` (importer.undo) is Target + Pacing + Watch and the undo's. A field is declared
+`ImportOptions` (importer.runs.pipeline) is Target + Pacing + InputOptions + Delivery + Watch and the import's
+own flags; `UndoOptions` (importer.runs.undo) is Target + Pacing + Watch and the undo's. A field is declared
 once, in its group; the composed options keep every field's flat name, so library callers write
 `ImportOptions(store_id=1003, rate=300, dry_run=True)` and read `options.rate`, and
 `dataclasses.replace(options, mapping=...)` works. `options.pacing` and the like give a group alone,
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from importer.ecwid import DEFAULT_API_URL
-from importer.events import Stop
+from importer.runs.events import Stop
 
 __all__ = ["Target", "Pacing", "InputOptions", "Delivery", "Watch", "Groups", "from_args"]
 
@@ -47,7 +47,7 @@ class Pacing:
     settle_window: float | None = None  # seconds a row in doubt waits after its request left; None: the policy's
 
     def send_config(self) -> dict[str, Any]:
-        """The importer.send.SendConfig keywords given (the rest stay the sender's defaults)."""
+        """The importer.deliver.send.SendConfig keywords given (the rest stay the sender's defaults)."""
         given = (("rate_per_minute", self.rate), ("concurrency", self.concurrency), ("retries", self.retries),
                  ("timeout_s", self.timeout))  # fmt: skip
         return {k: v for k, v in given if v is not None}
@@ -70,21 +70,21 @@ class InputOptions:
 
 @dataclass(frozen=True)
 class Delivery:
-    mode: str = "direct"  # --mode: "direct" (one request per contact) or "batch" (Ecwid's batch API, importer.batch)
+    mode: str = "direct"  # --mode: "direct" (one request per contact) or "batch" (Ecwid's batch API, importer.deliver.batch)
     batch_size: int = 500  # --batch-size: creates per batch (at most 500)
-    batches_in_flight: int | None = None  # --batches-in-flight: batches submitted ahead; None: importer.batch's default
+    batches_in_flight: int | None = None  # --batches-in-flight: batches submitted ahead; None: importer.deliver.batch's default
     batch_parallel: bool = False  # --batch-parallel: allowParallelMode (Ecwid runs up to 100 of a batch at once)
     batch_timeout: float | None = None  # --batch-timeout: a ticket without progress this long stops the run
 
     def batch_settings(self) -> dict[str, Any]:
-        """The importer.batch.BatchSettings keywords given."""
+        """The importer.deliver.batch.BatchSettings keywords given."""
         given = (("in_flight", self.batches_in_flight), ("timeout_s", self.batch_timeout))
         return {"size": self.batch_size, "parallel": self.batch_parallel, **{k: v for k, v in given if v is not None}}
 
 
 @dataclass(frozen=True)
 class Watch:
-    # A watcher's hooks (importer.events): progress events as the run goes, and a stop asked for from another
+    # A watcher's hooks (importer.runs.events): progress events as the run goes, and a stop asked for from another
     # thread that ends the run as Ctrl-C does. The local web page uses both; the CLI neither.
     on_event: Callable[[dict], None] | None = field(default=None, repr=False, compare=False)
     stop: Stop | None = field(default=None, repr=False, compare=False)

@@ -1,7 +1,7 @@
 """Contact types, statuses, and the record one row travels as; `Code` (the stable error codes) is
 importer.errors' catalogue, importable from here too.
 
-The run's rows live in one pandas frame (importer.table); a frozen `ContactRecord` is
+The run's rows live in one pandas frame (importer.input.table); a frozen `ContactRecord` is
 built only where one row travels alone: the sender, the journal, `result.records`.
 Bad data is a value (`RecordError` on the row), never an exception.
 """
@@ -96,8 +96,8 @@ class SourceTable:
     layout: str  # "long" | "wide"
     field_of: dict[str, str] = field(default_factory=dict)  # header -> canonical field or wide ContactType
     key_column: str = ""  # wide, --match-by email: the header that is the customer's key and one of their contacts
-    preset: str = ""  # the known export it was read as (importer.presets), "" if none
-    header_row: int = 1  # the header's Excel row (importer.tablefind: found where it is)
+    preset: str = ""  # the known export it was read as (importer.mapping.presets), "" if none
+    header_row: int = 1  # the header's Excel row (importer.input.tablefind: found where it is)
     skipped: tuple[tuple[tuple[int, ...], str, str], ...] = ()  # rows that are not rows: (Excel rows, what, text)
 
 

@@ -18,8 +18,8 @@ from typing import Any
 import openpyxl
 
 from importer.records import ContactRecord
-from importer.table import LoadStats, Records, Table, read_table
-from importer.validate import validate
+from importer.input.table import LoadStats, Records, Table, read_table
+from importer.checks.validate import validate
 
 Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 

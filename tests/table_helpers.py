@@ -1,4 +1,4 @@
-"""Run tables built by hand, following the contract in importer/table.py.
+"""Run tables built by hand, following the contract in importer/input/table.py.
 
     contacts = long_sheet("contacts.csv", [("100", "email", "a@x.com"), ...])
     table = make_table([contacts], [record(0, 0, status="created"), ...])
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from importer.records import RecordError, Source, SourceTable
-from importer.table import FRAME_COLUMNS, Sheet, Table
+from importer.input.table import FRAME_COLUMNS, Sheet, Table
 
 LONG_HEADERS = ("customerId", "type", "contact")
 WIDE_HEADERS = ("Customer ID", "Name", "Email", "Phone", "Instagram")

@@ -9,9 +9,9 @@ from exports_catalog_more2 import MORE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.headerwords import read_header, words
-from importer.headers import looks_like_header, reading_of
-from importer.pipeline import run_import
+from importer.mapping.headerwords import read_header, words
+from importer.mapping.headers import looks_like_header, reading_of
+from importer.runs.pipeline import run_import
 
 
 _RESULTS: dict[str, object] = {}  # product -> its import's result: each export is imported once per session
@@ -169,7 +169,7 @@ def test_a_party_type_and_a_postal_address_beside_contact_columns_do_not_make_a_
     ("mobile", "PHONE", "Mobile"),
 ])  # fmt: skip
 def test_headers_as_other_products_and_people_write_them(header, target, note):
-    from importer.headers import column_note
+    from importer.mapping.headers import column_note
 
     assert reading_of(header) == target
     assert column_note(header, "PHONE") == note or target != "PHONE"

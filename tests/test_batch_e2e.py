@@ -12,9 +12,9 @@ from collections import Counter
 import pytest
 
 from exactly_once_helpers import cli_args, run_main, start_cli, stored, wait_for, write_csv
-from importer.batch import BatchSettings as ClientSettings
+from importer.deliver.batch import BatchSettings as ClientSettings
 from importer.ecwid.batchpolicy import poll_wait
-from importer.pipeline import run_import
+from importer.runs.pipeline import run_import
 from importer.journal import default_path
 from importer.sandbox import Sandbox, SandboxConfig
 from importer.sandbox.batch import BatchSettings

@@ -14,15 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importer.cli import main
-from importer.customers import Resolution, resolve_customers
-from importer.directory import Directory
+from importer.customers.customers import Resolution, resolve_customers
+from importer.customers.directory import Directory
 from importer.errors import InputError
 from importer.journal import Journal
 from importer.ecwid.pacer import Pacer
-from importer.pipeline import ImportOptions, run_import
+from importer.runs.pipeline import ImportOptions, run_import
 from importer.records import Code, ContactRecord, Outcome, Source, Status
 from importer.sandbox import CREATE, READ, Sandbox, SandboxConfig, create_app
-from importer.store import StoreReader, StoreReadError
+from importer.ecwid.store import StoreReader, StoreReadError
 from load_helpers import load_records
 from test_customers_load import write_csv
 

@@ -45,7 +45,7 @@ def test_match_by_email_with_several_email_columns(tmp_path):
     numbered = write_csv(tmp_path / "n.csv", ["Email 2", "Email", "Phone"], [["b@example.com", "a@example.com", "+14155550101"]])
     assert {r[1] for r in customers_and_contacts(numbered, match_by="email")} == {"a@example.com"}
     # several email columns (issue 19): each is a contact; the row's first email stands for the customer until the
-    # store says which one its emails name (importer.storematch)
+    # store says which one its emails name (importer.customers.storematch)
     both = write_csv(tmp_path / "both.csv", ["Email", "Mail", "Phone"], [["", "b@example.com", "+14155550101"]])
     assert customers_and_contacts(both, match_by="email") == [
         (None, "b@example.com", "EMAIL", "b@example.com"), (None, "b@example.com", "PHONE", "+14155550101")]

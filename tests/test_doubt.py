@@ -19,7 +19,7 @@ import httpx
 
 from cli_support import read_csv, statuses
 from exactly_once_helpers import cli_args, run_main, start_cli, stored, wait_for, write_csv
-import importer.remote  # noqa: F401 - loaded now, so a rerun "at once" starts in milliseconds
+import importer.runs.remote  # noqa: F401 - loaded now, so a rerun "at once" starts in milliseconds
 from importer.journal import default_path
 from importer.sandbox import CREATE, READ, Sandbox, SandboxConfig
 

@@ -7,9 +7,9 @@ import asyncio
 import httpx
 
 from fakeclock import FakeClock
-from importer.doubt import EARLIER, LOST, DoubtBook
+from importer.deliver.doubt import EARLIER, LOST, DoubtBook
 from importer.ecwid.pacer import Pacer
-from importer.store import StoreReader
+from importer.ecwid.store import StoreReader
 from send_helpers import make_records
 
 API = "http://127.0.0.1:9/api/v3"

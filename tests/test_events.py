@@ -1,4 +1,4 @@
-"""A run's events and its stop (importer.events): what the page watches, and its Stop button."""
+"""A run's events and its stop (importer.runs.events): what the page watches, and its Stop button."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import threading
 
 from cli_support import VALID, VALID_ROWS
 
-from importer.events import Stop
-from importer.pipeline import run_import
+from importer.runs.events import Stop
+from importer.runs.pipeline import run_import
 from importer.records import Status
 
 

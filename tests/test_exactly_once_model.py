@@ -26,10 +26,10 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from importer import journal as states
 from importer.journal import Journal
 from importer.ecwid.pacer import Pacer
-from importer.guard import Guard
+from importer.deliver.guard import Guard
 from importer.records import ContactRecord, Outcome, Source, Status
-from importer.send import SendConfig, send_records
-from importer.store import StoreReader
+from importer.deliver.send import SendConfig, send_records
+from importer.ecwid.store import StoreReader
 
 API, STORE, TOKEN = "http://127.0.0.1:9/api/v3", 1003, "secret_model_token"
 POST_EVENTS = ["ok", "503", "403", "cut", "lost", "crash-before", "crash-after"]

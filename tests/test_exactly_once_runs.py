@@ -10,7 +10,7 @@ import re
 import httpx
 
 from exactly_once_helpers import stored, write_csv
-from importer.pipeline import run_import
+from importer.runs.pipeline import run_import
 from importer.sandbox import Sandbox, SandboxConfig
 
 FAST = 60_000  # requests a minute: the pacer never waits unless the sandbox says 429

@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from importer.pipeline import run_import
+from importer.runs.pipeline import run_import
 
 
 def _run(tmp_path, header: list[str], row: list[str], **options):

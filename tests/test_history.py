@@ -1,12 +1,12 @@
 """What the journal records for undo and --update (importer.journal.sent, importer.journal.undolist), and how contacts are compared
-(importer.contactfields): pure functions and a real SQLite journal, no HTTP."""
+(importer.checks.contactfields): pure functions and a real SQLite journal, no HTTP."""
 
 from __future__ import annotations
 
 import pytest
 
 from importer import journal as states
-from importer.contactfields import changed_since, differences, pick
+from importer.checks.contactfields import changed_since, differences, pick
 from importer.journal import UPDATE, Journal
 from importer.records import ContactRecord, Source
 

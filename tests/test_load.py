@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from importer.errors import InputError
-from importer.headers import read_mapping
+from importer.mapping.headers import read_mapping
 from importer.records import Code, Status
-from importer.table import LoadStats, read_table
-from importer.textfile import sniff_delimiter
+from importer.input.table import LoadStats, read_table
+from importer.input.textfile import sniff_delimiter
 from load_helpers import cells_as_written, load_records, load_table, load_with_stats, records_of
 
 LONG_HEADER = ["Customer ID", "Type", "Contact", "Note"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-import importer.textfile
+import importer.input.textfile
 from cli_support import ROOT, read_csv, run_dir, statuses
 from exactly_once_helpers import SETTLE, run_main, start_cli, stored, wait_for, write_csv
 from importer.journal import home as journalhome
@@ -209,7 +209,7 @@ def test_undo_keeps_a_contact_whose_value_was_edited_by_hand(tmp_path, monkeypat
 def test_a_file_still_being_written_stops_the_run_before_anything_is_sent(tmp_path, monkeypatch, capsys):
     csv = tmp_path / "contacts.csv"
     write_csv(csv, range(20))
-    read_text = importer.textfile.read_text
+    read_text = importer.input.textfile.read_text
 
     def read_while_written(source, **kw):  # the exporter appends while the importer reads
         found = read_text(source, **kw)
@@ -217,7 +217,7 @@ def test_a_file_still_being_written_stops_the_run_before_anything_is_sent(tmp_pa
             f.write("7,email,carol.smith@example.co\n")
         return found
 
-    monkeypatch.setattr(importer.textfile, "read_text", read_while_written)
+    monkeypatch.setattr(importer.input.textfile, "read_text", read_while_written)
     with _sandbox() as sb:
         code, _, err = run_main(sb, [*_args(sb, csv), "--report-dir", str(tmp_path / "r")], monkeypatch, capsys)
         requests = sb.stats.requests

@@ -15,7 +15,7 @@ import httpx
 from fakeclock import FakeClock
 from importer.records import Status
 from importer.sandbox import SandboxConfig, SandboxState, create_app
-from importer.send import SendConfig, send_records
+from importer.deliver.send import SendConfig, send_records
 from send_helpers import Collector, make_records
 
 

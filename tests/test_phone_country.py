@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from importer.cli import main
 from importer.errors import InputError
-from importer.pipeline import run_import
+from importer.runs.pipeline import run_import
 from importer.records import Code
 from importer.rules import country
 from importer.rules.phones import phone

@@ -13,7 +13,7 @@ import pytest
 
 from cli_support import cli, read_csv, results, run_dir
 from importer.errors import UsageError
-from importer.pipeline import ImportOptions, run_import
+from importer.runs.pipeline import ImportOptions, run_import
 from load_helpers import write_csv, write_xlsx
 
 

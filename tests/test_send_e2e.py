@@ -8,7 +8,7 @@ import pytest
 
 from importer.records import Code, Status
 from importer.sandbox import READ, Sandbox, SandboxConfig
-from importer.send import SendConfig, send_records
+from importer.deliver.send import SendConfig, send_records
 from send_helpers import Collector, make_records
 
 

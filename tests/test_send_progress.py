@@ -2,7 +2,7 @@
 
 import io
 
-from importer.progress import Progress
+from importer.deliver.progress import Progress
 from importer.records import Status
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from importer import errors
 from importer.records import Code, Status
-from importer.send import SendConfig, SendHooks, send_records
+from importer.deliver.send import SendConfig, SendHooks, send_records
 from fakeclock import FakeClock
 from send_helpers import Collector, make_records
 

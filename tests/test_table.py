@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import importer.textfile
-from importer.pipeline import run_import
+import importer.input.textfile
+from importer.runs.pipeline import run_import
 from importer.records import ContactRecord, Status
 from importer.report import REPORT_COLUMNS
 
@@ -45,7 +45,7 @@ def _excel_rows(path: Path) -> list[tuple[int, str]]:
 
 @pytest.mark.parametrize("chunk_rows", [7, 100, 100_000])
 def test_every_record_once_with_excels_row_numbers(tmp_path, monkeypatch, chunk_rows):
-    monkeypatch.setattr(importer.textfile, "CHUNK_ROWS", chunk_rows)  # chunk ends inside quoted cells too
+    monkeypatch.setattr(importer.input.textfile, "CHUNK_ROWS", chunk_rows)  # chunk ends inside quoted cells too
     path = _ghost_csv(tmp_path / "ghost.csv")
     result = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "r")
     expected = _excel_rows(path)
@@ -131,7 +131,7 @@ def test_text_is_never_type_inferred(tmp_path):
 
 @pytest.mark.parametrize("chunk_rows", [2, 100_000])
 def test_a_row_with_cells_only_past_the_header_is_reported_not_skipped(tmp_path, monkeypatch, chunk_rows):
-    monkeypatch.setattr(importer.textfile, "CHUNK_ROWS", chunk_rows)  # the long row comes in a later chunk
+    monkeypatch.setattr(importer.input.textfile, "CHUNK_ROWS", chunk_rows)  # the long row comes in a later chunk
     path = tmp_path / "past.csv"
     path.write_text("Customer ID,Email\n1,a@example.com\n2,b@example.com\n\n,,stray@example.com\n"
                     "3,c@example.com,extra\n", encoding="utf-8")
@@ -143,7 +143,7 @@ def test_a_row_with_cells_only_past_the_header_is_reported_not_skipped(tmp_path,
 
 @pytest.mark.parametrize("chunk_rows", [3, 100_000])
 def test_limit_reads_the_first_n_data_rows_only(tmp_path, monkeypatch, chunk_rows, capsys):
-    monkeypatch.setattr(importer.textfile, "CHUNK_ROWS", chunk_rows)
+    monkeypatch.setattr(importer.input.textfile, "CHUNK_ROWS", chunk_rows)
     path = _ghost_csv(tmp_path / "big.csv", rows=300)
     full = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "full")
     trial = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "trial", limit=40)

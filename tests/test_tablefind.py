@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli_support import cli, read_csv, run_dir, summary
-from importer.pipeline import ImportOptions, run_import
+from importer.runs.pipeline import ImportOptions, run_import
 from load_helpers import load_with_stats
 
 EMAILS = ["anna@example.com", "bert@example.com", "cleo@example.com"]

@@ -83,7 +83,7 @@ def test_token_file_never_echoes_its_argument(tmp_path, capsys):
 
 
 def test_the_library_cleans_the_token_too(tmp_path):
-    from importer.pipeline import run_import
+    from importer.runs.pipeline import run_import
 
     with _sandbox() as sb:
         result = run_import([VALID], store_id=sb.store_id, token=TOKEN + "\r\n", api_url=sb.api_url, rate=100000,

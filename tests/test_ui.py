@@ -12,7 +12,7 @@ import pytest
 from cli_support import SAMPLES, cli
 from ui_support import KEY, WITH_MISTAKES, new_session
 
-from importer.limits import MAX_COLUMNS
+from importer.input.limits import MAX_COLUMNS
 from importer.sandbox import Sandbox, SandboxConfig
 from importer.ui.app import create_app
 from importer.ui.session import Target

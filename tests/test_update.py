@@ -6,7 +6,7 @@ import json
 
 import httpx
 
-from importer.pipeline import run_import
+from importer.runs.pipeline import run_import
 from importer.sandbox import Sandbox, SandboxConfig
 
 FAST = 60_000

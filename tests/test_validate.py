@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.contactfields import match_key
+from importer.checks.contactfields import match_key
 from importer.records import Code, ContactRecord, Source, Status
-from importer.table import Records, read_table
-from importer.validate import validate
+from importer.input.table import Records, read_table
+from importer.checks.validate import validate
 from load_helpers import load_records, write_csv, write_xlsx
 
 HEADERS = ("customerId", "type", "contact", "Is Default")

@@ -16,9 +16,9 @@ import pytest
 
 from cli_support import VALID, VALID_ROWS, cli, results, statuses, summary
 from exactly_once_helpers import write_csv
-from importer.pipeline import run_import
+from importer.runs.pipeline import run_import
 from importer.sandbox import Sandbox, SandboxConfig
-from importer.undo import run_undo
+from importer.runs.undo import run_undo
 from test_wire_unreachable import closed_port
 
 TOKEN = "secret_0123456789abcdefECHOED"
@@ -88,7 +88,7 @@ def test_undo_stops_once_when_the_api_cannot_be_reached(tmp_path):
 
 
 def test_a_bugs_last_line_names_no_token(tmp_path, monkeypatch, capsys):
-    from importer import remote
+    from importer.runs import remote
 
     def broken(*args, **kwargs):
         raise RuntimeError(f"a bug holding the header: Authorization: Bearer {TOKEN}")

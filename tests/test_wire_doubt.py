@@ -18,10 +18,10 @@ from openpyxl import load_workbook
 
 from cli_support import read_csv, run_dir, statuses
 from exactly_once_helpers import cli_args, run_main, stored, wait_for, write_csv
-from importer.edits import DONE, FAILED, ContactEditor, Edit
+from importer.deliver.edits import DONE, FAILED, ContactEditor, Edit
 from importer.ecwid.pacer import Pacer
 from importer.sandbox import Sandbox, SandboxConfig
-from importer.store import StoreReader
+from importer.ecwid.store import StoreReader
 from importer.sandbox.batch import BatchSettings
 
 # The sandbox commits before it answers: rows in doubt can be checked at once.

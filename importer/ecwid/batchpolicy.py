@@ -1,5 +1,5 @@
 """The batch API's rules as pure pieces: its limits, when to poll a ticket, an inner request's id, an
-inner answer read as a direct one. Used by importer.batch (the sender) and its tests."""
+inner answer read as a direct one. Used by importer.deliver.batch (the sender) and its tests."""
 
 from __future__ import annotations
 

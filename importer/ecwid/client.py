@@ -11,7 +11,7 @@ run), a turn at the shared Pacer (a 429 pauses everyone and lowers the pace), th
 in the run's one retry loop (importer.ecwid.retry, waits from importer.ecwid.policy); it raises the
 RunStopped of an auth, scope, plan or store error, and, when it gives up on an API never heard, the one
 line that says it cannot be reached. A caller that keeps a record's own life (the contact creates:
-importer.send) drives `exchange` in `retrying()` itself.
+importer.deliver.send) drives `exchange` in `retrying()` itself.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from importer.ecwid.policy import Action
 from importer.errors import RunStopped
 from importer.records import Code, ContactRecord
 
-log = logging.getLogger("importer.batch")
+log = logging.getLogger("importer.deliver.batch")
 
 
 @dataclass

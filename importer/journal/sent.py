@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from importer.contactfields import dumps, item_key, loads, match_key, pick
+from importer.checks.contactfields import dumps, item_key, loads, match_key, pick
 from importer.journal.contacts import Key
 from importer.journal.db import Database, now
 from importer.records import ContactRecord

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from importer.contactfields import dumps, loads
+from importer.checks.contactfields import dumps, loads
 from importer.journal import contacts as states
 from importer.journal.contacts import ContactStates, Key
 from importer.journal.db import now

@@ -53,7 +53,7 @@ class RunSummary:
     dry_run: bool
     sandbox: bool
     files: list[str]
-    tables: list[dict]  # each table's layout and columns (importer.pipeline)
+    tables: list[dict]  # each table's layout and columns (importer.runs.pipeline)
     encodings: dict[str, str]
     hidden_sheets_skipped: list[str]
     rows: int
@@ -61,7 +61,7 @@ class RunSummary:
     read_s: float
     limit: int | None = None  # --limit N; no key without it
     notes: list[str] | None = None  # None: no key
-    store: dict[str, Any] = field(default_factory=dict)  # what the store half did (importer.remote), in its order
+    store: dict[str, Any] = field(default_factory=dict)  # what the store half did (importer.runs.remote), in its order
     total: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     skipped_by_reason: dict[str, int] = field(default_factory=dict)  # why rows were skipped: the nightly's question

@@ -7,7 +7,7 @@ import functools
 import re
 from collections.abc import Callable
 
-from importer.headerwords import read_header
+from importer.mapping.headerwords import read_header
 from importer.records import Code, ContactType
 from importer.rules.emails import email
 from importer.rules.links import SOCIAL_TYPES, split_link, network_of, social, url, whatsapp, HOSTNAME

@@ -21,7 +21,7 @@ from typing import Any
 
 from importer.ecwid import scrub_held
 from importer.errors import ImporterError
-from importer.events import Stop
+from importer.runs.events import Stop
 
 log = logging.getLogger("importer")
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from importer.ecwid import DEFAULT_API_URL
 from importer.errors import UsageError
 from importer.journal import default_path
-from importer.pipeline import ImportOptions, run_import
+from importer.runs.pipeline import ImportOptions, run_import
 from importer.records import Status
 from importer.ui.jobs import Job, Jobs
 from importer.ui.journalruns import PastRun, journal_runs
@@ -96,7 +96,7 @@ class Session:
         return self.jobs.start("send", label, work, target=target)
 
     def undo(self, run_id: str, target: str, *, dry_run: bool) -> Job:
-        from importer.undo import UndoOptions, run_undo
+        from importer.runs.undo import UndoOptions, run_undo
 
         self.jobs.ensure_free()
         where = self._where(target, seed=False)
@@ -149,7 +149,7 @@ class Session:
 
     def _seed(self, sandbox) -> None:
         """The customers the checked file names, as `import --sandbox` seeds its sandbox."""
-        from importer.remote import sandbox_customers
+        from importer.runs.remote import sandbox_customers
         from importer.sandbox.config import customer_from
 
         result = self.ws.result

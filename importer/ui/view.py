@@ -3,7 +3,7 @@
     context = page_context(session, key, request.query_params)
 
 Numbers and words come from the library's own results (the check's and the run's
-summary, importer.columns' lines); nothing is worked out again here.
+summary, importer.runs.columns' lines); nothing is worked out again here.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from importer.columns import column_lines
+from importer.runs.columns import column_lines
 from importer.records import Status
 from importer.ui.workspace import FIELD_CHOICES, KIND_CHOICES, SHOWN_ROWS, SUFFIXES
 

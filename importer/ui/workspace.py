@@ -6,7 +6,7 @@
     ws.check(options)                       # describe_columns + a dry run, as `columns` and `import --dry-run`
     ws.tables, ws.result, ws.error, ws.rows_to_fix(code=, column=)
 
-Nothing here decides what a cell means: the columns come from importer.columns, the
+Nothing here decides what a cell means: the columns come from importer.runs.columns, the
 statuses and errors from run_import. The mapping the page builds is the `header,field`
 CSV that `--mapping` takes (written with the library's template), offered for download.
 """
@@ -20,10 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from importer.columns import describe_columns, meaning, write_mapping_template
+from importer.runs.columns import describe_columns, meaning, write_mapping_template
 from importer.errors import ImporterError
-from importer.limits import MAX_UNCOMPRESSED
-from importer.pipeline import PROBLEM_STATUSES, ImportOptions, ImportResult, run_import
+from importer.input.limits import MAX_UNCOMPRESSED
+from importer.runs.pipeline import PROBLEM_STATUSES, ImportOptions, ImportResult, run_import
 from importer.records import FIELDS, ContactType, SourceTable, Status
 
 # An upload is a file the loader will read: bounded by the largest input the loader's limits
@@ -33,7 +33,7 @@ MAX_FILES = 20
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods")
 SHOWN_ROWS = 500  # rows to fix shown in the page; errors.csv has them all
 
-# The dropdown's choices: the names --mapping accepts (importer.headers.read_mapping), nothing of our own.
+# The dropdown's choices: the names --mapping accepts (importer.mapping.headers.read_mapping), nothing of our own.
 FIELD_CHOICES = ("ignore", *FIELDS)
 KIND_CHOICES = tuple(t.value for t in ContactType)
 
@@ -50,7 +50,7 @@ def too_big(what: str) -> UploadRefused:
 class Column:
     header: str
     field: str  # what it is read as: a FIELDS name, a ContactType value, or "ignore"
-    said: str  # the same in words (importer.columns.meaning)
+    said: str  # the same in words (importer.runs.columns.meaning)
     chosen: bool  # read this way because the page's mapping says so
 
 

@@ -1,0 +1,320 @@
+"""The sender: a bounded pool of workers posting records to Ecwid, paced and retried.
+
+- `concurrency` workers pull records straight from the (possibly lazy) iterable,
+  so at most `concurrency` records are in hand however long the file is.
+- Every request start waits its turn at one shared Pacer; a 429 pauses all of
+  them, and a new 429 episode lowers the pace.
+- Each request is one exchange of the run's client (importer.ecwid.client), in its one
+  retry loop; an answer that may have been applied (no response after sending, a 2xx
+  without a readable createCount) is never resent blindly: the row is `failed` /
+  `ambiguous`, for the guard to check in the store (importer.deliver.guard).
+- A stop (403/402/404 store, or cancellation) lets in-flight requests finish for
+  up to `grace_s`, abandons the rest, and reports every record not sent as `not_sent`.
+
+`on_result` is called exactly once per record pulled from `records` (and for
+the ones left in it after a stop), from the event-loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import operator
+import random as _random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import httpx
+
+from importer import ecwid
+from importer.ecwid import CREATE_SCOPE, policy
+from importer.ecwid.answers import CREATED, Reply, to_outcome
+from importer.ecwid.client import EcwidClient, new_client
+from importer.ecwid.liveness import Liveness
+from importer.ecwid.pacer import Pacer
+from importer.ecwid.policy import Action
+from importer.errors import RunStopped, UsageError, interrupted, not_sent
+from importer.deliver.progress import Progress
+from importer.records import Code, ContactRecord, Outcome, Status
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RATE = policy.DEFAULT_RATE
+DEFAULT_CONCURRENCY = policy.DEFAULT_CONCURRENCY
+DEFAULT_RETRIES = policy.DEFAULT_RETRIES
+
+# a record whose customer email found no id (by --match-by email): never sent
+UNRESOLVED = Code.MISSING_CUSTOMER.outcome(status=Status.FAILED,
+                                          detail="no customer id: the customer email was not resolved to an id")
+
+MaybeAwaitable = Any  # a value, or an awaitable of it: hooks may be sync or async
+
+
+@dataclass(frozen=True)
+class SendConfig:
+    api_url: str
+    store_id: int
+    token: str = field(repr=False)
+    rate_per_minute: float | None = DEFAULT_RATE  # None: unpaced (sandbox, tests)
+    concurrency: int = DEFAULT_CONCURRENCY
+    retries: int = DEFAULT_RETRIES  # attempts after the first
+    timeout_s: float = policy.DEFAULT_TIMEOUT_S
+    quiet: bool = False
+    grace_s: float = policy.DEFAULT_GRACE_S  # in-flight requests may finish this long after a stop
+    backoff_s: float = policy.BACKOFF_INITIAL_S
+    max_backoff_s: float = policy.BACKOFF_MAX_S
+    default_retry_after_s: float = policy.DEFAULT_RETRY_AFTER_S
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "api_url", ecwid.check_api_url(self.api_url))
+        object.__setattr__(self, "token", ecwid.clean_token(self.token or ""))
+        if not self.token:
+            raise UsageError("no token")
+        if self.concurrency < 1:
+            raise UsageError(f"--concurrency must be at least 1, got {self.concurrency}")
+        if self.retries < 0:
+            raise UsageError(f"--retries must be 0 or more, got {self.retries}")
+        if self.rate_per_minute is not None and self.rate_per_minute <= 0:
+            raise UsageError(f"--rate must be positive, got {self.rate_per_minute}")
+
+
+@dataclass(frozen=True)
+class SendHooks:
+    """Optional callables, sync or async.
+
+    before_send(record): right before a request leaves (after pacing), e.g. the
+      journal writing "in flight".
+    """
+
+    before_send: Callable[[ContactRecord], MaybeAwaitable] | None = None
+    # precheck(record) -> Outcome | None: before pacing the create; an Outcome
+    # finishes the record without sending it (already in the store, ...).
+    precheck: Callable[[ContactRecord], MaybeAwaitable] | None = None
+    # absent(record): known not to be at Ecwid, to be sent again (--mode batch): the journal says so
+    absent: Callable[[ContactRecord], None] | None = None
+
+
+@dataclass
+class SendResult:
+    stopped: RunStopped | None  # why the run stopped early, else None
+    requests: int = 0
+    rate_limited: int = 0  # 429s seen
+    ambiguous: int = 0  # rows failed as `ambiguous`
+    elapsed_s: float = 0.0
+    achieved_rate_per_minute: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)  # final status -> rows
+    extra: dict[str, Any] = field(default_factory=dict)  # summary fields from the caller (guard: doubt, resume)
+
+
+async def send_records(
+    records: Iterable[ContactRecord],
+    config: SendConfig,
+    *,
+    on_result: Callable[[ContactRecord], None],
+    cancel: asyncio.Event | None = None,
+    hooks: SendHooks | None = None,
+    client: httpx.AsyncClient | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    random: Callable[[], float] = _random.random,
+    pacer: Pacer | None = None,
+    progress: Progress | None = None,
+    liveness: Liveness | None = None,
+) -> SendResult:
+    """Send every record; see the module docstring. `client`, `clock`, `sleep`, `random` are for tests.
+
+    `liveness`: the one `client`'s (importer.ecwid.client.connection), which hears every request of the run: the run stops
+    when the API is not heard (importer.ecwid.liveness).
+
+    `pacer`: share one with other requests of the run (store reads), so all of them
+    together keep to the rate; by default the run makes its own. `progress`: one the
+    caller shows across several calls (and closes); by default the run makes its own.
+    """
+    run = _Run(config, on_result, hooks or SendHooks(), clock, sleep, random, operator.length_hint(records), pacer,
+               progress, liveness)  # fmt: skip
+    if client is not None:
+        return await run.go(iter(records), client, cancel)
+    async with new_client(config) as own:
+        return await run.go(iter(records), own, cancel)
+
+
+@dataclass
+class _Slot:
+    """One worker's record in hand; `on_wire` while a request may be at the server."""
+
+    record: ContactRecord | None = None
+    attempts: int = 0
+    on_wire: bool = False
+
+
+class _Run:
+    def __init__(self, config, on_result, hooks, clock, sleep, random, total, pacer=None, progress=None, liveness=None):
+        self.config: SendConfig = config
+        self.liveness: Liveness | None = liveness
+        self.hooks: SendHooks = hooks
+        self.pacer = pacer or Pacer(config.rate_per_minute, clock=clock, sleep=sleep)
+        self.clock, self.sleep, self.random = clock, sleep, random
+        self.stop = asyncio.Event()
+        self.stopped: RunStopped | None = None
+        self.failure: BaseException | None = None  # a bug, or the records iterable raised
+        self.result = SendResult(stopped=None)
+        self._own_progress = progress is None
+        self.progress = progress if progress is not None else Progress(total, quiet=config.quiet)
+        self._on_result = on_result
+        self._records: Iterator[ContactRecord] = iter(())
+        self.cancel: asyncio.Event | None = None
+
+    # -- orchestration ---------------------------------------------------------
+    async def go(self, records: Iterator[ContactRecord], http: httpx.AsyncClient, cancel: asyncio.Event | None):
+        self._records = records
+        self.cancel = cancel
+        started = self.clock()
+        slots = [_Slot() for _ in range(self.config.concurrency)]
+        c = self.config
+        api = EcwidClient(http, api_url=c.api_url, store_id=c.store_id, token=c.token, pacer=self.pacer,
+                          retries=c.retries, sleep=self.sleep, random=self.random, backoff_s=c.backoff_s,
+                          max_backoff_s=c.max_backoff_s, default_retry_after_s=c.default_retry_after_s)  # fmt: skip
+        workers = [asyncio.create_task(self._worker(slot, api)) for slot in slots]
+        try:
+            await self._until_done_or_stopped(workers)
+        except asyncio.CancelledError:  # the caller cancelled us: still account for every record
+            self._stop(interrupted())
+            raise
+        finally:
+            await self._wind_down(slots, workers)
+            self._finish_unsent()
+            if self._own_progress:
+                self.progress.close()
+        if self.failure is not None:
+            raise self.failure
+        elapsed = self.clock() - started
+        self.result.stopped = self.stopped
+        self.result.elapsed_s = elapsed
+        self.result.achieved_rate_per_minute = self.result.requests * 60.0 / elapsed if elapsed > 0 else 0.0
+        self.result.counts = dict(self.progress.counts)
+        return self.result
+
+    async def _until_done_or_stopped(self, workers: list[asyncio.Task]) -> None:
+        cancel = self.cancel
+        watchers = [asyncio.create_task(asyncio.wait(workers)), asyncio.create_task(self.stop.wait())]
+        if cancel is not None:
+            watchers.append(asyncio.create_task(cancel.wait()))
+        gone = asyncio.create_task(self.liveness.watch(self.sleep)) if self.liveness is not None else None
+        try:
+            await asyncio.wait(watchers + [gone] * (gone is not None), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for watcher in (*watchers, gone):
+                if watcher is not None:
+                    watcher.cancel()  # cancelling asyncio.wait() leaves the workers running
+        if cancel is not None and cancel.is_set():
+            self._stop(interrupted())
+        elif gone is not None and gone.done() and not gone.cancelled():
+            self._stop(gone.result())  # the API went away: stop as a Ctrl-C stops
+
+    async def _wind_down(self, slots: list[_Slot], workers: list[asyncio.Task]) -> None:
+        """After a stop: abandon workers that are only waiting; give the in-flight ones `grace_s`."""
+        if all(w.done() for w in workers):
+            return
+        for slot, worker in zip(slots, workers):
+            if not slot.on_wire:
+                worker.cancel()
+        _, pending = await asyncio.wait(workers, timeout=self.config.grace_s)
+        for worker in pending:
+            log.warning("abandoning a request still in flight after %.1f s", self.config.grace_s)
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    def _stop(self, reason: RunStopped) -> None:
+        if self.stopped is None:
+            self.stopped = reason
+            # info, not error: the caller reports why it stopped (the CLI prints one line)
+            log.info("stopping the run: %s", reason.message)
+        self.stop.set()
+
+    def _finish(self, record: ContactRecord, outcome: Outcome) -> None:
+        doubt = outcome.error_code == Code.AMBIGUOUS
+        self.result.ambiguous += doubt
+        self.progress.update(outcome.status, in_doubt=doubt)
+        self._on_result(replace(record, outcome=outcome))
+
+    def _finish_unsent(self) -> None:
+        """Every record never pulled from the iterable: not_sent."""
+        if self.stopped is None:
+            return
+        outcome = not_sent(self.stopped.message)
+        try:
+            for record in self._records:
+                self._finish(record, outcome)
+        except Exception as exc:  # the iterable itself broke: report that, not a half-drained run
+            self.failure = self.failure or exc
+
+    # -- one worker -----------------------------------------------------------
+    async def _worker(self, slot: _Slot, api: EcwidClient) -> None:
+        try:
+            while not (self.stop.is_set() or (self.cancel is not None and self.cancel.is_set())):
+                record = next(self._records, None)
+                if record is None:
+                    return
+                slot.record, slot.attempts, slot.on_wire = record, 0, False
+                outcome = await _call(self.hooks.precheck, record)
+                if outcome is None:
+                    outcome = await self._send_one(record, slot, api)
+                slot.record = None
+                self._finish(record, outcome)
+        except asyncio.CancelledError:
+            if slot.record is not None:  # abandoned by a stop
+                self._finish(slot.record, self._abandoned(slot))
+        except RunStopped as exc:  # a hook's store read hit an auth/scope/plan/store error
+            self._stop(exc)
+            if slot.record is not None:
+                self._finish(slot.record, self._abandoned(slot))
+        except Exception as exc:  # a bug, or the iterable/on_result raised: stop, then re-raise
+            if slot.record is not None:
+                self._finish(slot.record, self._abandoned(slot))
+            self.failure = self.failure or exc
+            self._stop(Code.INTERNAL_ERROR.stop(name=type(exc).__name__))
+
+    def _abandoned(self, slot: _Slot) -> Outcome:
+        reason = self.stopped.message if self.stopped else "the run stopped"
+        if slot.on_wire:
+            return Code.AMBIGUOUS.outcome(
+                attempts=slot.attempts, detail=f"abandoned while waiting for the answer ({reason}): the contact may exist")
+        return not_sent(reason, attempts=slot.attempts)
+
+    async def _send_one(self, record: ContactRecord, slot: _Slot, api: EcwidClient) -> Outcome:
+        if record.customer_id is None:
+            return UNRESOLVED
+        path = f"/customers/{record.customer_id}/contacts"
+        reply = await api.retrying(stopped=self.stop.is_set)(self._attempt, record, slot, api, path)
+        if self.liveness is not None and (unreachable := self.liveness.unreachable()) is not None:
+            self._stop(unreachable)  # gave up, and the API was never heard: it is not there
+        if reply.action is Action.RETRY and self.stop.is_set() and slot.attempts <= self.config.retries:
+            return replace(self._abandoned(slot), http_status=reply.status)  # stopped before its retry
+        outcome = to_outcome(reply, slot.attempts)
+        if outcome.status is Status.FAILED:
+            log.info("row %s: %s %s", record.source.row, outcome.error_code, outcome.error)
+        return outcome
+
+    async def _attempt(self, record: ContactRecord, slot: _Slot, api: EcwidClient, path: str) -> Reply:
+        def on_wire(sent: bool) -> None:  # a request cancelled on its way stays "may have been sent"
+            slot.attempts += sent
+            self.result.requests += sent
+            slot.on_wire = sent
+
+        reply = await api.exchange("POST", path, record.body(), scope=CREATE_SCOPE, meaning=CREATED, resend=False,
+                                   before=lambda: _call(self.hooks.before_send, record), on_wire=on_wire)  # fmt: skip
+        self.result.rate_limited += reply.status == 429
+        if reply.stop is not None:
+            self._stop(reply.stop)
+        return reply
+
+
+async def _call(hook: Callable[[ContactRecord], MaybeAwaitable] | None, record: ContactRecord) -> Any:
+    if hook is None:
+        return None
+    value = hook(record)
+    return await value if inspect.isawaitable(value) else value
+

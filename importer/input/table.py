@@ -1,0 +1,531 @@
+"""The run's table: one pandas frame, one row per contact record, from the loader to the report.
+
+    table = read_table(paths, options...)   # load every file, normalize by column
+    table.frame                             # one row per contact record, in input order
+    table.sheets[i].cells                   # the source rows of file/sheet i, as written
+
+The frame's index is the record's position in the run (`ContactRecord.index`). Columns
+(text is str, or a category of str where a column repeats a few values: compare and
+read them the same way):
+
+    sheet_no       int32    which of `table.sheets` the row came from
+    line           int32    the source row's position in that sheet's `cells`
+    file, sheet    category as the user named the file; "" for a text file's sheet
+    row            int32    the Excel row number (blank lines, multi-line cells and rows above the header counted)
+    source_column  category the header of the cell holding the contact ("" if none)
+    customer_id    Int64    <NA> when the row names no valid id
+    customer_email text     lower-cased; missing when none
+    type           category as sent when valid; as far as normalization got otherwise
+    contact, handle, note, source_contact   text ("" when blank); contact as sent, source_contact as written
+    default        boolean  <NA> when blank (not sent)
+    order_by       Int64
+    timestamp      text     Ecwid's form; missing when blank
+    errors         object   tuple[RecordError, ...], () when the row is fine
+    status         category a records.Status value (STATUSES)
+    http_status, create_count  Int64
+    attempts       int
+    error_code     category
+    error          text
+    duplicate_of   object   the records.Source of the row this one repeats, or None
+
+Each distinct value of a column is worked out once (`factorize`), by the same rule
+functions (importer.rules) that name a row's errors.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import dataclasses
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from importer.mapping import headers
+
+from importer.input import limits
+
+from importer.mapping import matching
+
+from importer.input import pipes
+
+from importer.mapping import presets
+
+from importer.input import tablefind
+
+from importer.input import tablesaid
+
+from importer.input import textfile
+
+from importer.input import workbook
+from importer.errors import InputError, UsageError
+from importer.input.limits import Problems
+from importer.checks.normalize import blank, check_region, normalize
+from importer.records import Code, ContactRecord, Outcome, Source, SourceTable, Status
+from importer.rules.severalnumbers import split_numbers
+from importer.mapping.widecolumns import left_out_lines, paired_countries
+
+__all__ = ["Sheet", "Table", "FRAME_COLUMNS", "LoadStats", "read_table", "records_at", "set_outcomes", "Records"]
+
+FRAME_COLUMNS = (
+    "sheet_no", "line", "file", "sheet", "row", "source_column",
+    "customer_id", "customer_email", "type", "contact", "handle", "note", "source_contact",
+    "default", "order_by", "timestamp", "errors",
+    "status", "http_status", "create_count", "attempts", "error_code", "error", "duplicate_of",
+)  # fmt: skip
+
+
+STATUSES = [s.value for s in Status]  # the categories of the frame's status column
+
+
+@dataclass
+class Sheet:
+    """One text file or workbook sheet as read: its header and mapping, and its rows as written."""
+
+    table: SourceTable
+    cells: pd.DataFrame  # columns 0..len(headers)-1; non-blank data rows only; text, or a workbook's bool/datetime
+    delimiter: str = ","  # a text file's own: its errors.csv is written with it, to open and import again as it is
+    plan_left_out: tuple = ()  # headers.Plan.left_out: contact-like columns not imported, each cell said on a line
+
+
+@dataclass
+class Table:
+    frame: pd.DataFrame
+    sheets: list[Sheet]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+@dataclass
+class LoadStats:
+    tables: list[SourceTable] = field(default_factory=list)
+    rows: int = 0  # source data rows read (excluding header and blank rows)
+    blank_rows: int = 0  # entirely blank rows skipped
+    hidden_sheets: list[str] = field(default_factory=list)  # "file:sheet"
+    encodings: dict[str, str] = field(default_factory=dict)  # text file -> encoding
+    delimiters: dict[str, str] = field(default_factory=dict)  # text file -> delimiter
+    notes: list[str] = field(default_factory=list)  # what a person should know about how a file was read
+
+
+TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
+WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
+SUPPORTED = ", ".join(TEXT_EXTENSIONS + WORKBOOK_EXTENSIONS[:-1]) + " or " + WORKBOOK_EXTENSIONS[-1]
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def read_table(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    sheets: Sequence[str] = (),
+    mapping: dict[str, str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    phone_region: str | None = None,
+    store_id: int | None = None,
+    customer_key: str | None = None,
+    match_by: str | None = None,
+    preset: str | None = None,
+    country_column: str | None = None,
+    limit: int | None = None,
+    header_row: int | None = None,
+    stats: LoadStats | None = None,
+    log: logging.Logger | None = None,
+) -> Table:
+    """Every file's rows, normalized, in one frame (statuses `pending` until validated).
+
+    Every path is checked (exists, a file, not empty, supported) before any is read, so
+    a typo in the third file stops the run at once. InputError: a file that cannot be
+    input; UsageError: a bad option. `limit`: the first `limit` data rows of the run only.
+    `country_column`: the header of each row's country (else a header like Country, Land, Country/Region).
+    `header_row`: the header's Excel row in every file and sheet (else found where it is: importer.input.tablefind).
+    """
+    stats = stats if stats is not None else LoadStats()
+    log = log or logging.getLogger("importer")
+    mapping = headers.check_mapping(mapping)
+    encoding, delimiter = _check_text_options(encoding, delimiter)
+    check_region(phone_region)
+    if match_by is not None and match_by not in headers.MATCH_BY:
+        raise UsageError(f"--match-by must be one of {', '.join(headers.MATCH_BY)}, got {match_by!r}")
+    if customer_key is not None and not headers.norm(customer_key):
+        raise UsageError("--customer-key needs a column name")
+    if country_column is not None and not headers.norm(country_column):
+        raise UsageError("--country-column needs a column name")
+    key = headers.CustomerKey(customer_key, match_by)
+    presets.check_name(preset)
+    if header_row is not None and header_row < 1:
+        raise UsageError(f"--header-row must be 1 or more, got {header_row}")
+    is_header = tablefind.header_test(mapping)
+    found: list[Sheet] = []
+    parts: list[pd.DataFrame] = []
+    problems: list[Problems] = []  # per sheet: rows the loader found bad (bad bytes, cells past Excel's length)
+
+    def plan_for(file: str, sheet: str, top: tablefind.Top) -> headers.Plan:
+        try:
+            return headers.plan_table(file, sheet, top.header, {**top.qualified, **mapping}, log, key, preset=preset,
+                                      country_column=country_column)  # a group row's word under the user's
+        except headers.PlanRefused as e:  # no row read as a header: say which rows were looked at
+            if top.found or not e.problem.startswith("no contact column"):
+                raise
+            raise headers.PlanRefused(e.path, f"{e.problem} (row {top.header_row}; none of rows "
+                                      f"{tablesaid.row_ranges(top.looked)} reads as a header: name it with "
+                                      "--header-row N)", e.headers, e.readings) from None
+
+    def add(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, found_: Problems, top: tablefind.Top,
+            delimiter: str = ",") -> None:
+        where = plan.table.file + (f":{plan.table.sheet}" if plan.table.sheet else "")
+        pieces, skipped = tablefind.find_parts(cells, rows, top, is_header)
+        for k, part in enumerate(pieces):
+            if k:
+                plan = plan_for(plan.table.file, plan.table.sheet, dataclasses.replace(top, header=part.header))
+            if len(part.at) == len(cells):
+                mine, at, bad = cells, rows, found_
+            else:
+                mine, at = cells.iloc[part.at].reset_index(drop=True), rows[part.at]
+                bad = limits.moved(found_, part.at)
+            mine = mine.iloc[:, : max(1, len(part.header))]  # cells past its header (notes beside it) are not its
+            plan = matching.replanned(plan, mine, key, mapping, log, preset, country_column)  # what the values tell
+            stats.notes.extend(plan.notes)
+            said = (*top.skipped, *skipped, *part.skipped) if k == 0 else tuple(part.skipped)
+            plan = dataclasses.replace(plan, table=dataclasses.replace(
+                plan.table, header_row=part.header_row, skipped=tuple(s.as_tuple() for s in said)))
+            stats.notes.extend(tablesaid.said(where, None if k else top, part, () if k else skipped))
+            if limit is not None:  # a trial on a big file: its first rows only
+                mine, at = mine.iloc[: max(0, limit - stats.rows)], at[: max(0, limit - stats.rows)]
+            stats.tables.append(plan.table)
+            stats.rows += len(mine)
+            parts.append(_records(plan, mine, at, len(found), check_region(phone_region)))
+            found.append(Sheet(plan.table, mine, delimiter, plan.left_out))
+            problems.append(bad)
+
+    spool = pipes.Spool()  # a pipe's bytes, read once (import <(curl …)), until the files are read
+    try:
+        files = [(str(p), *_check_file(str(p), spool)) for p in paths]
+        before = [(path, source, pipes.fingerprint(source)) for path, source, _ in files]  # still being written?
+        for path, source, ext in files:
+            if limit is not None and stats.rows >= limit:
+                break
+            with _named(source, path, stats):
+                if ext in TEXT_EXTENSIONS or (ext == ".xls" and textfile.looks_like_text(source)):
+                    left = None if limit is None else limit - stats.rows
+                    names, cells, rows, bad, top = textfile.read_text(
+                        source, encoding=encoding, delimiter=delimiter, stats=stats, log=log, limit=left,
+                        is_header=is_header, header_row=header_row)
+                    add(plan_for(path, "", top), cells, rows, bad, top, stats.delimiters[source])
+                else:
+                    def find(head, is_header=is_header):
+                        return tablefind.find_header(head, is_header, header_row)
+
+                    for plan, cells, rows, bad, top in workbook.read_workbook(
+                            source, sheets, lambda sheet, top, path=path: plan_for(path, sheet, top), find,
+                            stats=stats, log=log, header_row=header_row):
+                        add(plan, cells, rows, bad, top)
+        pipes.unchanged(before)
+    finally:
+        spool.close()
+
+    _check_mapping_found(mapping, [s.table for s in found])
+    raw = pd.concat(parts, ignore_index=True) if parts else _records_of_nothing()
+    parts.clear()
+    values = normalize(raw, [s.table for s in found], phone_region=phone_region, store_id=store_id)
+    left_out_lines(values, raw, [s.plan_left_out for s in found])
+    if any(problems):
+        values["errors"] = _add_problems(values["errors"].to_numpy(copy=True), raw, problems)
+    where = pd.DataFrame(_where(raw["sheet_no"].to_numpy(), [s.table for s in found]), index=raw.index)
+    frame = pd.concat([raw[["sheet_no", "line"]], where, raw[["row", "source_column"]], values], axis=1)
+    del raw, values
+    n = len(frame)
+    frame["status"] = pd.Categorical.from_codes(np.full(n, STATUSES.index(Status.PENDING.value), dtype=np.int8),
+                                                categories=STATUSES)
+    frame["http_status"] = pd.array([None] * n, dtype="Int64")
+    frame["create_count"] = pd.array([None] * n, dtype="Int64")
+    frame["attempts"] = np.zeros(n, dtype=np.int64)
+    frame["error_code"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[""])
+    frame["error"] = pd.Series("", index=frame.index, dtype="str")
+    frame["duplicate_of"] = np.full(n, None, dtype=object)
+    return Table(frame, found)
+
+
+def _add_problems(errors: np.ndarray, raw: pd.DataFrame, problems: Sequence[Problems]) -> np.ndarray:
+    """The loader's findings first in each of its rows' errors (every record of a wide row); a too-long
+    cell's own rule (a note past 1024) is not said twice about the copy the loader cut."""
+    sheet_no, line = raw["sheet_no"].to_numpy(), raw["line"].to_numpy()
+    for i, found in enumerate(problems):
+        if not found:
+            continue
+        lines = np.fromiter(found, dtype=np.int64, count=len(found))
+        for k in np.flatnonzero((sheet_no == i) & np.isin(line, lines)).tolist():
+            mine = found[int(line[k])]
+            cut = {e.column for e in mine if e.code == Code.TOO_LONG}
+            errors[k] = (*mine, *(e for e in errors[k] if not (e.code == Code.TOO_LONG and e.column in cut)))
+    return errors
+
+
+def _check_mapping_found(mapping: dict[str, str], tables: Sequence[SourceTable]) -> None:
+    """A --mapping entry no file or sheet has a column for is a mistake (a typo, the wrong file): say so."""
+    seen = {headers.norm(h) for t in tables for h in t.headers}
+    missing = [h for h in mapping if headers.norm(h) not in seen]
+    if missing and tables:
+        have = ", ".join(dict.fromkeys(repr(h) for t in tables for h in t.headers if h))
+        raise UsageError(f"--mapping names {', '.join(map(repr, missing))}, which no input has; columns: {have}")
+
+
+def _check_text_options(encoding: str | None, delimiter: str | None) -> tuple[str | None, str | None]:
+    if encoding:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError:
+            raise UsageError(f"unknown encoding {encoding!r}") from None
+    if delimiter:
+        delimiter = _DELIMITER_NAMES.get(delimiter.lower(), delimiter)
+        if len(delimiter) != 1:
+            raise UsageError(f"delimiter must be one character or 'tab', got {delimiter!r}")
+    return encoding, delimiter
+
+
+def _check_file(path: str, spool: pipes.Spool) -> tuple[str, str]:
+    """(where to read it, its extension): missing, a directory, a device, empty, unsupported are said before
+    any file is read; a pipe is read now, into `spool`."""
+    ext = Path(path).suffix.lower()
+    found = pipes.kind(path)
+    if found == "directory":
+        raise InputError(path, "is a directory, not a file")
+    if ext and ext not in TEXT_EXTENSIONS + WORKBOOK_EXTENSIONS or not ext and found != "pipe":
+        raise InputError(path, f"unsupported file type {ext or '(no extension)'!r}: use {SUPPORTED}")
+    if found == "pipe":
+        return spool.take(path, ext)
+    try:
+        size = os.stat(path).st_size
+        with open(path, "rb"):
+            pass
+    except OSError as e:
+        raise InputError(path, f"cannot read file: {e.strerror}") from None
+    if size == 0:
+        raise InputError(path, "file is empty")
+    return path, ext
+
+
+@contextlib.contextmanager
+def _named(source: str, path: str, stats: LoadStats) -> Iterator[None]:
+    """What is said about a pipe's copy is said about the pipe, as the user named it."""
+    if source == path:
+        yield
+        return
+    try:
+        yield
+    except InputError as e:
+        raise InputError(e.path.replace(source, path), e.problem) from None
+    finally:
+        for names in (stats.encodings, stats.delimiters):
+            if source in names:
+                names[path] = names.pop(source)
+        for said in (stats.hidden_sheets, stats.notes):
+            said[:] = [h.replace(source, path) for h in said]
+
+
+_RAW = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "note", "default", "orderBy",
+        "timestamp", "country")
+
+
+def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no: int,
+             region: str | None = None) -> pd.DataFrame:
+    """One row per contact record of a sheet: where it is, and the cells of each field ("" if absent).
+
+    Long layout: a record per row. Wide layout: a record per non-empty contact cell, in
+    column order, and one (with a blank contact) for a row that has none; a phone column's label
+    (headers.column_note: `Mobile`, `Business`, `Billing`) is the note of its numbers where the row has none.
+    """
+    n = len(cells)
+    fields = dict(plan.fields)
+    if not plan.kinds:
+        line = np.arange(n, dtype=np.int64)
+        columns = {f: cells[i] for f, i in fields.items()}
+        source_column = plan.contact_header
+    else:
+        lines, kinds, values, headers_, labels, from_ = [], [], [], [], [], []
+        has_contact = np.zeros(n, dtype=bool)
+        country_of = {"country": fields["country"]} if "country" in fields else {}
+        left_out = {i for _, i, _ in plan.left_out}
+        for kind, i, header in (*plan.kinds, *plan.left_out):
+            filled = ~blank(cells[i])
+            if i not in left_out:
+                has_contact |= filled
+            at = np.flatnonzero(filled)
+            found = _each_value(cells[i].iloc[at].reset_index(drop=True), at)
+            if kind in ("PHONE", "WHATSAPP", "VIBER"):
+                place = dict(plan.country_pairs).get(i, country_of.get("country"))
+                found = split_numbers(found, cells[place] if place is not None else None, region)
+            from_.append(np.full(len(found), i, dtype=np.int64))
+            lines.append(found.index.to_numpy(dtype=np.int64))
+            kinds.append(np.full(len(found), kind, dtype=object))
+            values.append(found.reset_index(drop=True))
+            headers_.append(np.full(len(found), header, dtype=object))
+            labels.append(np.full(len(found), headers.column_note(header, kind), dtype=object))
+        none = np.flatnonzero(~has_contact)  # reported as missing-contact
+        lines.append(none)
+        kinds.append(np.full(len(none), "", dtype=object))
+        values.append(pd.Series([""] * len(none), dtype=object))
+        headers_.append(np.full(len(none), "", dtype=object))
+        labels.append(np.full(len(none), "", dtype=object))
+        from_.append(np.full(len(none), -1, dtype=np.int64))
+        line = np.concatenate(lines)
+        order = np.argsort(line, kind="stable")  # input order: by row, then by column
+        line = line[order]
+        columns = {f: cells[i].iloc[line].reset_index(drop=True) for f, i in fields.items()}
+        paired_countries(columns, plan, cells, line, np.concatenate(from_)[order])
+        if len(plan.key_columns) > 1:  # the row's first email names its customer (matching settles which)
+            columns["customerEmail"] = matching.first_email(cells, plan.key_columns).iloc[line].reset_index(drop=True)
+        columns["type"] = pd.Series(np.concatenate(kinds)[order])
+        columns["contact"] = pd.Series(pd.concat(values, ignore_index=True).to_numpy(dtype=object)[order])
+        source_column = pd.Series(np.concatenate(headers_)[order])
+        _label_notes(columns, np.concatenate(labels)[order])
+    out = pd.DataFrame({
+        "sheet_no": np.full(len(line), sheet_no, dtype=np.int32),
+        "line": line.astype(np.int32),
+        "row": rows[line].astype(np.int32),
+        "source_column": pd.Categorical(source_column) if plan.kinds else pd.Categorical.from_codes(
+            np.zeros(len(line), dtype=np.int8), categories=[source_column]),
+    })
+    for f in _RAW:
+        if f not in columns:  # one shared "": a byte a row, not a string
+            out[f] = pd.Categorical.from_codes(np.zeros(len(line), dtype=np.int8), categories=[""])
+        else:
+            out[f] = columns[f].to_numpy() if plan.kinds else columns[f].array
+    return out
+
+
+def _label_notes(columns: dict[str, pd.Series], labels: np.ndarray) -> None:
+    """A wide record's note: the row's Note cell, else its phone column's label."""
+    labelled = labels != ""
+    if not labelled.any():
+        return
+    note = columns["note"].to_numpy(dtype=object, copy=True) if "note" in columns else np.full(len(labels), "", object)
+    use = labelled & blank(pd.Series(note, dtype=object))
+    note[use] = labels[use]
+    columns["note"] = pd.Series(note)
+
+
+_SEVERAL = r"\s*:::\s*"  # Google Contacts puts several values in one cell: "0171 2345678 ::: 030 1234567"
+
+
+def _each_value(column: pd.Series, lines: np.ndarray) -> pd.Series:
+    """A wide column's filled cells, indexed by their line; a cell holding several values gives one each."""
+    column = column.set_axis(lines)
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    split = [[v for v in re.split(_SEVERAL, c) if v.strip()] if isinstance(c, str) and ":::" in c else None
+             for c in uniques.tolist()]  # once per distinct cell
+    if not any(split):
+        return column
+    cells = np.empty(len(split), dtype=object)
+    for k, (values, c) in enumerate(zip(split, uniques.tolist())):
+        cells[k] = values or [c]  # one by one: numpy would make equal-length lists a 2-D array
+    return pd.Series(cells[codes], index=column.index).explode()
+
+
+def _records_of_nothing() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype="str") for c in ("source_column", *_RAW)} | {
+        "sheet_no": np.zeros(0, dtype=np.int32), "line": np.zeros(0, dtype=np.int32), "row": np.zeros(0, dtype=np.int32)})
+
+
+def _where(sheet_no: np.ndarray, tables: Sequence[SourceTable]) -> dict[str, pd.Categorical]:
+    """The file and sheet columns, as categories of the sheets (a byte or two a row)."""
+    out = {}
+    for name in ("file", "sheet"):
+        names = [getattr(t, name) for t in tables]
+        codes, uniques = pd.factorize(pd.Series(names, dtype=object))
+        out[name] = pd.Categorical.from_codes(codes[sheet_no] if len(codes) else sheet_no, categories=list(uniques))
+    return out
+
+
+# --------------------------------------------------------------------------- rows as records
+
+
+def _na(value):
+    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value
+
+
+_RECORD_COLUMNS = ("file", "sheet", "row", "customer_id", "customer_email", "type", "contact", "handle", "note",
+                   "default", "order_by", "timestamp", "source_contact", "errors", "status", "http_status",
+                   "create_count", "attempts", "error_code", "error", "duplicate_of")
+
+
+def records_at(frame: pd.DataFrame, positions: Sequence[int] | np.ndarray) -> list[ContactRecord]:
+    """The rows at `positions` as ContactRecords (for the sender, the journal, the library's result)."""
+    at = np.asarray(positions, dtype=np.int64)
+    cols = {name: frame[name].iloc[at].tolist() for name in _RECORD_COLUMNS}
+    out = []
+    for k, i in enumerate(at.tolist()):
+        c = {name: values[k] for name, values in cols.items()}
+        cid, order, http, count = (_na(c[n]) for n in ("customer_id", "order_by", "http_status", "create_count"))
+        out.append(ContactRecord(
+            index=i, source=Source(c["file"], c["sheet"], int(c["row"])),
+            customer_id=None if cid is None else int(cid), customer_email=_na(c["customer_email"]),
+            type=c["type"], contact=c["contact"], handle=c["handle"], note=c["note"], default=_na(c["default"]),
+            order_by=None if order is None else int(order), timestamp=_na(c["timestamp"]),
+            source_contact=c["source_contact"], errors=c["errors"],
+            outcome=Outcome(Status(c["status"]), None if http is None else int(http),
+                            None if count is None else int(count), int(c["attempts"]), c["error_code"], c["error"]),
+            duplicate_of=c["duplicate_of"],
+        ))  # fmt: skip
+    return out
+
+
+def set_outcomes(frame: pd.DataFrame, records: Iterable[ContactRecord]) -> None:
+    """Write what happened to `records` (their outcome, a customer id found by email, a repeat) into the frame."""
+    records = list(records)
+    if not records:
+        return
+    at = np.fromiter((r.index for r in records), dtype=np.int64, count=len(records))
+    updates = {
+        "status": [r.outcome.status.value for r in records],
+        "http_status": [r.outcome.http_status for r in records],
+        "create_count": [r.outcome.create_count for r in records],
+        "attempts": [r.outcome.attempts for r in records],
+        "error_code": [str(r.outcome.error_code) for r in records],
+        "error": [r.outcome.error for r in records],
+        "customer_id": [r.customer_id for r in records],
+    }
+    for name, values in updates.items():
+        column = frame[name].array.copy()
+        if isinstance(column, pd.Categorical):
+            column = column.add_categories(sorted(set(values) - set(column.categories)))
+            column[at] = values
+        else:
+            column[at] = pd.array(values, dtype=column.dtype)
+        frame[name] = column
+    duplicate_of = frame["duplicate_of"].to_numpy(copy=True)
+    for i, r in zip(at.tolist(), records):
+        duplicate_of[i] = r.duplicate_of
+    frame["duplicate_of"] = duplicate_of
+
+
+class Records(Sequence[ContactRecord]):
+    """A run's rows as ContactRecords, each built when asked for (`result.records`)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self._frame = frame
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return records_at(self._frame, range(*i.indices(len(self))))
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("record index out of range")
+        return records_at(self._frame, [i])[0]
+
+    def __iter__(self) -> Iterator[ContactRecord]:
+        for start in range(0, len(self), 4096):
+            yield from records_at(self._frame, range(start, min(len(self), start + 4096)))
+
+    def __repr__(self) -> str:
+        return f"<Records of {len(self)} rows>"

@@ -1,0 +1,48 @@
+"""What a wide sheet's records take from columns besides their own contact column (importer.input.table).
+
+    paired_countries(columns, plan, cells, line, column)   # `Shipping Phone` read in `Shipping Country`
+    left_out_lines(values, raw, left_out)                  # a Fax cell: one `skipped` line, never sent
+
+Both follow headers.Plan: `country_pairs` (keycolumns.choose_country) and `left_out`
+(matching.contact_like_left_out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from importer.mapping.headers import Plan
+from importer.mapping.headerwords import read_header
+from importer.errors import Code
+
+__all__ = ["paired_countries", "left_out_lines"]
+
+
+def paired_countries(columns: dict[str, pd.Series], plan: Plan, cells: pd.DataFrame, line: np.ndarray,
+                      column: np.ndarray) -> None:
+    """A phone column paired with its own country column (`Shipping Phone`, `Shipping Country`): read there."""
+    if not plan.country_pairs:
+        return
+    country = columns["country"].to_numpy(dtype=object, copy=True)
+    for phones, place in plan.country_pairs:
+        mine = column == phones
+        country[mine] = cells[place].to_numpy(dtype=object)[line[mine]]
+    columns["country"] = pd.Series(country)
+
+
+def left_out_lines(values: pd.DataFrame, raw: pd.DataFrame, left_out: Sequence[tuple]) -> None:
+    """A cell of a contact-like column left out (headers.Plan.left_out) is said, not sent: its one error is
+    column-not-imported (validate makes it `skipped`), whatever else its value has."""
+    if not any(left_out):
+        return
+    errors = values["errors"].to_numpy(copy=True)
+    sheet_no, column = raw["sheet_no"].to_numpy(), raw["source_column"].astype(object).to_numpy()
+    for n, columns in enumerate(left_out):
+        for kind, _, header in columns:
+            said = (Code.COLUMN_NOT_IMPORTED.error(header, header=header, reason=read_header(header).reason, kind=kind),)
+            for k in np.flatnonzero((sheet_no == n) & (column == header)).tolist():
+                errors[k] = said
+    values["errors"] = errors
