@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import httpx
 
 from common import PY, ROOT, median, say, spread, write_result
-from importer.records import ContactRecord, Outcome, Source, Status
 from importer.deliver.send import DEFAULT_CONCURRENCY, DEFAULT_RATE, SendConfig, SendResult, send_records
+from importer.records import ContactRecord, Outcome, Source, Status
 
 CUSTOMERS = 1000
 

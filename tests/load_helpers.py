@@ -17,9 +17,9 @@ from typing import Any
 
 import openpyxl
 
-from importer.records import ContactRecord
-from importer.input.table import LoadStats, Records, Table, read_table
 from importer.checks.validate import validate
+from importer.input.table import LoadStats, Records, Table, read_table
+from importer.records import ContactRecord
 
 Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 

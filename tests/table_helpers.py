@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from importer.records import RecordError, Source, SourceTable
 from importer.input.table import FRAME_COLUMNS, Sheet, Table
+from importer.records import RecordError, Source, SourceTable
 
 LONG_HEADERS = ("customerId", "type", "contact")
 WIDE_HEADERS = ("Customer ID", "Name", "Email", "Phone", "Instagram")

@@ -9,8 +9,8 @@ from exports_catalog_more2 import MORE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.mapping.headerwords import read_header, words
 from importer.mapping.headers import looks_like_header, reading_of
+from importer.mapping.headerwords import read_header, words
 from importer.runs.pipeline import run_import
 
 

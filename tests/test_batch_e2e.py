@@ -14,8 +14,8 @@ import pytest
 from exactly_once_helpers import cli_args, run_main, start_cli, stored, wait_for, write_csv
 from importer.deliver.batch import BatchSettings as ClientSettings
 from importer.ecwid.batchpolicy import poll_wait
-from importer.runs.pipeline import run_import
 from importer.journal import default_path
+from importer.runs.pipeline import run_import
 from importer.sandbox import Sandbox, SandboxConfig
 from importer.sandbox.batch import BatchSettings
 

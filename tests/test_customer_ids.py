@@ -18,10 +18,10 @@ from exactly_once_helpers import cli_args, run_main, start_cli, wait_for
 from importer.customers.customers import Resolution, resolve_customers
 from importer.customers.directory import Directory
 from importer.ecwid.pacer import Pacer
-from importer.runs.pipeline import ImportOptions, run_import
-from importer.records import Code, ContactRecord, Outcome, Source, Status
-from importer.sandbox import READ, Sandbox, SandboxConfig, create_app
 from importer.ecwid.store import StoreReader
+from importer.records import Code, ContactRecord, Outcome, Source, Status
+from importer.runs.pipeline import ImportOptions, run_import
+from importer.sandbox import READ, Sandbox, SandboxConfig, create_app
 from load_helpers import write_csv
 
 FAST = dict(rate=60_000.0, concurrency=8, retries=2, quiet=True, no_journal=True)

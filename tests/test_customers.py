@@ -16,13 +16,13 @@ from hypothesis import strategies as st
 from importer.cli import main
 from importer.customers.customers import Resolution, resolve_customers
 from importer.customers.directory import Directory
+from importer.ecwid.pacer import Pacer
+from importer.ecwid.store import StoreReader, StoreReadError
 from importer.errors import InputError
 from importer.journal import Journal
-from importer.ecwid.pacer import Pacer
-from importer.runs.pipeline import ImportOptions, run_import
 from importer.records import Code, ContactRecord, Outcome, Source, Status
+from importer.runs.pipeline import ImportOptions, run_import
 from importer.sandbox import CREATE, READ, Sandbox, SandboxConfig, create_app
-from importer.ecwid.store import StoreReader, StoreReadError
 from load_helpers import load_records
 from test_customers_load import write_csv
 

@@ -6,9 +6,9 @@ import threading
 
 from cli_support import VALID, VALID_ROWS
 
+from importer.records import Status
 from importer.runs.events import Stop
 from importer.runs.pipeline import run_import
-from importer.records import Status
 
 
 def test_events_count_every_row_and_a_stop_ends_the_run_as_ctrl_c(tmp_path):

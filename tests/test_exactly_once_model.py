@@ -24,12 +24,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from importer import journal as states
-from importer.journal import Journal
-from importer.ecwid.pacer import Pacer
 from importer.deliver.guard import Guard
-from importer.records import ContactRecord, Outcome, Source, Status
 from importer.deliver.send import SendConfig, send_records
+from importer.ecwid.pacer import Pacer
 from importer.ecwid.store import StoreReader
+from importer.journal import Journal
+from importer.records import ContactRecord, Outcome, Source, Status
 
 API, STORE, TOKEN = "http://127.0.0.1:9/api/v3", 1003, "secret_model_token"
 POST_EVENTS = ["ok", "503", "403", "cut", "lost", "crash-before", "crash-after"]

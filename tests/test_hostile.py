@@ -23,10 +23,10 @@ from pathlib import Path
 import pytest
 
 from cli_support import ROOT, Run, child_env, cli, results, summary
+from importer.errors import InputError
 from importer.input import encoding
 from importer.input import limits
 from importer.input.bookcheck import _SheetExtent, check_workbook
-from importer.errors import InputError
 from load_helpers import load_with_stats
 
 posix = pytest.mark.skipif(os.name != "posix", reason="setrlimit, wait4, FIFOs and /dev are POSIX")

@@ -13,16 +13,16 @@ from hypothesis import strategies as st
 
 from cli_support import cli
 from fakeclock import FakeClock
-from importer.runs import remote
 from importer.customers.customers import Resolution, resolve_customers
 from importer.customers.directory import Directory
 from importer.customers.instore import skip_in_store
 from importer.ecwid.pacer import Pacer
-from importer.runs.pipeline import run_import
+from importer.ecwid.store import StoreReader
 from importer.records import Code, Status
+from importer.runs import remote
+from importer.runs.pipeline import run_import
 from importer.sandbox import Sandbox, SandboxConfig, SandboxState, create_app
 from importer.sandbox.config import contacts_from, load_customers_csv
-from importer.ecwid.store import StoreReader
 from load_helpers import load_records, write_csv
 
 FAST = dict(rate=60_000.0, concurrency=8, retries=1, quiet=True, no_journal=True)

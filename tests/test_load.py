@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from importer.errors import InputError
-from importer.mapping.headers import read_mapping
-from importer.records import Code, Status
 from importer.input.table import LoadStats, read_table
 from importer.input.textfile import sniff_delimiter
+from importer.mapping.headers import read_mapping
+from importer.records import Code, Status
 from load_helpers import cells_as_written, load_records, load_table, load_with_stats, records_of
 
 LONG_HEADER = ["Customer ID", "Type", "Contact", "Note"]

@@ -17,9 +17,9 @@ import pytest
 import importer.input.textfile
 from cli_support import ROOT, read_csv, run_dir, statuses
 from exactly_once_helpers import SETTLE, run_main, start_cli, stored, wait_for, write_csv
-from importer.journal import home as journalhome
 from importer.journal import Journal
 from importer.journal import default_path
+from importer.journal import home as journalhome
 from importer.sandbox import Sandbox, SandboxConfig
 
 ROWS = 40

@@ -24,11 +24,11 @@ from importer.rules import (
     parse_order_by,
     parse_timestamp,
 )
+from importer.input.table import read_table
 from importer.rules.emails import FAST_EMAIL, fast_email
 from importer.rules.links import _PLAIN_LINK, _PLAIN_URL, _split_link_general, _url_general, split_link, url
 from importer.rules.phones import fast_phone
 from importer.rules.text import _SPACES
-from importer.input.table import read_table
 from load_helpers import load_records, write_csv, write_xlsx
 
 

@@ -13,9 +13,9 @@ import asyncio
 import httpx
 
 from fakeclock import FakeClock
+from importer.deliver.send import SendConfig, send_records
 from importer.records import Status
 from importer.sandbox import SandboxConfig, SandboxState, create_app
-from importer.deliver.send import SendConfig, send_records
 from send_helpers import Collector, make_records
 
 

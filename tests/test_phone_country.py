@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from importer.cli import main
 from importer.errors import InputError
-from importer.runs.pipeline import run_import
 from importer.records import Code
 from importer.rules import country
 from importer.rules.phones import phone
+from importer.runs.pipeline import run_import
 from load_helpers import load_records, write_csv, write_xlsx
 
 

@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
+from importer.deliver.send import SendConfig, send_records
 from importer.records import Code, Status
 from importer.sandbox import READ, Sandbox, SandboxConfig
-from importer.deliver.send import SendConfig, send_records
 from send_helpers import Collector, make_records
 
 

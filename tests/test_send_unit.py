@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from importer import errors
-from importer.records import Code, Status
 from importer.deliver.send import SendConfig, SendHooks, send_records
+from importer.records import Code, Status
 from fakeclock import FakeClock
 from send_helpers import Collector, make_records
 

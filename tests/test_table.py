@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 import importer.input.textfile
-from importer.runs.pipeline import run_import
 from importer.records import ContactRecord, Status
 from importer.report import REPORT_COLUMNS
+from importer.runs.pipeline import run_import
 
 from cli_support import cli
 

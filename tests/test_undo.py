@@ -11,8 +11,8 @@ from cli_support import read_csv
 from exactly_once_helpers import start_cli, stored, wait_for, write_csv
 from importer.errors import UsageError
 from importer.runs.pipeline import run_import
-from importer.sandbox import Sandbox, SandboxConfig
 from importer.runs.undo import run_undo
+from importer.sandbox import Sandbox, SandboxConfig
 
 FAST = 60_000  # requests a minute: the pacer never waits unless the sandbox says 429
 

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importer.checks.contactfields import match_key
-from importer.records import Code, ContactRecord, Source, Status
-from importer.input.table import Records, read_table
 from importer.checks.validate import validate
+from importer.input.table import Records, read_table
+from importer.records import Code, ContactRecord, Source, Status
 from load_helpers import load_records, write_csv, write_xlsx
 
 HEADERS = ("customerId", "type", "contact", "Is Default")

@@ -17,8 +17,8 @@ import pytest
 from cli_support import VALID, VALID_ROWS, cli, results, statuses, summary
 from exactly_once_helpers import write_csv
 from importer.runs.pipeline import run_import
-from importer.sandbox import Sandbox, SandboxConfig
 from importer.runs.undo import run_undo
+from importer.sandbox import Sandbox, SandboxConfig
 from test_wire_unreachable import closed_port
 
 TOKEN = "secret_0123456789abcdefECHOED"

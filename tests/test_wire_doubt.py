@@ -20,8 +20,8 @@ from cli_support import read_csv, run_dir, statuses
 from exactly_once_helpers import cli_args, run_main, stored, wait_for, write_csv
 from importer.deliver.edits import DONE, FAILED, ContactEditor, Edit
 from importer.ecwid.pacer import Pacer
-from importer.sandbox import Sandbox, SandboxConfig
 from importer.ecwid.store import StoreReader
+from importer.sandbox import Sandbox, SandboxConfig
 from importer.sandbox.batch import BatchSettings
 
 # The sandbox commits before it answers: rows in doubt can be checked at once.

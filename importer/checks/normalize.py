@@ -23,9 +23,9 @@ import pyarrow as pa
 
 from importer import rules
 from importer.errors import UsageError
-from importer.runs.memory import release
 from importer.mapping.headers import reading_of
 from importer.records import Cell, Code, RecordError, SourceTable
+from importer.runs.memory import release
 
 __all__ = ["normalize", "check_region", "column_of", "blank"]
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from importer.runs.memory import release
 from importer.checks.normalize import column_of
-from importer.records import Code, ContactRecord, ContactType, RecordError, Source, Status
 from importer.input.table import STATUSES, Table, records_at
+from importer.records import Code, ContactRecord, ContactType, RecordError, Source, Status
+from importer.runs.memory import release
 
 __all__ = ["validate", "customer_codes", "source_at"]
 

@@ -30,11 +30,11 @@ from dataclasses import dataclass, field, replace
 
 from importer.checks.contactfields import match_key
 from importer.customers.directory import Directory
-from importer.errors import Code
 from importer.customers.newcustomers import CustomerCreateError, CustomerCreator
-from importer.records import ContactRecord, Outcome, Source
-from importer.ecwid.store import StoreReadError
 from importer.deliver.tasks import bounded
+from importer.ecwid.store import StoreReadError
+from importer.errors import Code
+from importer.records import ContactRecord, Outcome, Source
 
 log = logging.getLogger(__name__)
 

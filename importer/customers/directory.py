@@ -31,11 +31,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from importer.deliver.tasks import bounded
+from importer.ecwid.store import PAGE_LIMIT, StoreReader, StoreReadError
 from importer.errors import RunStopped
 from importer.journal import Journal
 from importer.records import Code
-from importer.ecwid.store import PAGE_LIMIT, StoreReader, StoreReadError
-from importer.deliver.tasks import bounded
 
 log = logging.getLogger(__name__)
 

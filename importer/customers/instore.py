@@ -24,10 +24,10 @@ from dataclasses import replace
 
 from importer.checks.contactfields import differences, item_key, match_key, pick, said, store_fields, value_of
 from importer.customers.directory import Directory
+from importer.deliver.tasks import bounded
+from importer.ecwid.store import StoreReadError
 from importer.errors import Code
 from importer.records import ContactRecord
-from importer.ecwid.store import StoreReadError
-from importer.deliver.tasks import bounded
 
 __all__ = ["skip_in_store"]
 

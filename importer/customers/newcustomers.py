@@ -21,8 +21,8 @@ from importer.customers.directory import StoreCustomer, store_customer
 from importer.ecwid import CREATE_SCOPE
 from importer.ecwid.answers import NEW_ID, Reply
 from importer.ecwid.policy import Action
-from importer.journal import Journal
 from importer.ecwid.store import StoreReader
+from importer.journal import Journal
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from importer.customers.directory import Directory
+from importer.ecwid.store import StoreReadError
 from importer.errors import Code
 from importer.mapping.matching import SWITCH_HINT, row_email_lists
 from importer.records import ContactRecord, Outcome, Source, Status
-from importer.ecwid.store import StoreReadError
 
 if TYPE_CHECKING:
     from importer.input.table import Table

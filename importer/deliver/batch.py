@@ -40,17 +40,17 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from importer.deliver.doubt import in_store
+from importer.deliver.progress import Progress
+from importer.deliver.send import UNRESOLVED, SendConfig, SendHooks, SendResult
+from importer.deliver.tasks import bounded
 from importer.ecwid.answers import stop_reason, to_outcome
 from importer.ecwid.batchpolicy import BatchSettings, inner_answer, inner_id
 from importer.ecwid.policy import Action
+from importer.ecwid.store import StoreReadError, StoreReader
 from importer.ecwid.tickets import Batch, Tickets
 from importer.errors import RunStopped, interrupted, not_sent
 from importer.journal import Journal, OpenBatch
-from importer.deliver.progress import Progress
 from importer.records import Code, ContactRecord, Outcome, Status
-from importer.deliver.send import UNRESOLVED, SendConfig, SendHooks, SendResult
-from importer.ecwid.store import StoreReadError, StoreReader
-from importer.deliver.tasks import bounded
 
 log = logging.getLogger(__name__)
 

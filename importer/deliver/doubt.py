@@ -24,9 +24,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from importer.ecwid.store import StoreReadError, StoreReader
 from importer.errors import RunStopped, interrupted
 from importer.records import ContactRecord
-from importer.ecwid.store import StoreReadError, StoreReader
 
 EARLIER = "earlier"  # left in `sending` by an earlier run
 LOST = "lost"  # this run sent it and lost the answer

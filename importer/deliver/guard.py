@@ -22,14 +22,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from importer import journal as journal_states
-from importer.ecwid import policy
 from importer.deliver.doubt import EARLIER, LOST, Checked, Doubt, DoubtBook
+from importer.deliver.progress import Progress
+from importer.deliver.send import SendHooks, SendResult
+from importer.ecwid import policy
+from importer.ecwid.store import StoreReadError, StoreReader
 from importer.errors import Code, RunStopped, interrupted, not_sent
 from importer.journal import Entry, Journal
-from importer.deliver.progress import Progress
 from importer.records import ContactRecord, Outcome, Status
-from importer.deliver.send import SendHooks, SendResult
-from importer.ecwid.store import StoreReadError, StoreReader
 
 log = logging.getLogger("importer")
 

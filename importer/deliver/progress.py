@@ -22,8 +22,8 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from importer.runs import events
 from importer.records import Status
+from importer.runs import events
 
 LINE_INTERVAL_S = 5.0
 

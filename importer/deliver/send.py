@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 
 from importer import ecwid
+from importer.deliver.progress import Progress
 from importer.ecwid import CREATE_SCOPE, policy
 from importer.ecwid.answers import CREATED, Reply, to_outcome
 from importer.ecwid.client import EcwidClient, new_client
@@ -37,7 +38,6 @@ from importer.ecwid.liveness import Liveness
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.policy import Action
 from importer.errors import RunStopped, UsageError, interrupted, not_sent
-from importer.deliver.progress import Progress
 from importer.records import Code, ContactRecord, Outcome, Status
 
 log = logging.getLogger(__name__)

@@ -47,29 +47,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from importer.mapping import headers
-
-from importer.input import limits
-
-from importer.mapping import matching
-
-from importer.input import pipes
-
-from importer.mapping import presets
-
-from importer.input import tablefind
-
-from importer.input import tablesaid
-
-from importer.input import textfile
-
-from importer.input import workbook
-from importer.errors import InputError, UsageError
-from importer.input.limits import Problems
 from importer.checks.normalize import blank, check_region, normalize
+from importer.errors import InputError, UsageError
+from importer.input import limits
+from importer.input import pipes
+from importer.input import tablefind
+from importer.input import tablesaid
+from importer.input import textfile
+from importer.input import workbook
+from importer.input.limits import Problems
+from importer.mapping import headers
+from importer.mapping import matching
+from importer.mapping import presets
+from importer.mapping.widecolumns import left_out_lines, paired_countries
 from importer.records import Code, ContactRecord, Outcome, Source, SourceTable, Status
 from importer.rules.severalnumbers import split_numbers
-from importer.mapping.widecolumns import left_out_lines, paired_countries
 
 __all__ = ["Sheet", "Table", "FRAME_COLUMNS", "LoadStats", "read_table", "records_at", "set_outcomes", "Records"]
 

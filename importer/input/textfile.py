@@ -23,11 +23,10 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from importer.errors import Code, InputError
 from importer.input import limits
-
 from importer.input import tablefind
 from importer.input.encoding import choose_encoding, first_bad_byte, replacements
-from importer.errors import Code, InputError
 from importer.input.limits import Problems
 from importer.runs.memory import release
 

@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 import python_calamine
 
-from importer.input.bookcheck import check_workbook
 from importer.errors import InputError
-from importer.mapping.headers import Plan
+from importer.input.bookcheck import check_workbook
 from importer.input.limits import MAX_CELL_CHARS, Problems, too_long
-from importer.records import Cell
 from importer.input.tablefind import HEAD_ROWS, Top
+from importer.mapping.headers import Plan
+from importer.records import Cell
 
 UNREADABLE = "cannot read workbook: is it password-protected or corrupt?"
 

@@ -20,8 +20,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from importer.mapping import presets
 from importer.errors import InputError
+from importer.mapping import presets
 from importer.mapping.headerwords import norm, read_header, written_words
 from importer.mapping.keycolumns import MATCH_BY, CustomerKey, choose_country, choose_customer_key, columns_for, key_column
 from importer.mapping.mappingfile import IGNORE, check_mapping, read_mapping, resolve_target

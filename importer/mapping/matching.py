@@ -34,11 +34,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from importer.records import ContactType, Source
-from importer.mapping.headerwords import is_postal, read_header
-from importer.rules import cell_text, infer_type, parse_customer_id, parse_timestamp
-
 from importer.mapping import headers
+from importer.mapping.headerwords import is_postal, read_header
+from importer.records import ContactType, Source
+from importer.rules import cell_text, infer_type, parse_customer_id, parse_timestamp
 
 if TYPE_CHECKING:
     import logging

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from importer.errors import Code
 from importer.mapping.headers import Plan
 from importer.mapping.headerwords import read_header
-from importer.errors import Code
 
 __all__ = ["paired_countries", "left_out_lines"]
 

@@ -49,8 +49,8 @@ from importer.report.results import (
     write_results_csv,
     write_results_xlsx,
 )
-from importer.report.summary import SUMMARY_JSON, new_run_id, print_summary, write_summary
 from importer.input.table import Table
+from importer.report.summary import SUMMARY_JSON, new_run_id, print_summary, write_summary
 
 __all__ = [
     "REPORT_COLUMNS", "XLSX_MAX_ROWS", "escape_formula", "new_run_id", "print_summary", "results_frame",

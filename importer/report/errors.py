@@ -26,9 +26,9 @@ from typing import Any, NamedTuple, TextIO
 import numpy as np
 import pandas as pd
 
+from importer.input.table import Sheet, Table
 from importer.records import Status
 from importer.report.results import escape_formula, open_csv
-from importer.input.table import Sheet, Table
 
 __all__ = [
     "ERRORS_CSV", "ERROR_COLUMN", "ERROR_STATUSES", "DONE_STATUSES", "LineRecord", "write_errors", "error_line",

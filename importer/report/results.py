@@ -24,8 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from importer.report.csvtext import csv_fields, csv_lines, rows_starting_with
 from importer.input.table import Table
+from importer.report.csvtext import csv_fields, csv_lines, rows_starting_with
 
 __all__ = [
     "REPORT_COLUMNS", "TEXT_COLUMNS", "RESULTS_CSV", "RESULTS_XLSX", "BOM", "XLSX_MAX_ROWS", "FORMULA_START",

@@ -19,13 +19,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from importer.mapping import presets
 from importer.errors import UsageError
-from importer.mapping.headerwords import read_header
-from importer.mapping.headers import NAME_FIELDS, PlanRefused, alias_of, column_note, read_mapping, reading_of
-from importer.records import ContactType, SourceTable
 from importer.input.table import LoadStats, read_table
 from importer.input.tablesaid import header_line
+from importer.mapping import presets
+from importer.mapping.headers import NAME_FIELDS, PlanRefused, alias_of, column_note, read_mapping, reading_of
+from importer.mapping.headerwords import read_header
+from importer.records import ContactType, SourceTable
 
 log = logging.getLogger("importer")
 

@@ -17,17 +17,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from importer.runs.events import watching
+from importer.checks.validate import validate
 from importer.errors import InputError, ReportNotWritten, RunStopped, UsageError
-from importer.mapping.headers import NAME_FIELDS, read_mapping
+from importer.input.table import LoadStats, Records, Table, read_table, records_at
 from importer.journal import announce
+from importer.mapping.headers import NAME_FIELDS, read_mapping
 from importer.mapping.matching import ids_unused
 from importer.options import Delivery, Groups, InputOptions, Pacing, Target, Watch
 from importer.records import ContactRecord, SourceTable, Status
 from importer.report import new_run_id, results_frame, unwritten_message, write_report
 from importer.report.summary import RunSummary
-from importer.input.table import LoadStats, Records, Table, read_table, records_at
-from importer.checks.validate import validate
+from importer.runs.events import watching
 
 log = logging.getLogger("importer")
 

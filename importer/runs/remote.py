@@ -24,21 +24,21 @@ import httpx
 from importer import ecwid
 from importer.customers.customers import CustomerStats, Resolution, needs_lookup, resolve_customers
 from importer.customers.directory import Directory
-from importer.errors import RunStopped, not_sent
-from importer.runs.events import current_stop
-from importer.errors import UsageError
-from importer.deliver.guard import BatchGuard, Guard
 from importer.customers.instore import skip_in_store
-from importer.journal import NO_JOURNAL, Journal, locate
+from importer.customers.newcustomers import CustomerCreator
+from importer.customers.rows import customer_names, row_emails
+from importer.customers.storematch import settle
+from importer.deliver.guard import BatchGuard, Guard
 from importer.ecwid.client import connection
 from importer.ecwid.liveness import Liveness
-from importer.customers.newcustomers import CustomerCreator
 from importer.ecwid.pacer import Pacer
-from importer.records import ContactRecord, Status
-from importer.customers.rows import customer_names, row_emails
 from importer.ecwid.store import StoreReader
-from importer.customers.storematch import settle
+from importer.errors import RunStopped, not_sent
+from importer.errors import UsageError
 from importer.input.table import Table, set_outcomes
+from importer.journal import NO_JOURNAL, Journal, locate
+from importer.records import ContactRecord, Status
+from importer.runs.events import current_stop
 
 if TYPE_CHECKING:
     from importer.runs.pipeline import ImportOptions

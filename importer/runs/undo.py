@@ -40,21 +40,21 @@ from pathlib import Path
 import pandas as pd
 
 from importer.checks.contactfields import changed_since, item_value, pick
-from importer.ecwid.client import connection
 from importer.deliver.edits import DONE, GONE, ContactEditor
+from importer.deliver.progress import Progress
+from importer.deliver.send import SendConfig
+from importer.deliver.tasks import bounded
+from importer.ecwid.client import connection
+from importer.ecwid.pacer import Pacer
+from importer.ecwid.store import StoreReadError, StoreReader
 from importer.errors import Code, RunStopped, UsageError, interrupted, not_sent
-from importer.runs.events import watching
 from importer.journal import Journal, UndoRow, announce
 from importer.journal import undolist as undo_states
 from importer.options import Groups, Pacing, Target, Watch
-from importer.ecwid.pacer import Pacer
-from importer.deliver.progress import Progress
 from importer.records import Outcome, Status
 from importer.report import REPORT_COLUMNS, new_run_id, write_frame_report
 from importer.report.results import write_results_csv
-from importer.deliver.send import SendConfig
-from importer.ecwid.store import StoreReadError, StoreReader
-from importer.deliver.tasks import bounded
+from importer.runs.events import watching
 
 log = logging.getLogger("importer")
 

@@ -23,11 +23,11 @@ from dataclasses import replace
 
 from importer.checks.contactfields import differences, item_key, match_key, pick, said, store_fields
 from importer.deliver.edits import DONE, GONE, ContactEditor
+from importer.deliver.tasks import bounded
+from importer.ecwid.store import StoreReadError, StoreReader
 from importer.errors import Code, RunStopped, interrupted, not_sent
 from importer.journal import UPDATE, Journal, Sent
 from importer.records import ContactRecord, Outcome, Status
-from importer.ecwid.store import StoreReadError, StoreReader
-from importer.deliver.tasks import bounded
 
 log = logging.getLogger("importer")
 

@@ -26,8 +26,8 @@ from importer.sandbox.cli import add_arguments, config_from_args, serve_forever
 from importer.sandbox.config import ALL_SCOPES, CREATE, READ, UPDATE, Customer, SandboxConfig
 from importer.sandbox.errors import ConnectionCut
 from importer.sandbox.faults import FaultSettings
-from importer.sandbox.state import LoggedRequest, SandboxState, SandboxStats, token_hash
 from importer.sandbox.server import Sandbox
+from importer.sandbox.state import LoggedRequest, SandboxState, SandboxStats, token_hash
 
 __all__ = [
     "ALL_SCOPES",

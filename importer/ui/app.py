@@ -26,8 +26,8 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from importer.errors import ImporterError
-from importer.ui.session import MODES, Session
 from importer.ui import workspace
+from importer.ui.session import MODES, Session
 from importer.ui.view import page_context
 
 HERE = Path(__file__).parent

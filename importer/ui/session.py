@@ -24,8 +24,8 @@ from pathlib import Path
 from importer.ecwid import DEFAULT_API_URL
 from importer.errors import UsageError
 from importer.journal import default_path
-from importer.runs.pipeline import ImportOptions, run_import
 from importer.records import Status
+from importer.runs.pipeline import ImportOptions, run_import
 from importer.ui.jobs import Job, Jobs
 from importer.ui.journalruns import PastRun, journal_runs
 from importer.ui.workspace import Workspace

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from importer.runs.columns import column_lines
 from importer.records import Status
+from importer.runs.columns import column_lines
 from importer.ui.workspace import FIELD_CHOICES, KIND_CHOICES, SHOWN_ROWS, SUFFIXES
 
 # The bar chart's order: what went in, then what did not.

@@ -20,11 +20,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from importer.runs.columns import describe_columns, meaning, write_mapping_template
 from importer.errors import ImporterError
 from importer.input.limits import MAX_UNCOMPRESSED
-from importer.runs.pipeline import PROBLEM_STATUSES, ImportOptions, ImportResult, run_import
 from importer.records import FIELDS, ContactType, SourceTable, Status
+from importer.runs.columns import describe_columns, meaning, write_mapping_template
+from importer.runs.pipeline import PROBLEM_STATUSES, ImportOptions, ImportResult, run_import
 
 # An upload is a file the loader will read: bounded by the largest input the loader's limits
 # allow (a workbook's parts uncompressed), so a page cannot fill the disk with one request.
