@@ -34,34 +34,33 @@ functions (importer.rules) that name a row's errors.
 
 from __future__ import annotations
 
-import codecs
-import contextlib
 import dataclasses
 import logging
 import os
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from importer.checks.normalize import blank, check_region, normalize
-from importer.errors import InputError, UsageError
+from importer.checks.normalize import check_region, normalize
+from importer.errors import UsageError
 from importer.input import limits
 from importer.input import pipes
 from importer.input import tablefind
 from importer.input import tablesaid
 from importer.input import textfile
 from importer.input import workbook
+from importer.input.contactrows import records_of, records_of_nothing
+from importer.input.files import (
+    TEXT_EXTENSIONS, check_file, check_mapping_found, check_text_options, named,
+)
 from importer.input.limits import Problems
 from importer.mapping import headers
 from importer.mapping import matching
 from importer.mapping import presets
-from importer.mapping.widecolumns import left_out_lines, paired_countries
+from importer.mapping.widecolumns import left_out_lines
 from importer.records import Code, ContactRecord, Outcome, Source, SourceTable, Status
-from importer.rules.severalnumbers import split_numbers
 
 __all__ = ["Sheet", "Table", "FRAME_COLUMNS", "LoadStats", "read_table", "records_at", "set_outcomes", "Records"]
 
@@ -106,10 +105,6 @@ class LoadStats:
     notes: list[str] = field(default_factory=list)  # what a person should know about how a file was read
 
 
-TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
-WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
-SUPPORTED = ", ".join(TEXT_EXTENSIONS + WORKBOOK_EXTENSIONS[:-1]) + " or " + WORKBOOK_EXTENSIONS[-1]
-_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
 def read_table(
@@ -141,7 +136,7 @@ def read_table(
     stats = stats if stats is not None else LoadStats()
     log = log or logging.getLogger("importer")
     mapping = headers.check_mapping(mapping)
-    encoding, delimiter = _check_text_options(encoding, delimiter)
+    encoding, delimiter = check_text_options(encoding, delimiter)
     check_region(phone_region)
     if match_by is not None and match_by not in headers.MATCH_BY:
         raise UsageError(f"--match-by must be one of {', '.join(headers.MATCH_BY)}, got {match_by!r}")
@@ -192,18 +187,18 @@ def read_table(
                 mine, at = mine.iloc[: max(0, limit - stats.rows)], at[: max(0, limit - stats.rows)]
             stats.tables.append(plan.table)
             stats.rows += len(mine)
-            parts.append(_records(plan, mine, at, len(found), check_region(phone_region)))
+            parts.append(records_of(plan, mine, at, len(found), check_region(phone_region)))
             found.append(Sheet(plan.table, mine, delimiter, plan.left_out))
             problems.append(bad)
 
     spool = pipes.Spool()  # a pipe's bytes, read once (import <(curl …)), until the files are read
     try:
-        files = [(str(p), *_check_file(str(p), spool)) for p in paths]
+        files = [(str(p), *check_file(str(p), spool)) for p in paths]
         before = [(path, source, pipes.fingerprint(source)) for path, source, _ in files]  # still being written?
         for path, source, ext in files:
             if limit is not None and stats.rows >= limit:
                 break
-            with _named(source, path, stats):
+            with named(source, path, stats):
                 if ext in TEXT_EXTENSIONS or (ext == ".xls" and textfile.looks_like_text(source)):
                     left = None if limit is None else limit - stats.rows
                     names, cells, rows, bad, top = textfile.read_text(
@@ -222,8 +217,8 @@ def read_table(
     finally:
         spool.close()
 
-    _check_mapping_found(mapping, [s.table for s in found])
-    raw = pd.concat(parts, ignore_index=True) if parts else _records_of_nothing()
+    check_mapping_found(mapping, [s.table for s in found])
+    raw = pd.concat(parts, ignore_index=True) if parts else records_of_nothing()
     parts.clear()
     values = normalize(raw, [s.table for s in found], phone_region=phone_region, store_id=store_id)
     left_out_lines(values, raw, [s.plan_left_out for s in found])
@@ -257,172 +252,6 @@ def _add_problems(errors: np.ndarray, raw: pd.DataFrame, problems: Sequence[Prob
             cut = {e.column for e in mine if e.code == Code.TOO_LONG}
             errors[k] = (*mine, *(e for e in errors[k] if not (e.code == Code.TOO_LONG and e.column in cut)))
     return errors
-
-
-def _check_mapping_found(mapping: dict[str, str], tables: Sequence[SourceTable]) -> None:
-    """A --mapping entry no file or sheet has a column for is a mistake (a typo, the wrong file): say so."""
-    seen = {headers.norm(h) for t in tables for h in t.headers}
-    missing = [h for h in mapping if headers.norm(h) not in seen]
-    if missing and tables:
-        have = ", ".join(dict.fromkeys(repr(h) for t in tables for h in t.headers if h))
-        raise UsageError(f"--mapping names {', '.join(map(repr, missing))}, which no input has; columns: {have}")
-
-
-def _check_text_options(encoding: str | None, delimiter: str | None) -> tuple[str | None, str | None]:
-    if encoding:
-        try:
-            encoding = codecs.lookup(encoding).name
-        except LookupError:
-            raise UsageError(f"unknown encoding {encoding!r}") from None
-    if delimiter:
-        delimiter = _DELIMITER_NAMES.get(delimiter.lower(), delimiter)
-        if len(delimiter) != 1:
-            raise UsageError(f"delimiter must be one character or 'tab', got {delimiter!r}")
-    return encoding, delimiter
-
-
-def _check_file(path: str, spool: pipes.Spool) -> tuple[str, str]:
-    """(where to read it, its extension): missing, a directory, a device, empty, unsupported are said before
-    any file is read; a pipe is read now, into `spool`."""
-    ext = Path(path).suffix.lower()
-    found = pipes.kind(path)
-    if found == "directory":
-        raise InputError(path, "is a directory, not a file")
-    if ext and ext not in TEXT_EXTENSIONS + WORKBOOK_EXTENSIONS or not ext and found != "pipe":
-        raise InputError(path, f"unsupported file type {ext or '(no extension)'!r}: use {SUPPORTED}")
-    if found == "pipe":
-        return spool.take(path, ext)
-    try:
-        size = os.stat(path).st_size
-        with open(path, "rb"):
-            pass
-    except OSError as e:
-        raise InputError(path, f"cannot read file: {e.strerror}") from None
-    if size == 0:
-        raise InputError(path, "file is empty")
-    return path, ext
-
-
-@contextlib.contextmanager
-def _named(source: str, path: str, stats: LoadStats) -> Iterator[None]:
-    """What is said about a pipe's copy is said about the pipe, as the user named it."""
-    if source == path:
-        yield
-        return
-    try:
-        yield
-    except InputError as e:
-        raise InputError(e.path.replace(source, path), e.problem) from None
-    finally:
-        for names in (stats.encodings, stats.delimiters):
-            if source in names:
-                names[path] = names.pop(source)
-        for said in (stats.hidden_sheets, stats.notes):
-            said[:] = [h.replace(source, path) for h in said]
-
-
-_RAW = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "note", "default", "orderBy",
-        "timestamp", "country")
-
-
-def _records(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no: int,
-             region: str | None = None) -> pd.DataFrame:
-    """One row per contact record of a sheet: where it is, and the cells of each field ("" if absent).
-
-    Long layout: a record per row. Wide layout: a record per non-empty contact cell, in
-    column order, and one (with a blank contact) for a row that has none; a phone column's label
-    (headers.column_note: `Mobile`, `Business`, `Billing`) is the note of its numbers where the row has none.
-    """
-    n = len(cells)
-    fields = dict(plan.fields)
-    if not plan.kinds:
-        line = np.arange(n, dtype=np.int64)
-        columns = {f: cells[i] for f, i in fields.items()}
-        source_column = plan.contact_header
-    else:
-        lines, kinds, values, headers_, labels, from_ = [], [], [], [], [], []
-        has_contact = np.zeros(n, dtype=bool)
-        country_of = {"country": fields["country"]} if "country" in fields else {}
-        left_out = {i for _, i, _ in plan.left_out}
-        for kind, i, header in (*plan.kinds, *plan.left_out):
-            filled = ~blank(cells[i])
-            if i not in left_out:
-                has_contact |= filled
-            at = np.flatnonzero(filled)
-            found = _each_value(cells[i].iloc[at].reset_index(drop=True), at)
-            if kind in ("PHONE", "WHATSAPP", "VIBER"):
-                place = dict(plan.country_pairs).get(i, country_of.get("country"))
-                found = split_numbers(found, cells[place] if place is not None else None, region)
-            from_.append(np.full(len(found), i, dtype=np.int64))
-            lines.append(found.index.to_numpy(dtype=np.int64))
-            kinds.append(np.full(len(found), kind, dtype=object))
-            values.append(found.reset_index(drop=True))
-            headers_.append(np.full(len(found), header, dtype=object))
-            labels.append(np.full(len(found), headers.column_note(header, kind), dtype=object))
-        none = np.flatnonzero(~has_contact)  # reported as missing-contact
-        lines.append(none)
-        kinds.append(np.full(len(none), "", dtype=object))
-        values.append(pd.Series([""] * len(none), dtype=object))
-        headers_.append(np.full(len(none), "", dtype=object))
-        labels.append(np.full(len(none), "", dtype=object))
-        from_.append(np.full(len(none), -1, dtype=np.int64))
-        line = np.concatenate(lines)
-        order = np.argsort(line, kind="stable")  # input order: by row, then by column
-        line = line[order]
-        columns = {f: cells[i].iloc[line].reset_index(drop=True) for f, i in fields.items()}
-        paired_countries(columns, plan, cells, line, np.concatenate(from_)[order])
-        if len(plan.key_columns) > 1:  # the row's first email names its customer (matching settles which)
-            columns["customerEmail"] = matching.first_email(cells, plan.key_columns).iloc[line].reset_index(drop=True)
-        columns["type"] = pd.Series(np.concatenate(kinds)[order])
-        columns["contact"] = pd.Series(pd.concat(values, ignore_index=True).to_numpy(dtype=object)[order])
-        source_column = pd.Series(np.concatenate(headers_)[order])
-        _label_notes(columns, np.concatenate(labels)[order])
-    out = pd.DataFrame({
-        "sheet_no": np.full(len(line), sheet_no, dtype=np.int32),
-        "line": line.astype(np.int32),
-        "row": rows[line].astype(np.int32),
-        "source_column": pd.Categorical(source_column) if plan.kinds else pd.Categorical.from_codes(
-            np.zeros(len(line), dtype=np.int8), categories=[source_column]),
-    })
-    for f in _RAW:
-        if f not in columns:  # one shared "": a byte a row, not a string
-            out[f] = pd.Categorical.from_codes(np.zeros(len(line), dtype=np.int8), categories=[""])
-        else:
-            out[f] = columns[f].to_numpy() if plan.kinds else columns[f].array
-    return out
-
-
-def _label_notes(columns: dict[str, pd.Series], labels: np.ndarray) -> None:
-    """A wide record's note: the row's Note cell, else its phone column's label."""
-    labelled = labels != ""
-    if not labelled.any():
-        return
-    note = columns["note"].to_numpy(dtype=object, copy=True) if "note" in columns else np.full(len(labels), "", object)
-    use = labelled & blank(pd.Series(note, dtype=object))
-    note[use] = labels[use]
-    columns["note"] = pd.Series(note)
-
-
-_SEVERAL = r"\s*:::\s*"  # Google Contacts puts several values in one cell: "0171 2345678 ::: 030 1234567"
-
-
-def _each_value(column: pd.Series, lines: np.ndarray) -> pd.Series:
-    """A wide column's filled cells, indexed by their line; a cell holding several values gives one each."""
-    column = column.set_axis(lines)
-    codes, uniques = pd.factorize(column, use_na_sentinel=False)
-    split = [[v for v in re.split(_SEVERAL, c) if v.strip()] if isinstance(c, str) and ":::" in c else None
-             for c in uniques.tolist()]  # once per distinct cell
-    if not any(split):
-        return column
-    cells = np.empty(len(split), dtype=object)
-    for k, (values, c) in enumerate(zip(split, uniques.tolist())):
-        cells[k] = values or [c]  # one by one: numpy would make equal-length lists a 2-D array
-    return pd.Series(cells[codes], index=column.index).explode()
-
-
-def _records_of_nothing() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype="str") for c in ("source_column", *_RAW)} | {
-        "sheet_no": np.zeros(0, dtype=np.int32), "line": np.zeros(0, dtype=np.int32), "row": np.zeros(0, dtype=np.int32)})
 
 
 def _where(sheet_no: np.ndarray, tables: Sequence[SourceTable]) -> dict[str, pd.Categorical]:

@@ -1,0 +1,122 @@
+"""A table's cells -> one row per contact record: where it is, and the cells of each field.
+
+    raw = records_of(plan, cells, rows, sheet_no, region)   # long: a record per row; wide: per filled contact cell
+    empty = records_of_nothing()                            # the same columns, no rows
+
+Used by importer.input.table, which stacks every table's records into the run's frame.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from importer.checks.normalize import blank
+from importer.mapping import headers, matching
+from importer.mapping.widecolumns import paired_countries
+from importer.rules.severalnumbers import split_numbers
+
+_RAW = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "note", "default", "orderBy",
+        "timestamp", "country")
+
+
+def records_of(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_no: int,
+             region: str | None = None) -> pd.DataFrame:
+    """One row per contact record of a sheet: where it is, and the cells of each field ("" if absent).
+
+    Long layout: a record per row. Wide layout: a record per non-empty contact cell, in
+    column order, and one (with a blank contact) for a row that has none; a phone column's label
+    (headers.column_note: `Mobile`, `Business`, `Billing`) is the note of its numbers where the row has none.
+    """
+    n = len(cells)
+    fields = dict(plan.fields)
+    if not plan.kinds:
+        line = np.arange(n, dtype=np.int64)
+        columns = {f: cells[i] for f, i in fields.items()}
+        source_column = plan.contact_header
+    else:
+        lines, kinds, values, headers_, labels, from_ = [], [], [], [], [], []
+        has_contact = np.zeros(n, dtype=bool)
+        country_of = {"country": fields["country"]} if "country" in fields else {}
+        left_out = {i for _, i, _ in plan.left_out}
+        for kind, i, header in (*plan.kinds, *plan.left_out):
+            filled = ~blank(cells[i])
+            if i not in left_out:
+                has_contact |= filled
+            at = np.flatnonzero(filled)
+            found = _each_value(cells[i].iloc[at].reset_index(drop=True), at)
+            if kind in ("PHONE", "WHATSAPP", "VIBER"):
+                place = dict(plan.country_pairs).get(i, country_of.get("country"))
+                found = split_numbers(found, cells[place] if place is not None else None, region)
+            from_.append(np.full(len(found), i, dtype=np.int64))
+            lines.append(found.index.to_numpy(dtype=np.int64))
+            kinds.append(np.full(len(found), kind, dtype=object))
+            values.append(found.reset_index(drop=True))
+            headers_.append(np.full(len(found), header, dtype=object))
+            labels.append(np.full(len(found), headers.column_note(header, kind), dtype=object))
+        none = np.flatnonzero(~has_contact)  # reported as missing-contact
+        lines.append(none)
+        kinds.append(np.full(len(none), "", dtype=object))
+        values.append(pd.Series([""] * len(none), dtype=object))
+        headers_.append(np.full(len(none), "", dtype=object))
+        labels.append(np.full(len(none), "", dtype=object))
+        from_.append(np.full(len(none), -1, dtype=np.int64))
+        line = np.concatenate(lines)
+        order = np.argsort(line, kind="stable")  # input order: by row, then by column
+        line = line[order]
+        columns = {f: cells[i].iloc[line].reset_index(drop=True) for f, i in fields.items()}
+        paired_countries(columns, plan, cells, line, np.concatenate(from_)[order])
+        if len(plan.key_columns) > 1:  # the row's first email names its customer (matching settles which)
+            columns["customerEmail"] = matching.first_email(cells, plan.key_columns).iloc[line].reset_index(drop=True)
+        columns["type"] = pd.Series(np.concatenate(kinds)[order])
+        columns["contact"] = pd.Series(pd.concat(values, ignore_index=True).to_numpy(dtype=object)[order])
+        source_column = pd.Series(np.concatenate(headers_)[order])
+        _label_notes(columns, np.concatenate(labels)[order])
+    out = pd.DataFrame({
+        "sheet_no": np.full(len(line), sheet_no, dtype=np.int32),
+        "line": line.astype(np.int32),
+        "row": rows[line].astype(np.int32),
+        "source_column": pd.Categorical(source_column) if plan.kinds else pd.Categorical.from_codes(
+            np.zeros(len(line), dtype=np.int8), categories=[source_column]),
+    })
+    for f in _RAW:
+        if f not in columns:  # one shared "": a byte a row, not a string
+            out[f] = pd.Categorical.from_codes(np.zeros(len(line), dtype=np.int8), categories=[""])
+        else:
+            out[f] = columns[f].to_numpy() if plan.kinds else columns[f].array
+    return out
+
+
+def _label_notes(columns: dict[str, pd.Series], labels: np.ndarray) -> None:
+    """A wide record's note: the row's Note cell, else its phone column's label."""
+    labelled = labels != ""
+    if not labelled.any():
+        return
+    note = columns["note"].to_numpy(dtype=object, copy=True) if "note" in columns else np.full(len(labels), "", object)
+    use = labelled & blank(pd.Series(note, dtype=object))
+    note[use] = labels[use]
+    columns["note"] = pd.Series(note)
+
+
+_SEVERAL = r"\s*:::\s*"  # Google Contacts puts several values in one cell: "0171 2345678 ::: 030 1234567"
+
+
+def _each_value(column: pd.Series, lines: np.ndarray) -> pd.Series:
+    """A wide column's filled cells, indexed by their line; a cell holding several values gives one each."""
+    column = column.set_axis(lines)
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    split = [[v for v in re.split(_SEVERAL, c) if v.strip()] if isinstance(c, str) and ":::" in c else None
+             for c in uniques.tolist()]  # once per distinct cell
+    if not any(split):
+        return column
+    cells = np.empty(len(split), dtype=object)
+    for k, (values, c) in enumerate(zip(split, uniques.tolist())):
+        cells[k] = values or [c]  # one by one: numpy would make equal-length lists a 2-D array
+    return pd.Series(cells[codes], index=column.index).explode()
+
+
+def records_of_nothing() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype="str") for c in ("source_column", *_RAW)} | {
+        "sheet_no": np.zeros(0, dtype=np.int32), "line": np.zeros(0, dtype=np.int32), "row": np.zeros(0, dtype=np.int32)})
