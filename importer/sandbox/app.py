@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from importer.sandbox import batchapi
+from importer.sandbox.batch import api as batchapi
 from importer.sandbox.config import CREATE, READ, UPDATE, SandboxConfig
 from importer.sandbox.contacts import check_contact_fields
 from importer.sandbox.errors import ApiError, ConnectionCut, internal_error, wrong_parameter

@@ -4,7 +4,7 @@
                     parallel=False, stop_on_failure=True, group=None, key=None, submitted_at=0.0)
     ticket.json(escaped=False)  # {"status": …, "totalRequests": …, "completedRequests": …, "responses": […]}
 
-Plain data: the queue (importer.sandbox.batch) changes them under the sandbox's lock, and
+Plain data: the queue (importer.sandbox.batch.queue) changes them under the sandbox's lock, and
 the batch endpoints (importer.sandbox.batchapi) render them under it.
 """
 
@@ -27,7 +27,7 @@ class InnerRequest:
     method: str
     path: str
     body: Any
-    fault: str | None  # drawn at submit: fail | lost | skip | blank (importer.sandbox.batch)
+    fault: str | None  # drawn at submit: fail | lost | skip | blank (importer.sandbox.batch.queue)
     state: str = QUEUED  # QUEUED (not run yet), then COMPLETED | FAILED | NOT_EXECUTED
     status: int | None = None
     answer: str = ""

@@ -4,7 +4,7 @@
 
 Each checks store and token as every route does (importer.sandbox.routing), with no scope:
 ASSUMPTION: an inner request's scope is checked as it runs. Bodies and parameters are checked
-here (400 WRONG_PARAMETER); the queue (importer.sandbox.batch) does the rest; answers are the
+here (400 WRONG_PARAMETER); the queue (importer.sandbox.batch.queue) does the rest; answers are the
 tickets' JSON (importer.sandbox.tickets).
 """
 
@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from importer.sandbox.errors import wrong_parameter
 from importer.sandbox.routing import query_bool, route
-from importer.sandbox.tickets import COMPLETED, IN_PROGRESS, QUEUED, InnerRequest
+from importer.sandbox.batch.tickets import COMPLETED, IN_PROGRESS, QUEUED, InnerRequest
 
 if TYPE_CHECKING:
     from importer.sandbox.state import SandboxState

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 from starlette.types import ASGIApp
 
 from importer.sandbox.errors import ApiError, internal_error
-from importer.sandbox.tickets import COMPLETED, FAILED, IN_PROGRESS, NOT_EXECUTED, QUEUED, InnerRequest, Ticket
+from importer.sandbox.batch.tickets import COMPLETED, FAILED, IN_PROGRESS, NOT_EXECUTED, QUEUED, InnerRequest, Ticket
 
 if TYPE_CHECKING:
     from importer.sandbox.state import SandboxState
