@@ -125,7 +125,7 @@ def test_the_sandbox_imports_only_itself_the_stdlib_starlette_and_uvicorn():
     import importer.sandbox
 
     allowed = set(sys.stdlib_module_names) | {"starlette", "uvicorn"}
-    for path in Path(importer.sandbox.__file__).parent.glob("*.py"):
+    for path in Path(importer.sandbox.__file__).parent.rglob("*.py"):  # its folders too (batch/)
         for node in ast.walk(ast.parse(path.read_text())):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                 [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])

@@ -1,8 +1,14 @@
-"""The Ecwid API as the sender sees it: URLs, headers, error bodies, outcomes.
+"""The Ecwid API as every run sees it: its URL checked, the scopes, the headers, the token cleaned and scrubbed.
 
-Turns one HTTP answer (or one transport exception) into an `Answer`, and a
-final `Answer` into a record's `Outcome` or the run's `RunStopped`. What to do
-with an answer (retry, fail, stop) is decided by importer.ecwid.policy.
+    url = check_api_url(args.api_url)            # https://, or http:// to loopback only
+    token = clean_token(raw, "in ECWID_TOKEN")   # UsageError for a token that could never authenticate
+    text = scrub(server_text, token)             # the one way a server's text enters an outcome, log or report
+
+The folder is the API's side of a run: the one client (importer.ecwid.client) makes every request;
+importer.ecwid.answers reads each answer into a `Reply`, what to do with it (retry, fail, stop) is
+importer.ecwid.policy's, the waits importer.ecwid.retry's and importer.ecwid.pacer's; importer.ecwid.liveness
+says whether the API is there; importer.ecwid.store reads the store; importer.ecwid.tickets and
+importer.ecwid.batchpolicy are the batch API's.
 """
 
 from __future__ import annotations

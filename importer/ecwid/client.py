@@ -42,7 +42,7 @@ Hook = Callable[[], Any]  # sync or async
 
 
 def new_client(config: Any, liveness: Liveness | None = None) -> httpx.AsyncClient:
-    """The run's one HTTP client (`config`: a send.SendConfig): keep-alive connections matching the
+    """The run's one HTTP client (`config`: an importer.deliver.send.SendConfig): keep-alive connections matching the
     concurrency; every request told to `liveness`, when given."""
     limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
     make = httpx.AsyncClient if liveness is None else liveness.client
@@ -74,7 +74,7 @@ class EcwidClient:
         self.pacer = pacer
         self.retries = retries
         self.sleep, self.random = sleep, random
-        self.liveness = liveness  # the http client's (send.new_client), which hears every request
+        self.liveness = liveness  # the http client's (new_client), which hears every request
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.default_retry_after_s = default_retry_after_s
         self._headers = ecwid.headers(token)

@@ -2,8 +2,9 @@
 
 Like openai-python's `_should_retry` / `_calculate_retry_timeout`: nothing here
 does I/O or sleeps, so every rule is checked with a table of cases
-(tests/test_policy.py). The sender (send.py) asks these functions what to do;
-the pacer (pacer.py) applies pauses and slow-downs.
+(tests/test_policy.py). The one client (importer.ecwid.client) and its answers
+(importer.ecwid.answers) ask these functions what to do; the pacer (importer.ecwid.pacer)
+applies pauses and slow-downs.
 """
 
 from __future__ import annotations

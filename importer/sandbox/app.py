@@ -5,7 +5,7 @@ arrives on the wire: it counts requests in flight, applies the rate limit, the
 injected latency and 5xx faults, cuts connections, and writes the request log.
 Inside it, Starlette routes to the handlers (built by importer.sandbox.routing, which checks
 store, token, plan and scope first); they check the body, then call the state. The batch
-endpoints are importer.sandbox.batchapi's.
+endpoints are importer.sandbox.batch.api's.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
 `route` gives each method its own scope (None: any working token); before the handler runs,
 the store id is parsed (404 STORE_NOT_FOUND) and `SandboxState.authorize` checks store,
 token, plan and scope. An `ApiError` raised anywhere in that becomes Ecwid's JSON error answer.
-The contact routes (importer.sandbox.app) and the batch routes (importer.sandbox.batchapi) are
+The contact routes (importer.sandbox.app) and the batch routes (importer.sandbox.batch.api) are
 built with it.
 """
 

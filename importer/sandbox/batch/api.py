@@ -5,7 +5,7 @@
 Each checks store and token as every route does (importer.sandbox.routing), with no scope:
 ASSUMPTION: an inner request's scope is checked as it runs. Bodies and parameters are checked
 here (400 WRONG_PARAMETER); the queue (importer.sandbox.batch.queue) does the rest; answers are the
-tickets' JSON (importer.sandbox.tickets).
+tickets' JSON (importer.sandbox.batch.tickets).
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ Per store, tickets run first in, first out, one at a time; a ticket's inner requ
 one after another, or up to `PARALLEL` at once with `allowParallelMode=true`. Each inner
 request takes `processing_ms` and goes through the same handlers as a direct request (the
 same checks, errors and createCount), but not through the gate: no latency, no 5xx fault,
-no cut; a batch's own faults are drawn below. The HTTP endpoints are importer.sandbox.batchapi's,
-the tickets and their JSON importer.sandbox.tickets'.
+no cut; a batch's own faults are drawn below. The HTTP endpoints are importer.sandbox.batch.api's,
+the tickets and their JSON importer.sandbox.batch.tickets'.
 
 Choices where Ecwid's documentation is silent (ASSUMPTION, each marked where it is made):
 - inner requests count against the token's rate limit only with `counts=True`; then each one

@@ -5,7 +5,7 @@
     ticket.json(escaped=False)  # {"status": …, "totalRequests": …, "completedRequests": …, "responses": […]}
 
 Plain data: the queue (importer.sandbox.batch.queue) changes them under the sandbox's lock, and
-the batch endpoints (importer.sandbox.batchapi) render them under it.
+the batch endpoints (importer.sandbox.batch.api) render them under it.
 """
 
 from __future__ import annotations
