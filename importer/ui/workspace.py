@@ -79,7 +79,8 @@ class Workspace:
         self.fields: dict[str, str] = {}  # header -> field chosen in the page
         self.choices = Choices()
         self.sheets_offered: list[str] = []
-        self._sheets_of: dict[tuple, list[str] | None] = {}  # a workbook's (name, size, mtime) -> its sheets read by default
+        # a workbook's (name, size, mtime) -> the sheets it reads by default (None: unreadable as it is)
+        self._sheets_of: dict[tuple, list[str] | None] = {}
         self.tables: list[SourceTable] = []
         self.result: ImportResult | None = None
         self.error: str | None = None  # why the files could not be read: the CLI's message
@@ -195,10 +196,10 @@ class Workspace:
             key = (path.name, stat.st_size, stat.st_mtime_ns)
             if key not in self._sheets_of:
                 try:
-                    tables = describe_columns([path])
+                    sheets = [t.sheet for t in describe_columns([path])]
+                    self._sheets_of[key] = sheets if len(sheets) > 1 else []
                 except ImporterError:  # the check says why; a --sheet chosen may be what reads it
-                    tables = None
-                self._sheets_of[key] = None if tables is None else [t.sheet for t in tables] if len(tables) > 1 else []
+                    self._sheets_of[key] = None
             unread = unread or self._sheets_of[key] is None
             offered += self._sheets_of[key] or []
         self.sheets_offered = list(dict.fromkeys(offered))
