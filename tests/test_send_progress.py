@@ -2,7 +2,7 @@
 
 import io
 
-from importer.deliver.progress import Progress
+from importer.deliver.progress import UNDO, UNDO_CHECK, Progress
 from importer.records import Status
 
 
@@ -69,3 +69,16 @@ def test_rows_in_doubt_and_rows_a_stop_left_unsent_are_not_done():
     plain.update(Status.FAILED, in_doubt=True)
     plain.update(Status.NOT_SENT)
     assert plain.line().startswith("sent 1/10 rows: 1 created, 0 failed, 1 in doubt, 1 not sent")
+
+
+def test_an_undo_line_says_what_it_deleted_and_kept_and_its_dry_run_what_it_would_delete():
+    clock = Clock()
+    undo = Progress(4, quiet=True, clock=clock, wording=UNDO)
+    check = Progress(4, quiet=True, clock=clock, wording=UNDO_CHECK)
+    clock.now = 2.0
+    for status in (Status.DELETED, Status.DELETED, Status.KEPT):
+        undo.update(status)
+    for status in (Status.VALID, Status.KEPT):
+        check.update(status)
+    assert undo.line() == "undone 3/4 rows: 2 deleted, 1 kept, 0 failed; 1.5 rows/s, ETA 0m01s"
+    assert check.line() == "checked 2/4 rows: 1 to delete, 1 kept, 0 failed; 1.0 rows/s, ETA 0m02s"

@@ -20,7 +20,7 @@ from importer.ui.session import Target
 ROUTES = [("GET", "/"), ("POST", "/upload"), ("POST", "/remove"), ("POST", "/mapping"), ("GET", "/mapping.csv"),
           ("POST", "/send"), ("POST", "/stop"), ("POST", "/undo"), ("GET", "/events"),
           ("GET", "/files/check/x/results.csv"), ("GET", "/files/report/x/results.csv"), ("GET", "/static/ui.js"),
-          ("GET", "/static/ui.css"), ("GET", "/no-such-page")]  # fmt: skip
+          ("GET", "/static/ui.css"), ("POST", "/options"), ("GET", "/no-such-page")]  # fmt: skip
 
 
 def _client(app) -> httpx.AsyncClient:

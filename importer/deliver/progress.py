@@ -10,6 +10,9 @@ stream is not a terminal we write one plain line per `interval_s` instead.
 A row counts as done once it is settled: a row set aside in doubt (its answer was
 lost) is counted apart until the store has been checked, and a row a stopped run
 never sent is not done at all, so the last line after Ctrl-C never reads 100 %.
+
+The line's words follow the run: an import says what it sent (`SEND`, the CLI's line), an
+undo what it deleted and kept (`UNDO`), its dry run what it would delete (`UNDO_CHECK`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 from tqdm import tqdm
@@ -26,6 +30,19 @@ from importer.records import Status
 from importer.runs import events
 
 LINE_INTERVAL_S = 5.0
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How the line names the run's rows: its verb, and the statuses it always counts (label, status)."""
+
+    verb: str
+    counted: tuple[tuple[str, Status], ...]
+
+
+SEND = Wording("sent", (("created", Status.CREATED), ("failed", Status.FAILED)))
+UNDO = Wording("undone", (("deleted", Status.DELETED), ("kept", Status.KEPT), ("failed", Status.FAILED)))
+UNDO_CHECK = Wording("checked", (("to delete", Status.VALID), ("kept", Status.KEPT), ("failed", Status.FAILED)))
 
 
 class Progress:
@@ -37,12 +54,14 @@ class Progress:
         stream: TextIO | None = None,
         interval_s: float = LINE_INTERVAL_S,
         clock: Callable[[], float] = time.monotonic,
+        wording: Wording = SEND,
     ):
         self.total = total or None
         self.counts: Counter[str] = Counter()
         self.done = 0
         self.in_doubt = 0  # set aside until the store is checked
         self._clock = clock
+        self.wording = wording
         self._start = clock()
         self.detail = ""  # what the sender adds to the line (batch mode: batches running and queued)
         self._listeners = [] if quiet else [_Terminal(self, stream if stream is not None else sys.stderr, interval_s)]
@@ -96,10 +115,8 @@ class Progress:
         elapsed = max(self._clock() - self._start, 1e-9)
         rate = self.done / elapsed
         of = f"/{self.total}" if self.total else ""
-        text = (
-            f"sent {self.done}{of} rows: {self.counts[Status.CREATED]} created, "
-            f"{self.counts[Status.FAILED]} failed"
-        )
+        counted = ", ".join(f"{self.counts[status]} {label}" for label, status in self.wording.counted)
+        text = f"{self.wording.verb} {self.done}{of} rows: {counted}"
         if self.in_doubt:
             text += f", {self.in_doubt} in doubt"
         if self.counts[Status.NOT_SENT]:  # a stopped run: most rows were never sent

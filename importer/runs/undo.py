@@ -41,7 +41,7 @@ import pandas as pd
 
 from importer.checks.contactfields import changed_since, item_value, pick
 from importer.deliver.edits import DONE, GONE, ContactEditor
-from importer.deliver.progress import Progress
+from importer.deliver.progress import UNDO, UNDO_CHECK, Progress
 from importer.deliver.send import SendConfig
 from importer.deliver.tasks import bounded
 from importer.ecwid.client import connection
@@ -154,7 +154,7 @@ def _runs(journal: Journal, this: str) -> str:
 class _Undo:
     def __init__(self, run_id: str, rows: list[UndoRow], journal: Journal, options: UndoOptions):
         self.run_id, self.rows, self.journal, self.options = run_id, rows, journal, options
-        self.done: dict[int, Outcome] = _Outcomes(len(rows))  # row position -> outcome
+        self.done: dict[int, Outcome] = _Outcomes(len(rows), self.options.dry_run)  # row position -> outcome
         self.customers: list[dict] = []
         self.notes: list[str] = []
         self.stopped: RunStopped | None = None
@@ -368,9 +368,9 @@ def _when(stamp: object) -> datetime | None:
 class _Outcomes(dict):
     """Row position -> outcome; each outcome set is counted as progress (events for a watcher, nothing printed)."""
 
-    def __init__(self, total: int):
+    def __init__(self, total: int, dry_run: bool):
         super().__init__()
-        self.progress = Progress(total, quiet=True)
+        self.progress = Progress(total, quiet=True, wording=UNDO_CHECK if dry_run else UNDO)
 
     def __setitem__(self, position: int, done: Outcome) -> None:
         fresh = position not in self  # a row is counted once, as it first ends

@@ -27,6 +27,7 @@ from starlette.templating import Jinja2Templates
 
 from importer.errors import ImporterError
 from importer.ui import workspace
+from importer.ui.choices import Choices
 from importer.ui.session import MODES, Session
 from importer.ui.view import page_context
 
@@ -121,6 +122,16 @@ def create_app(session: Session, key: str) -> _Guard:
             said(str(exc))
         return back("columns")
 
+    async def options(request: Request) -> Response:
+        form = await _form(request, multi=True)
+        try:
+            session.jobs.ensure_free()
+            session.ws.choices = Choices.read(form, session.ws.sheets_offered, keep=session.ws.choices)
+            await run_in_threadpool(session.check)
+        except ImporterError as exc:
+            said(str(exc))
+        return back("columns")
+
     async def mapping_csv(request: Request) -> Response:
         if not session.ws.tables:
             return PlainTextResponse("no columns yet: choose a file first", status_code=404)
@@ -132,7 +143,8 @@ def create_app(session: Session, key: str) -> _Guard:
         try:
             rate = _rate(form.get("rate", ""))
             mode = form.get("mode", "direct") if form.get("mode") in MODES else "direct"
-            await run_in_threadpool(session.send, form.get("target", "sandbox"), mode=mode, rate=rate)
+            await run_in_threadpool(session.send, form.get("target", "sandbox"), mode=mode, rate=rate,
+                                    create_customers="create_customers" in form, update="update" in form)  # fmt: skip
         except ImporterError as exc:
             said(str(exc))
         return back("send")
@@ -170,6 +182,7 @@ def create_app(session: Session, key: str) -> _Guard:
     routes = [
         Route("/", page), Route("/upload", upload, methods=["POST"]), Route("/remove", remove, methods=["POST"]),
         Route("/mapping", mapping, methods=["POST"]), Route("/mapping.csv", mapping_csv),
+        Route("/options", options, methods=["POST"]),
         Route("/send", send, methods=["POST"]), Route("/stop", stop, methods=["POST"]),
         Route("/undo", undo, methods=["POST"]), Route("/events", events),
         Route("/files/{where:str}/{run_id:str}/{name:str}", report_file), Route("/static/{name:str}", static),

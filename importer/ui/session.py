@@ -2,7 +2,7 @@
 
     session = Session(Target(store_id=1003, token=token, source="ECWID_TOKEN"), report_dir, folder)
     session.check()                                  # the columns and a dry run of the uploaded files
-    session.send("sandbox" | "store", mode="direct", rate=None)
+    session.send("sandbox" | "store", mode="direct", rate=None, create_customers=False, update=False)
     session.undo(run_id, "sandbox" | "store", dry_run=True)
     session.history("store")                         # the journal's runs; None while a run holds it
     session.close()                                  # the sandbox stops, the uploads are removed
@@ -12,13 +12,15 @@ read by the CLI before the page starts: never typed into the page, never in a UR
 page or an event), or the page's own sandbox: one local emulator that lives while the
 page runs, seeded before each send with the customers the file names (as `import
 --sandbox` seeds its own), with a journal in the session's folder, so a run sent there
-can be stopped, sent again (what was created is skipped) and undone.
+can be stopped, sent again (what was created is skipped) and undone. A send reads the
+files with the check's choices (session.ws.choices); one that changes --create-customers or
+--update checks again first, so the check shown is the send's dry run.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from importer.ecwid import DEFAULT_API_URL
@@ -79,12 +81,15 @@ class Session:
 
     # ---- send, undo ----
 
-    def send(self, target: str, *, mode: str = "direct", rate: float | None = None) -> Job:
+    def send(self, target: str, *, mode: str = "direct", rate: float | None = None, create_customers: bool = False,
+             update: bool = False) -> Job:  # fmt: skip
         self.jobs.ensure_free()
         files = self.ws.files
         if not files:
             raise UsageError("no file to send: choose one first")
-        if self.ws.result is None:
+        chosen = replace(self.ws.choices, create_customers=create_customers, update=update)
+        if self.ws.result is None or chosen != self.ws.choices:
+            self.ws.choices = chosen
             self.check()
         where = self._where(target, seed=True)
         options = self.ws.options_for(ImportOptions(
@@ -156,7 +161,8 @@ class Session:
         if result is None or result.table is None:
             return
         valid = [r for r in result.records if r.outcome.status == Status.VALID]
-        customers = [customer_from(c) for c in sandbox_customers(ImportOptions(), result.table, valid)]
+        wanted = self.ws.choices.apply(ImportOptions())  # --create-customers: those named by email are its to create
+        customers = [customer_from(c) for c in sandbox_customers(wanted, result.table, valid)]
         named = {r.customer_id for r in valid if r.customer_id is not None}
         have = sandbox.state.customers()
         ids, emails = {c.id for c in have}, {c.email.lower() for c in have}

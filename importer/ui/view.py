@@ -8,11 +8,13 @@ summary, importer.runs.columns' lines); nothing is worked out again here.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
 from importer.records import Status
 from importer.runs.columns import column_lines
+from importer.ui.choices import MATCH_BY, REGIONS
 from importer.ui.workspace import FIELD_CHOICES, KIND_CHOICES, SHOWN_ROWS, SUFFIXES
 
 # The bar chart's order: what went in, then what did not.
@@ -37,6 +39,9 @@ def page_context(session, key: str, query: Mapping[str, str]) -> dict:
         "field_choices": FIELD_CHOICES,
         "kind_choices": KIND_CHOICES,
         "chosen": dict(ws.fields),
+        "choices": ws.choices, "match_by": MATCH_BY, "sheets_offered": ws.sheets_offered,
+        "regions": REGIONS if ws.files else (),  # the empty page's first load stays small
+        "command": _command(ws),
         "check_error": ws.error,
         "check": _summary(summary, ws.result.report_path) if summary else None,
         "rows": rows, "matching": matching, "shown_max": SHOWN_ROWS,
@@ -47,6 +52,13 @@ def page_context(session, key: str, query: Mapping[str, str]) -> dict:
             for t in ("sandbox", "store") if t == "sandbox" or session.target.ready
         ],
     }  # fmt: skip
+
+
+def _command(ws) -> str:
+    """The check as a terminal command: the same files, mapping and choices."""
+    files = [p.name for p in ws.files]
+    mapping = ["--mapping", f"{ws.files[0].stem}.mapping.csv"] if ws.fields and files else []
+    return shlex.join(["ecwid-contacts", "import", *files, "--dry-run", *mapping, *ws.choices.flags()])
 
 
 def _table(ws, table, summary: dict | None) -> dict:

@@ -3,12 +3,15 @@
     ws = Workspace(Path(tmp))
     ws.add_upload("crm.csv", chunks)        # UploadRefused past the bound; same name: replaced (a fixed file)
     ws.set_field("Mobile", "WHATSAPP")      # one column read another way ("" = as detected)
+    ws.choices = Choices(phone_region="DE") # the options picked in the page (importer.ui.choices)
     ws.check(options)                       # describe_columns + a dry run, as `columns` and `import --dry-run`
     ws.tables, ws.result, ws.error, ws.rows_to_fix(code=, column=)
+    ws.sheets_offered                       # the sheets to pick from: a workbook's, when it has several
 
 Nothing here decides what a cell means: the columns come from importer.runs.columns, the
 statuses and errors from run_import. The mapping the page builds is the `header,field`
 CSV that `--mapping` takes (written with the library's template), offered for download.
+The check and the send read the files with the same choices (`options_for`).
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ from importer.input.limits import MAX_UNCOMPRESSED
 from importer.records import FIELDS, ContactType, SourceTable, Status
 from importer.runs.columns import describe_columns, meaning, write_mapping_template
 from importer.runs.pipeline import PROBLEM_STATUSES, ImportOptions, ImportResult, run_import
+from importer.ui.choices import Choices
 
 # An upload is a file the loader will read: bounded by the largest input the loader's limits
 # allow (a workbook's parts uncompressed), so a page cannot fill the disk with one request.
 MAX_UPLOAD_BYTES = MAX_UNCOMPRESSED
 MAX_FILES = 20
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods")
+TEXT_SUFFIXES = SUFFIXES[:3]  # the rest are workbooks, which have sheets
 SHOWN_ROWS = 500  # rows to fix shown in the page; errors.csv has them all
 
 # The dropdown's choices: the names --mapping accepts (importer.mapping.headers.read_mapping), nothing of our own.
@@ -72,6 +77,10 @@ class Workspace:
         self.uploads = self.folder / "uploads"
         self.uploads.mkdir(parents=True, exist_ok=True)
         self.fields: dict[str, str] = {}  # header -> field chosen in the page
+        self.choices = Choices()
+        self.sheets_offered: list[str] = []
+        # a workbook's (name, size, mtime) -> the sheets it reads by default (None: unreadable as it is)
+        self._sheets_of: dict[tuple, list[str] | None] = {}
         self.tables: list[SourceTable] = []
         self.result: ImportResult | None = None
         self.error: str | None = None  # why the files could not be read: the CLI's message
@@ -109,6 +118,7 @@ class Workspace:
                 path.unlink()
         if not self.files:
             self.tables, self.result, self.error, self.fields = [], None, None, {}
+            self.choices, self.sheets_offered = Choices(), []
 
     def clear(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -159,22 +169,42 @@ class Workspace:
         files = self.files
         if not files:
             return
+        self._offer_sheets(files)
         try:
             if self.fields:  # choices for headers no file has any more (a file removed or replaced) are dropped
-                plain = describe_columns(files, sheets=options.sheets)
+                plain = describe_columns(files, sheets=self.choices.sheets)
                 present = {h for t in plain for h in t.headers}
                 self.fields = {h: f for h, f in self.fields.items() if h in present}
-            mapping = self.mapping_path()
-            self.tables = describe_columns(files, sheets=options.sheets, mapping=mapping,
+            options = self.options_for(options)
+            self.tables = describe_columns(files, sheets=options.sheets, mapping=options.mapping,
                                            customer_key=options.customer_key, match_by=options.match_by)  # fmt: skip
-            self.result = run_import(files, replace(options, dry_run=True, mapping=mapping, quiet=True,
+            self.result = run_import(files, replace(options, dry_run=True, quiet=True,
                                                     report_dir=self.folder / "checks"))  # fmt: skip
         except ImporterError as exc:  # the CLI's message, naming the file as the user named it (not our copy's path)
             self.error = str(exc).replace(f"{self.uploads}{os.sep}", "")
 
     def options_for(self, options: ImportOptions) -> ImportOptions:
-        """A run of the same files as checked: the page's mapping."""
-        return replace(options, mapping=self.mapping_path())
+        """A run of the same files as checked: the page's mapping and choices."""
+        return replace(self.choices.apply(options), mapping=self.mapping_path())
+
+    def _offer_sheets(self, files: list[Path]) -> None:
+        """The sheets a workbook reads by default, when it has several (read once per file): the --sheet choices.
+        A chosen sheet no workbook has any more is dropped; a workbook that can't be read offers none."""
+        offered, unread = [], False
+        for path in (p for p in files if p.suffix.lower() not in TEXT_SUFFIXES):
+            stat = path.stat()
+            key = (path.name, stat.st_size, stat.st_mtime_ns)
+            if key not in self._sheets_of:
+                try:
+                    sheets = [t.sheet for t in describe_columns([path])]
+                    self._sheets_of[key] = sheets if len(sheets) > 1 else []
+                except ImporterError:  # the check says why; a --sheet chosen may be what reads it
+                    self._sheets_of[key] = None
+            unread = unread or self._sheets_of[key] is None
+            offered += self._sheets_of[key] or []
+        self.sheets_offered = list(dict.fromkeys(offered))
+        if not unread:
+            self.choices = replace(self.choices, sheets=tuple(s for s in self.choices.sheets if s in offered))
 
     def rows_to_fix(self, code: str = "", column: str = "") -> tuple[list[FixRow], int]:
         """The rows that will not be sent as they are (filtered), the first SHOWN_ROWS, and how many match."""
