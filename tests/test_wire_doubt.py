@@ -59,7 +59,7 @@ def everything_written(report: str | None, out: str, err: str, logs: str) -> str
 
 def test_a_create_committed_then_answered_with_nothing_readable_is_checked_in_the_store_never_sent_twice(
     tmp_path, monkeypatch, capsys
-):  # an empty body here; HTML below (with customers); `{}` and the rest: test_send_unit.py
+):  # an empty body here; HTML below (with customers); `{}` and the rest: test_sending.py
     csv = tmp_path / "contacts.csv"
     expected = write_csv(csv, range(12))
     with _sandbox(blank_rate=0.5, blank_body="empty", seed=3) as sb:
