@@ -301,9 +301,9 @@ MORE = [
           "Sven@Larsson-AB.se", "Mobile", "+46 70 123 45 67 ::: 08-123 456 78", "Home", "Sweden", "Larsson AB", "",
           "www.larsson-ab.se"]],
         [(170101901, "sven.larsson@example.se")],
-        # the Label columns are not read as notes (yet)
-        {(170101901, E, "sven.larsson@example.se", ""), (170101901, E, "Sven@larsson-ab.se", ""),
-         (170101901, P, "+46701234567", ""), (170101901, P, "+46812345678", ""),
+        # each `… - Label` is the note of its `… - Value` where filled (`* Home`: the primary, noted `Home`)
+        {(170101901, E, "sven.larsson@example.se", "Home"), (170101901, E, "Sven@larsson-ab.se", "Work"),
+         (170101901, P, "+46701234567", "Mobile"), (170101901, P, "+46812345678", "Mobile"),
          (170101901, U, "https://www.larsson-ab.se", "")},
     ),
 ]

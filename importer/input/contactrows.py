@@ -15,7 +15,7 @@ import pandas as pd
 
 from importer.checks.normalize import blank
 from importer.mapping import headers, matching
-from importer.mapping.widecolumns import paired_countries
+from importer.mapping.widecolumns import paired_countries, paired_labels
 from importer.rules.severalnumbers import first_emails, split_emails, split_numbers
 
 _RAW = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "note", "default", "orderBy",
@@ -70,7 +70,8 @@ def records_of(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_
         order = np.argsort(line, kind="stable")  # input order: by row, then by column
         line = line[order]
         columns = {f: cells[i].iloc[line].reset_index(drop=True) for f, i in fields.items()}
-        paired_countries(columns, plan, cells, line, np.concatenate(from_)[order])
+        from_ = np.concatenate(from_)[order]
+        paired_countries(columns, plan, cells, line, from_)
         if len(plan.key_columns) > 1:  # the row's first email names its customer (matching settles which)
             columns["customerEmail"] = matching.first_email(cells, plan.key_columns).iloc[line].reset_index(drop=True)
         if "customerEmail" in columns:  # a key cell of several addresses names the customer by its first
@@ -78,7 +79,7 @@ def records_of(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_
         columns["type"] = pd.Series(np.concatenate(kinds)[order])
         columns["contact"] = pd.Series(pd.concat(values, ignore_index=True).to_numpy(dtype=object)[order])
         source_column = pd.Series(np.concatenate(headers_)[order])
-        _label_notes(columns, np.concatenate(labels)[order])
+        _label_notes(columns, paired_labels(np.concatenate(labels)[order], plan, cells, line, from_))
     out = pd.DataFrame({
         "sheet_no": np.full(len(line), sheet_no, dtype=np.int32),
         "line": line.astype(np.int32),
