@@ -99,6 +99,7 @@ class SourceTable:
     preset: str = ""  # the known export it was read as (importer.mapping.presets), "" if none
     header_row: int = 1  # the header's Excel row (importer.input.tablefind: found where it is)
     skipped: tuple[tuple[tuple[int, ...], str, str], ...] = ()  # rows that are not rows: (Excel rows, what, text)
+    reasons: tuple[tuple[str, str], ...] = ()  # (header, why): a reading its values decided, not its header
 
 
 @dataclass(frozen=True, slots=True)

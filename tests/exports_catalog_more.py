@@ -228,10 +228,10 @@ MORE = [
         [["Chloé", "Bernard", "", "chloe.bernard@icloud.com", "Chloe.Bernard@Atelier.fr", "+33 6 12 34 56 78", "",
           "+33 1 40 20 50 50", "12 rue de Rivoli, Paris, France", "atelier.fr", "Friend"]],
         [(170101401, "chloe.bernard@icloud.com")],
-        # the row's Note is every contact's note (the row's note wins over the column's qualifier)
-        {(170101401, E, "chloe.bernard@icloud.com", "Friend"), (170101401, E, "Chloe.Bernard@atelier.fr", "Friend"),
-         (170101401, P, "+33612345678", "Friend"), (170101401, P, "+33140205050", "Friend"),
-         (170101401, U, "https://atelier.fr", "Friend")},
+        # the Note column is about the person, not each contact: left out; each contact keeps its qualifier
+        {(170101401, E, "chloe.bernard@icloud.com", "Home"), (170101401, E, "Chloe.Bernard@atelier.fr", "Work"),
+         (170101401, P, "+33612345678", "Mobile"), (170101401, P, "+33140205050", "Work"),
+         (170101401, U, "https://atelier.fr", "")},
     ),
     Export(  # Facebook lead ads download: UTF-16, tabs, Meta's prefixes ("l:", "p:") on ids and phones
         "Facebook Leads", "leads.csv",
@@ -301,9 +301,9 @@ MORE = [
           "Sven@Larsson-AB.se", "Mobile", "+46 70 123 45 67 ::: 08-123 456 78", "Home", "Sweden", "Larsson AB", "",
           "www.larsson-ab.se"]],
         [(170101901, "sven.larsson@example.se")],
-        # the Label columns are not read as notes (yet)
-        {(170101901, E, "sven.larsson@example.se", ""), (170101901, E, "Sven@larsson-ab.se", ""),
-         (170101901, P, "+46701234567", ""), (170101901, P, "+46812345678", ""),
+        # each `… - Label` is the note of its `… - Value` where filled (`* Home`: the primary, noted `Home`)
+        {(170101901, E, "sven.larsson@example.se", "Home"), (170101901, E, "Sven@larsson-ab.se", "Work"),
+         (170101901, P, "+46701234567", "Mobile"), (170101901, P, "+46812345678", "Mobile"),
          (170101901, U, "https://www.larsson-ab.se", "")},
     ),
 ]

@@ -187,3 +187,36 @@ def test_values_as_other_products_and_people_write_them(written, country, e164, 
     result = run_import([path], dry_run=True, quiet=True, report_dir=tmp_path / "r")
     assert [r.contact for r in result.records if r.type == "PHONE"] == e164.split()
     assert [r.contact for r in result.records if r.type == "EMAIL"] == ["a@example.com"]  # a display name dropped
+
+
+@pytest.mark.parametrize("written, parts", [
+    ("a@x.com; b@y.com", ["a@x.com", "b@y.com"]), ("a@x.com, b@y.com", ["a@x.com", "b@y.com"]),
+    ("a@x.com\nb@y.com", ["a@x.com", "b@y.com"]), ("a@x.com / b@y.com", ["a@x.com", "b@y.com"]),
+    ("a@x.com; evenings only", None),  # a part that is no address: the cell stays whole (one invalid-email)
+    ("a@x.com", None),
+])
+def test_several_emails_split_only_where_each_part_is_an_address(written, parts):
+    from importer.rules.emails import several_emails
+
+    assert several_emails(written) == parts
+
+
+def test_a_cell_of_several_emails_gives_a_contact_each_and_names_the_customer_by_the_first(tmp_path):
+    path, customers = tmp_path / "emails.csv", tmp_path / "customers.csv"
+    path.write_text('Email,Phone\n"Ann@Example.com; ann.work@example.com",+4915112345678\n'
+                    '"bob@example.com, tom@example.com",+4915112345679\n"carl@example.com\ncarl@work.example",\n'
+                    '"dora@example.com / d@x",\n', encoding="utf-8")
+    customers.write_text("id,email\n1,ann@example.com\n2,bob@example.com\n3,tom@example.com\n4,carl@example.com\n"
+                         "5,dora@example.com\n", encoding="utf-8")
+    result = run_import([path], sandbox=True, sandbox_customers=customers, quiet=True, rate=600_000,
+                        report_dir=tmp_path / "r")
+    assert [(r.source.row, r.customer_id, r.contact, r.outcome.status, r.outcome.error_code or
+             ";".join(e.code for e in r.errors)) for r in result.records] == [
+        (2, 1, "Ann@example.com", "created", ""), (2, 1, "ann.work@example.com", "created", ""),
+        (2, 1, "+4915112345678", "created", ""),
+        # two store customers named by one row's emails: never guessed
+        (3, None, "bob@example.com", "invalid", "customer-ambiguous"),
+        (3, None, "tom@example.com", "invalid", "customer-ambiguous"),
+        (3, None, "+4915112345679", "invalid", "customer-ambiguous"),
+        (4, 4, "carl@example.com", "created", ""), (4, 4, "carl@work.example", "created", ""),  # a line break
+        (5, None, "dora@example.com / d@x", "invalid", "invalid-customer-email;invalid-email")]  # not all addresses

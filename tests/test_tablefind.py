@@ -381,3 +381,27 @@ def test_hand_made_sheets_every_contact_with_its_row_and_no_line_that_is_not_a_r
         (table,) = result.summary["tables"]
         assert [(s["rows"], s["what"]) for s in table["skipped"]] == skipped, path.name
         assert "customerId" in table["columns"].values(), path.name  # Kundennummer, N° client, Nº cliente
+
+
+def test_section_headings_inside_the_table_are_named_not_rows(tmp_path, capsys):
+    """`Nord` alone in the first cell right above its rows is a heading (named, in summary.json too); a line
+    that starts like a note (`Exported by`) or holds a value stays a row, reported."""
+    path = workbook(tmp_path / "regions.xlsx", [
+        ["Name", "Email"],
+        ["Nord"],
+        ["Anna", EMAILS[0]],
+        ["Region: Süd"],
+        ["Bert", EMAILS[1]],
+        ["Exported by Maria"],  # a note's start inside the table: a row, reported
+        ["Cleo", EMAILS[2]],
+        ["Dora"],  # a last line, nothing under it: a row (missing its contact)
+    ])  # fmt: skip
+    run = cli(capsys, "import", path, "--dry-run", "--report-dir", tmp_path / "r")
+    rows = read_csv(run_dir(tmp_path / "r") / "results.csv")
+    assert [(r["row"], r["contact"], r["status"]) for r in rows] == [
+        ("3", EMAILS[0], "valid"), ("5", EMAILS[1], "valid"), ("6", "", "invalid"), ("7", EMAILS[2], "valid"),
+        ("8", "", "invalid")]
+    assert f"Note: {path}:Sheet: rows 2, 4 skipped (section headings above their rows: 'Nord'; 'Region: Süd')" \
+        in run.err_lines
+    assert {"rows": [2, 4], "what": "section headings", "text": "'Nord'; 'Region: Süd'"} in \
+        summary(tmp_path / "r")["tables"][0]["skipped"]

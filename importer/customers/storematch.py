@@ -34,7 +34,8 @@ async def settle(records: list[ContactRecord], table: Table, directory: Director
                  results: dict[int, ContactRecord], notes: list[str], *, concurrency: int = 4,
                  cancel: asyncio.Event | None = None) -> list[ContactRecord]:
     """The records with the customer key they should be resolved by; rows that can't go on go in `results`."""
-    several = any(sum(f == "EMAIL" for f in s.table.field_of.values()) > 1 for s in table.sheets)
+    several = any(sum(f == "EMAIL" for f in s.table.field_of.values()) > 1 for s in table.sheets) or \
+        _cells_of_several(table)
     with_ids = match_by != "id" and any(r.customer_id is not None for r in records)
     if not several and not with_ids:
         return records
@@ -42,6 +43,14 @@ async def settle(records: list[ContactRecord], table: Table, directory: Director
     if match_by != "id":
         records = await _ids_or_emails(records, table, directory, emails_of, results, notes, concurrency, cancel)
     return await _by_row_emails(records, directory, emails_of, results, concurrency, cancel)
+
+
+def _cells_of_several(table: Table) -> bool:
+    """Some row gave several email records from one column ("a@x.com; b@y.com"): its emails may name two
+    customers too."""
+    frame = table.frame
+    emails = frame.loc[(frame["type"] == "EMAIL").to_numpy(dtype=bool), ["sheet_no", "line"]]
+    return bool(emails.duplicated().any())
 
 
 def _emails(record: ContactRecord, emails_of: dict[Source, tuple[str, ...]]) -> tuple[str, ...]:

@@ -15,8 +15,8 @@ import pandas as pd
 
 from importer.checks.normalize import blank
 from importer.mapping import headers, matching
-from importer.mapping.widecolumns import paired_countries
-from importer.rules.severalnumbers import split_numbers
+from importer.mapping.widecolumns import paired_countries, paired_labels
+from importer.rules.severalnumbers import first_emails, split_emails, split_numbers
 
 _RAW = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "note", "default", "orderBy",
         "timestamp", "country")
@@ -27,7 +27,8 @@ def records_of(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_
     """One row per contact record of a sheet: where it is, and the cells of each field ("" if absent).
 
     Long layout: a record per row. Wide layout: a record per non-empty contact cell, in
-    column order, and one (with a blank contact) for a row that has none; a phone column's label
+    column order, and one (with a blank contact) for a row that has none (a cell of several numbers or addresses
+    gives one each: importer.rules.severalnumbers); a phone column's label
     (headers.column_note: `Mobile`, `Business`, `Billing`) is the note of its numbers where the row has none.
     """
     n = len(cells)
@@ -50,6 +51,8 @@ def records_of(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_
             if kind in ("PHONE", "WHATSAPP", "VIBER"):
                 place = dict(plan.country_pairs).get(i, country_of.get("country"))
                 found = split_numbers(found, cells[place] if place is not None else None, region)
+            elif kind == "EMAIL":  # "a@x.com; b@y.com": a contact each, where each is an address
+                found = split_emails(found)
             from_.append(np.full(len(found), i, dtype=np.int64))
             lines.append(found.index.to_numpy(dtype=np.int64))
             kinds.append(np.full(len(found), kind, dtype=object))
@@ -67,13 +70,16 @@ def records_of(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_
         order = np.argsort(line, kind="stable")  # input order: by row, then by column
         line = line[order]
         columns = {f: cells[i].iloc[line].reset_index(drop=True) for f, i in fields.items()}
-        paired_countries(columns, plan, cells, line, np.concatenate(from_)[order])
+        from_ = np.concatenate(from_)[order]
+        paired_countries(columns, plan, cells, line, from_)
         if len(plan.key_columns) > 1:  # the row's first email names its customer (matching settles which)
             columns["customerEmail"] = matching.first_email(cells, plan.key_columns).iloc[line].reset_index(drop=True)
+        if "customerEmail" in columns:  # a key cell of several addresses names the customer by its first
+            columns["customerEmail"] = first_emails(columns["customerEmail"])
         columns["type"] = pd.Series(np.concatenate(kinds)[order])
         columns["contact"] = pd.Series(pd.concat(values, ignore_index=True).to_numpy(dtype=object)[order])
         source_column = pd.Series(np.concatenate(headers_)[order])
-        _label_notes(columns, np.concatenate(labels)[order])
+        _label_notes(columns, paired_labels(np.concatenate(labels)[order], plan, cells, line, from_))
     out = pd.DataFrame({
         "sheet_no": np.full(len(line), sheet_no, dtype=np.int32),
         "line": line.astype(np.int32),

@@ -23,7 +23,8 @@ The rules, one implementation of each:
   Summe, Gesamt, "Exported by …", a report's copyright footer, or no cell a value a row would hold: a
   single text cell, a signature) is notes; a block with a line that fits is rows. A totals row ending
   the table is a note even with no blank row above it. Every other line under the header is a row,
-  reported if bad: nothing is dropped silently.
+  reported if bad: nothing is dropped silently; a section heading (`Nord` alone in the first cell, right
+  above rows: importer.input.sections) is named, not a row.
 
 Only the first rows (the header) and the last rows (notes) are looked at one by one; the rest is
 frame operations, column by column on the candidates left.
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from importer.input.sections import section_headings
 from importer.mapping import headers
 
 __all__ = ["HEAD_ROWS", "Skipped", "Top", "Part", "header_test", "find_header", "find_parts", "blank_rows"]
@@ -321,6 +323,12 @@ def find_parts(cells: pd.DataFrame, rows: np.ndarray, top: Top,
         drop[titles] = True
         skipped.append(Skipped(tuple(int(r) for r in rows[titles]), "titles inside",
                                "; ".join(_short([t for t in _row(cells, p) if t]) for p in titles[:3])))
+    # "Nord" above its rows: a heading, not a row; "Exported by Maria" stays one (importer.input.sections)
+    if len(sections := section_headings(cells, rows, drop, lambda t: _maybe_value(t) or bool(_NOTE.match(t)),
+                                                blank_rows)):
+        drop[sections] = True
+        skipped.append(Skipped(tuple(int(r) for r in rows[sections]), "section headings",
+                               "; ".join(_short(_row(cells, p)[:1]) for p in sections[:3].tolist())))
     bounds = [(0, top.header, top.header_row)] + [(p + 1, h, int(rows[p])) for p, h in starts]
     parts = []
     for k, (start, header, header_row) in enumerate(bounds):

@@ -55,6 +55,9 @@ def said(where: str, top: Top | None, part: Part, skipped: Sequence[Skipped] = (
             lines.append(f"{where}: row{'s' if several else ''} {rows} repeat{'' if several else 's'} the header: skipped")
         elif s.what == "titles inside":
             lines.append(f"{where}: row{'s' if several else ''} {rows} skipped (a title above a header: {s.text})")
+        elif s.what == "section headings":
+            lines.append(f"{where}: row{'s' if several else ''} {rows} skipped (section headings above their rows: "
+                         f"{s.text})")
         elif s.what == "notes below":
             lines.append(f"{where}: row{'s' if several else ''} {rows} below the table skipped (notes: {s.text})")
         elif s.what == "notes beside the header":

@@ -179,6 +179,7 @@ class Plan:
     key_columns: tuple[int, ...] = ()  # wide, customers by email: the email columns naming the customer, in order
     notes: tuple[str, ...] = ()  # what a person should know about how the columns were read
     country_pairs: tuple[tuple[int, int], ...] = ()  # (phone column, the country column its numbers are read in)
+    label_pairs: tuple[tuple[int, int], ...] = ()  # wide: (contact column, its label column: the contacts' note)
     left_out: tuple[tuple[str, int, str], ...] = ()  # wide: contact-like columns not imported (kind, index, header):
     # each cell a `skipped` line (column-not-imported), so no contact goes unsaid (matching.contact_like_left_out)
 
@@ -257,6 +258,7 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
     if drop_ids:
         notes.append(drop_ids)
     key_columns: list[int] = []
+    labels: tuple[tuple[int, int], ...] = ()
     if long or any(t in _KINDS for t in present):  # else: no contact column, said below
         key_columns = choose_customer_key(where, headers, assign, key, long, log, bool(drop_ids))
     present = set(assign.values())
@@ -277,8 +279,16 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
                 del assign[i]
     elif kind_cols:
         layout = "wide"
+        # `E-mail 1 - Label`: its Value's note (read so, or mapped as note; a mapping's ignore leaves it out)
+        ignored = {i for i, h in enumerate(headers) if overrides.get(norm(h)) == IGNORE}
+        labels = _label_pairs(headers, kind_cols, {i for i, t in assign.items() if t != "note"} | ignored)
+        for _, k in labels:
+            assign.pop(k, None)
         for i, t in list(assign.items()):
-            if t in ("type", "contact", "handle", "default", "orderBy"):
+            # a Notes column of one customer per row is about the person, not each contact: left out, so each
+            # contact keeps its column's qualifier (`Email (Work)` -> note `Work`); --mapping `Notes,note` keeps it
+            said = t == "note" and norm(headers[i]) in overrides
+            if t in ("type", "contact", "handle", "note", "default", "orderBy") and not said:
                 log.info("%s: column %r ignored: one customer per row has no per-contact %s",
                          where, headers[i], t)
                 del assign[i]
@@ -304,7 +314,8 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
             problem = f"duplicate columns {names}" if same else f"columns {names} are all read as {f}"
             raise InputError(where, f"{problem}: keep one, or choose with --mapping")
 
-    used = {**assign, **dict.fromkeys(paired, "country")} if layout == "wide" else assign
+    used = {**assign, **dict.fromkeys(paired, "country"), **{k: "note" for _, k in labels}} if layout == "wide" \
+        else assign
     table = SourceTable(file, sheet, tuple(headers), layout, {headers[i]: t for i, t in sorted(used.items())},
                         headers[key_columns[0]] if key_columns else "", known.name if known else "")
     log.info("%s: %s layout, columns %s", where, layout, table.field_of)
@@ -319,4 +330,18 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
         key_columns=tuple(key_columns),
         notes=tuple(notes),
         country_pairs=tuple(p for p in pairs if p[0] in assign) if layout == "wide" else (),
+        label_pairs=labels,
     )
+
+
+def _label_pairs(headers: Sequence[str], contact_columns: Sequence[int], taken: set[int]) -> tuple[tuple[int, int], ...]:
+    """Google Contacts' `E-mail 1 - Label` beside `E-mail 1 - Value`: (contact column, label column) of each
+    contact column whose header ends in "value" and has a "label" twin no other reading took."""
+    at = {norm(h): i for i, h in enumerate(headers) if h}
+    pairs = []
+    for i in sorted(contact_columns):
+        key = norm(headers[i])
+        label = at.get(key[: -len("value")] + "label") if key.endswith("value") else None
+        if label is not None and label not in taken:
+            pairs.append((i, label))
+    return tuple(pairs)

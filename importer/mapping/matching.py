@@ -91,7 +91,10 @@ def replanned(plan: Plan, cells: pd.DataFrame, key: CustomerKey, mapping: dict[s
                  "2025-03-26 11:07:12 (--mapping HEADER,timestamp after fixing them)"
                  for h in dates if h not in mapping]
         said += [f"{where}: column {h!r} left out: its values name no web address ({links[h]!r})" for h in names]
-        plan = replace(plan, notes=(*plan.notes, *said))
+        why = [(h, f"its values are {'phone numbers' if k == 'PHONE' else 'emails'}") for h, k in kinds.items()]
+        why += [(h, "its values are not dates like 2025-03-26 11:07:12") for h in dates if h not in mapping]
+        why += [(h, f"its values name no web address ({links[h]!r})") for h in names]
+        plan = replace(plan, notes=(*plan.notes, *said), table=replace(plan.table, reasons=tuple(why)))
     left = contact_like_left_out(plan, cells)
     return replace(plan, left_out=left) if left else plan
 

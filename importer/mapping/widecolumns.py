@@ -1,9 +1,10 @@
 """What a wide sheet's records take from columns besides their own contact column (importer.input.table).
 
     paired_countries(columns, plan, cells, line, column)   # `Shipping Phone` read in `Shipping Country`
+    labels = paired_labels(labels, plan, cells, line, column)  # `E-mail 1 - Label` notes `E-mail 1 - Value`
     left_out_lines(values, raw, left_out)                  # a Fax cell: one `skipped` line, never sent
 
-Both follow headers.Plan: `country_pairs` (keycolumns.choose_country) and `left_out`
+They follow headers.Plan: `country_pairs` (keycolumns.choose_country), `label_pairs` and `left_out`
 (matching.contact_like_left_out).
 """
 
@@ -18,7 +19,7 @@ from importer.errors import Code
 from importer.mapping.headers import Plan
 from importer.mapping.headerwords import read_header
 
-__all__ = ["paired_countries", "left_out_lines"]
+__all__ = ["paired_countries", "paired_labels", "left_out_lines"]
 
 
 def paired_countries(columns: dict[str, pd.Series], plan: Plan, cells: pd.DataFrame, line: np.ndarray,
@@ -31,6 +32,23 @@ def paired_countries(columns: dict[str, pd.Series], plan: Plan, cells: pd.DataFr
         mine = column == phones
         country[mine] = cells[place].to_numpy(dtype=object)[line[mine]]
     columns["country"] = pd.Series(country)
+
+
+def paired_labels(labels: np.ndarray, plan: Plan, cells: pd.DataFrame, line: np.ndarray,
+                  column: np.ndarray) -> np.ndarray:
+    """Each record's label (the note where the row has none), its label column's cell where that is filled:
+    Google's `* Home` -> `Home` (the `* ` marks the primary); a label of several (` ::: `) says no one's."""
+    if not plan.label_pairs:
+        return labels
+    labels = labels.copy()
+    for contacts, label in plan.label_pairs:
+        mine = np.flatnonzero(column == contacts)
+        said = pd.Series(cells[label].to_numpy(dtype=object)[line[mine]], dtype="str")
+        said = said.str.strip().str.removeprefix("* ").str.strip()
+        use = said.notna().to_numpy() & (said != "").to_numpy(dtype=bool, na_value=False) & \
+            ~said.str.contains(":::", regex=False).to_numpy(dtype=bool, na_value=False)
+        labels[mine[use]] = said.to_numpy(dtype=object)[use]
+    return labels
 
 
 def left_out_lines(values: pd.DataFrame, raw: pd.DataFrame, left_out: Sequence[tuple]) -> None:

@@ -59,6 +59,19 @@ def email(value: str) -> tuple[str, Problem]:
 
 
 
+_EMAILS_BETWEEN = re.compile(r"\s*[;,\n]\s*|\s+/\s+")
+
+
+def several_emails(text: str) -> list[str] | None:
+    """The addresses of a cell that holds several ("a@x.com; b@y.com", "a@x.com, b@y.com", one a line, " / "),
+    only where each part is a valid address on its own; None otherwise (the cell is then one address, and
+    invalid). The same rule as rules.phones.several_numbers."""
+    parts = [p.strip() for p in _EMAILS_BETWEEN.split(text) if p.strip()]
+    if len(parts) < 2 or any(email(p)[1] is not None for p in parts):
+        return None
+    return parts
+
+
 def normalize_email(value: str) -> str:
     """email_validator's normalized form; raises InvalidValue(invalid-email)."""
     normalized, problem = email(clean(value))

@@ -30,6 +30,7 @@ from importer.records import ContactType, SourceTable
 log = logging.getLogger("importer")
 
 _KINDS = {t.value for t in ContactType}
+_PER_CONTACT = ("type", "contact", "handle", "note", "default", "orderBy")  # left out of a wide table (headers.py)
 _LAYOUTS = {"wide": "one customer per row, a column per contact kind",
             "long": "one contact per row: Type and Contact columns"}  # fmt: skip
 
@@ -72,6 +73,13 @@ def meaning(field: str | None) -> str:
 def reason(table: SourceTable, header: str) -> str:
     """Why a header reads as it does: a preset, an alias, its words, or the mapping."""
     field = table.field_of.get(header)
+    if (found := dict(table.reasons).get(header)) is not None:  # its values decided, not its header
+        return found
+    if field == "note" and table.layout == "wide":  # headers.Plan.label_pairs
+        return "the label of the contact column beside it: its contacts' note where filled"
+    if field is None and table.layout == "wide" and (said := reading_of(header)) in _PER_CONTACT:
+        return f"one customer per row has no per-contact {said}" + (
+            f" (--mapping '{header},note' makes it every contact's note)" if said == "note" else "")
     known = presets.BY_NAME.get(table.preset)
     if known is not None and header in known.mapping_for([header]):
         return f"the {known.title}'s layout"

@@ -1,0 +1,37 @@
+"""Section headings inside a hand-made table: a line like `Nord` or `Region: South` with rows right under it.
+
+    at = section_headings(cells, rows, drop, is_value)   # positions of the headings (importer.input.tablefind)
+
+A line inside the table is a row, reported if bad, with one exception named here: a line whose only filled
+cell is its first one, a short text that is no value a row would hold (no contact, no number, no id) nor a
+note's start (`Exported by …`, which stays a row: `is_value` says both), directly above a row of the table (no blank line between) that is not such a line itself. It holds no
+contact, so nothing is lost; it is skipped and named in the output and summary.json, as notes are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["section_headings"]
+
+
+def section_headings(cells: pd.DataFrame, rows: np.ndarray, drop: np.ndarray,
+                     is_value: Callable[[str], bool], blank_rows: Callable[[pd.DataFrame], np.ndarray]) -> np.ndarray:
+    """Positions of the section headings among `cells` (the lines under the header; `rows` their Excel rows;
+    `drop` the lines already skipped); `blank_rows(frame)`: the positions of its blank rows, column by column."""
+    n = len(cells)
+    if n < 2 or cells.shape[1] < 2:
+        return np.zeros(0, dtype=np.int64)
+    lone = blank_rows(cells.iloc[:, 1:])  # nothing past their first cell
+    first = cells.iloc[lone, 0].tolist()
+    texts = np.array([isinstance(v, str) and 0 < len(v.split()) <= 5 and not is_value(v.strip()) for v in first],
+                     dtype=bool)
+    lone = lone[texts & ~drop[lone]]
+    below = lone + 1
+    fits = below < n
+    lone, below = lone[fits], below[fits]
+    under = (rows[below] - rows[lone] == 1) & ~drop[below] & ~np.isin(below, lone)
+    return lone[under]
