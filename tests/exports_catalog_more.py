@@ -228,10 +228,10 @@ MORE = [
         [["Chloé", "Bernard", "", "chloe.bernard@icloud.com", "Chloe.Bernard@Atelier.fr", "+33 6 12 34 56 78", "",
           "+33 1 40 20 50 50", "12 rue de Rivoli, Paris, France", "atelier.fr", "Friend"]],
         [(170101401, "chloe.bernard@icloud.com")],
-        # the Note column is about the person, not each contact: left out; each contact keeps its qualifier
-        {(170101401, E, "chloe.bernard@icloud.com", "Home"), (170101401, E, "Chloe.Bernard@atelier.fr", "Work"),
-         (170101401, P, "+33612345678", "Mobile"), (170101401, P, "+33140205050", "Work"),
-         (170101401, U, "https://atelier.fr", "")},
+        # the row's Note is every contact's note (the row's note wins over the column's qualifier)
+        {(170101401, E, "chloe.bernard@icloud.com", "Friend"), (170101401, E, "Chloe.Bernard@atelier.fr", "Friend"),
+         (170101401, P, "+33612345678", "Friend"), (170101401, P, "+33140205050", "Friend"),
+         (170101401, U, "https://atelier.fr", "Friend")},
     ),
     Export(  # Facebook lead ads download: UTF-16, tabs, Meta's prefixes ("l:", "p:") on ids and phones
         "Facebook Leads", "leads.csv",

@@ -82,19 +82,18 @@ def test_columns_writes_the_mapping_even_for_a_file_the_import_refuses(tmp_path,
 
 
 def test_columns_says_why_a_column_is_left_out_or_read_as_a_label(tmp_path, capsys, monkeypatch):
-    """A column left out by its values says so (not "a known header"); a wide Note is about the person; Google's
+    """A column left out by its values says so (not "a known header"); a wide Note is its contacts' note; Google's
     `… - Label` is its value column's note, and the mapping written imports the same."""
     monkeypatch.chdir(tmp_path)
     path = write_csv(tmp_path / "mixed.csv", ["E-mail 1 - Label", "E-mail 1 - Value", "Phone", "Web Site",
                                               "Date Created", "Note"],
-                     [["* Home", "ann@example.com", "+4917112345678", "Main Website", "3/14/2024 10:22 AM", "VIP"]])
+                     [["* Home", "ann@example.com", "+4917112345678", "Main Website", "3/14/2024 10:22 AM", ""]])
     shown = cli(capsys, "columns", path)
     assert shown.code == 0, shown.err
     lines = shown.out.splitlines()
     assert "  Web Site          -> ignored  (its values name no web address ('Main Website'))" in lines
     assert "  Date Created      -> ignored  (its values are not dates like 2025-03-26 11:07:12)" in lines
-    assert "  Note              -> ignored  (one customer per row has no per-contact note (--mapping 'Note,note' " \
-           "makes it every contact's note))" in lines
+    assert "  Note              -> note  (a known header)" in lines  # the row's note wins over a label
     assert "  E-mail 1 - Label  -> note  (the label of the contact column beside it: its contacts' note where " \
            "filled)" in lines
     for mapping in ((), ("--mapping", tmp_path / "mixed.mapping.csv")):

@@ -321,11 +321,7 @@ def test_wide_rows_expand_into_one_record_per_contact_cell(tmp_path):
         (3, "", "", ""),  # no contact: still reported (missing-contact)
         (5, "PHONE", "+4915123456789", "Mobile"),
     ]
-    # one customer per row: its Notes are about the person, not each contact (left out, unless mapped)
-    assert all(r.customer_id == 2001 and r.note == "" and r.ok for r in records[:5])
-    assert "Notes" not in table.sheets[0].table.field_of
-    mapped = records_of(load_table([path], mapping={"Notes": "note"})[0])
-    assert [r.note for r in mapped[:5]] == ["vip"] * 5
+    assert all(r.customer_id == 2001 and r.note == "vip" and r.ok for r in records[:5])
     assert [r.contact for r in records[:5]] == [
         "ann@x.co", "+14155550100", "+14155550101", "https://www.instagram.com/ann", "https://ann.example.com"]
     assert records[5].customer_id == 2002 and [e.code for e in records[5].errors] == [Code.MISSING_CONTACT]
@@ -445,7 +441,7 @@ def workbook(tmp_path):
 
 
 def test_workbook_reads_visible_sheets_with_typed_cells(workbook):
-    table, stats = load_table([workbook], mapping={"Notes": "note"})  # a wide Notes column is read where mapped
+    table, stats = load_table([workbook])
     records = records_of(table)
     assert [(r.source.sheet, r.source.row, r.type, r.source_contact) for r in records] == [
         ("Customers", 2, "EMAIL", "ann@x.co"),

@@ -203,12 +203,10 @@ def test_phone_columns_and_the_note_their_label_gives(tmp_path, header, note):
     assert {(r.errors[0].column, r.outcome.status) for r in said} == {("Business Fax", "skipped"), ("Fax", "skipped")}
 
 
-def test_a_note_cell_wins_over_the_label_where_the_note_column_is_mapped(tmp_path):
+def test_a_note_cell_wins_over_the_label(tmp_path):
     path = write_csv(tmp_path / "c.csv", ["Customer ID", "Mobile", "Note"],
                      [["1", "+49 171 2345678", "evenings only"], ["2", "+49 171 2345679", ""]])
-    # one customer per row: its Note is about the person, left out; each number keeps its column's label
-    assert [r.note for r in load_records(path)] == ["Mobile", "Mobile"]
-    assert [r.note for r in load_records(path, mapping={"Note": "note"})] == ["evenings only", "Mobile"]
+    assert [r.note for r in load_records(path)] == ["evenings only", "Mobile"]
 
 
 # ------------------------------------------------------------------ the rule, as properties

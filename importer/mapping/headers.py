@@ -285,10 +285,7 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
         for _, k in labels:
             assign.pop(k, None)
         for i, t in list(assign.items()):
-            # a Notes column of one customer per row is about the person, not each contact: left out, so each
-            # contact keeps its column's qualifier (`Email (Work)` -> note `Work`); --mapping `Notes,note` keeps it
-            said = t == "note" and norm(headers[i]) in overrides
-            if t in ("type", "contact", "handle", "note", "default", "orderBy") and not said:
+            if t in ("type", "contact", "handle", "default", "orderBy"):
                 log.info("%s: column %r ignored: one customer per row has no per-contact %s",
                          where, headers[i], t)
                 del assign[i]

@@ -75,7 +75,7 @@ def reason(table: SourceTable, header: str) -> str:
     field = table.field_of.get(header)
     if (found := dict(table.reasons).get(header)) is not None:  # its values decided, not its header
         return found
-    if field == "note" and table.layout == "wide":  # headers.Plan.label_pairs
+    if field == "note" and table.layout == "wide" and reading_of(header) != "note":  # headers.Plan.label_pairs
         return "the label of the contact column beside it: its contacts' note where filled"
     if field is None and table.layout == "wide" and (said := reading_of(header)) in _PER_CONTACT:
         return f"one customer per row has no per-contact {said}" + (
