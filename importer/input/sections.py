@@ -4,7 +4,7 @@
 
 A line inside the table is a row, reported if bad, with one exception named here: a line whose only filled
 cell is its first one, a short text that is no value a row would hold (no contact, no number, no id) nor a
-note's start (`Exported by …`, which stays a row: `is_value` says both), directly above a row of the table (no blank line between) that is not such a line itself. It holds no
+note's start (`Exported by …`, which stays a row: `is_value` says both), directly above a row of the table (no blank line between) that holds more than its first cell. It holds no
 contact, so nothing is lost; it is skipped and named in the output and summary.json, as notes are.
 """
 
@@ -25,7 +25,7 @@ def section_headings(cells: pd.DataFrame, rows: np.ndarray, drop: np.ndarray,
     n = len(cells)
     if n < 2 or cells.shape[1] < 2:
         return np.zeros(0, dtype=np.int64)
-    lone = blank_rows(cells.iloc[:, 1:])  # nothing past their first cell
+    lone = every_lone = blank_rows(cells.iloc[:, 1:])  # nothing past their first cell
     first = cells.iloc[lone, 0].tolist()
     texts = np.array([isinstance(v, str) and 0 < len(v.split()) <= 5 and not is_value(v.strip()) for v in first],
                      dtype=bool)
@@ -33,5 +33,6 @@ def section_headings(cells: pd.DataFrame, rows: np.ndarray, drop: np.ndarray,
     below = lone + 1
     fits = below < n
     lone, below = lone[fits], below[fits]
-    under = (rows[below] - rows[lone] == 1) & ~drop[below] & ~np.isin(below, lone)
+    # the line below is a row of the table: more than a first cell (a note's "Exported by …" under "Acme Inc." is not)
+    under = (rows[below] - rows[lone] == 1) & ~drop[below] & ~np.isin(below, every_lone)
     return lone[under]
