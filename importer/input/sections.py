@@ -18,10 +18,12 @@ import pandas as pd
 __all__ = ["section_headings"]
 
 
-def section_headings(cells: pd.DataFrame, rows: np.ndarray, drop: np.ndarray,
-                     is_value: Callable[[str], bool], blank_rows: Callable[[pd.DataFrame], np.ndarray]) -> np.ndarray:
+def section_headings(cells: pd.DataFrame, rows: np.ndarray, drop: np.ndarray, is_value: Callable[[str], bool],
+                     blank_rows: Callable[[pd.DataFrame], np.ndarray],
+                     is_note: Callable[[str], bool] = lambda _: False) -> np.ndarray:
     """Positions of the section headings among `cells` (the lines under the header; `rows` their Excel rows;
-    `drop` the lines already skipped); `blank_rows(frame)`: the positions of its blank rows, column by column."""
+    `drop` the lines already skipped); `blank_rows(frame)`: the positions of its blank rows, column by column;
+    `is_note(text)`: a first cell that starts a note (Total, Exported by …)."""
     n = len(cells)
     if n < 2 or cells.shape[1] < 2:
         return np.zeros(0, dtype=np.int64)
@@ -35,4 +37,6 @@ def section_headings(cells: pd.DataFrame, rows: np.ndarray, drop: np.ndarray,
     lone, below = lone[fits], below[fits]
     # the line below is a row of the table: more than a first cell (a note's "Exported by …" under "Acme Inc." is not)
     under = (rows[below] - rows[lone] == 1) & ~drop[below] & ~np.isin(below, every_lone)
+    # ... and no note's start (`Summe | | 3` under "Acme Inc." below the table)
+    under &= ~np.array([isinstance(v, str) and is_note(v.strip()) for v in cells.iloc[below, 0].tolist()], dtype=bool)
     return lone[under]

@@ -325,7 +325,7 @@ def find_parts(cells: pd.DataFrame, rows: np.ndarray, top: Top,
                                "; ".join(_short([t for t in _row(cells, p) if t]) for p in titles[:3])))
     # "Nord" above its rows: a heading, not a row; "Exported by Maria" stays one (importer.input.sections)
     if len(sections := section_headings(cells, rows, drop, lambda t: _maybe_value(t) or bool(_NOTE.match(t)),
-                                                blank_rows)):
+                                        blank_rows, lambda t: bool(_NOTE.match(t)))):
         drop[sections] = True
         skipped.append(Skipped(tuple(int(r) for r in rows[sections]), "section headings",
                                "; ".join(_short(_row(cells, p)[:1]) for p in sections[:3].tolist())))
