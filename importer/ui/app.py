@@ -101,36 +101,36 @@ def create_app(session: Session, key: str) -> _Guard:
             said(str(exc))
         return back("columns")
 
-    async def remove(request: Request) -> Response:
-        form = await _form(request)
+    async def rechecked(step: str, change) -> Response:
+        """A change to the files' reading: refused while a run goes, then the check again (errors flashed)."""
         try:
             session.jobs.ensure_free()
-            session.ws.remove(form.get("name", ""))
+            change()
             await run_in_threadpool(session.check)
         except ImporterError as exc:
             said(str(exc))
-        return back("files")
+        return back(step)
+
+    async def remove(request: Request) -> Response:
+        form = await _form(request)
+        return await rechecked("files", lambda: session.ws.remove(form.get("name", "")))
 
     async def mapping(request: Request) -> Response:
         form = await _form(request, multi=True)
-        try:
-            session.jobs.ensure_free()
+
+        def change() -> None:
             for header, field in zip(form.get("header", []), form.get("field", []), strict=False):
                 session.ws.set_field(header, field)
-            await run_in_threadpool(session.check)
-        except ImporterError as exc:
-            said(str(exc))
-        return back("columns")
+
+        return await rechecked("columns", change)
 
     async def options(request: Request) -> Response:
         form = await _form(request, multi=True)
-        try:
-            session.jobs.ensure_free()
+
+        def change() -> None:
             session.ws.choices = Choices.read(form, session.ws.sheets_offered, keep=session.ws.choices)
-            await run_in_threadpool(session.check)
-        except ImporterError as exc:
-            said(str(exc))
-        return back("columns")
+
+        return await rechecked("columns", change)
 
     async def mapping_csv(request: Request) -> Response:
         if not session.ws.tables:
