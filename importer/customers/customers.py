@@ -50,9 +50,10 @@ class CustomerStats:
     created: int = 0  # customers created (--create-customers)
     would_create: int = 0  # dry run: customers --create-customers would create
     notes: list[str] = field(default_factory=list)
+    ids_unused: list[str] = field(default_factory=list)  # id columns found not to be this store's (storematch)
 
     def as_dict(self) -> dict[str, int]:
-        return {k: v for k, v in vars(self).items() if k != "notes"}
+        return {k: v for k, v in vars(self).items() if k not in ("notes", "ids_unused")}
 
 
 @dataclass

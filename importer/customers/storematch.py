@@ -1,6 +1,6 @@
 """The customer decisions that need the store's answers (importer.mapping.matching has those the file alone tells).
 
-    records = await settle(records, table, directory, match_by, results, notes)   # before resolve_customers
+    records = await settle(records, table, directory, match_by, results, stats)   # before resolve_customers
 
 * ids mostly unknown to the store, or naming customers whose email is none of the row's (WooCommerce's
   `customer_id`): the rows are named by their emails instead, with ONE note giving the counts; a row
@@ -23,6 +23,7 @@ from importer.mapping.matching import SWITCH_HINT, row_email_lists
 from importer.records import ContactRecord, Outcome, Source, Status
 
 if TYPE_CHECKING:
+    from importer.customers.customers import CustomerStats
     from importer.input.table import Table
 
 log = logging.getLogger("importer")
@@ -31,9 +32,10 @@ __all__ = ["settle"]
 
 
 async def settle(records: list[ContactRecord], table: Table, directory: Directory, match_by: str | None,
-                 results: dict[int, ContactRecord], notes: list[str], *, concurrency: int = 4,
+                 results: dict[int, ContactRecord], stats: CustomerStats, *, concurrency: int = 4,
                  cancel: asyncio.Event | None = None) -> list[ContactRecord]:
-    """The records with the customer key they should be resolved by; rows that can't go on go in `results`."""
+    """The records with the customer key they should be resolved by; rows that can't go on go in `results`;
+    a switch to emails is said in `stats.notes`, its id column named in `stats.ids_unused`."""
     several = any(sum(f == "EMAIL" for f in s.table.field_of.values()) > 1 for s in table.sheets) or \
         _cells_of_several(table)
     with_ids = match_by != "id" and any(r.customer_id is not None for r in records)
@@ -41,7 +43,7 @@ async def settle(records: list[ContactRecord], table: Table, directory: Director
         return records
     emails_of = row_email_lists(table)
     if match_by != "id":
-        records = await _ids_or_emails(records, table, directory, emails_of, results, notes, concurrency, cancel)
+        records = await _ids_or_emails(records, table, directory, emails_of, results, stats, concurrency, cancel)
     return await _by_row_emails(records, directory, emails_of, results, concurrency, cancel)
 
 
@@ -59,7 +61,7 @@ def _emails(record: ContactRecord, emails_of: dict[Source, tuple[str, ...]]) -> 
         else listed
 
 
-async def _ids_or_emails(records, table, directory, emails_of, results, notes, concurrency, cancel):
+async def _ids_or_emails(records, table, directory, emails_of, results, stats, concurrency, cancel):
     """Switch from ids to emails when most ids are unknown to the store or name another email's customer."""
     with_ids = [r for r in records if r.customer_id is not None]
     ids = list(dict.fromkeys(r.customer_id for r in with_ids))
@@ -85,7 +87,8 @@ async def _ids_or_emails(records, table, directory, emails_of, results, notes, c
         counts += f", {len(other)} naming a customer with another email"
     note = f"ids in {header!r} are not this store's ({counts}): {SWITCH_HINT}"
     log.info("%s", note)  # the summary's notes print it once
-    notes.append(note)
+    stats.notes.append(note)
+    stats.ids_unused.append(header)
     out = []
     for r in records:
         if r.customer_id is None:

@@ -8,7 +8,6 @@
     left = contact_like_left_out(plan, cells) # at load: ((PHONE, 12, "Fax"),): contacts left out, each said on a line
     first_email(cells, columns)               # per row: the first cell of `columns` that holds an email
     row_email_lists(table)                    # {Source: the row's emails, in order}
-    ids_unused(summary)                       # after the run: an id column not used is listed as ignored
     (importer.customers.storematch.settle: the decisions that need the store's answers)
 
 What the values tell, at load (each said in a note of the plan):
@@ -46,22 +45,9 @@ if TYPE_CHECKING:
     from importer.input.table import Table
 
 __all__ = ["replanned", "ids_not_whole", "kinds_by_values", "dates_not_read", "links_not_read", "contact_like_left_out", "first_email",
-           "row_email_lists", "SWITCH_HINT", "ids_unused"]
+           "row_email_lists", "SWITCH_HINT"]
 
 SWITCH_HINT = "customers matched by email; --match-by id to use them"
-_SWITCHED = re.compile(r"ids in (['\"])(.+?)\1 are not this store's \(.*" + re.escape(SWITCH_HINT))
-
-
-def ids_unused(summary: dict) -> None:
-    """summary.json's tables after the run: an id column its notes say was not used (customers matched by
-    email instead) is listed as ignored, not as `customerId`."""
-    unused = {found.group(2) for note in summary.get("notes", ()) if (found := _SWITCHED.search(note))}
-    for table in summary.get("tables", ()):
-        for header in unused & table["columns"].keys():
-            del table["columns"][header]
-            table["ignored"].append(header)
-
-
 def _id_column(plan: Plan) -> int | None:
     return next((i for f, i in plan.fields if f == "customerId"), None)
 

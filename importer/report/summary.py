@@ -98,11 +98,22 @@ class RunSummary:
         if self.limit is not None:
             out["limit"] = self.limit
         store = dict(self.store)
+        if unused := set(store.pop("ids_unused", ())):  # id columns not this store's: ignored, not customerId
+            out["tables"] = [_ignoring(t, unused) for t in out["tables"]]
         if self.notes is not None:
             out["notes"] = [*self.notes, *store.pop("notes", ())]
         tail = ("total", "counts", "skipped_by_reason", "ambiguous", "stopped", "stopped_code", "exit_code",
                 "finished_at", "elapsed_s")  # fmt: skip
         return {**out, **store, **{name: getattr(self, name) for name in tail}}
+
+
+def _ignoring(table: dict[str, Any], headers: set[str]) -> dict[str, Any]:
+    """A table's entry with these used columns listed as ignored instead."""
+    gone = headers & table["columns"].keys()
+    if not gone:
+        return table
+    columns = {h: f for h, f in table["columns"].items() if h not in gone}
+    return {**table, "columns": columns, "ignored": [*table["ignored"], *(h for h in table["columns"] if h in gone)]}
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:

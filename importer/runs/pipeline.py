@@ -22,7 +22,6 @@ from importer.errors import InputError, ReportNotWritten, RunStopped, UsageError
 from importer.input.table import LoadStats, Records, Table, read_table, records_at
 from importer.journal import announce
 from importer.mapping.headers import NAME_FIELDS, read_mapping
-from importer.mapping.matching import ids_unused
 from importer.options import Delivery, Groups, InputOptions, Pacing, Target, Watch
 from importer.records import ContactRecord, SourceTable, Status
 from importer.report import new_run_id, results_frame, unwritten_message, write_report
@@ -130,7 +129,6 @@ def _run_import(paths: Sequence[str | Path], options: ImportOptions) -> ImportRe
     exit_code = _exit_code(frame["status"].value_counts(), stopped)
     run.finish(frame, stopped, exit_code, time.monotonic() - started)
     summary = run.to_json()
-    ids_unused(summary)  # ids found not to be this store's: their column ignored, not customerId
     try:
         path = write_report(table, summary, report_dir=Path(options.report_dir), run_id=summary["run_id"])
     except OSError as exc:  # a full disk, a folder turned read-only: what was done is in the journal

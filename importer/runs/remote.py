@@ -124,6 +124,8 @@ class _Settled:
             return
         summary["customers"] = {**self.directory.stats.as_dict(), **self.stats.as_dict()}
         summary.setdefault("notes", []).extend(self.stats.notes)
+        if self.stats.ids_unused:  # RunSummary lists them as ignored in their tables (not a key of its own)
+            summary["ids_unused"] = list(self.stats.ids_unused)
         if self.stats.would_create:
             summary["notes"].append(f"{self.stats.would_create} customer(s) named by email are not in the store: "
                                     "--create-customers would create them")
@@ -157,7 +159,7 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportO
             settled.directory = Directory(reader)
             how = _resolution(table, named, options, settled.directory, None)
             with _interrupt_event() as cancel:
-                keyed = await settle(named, table, settled.directory, options.match_by, results, settled.stats.notes,
+                keyed = await settle(named, table, settled.directory, options.match_by, results, settled.stats,
                                      concurrency=config.concurrency, cancel=cancel)  # fmt: skip
                 resolved = await settled.learn(resolve_customers(keyed, how, results, concurrency=config.concurrency,
                                                                  cancel=cancel, stats=settled.stats))  # fmt: skip
@@ -216,7 +218,7 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
             guard = kind(journal, reader, skip_existing=False, **_settle(options))
             try:
                 to_send = await settle(to_send, table, settled.directory, options.match_by, results,
-                                       settled.stats.notes, concurrency=config.concurrency, cancel=cancel)
+                                       settled.stats, concurrency=config.concurrency, cancel=cancel)
                 to_send = await settled.learn(resolve_customers(to_send, how, results, concurrency=config.concurrency,
                                                                 cancel=cancel, stats=settled.stats))  # fmt: skip
             except RunStopped as exc:  # unsent rows become not_sent in _send
