@@ -17,12 +17,11 @@ __all__ = ["said", "header_line", "row_ranges"]
 def row_ranges(rows: Sequence[int]) -> str:
     """`1-2, 5, 7-9`."""
     out: list[str] = []
-    for r in rows:
-        if out and r == last + 1:
+    for k, r in enumerate(rows):
+        if k and r == rows[k - 1] + 1:
             out[-1] = f"{out[-1].split('-')[0]}-{r}"
         else:
             out.append(str(r))
-        last = r
     return ", ".join(out)
 
 
@@ -39,6 +38,17 @@ def header_line(header_row: int, skipped: Sequence[tuple[tuple[int, ...], str, s
     return f"header on row {header_row}; {rows} " + (f"skipped ({above})" if above else "blank")
 
 
+# What each kind of skipped line is said as (importer.input.tablefind's Skipped.what).
+_SAID = {
+    "repeated header": "{row} repeat{s} the header: skipped",
+    "titles inside": "{row} skipped (a title above a header: {text})",
+    "section headings": "{row} skipped (section headings above their rows: {text})",
+    "notes below": "{row} below the table skipped (notes: {text})",
+    "notes beside the header": "cells right of the header on row {rows} are not columns of it (notes: {text})",
+    "notes beside": "{row} skipped (notes beside the table, right of its columns: {text})",
+}
+
+
 def said(where: str, top: Top | None, part: Part, skipped: Sequence[Skipped] = ()) -> list[str]:
     """What the output says about how a table was found: `book.xlsx:Kunden: header on row 3; rows 1-2 skipped
     (a title)`; `top` None for a second table of a sheet."""
@@ -49,20 +59,9 @@ def said(where: str, top: Top | None, part: Part, skipped: Sequence[Skipped] = (
     elif top.header_row > 1:
         lines.append(f"{where}: {header_line(top.header_row, [s.as_tuple() for s in top.skipped])}")
     for s in (*skipped, *part.skipped):
-        rows = row_ranges(s.rows)
-        several = len(s.rows) > 1
-        if s.what == "repeated header":
-            lines.append(f"{where}: row{'s' if several else ''} {rows} repeat{'' if several else 's'} the header: skipped")
-        elif s.what == "titles inside":
-            lines.append(f"{where}: row{'s' if several else ''} {rows} skipped (a title above a header: {s.text})")
-        elif s.what == "section headings":
-            lines.append(f"{where}: row{'s' if several else ''} {rows} skipped (section headings above their rows: "
-                         f"{s.text})")
-        elif s.what == "notes below":
-            lines.append(f"{where}: row{'s' if several else ''} {rows} below the table skipped (notes: {s.text})")
-        elif s.what == "notes beside the header":
-            lines.append(f"{where}: cells right of the header on row {rows} are not columns of it (notes: {s.text})")
-        elif s.what == "notes beside":
-            lines.append(f"{where}: row{'s' if several else ''} {rows} skipped (notes beside the table, right of "
-                         f"its columns: {s.text})")
+        if s.what in _SAID:  # {row}: "row 4" or "rows 4-5"; {s}: the verb's "s" of one row
+            several = len(s.rows) > 1
+            lines.append(f"{where}: " + _SAID[s.what].format(row=f"row{'s' if several else ''} {row_ranges(s.rows)}",
+                                                            rows=row_ranges(s.rows), s="" if several else "s",
+                                                            text=s.text))
     return lines
