@@ -17,7 +17,7 @@ import pandas as pd
 
 from importer.checks.normalize import column_of
 from importer.input.table import STATUSES, Table, records_at
-from importer.records import Code, ContactRecord, ContactType, RecordError, Source, Status
+from importer.records import Code, ContactRecord, RecordError, Source, Status
 from importer.runs.memory import release
 
 __all__ = ["validate", "customer_codes", "source_at"]
