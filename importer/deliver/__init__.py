@@ -1,1 +1,1 @@
-"""Sending: the workers (direct), Ecwid's batch API, exactly once (the guard, doubt), progress, PUT/DELETE edits."""
+"""Sending: one engine (exactly once: journal, doubt, progress) and its channels: direct workers, Ecwid's batch API; PUT/DELETE edits."""
