@@ -44,7 +44,7 @@ from typing import Any
 
 from importer.deliver.send import UNRESOLVED, Lane, SendConfig, SendResult
 from importer.ecwid.answers import stop_reason, to_outcome
-from importer.ecwid.batchpolicy import BatchSettings, inner_id, inner_answer
+from importer.ecwid.batchpolicy import BatchSettings, inner_answer, inner_id
 from importer.ecwid.policy import Action
 from importer.ecwid.store import StoreReader
 from importer.ecwid.tickets import Batch, Tickets

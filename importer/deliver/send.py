@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import operator
 import random as _random
 import time
 from collections import Counter
