@@ -1,1 +1,1 @@
-"""Sending: one engine (exactly once: journal, doubt, progress) and its channels: direct workers, Ecwid's batch API; PUT/DELETE edits."""
+"""Sending: one engine (exactly once: journal, doubt, progress), its channels (direct, batch), PUT/DELETE edits."""

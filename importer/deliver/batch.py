@@ -54,6 +54,7 @@ from importer.records import Code, ContactRecord, Outcome, Status
 
 log = logging.getLogger(__name__)
 
+
 class BatchChannel:
     """Records into batches, batches' answers into per-record answers on the lane. One per run: its
     `stats` (the summary's `batch` section) and each row's batches count across its sends."""
@@ -278,9 +279,10 @@ class BatchChannel:
         now = self.clock()  # its ticket is finished: nothing of it can commit after now
         for record in doubt:
             attempts = self.attempts[record.index]
+            found = Outcome(Status.CREATED, 200, 1, attempts,
+                            error="confirmed in the store: its batch gave no clear answer")
             self._finish(record, Code.AMBIGUOUS.outcome(attempts=attempts, detail="no clear answer in its batch"),
-                         lost=Outcome(Status.CREATED, 200, 1, attempts,
-                                      error="confirmed in the store: its batch gave no clear answer"), at=now)  # fmt: skip
+                         lost=found, at=now)
         for record in again:
             self._again(record)
         if stop is not None:

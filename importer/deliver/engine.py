@@ -59,7 +59,8 @@ class Engine:
 
     def __init__(self, journal: Journal | None, reader: StoreReader, results: dict, *, collector=None,
                  settle_s: float = policy.SETTLE_WINDOW_S, cancel: asyncio.Event | None = None, quiet: bool = False,
-                 wall: Callable[[], float] = time.time, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep):  # fmt: skip
+                 wall: Callable[[], float] = time.time,
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep):  # fmt: skip
         self.journal, self.reader, self.results = journal, reader, results
         self.collector = collector  # sees an earlier run's open batches to the end (importer.deliver.batch)
         self.doubt = DoubtBook(settle_s, wall=wall, sleep=sleep)

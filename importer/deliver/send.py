@@ -318,12 +318,12 @@ class Lane(Protocol):
         """Its request leaves now: returns once its intent is durable."""
 
     def answer(self, record: ContactRecord, outcome: Outcome) -> None:
-        """Its outcome in this run. An `ambiguous` one stays in doubt for the next run to collect (a ticket Ecwid holds)."""
+        """Its outcome in this run. An `ambiguous` one stays in doubt, for the next run to collect (an open ticket)."""
 
     def lost(self, record: ContactRecord, outcome: Outcome, *, after: float | None = None,
              found: Outcome | None = None) -> None:  # fmt: skip
         """Sent, no clear answer: in doubt, for the engine to settle in the store once it can no longer commit
-        (`after`, Unix time; None: the settle window after its request left). `found`: its outcome if the store has it."""
+        (`after`, Unix time; None: the settle window after its request left). `found`: its outcome if stored."""
 
     def absent(self, record: ContactRecord) -> None:
         """Known not executed (a batch's NOT_EXECUTED or inner 429): the channel sends it again itself."""
@@ -338,7 +338,7 @@ class Channel(Protocol):
     async def send(self, records: list[ContactRecord], lane: Lane, cancel: asyncio.Event | None) -> SendResult: ...
 
     def summary(self, sending: bool) -> dict[str, Any]:
-        """Its own summary.json sections: as the run's channel (`sending`), or only as the collector of earlier batches."""
+        """Its own summary.json sections: as the run's channel (`sending`), or as the collector of earlier batches."""
 
 
 class DirectChannel:
