@@ -75,6 +75,8 @@ def test_inner_failures_of_each_kind_end_right(tmp_path):
         assert last in (None, "lost")  # it ended where it was created ...
         assert all(f in ("fail", "skip") for f in before)  # ... and went into a later batch only after these
     assert result.summary["batch"]["not_executed"] >= 3 and result.summary["batch"]["inner_in_doubt"] >= 6
+    doubt = result.summary["in_doubt"]  # a 500's row: checked in the store by the engine, sent again only if absent
+    assert doubt["found_in_store"] == faults["lost"] and doubt["absent_sent_again"] == faults["fail"]
 
 
 def test_an_inner_customer_not_found_fails_its_row_only(tmp_path, monkeypatch):
