@@ -3,7 +3,7 @@
     python bench/bench_journal_mode.py              # 3000 rows, 7 rounds (~30 s)
     python bench/bench_journal_mode.py --rows 1000 --runs 3
 
-The journal alone, written the way a run writes it (guard.py): the intents of a lease of
+The journal alone, written the way a run writes it (engine.py): the intents of a lease of
 32 rows in one commit, each row's outcome queued and committed with the next lease.
 Rounds alternate the modes, each on a fresh journal file in the report folder's file
 system, so both see the same machine. Results go to bench/results/journal_mode.md.
@@ -25,7 +25,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the importer, wh
 from common import median, say, spread, write_result  # noqa: E402
 from importer import journal  # noqa: E402
 from importer.journal import db as journal_file  # noqa: E402
-from importer.deliver.guard import LEASE  # noqa: E402
+from importer.deliver.engine import LEASE  # noqa: E402
 
 MODES = {
     "rollback (DELETE, FULL): now": journal_file._configure,
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     now, before = (median(times[name]) for name in MODES)
     body = [
         f"{args.rows} rows, each an intent and an outcome, committed {LEASE} intents (and the outcomes queued "
-        f"since the last commit) at a time: {commits} commits a run, as guard.py writes them.",
+        f"since the last commit) at a time: {commits} commits a run, as engine.py writes them.",
         "",
         "| journal mode | per row, µs | per commit, ms | run, s |",
         "|---|---|---|---|",

@@ -75,6 +75,8 @@ def test_inner_failures_of_each_kind_end_right(tmp_path):
         assert last in (None, "lost")  # it ended where it was created ...
         assert all(f in ("fail", "skip") for f in before)  # ... and went into a later batch only after these
     assert result.summary["batch"]["not_executed"] >= 3 and result.summary["batch"]["inner_in_doubt"] >= 6
+    doubt = result.summary["in_doubt"]  # a 500's row: checked in the store by the engine, sent again only if absent
+    assert doubt["found_in_store"] == faults["lost"] and doubt["absent_sent_again"] == faults["fail"]
 
 
 def test_an_inner_customer_not_found_fails_its_row_only(tmp_path, monkeypatch):
@@ -145,6 +147,10 @@ def test_a_batch_left_without_a_ticket_is_resubmitted_with_its_key_only_within_t
     else:
         assert stats.submits == 1 and reads == 20  # every customer read once, nothing resubmitted
         assert all("confirmed in the store" in r.outcome.error for r in second.records)
+        # the engine's one doubt book, as in direct mode: checked at once (no ticket runs them any more)
+        doubt = second.summary["in_doubt"]
+        assert doubt["from_earlier_runs"] == doubt["found_in_store"] == 60 and not doubt["unchecked"]
+        assert second.summary["resumed"]["in_doubt"] == 60 and second.summary["resumed"]["wait_s"] == 0
 
 
 def _interrupt_mid_batch(sb: Sandbox, csv, tmp_path, sig: int, *extra: str) -> tuple[list[str], int, str]:
@@ -212,6 +218,20 @@ def test_ctrl_c_mid_batch_says_ecwid_keeps_running_what_it_accepted_and_the_reru
         assert len(stored(sb)) == sum(len(t.inner) for t in sb.state.batches.tickets.values())  # they did run
         summary = _rerun(sb, args, expected, monkeypatch, capsys)
     assert summary["batch"]["resumed_batches"] >= 1
+
+
+def test_a_batch_rerun_says_it_continues_an_earlier_run(tmp_path, monkeypatch, capsys):
+    csv = tmp_path / "contacts.csv"
+    write_csv(csv, range(10))
+    with _sandbox() as sb:
+        args = cli_args(sb, csv, tmp_path / "reports", "--rate", str(FAST), "--mode", "batch")
+        code, first, err = run_main(sb, args, monkeypatch, capsys)
+        assert code == 0 and first["counts"] == {"created": 10} and "resumed" not in first, err
+        assert "Continuing an earlier run" not in err
+        code, again, err = run_main(sb, args, monkeypatch, capsys)
+    assert code == 0 and again["counts"] == {"skipped": 10} and again["mode"] == "batch"
+    assert again["resumed"] == {"done": 10, "in_doubt": 0, "wait_s": 0.0} and "in_doubt" not in again
+    assert "Continuing an earlier run (journal " in err and "10 rows already done" in err
 
 
 def test_batch_size_over_ecwids_limit_is_a_usage_error(capsys):

@@ -3,7 +3,7 @@
 A record's life is a script of events at a fake store: a create answered, refused
 (503), refused so that the run stops (403), applied with its answer cut off, lost before it arrived, a read that fails,
 and the process dying at any of those points (its queued journal writes lost with
-it). The real Journal, the real guard and the real sender run against it, run
+it). The real Journal, the real engine and the real sender run against it, run
 after run, until a final run meets no more trouble. Throughout: the store never
 holds a contact twice, the journal never claims a contact the store lacks, and
 never forgets one the store has. At the end: each contact exactly once, and the
@@ -13,7 +13,6 @@ journal says created.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import tempfile
 from collections import Counter
@@ -24,10 +23,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from importer import journal as states
-from importer.deliver.guard import Guard
-from importer.deliver.send import SendConfig, send_records
+from importer.deliver.engine import Engine
+from importer.deliver.send import DirectChannel, SendConfig
 from importer.ecwid.pacer import Pacer
-from importer.ecwid.store import StoreReader
+from importer.ecwid.store import StoreReadError, StoreReader
+from importer.errors import RunStopped
 from importer.journal import Journal
 from importer.records import ContactRecord, Outcome, Source, Status
 
@@ -101,11 +101,24 @@ async def _run(journal: Journal, store: FakeStore, records: list[ContactRecord],
         pacer = Pacer(None)
         reader = StoreReader(http, api_url=API, store_id=STORE, token=TOKEN, pacer=pacer, retries=2, sleep=_no_sleep)
         # The fake store commits before it answers (or never): no window to wait out.
-        guard = Guard(journal, reader, skip_existing=skip_existing, settle_s=0.0, sleep=_no_sleep)
-        to_send = guard.classify(list(records), results)
-        send = functools.partial(send_records, config=config, client=http, pacer=pacer, sleep=_no_sleep)
-        await guard.run(to_send, results, send, quiet=True)
+        engine = Engine(journal, reader, results, settle_s=0.0, quiet=True, sleep=_no_sleep)
+        channel = DirectChannel(config, client=http, pacer=pacer, sleep=_no_sleep)
+        to_send = await engine.prepare(list(records))
+        try:  # skip what the customer has already, as importer.customers.instore does before the engine sends
+            to_send = [r for r in to_send if not (skip_existing and await _held(reader, r))]
+        except RunStopped as exc:
+            engine.give_up(exc, channel)
+            return results
+        await engine.run(to_send, channel)
     return results
+
+
+async def _held(reader: StoreReader, record: ContactRecord) -> bool:
+    """Whether the store has it; a read that fails: not sent (as a store check that failed)."""
+    try:
+        return await reader.has_contact(record)
+    except StoreReadError:
+        return True
 
 
 def _check_consistent(path, store: FakeStore, records: list[ContactRecord]) -> dict:

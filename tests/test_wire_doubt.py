@@ -85,6 +85,10 @@ def test_batch_inner_answers_that_say_nothing_are_checked_in_the_store_never_sen
         assert stored(sb) == expected
         assert code == 0, err
         assert summary["counts"] == {"created": 12}
+        # the rows their inner answers left in doubt: settled by the one store check (in_doubt, as in direct mode)
+        doubt = summary["in_doubt"]
+        assert doubt["answers_lost"] == doubt["rows"] == summary["batch"]["inner_in_doubt"] > 0
+        assert doubt["found_in_store"] + doubt["absent_sent_again"] == doubt["rows"] and not doubt["unchecked"]
         assert summary["batch"]["resent"] if "resent" in summary["batch"] else True
         code, summary, err = run_main(sb, args(sb, csv, tmp_path, "r2"), monkeypatch, capsys)
         assert stored(sb) == expected and summary["counts"] == {"skipped": 12}

@@ -62,10 +62,14 @@ def _start(capsys, monkeypatch, tmp_path, api_url: str):
 
 
 def test_a_closed_port_at_the_start_stops_with_one_line_and_a_report_of_rows_not_sent(tmp_path, monkeypatch, capsys):
+    from importer.runs import remote
+
+    monkeypatch.setattr(remote, "READS_NOTE_S", 0.0)  # any read "took long": said only if the store answered
     api_url = f"http://127.0.0.1:{closed_port()}/api/v3"
     run = _start(capsys, monkeypatch, tmp_path, api_url)
     assert run.code == 3, run.err
     assert f"ecwid-contacts: stopped: cannot reach {api_url}: connection refused" in run.err_lines
+    assert "reading the store took" not in run.err  # no store was read: the API was never there
     assert "internal error" not in run.err and "Traceback" not in run.err
     assert statuses(results(tmp_path / "r")) == {"not_sent": VALID_ROWS}
     done = summary(tmp_path / "r")

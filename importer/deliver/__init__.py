@@ -1,1 +1,1 @@
-"""Sending: the workers (direct), Ecwid's batch API, exactly once (the guard, doubt), progress, PUT/DELETE edits."""
+"""Sending: one engine (exactly once: journal, doubt, progress), its channels (direct, batch), PUT/DELETE edits."""

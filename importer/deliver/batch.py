@@ -1,31 +1,35 @@
-"""`--mode batch`: contacts through Ecwid's batch API, exactly once (issue 13).
+"""`--mode batch`: contacts through Ecwid's batch API, a channel of the delivery engine (issues 13, 22).
 
-    result = await send_batches(records, config, settings, reader=..., on_result=..., hooks=..., ...)
+    channel = BatchChannel(config, settings, reader, journal)
+    records = await channel.collect(records, lane, cancel)   # an earlier run's open batches, first (either mode)
+    result = await channel.send(records, lane, cancel)       # each record's answer told to the lane
 
 Its rules as pure pieces (limits, poll timing, inner ids, inner answers) are importer.ecwid.batchpolicy;
-its submits and polls on the wire are importer.ecwid.tickets. Here: each row's life in batches.
+its submits and polls on the wire are importer.ecwid.tickets. Here: records into batches, and the
+batches' answers into per-record answers on the engine's lane (importer.deliver.engine).
 
 - Up to `size` (≤ 500) creates go in one `POST /batch?stopOnFirstFailure=false&deduplicationKey=…`,
   each inner request's `id` a hash of the row's journal key, so its answer maps back to the row in this
   run or the next. The batch and its rows (`sending`, under the key) are committed to the journal
-  before the submit (importer.journal.batches).
+  before the submit (importer.journal.batches): that is the rows' intent.
 - A submit is retried with the same key, even after an answer that was lost: Ecwid answers a repeated
   key with the first submit's ticket. Never once the key may have been forgotten (`dedup_s`, under
-  Ecwid's hour): then the rows are in doubt, checked against the store.
+  Ecwid's hour): then the rows are lost, for the engine to check in the store.
 - `in_flight` batches are submitted ahead, so Ecwid's queue never runs dry; Ecwid runs a store's
   batches first in, first out, so only the oldest ticket is polled (`GET /batch?ticket=…&escapedJson=true`),
   at the time its progress says it will be done (bounded below and above), doubling while queued.
 - Each inner answer is read as a direct answer would be (importer.ecwid): 200 → created / not created;
-  a 4xx is final; `NOT_EXECUTED` or 429 goes into a later batch; a 5xx or timeout (Ecwid retried it
-  itself) may have created the contact: the customer's contacts are read before it goes into a later batch.
-- Every request (submit, poll, store check) goes through the run's one client (importer.ecwid.client,
-  the StoreReader's): one Pacer, one retry loop.
+  a 4xx is final; `NOT_EXECUTED` or 429 is known not executed: it goes into a later batch here; a 5xx,
+  a timeout (Ecwid retried it itself) or no inner answer may have created the contact: the row is lost,
+  and its ticket is finished, so it can no longer commit: the engine checks the store and sends
+  through this channel again what is absent.
+- Every request (submit, poll) goes through the run's one client (importer.ecwid.client, the
+  StoreReader's): one Pacer, one retry loop.
 - A stop (Ctrl-C, auth) abandons what is in flight. Ecwid runs a batch it accepted regardless (the
-  importer offers no cancel of it): its rows are reported `failed`/`ambiguous`, and the next run polls
-  the ticket the journal kept.
+  importer offers no cancel of it): its rows are answered `failed`/`ambiguous`, and the next run
+  collects the ticket the journal kept.
 
-The rows' states are the guard's to write (its `on_result` and `hooks`, importer.deliver.guard); here only the
-batches themselves are journaled (importer.journal.batches: a batch, its key, its ticket).
+Only the batches themselves are journaled here (a batch, its key, its ticket); the rows' states are the engine's.
 """
 
 from __future__ import annotations
@@ -35,18 +39,14 @@ import logging
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
-from importer.deliver.doubt import in_store
-from importer.deliver.progress import Progress
-from importer.deliver.send import UNRESOLVED, SendConfig, SendHooks, SendResult
-from importer.deliver.tasks import bounded
+from importer.deliver.send import UNRESOLVED, Lane, SendConfig, SendResult
 from importer.ecwid.answers import stop_reason, to_outcome
 from importer.ecwid.batchpolicy import BatchSettings, inner_answer, inner_id
 from importer.ecwid.policy import Action
-from importer.ecwid.store import StoreReadError, StoreReader
+from importer.ecwid.store import StoreReader
 from importer.ecwid.tickets import Batch, Tickets
 from importer.errors import RunStopped, interrupted, not_sent
 from importer.journal import Journal, OpenBatch
@@ -54,55 +54,99 @@ from importer.records import Code, ContactRecord, Outcome, Status
 
 log = logging.getLogger(__name__)
 
-@dataclass
-class BatchResult(SendResult):
-    batch: dict[str, Any] = field(default_factory=dict)  # the summary's "batch" section
-    returned: list[ContactRecord] = field(default_factory=list)  # `collect`: the rows for the caller to send
 
+class BatchChannel:
+    """Records into batches, batches' answers into per-record answers on the lane. One per run: its
+    `stats` (the summary's `batch` section) and each row's batches count across its sends."""
 
-async def send_batches(records: list[ContactRecord], config: SendConfig, settings: BatchSettings, *,
-                       reader: StoreReader, on_result: Callable[[ContactRecord], None], hooks: SendHooks | None = None,
-                       journal: Journal | None = None, cancel: asyncio.Event | None = None,
-                       clock: Callable[[], float] = time.time, collect: bool = False) -> BatchResult:  # fmt: skip
-    """Send every record through the batch API; `on_result` once per record. See the module docstring.
-
-    `collect` (--mode direct after a batch run): only the batches an earlier run left open are seen to
-    the end, for these records (polled, or checked in the store); every other row, and every row to be
-    sent again, is not sent but handed back in `result.returned`, without an `on_result`."""
-    run = _Run(config, settings, reader, on_result, hooks or SendHooks(), journal, clock, len(records))
-    run.collect = collect
-    return await run.go(records, cancel)
-
-
-class _Run:
-    def __init__(self, config, settings, reader, on_result, hooks, journal, clock, total):
-        self.config: SendConfig = config
-        self.settings: BatchSettings = settings
-        self.reader: StoreReader = reader
-        self.hooks: SendHooks = hooks
-        self.batches = journal
-        self.clock = clock
-        self.progress = Progress(total, quiet=config.quiet)
-        self._on_result = on_result
-        self.pending: deque[ContactRecord] = deque()
+    def __init__(self, config: SendConfig, settings: BatchSettings, reader: StoreReader, journal: Journal | None, *,
+                 clock=time.time):  # fmt: skip
+        self.config, self.settings, self.reader, self.batches, self.clock = config, settings, reader, journal, clock
+        self.stats: Counter[str] = Counter()
         self.attempts: Counter[int] = Counter()  # record index -> batches it went in
-        self.finished: set[int] = set()  # record indexes reported to on_result
+        self.tickets = Tickets(reader.api, settings, self.stats, clock=clock, show=self._show)
+        self.collected = False  # an earlier run's batches held rows of this input
+        self.returned: list[ContactRecord] | None = None  # while collecting: known not executed, for the caller
+        self.lane: Lane | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.pending: deque[ContactRecord] = deque()
+        self.finished: set[int] = set()  # record indexes answered in this pass
         self.stopped: RunStopped | None = None
         self.active: dict[asyncio.Task, Batch] = {}
-        self.stats: Counter[str] = Counter()
-        self.tickets = Tickets(reader.api, settings, self.stats, clock=clock, show=self._show)
-        self.result = BatchResult(stopped=None)
-        self.cancel: asyncio.Event | None = None
-        self.collect = False
+        self.ambiguous = 0
+
+    def summary(self, sending: bool) -> dict[str, Any]:
+        section = {"size": self.settings.size, "in_flight": self.settings.in_flight,
+                   "parallel": self.settings.parallel, **dict(sorted(self.stats.items()))}  # fmt: skip
+        if sending:
+            return {"mode": "batch", "batch": section}
+        return {"earlier_batches": section} if self.collected else {}
+
+    # -- an earlier run's batches --------------------------------------------------------
+    async def collect(self, records: list[ContactRecord], lane: Lane,
+                      cancel: asyncio.Event | None) -> list[ContactRecord]:  # fmt: skip
+        """See the batches an earlier run left open to the end, for these records (polled, or submitted
+        again with their key; older than the key's life: their rows lost). Returns the records left to
+        send, in input order: those no open batch held, and those a batch did not execute.
+        RunStopped if it had to stop (a ticket that makes no progress, Ctrl-C)."""
+        by_key = {r.key: r for r in records}
+        taken: set = set()
+        resumed: list[Batch] = []
+        for open_batch in self.batches.open_batches() if self.batches else ():
+            rows = [by_key[k] for k in open_batch.rows if k in by_key]
+            taken.update(r.key for r in rows)
+            if rows:
+                resumed += self._resume(open_batch, rows, lane)
+            else:  # none of its rows in this run: left open for the run that has them
+                self.stats["left_batches"] += 1
+        if not taken:
+            return records
+        self.collected, self.returned = True, []
+        try:
+            result = await self._go(resumed, lane, cancel)
+        finally:
+            back, self.returned = {r.key for r in self.returned}, None
+        if result.stopped is not None:
+            raise result.stopped
+        return [r for r in records if r.key not in taken or r.key in back]
+
+    def _resume(self, open_batch: OpenBatch, records: list[ContactRecord], lane: Lane) -> list[Batch]:
+        if open_batch.ticket is None and self.clock() - open_batch.created_at >= self.settings.dedup_s:
+            # Its key may be forgotten, so it is not submitted again; no ticket runs it now: checkable at once.
+            self.batches.batch_done(open_batch.key)
+            self.stats["expired_batches"] += 1
+            now = self.clock()
+            for record in records:
+                lane.lost(record, Code.AMBIGUOUS.outcome(detail=f"batch {open_batch.key}: its deduplication key "
+                                                                "may have expired, so it is not submitted again"),
+                          after=now)  # fmt: skip
+            return []
+        self.stats["resumed_batches"] += 1
+        for record in records:
+            self.attempts[record.index] += 1
+        log.info("resuming batch %s (%d rows): %s", open_batch.key, len(records),
+                 f"polling ticket {open_batch.ticket}" if open_batch.ticket else "submitting it again with its key")
+        return [Batch(open_batch.key, records, open_batch.created_at, open_batch.ticket, journaled=True,
+                      maybe_sent=True)]  # fmt: skip
 
     # -- the run -------------------------------------------------------------------
-    async def go(self, records: list[ContactRecord], cancel: asyncio.Event | None) -> BatchResult:
+    async def send(self, records: list[ContactRecord], lane: Lane, cancel: asyncio.Event | None = None) -> SendResult:
+        """Every record through the batch API; one answer (or lost) per record on `lane`."""
+        for record in records:
+            if record.customer_id is None:
+                lane.answer(record, UNRESOLVED)
+            else:
+                self.pending.append(record)
+        return await self._go([], lane, cancel)
+
+    async def _go(self, resumed: list[Batch], lane: Lane, cancel: asyncio.Event | None) -> SendResult:
         started = time.monotonic()
         requests_before, limited_before = self.reader.requests, self.reader.limited
-        self.cancel = cancel
+        self.lane = lane
         stopper = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
         try:
-            resumed = await self._prepare(records)
             await self._send(resumed, stopper)
         except RunStopped as exc:
             self._stop(exc)
@@ -110,73 +154,13 @@ class _Run:
             if stopper is not None:
                 stopper.cancel()
             await self._abandon()
-            self.progress.close()
         elapsed = time.monotonic() - started
-        result = self.result
-        result.stopped = self.stopped
-        result.requests = self.reader.requests - requests_before
-        result.rate_limited += self.reader.limited - limited_before  # polls and reads; submits counted apart
-        result.elapsed_s = elapsed
-        result.achieved_rate_per_minute = result.requests * 60.0 / elapsed if elapsed > 0 else 0.0
-        result.counts = dict(self.progress.counts)
-        result.batch = {"size": self.settings.size, "in_flight": self.settings.in_flight,
-                        "parallel": self.settings.parallel, **dict(sorted(self.stats.items()))}  # fmt: skip
+        requests = self.reader.requests - requests_before
+        result = SendResult(stopped=self.stopped, requests=requests, elapsed_s=elapsed, ambiguous=self.ambiguous,
+                            rate_limited=self.reader.limited - limited_before,  # polls too; submits counted apart
+                            achieved_rate_per_minute=requests * 60.0 / elapsed if elapsed > 0 else 0.0)  # fmt: skip
+        self._reset()
         return result
-
-    async def _prepare(self, records: list[ContactRecord]) -> list[Batch]:
-        """Batches an earlier run left open (to poll or resubmit); rows checked first; the rest pending."""
-        by_key = {r.key: r for r in records}
-        resumed: list[Batch] = []
-        for open_batch in self.batches.open_batches() if self.batches else ():
-            batch = self._resume(open_batch, by_key)
-            if batch is not None:
-                resumed.append(batch)
-        taken = {r.key for b in resumed for r in b.records}
-        to_check: list[ContactRecord] = []
-        for record in records:
-            if record.key in taken:
-                continue
-            if self.collect:
-                self.result.returned.append(record)
-            elif record.customer_id is None:
-                self._finish(record, UNRESOLVED)
-            elif self.hooks.precheck is not None:
-                to_check.append(record)
-            else:
-                self.pending.append(record)
-        if to_check:  # in doubt since an earlier run, or --skip-existing: the store first
-            checked: dict[int, Outcome | None] = {}
-
-            async def check(record: ContactRecord) -> None:
-                checked[record.index] = await _maybe_await(self.hooks.precheck(record))
-
-            await bounded(to_check, check, self.config.concurrency, self.cancel)
-            for record in to_check:
-                outcome = checked[record.index]
-                if outcome is None:
-                    self.pending.append(record)
-                else:
-                    self._finish(record, outcome)
-        return resumed
-
-    def _resume(self, open_batch: OpenBatch, by_key: dict) -> Batch | None:
-        records = [by_key[k] for k in open_batch.rows if k in by_key]
-        age = self.clock() - open_batch.created_at
-        if not records:  # none of its rows in this run: left open for the run that has them
-            self.stats["left_batches"] += 1
-            return None
-        if open_batch.ticket is None and age >= self.settings.dedup_s:
-            # Its key may be forgotten: its rows are in doubt (checked by the guard).
-            self.batches.batch_done(open_batch.key)
-            self.stats["expired_batches"] += 1
-            return None
-        self.stats["resumed_batches"] += 1
-        for record in records:
-            self.attempts[record.index] += 1
-        log.info("resuming batch %s (%d rows): %s", open_batch.key, len(records),
-                 f"polling ticket {open_batch.ticket}" if open_batch.ticket else "submitting it again with its key")
-        return Batch(open_batch.key, records, open_batch.created_at, open_batch.ticket, journaled=True,
-                      maybe_sent=True)  # fmt: skip
 
     async def _send(self, resumed: list[Batch], stopper: asyncio.Future | None) -> None:
         ahead: asyncio.Future | None = None  # the batch submitted before: Ecwid runs it first
@@ -260,7 +244,8 @@ class _Run:
         if running:
             text += f" ({running[0].completed}/{len(running[0].records)})"
         text += f", {statuses['QUEUED'] + statuses['']} queued at Ecwid"
-        self.progress.detail = text
+        if self.lane is not None:
+            self.lane.show(text)
 
     # -- answers ---------------------------------------------------------------------
     async def _settle(self, batch: Batch, answer: dict | None) -> None:
@@ -291,58 +276,29 @@ class _Run:
             else:  # 5xx or timeout that Ecwid retried: it may have been created
                 self.stats["inner_in_doubt"] += 1
                 doubt.append(record)
-        again += await self._check(doubt)
+        now = self.clock()  # its ticket is finished: nothing of it can commit after now
+        for record in doubt:
+            attempts = self.attempts[record.index]
+            found = Outcome(Status.CREATED, 200, 1, attempts,
+                            error="confirmed in the store: its batch gave no clear answer")
+            self._finish(record, Code.AMBIGUOUS.outcome(attempts=attempts, detail="no clear answer in its batch"),
+                         lost=found, at=now)
         for record in again:
             self._again(record)
         if stop is not None:
             raise stop
 
-    async def _check(self, records: list[ContactRecord]) -> list[ContactRecord]:
-        """Read each customer's contacts once (fresh); the created are finished, the absent returned."""
-        if not records:
-            return []
-        by_customer: dict[int, list[ContactRecord]] = {}
-        for record in records:
-            by_customer.setdefault(record.customer_id, []).append(record)
-        failed: dict[int, StoreReadError] = {}
-        present: dict[int, bool] = {}
-
-        async def read(cid: int) -> None:
-            try:
-                found = await in_store(self.reader, cid, by_customer[cid])
-            except StoreReadError as exc:
-                failed[cid] = exc
-            else:
-                present.update((r.index, yes) for r, yes in zip(by_customer[cid], found))
-
-        await bounded(sorted(by_customer), read, self.config.concurrency)
-        absent = []
-        for record in records:
-            if record.customer_id in failed:
-                self._finish(record, Code.AMBIGUOUS.outcome(
-                    attempts=self.attempts[record.index],
-                    detail=f"no clear answer in its batch, and the store could not be checked: "
-                           f"{failed[record.customer_id]}"))  # fmt: skip
-            elif present[record.index]:
-                self._finish(record, Outcome(Status.CREATED, 200, 1, self.attempts[record.index],
-                                             error="confirmed in the store: its batch gave no clear answer"))
-            else:
-                absent.append(record)
-        return absent
-
     def _again(self, record: ContactRecord) -> None:
         """Into a later batch, while its attempts last; the journal knows it is not at Ecwid."""
-        if self.hooks.absent is not None:
-            self.hooks.absent(record)
-        if self.collect:  # not at Ecwid: the caller sends it
-            self.result.returned.append(record)
-            return
-        if self.attempts[record.index] > self.config.retries:
+        self.lane.absent(record)
+        if self.returned is not None:  # collecting: not at Ecwid, the caller sends it
+            self.returned.append(record)
+        elif self.attempts[record.index] > self.config.retries:
             self._finish(record, Code.RETRIES_EXHAUSTED.outcome(
                 attempts=self.attempts[record.index], detail=f"not done in {self.attempts[record.index]} batches"))
-            return
-        self.stats["resent"] += 1
-        self.pending.appendleft(record)
+        else:
+            self.stats["resent"] += 1
+            self.pending.appendleft(record)
 
     # -- the end ---------------------------------------------------------------------
     def _stop(self, reason: RunStopped) -> None:
@@ -377,15 +333,14 @@ class _Run:
         for record in records:
             self._finish(record, replace(outcome, attempts=self.attempts[record.index] or outcome.attempts))
 
-    def _finish(self, record: ContactRecord, outcome: Outcome) -> None:
-        if record.index in self.finished:  # once per record, whatever path a stop takes
+    def _finish(self, record: ContactRecord, outcome: Outcome, *, lost: Outcome | None = None,
+                at: float | None = None) -> None:  # fmt: skip
+        """Its answer on the lane, once per record whatever path a stop takes; `lost`: in doubt, found as that."""
+        if record.index in self.finished:
             return
         self.finished.add(record.index)
-        if outcome.error_code == Code.AMBIGUOUS:
-            self.result.ambiguous += 1
-        self.progress.update(outcome.status)
-        self._on_result(replace(record, outcome=outcome))
-
-
-async def _maybe_await(value: Any) -> Any:
-    return await value if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future) else value
+        self.ambiguous += outcome.error_code == Code.AMBIGUOUS
+        if lost is not None:
+            self.lane.lost(record, outcome, after=at, found=lost)
+        else:
+            self.lane.answer(record, outcome)

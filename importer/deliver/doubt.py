@@ -13,7 +13,7 @@ journal keeps it `sending`, with when it was sent), never absent.
     book = DoubtBook(settle_s=60)
     book.add(record, sent_at=time.time(), origin=LOST)
     checked = await book.settle(reader, cancel)   # found, absent, unchecked, stopped
-    present = await in_store(reader, customer_id, records)   # a check now, without waiting (--mode batch)
+    present = await in_store(reader, customer_id, records)   # one customer's rows, checked now
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class DoubtBook:
         self._wall = wall
         self._sleep = sleep
         self._rows: dict[tuple, Doubt] = {}
-        self.counts: Counter[str] = Counter()  # EARLIER, LOST; the guard adds how each was settled
+        self.counts: Counter[str] = Counter()  # EARLIER, LOST; the engine adds how each was settled
         self.keys: set = set()  # every row that was in doubt during the run
 
     def __len__(self) -> int:
@@ -124,7 +124,7 @@ class DoubtBook:
 
 async def in_store(reader: StoreReader, customer_id: int, records: list[ContactRecord]) -> list[bool]:
     """Whether the store holds each record's contact (all of one customer's): one fresh read of the
-    customer's contacts. The one check of a create in doubt: the guard's and --mode batch's."""
+    customer's contacts. The one check of a create in doubt, whichever channel sent it (importer.deliver.engine)."""
     await reader.contacts(customer_id, fresh=True)
     return [await reader.has_contact(r) for r in records]  # answered from that read
 

@@ -7,12 +7,16 @@
 - Each request is one exchange of the run's client (importer.ecwid.client), in its one
   retry loop; an answer that may have been applied (no response after sending, a 2xx
   without a readable createCount) is never resent blindly: the row is `failed` /
-  `ambiguous`, for the guard to check in the store (importer.deliver.guard).
+  `ambiguous`, for the engine to check in the store (importer.deliver.engine).
 - A stop (403/402/404 store, or cancellation) lets in-flight requests finish for
   up to `grace_s`, abandons the rest, and reports every record not sent as `not_sent`.
 
 `on_result` is called exactly once per record pulled from `records` (and for
 the ones left in it after a stop), from the event-loop thread.
+
+`DirectChannel` is this pool as a channel of the delivery engine (importer.deliver.engine): its
+answers go to the engine's `Lane`, an ambiguous one as lost (in doubt, for the engine to settle).
+`Lane` and `Channel` are the engine's contract with its channels (this one and importer.deliver.batch).
 """
 
 from __future__ import annotations
@@ -20,17 +24,16 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import operator
 import random as _random
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from importer import ecwid
-from importer.deliver.progress import Progress
 from importer.ecwid import CREATE_SCOPE, policy
 from importer.ecwid.answers import CREATED, Reply, to_outcome
 from importer.ecwid.client import EcwidClient, new_client
@@ -90,11 +93,6 @@ class SendHooks:
     """
 
     before_send: Callable[[ContactRecord], MaybeAwaitable] | None = None
-    # precheck(record) -> Outcome | None: before pacing the create; an Outcome
-    # finishes the record without sending it (already in the store, ...).
-    precheck: Callable[[ContactRecord], MaybeAwaitable] | None = None
-    # absent(record): known not to be at Ecwid, to be sent again (--mode batch): the journal says so
-    absent: Callable[[ContactRecord], None] | None = None
 
 
 @dataclass
@@ -106,7 +104,8 @@ class SendResult:
     elapsed_s: float = 0.0
     achieved_rate_per_minute: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)  # final status -> rows
-    extra: dict[str, Any] = field(default_factory=dict)  # summary fields from the caller (guard: doubt, resume)
+    extra: dict[str, Any] = field(default_factory=dict)  # summary fields of the engine (doubt, resume, earlier batches)
+    sections: dict[str, Any] = field(default_factory=dict)  # the channel's own summary sections, last (batch)
 
 
 async def send_records(
@@ -121,7 +120,6 @@ async def send_records(
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     random: Callable[[], float] = _random.random,
     pacer: Pacer | None = None,
-    progress: Progress | None = None,
     liveness: Liveness | None = None,
 ) -> SendResult:
     """Send every record; see the module docstring. `client`, `clock`, `sleep`, `random` are for tests.
@@ -130,11 +128,9 @@ async def send_records(
     when the API is not heard (importer.ecwid.liveness).
 
     `pacer`: share one with other requests of the run (store reads), so all of them
-    together keep to the rate; by default the run makes its own. `progress`: one the
-    caller shows across several calls (and closes); by default the run makes its own.
+    together keep to the rate; by default the run makes its own.
     """
-    run = _Run(config, on_result, hooks or SendHooks(), clock, sleep, random, operator.length_hint(records), pacer,
-               progress, liveness)  # fmt: skip
+    run = _Run(config, on_result, hooks or SendHooks(), clock, sleep, random, pacer, liveness)
     if client is not None:
         return await run.go(iter(records), client, cancel)
     async with new_client(config) as own:
@@ -151,7 +147,7 @@ class _Slot:
 
 
 class _Run:
-    def __init__(self, config, on_result, hooks, clock, sleep, random, total, pacer=None, progress=None, liveness=None):
+    def __init__(self, config, on_result, hooks, clock, sleep, random, pacer=None, liveness=None):
         self.config: SendConfig = config
         self.liveness: Liveness | None = liveness
         self.hooks: SendHooks = hooks
@@ -161,8 +157,7 @@ class _Run:
         self.stopped: RunStopped | None = None
         self.failure: BaseException | None = None  # a bug, or the records iterable raised
         self.result = SendResult(stopped=None)
-        self._own_progress = progress is None
-        self.progress = progress if progress is not None else Progress(total, quiet=config.quiet)
+        self.counts: Counter[str] = Counter()
         self._on_result = on_result
         self._records: Iterator[ContactRecord] = iter(())
         self.cancel: asyncio.Event | None = None
@@ -186,15 +181,13 @@ class _Run:
         finally:
             await self._wind_down(slots, workers)
             self._finish_unsent()
-            if self._own_progress:
-                self.progress.close()
         if self.failure is not None:
             raise self.failure
         elapsed = self.clock() - started
         self.result.stopped = self.stopped
         self.result.elapsed_s = elapsed
         self.result.achieved_rate_per_minute = self.result.requests * 60.0 / elapsed if elapsed > 0 else 0.0
-        self.result.counts = dict(self.progress.counts)
+        self.result.counts = dict(self.counts)
         return self.result
 
     async def _until_done_or_stopped(self, workers: list[asyncio.Task]) -> None:
@@ -237,7 +230,7 @@ class _Run:
     def _finish(self, record: ContactRecord, outcome: Outcome) -> None:
         doubt = outcome.error_code == Code.AMBIGUOUS
         self.result.ambiguous += doubt
-        self.progress.update(outcome.status, in_doubt=doubt)
+        self.counts[outcome.status] += 1
         self._on_result(replace(record, outcome=outcome))
 
     def _finish_unsent(self) -> None:
@@ -259,15 +252,13 @@ class _Run:
                 if record is None:
                     return
                 slot.record, slot.attempts, slot.on_wire = record, 0, False
-                outcome = await _call(self.hooks.precheck, record)
-                if outcome is None:
-                    outcome = await self._send_one(record, slot, api)
+                outcome = await self._send_one(record, slot, api)
                 slot.record = None
                 self._finish(record, outcome)
         except asyncio.CancelledError:
             if slot.record is not None:  # abandoned by a stop
                 self._finish(slot.record, self._abandoned(slot))
-        except RunStopped as exc:  # a hook's store read hit an auth/scope/plan/store error
+        except RunStopped as exc:  # before_send's journal commit failed (a full disk): nothing more leaves
             self._stop(exc)
             if slot.record is not None:
                 self._finish(slot.record, self._abandoned(slot))
@@ -318,3 +309,53 @@ async def _call(hook: Callable[[ContactRecord], MaybeAwaitable] | None, record: 
     value = hook(record)
     return await value if inspect.isawaitable(value) else value
 
+
+
+class Lane(Protocol):
+    """What a channel tells the engine about each record (importer.deliver.engine.Engine is the one lane)."""
+
+    async def before_send(self, record: ContactRecord) -> None:
+        """Its request leaves now: returns once its intent is durable."""
+
+    def answer(self, record: ContactRecord, outcome: Outcome) -> None:
+        """Its outcome in this run. An `ambiguous` one stays in doubt, for the next run to collect (an open ticket)."""
+
+    def lost(self, record: ContactRecord, outcome: Outcome, *, after: float | None = None,
+             found: Outcome | None = None) -> None:  # fmt: skip
+        """Sent, no clear answer: in doubt, for the engine to settle in the store once it can no longer commit
+        (`after`, Unix time; None: the settle window after its request left). `found`: its outcome if stored."""
+
+    def absent(self, record: ContactRecord) -> None:
+        """Known not executed (a batch's NOT_EXECUTED or inner 429): the channel sends it again itself."""
+
+    def show(self, text: str) -> None:
+        """The channel's part of the progress line (batches running and queued)."""
+
+
+class Channel(Protocol):
+    """Turns records into per-record answers on a lane (DirectChannel; importer.deliver.batch.BatchChannel)."""
+
+    async def send(self, records: list[ContactRecord], lane: Lane, cancel: asyncio.Event | None) -> SendResult: ...
+
+    def summary(self, sending: bool) -> dict[str, Any]:
+        """Its own summary.json sections: as the run's channel (`sending`), or as the collector of earlier batches."""
+
+
+class DirectChannel:
+    """One request per record (send_records' pool): `wire` is its keywords (client, pacer, liveness, clock, ...)."""
+
+    def __init__(self, config: SendConfig, **wire: Any):
+        self.config, self.wire = config, wire
+
+    async def send(self, records: list[ContactRecord], lane: Lane, cancel: asyncio.Event | None = None) -> SendResult:
+        def answered(record: ContactRecord) -> None:
+            if record.outcome.error_code == Code.AMBIGUOUS:  # no answer: the engine checks the store later
+                lane.lost(record, record.outcome)
+            else:
+                lane.answer(record, record.outcome)
+
+        return await send_records(records, self.config, on_result=answered, cancel=cancel,
+                                  hooks=SendHooks(before_send=lane.before_send), **self.wire)  # fmt: skip
+
+    def summary(self, sending: bool) -> dict[str, Any]:
+        return {}

@@ -16,7 +16,7 @@ memory of what a run did. Keyed by (store, customer, type, normalized contact):
   losing it to a crash only costs a store check;
 * a row whose answer was lost stays `sending`, with `sent_at`, the time its request
   left: the next check waits until that request can no longer commit
-  (importer.deliver.guard, importer.deliver.doubt). A row a run that died left in
+  (importer.deliver.engine, importer.deliver.doubt). A row a run that died left in
   `sending` without one was sent, at the latest, before the next run could open
   the journal (`opened_at`): the lock says that run was gone.
 * `batch` holds the batch key of a row sent through the batch API (importer.journal.batches).

@@ -28,13 +28,15 @@ from importer.customers.instore import skip_in_store
 from importer.customers.newcustomers import CustomerCreator
 from importer.customers.rows import customer_names, row_emails
 from importer.customers.storematch import settle
-from importer.deliver.guard import BatchGuard, Guard
+from importer.deliver.batch import BatchChannel
+from importer.deliver.engine import Engine
+from importer.deliver.send import DirectChannel, SendConfig
+from importer.ecwid.batchpolicy import BatchSettings
 from importer.ecwid.client import connection
 from importer.ecwid.liveness import Liveness
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.store import StoreReader
-from importer.errors import RunStopped, not_sent
-from importer.errors import UsageError
+from importer.errors import Code, RunStopped, UsageError, not_sent
 from importer.input.table import Table, set_outcomes
 from importer.journal import NO_JOURNAL, Journal, locate
 from importer.records import ContactRecord, Status
@@ -78,19 +80,11 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
         "achieved_rate_per_minute": round(result.achieved_rate_per_minute, 1),
         **result.extra,  # rows in doubt and how each was settled; what an earlier run had done
     }
-    settled.into(summary)
+    settled.into(summary, result.stopped)
     if journal is None and options.no_journal:
         summary.setdefault("notes", []).append(NO_JOURNAL)
-    if options.mode == "batch":
-        summary["mode"] = "batch"
-        summary["batch"] = result.batch
+    summary.update(result.sections)  # the channel's own (--mode batch: its batches)
     return summary, result.stopped
-
-
-def _batch_settings(options: ImportOptions):
-    from importer.deliver.batch import BatchSettings
-
-    return BatchSettings(**options.delivery.batch_settings())
 
 
 READS_NOTE_S = 5.0  # reads that took longer than this get a line of their own on the terminal
@@ -112,11 +106,12 @@ class _Settled:
         finally:
             self.reads_s += time.monotonic() - started
 
-    def into(self, summary: dict) -> None:
+    def into(self, summary: dict, stopped: RunStopped | None) -> None:
         if self.directory is not None and self.directory.reader.reads:
             reads, pages = self.directory.reader.reads, self.directory.stats.pages
             summary["reads"] = {"requests": reads, "pages": pages, "seconds": round(self.reads_s, 3)}
-            if self.reads_s > READS_NOTE_S:
+            # the time is worth a line when the reads were answered: not when the API was never there
+            if self.reads_s > READS_NOTE_S and (stopped is None or stopped.error_code != Code.API_UNREACHABLE):
                 summary.setdefault("notes", []).append(
                     f"reading the store took {self.reads_s:.1f} s: {reads} requests, {pages} of them pages of the "
                     "customer list (each request counts against the rate limit, like the creates)")  # fmt: skip
@@ -139,8 +134,6 @@ def _resolution(table: Table, records: list[ContactRecord], options: ImportOptio
 
 
 def _send_config(options: ImportOptions, api_url: str, store_id: int, token: str):
-    from importer.deliver.send import SendConfig
-
     return SendConfig(api_url=api_url, store_id=store_id, token=token, quiet=options.quiet,
                       **options.pacing.send_config())
 
@@ -174,7 +167,7 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportO
             resolved = {r.index: r for r in asyncio.run(session(config))}
         except RunStopped as exc:
             stopped, resolved = exc, {}
-    settled.into(summary)
+    settled.into(summary, stopped)
     set_outcomes(table.frame, [results.get(r.index) or resolved.get(r.index) or r for r in named])
     return stopped
 
@@ -200,8 +193,6 @@ def _reader(http: httpx.AsyncClient, config, pacer: Pacer, liveness: Liveness | 
 async def _session(table, to_send, config, options: ImportOptions, journal: Journal | None, results,
                    settled: _Settled):
     """One HTTP client and one pacer for every request of the run: reads and creates alike."""
-    from importer.deliver.send import SendResult, send_records
-
     # One interrupt scope for the whole session: a Ctrl-C between lookups and sending
     # (the journal check can take seconds) still ends in a report, not a traceback.
     async with connection(config) as (http, liveness):  # liveness hears every request: an API gone away stops it
@@ -213,70 +204,27 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
             if options.create_customers:
                 creator = CustomerCreator(reader, journal)
             how = _resolution(table, to_send, options, settled.directory, creator)
-            # Customers are settled first (ids verified, emails resolved), so the journal's keys use the id.
-            kind = BatchGuard if options.mode == "batch" else Guard
-            guard = kind(journal, reader, skip_existing=False, **_settle(options))
+            # Batches an earlier run left open are collected first, whichever channel sends (the same reader and pacer).
+            batches = BatchChannel(config, BatchSettings(**options.delivery.batch_settings()), reader, journal)
+            channel = batches if options.mode == "batch" else DirectChannel(config, client=http, pacer=pacer,
+                                                                            liveness=liveness)  # fmt: skip
+            engine = Engine(journal, reader, results, collector=batches, cancel=cancel, quiet=config.quiet,
+                            **_settle(options))  # fmt: skip
             try:
+                # Customers are settled first (ids verified, emails resolved), so the journal's keys use the id.
                 to_send = await settle(to_send, table, settled.directory, options.match_by, results,
                                        settled.stats, concurrency=config.concurrency, cancel=cancel)
                 to_send = await settled.learn(resolve_customers(to_send, how, results, concurrency=config.concurrency,
                                                                 cancel=cancel, stats=settled.stats))  # fmt: skip
-            except RunStopped as exc:  # unsent rows become not_sent in _send
-                guard.give_up(results, exc)
-                return SendResult(stopped=exc)
-            earlier = None
-            if options.mode != "batch":  # an earlier batch run's tickets are seen to the end before their rows go
-                to_send, earlier = await _collect_batches(to_send, config, options, reader, journal, results, cancel)
-                if earlier is not None and earlier.stopped is not None:
-                    return earlier
-            try:
-                to_send = guard.classify(to_send, results)  # what the journal says an earlier run did ...
+                to_send = await engine.prepare(to_send)  # what an earlier run did, its batches and the journal say ...
                 to_send = await settled.learn(skip_in_store(  # ... and what the customers have already
                     to_send, settled.directory, results, update=options.update, dry_run=False,
-                    concurrency=config.concurrency, cancel=cancel, leave=guard.rechecks))  # fmt: skip
-            except RunStopped as exc:  # unsent rows become not_sent in _send
-                guard.give_up(results, exc)
-                return SendResult(stopped=exc)
-            guard.plan(to_send)
-            try:  # the bodies on record before anything leaves: a full disk stops the run here
-                history = _history(journal, reader, to_send)
-            except RunStopped as exc:
-                return SendResult(stopped=exc)
-            send = functools.partial(send_records, config=config, cancel=cancel, client=http, pacer=pacer,
-                                     liveness=liveness)  # fmt: skip
-            if options.mode == "batch":  # Ecwid's batch API: the same reader, pacer, journal and guard
-                from importer.deliver.batch import send_batches
-
-                sent = await send_batches(to_send, config, _batch_settings(options), reader=reader,
-                                          on_result=guard.on_result(results), hooks=guard.hooks(), journal=journal,
-                                          cancel=cancel)  # fmt: skip
-            else:
-                sent = await guard.run(to_send, results, send, cancel=cancel, quiet=config.quiet)
-                if earlier is not None:
-                    sent.extra["earlier_batches"] = earlier.batch
+                    concurrency=config.concurrency, cancel=cancel))  # fmt: skip
+                history = _history(journal, reader, to_send)  # the bodies on record first: a full disk stops here
+            except RunStopped as exc:  # unsent rows become not_sent in send()
+                return engine.give_up(exc, channel)
+            sent = await engine.run(to_send, channel)
             return await _after_send(sent, results, reader, history, options, config, cancel)
-
-
-async def _collect_batches(to_send, config, options: ImportOptions, reader: StoreReader, journal: Journal | None,
-                           results, cancel):  # fmt: skip
-    """--mode direct: rows an earlier run handed to Ecwid in batches still open in the journal are not sent
-    again before their tickets are polled to the end (or, when Ecwid no longer knows a ticket, the store
-    checked). Returns (the rows to send, in input order; the collection's BatchResult or None)."""
-    if journal is None:
-        return to_send, None
-    from importer.deliver.batch import send_batches
-
-    held = {key for batch in journal.open_batches() for key in batch.rows}
-    if not any(r.key in held for r in to_send):
-        return to_send, None
-    # Outcomes journaled as in --mode batch: a row left in doubt stays `sending` under its batch's key.
-    guard = BatchGuard(journal, reader, skip_existing=False)
-    collected = await send_batches([r for r in to_send if r.key in held], config, _batch_settings(options),
-                                   reader=reader, on_result=guard.on_result(results), hooks=guard.hooks(),
-                                   journal=journal, cancel=cancel, collect=True)  # fmt: skip
-    journal.flush()  # what the tickets said, committed before the guard reads the journal
-    back = {r.index for r in collected.returned}
-    return [r for r in to_send if r.key not in held or r.index in back], collected
 
 
 def _settle(options: ImportOptions) -> dict:
