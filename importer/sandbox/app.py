@@ -15,6 +15,7 @@ import contextlib
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from importer.sandbox.batch import api as batchapi
 from importer.sandbox.config import CREATE, READ, UPDATE, SandboxConfig
 from importer.sandbox.contacts import check_contact_fields
-from importer.sandbox.errors import ApiError, ConnectionCut, internal_error, wrong_parameter
+from importer.sandbox.errors import ApiError, internal_error, wrong_parameter
 from importer.sandbox.faults import BLANK_BODIES, echo_page
 from importer.sandbox.routing import error_response, json_body, path_int, query_bool, query_int, route
 from importer.sandbox.state import LoggedRequest, SandboxState, token_hash
@@ -172,12 +173,12 @@ async def _cut_connection(send: Send, receive: Receive) -> None:
 
     Under uvicorn, `send` is bound to the request cycle that owns the transport;
     closing it is what a dying server or proxy looks like to the client. (Raising
-    instead would make uvicorn answer 500, which is not ambiguous.) Elsewhere,
-    e.g. in httpx.ASGITransport, raise ConnectionCut into the client.
+    instead would make uvicorn answer 500, which is not ambiguous.) In process, under
+    httpx.ASGITransport, raise into the client what httpx raises when a socket is cut so.
     """
     transport = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is None:
-        raise ConnectionCut("sandbox cut the connection after committing the create")
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
     transport.close()
     # Wait until uvicorn notices, so it neither logs nor sends a fallback 500.
     with contextlib.suppress(asyncio.TimeoutError):
