@@ -69,10 +69,6 @@ class SandboxState(CustomerStore):
             sid = self.config.store_id if store_id is None else store_id
             self._tokens[token] = TokenInfo(sid, frozenset(scopes))
 
-    def remove_token(self, token: str) -> None:
-        with self.lock:
-            self._tokens.pop(token, None)
-
     def set_fault(self, **changes: Any) -> None:
         """Change fault settings at run time: fail_rate, cut_rate, latency_ms, …"""
         with self.lock:
