@@ -3,7 +3,7 @@
     queue = BatchQueue(state, BatchSettings(processing_ms=1.0))   # SandboxState does this: `state.batches`
     ticket, new = queue.submit(store_id, token, inner_requests, parallel=False, stop_on_failure=True,
                                group=None, key=None)              # inside the event loop
-    queue.find(store_id, ticket.ticket); queue.cancel([ticket])
+    queue.find(store_id, ticket.ticket); queue.cancel([ticket]); queue.resume()
 
 Per store, tickets run first in, first out, one at a time; a ticket's inner requests run
 one after another, or up to `PARALLEL` at once with `allowParallelMode=true`. Each inner
@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import threading
 import uuid
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -57,7 +58,7 @@ class BatchSettings:
     skip_rate: float = 0.0  # NOT_EXECUTED
     blank_rate: float = 0.0  # stored, but answered 200 with an empty body: an answer that says nothing
     cut_submits: int = 0  # the answers to this many accepted submits are cut (lost)
-    paused: bool = False  # a stuck queue: tickets stay QUEUED
+    paused: bool = False  # a stuck queue: tickets stay QUEUED until `BatchQueue.resume()`
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -90,6 +91,12 @@ class BatchQueue:
         self._keys: dict[tuple[int, str], Ticket] = {}
         self._runners: dict[int, asyncio.Task] = {}
         self._app: ASGIApp | None = None
+        self._paused = threading.Event()  # set: no ticket starts (set and cleared from any thread)
+        if settings.paused:
+            self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
 
     def attach(self, app: ASGIApp) -> None:
         """The app inner requests run through: the API's own routes, without the gate."""
@@ -156,7 +163,7 @@ class BatchQueue:
         """The store's tickets, first in, first out, until its queue is empty."""
         try:
             while True:
-                while self.settings.paused:
+                while self._paused.is_set():
                     await asyncio.sleep(0.01)
                 with self.state.lock:
                     queue = self._queues.get(store_id)
