@@ -48,7 +48,7 @@ class SandboxState(CustomerStore):
         self.clock = clock
         self.started_at = clock()
         self._tokens: dict[str, TokenInfo] = {}
-        # The config's fault fields carry the same names as FaultSettings'.
+        # The config's own FaultSettings part: set_fault replaces it as the run goes.
         self._faults = FaultSettings(**{f.name: getattr(config, f.name) for f in fields(FaultSettings)})
         self._limiter: SlidingWindowLimiter | None = None
         self._bad_tokens: SlidingWindowLimiter | None = None
