@@ -164,15 +164,15 @@ class Session:
         wanted = self.ws.choices.apply(ImportOptions())  # --create-customers: those named by email are its to create
         customers = [customer_from(c) for c in sandbox_customers(wanted, result.table, valid)]
         named = {r.customer_id for r in valid if r.customer_id is not None}
-        have = sandbox.state.customers()
+        have = sandbox.customers()
         ids, emails = {c.id for c in have}, {c.email.lower() for c in have}
         new = [c for c in customers if c.id in named and c.id not in ids]
         if new:
-            sandbox.state.add_customers([c.id for c in new], [c.email for c in new], [c.name for c in new])
+            sandbox.add_customers([c.id for c in new], [c.email for c in new], [c.name for c in new])
         # Customers named by email get the next free ids, as in the CLI's sandbox, unless an earlier send added them.
         by_email = [c.email for c in customers if c.id not in named and c.email.lower() not in emails]
         if by_email:
-            sandbox.state.add_customers(emails=by_email)
+            sandbox.add_customers(emails=by_email)
 
     def close(self) -> None:
         self.jobs.stop(wait_s=STOP_WAIT_S)
