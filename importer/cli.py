@@ -27,36 +27,29 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return int(text)
+def _number(read, ok, expected: str):
+    """An argparse type: the number `read` makes of the text if `ok` takes it, else "expected <expected>"."""
+
+    def parse(text: str):
+        try:
+            value = read(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+def _digits(text: str) -> int | None:
+    return int(text) if text.isdigit() else None  # no sign, no spaces, no 1e3
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return int(text)
+_positive_int = _number(_digits, lambda n: n > 0, "a positive integer")
+_non_negative_int = _number(_digits, lambda n: True, "a non-negative integer")
+_positive_float = _number(float, lambda x: x > 0, "a positive number")
+_non_negative_float = _number(float, lambda x: 0 <= x < float("inf"), "a number of seconds, 0 or more")
 
 
 IMPORT_EPILOG = """\
