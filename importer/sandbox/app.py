@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -27,7 +26,7 @@ from importer.sandbox.config import CREATE, READ, UPDATE, SandboxConfig
 from importer.sandbox.contacts import check_contact_fields
 from importer.sandbox.errors import ApiError, internal_error, wrong_parameter
 from importer.sandbox.faults import BLANK_BODIES, echo_page
-from importer.sandbox.routing import error_response, json_body, path_int, query_bool, query_int, route
+from importer.sandbox.routing import RequestContext, error_response, json_body, path_int, query_bool, query_int, route
 from importer.sandbox.state import LoggedRequest, SandboxState, token_hash
 
 MAX_LIMIT = 100  # customer search page size; Ecwid documents 100 as the maximum
@@ -35,16 +34,6 @@ DEFAULT_LIMIT = 10
 LOGGED_BODY_CHARS = 1000  # enough to see what was sent; 100k rows stay small
 WRITES = ("POST", "PUT", "DELETE")  # the requests `echo_rate` answers with a page echoing their headers
 SORTS = ("NAME_ASC", "NAME_DESC", "EMAIL_ASC", "EMAIL_DESC")
-
-
-@dataclass
-class _Context:
-    """Shared between the gate and the handlers through the ASGI scope."""
-
-    token: str | None
-    cut_drawn: bool
-    commit_delay_s: float = 0.0
-    committed: bool = False
 
 
 def create_app(state_or_config: SandboxState | SandboxConfig | None = None) -> ASGIApp:
@@ -85,7 +74,7 @@ class _Gate:
         state = self.state_obj
         seq, arrived, faults = state.begin()
         token = _bearer(scope)
-        ctx = _Context(token=token, cut_drawn=faults.cut, commit_delay_s=faults.commit_delay_s)
+        ctx = RequestContext(token, cut_drawn=faults.cut, commit_delay_s=faults.commit_delay_s)
         scope["sandbox"] = ctx
         body = bytearray()
         status: list[int] = []

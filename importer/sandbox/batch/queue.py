@@ -31,12 +31,12 @@ import random
 import threading
 import uuid
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp
 
 from importer.sandbox.errors import ApiError, internal_error
+from importer.sandbox.routing import RequestContext
 from importer.sandbox.batch.tickets import COMPLETED, FAILED, IN_PROGRESS, NOT_EXECUTED, QUEUED, InnerRequest, Ticket
 
 if TYPE_CHECKING:
@@ -245,7 +245,7 @@ class BatchQueue:
             "method": inner.method, "path": f"/api/v3/{ticket.store_id}{path}", "raw_path": path.encode(),
             "query_string": query.encode(), "root_path": "", "client": ("batch", 0), "server": ("sandbox", 0),
             "headers": [(b"authorization", f"Bearer {ticket.token}".encode()), (b"content-type", b"application/json")],
-            "sandbox": SimpleNamespace(token=ticket.token, cut_drawn=False, committed=False, commit_delay_s=0.0),
+            "sandbox": RequestContext(ticket.token),
         }  # fmt: skip
         sent = False
         status, chunks = [500], []
