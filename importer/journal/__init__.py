@@ -42,6 +42,3 @@ __all__ = [
 
 class Journal(Batches, UndoLists, Runs, SentBodies, Customers):
     """One run's handle on a store's journal; holds its exclusive lock while open (see the modules above)."""
-
-    def __enter__(self) -> "Journal":
-        return self
