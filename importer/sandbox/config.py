@@ -151,12 +151,6 @@ class SandboxConfig(FaultSettings):
             raise ValueError(f"unknown scopes: {set(self.scopes) - ALL_SCOPES}")
 
     @property
-    def limit_per_window(self) -> int | None:
-        if self.rate_per_minute is None:
-            return None
-        return limit_per_window(self.rate_per_minute, self.window_s)
-
-    @property
     def block_seconds(self) -> float:
         return self.block_s if self.block_s is not None else 5 * self.window_s
 

@@ -84,17 +84,10 @@ class SandboxState(CustomerStore):
         with self.lock:
             cfg = self.config
             window = cfg.window_s if window_s is None else window_s
-            self._limiter = None
-            if rate_per_minute is not None:
-                limit = limit_per_window(rate_per_minute, window)
-                self._limiter = SlidingWindowLimiter(
-                    limit, window, cfg.block_after, cfg.block_seconds
-                )
-            self._bad_tokens = None
-            if cfg.bad_token_limit is not None:
-                self._bad_tokens = SlidingWindowLimiter(
-                    cfg.bad_token_limit, window, 0, cfg.block_seconds
-                )
+            self._limiter = None if rate_per_minute is None else SlidingWindowLimiter(
+                limit_per_window(rate_per_minute, window), window, cfg.block_after, cfg.block_seconds)
+            self._bad_tokens = None if cfg.bad_token_limit is None else SlidingWindowLimiter(
+                cfg.bad_token_limit, window, 0, cfg.block_seconds)
 
     @property
     def stats(self) -> SandboxStats:
