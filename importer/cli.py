@@ -351,7 +351,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sandbox":
             from importer.sandbox import config_from_args, serve_forever
 
-            serve_forever(config_from_args(args), port=args.port)
+            try:
+                config = config_from_args(args)
+            except argparse.ArgumentTypeError as exc:  # a bad value or an unreadable CSV: a usage error, as for import
+                raise UsageError(str(exc)) from None
+            serve_forever(config, port=args.port)
             return 0
         if args.command == "columns":
             return _columns(args)

@@ -80,10 +80,6 @@ def create_app(session: Session, key: str) -> _Guard:
         extra = "".join(f"&{k}={v}" for k, v in params.items() if v)
         return RedirectResponse(f"/?key={key}{extra}#{anchor}" if anchor else f"/?key={key}{extra}", status_code=303)
 
-    def said(error: str) -> str:
-        session.flash = error
-        return error
-
     async def page(request: Request) -> Response:
         context = await run_in_threadpool(page_context, session, key, request.query_params)
         session.flash = ""
@@ -98,7 +94,7 @@ def create_app(session: Session, key: str) -> _Guard:
                         await run_in_threadpool(session.ws.add_upload, item.filename, _chunks(item.file))
             await run_in_threadpool(session.check)
         except ImporterError as exc:
-            said(str(exc))
+            session.flash = str(exc)
         return back("columns")
 
     async def rechecked(step: str, change) -> Response:
@@ -108,7 +104,7 @@ def create_app(session: Session, key: str) -> _Guard:
             change()
             await run_in_threadpool(session.check)
         except ImporterError as exc:
-            said(str(exc))
+            session.flash = str(exc)
         return back(step)
 
     async def remove(request: Request) -> Response:
@@ -146,7 +142,7 @@ def create_app(session: Session, key: str) -> _Guard:
             await run_in_threadpool(session.send, form.get("target", "sandbox"), mode=mode, rate=rate,
                                     create_customers="create_customers" in form, update="update" in form)  # fmt: skip
         except ImporterError as exc:
-            said(str(exc))
+            session.flash = str(exc)
         return back("send")
 
     async def undo(request: Request) -> Response:
@@ -155,7 +151,7 @@ def create_app(session: Session, key: str) -> _Guard:
             await run_in_threadpool(session.undo, form.get("run_id", ""), form.get("target", "sandbox"),
                                     dry_run=form.get("confirm") != "yes")  # fmt: skip
         except ImporterError as exc:
-            said(str(exc))
+            session.flash = str(exc)
         return back("send")
 
     async def stop(request: Request) -> Response:
