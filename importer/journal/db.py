@@ -74,7 +74,7 @@ def _create(path: Path) -> None:
         try:
             _configure(db)
             db.execute("BEGIN IMMEDIATE")
-            schema.make(db)
+            schema.migrate(db)
             db.execute("COMMIT")
         finally:
             db.close()
