@@ -25,16 +25,16 @@ from pathlib import Path
 
 from importer.ecwid import DEFAULT_API_URL
 from importer.errors import UsageError
-from importer.journal import default_path
+from importer.journal import PastRun, default_path, past_runs
 from importer.records import Status
 from importer.runs.pipeline import ImportOptions, run_import
 from importer.ui.jobs import Job, Jobs
-from importer.ui.journalruns import PastRun, journal_runs
 from importer.ui.workspace import Workspace
 
 TARGETS = ("sandbox", "store")
 STOP_WAIT_S = 60.0  # the page closing mid-run: in-flight requests finish, then the report is written
 MODES = ("direct", "batch")
+HISTORY_RUNS = 20  # the latest runs the page's History shows
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ class Session:
 
     def history(self, target: str) -> list[PastRun] | None:
         path = self.journal_path(target)
-        return [] if path is None else journal_runs(path)
+        return [] if path is None else past_runs(path, HISTORY_RUNS)
 
     def _where(self, target: str, *, seed: bool) -> _Where:
         if target not in TARGETS:
