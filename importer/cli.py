@@ -157,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     _undo_arguments(sub)
 
     from importer.ui.command import add_arguments as ui_arguments  # the page's options (importer.ui)
-    ui_arguments(sub.add_parser("ui", help="a page on this machine: files, columns, check, send, watch, undo"))
+    ui = sub.add_parser("ui", help="a page on this machine: files, columns, check, send, watch, undo")
+    ui_arguments(ui)
+    _store_arguments(ui)
     sbx = sub.add_parser("sandbox", help="serve the local Ecwid emulator on loopback")
     from importer.sandbox import add_arguments
 
@@ -188,9 +190,14 @@ def _undo_arguments(sub) -> None:
     _output_arguments(und)
 
 
-# The arguments import and undo share, defined once: the store (importer.options.Target), the pacing
-# (Pacing), where the report goes and how loud.
+# The arguments import and undo share, defined once: the store (importer.options.Target; the page's too), the
+# pacing (Pacing), where the report goes and how loud.
 def _target_arguments(parser, journal_help: str) -> None:
+    _store_arguments(parser)
+    parser.add_argument("--journal", type=Path, metavar="PATH", help=journal_help)
+
+
+def _store_arguments(parser) -> None:
     parser.add_argument("--store-id", type=_positive_int, default=None, help="store id (default: env ECWID_STORE_ID)")
     parser.add_argument("--token-file", type=Path, help="file holding the API token (default: env ECWID_TOKEN)")
     # Accepted only to refuse it with a clear message: a token on the command line
@@ -198,7 +205,6 @@ def _target_arguments(parser, journal_help: str) -> None:
     parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", default=None,
                         help="API base (default: env ECWID_API_URL or https://app.ecwid.com/api/v3)")
-    parser.add_argument("--journal", type=Path, metavar="PATH", help=journal_help)
 
 
 def _pacing_arguments(parser) -> None:
