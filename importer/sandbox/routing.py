@@ -26,6 +26,7 @@ from importer.sandbox.errors import ApiError, wrong_parameter
 if TYPE_CHECKING:
     from importer.sandbox.state import SandboxState
 
+
 @dataclass
 class RequestContext:
     """`scope["sandbox"]`: what the gate (importer.sandbox.app) or a batch's runner tells a request's handlers."""
