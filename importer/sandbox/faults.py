@@ -101,11 +101,9 @@ def draw(settings: FaultSettings, seq: int, elapsed_s: float) -> FaultDraw:
 
 
 def latency(mean_ms: float, dist: str, u: float) -> float:
-    """A latency in ms from a uniform draw `u` in [0, 1)."""
-    if dist == "fixed":
-        return mean_ms
+    """A latency in ms from a uniform draw `u` in [0, 1); `dist` one of LATENCY_DISTS (FaultSettings checks it)."""
     if dist == "uniform":
         return 2.0 * mean_ms * u
     if dist == "exponential":
         return -mean_ms * math.log(1.0 - u)
-    raise ValueError(f"unknown latency distribution {dist!r}")
+    return mean_ms  # fixed
