@@ -27,36 +27,29 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return int(text)
+def _number(read, ok, expected: str):
+    """An argparse type: the number `read` makes of the text if `ok` takes it, else "expected <expected>"."""
+
+    def parse(text: str):
+        try:
+            value = read(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+def _digits(text: str) -> int | None:
+    return int(text) if text.isdigit() else None  # no sign, no spaces, no 1e3
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return int(text)
+_positive_int = _number(_digits, lambda n: n > 0, "a positive integer")
+_non_negative_int = _number(_digits, lambda n: True, "a non-negative integer")
+_positive_float = _number(float, lambda x: x > 0, "a positive number")
+_non_negative_float = _number(float, lambda x: 0 <= x < float("inf"), "a number of seconds, 0 or more")
 
 
 IMPORT_EPILOG = """\
@@ -164,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     _undo_arguments(sub)
 
     from importer.ui.command import add_arguments as ui_arguments  # the page's options (importer.ui)
-    ui_arguments(sub.add_parser("ui", help="a page on this machine: files, columns, check, send, watch, undo"))
+    ui = sub.add_parser("ui", help="a page on this machine: files, columns, check, send, watch, undo")
+    ui_arguments(ui)
+    _store_arguments(ui)
     sbx = sub.add_parser("sandbox", help="serve the local Ecwid emulator on loopback")
     from importer.sandbox import add_arguments
 
@@ -195,9 +190,14 @@ def _undo_arguments(sub) -> None:
     _output_arguments(und)
 
 
-# The arguments import and undo share, defined once: the store (importer.options.Target), the pacing
-# (Pacing), where the report goes and how loud.
+# The arguments import and undo share, defined once: the store (importer.options.Target; the page's too), the
+# pacing (Pacing), where the report goes and how loud.
 def _target_arguments(parser, journal_help: str) -> None:
+    _store_arguments(parser)
+    parser.add_argument("--journal", type=Path, metavar="PATH", help=journal_help)
+
+
+def _store_arguments(parser) -> None:
     parser.add_argument("--store-id", type=_positive_int, default=None, help="store id (default: env ECWID_STORE_ID)")
     parser.add_argument("--token-file", type=Path, help="file holding the API token (default: env ECWID_TOKEN)")
     # Accepted only to refuse it with a clear message: a token on the command line
@@ -205,7 +205,6 @@ def _target_arguments(parser, journal_help: str) -> None:
     parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", default=None,
                         help="API base (default: env ECWID_API_URL or https://app.ecwid.com/api/v3)")
-    parser.add_argument("--journal", type=Path, metavar="PATH", help=journal_help)
 
 
 def _pacing_arguments(parser) -> None:
@@ -358,7 +357,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sandbox":
             from importer.sandbox import config_from_args, serve_forever
 
-            serve_forever(config_from_args(args), port=args.port)
+            try:
+                config = config_from_args(args)
+            except argparse.ArgumentTypeError as exc:  # a bad value or an unreadable CSV: a usage error, as for import
+                raise UsageError(str(exc)) from None
+            serve_forever(config, port=args.port)
             return 0
         if args.command == "columns":
             return _columns(args)

@@ -97,16 +97,8 @@ class Groups:
         return group(**{f.name: getattr(self, f.name) for f in fields(group)})  # type: ignore[arg-type]
 
     @property
-    def target(self) -> Target:
-        return self.part(Target)
-
-    @property
     def pacing(self) -> Pacing:
         return self.part(Pacing)
-
-    @property
-    def input(self) -> InputOptions:
-        return self.part(InputOptions)
 
     @property
     def delivery(self) -> Delivery:

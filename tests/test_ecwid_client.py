@@ -24,7 +24,7 @@ from importer.ecwid.pacer import Pacer
 from importer.ecwid.policy import Action
 from importer.errors import RunStopped
 from importer.records import Code
-from importer.sandbox import ConnectionCut, SandboxConfig, SandboxState, create_app
+from importer.sandbox import SandboxConfig, SandboxState, create_app
 from importer.sandbox.config import READ
 from importer.sandbox.faults import FaultSettings, draw
 
@@ -50,17 +50,6 @@ def seed_for(*faults: str, **settings) -> int:
     raise AssertionError(f"no seed gives {faults}")
 
 
-class Wire(httpx.ASGITransport):
-    """The sandbox app in-process, a cut as the wire shows it: the sandbox (which imports nothing of the
-    client's) raises ConnectionCut into an in-process client; over a socket httpx raises this."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await super().handle_async_request(request)
-        except ConnectionCut:
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
-
-
 def run(state: SandboxState, clock: FakeClock, steps, *, rate: float | None = None, retries: int = 3,
         window_s: float = 60.0, transport: httpx.AsyncBaseTransport | None = None):  # fmt: skip
     """`await steps(client, pacer)` through the one client over the sandbox app, on the fake clock."""
@@ -68,7 +57,7 @@ def run(state: SandboxState, clock: FakeClock, steps, *, rate: float | None = No
     async def main():
         liveness = Liveness(API, window_s, clock=clock)
         pacer = Pacer(rate, clock=clock, sleep=clock.sleep)
-        async with liveness.client(transport=transport or Wire(app=create_app(state))) as http:
+        async with liveness.client(transport=transport or httpx.ASGITransport(app=create_app(state))) as http:
             api = EcwidClient(http, api_url=API, store_id=STORE, token=TOKEN, pacer=pacer, retries=retries,
                               sleep=clock.sleep, random=lambda: 0.0, liveness=liveness)  # fmt: skip
             return (await clock.run(steps(api, pacer)))[0]

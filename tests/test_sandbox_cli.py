@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cli_support import cli
 
 from importer.sandbox import SandboxConfig, add_arguments, config_from_args, serve_forever
 
@@ -49,9 +50,12 @@ def test_options_reach_the_config(tmp_path):
     [["--fail-rate", "2"], ["--port", "70000"], ["--latency-ms", "gauss:5"], ["--latency-ms", "soon"],
      ["--customers", "no-such-file.csv"], ["--rate", "100", "--window", "1"]],
 )
-def test_bad_options_are_usage_errors(argv):
+def test_bad_options_are_usage_errors(argv, capsys):
     with pytest.raises((SystemExit, argparse.ArgumentTypeError)):
         parse(*argv)
+    run = cli(capsys, "sandbox", *argv)  # the importer's own `sandbox` command: one line, exit 2
+    assert run.code == 2 and "internal error" not in run.err and run.err.strip().splitlines()[-1].startswith(
+        "ecwid-contacts: error: ")
 
 
 class _Lines:

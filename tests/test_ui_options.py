@@ -224,3 +224,31 @@ def test_the_sheets_of_a_workbook_are_picked_as_with_sheet(tmp_path, capsys, mon
     assert "choose at least one sheet to read" in none
     assert _rows(results) == _cli_rows(capsys, tmp_path, monkeypatch, "shops.xlsx", None, "--dry-run",
                                        "--sheet", "Shop B")  # fmt: skip
+
+
+def test_a_workbook_whose_default_reading_is_refused_offers_its_sheets(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "Raw"
+    for row in (["Type", "Contact", "Phone"], ["EMAIL", "ana@example.com", "+14155550101"]):
+        book.active.append(row)  # long and wide at once: the import refuses the default reading
+    contacts = book.create_sheet("Contacts")
+    for row in (["Customer ID", "Email"], [1002, "bruno@example.com"]):
+        contacts.append(row)
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    session = new_session(tmp_path)
+    app = create_app(session, KEY)
+
+    async def main():
+        async with _client(app) as client:
+            await client.post(f"/upload?key={KEY}", files={"files": ("book.xlsx", path.read_bytes())})
+            refused = await _page(client)
+            await client.post(f"/options?key={KEY}", data={"sheet": "Contacts"})
+            return refused, await _page(client)
+
+    refused, page = asyncio.run(main())
+    session.close()
+    assert "both long (Type, Contact) and wide columns" in refused and "Sheets to read" in refused
+    assert refused.count('type="checkbox" name="sheet"') == 2 and session.ws.sheets_offered == ["Raw", "Contacts"]
+    assert "--dry-run --sheet Contacts" in page and session.ws.error is None
+    assert session.ws.result.counts == {"valid": 1}

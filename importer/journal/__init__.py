@@ -12,7 +12,7 @@ This package is the journal's one owner: one schema with one version and its mig
 (db.py), and the tables' reads and writes by what they remember, each a named method of `Journal`:
 
 * contacts.py: a contact's state (`sending` before the request, the outcome after), group commit;
-* runs.py: each run's start, end and summary;
+* runs.py: each run's start, end and summary (past_runs: read-only, for the page's History);
 * customers.py: who an email is, a customer's emails, customers a run created;
 * sent.py: the bodies as sent and Ecwid's contact ids (undo, --update);
 * batches.py: batches handed to Ecwid's batch API and their tickets;
@@ -28,13 +28,13 @@ from importer.journal.contacts import ABSENT, CREATED, DELETED, FAILED, NOT_CREA
 from importer.journal.customers import Customers
 from importer.journal.db import JournalError, JournalWriteError
 from importer.journal.home import DATA_DIR_ENV, NO_JOURNAL, announce, default_path, locate
-from importer.journal.runs import Runs, past_runs
+from importer.journal.runs import PastRun, Runs, past_runs
 from importer.journal.schema import SCHEMA_VERSION
 from importer.journal.sent import CREATE, UPDATE, Sent, SentBodies
 from importer.journal.undolist import UndoLists, UndoRow
 
 __all__ = [
-    "Journal", "JournalError", "JournalWriteError", "Entry", "Key", "OpenBatch", "Sent", "UndoRow",
+    "Journal", "JournalError", "JournalWriteError", "Entry", "Key", "OpenBatch", "PastRun", "Sent", "UndoRow",
     "SENDING", "CREATED", "NOT_CREATED", "FAILED", "ABSENT", "DELETED", "CREATE", "UPDATE", "SCHEMA_VERSION",
     "DATA_DIR_ENV", "NO_JOURNAL", "announce", "default_path", "locate", "past_runs",
 ]  # fmt: skip
@@ -42,6 +42,3 @@ __all__ = [
 
 class Journal(Batches, UndoLists, Runs, SentBodies, Customers):
     """One run's handle on a store's journal; holds its exclusive lock while open (see the modules above)."""
-
-    def __enter__(self) -> "Journal":
-        return self

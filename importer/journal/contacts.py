@@ -70,17 +70,9 @@ class ContactStates(Database):
 
     def lookup(self, keys: Iterable[Key]) -> dict[Key, Entry]:
         """Journal entries for the given keys (those it has)."""
-        found: dict[Key, Entry] = {}
-        sql = (
-            "SELECT state, run_id, updated_at, sent_at FROM contacts"
-            " WHERE store_id=? AND customer=? AND type=? AND contact=?"
-        )
-        with self._locked() as db:
-            for key in keys:
-                row = db.execute(sql, (self.store_id, *key)).fetchone()
-                if row is not None:
-                    found[key] = Entry(*row)
-        return found
+        sql = "SELECT state, run_id, updated_at, sent_at FROM contacts WHERE store_id=? AND customer=? AND type=? AND contact=?"
+        return {params[1:]: Entry(*rows[0])
+                for params, rows in self._read_each(sql, ((self.store_id, *key) for key in keys)) if rows}  # fmt: skip
 
     def journaled(self, customer_id: int) -> set[tuple[str, str]]:
         """(type, contact) of every contact the journal has for a customer: any run's, in any state."""

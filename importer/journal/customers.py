@@ -4,7 +4,6 @@ a run created (`customers_by_email`, `customers_by_id`, `customer_creates`).
     journal.customer_for_email(email) -> id | None;  journal.remember_customers([(email, id)])
     journal.customer_by_id(id) -> (email, [other emails]) | None;  journal.remember_customer_ids([(id, email, emails)])
     journal.set_customer_create(email, 'creating' | 'created', id)   # before POST /customers, and after its answer
-    journal.customer_create(email) -> (state, id) | None
     journal.created_customers(run_id) -> [(email, id)];  journal.forget_customer(email, id)   # undo
 """
 
@@ -26,12 +25,6 @@ class Customers(Database):
         row = self._read("SELECT email, emails FROM customers_by_id WHERE store_id=? AND customer_id=?",
                          (self.store_id, customer_id))  # fmt: skip
         return (row[0][0], row[0][1].split()) if row else None
-
-    def customer_create(self, email: str) -> tuple[str, int | None] | None:
-        """(state, customer id) of a customer a run set out to create; None if none did."""
-        row = self._read("SELECT state, customer_id FROM customer_creates WHERE store_id=? AND email=?",
-                         (self.store_id, email))  # fmt: skip
-        return (row[0][0], row[0][1]) if row else None
 
     def remember_customer(self, email: str, customer_id: int) -> None:
         self.remember_customers([(email, customer_id)])

@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Self
 
 from importer.errors import Code, ImporterError, RunStopped
 from importer.journal import schema
@@ -73,19 +74,27 @@ def _create(path: Path) -> None:
         try:
             _configure(db)
             db.execute("BEGIN IMMEDIATE")
-            schema.make(db)
+            schema.migrate(db)
             db.execute("COMMIT")
         finally:
             db.close()
-        try:
-            os.link(tmp, path)  # fails if another run created it meanwhile: then that one is used
-        except FileExistsError:
-            pass
-        except OSError:  # a file system without hard links
-            if not path.exists():
-                os.replace(tmp, path)
+        with contextlib.suppress(FileExistsError):  # another run created it meanwhile: that one is used
+            link_into_place(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def link_into_place(tmp: Path, path: Path) -> None:
+    """`tmp` at `path` too, never over a file there (FileExistsError): a hard link, else (a file system
+    without them) a rename."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        if path.exists():
+            raise FileExistsError(f"{path} exists") from None
+        os.replace(tmp, path)
 
 
 def now() -> str:
@@ -186,7 +195,7 @@ class Database:
         with self._lock:
             self._db.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

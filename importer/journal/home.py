@@ -28,7 +28,7 @@ from pathlib import Path
 
 import platformdirs
 
-from importer.journal.db import JournalError
+from importer.journal.db import JournalError, link_into_place
 
 log = logging.getLogger("importer")
 
@@ -110,14 +110,7 @@ def _place(old: Path, new: Path) -> None:
         tmp = new.with_name(f".{new.name}.{os.getpid()}.new")
         try:
             shutil.copy2(old, tmp)
-            try:
-                os.link(tmp, new)
-            except FileExistsError:
-                raise
-            except OSError:
-                if new.exists():
-                    raise FileExistsError(f"{new} exists") from None
-                os.replace(tmp, new)
+            link_into_place(tmp, new)
         finally:
             tmp.unlink(missing_ok=True)
     old.unlink()

@@ -1,8 +1,7 @@
 """The journal's one schema: every table, its one version, and the migrations that bring an older file to it.
 
     SCHEMA_VERSION       # the version every journal is brought to when it opens
-    make(db)             # a new journal's tables and version (inside the caller's transaction)
-    migrate(db)          # an existing journal brought to SCHEMA_VERSION, every row kept (same)
+    migrate(db)          # a journal brought to SCHEMA_VERSION, every row kept; a new one made (in the caller's transaction)
 
 Every CREATE TABLE of the journal is here; the modules beside this one read and write the tables,
 grouped by what they remember: contacts (a contact's state), runs, customers, sent (bodies and
@@ -113,15 +112,9 @@ _STEPS = {
 }
 
 
-def make(db: sqlite3.Connection) -> None:
-    for statement in TABLES:
-        db.execute(statement)
-    db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-
-
 def migrate(db: sqlite3.Connection) -> None:
-    """Bring an open journal to SCHEMA_VERSION; sqlite3.DatabaseError for a version this code doesn't know
-    (a newer release's: refused, never written over)."""
+    """Bring an open journal to SCHEMA_VERSION (an empty database: every table, and the version); sqlite3.DatabaseError
+    for a version this code doesn't know (a newer release's: refused, never written over)."""
     for statement in TABLES:
         db.execute(statement)
     row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()

@@ -61,11 +61,9 @@ class UndoLists(ContactStates):
             " WHERE c.store_id=? AND c.run_id=? AND c.state IN (?, ?)"
             " ORDER BY s.file, s.sheet, s.row, c.customer, c.type, c.contact",
             (self.store_id, run_id, states.CREATED, states.SENDING))  # fmt: skip
-        start = len(listed)
         for c, t, v, cid, body, f, sh, row in fresh:
-            if (c, t, v) not in known:
-                listed.append(UndoRow((c, t, v), start, PENDING, cid, loads(body), f or "", sh or "", row, ""))
-                start += 1
+            if (c, t, v) not in known:  # numbered on from the listed ones
+                listed.append(UndoRow((c, t, v), len(listed), PENDING, cid, loads(body), f or "", sh or "", row, ""))
         return listed
 
     def list_undo(self, run_id: str, rows: list[UndoRow]) -> None:

@@ -77,30 +77,25 @@ def write_frame_report(frame: pd.DataFrame, summary: dict[str, Any], folder: Pat
     place when every file is there: a full disk leaves no half report."""
     partial = folder.with_name(f".{folder.name}.partial")
     try:
-        _write_files(frame, summary, partial, folder, errors)
+        partial.mkdir(parents=True, exist_ok=True)
+        write_results_csv(frame, partial / RESULTS_CSV)
+        files = [RESULTS_CSV]
+        note = write_results_xlsx(frame, partial / RESULTS_XLSX)
+        if note is None:
+            files.append(RESULTS_XLSX)
+        else:
+            log.info(note)
+            summary["notes"] = [*summary.get("notes", ()), note]
+        error_files, error_rows = errors(partial)
+        summary["report_dir"] = str(folder)
+        summary["report_files"] = [*files, *error_files, SUMMARY_JSON]
+        summary["error_rows"] = error_rows
+        write_summary(partial / SUMMARY_JSON, summary)
         os.replace(partial, folder)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return folder
-
-
-def _write_files(frame: pd.DataFrame, summary: dict[str, Any], partial: Path, folder: Path,
-                 errors: Callable[[Path], tuple[list[str], int]]) -> None:
-    partial.mkdir(parents=True, exist_ok=True)
-    write_results_csv(frame, partial / RESULTS_CSV)
-    files = [RESULTS_CSV]
-    note = write_results_xlsx(frame, partial / RESULTS_XLSX)
-    if note is None:
-        files.append(RESULTS_XLSX)
-    else:
-        log.info(note)
-        summary["notes"] = [*summary.get("notes", ()), note]
-    error_files, error_rows = errors(partial)
-    summary["report_dir"] = str(folder)
-    summary["report_files"] = [*files, *error_files, SUMMARY_JSON]
-    summary["error_rows"] = error_rows
-    write_summary(partial / SUMMARY_JSON, summary)
 
 
 def unwritten_message(summary: dict[str, Any], report_dir: Path, exc: OSError) -> str:

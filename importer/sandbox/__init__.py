@@ -24,7 +24,6 @@ Choices where Ecwid's documentation is silent (each also marked where it is made
 from importer.sandbox.app import create_app
 from importer.sandbox.cli import add_arguments, config_from_args, serve_forever
 from importer.sandbox.config import ALL_SCOPES, CREATE, READ, UPDATE, Customer, SandboxConfig
-from importer.sandbox.errors import ConnectionCut
 from importer.sandbox.faults import FaultSettings
 from importer.sandbox.server import Sandbox
 from importer.sandbox.state import LoggedRequest, SandboxState, SandboxStats, token_hash
@@ -34,7 +33,6 @@ __all__ = [
     "CREATE",
     "READ",
     "UPDATE",
-    "ConnectionCut",
     "Customer",
     "FaultSettings",
     "LoggedRequest",

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,9 +24,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from importer.sandbox.batch import api as batchapi
 from importer.sandbox.config import CREATE, READ, UPDATE, SandboxConfig
 from importer.sandbox.contacts import check_contact_fields
-from importer.sandbox.errors import ApiError, ConnectionCut, internal_error, wrong_parameter
+from importer.sandbox.errors import ApiError, internal_error, wrong_parameter
 from importer.sandbox.faults import BLANK_BODIES, echo_page
-from importer.sandbox.routing import error_response, json_body, path_int, query_bool, query_int, route
+from importer.sandbox.routing import RequestContext, error_response, json_body, path_int, query_bool, query_int, route
 from importer.sandbox.state import LoggedRequest, SandboxState, token_hash
 
 MAX_LIMIT = 100  # customer search page size; Ecwid documents 100 as the maximum
@@ -34,16 +34,6 @@ DEFAULT_LIMIT = 10
 LOGGED_BODY_CHARS = 1000  # enough to see what was sent; 100k rows stay small
 WRITES = ("POST", "PUT", "DELETE")  # the requests `echo_rate` answers with a page echoing their headers
 SORTS = ("NAME_ASC", "NAME_DESC", "EMAIL_ASC", "EMAIL_DESC")
-
-
-@dataclass
-class _Context:
-    """Shared between the gate and the handlers through the ASGI scope."""
-
-    token: str | None
-    cut_drawn: bool
-    commit_delay_s: float = 0.0
-    committed: bool = False
 
 
 def create_app(state_or_config: SandboxState | SandboxConfig | None = None) -> ASGIApp:
@@ -84,7 +74,7 @@ class _Gate:
         state = self.state_obj
         seq, arrived, faults = state.begin()
         token = _bearer(scope)
-        ctx = _Context(token=token, cut_drawn=faults.cut, commit_delay_s=faults.commit_delay_s)
+        ctx = RequestContext(token, cut_drawn=faults.cut, commit_delay_s=faults.commit_delay_s)
         scope["sandbox"] = ctx
         body = bytearray()
         status: list[int] = []
@@ -172,12 +162,12 @@ async def _cut_connection(send: Send, receive: Receive) -> None:
 
     Under uvicorn, `send` is bound to the request cycle that owns the transport;
     closing it is what a dying server or proxy looks like to the client. (Raising
-    instead would make uvicorn answer 500, which is not ambiguous.) Elsewhere,
-    e.g. in httpx.ASGITransport, raise ConnectionCut into the client.
+    instead would make uvicorn answer 500, which is not ambiguous.) In process, under
+    httpx.ASGITransport, raise into the client what httpx raises when a socket is cut so.
     """
     transport = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is None:
-        raise ConnectionCut("sandbox cut the connection after committing the create")
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
     transport.close()
     # Wait until uvicorn notices, so it neither logs nor sends a fallback 500.
     with contextlib.suppress(asyncio.TimeoutError):

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TextIO
 
 from importer.sandbox.batch import BatchSettings
-from importer.sandbox.config import LATENCY_DISTS, SandboxConfig, load_customers_csv
+from importer.sandbox.config import SandboxConfig, load_customers_csv
+from importer.sandbox.faults import LATENCY_DISTS
 from importer.sandbox.server import Sandbox
 
 

@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any, Union
 
 from importer.sandbox.batch import BatchSettings
+from importer.sandbox.faults import FaultSettings
 
 READ = "read_customers"
 CREATE = "create_customers"
 UPDATE = "update_customers"
 ALL_SCOPES: frozenset[str] = frozenset({READ, CREATE, UPDATE})
-
-LATENCY_DISTS = ("fixed", "uniform", "exponential")
 
 DEMO_TOKEN = "secret_sandbox_demo_token"
 
@@ -112,8 +111,8 @@ def customers_from_spec(spec: CustomersSpec) -> list[Customer]:
 
 
 @dataclass(frozen=True)
-class SandboxConfig:
-    """Everything the sandbox can be told at start.
+class SandboxConfig(FaultSettings):
+    """Everything the sandbox can be told at start: the faults (FaultSettings' fields), then these.
 
     Rate limit: `rate_per_minute` is the average rate allowed; any window of
     `window_s` seconds admits `rate_per_minute * window_s / 60` requests (600
@@ -131,21 +130,6 @@ class SandboxConfig:
     block_after: int = 20  # 429s within one window before the token is blocked
     block_s: float | None = None  # how long a block lasts; None: 5 windows
     bad_token_limit: int | None = 20  # non-working-token requests per IP per window
-    # faults, drawn from `seed` and the request's sequence number
-    fail_rate: float = 0.0
-    fail_statuses: tuple[int, ...] = (500, 502, 503)
-    cut_rate: float = 0.0
-    latency_ms: float = 0.0
-    latency_dist: str = "fixed"  # fixed | uniform (0..2*mean) | exponential (mean)
-    slow_start_s: float = 0.0  # for this long after start ...
-    slow_start_ms: float = 0.0  # ... every answer takes this much longer
-    late_commit_ms: float = 0.0  # creates commit this long after they arrive, while reads answer at once ...
-    late_rate: float = 1.0  # ... this share of them (a client that times out first is left in doubt)
-    blank_rate: float = 0.0  # creates that commit, then answer 200 with `blank_body`: "empty", "{}" or "html"
-    blank_body: str = "empty"
-    echo_rate: float = 0.0  # requests answered `echo_status` with a long page echoing their headers (the token too)
-    echo_status: int = 400
-    seed: int = 0
     # store flags
     plan_ok: bool = True  # False: 402 NOT_AVAILABLE_ON_CURRENT_PLAN
     suspended: bool = False  # True: 402 STORE_IS_SUSPENDED
@@ -154,14 +138,7 @@ class SandboxConfig:
     batch: BatchSettings = field(default_factory=BatchSettings)  # the batch API: speed, counting, faults
 
     def __post_init__(self) -> None:
-        for name in ("fail_rate", "cut_rate", "late_rate", "blank_rate", "echo_rate"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be within 0..1, got {value}")
-        if self.latency_dist not in LATENCY_DISTS:
-            raise ValueError(f"latency_dist must be one of {LATENCY_DISTS}")
-        if self.latency_ms < 0 or self.slow_start_ms < 0 or self.slow_start_s < 0 or self.late_commit_ms < 0:
-            raise ValueError("latencies must be >= 0")
+        super().__post_init__()
         if self.window_s <= 0:
             raise ValueError("window_s must be > 0")
         if self.rate_per_minute is not None:
@@ -172,14 +149,6 @@ class SandboxConfig:
             raise ValueError("token must not be empty")
         if not set(self.scopes) <= ALL_SCOPES:
             raise ValueError(f"unknown scopes: {set(self.scopes) - ALL_SCOPES}")
-        if any(s < 500 or s > 599 for s in self.fail_statuses) or not self.fail_statuses:
-            raise ValueError("fail_statuses must be 5xx codes")
-
-    @property
-    def limit_per_window(self) -> int | None:
-        if self.rate_per_minute is None:
-            return None
-        return limit_per_window(self.rate_per_minute, self.window_s)
 
     @property
     def block_seconds(self) -> float:

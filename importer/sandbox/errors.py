@@ -25,11 +25,6 @@ class ApiError(Exception):
         return out
 
 
-class ConnectionCut(ConnectionResetError):
-    """Raised into an in-process ASGI client when a create was committed and its
-    answer dropped. Over a real socket the client sees a dropped connection."""
-
-
 def wrong_parameter(message: str) -> ApiError:
     return ApiError(400, message, "WRONG_PARAMETER")
 

@@ -14,24 +14,39 @@ import random
 from dataclasses import dataclass
 
 
+LATENCY_DISTS = ("fixed", "uniform", "exponential")
+
+
 @dataclass(frozen=True)
 class FaultSettings:
-    fail_rate: float = 0.0
+    """The faults, drawn from `seed` and each request's sequence number; SandboxConfig starts with them."""
+
+    fail_rate: float = 0.0  # this share of requests is answered one of `fail_statuses` instead; nothing stored
     fail_statuses: tuple[int, ...] = (500, 502, 503)
-    cut_rate: float = 0.0
+    cut_rate: float = 0.0  # this share of writes commits, then its connection is dropped
     latency_ms: float = 0.0
-    latency_dist: str = "fixed"
-    slow_start_s: float = 0.0
-    slow_start_ms: float = 0.0
-    late_commit_ms: float = 0.0  # a create commits this long after it arrived; reads answer at once
-    late_rate: float = 1.0  # ... this share of creates
+    latency_dist: str = "fixed"  # fixed | uniform (0..2*mean) | exponential (mean)
+    slow_start_s: float = 0.0  # for this long after start ...
+    slow_start_ms: float = 0.0  # ... every answer takes this much longer
+    late_commit_ms: float = 0.0  # creates commit this long after they arrive, while reads answer at once ...
+    late_rate: float = 1.0  # ... this share of them (a client that times out first is left in doubt)
     blank_rate: float = 0.0  # this share of creates commit, then answer 200 with `blank_body` ...
     blank_body: str = "empty"  # ... one of BLANK_BODIES
-    echo_rate: float = 0.0  # this share of writes (POST, PUT, DELETE) is answered `echo_status` with a page echoing its headers
+    echo_rate: float = 0.0  # this share of writes (POST, PUT, DELETE) is answered `echo_status` with a page echoing its headers (the token too)
     echo_status: int = 400
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for name in ("fail_rate", "cut_rate", "late_rate", "blank_rate", "echo_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be within 0..1, got {value}")
+        if self.latency_dist not in LATENCY_DISTS:
+            raise ValueError(f"latency_dist must be one of {LATENCY_DISTS}")
+        if self.latency_ms < 0 or self.slow_start_ms < 0 or self.slow_start_s < 0 or self.late_commit_ms < 0:
+            raise ValueError("latencies must be >= 0")
+        if any(s < 500 or s > 599 for s in self.fail_statuses) or not self.fail_statuses:
+            raise ValueError("fail_statuses must be 5xx codes")
         if self.blank_body not in BLANK_BODIES:
             raise ValueError(f"blank_body must be one of {', '.join(BLANK_BODIES)}")
 
@@ -86,11 +101,9 @@ def draw(settings: FaultSettings, seq: int, elapsed_s: float) -> FaultDraw:
 
 
 def latency(mean_ms: float, dist: str, u: float) -> float:
-    """A latency in ms from a uniform draw `u` in [0, 1)."""
-    if dist == "fixed":
-        return mean_ms
+    """A latency in ms from a uniform draw `u` in [0, 1); `dist` one of LATENCY_DISTS (FaultSettings checks it)."""
     if dist == "uniform":
         return 2.0 * mean_ms * u
     if dist == "exponential":
         return -mean_ms * math.log(1.0 - u)
-    raise ValueError(f"unknown latency distribution {dist!r}")
+    return mean_ms  # fixed

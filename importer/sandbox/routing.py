@@ -13,6 +13,7 @@ built with it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -24,6 +25,17 @@ from importer.sandbox.errors import ApiError, wrong_parameter
 
 if TYPE_CHECKING:
     from importer.sandbox.state import SandboxState
+
+
+@dataclass
+class RequestContext:
+    """`scope["sandbox"]`: what the gate (importer.sandbox.app) or a batch's runner tells a request's handlers."""
+
+    token: str | None
+    cut_drawn: bool = False  # a write that commits loses its answer
+    commit_delay_s: float = 0.0
+    committed: bool = False  # set by a handler once its write is stored
+
 
 Handler = Callable[["SandboxState", Request, int], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]

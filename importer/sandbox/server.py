@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
 
 from importer.sandbox.app import create_app
 from importer.sandbox.config import SandboxConfig
-from importer.sandbox.faults import FaultSettings
-from importer.sandbox.state import LoggedRequest, SandboxState, SandboxStats
+from importer.sandbox.state import SandboxState
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 START_TIMEOUT_S = 10.0
@@ -32,8 +31,9 @@ class _Server(uvicorn.Server):
             self.ready.set()
 
 
-class Sandbox:
-    """The emulator on a free loopback port; ready when `start()` returns.
+class Sandbox(SandboxState):
+    """The emulator's state (SandboxState: customers, tokens, faults, stats, log), served on a free loopback
+    port; ready when `start()` returns.
 
     ```
     with Sandbox(SandboxConfig(rate_per_minute=None)) as sb:
@@ -54,8 +54,7 @@ class Sandbox:
     ) -> None:
         if host not in LOOPBACK:
             raise ValueError(f"the sandbox serves on loopback only, not {host!r}")
-        self.config = config or SandboxConfig()
-        self.state = SandboxState(self.config, clock=clock)
+        super().__init__(config or SandboxConfig(), clock=clock)
         self._host = host
         self._port = port
         self._server: _Server | None = None
@@ -68,7 +67,7 @@ class Sandbox:
             raise RuntimeError("sandbox already started")
         server = _Server(
             uvicorn.Config(
-                create_app(self.state),
+                create_app(self),
                 host=self._host,
                 port=self._port,
                 loop="asyncio",
@@ -132,46 +131,7 @@ class Sandbox:
     def token(self) -> str:
         return self.config.token
 
-    # ---- state, for tests and the CLI (see SandboxState) ----
-
-    def add_token(self, token: str, scopes: Iterable[str], store_id: int | None = None) -> None:
-        self.state.add_token(token, scopes, store_id)
-
-    def add_customers(
-        self,
-        ids: Iterable[int] | None = None,
-        emails: Sequence[str | None] | None = None,
-        names: Sequence[str | None] | None = None,
-    ) -> list[int]:
-        return self.state.add_customers(ids, emails, names)
-
-    def contacts(self, customer_id: int) -> list[dict[str, Any]]:
-        return self.state.contacts(customer_id)
-
-    def all_contacts(self) -> dict[int, list[dict[str, Any]]]:
-        return self.state.all_contacts()
-
     @property
-    def stats(self) -> SandboxStats:
-        return self.state.stats
-
-    @property
-    def requests(self) -> list[LoggedRequest]:
-        return self.state.requests
-
-    def set_fault(self, **changes: Any) -> None:
-        """fail_rate=, cut_rate=, latency_ms=, latency_dist=, slow_start_s=, …"""
-        self.state.set_fault(**changes)
-
-    @property
-    def faults(self) -> FaultSettings:
-        return self.state.faults
-
-    def set_rate(self, rate_per_minute: int | None, window_s: float | None = None) -> None:
-        self.state.set_rate(rate_per_minute, window_s)
-
-    def set_store(self, *, plan_ok: bool | None = None, suspended: bool | None = None) -> None:
-        self.state.set_store(plan_ok=plan_ok, suspended=suspended)
-
-    def reset_stats(self) -> None:
-        self.state.reset_stats()
+    def state(self) -> SandboxState:
+        """Itself: `sb.state` reads as `app.state_obj` does for an app built on a bare SandboxState."""
+        return self

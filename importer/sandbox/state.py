@@ -48,7 +48,7 @@ class SandboxState(CustomerStore):
         self.clock = clock
         self.started_at = clock()
         self._tokens: dict[str, TokenInfo] = {}
-        # The config's fault fields carry the same names as FaultSettings'.
+        # The config's own FaultSettings part: set_fault replaces it as the run goes.
         self._faults = FaultSettings(**{f.name: getattr(config, f.name) for f in fields(FaultSettings)})
         self._limiter: SlidingWindowLimiter | None = None
         self._bad_tokens: SlidingWindowLimiter | None = None
@@ -69,10 +69,6 @@ class SandboxState(CustomerStore):
             sid = self.config.store_id if store_id is None else store_id
             self._tokens[token] = TokenInfo(sid, frozenset(scopes))
 
-    def remove_token(self, token: str) -> None:
-        with self.lock:
-            self._tokens.pop(token, None)
-
     def set_fault(self, **changes: Any) -> None:
         """Change fault settings at run time: fail_rate, cut_rate, latency_ms, …"""
         with self.lock:
@@ -88,17 +84,10 @@ class SandboxState(CustomerStore):
         with self.lock:
             cfg = self.config
             window = cfg.window_s if window_s is None else window_s
-            self._limiter = None
-            if rate_per_minute is not None:
-                limit = limit_per_window(rate_per_minute, window)
-                self._limiter = SlidingWindowLimiter(
-                    limit, window, cfg.block_after, cfg.block_seconds
-                )
-            self._bad_tokens = None
-            if cfg.bad_token_limit is not None:
-                self._bad_tokens = SlidingWindowLimiter(
-                    cfg.bad_token_limit, window, 0, cfg.block_seconds
-                )
+            self._limiter = None if rate_per_minute is None else SlidingWindowLimiter(
+                limit_per_window(rate_per_minute, window), window, cfg.block_after, cfg.block_seconds)
+            self._bad_tokens = None if cfg.bad_token_limit is None else SlidingWindowLimiter(
+                cfg.bad_token_limit, window, 0, cfg.block_seconds)
 
     @property
     def stats(self) -> SandboxStats:

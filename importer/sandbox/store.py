@@ -91,16 +91,14 @@ class CustomerStore:
                 id_list = list(range(start, start + len(emails)))
             else:
                 id_list = [int(i) for i in ids]
+            n = len(id_list)
             for extra, label in ((emails, "emails"), (names, "names")):
-                if extra is not None and len(extra) != len(id_list):
+                if extra is not None and len(extra) != n:
                     raise ValueError(f"{label} must be as long as ids")
-            built = []
-            for i, cid in enumerate(id_list):
-                base = generated_customer(cid)
-                email = (emails[i] if emails is not None else None) or base.email
-                name = (names[i] if names is not None else None) or base.name
-                built.append(Customer(cid, email, name))
-            self.put_customers(store, built)
+            blanks = [None] * n
+            self.put_customers(store, [
+                Customer(cid, email or generated_customer(cid).email, name or generated_customer(cid).name)
+                for cid, email, name in zip(id_list, emails or blanks, names or blanks)])  # fmt: skip
             return id_list
 
     def put_customers(self, store: Store, customers: Iterable[Customer]) -> None:

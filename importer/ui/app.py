@@ -12,6 +12,7 @@ rebinding). No route returns the token: the page names where it came from instea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import secrets
@@ -76,13 +77,16 @@ class _Guard:
 def create_app(session: Session, key: str) -> _Guard:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
-    def back(anchor: str = "", **params) -> RedirectResponse:
-        extra = "".join(f"&{k}={v}" for k, v in params.items() if v)
-        return RedirectResponse(f"/?key={key}{extra}#{anchor}" if anchor else f"/?key={key}{extra}", status_code=303)
+    def back(anchor: str) -> RedirectResponse:
+        return RedirectResponse(f"/?key={key}#{anchor}", status_code=303)
 
-    def said(error: str) -> str:
-        session.flash = error
-        return error
+    @contextlib.contextmanager
+    def flashed():
+        """An ImporterError (the CLI's one line) is said once in the page, not raised."""
+        try:
+            yield
+        except ImporterError as exc:
+            session.flash = str(exc)
 
     async def page(request: Request) -> Response:
         context = await run_in_threadpool(page_context, session, key, request.query_params)
@@ -90,25 +94,21 @@ def create_app(session: Session, key: str) -> _Guard:
         return templates.TemplateResponse(request, "page.html", context)
 
     async def upload(request: Request) -> Response:
-        try:
+        with flashed():
             session.jobs.ensure_free()
             async with _bounded(request).form(max_files=workspace.MAX_FILES, max_fields=workspace.MAX_FILES) as form:
                 for item in form.getlist("files"):
                     if hasattr(item, "read") and item.filename:
                         await run_in_threadpool(session.ws.add_upload, item.filename, _chunks(item.file))
             await run_in_threadpool(session.check)
-        except ImporterError as exc:
-            said(str(exc))
         return back("columns")
 
     async def rechecked(step: str, change) -> Response:
         """A change to the files' reading: refused while a run goes, then the check again (errors flashed)."""
-        try:
+        with flashed():
             session.jobs.ensure_free()
             change()
             await run_in_threadpool(session.check)
-        except ImporterError as exc:
-            said(str(exc))
         return back(step)
 
     async def remove(request: Request) -> Response:
@@ -140,22 +140,18 @@ def create_app(session: Session, key: str) -> _Guard:
 
     async def send(request: Request) -> Response:
         form = await _form(request)
-        try:
+        with flashed():
             rate = _rate(form.get("rate", ""))
             mode = form.get("mode", "direct") if form.get("mode") in MODES else "direct"
             await run_in_threadpool(session.send, form.get("target", "sandbox"), mode=mode, rate=rate,
                                     create_customers="create_customers" in form, update="update" in form)  # fmt: skip
-        except ImporterError as exc:
-            said(str(exc))
         return back("send")
 
     async def undo(request: Request) -> Response:
         form = await _form(request)
-        try:
+        with flashed():
             await run_in_threadpool(session.undo, form.get("run_id", ""), form.get("target", "sandbox"),
                                     dry_run=form.get("confirm") != "yes")  # fmt: skip
-        except ImporterError as exc:
-            said(str(exc))
         return back("send")
 
     async def stop(request: Request) -> Response:

@@ -1,4 +1,5 @@
-"""`ecwid-contacts ui`'s options and what it does with them; the CLI (importer.cli) reads the token and store.
+"""`ecwid-contacts ui`'s options and what it does with them; the CLI (importer.cli) adds the store's options
+(--store-id, --token-file, --api-url, as for import) and reads the token and store.
 
     add_arguments(subparser)
     run(args, token=token, store_id=store_id, report_dir=report_dir)   # blocks until Ctrl-C
@@ -20,11 +21,6 @@ def add_arguments(ui: argparse.ArgumentParser) -> None:
     ui.description = DESCRIPTION
     ui.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     ui.add_argument("--no-browser", action="store_true", help="print the page's address; don't open a browser")
-    ui.add_argument("--store-id", type=int, default=None, help="store id (default: env ECWID_STORE_ID)")
-    ui.add_argument("--token-file", type=Path, help="file holding the API token (default: env ECWID_TOKEN)")
-    ui.add_argument("--token", help=argparse.SUPPRESS)  # refused by the CLI, as for import
-    ui.add_argument("--api-url", default=None, help="API base (default: env ECWID_API_URL or "
-                    "https://app.ecwid.com/api/v3)")  # fmt: skip
     ui.add_argument("--report-dir", type=Path, default=Path("reports"), help="where reports go (default ./reports)")
 
 

@@ -12,13 +12,9 @@ from pathlib import Path
 from importer.ui.app import create_app
 from importer.ui.session import Session, Target
 
-__all__ = ["new_key", "serve"]
+__all__ = ["serve"]
 
 HOST = "127.0.0.1"
-
-
-def new_key() -> str:
-    return secrets.token_urlsafe(24)
 
 
 def serve(target: Target, *, report_dir: Path, port: int = 0, open_browser: bool = True) -> None:
@@ -26,7 +22,7 @@ def serve(target: Target, *, report_dir: Path, port: int = 0, open_browser: bool
 
     import uvicorn
 
-    key = new_key()
+    key = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="ecwid-contacts-ui-") as folder:
         session = Session(target, report_dir, Path(folder))
         # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets that say so; without it, each answer's

@@ -25,16 +25,16 @@ from pathlib import Path
 
 from importer.ecwid import DEFAULT_API_URL
 from importer.errors import UsageError
-from importer.journal import default_path
+from importer.journal import PastRun, default_path, past_runs
 from importer.records import Status
 from importer.runs.pipeline import ImportOptions, run_import
 from importer.ui.jobs import Job, Jobs
-from importer.ui.journalruns import PastRun, journal_runs
 from importer.ui.workspace import Workspace
 
 TARGETS = ("sandbox", "store")
 STOP_WAIT_S = 60.0  # the page closing mid-run: in-flight requests finish, then the report is written
 MODES = ("direct", "batch")
+HISTORY_RUNS = 20  # the latest runs the page's History shows
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ class Session:
 
     def history(self, target: str) -> list[PastRun] | None:
         path = self.journal_path(target)
-        return [] if path is None else journal_runs(path)
+        return [] if path is None else past_runs(path, HISTORY_RUNS)
 
     def _where(self, target: str, *, seed: bool) -> _Where:
         if target not in TARGETS:
@@ -164,15 +164,15 @@ class Session:
         wanted = self.ws.choices.apply(ImportOptions())  # --create-customers: those named by email are its to create
         customers = [customer_from(c) for c in sandbox_customers(wanted, result.table, valid)]
         named = {r.customer_id for r in valid if r.customer_id is not None}
-        have = sandbox.state.customers()
+        have = sandbox.customers()
         ids, emails = {c.id for c in have}, {c.email.lower() for c in have}
         new = [c for c in customers if c.id in named and c.id not in ids]
         if new:
-            sandbox.state.add_customers([c.id for c in new], [c.email for c in new], [c.name for c in new])
+            sandbox.add_customers([c.id for c in new], [c.email for c in new], [c.name for c in new])
         # Customers named by email get the next free ids, as in the CLI's sandbox, unless an earlier send added them.
         by_email = [c.email for c in customers if c.id not in named and c.email.lower() not in emails]
         if by_email:
-            sandbox.state.add_customers(emails=by_email)
+            sandbox.add_customers(emails=by_email)
 
     def close(self) -> None:
         self.jobs.stop(wait_s=STOP_WAIT_S)

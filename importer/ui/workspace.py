@@ -23,7 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import python_calamine
+
 from importer.errors import ImporterError
+from importer.input.bookcheck import check_workbook
 from importer.input.limits import MAX_UNCOMPRESSED
 from importer.records import FIELDS, ContactType, SourceTable, Status
 from importer.runs.columns import describe_columns, meaning, write_mapping_template
@@ -188,18 +191,21 @@ class Workspace:
         return replace(self.choices.apply(options), mapping=self.mapping_path())
 
     def _offer_sheets(self, files: list[Path]) -> None:
-        """The sheets a workbook reads by default, when it has several (read once per file): the --sheet choices.
-        A chosen sheet no workbook has any more is dropped; a workbook that can't be read offers none."""
+        """The --sheet choices, when a workbook has several (read once per file): the sheets it reads by default,
+        or, when that reading is refused, every sheet it has (a --sheet chosen may be what reads it).
+        A chosen sheet no workbook has any more is dropped; a workbook that can't be opened offers none."""
         offered, unread = [], False
         for path in (p for p in files if p.suffix.lower() not in TEXT_SUFFIXES):
             stat = path.stat()
             key = (path.name, stat.st_size, stat.st_mtime_ns)
             if key not in self._sheets_of:
                 try:
-                    sheets = [t.sheet for t in describe_columns([path])]
-                    self._sheets_of[key] = sheets if len(sheets) > 1 else []
-                except ImporterError:  # the check says why; a --sheet chosen may be what reads it
-                    self._sheets_of[key] = None
+                    tables = describe_columns([path])
+                    refused = any(t.layout == "refused" for t in tables)
+                    sheets = _worksheets(path) if refused else [t.sheet for t in tables]
+                except ImporterError:  # the check says why
+                    sheets = _worksheets(path)
+                self._sheets_of[key] = sheets if sheets is None or len(sheets) > 1 else []
             unread = unread or self._sheets_of[key] is None
             offered += self._sheets_of[key] or []
         self.sheets_offered = list(dict.fromkeys(offered))
@@ -228,3 +234,13 @@ class Workspace:
                                first.column if first is not None else (r.source_column or ""),
                                str(r.source_contact or ""), first.message if first is not None else (r.error or "")))
         return rows
+
+
+def _worksheets(path: Path) -> list[str] | None:
+    """Every worksheet of a workbook, hidden ones too; None if it can't be opened."""
+    try:
+        check_workbook(str(path))  # the loader's bounds, before calamine lays out what the file claims
+        with python_calamine.CalamineWorkbook.from_path(str(path)) as book:
+            return [m.name for m in book.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+    except (ImporterError, python_calamine.CalamineError, OSError, ValueError):
+        return None

@@ -3,7 +3,7 @@
     queue = BatchQueue(state, BatchSettings(processing_ms=1.0))   # SandboxState does this: `state.batches`
     ticket, new = queue.submit(store_id, token, inner_requests, parallel=False, stop_on_failure=True,
                                group=None, key=None)              # inside the event loop
-    queue.find(store_id, ticket.ticket); queue.cancel([ticket]); queue.pause(); queue.resume()
+    queue.find(store_id, ticket.ticket); queue.cancel([ticket]); queue.resume()
 
 Per store, tickets run first in, first out, one at a time; a ticket's inner requests run
 one after another, or up to `PARALLEL` at once with `allowParallelMode=true`. Each inner
@@ -31,12 +31,12 @@ import random
 import threading
 import uuid
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp
 
 from importer.sandbox.errors import ApiError, internal_error
+from importer.sandbox.routing import RequestContext
 from importer.sandbox.batch.tickets import COMPLETED, FAILED, IN_PROGRESS, NOT_EXECUTED, QUEUED, InnerRequest, Ticket
 
 if TYPE_CHECKING:
@@ -94,10 +94,6 @@ class BatchQueue:
         self._paused = threading.Event()  # set: no ticket starts (set and cleared from any thread)
         if settings.paused:
             self._paused.set()
-
-    def pause(self) -> None:
-        """A stuck queue: tickets not started stay QUEUED (one running finishes)."""
-        self._paused.set()
 
     def resume(self) -> None:
         self._paused.clear()
@@ -249,7 +245,7 @@ class BatchQueue:
             "method": inner.method, "path": f"/api/v3/{ticket.store_id}{path}", "raw_path": path.encode(),
             "query_string": query.encode(), "root_path": "", "client": ("batch", 0), "server": ("sandbox", 0),
             "headers": [(b"authorization", f"Bearer {ticket.token}".encode()), (b"content-type", b"application/json")],
-            "sandbox": SimpleNamespace(token=ticket.token, cut_drawn=False, committed=False, commit_delay_s=0.0),
+            "sandbox": RequestContext(ticket.token),
         }  # fmt: skip
         sent = False
         status, chunks = [500], []

@@ -11,14 +11,12 @@ the batch endpoints (importer.sandbox.batch.api) render them under it.
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from dataclasses import dataclass, field
 from typing import Any
 
 QUEUED, IN_PROGRESS, COMPLETED = "QUEUED", "IN_PROGRESS", "COMPLETED"
 FAILED, NOT_EXECUTED = "FAILED", "NOT_EXECUTED"
-_REASONS = {200: "OK", 400: "Bad Request", 402: "Payment Required", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed", 415: "Unsupported Media Type", 422: "Unprocessable Entity",
-            500: "Internal Server Error"}  # fmt: skip
 
 
 @dataclass
@@ -36,7 +34,7 @@ class InnerRequest:
         out: dict[str, Any] = {"id": self.id, "status": self.state}
         if self.status is not None:
             out["httpStatusCode"] = self.status
-            out["httpStatusLine"] = f"HTTP/1.1 {self.status} {_REASONS.get(self.status, '')}".rstrip()
+            out["httpStatusLine"] = f"HTTP/1.1 {self.status} {HTTPStatus(self.status).phrase}"
             if escaped:
                 out["escapedHttpBody"] = self.answer
             else:
