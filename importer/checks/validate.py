@@ -102,7 +102,7 @@ def _contact_codes(frame: pd.DataFrame) -> np.ndarray:
 
     One hash table, of the rows' values; the case is then folded only among the distinct emails
     that change when lower-cased and the emails they become. A second table of every distinct
-    value lower-cased cost a million-row run ~90 MiB of peak memory, for the few that differ.
+    value lower-cased cost a million-row run ~100 MiB of peak memory, for the few that differ.
     """
     codes, values = pd.factorize(frame["contact"])
     n = len(values)
