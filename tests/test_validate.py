@@ -62,6 +62,24 @@ def test_duplicates_point_to_the_first(contacts, book):
     assert out[4].source == Source(str(Path(csv_path).parent.parent / "book.xlsx"), "Contacts", 2)
 
 
+def test_an_email_repeated_in_another_case_is_a_duplicate(contacts):
+    # Ecwid finds emails in any case: the local part's case differs here (the domain's is normalized away);
+    # the lower-case spelling may come first, later, or not at all.
+    out = run(contacts([
+        ("1", "EMAIL", "Jane@shop.com", ""),
+        ("1", "EMAIL", "jane@shop.com", ""),
+        ("1", "EMAIL", "JANE@shop.com", ""),
+        ("1", "EMAIL", "BOB@shop.com", ""),
+        ("1", "EMAIL", "Bob@shop.com", ""),
+        ("2", "EMAIL", "bob@shop.com", ""),  # another customer
+    ]))
+    assert [r.contact for r in out] == ["Jane@shop.com", "jane@shop.com", "JANE@shop.com", "BOB@shop.com",
+                                        "Bob@shop.com", "bob@shop.com"]  # sent as written
+    assert [r.outcome.status for r in out] == [Status.VALID, Status.DUPLICATE, Status.DUPLICATE, Status.VALID,
+                                               Status.DUPLICATE, Status.VALID]
+    assert [r.duplicate_of.row for r in out if r.duplicate_of] == [2, 2, 5]
+
+
 def test_invalid_records_do_not_take_part_in_duplicates(contacts):
     out = run(contacts([("x", "EMAIL", "a@shop.com", ""), ("x", "EMAIL", "a@shop.com", ""),
                         ("1", "EMAIL", "a@shop.com", ""), ("1", "EMAIL", "a@shop.com", "")]))
@@ -130,8 +148,8 @@ def test_validate_sets_the_outcomes_in_the_frame(contacts):
 _rows = st.lists(
     st.tuples(st.sampled_from(["1", "2", "x", ""]), st.sampled_from(["", "", "Jane@Shop.com", "bob@shop.com", "nope"]),
               st.sampled_from(["EMAIL", "PHONE", "OOPS"]),
-              st.sampled_from(["a@shop.com", "A@Shop.com", "b@shop.com", "+16502530000", "+1 650 253 0000",
-                               "+442079460958"]),
+              st.sampled_from(["a@shop.com", "A@Shop.com", "A@SHOP.COM", "b@shop.com", "+16502530000",
+                               "+1 650 253 0000", "+442079460958"]),
               st.sampled_from(["", "yes", "no"])),
     max_size=40,
 )
