@@ -17,7 +17,7 @@ import contextlib
 import ipaddress
 import logging
 import re
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from importer.errors import UsageError
 
@@ -47,10 +47,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-def contacts_url(api_url: str, store_id: int, customer_id: int) -> str:
-    return f"{api_url.rstrip('/')}/{store_id}/customers/{quote(str(customer_id))}/contacts"
 
 
 def headers(token: str) -> dict[str, str]:
