@@ -32,12 +32,14 @@ import pytest
 from cli_support import VALID, VALID_ROWS, cli, results, statuses, summary
 from exactly_once_helpers import write_csv
 from fakeclock import FakeClock
+from importer.deliver.edits import DONE, FAILED, ContactEditor, Edit
 from importer.ecwid import CREATE_SCOPE, READ_SCOPE, TOKEN_RUN, UPDATE_SCOPE
 from importer.ecwid.answers import CREATED, DOCUMENT, NEW_ID, TICKET, count, json_int, reply_for, reply_for_exception
 from importer.ecwid.client import EcwidClient
 from importer.ecwid.liveness import Liveness
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.policy import Action
+from importer.ecwid.store import StoreReader
 from importer.errors import RunStopped
 from importer.records import Code
 from importer.runs.pipeline import run_import
@@ -196,6 +198,26 @@ def test_an_edit_by_id_answered_2xx_without_a_count_is_sent_again():
                                                       scope=UPDATE_SCOPE, meaning=count("updateCount")))  # fmt: skip
     assert (reply.action, reply.value, reply.attempts, reply.lost) == (Action.SUCCESS, 1, 2, True)
     assert answered(state) == [200, 200] and state.contacts(1)[0]["note"] == "VIP"
+
+
+def test_a_delete_answered_with_an_empty_body_is_tried_again_and_found_done():
+    async def main(sb: Sandbox) -> tuple[Edit, Edit]:
+        async with httpx.AsyncClient(timeout=5) as http:
+            reader = StoreReader(http, api_url=sb.api_url, store_id=sb.store_id, token=sb.token, pacer=Pacer(None),
+                                 retries=2, sleep=lambda s: asyncio.sleep(0))  # fmt: skip
+            editor = ContactEditor(reader)
+            ids = [c["id"] for c in sb.contacts(1)]
+            return await editor.delete(1, ids[0]), await editor.update(1, ids[1], {"note": "VIP"})
+
+    with Sandbox(SandboxConfig(rate_per_minute=None, customers=20, blank_rate=1.0)) as sb:
+        for i in range(2):
+            sb.state.create_contact(sb.store_id, 1, {"type": "EMAIL", "contact": f"x{i}@example.com"})
+        deleted, updated = asyncio.run(main(sb))
+        left = sb.contacts(1)
+    assert deleted.result == DONE and deleted.attempts == 2  # answered blank, then 404: the first one did it
+    assert [c["note"] for c in left] == ["VIP"]
+    assert updated.result == FAILED and "empty body instead of updateCount" in updated.detail  # never `done` unseen
+
 
 
 def test_a_read_answered_2xx_that_is_not_json_is_read_again():

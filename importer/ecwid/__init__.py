@@ -6,7 +6,7 @@
 
 The folder is the API's side of a run: the one client (importer.ecwid.client) makes every request;
 importer.ecwid.answers reads each answer into a `Reply`, what to do with it (retry, fail, stop) is
-importer.ecwid.policy's, the waits importer.ecwid.retry's and importer.ecwid.pacer's; importer.ecwid.liveness
+importer.ecwid.policy's, the waits the client's retry loop's and importer.ecwid.pacer's; importer.ecwid.liveness
 says whether the API is there; importer.ecwid.store reads the store; importer.ecwid.tickets and
 importer.ecwid.batchpolicy are the batch API's.
 """

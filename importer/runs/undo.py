@@ -52,6 +52,7 @@ from importer.journal import undolist as undo_states
 from importer.options import Groups, Pacing, Target, Watch
 from importer.records import Outcome, Status
 from importer.report import REPORT_COLUMNS, new_run_id, write_frame_report
+from importer.report.errors import ERRORS_CSV
 from importer.report.results import write_results_csv
 from importer.runs.events import watching
 
@@ -59,7 +60,6 @@ log = logging.getLogger("importer")
 
 __all__ = ["UndoOptions", "UndoResult", "run_undo"]
 
-ERRORS_CSV = "errors.csv"
 _PROBLEMS = frozenset({Status.KEPT, Status.FAILED, Status.NOT_SENT})
 
 
@@ -225,16 +225,15 @@ class _Undo:
                 finished.append((row, undo_states.KEPT, item.get("id"), kept))
             else:
                 plan.append((row, item.get("id")))
+        if not self.options.dry_run:
+            self.journal.set_undo(self.run_id, [(row.key, state, cid_, d.error) for row, state, cid_, d in finished]
+                                  + [(row.key, undo_states.DELETING, contact_id, "") for row, contact_id in plan])
+        for row, _, _, done in finished:
+            self.done[row.position] = done
         if self.options.dry_run:
-            for row, _, _, done in finished:
-                self.done[row.position] = done
             for row, contact_id in plan:
                 self.done[row.position] = Outcome(Status.VALID, error=f"would delete contact id {contact_id}")
             return
-        self.journal.set_undo(self.run_id, [(row.key, state, cid_, d.error) for row, state, cid_, d in finished]
-                              + [(row.key, undo_states.DELETING, contact_id, "") for row, contact_id in plan])
-        for row, _, _, done in finished:
-            self.done[row.position] = done
         outcomes: list[tuple[UndoRow, str, int | None, Outcome]] = []
         try:
             for row, contact_id in plan:
