@@ -13,8 +13,7 @@ assertion depends on the machine's load.
 
 What the client gives every run for free, seen by a user: a page of the customer list that cannot be
 read for good (an error page echoing the request's headers, the token among them) stops the run cleanly:
-exit 3, a report, the token nowhere. `undo` stops, once, on an API that cannot be reached, as `import`
-does. A bug's last line names no token.
+exit 3, a report, the token nowhere. A bug's last line names no token.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ import httpx
 import pytest
 
 from cli_support import VALID, VALID_ROWS, cli, results, statuses, summary
-from exactly_once_helpers import write_csv
 from fakeclock import FakeClock
 from importer.deliver.edits import DONE, FAILED, ContactEditor, Edit
 from importer.ecwid import CREATE_SCOPE, READ_SCOPE, TOKEN_RUN, UPDATE_SCOPE
@@ -42,12 +40,9 @@ from importer.ecwid.policy import Action
 from importer.ecwid.store import StoreReader
 from importer.errors import RunStopped
 from importer.records import Code
-from importer.runs.pipeline import run_import
-from importer.runs.undo import run_undo
 from importer.sandbox import ConnectionCut, Sandbox, SandboxConfig, SandboxState, create_app
 from importer.sandbox.config import READ
 from importer.sandbox.faults import FaultSettings, draw
-from test_wire_unreachable import closed_port
 
 
 TOKEN = "secret_client_0123456789abcdefTOKEN"
@@ -461,22 +456,6 @@ def test_a_customer_list_page_that_fails_for_good_stops_the_run_with_a_report(tm
     assert summary(tmp_path / "r")["stopped_code"] == "customer-lookup-failed"
     written = run.out + run.err + "".join(p.read_text() for p in (tmp_path / "r").rglob("*.*") if p.suffix != ".xlsx")
     assert ECHOED_TOKEN not in written and ECHOED_TOKEN[8:20] not in written
-
-
-def test_undo_stops_once_when_the_api_cannot_be_reached(tmp_path):
-    csv = tmp_path / "contacts.csv"
-    write_csv(csv, range(6), customers=3)
-    with Sandbox(SandboxConfig(customers=3, rate_per_minute=None)) as sb:
-        first = run_import([csv], store_id=sb.store_id, token=sb.token, api_url=sb.api_url,
-                           report_dir=tmp_path / "r", quiet=True)  # fmt: skip
-        store_id, token = sb.store_id, sb.token
-    assert first.counts == {"created": 6}
-    api_url = f"http://127.0.0.1:{closed_port()}/api/v3"
-    undo = run_undo(first.summary["run_id"], store_id=store_id, token=token, api_url=api_url,
-                    report_dir=tmp_path / "u", retries=1, quiet=True)  # fmt: skip
-    assert undo.exit_code == 3
-    assert undo.stopped is not None and undo.stopped.error_code == "api-unreachable"
-    assert undo.stopped.message == f"cannot reach {api_url}: connection refused"
 
 
 def test_a_bugs_last_line_names_no_token(tmp_path, monkeypatch, capsys):

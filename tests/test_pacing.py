@@ -167,20 +167,6 @@ def test_slow_down_stops_at_the_floor():
     assert pacer.rate_per_minute == policy.MIN_RATE
 
 
-def test_context_manager_acquires():
-    clock = FakeClock()
-    pacer = Pacer(60, clock=clock, sleep=clock.sleep)
-
-    async def main():
-        out = []
-        for _ in range(2):
-            async with pacer as granted:
-                out.append(granted)
-        return out
-
-    assert asyncio.run(clock.run(main()))[0] == [0.0, 1.0]
-
-
 @settings(max_examples=30, deadline=None)
 @given(rate=st.integers(1, 900), n=st.integers(1, 80), pause_at=st.integers(0, 79), pause_s=st.floats(0, 30))
 def test_never_more_than_rate_requests_in_any_minute(rate, n, pause_at, pause_s):

@@ -128,13 +128,10 @@ class StoreReader:
             self.on_contacts(customer_id, items)
         return items
 
-    async def has_contact(self, record: ContactRecord, *, fresh: bool = False) -> bool:
+    async def has_contact(self, record: ContactRecord) -> bool:
         """Whether the store holds this record's contact (compared normalized)."""
         assert record.customer_id is not None
-        for item in await self.contacts(record.customer_id, fresh=fresh):
-            if _same_contact(record, item):
-                return True
-        return False
+        return any(_same_contact(record, item) for item in await self.contacts(record.customer_id))
 
     # -- customers ----------------------------------------------------------------
 
