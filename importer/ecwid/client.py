@@ -109,7 +109,7 @@ class EcwidClient:
             await _call(before)
             if not self.pacer.paused():
                 break
-        wire = on_wire or _ignore
+        wire = on_wire or (lambda sent: None)
         wire(True)
         self.requests += 1
         self.reads += method == "GET"
@@ -175,10 +175,6 @@ class EcwidClient:
         retry_after = reply.retry_after if reply.status != 429 else 0.0
         return policy.retry_wait(state.attempt_number, retry_after, random=self.random, initial=self.backoff_s,
                                  cap=self.max_backoff_s)  # fmt: skip
-
-
-def _ignore(_: bool) -> None:
-    return None
 
 
 async def _call(hook: Hook) -> Any:

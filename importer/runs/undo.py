@@ -32,7 +32,7 @@ import asyncio
 import json
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -320,10 +320,7 @@ class _Undo:
                               f"{sum(c['status'] == 'deleted' for c in self.customers)} deleted (summary.json lists them)")
 
     def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = defaultdict(int)
-        for row in self.rows:
-            counts[self._outcome(row).status.value] += 1
-        return dict(counts)
+        return dict(Counter(self._outcome(row).status.value for row in self.rows))
 
     def _outcome(self, row: UndoRow) -> Outcome:
         why = self.stopped.message if self.stopped else "the undo stopped first"
