@@ -185,12 +185,13 @@ class _Run:
         if cancel is not None:
             watchers.append(asyncio.create_task(cancel.wait()))
         gone = asyncio.create_task(self.liveness.watch(self.sleep)) if self.liveness is not None else None
+        if gone is not None:
+            watchers.append(gone)
         try:
-            await asyncio.wait(watchers + [gone] * (gone is not None), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for watcher in (*watchers, gone):
-                if watcher is not None:
-                    watcher.cancel()  # cancelling asyncio.wait() leaves the workers running
+            for watcher in watchers:
+                watcher.cancel()  # cancelling asyncio.wait() leaves the workers running
         if cancel is not None and cancel.is_set():
             self._stop(interrupted())
         elif gone is not None and gone.done() and not gone.cancelled():
