@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import httpx
 
 from common import PY, ROOT, median, say, spread, write_result
-from importer.deliver.send import DEFAULT_CONCURRENCY, DEFAULT_RATE, SendConfig, SendResult, send_records
+from importer.deliver.send import SendConfig, SendResult, send_records
+from importer.ecwid.policy import DEFAULT_CONCURRENCY, DEFAULT_RATE
 from importer.records import ContactRecord, Outcome, Source, Status
 
 CUSTOMERS = 1000

@@ -1,32 +1,49 @@
-"""Issue 22: the one client (importer.ecwid.client.EcwidClient) against the sandbox app in-process.
+"""Issue 22: the one client of Ecwid's API, from one answer's meaning to what a user sees.
 
-httpx.ASGITransport is the one I/O seam: every case the sandbox can produce (a rate limit, a 5xx, a missing
-scope, a create answered with nothing, an error page echoing the token) is its own, set by its seeded
-fault settings; a MockTransport in front of it only for what it cannot (a read answered with nothing, a
-refused connection). The client, its pacer, its liveness and the sandbox read one fake clock, so waits
-cost no time and no assertion depends on the machine's load.
+What one answer means, for every caller alike (importer.ecwid.answers: pure, a table of cases). The only
+thing a caller says is what a 2xx means and whether a request that may have been applied may go again
+(`resend`); the rest (retry, fail, stop, doubt) is the API's and the same for every request.
+
+The client (importer.ecwid.client.EcwidClient) against the sandbox app in-process. httpx.ASGITransport is
+the one I/O seam: every case the sandbox can produce (a rate limit, a 5xx, a missing scope, a create
+answered with nothing, an error page echoing the token) is its own, set by its seeded fault settings; a
+MockTransport in front of it only for what it cannot (a read answered with nothing, a refused connection).
+The client, its pacer, its liveness and the sandbox read one fake clock, so waits cost no time and no
+assertion depends on the machine's load.
+
+What the client gives every run for free, seen by a user: a page of the customer list that cannot be
+read for good (an error page echoing the request's headers, the token among them) stops the run cleanly:
+exit 3, a report, the token nowhere. A bug's last line names no token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from cli_support import VALID, VALID_ROWS, cli, results, statuses, summary
 from fakeclock import FakeClock
+from importer.deliver.edits import DONE, FAILED, ContactEditor, Edit
 from importer.ecwid import CREATE_SCOPE, READ_SCOPE, TOKEN_RUN, UPDATE_SCOPE
-from importer.ecwid.answers import CREATED, count
+from importer.ecwid.answers import CREATED, DOCUMENT, NEW_ID, TICKET, count, json_int, reply_for, reply_for_exception
 from importer.ecwid.client import EcwidClient
 from importer.ecwid.liveness import Liveness
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.policy import Action
+from importer.ecwid.store import StoreReader
 from importer.errors import RunStopped
 from importer.records import Code
-from importer.sandbox import SandboxConfig, SandboxState, create_app
+from importer.sandbox import Sandbox, SandboxConfig, SandboxState, create_app
 from importer.sandbox.config import READ
 from importer.sandbox.faults import FaultSettings, draw
+
 
 TOKEN = "secret_client_0123456789abcdefTOKEN"
 API = "http://sandbox/api/v3"
@@ -65,7 +82,7 @@ def run(state: SandboxState, clock: FakeClock, steps, *, rate: float | None = No
     return asyncio.run(main())
 
 
-def statuses(state: SandboxState) -> list[int | None]:
+def answered(state: SandboxState) -> list[int | None]:
     return [r.status for r in state.requests]
 
 
@@ -75,7 +92,7 @@ def test_a_create_answered_create_count_1_is_created():
     reply = run(state, clock, lambda api, _: api.call("POST", CONTACTS, EMAIL, scope=CREATE_SCOPE, meaning=CREATED))
     assert (reply.action, reply.status, reply.value, reply.attempts, reply.lost) == (Action.SUCCESS, 200, 1, 1, False)
     assert [c["contact"] for c in state.contacts(1)] == ["ann@example.com"]
-    assert statuses(state) == [200]
+    assert answered(state) == [200]
 
 
 def test_a_429_pauses_every_request_sharing_the_pacer_until_retry_after():
@@ -97,7 +114,7 @@ def test_a_429_pauses_every_request_sharing_the_pacer_until_retry_after():
     assert (limited.status, limited.action, limited.retry_after) == (429, Action.RETRY, 6.0)
     assert paused and after.action is Action.SUCCESS and after.attempts == 1
     assert after_at >= limited_at + 6.0  # nothing left during the pause Retry-After asked for
-    assert statuses(state) == [200, 200, 200, 429, 200]
+    assert answered(state) == [200, 200, 200, 429, 200]
 
 
 def test_a_429_is_counted_slows_the_pace_and_the_call_goes_on_after_the_pause():
@@ -123,7 +140,7 @@ def test_a_5xx_is_retried_after_a_backoff_then_the_create_succeeds(status):
     reply = run(state, clock, lambda api, _: api.call("POST", CONTACTS, EMAIL, scope=CREATE_SCOPE, meaning=CREATED))
     assert (reply.action, reply.value, reply.attempts) == (Action.SUCCESS, 1, 2)
     assert reply.lost  # a 5xx may come after the change was made: the caller is told
-    assert statuses(state) == [status, 200] and len(state.contacts(1)) == 1
+    assert answered(state) == [status, 200] and len(state.contacts(1)) == 1
     first, second = state.requests
     assert second.time - first.time == pytest.approx(0.5)  # the first backoff (no jitter here)
 
@@ -135,7 +152,7 @@ def test_a_403_for_a_missing_scope_stops_the_run_naming_the_scope_without_a_retr
         run(state, clock, lambda api, _: api.call("POST", CONTACTS, EMAIL, scope=CREATE_SCOPE, meaning=CREATED))
     assert stopped.value.message == "the token lacks the create_customers scope (INSUFFICIENT_APP_SCOPE)"
     assert (stopped.value.error_code, stopped.value.http_status) == ("INSUFFICIENT_APP_SCOPE", 403)
-    assert statuses(state) == [403] and state.contacts(1) == []
+    assert answered(state) == [403] and state.contacts(1) == []
 
 
 @pytest.mark.parametrize("body", ["empty", "{}", "html"])
@@ -153,7 +170,7 @@ def test_a_create_answered_2xx_without_a_count_is_in_doubt_and_not_resent(body):
         assert (reply.action, reply.error_code, reply.lost, reply.attempts) == (Action.AMBIGUOUS, Code.AMBIGUOUS, True, 1)
         assert "the contact may exist" in reply.error and "createCount" in reply.error
     # Each was made: sending either again would have doubled it.
-    assert statuses(state) == [200, 200, 200] and len(state.contacts(1)) == 2
+    assert answered(state) == [200, 200, 200] and len(state.contacts(1)) == 2
 
 
 def test_an_edit_by_id_answered_2xx_without_a_count_is_sent_again():
@@ -164,7 +181,27 @@ def test_an_edit_by_id_answered_2xx_without_a_count_is_sent_again():
     reply = run(state, clock, lambda api, _: api.call("PUT", f"{CONTACTS}/{contact_id}", {"note": "VIP"},
                                                       scope=UPDATE_SCOPE, meaning=count("updateCount")))  # fmt: skip
     assert (reply.action, reply.value, reply.attempts, reply.lost) == (Action.SUCCESS, 1, 2, True)
-    assert statuses(state) == [200, 200] and state.contacts(1)[0]["note"] == "VIP"
+    assert answered(state) == [200, 200] and state.contacts(1)[0]["note"] == "VIP"
+
+
+def test_a_delete_answered_with_an_empty_body_is_tried_again_and_found_done():
+    async def main(sb: Sandbox) -> tuple[Edit, Edit]:
+        async with httpx.AsyncClient(timeout=5) as http:
+            reader = StoreReader(http, api_url=sb.api_url, store_id=sb.store_id, token=sb.token, pacer=Pacer(None),
+                                 retries=2, sleep=lambda s: asyncio.sleep(0))  # fmt: skip
+            editor = ContactEditor(reader)
+            ids = [c["id"] for c in sb.contacts(1)]
+            return await editor.delete(1, ids[0]), await editor.update(1, ids[1], {"note": "VIP"})
+
+    with Sandbox(SandboxConfig(rate_per_minute=None, customers=20, blank_rate=1.0)) as sb:
+        for i in range(2):
+            sb.state.create_contact(sb.store_id, 1, {"type": "EMAIL", "contact": f"x{i}@example.com"})
+        deleted, updated = asyncio.run(main(sb))
+        left = sb.contacts(1)
+    assert deleted.result == DONE and deleted.attempts == 2  # answered blank, then 404: the first one did it
+    assert [c["note"] for c in left] == ["VIP"]
+    assert updated.result == FAILED and "empty body instead of updateCount" in updated.detail  # never `done` unseen
+
 
 
 def test_a_read_answered_2xx_that_is_not_json_is_read_again():
@@ -183,7 +220,7 @@ def test_a_read_answered_2xx_that_is_not_json_is_read_again():
     reply = run(state, clock, lambda api, _: api.call("GET", CONTACTS, scope=READ_SCOPE),
                 transport=httpx.MockTransport(portal_once))  # fmt: skip
     assert (reply.action, reply.value, reply.attempts) == (Action.SUCCESS, {"items": []}, 2)
-    assert seen == ["GET", "GET"] and statuses(state) == [200]
+    assert seen == ["GET", "GET"] and answered(state) == [200]
 
 
 def _leaks(text: str) -> list[str]:
@@ -222,7 +259,7 @@ def test_an_api_that_answers_only_proxy_pages_stops_the_run_once_as_unreachable(
         run(state, clock, lambda api, _: api.call("GET", "/customers", scope=READ_SCOPE), retries=2)
     assert stopped.value.error_code == "api-unreachable"
     assert stopped.value.message == "the answer is not Ecwid's: HTML from a proxy or captive portal?"
-    assert statuses(state) == [502, 502, 502]  # every retry spent first: one bad answer stops nothing
+    assert answered(state) == [502, 502, 502]  # every retry spent first: one bad answer stops nothing
 
 
 def test_a_refused_connection_at_the_start_stops_the_run_as_unreachable():
@@ -270,4 +307,156 @@ def test_a_create_whose_connection_is_cut_after_the_commit_is_in_doubt_and_not_r
     reply = run(state, clock, steps)
     assert (reply.action, reply.error_code, reply.lost, reply.attempts) == (Action.AMBIGUOUS, Code.AMBIGUOUS, True, 1)
     assert reply.error.startswith("no answer after the request was sent (RemoteProtocolError: Server disconnected")
-    assert statuses(state) == [200, None] and len(state.contacts(1)) == 1
+    assert answered(state) == [200, None] and len(state.contacts(1)) == 1
+
+
+ANSWERS_TOKEN = "secret_answers_0123456789"
+REQ = httpx.Request("POST", "https://app.ecwid.com/api/v3/1/customers")
+
+
+def answer(status: int, body: object = None, text: str | None = None, **headers: str) -> httpx.Response:
+    if text is not None:
+        return httpx.Response(status, text=text, headers=headers)
+    return httpx.Response(status, json=body, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "response, meaning, resend, action, value, lost",
+    [
+        (answer(200, {"createCount": 1}), CREATED, False, Action.SUCCESS, 1, False),
+        (answer(200, {"createCount": 0}), CREATED, False, Action.SUCCESS, 0, False),
+        (answer(200, {"createCount": True}), CREATED, False, Action.AMBIGUOUS, None, True),  # a bool is no count
+        (answer(200, {}), CREATED, False, Action.AMBIGUOUS, None, True),  # a create that says nothing: in doubt
+        (answer(200, text=""), count("updateCount"), True, Action.RETRY, None, True),  # an edit: sent again
+        (answer(200, {"updateCount": 1}), count("updateCount"), True, Action.SUCCESS, 1, False),
+        (answer(200, {"id": 77}), NEW_ID, True, Action.SUCCESS, 77, False),
+        (answer(200, {"id": 0}), NEW_ID, True, Action.RETRY, None, True),  # no id is no customer
+        (answer(200, {"ticket": "t-1"}), TICKET, True, Action.SUCCESS, "t-1", False),
+        (answer(200, {"ticket": ""}), TICKET, True, Action.RETRY, None, True),
+        (answer(200, {"items": []}), DOCUMENT, True, Action.SUCCESS, {"items": []}, False),
+        (answer(200, text="<html>portal</html>"), DOCUMENT, True, Action.RETRY, None, True),
+        (answer(503, {"errorCode": "INTERNAL"}), CREATED, False, Action.RETRY, None, True),  # may have been applied
+        (answer(429, {"errorCode": "RATE_LIMITED"}, **{"Retry-After": "3"}), CREATED, False, Action.RETRY, None, False),
+        (answer(400, {"errorMessage": "bad phone"}), CREATED, False, Action.FAIL, None, False),
+        (answer(404, {"errorMessage": "Customer #5 not found"}), CREATED, True, Action.FAIL, None, False),
+    ],
+)
+def test_reply_for(response, meaning, resend, action, value, lost):
+    reply = reply_for(response, token=ANSWERS_TOKEN, meaning=meaning, resend=resend, store_id=1003)
+    assert (reply.action, reply.value, reply.lost) == (action, value, lost)
+    assert reply.stop is None
+
+
+@pytest.mark.parametrize(
+    "status, body, scope, message",
+    [
+        (403, {"errorCode": "INVALID_API_TOKEN"}, "read_customers", "the token is invalid or revoked (INVALID_API_TOKEN)"),
+        (403, {"errorCode": "INSUFFICIENT_APP_SCOPE"}, "update_customers",
+         "the token lacks the update_customers scope (INSUFFICIENT_APP_SCOPE)"),
+        (401, None, "create_customers", "the token is invalid or revoked (HTTP 401)"),
+        (402, {"errorCode": "STORE_IS_SUSPENDED"}, "create_customers", "store 1003 is suspended (STORE_IS_SUSPENDED)"),
+        (404, {"errorCode": "STORE_NOT_FOUND"}, "read_customers",
+         "store 1003 not found (STORE_NOT_FOUND): check --store-id and --api-url"),
+    ],
+)
+def test_a_stop_names_what_to_fix_and_the_scope_the_request_needed(status, body, scope, message):
+    reply = reply_for(answer(status, body), token=ANSWERS_TOKEN, store_id=1003, scope=scope)
+    assert reply.action is Action.STOP and reply.stop is not None and reply.stop.message == message
+
+
+@pytest.mark.parametrize(
+    "exc, resend, action, lost",
+    [
+        (httpx.ConnectError("refused", request=REQ), False, Action.RETRY, False),  # never left: safe
+        (httpx.ReadTimeout("slow", request=REQ), False, Action.AMBIGUOUS, True),  # a create: in doubt
+        (httpx.ReadTimeout("slow", request=REQ), True, Action.RETRY, True),  # a read or an edit: again
+        (httpx.UnsupportedProtocol("ftp", request=REQ), False, Action.FAIL, False),
+    ],
+)
+def test_reply_for_exception(exc, resend, action, lost):
+    reply = reply_for_exception(exc, token=ANSWERS_TOKEN, resend=resend)
+    assert (reply.action, reply.lost) == (action, lost)
+    assert reply.error_code == (Code.AMBIGUOUS if action is Action.AMBIGUOUS else Code.CONNECTION_ERROR)
+
+
+def test_every_text_of_a_reply_is_scrubbed():
+    page = f"<html>echo: Authorization: Bearer {ANSWERS_TOKEN}</html>"
+    for response in (answer(400, text=page), answer(200, text=page), answer(403, text=page)):
+        for resend in (True, False):
+            reply = reply_for(response, token=ANSWERS_TOKEN, resend=resend)
+            texts = (reply.error, reply.detail, reply.error_code, reply.stop.message if reply.stop else "")
+            assert not any(ANSWERS_TOKEN[:12] in t or ANSWERS_TOKEN[-12:] in t for t in texts), texts
+    cut = httpx.ReadError(f"cut after {ANSWERS_TOKEN}", request=REQ)
+    reply = reply_for_exception(cut, token=ANSWERS_TOKEN, resend=True)
+    assert ANSWERS_TOKEN not in reply.detail + reply.error
+
+
+@pytest.mark.parametrize("body, expected", [({"n": 3}, 3), ({"n": -1}, None), ({"n": "3"}, None), ({"n": False}, None),
+                                            ([1], None), (None, None)])  # fmt: skip
+def test_json_int_is_an_int_or_nothing(body, expected):
+    assert json_int(answer(200, body), "n") == expected
+
+
+ECHOED_TOKEN = "secret_0123456789abcdefECHOED"
+
+
+class _EchoingList(BaseHTTPRequestHandler):
+    """A store of 250 customers whose list's first page reads, and whose later pages are a proxy's error
+    page echoing the request's headers."""
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        offset = int(parse_qs(urlsplit(self.path).query).get("offset", ["0"])[0])
+        if offset == 0:
+            self._answer(200, "application/json", json.dumps({"total": 250, "count": 0, "items": []}).encode())
+        else:
+            echoed = "".join(f"<li>{k}: {v}</li>" for k, v in self.headers.items())
+            self._answer(400, "text/html", f"<html><body><h1>Bad Request</h1><ul>{echoed}</ul></body></html>".encode())
+
+    def _answer(self, status: int, kind: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+@pytest.fixture
+def echoing_list():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoingList)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api/v3"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_customer_list_page_that_fails_for_good_stops_the_run_with_a_report(tmp_path, monkeypatch, capsys,
+                                                                               echoing_list):  # fmt: skip
+    monkeypatch.setenv("ECWID_TOKEN", ECHOED_TOKEN)
+    run = cli(capsys, "import", VALID, "--api-url", echoing_list, "--store-id", "5", "--report-dir", tmp_path / "r",
+              "--journal", tmp_path / "j.sqlite", "--retries", "1")  # fmt: skip
+    assert run.code == 3, run.err
+    assert "internal error" not in run.err and "Traceback" not in run.err
+    assert any(line.startswith("ecwid-contacts: stopped: the store's customer list could not be read (offset")
+               and "HTTP 400" in line for line in run.err_lines), run.err  # fmt: skip
+    assert statuses(results(tmp_path / "r")) == {"not_sent": VALID_ROWS}
+    assert summary(tmp_path / "r")["stopped_code"] == "customer-lookup-failed"
+    written = run.out + run.err + "".join(p.read_text() for p in (tmp_path / "r").rglob("*.*") if p.suffix != ".xlsx")
+    assert ECHOED_TOKEN not in written and ECHOED_TOKEN[8:20] not in written
+
+
+def test_a_bugs_last_line_names_no_token(tmp_path, monkeypatch, capsys):
+    from importer.runs import remote
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"a bug holding the header: Authorization: Bearer {ECHOED_TOKEN}")
+
+    monkeypatch.setattr(remote, "send", broken)
+    monkeypatch.setenv("ECWID_TOKEN", ECHOED_TOKEN)
+    run = cli(capsys, "import", VALID, "--api-url", "http://127.0.0.1:9/api/v3", "--store-id", "5",
+              "--report-dir", tmp_path / "r", "--no-journal", "--verbose")  # fmt: skip
+    assert run.code == 1
+    assert "ecwid-contacts: internal error: RuntimeError: a bug holding the header: Authorization: Bearer ***" in run.err
+    assert ECHOED_TOKEN not in run.err and ECHOED_TOKEN[8:20] not in run.err

@@ -3,8 +3,9 @@
 First through the command line, against the sandbox over loopback, with the faults that leave a
 create in doubt: writes that commit late while reads answer at once, answers cut off after
 the commit, a 403 while the store is being checked, Ctrl-C while the run waits to check,
-kill -9 while creates are still being committed. Then the settle window on a fake clock:
-when rows in doubt are read, and what a stop leaves.
+kill -9 while creates are still being committed; creates (contacts, customers, batches' inner
+requests) that commit and are then answered with nothing readable (issue 21). Then the settle window
+on a fake clock: when rows in doubt are read, and what a stop leaves.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import json
 import signal
 import sqlite3
 import threading
+from collections import Counter
 from contextlib import closing
 from pathlib import Path
 
 import httpx
 
-from cli_support import read_csv, statuses
+from cli_support import read_csv, run_dir, statuses
 from exactly_once_helpers import cli_args, run_main, start_cli, stored, wait_for, write_csv
 from fakeclock import FakeClock
 from importer.deliver.doubt import EARLIER, LOST, DoubtBook
@@ -28,6 +30,7 @@ from importer.ecwid.store import StoreReader
 from importer.journal import default_path
 import importer.runs.remote  # noqa: F401 - loaded now, so a rerun "at once" starts in milliseconds
 from importer.sandbox import CREATE, READ, Sandbox, SandboxConfig
+from importer.sandbox.batch import BatchSettings
 from send_helpers import make_records
 
 
@@ -221,6 +224,67 @@ def test_kill_9_while_creates_commit_late_then_an_immediate_rerun_creates_each_o
 
 
 API = "http://127.0.0.1:9/api/v3"
+
+
+# Answers that say nothing (issue 21, the wire): creates that commit and are then answered 200 with an
+# empty body, `{}` or an HTML page are doubt, not failure: checked in the store, never sent twice.
+
+
+def _one_journal(sb: Sandbox, csv, tmp_path, report: str, *extra: str) -> list[str]:
+    """One journal for every run of a test, whatever its report folder; rows in doubt checked at once
+    (the sandbox commits before it answers)."""
+    return cli_args(sb, csv, tmp_path / report, "--journal", str(tmp_path / "journal.sqlite"), *FAST,
+                    "--settle-window", "0.05", *extra)  # fmt: skip
+
+
+def test_a_create_committed_then_answered_with_nothing_readable_is_checked_in_the_store_never_sent_twice(
+    tmp_path, monkeypatch, capsys
+):  # an empty body here; HTML below (with customers); `{}` and the rest: test_sending.py
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(12))
+    with _sandbox(blank_rate=0.5, blank_body="empty", seed=3) as sb:
+        code, summary, err = run_main(sb, _one_journal(sb, csv, tmp_path, "r1"), monkeypatch, capsys)
+        rows = read_csv(run_dir(tmp_path / "r1") / "results.csv")
+        assert stored(sb) == expected  # every contact once
+        assert code == 0, err
+        assert statuses(rows) == {"created": 12}
+        doubt = summary["in_doubt"]
+        assert doubt["answers_lost"] == doubt["found_in_store"] >= 3 and doubt["absent_sent_again"] == 0
+        sb.set_fault(blank_rate=0.0)
+        code, summary, err = run_main(sb, _one_journal(sb, csv, tmp_path, "r2"), monkeypatch, capsys)
+        assert stored(sb) == expected and code == 0
+        assert summary["counts"] == {"skipped": 12}
+
+
+def test_batch_inner_answers_that_say_nothing_are_checked_in_the_store_never_sent_twice(tmp_path, monkeypatch, capsys):
+    csv = tmp_path / "contacts.csv"
+    expected = write_csv(csv, range(12))
+    with _sandbox(batch=BatchSettings(processing_ms=1, blank_rate=0.5, seed=2)) as sb:
+        code, summary, err = run_main(sb, _one_journal(sb, csv, tmp_path, "r1", "--mode", "batch"), monkeypatch,
+                                      capsys)  # fmt: skip
+        assert stored(sb) == expected
+        assert code == 0, err
+        assert summary["counts"] == {"created": 12}
+        # the rows their inner answers left in doubt: settled by the one store check (in_doubt, as in direct mode)
+        doubt = summary["in_doubt"]
+        assert doubt["answers_lost"] == doubt["rows"] == summary["batch"]["inner_in_doubt"] > 0
+        assert doubt["found_in_store"] + doubt["absent_sent_again"] == doubt["rows"] and not doubt["unchecked"]
+        assert summary["batch"]["resent"] if "resent" in summary["batch"] else True
+        code, summary, err = run_main(sb, _one_journal(sb, csv, tmp_path, "r2"), monkeypatch, capsys)
+        assert stored(sb) == expected and summary["counts"] == {"skipped": 12}
+
+
+def test_customers_and_contacts_whose_creates_are_answered_with_html_are_each_made_once(tmp_path, monkeypatch, capsys):
+    csv = tmp_path / "people.csv"
+    csv.write_text("Name,Email,Phone\n" + "".join(f"Person {i},p{i}@example.com,+1415555{i:04d}\n" for i in range(6)))
+    with _sandbox(blank_rate=1.0, blank_body="html") as sb:  # every write commits, then a proxy's page answers
+        argv = _one_journal(sb, csv, tmp_path, "r1", "--match-by", "email", "--create-customers")
+        code, summary, err = run_main(sb, argv, monkeypatch, capsys)
+        emails = Counter(c.email for c in sb.state.customers())
+        contacts = Counter((c["type"], c["contact"]) for items in sb.all_contacts().values() for c in items)
+    assert code == 0, err
+    assert [emails[f"p{i}@example.com"] for i in range(6)] == [1] * 6
+    assert len(contacts) == 12 and max(contacts.values()) == 1
 
 
 class Store:

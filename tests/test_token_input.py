@@ -12,7 +12,7 @@ from cli_support import VALID, VALID_CUSTOMERS, VALID_ROWS, cli, results, status
 from importer.ecwid import clean_token, scrub
 from importer.errors import UsageError
 from importer.sandbox import Sandbox, SandboxConfig
-from test_cli_send import assert_nowhere
+from test_sending import assert_nowhere
 
 TOKEN = "secret_crlf_canary_0b5e7d21"
 

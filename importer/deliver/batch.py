@@ -43,7 +43,7 @@ from dataclasses import replace
 from typing import Any
 
 from importer.deliver.send import UNRESOLVED, Lane, SendConfig, SendResult
-from importer.ecwid.answers import stop_reason, to_outcome
+from importer.ecwid.answers import to_outcome
 from importer.ecwid.batchpolicy import BatchSettings, inner_answer, inner_id
 from importer.ecwid.policy import Action
 from importer.ecwid.store import StoreReader
@@ -75,7 +75,6 @@ class BatchChannel:
         self.finished: set[int] = set()  # record indexes answered in this pass
         self.stopped: RunStopped | None = None
         self.active: dict[asyncio.Task, Batch] = {}
-        self.ambiguous = 0
 
     def summary(self, sending: bool) -> dict[str, Any]:
         section = {"size": self.settings.size, "in_flight": self.settings.in_flight,
@@ -143,7 +142,8 @@ class BatchChannel:
 
     async def _go(self, resumed: list[Batch], lane: Lane, cancel: asyncio.Event | None) -> SendResult:
         started = time.monotonic()
-        requests_before, limited_before = self.reader.requests, self.reader.limited
+        api = self.reader.api
+        requests_before, limited_before = api.requests, api.limited
         self.lane = lane
         stopper = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
         try:
@@ -154,11 +154,9 @@ class BatchChannel:
             if stopper is not None:
                 stopper.cancel()
             await self._abandon()
-        elapsed = time.monotonic() - started
-        requests = self.reader.requests - requests_before
-        result = SendResult(stopped=self.stopped, requests=requests, elapsed_s=elapsed, ambiguous=self.ambiguous,
-                            rate_limited=self.reader.limited - limited_before,  # polls too; submits counted apart
-                            achieved_rate_per_minute=requests * 60.0 / elapsed if elapsed > 0 else 0.0)  # fmt: skip
+        # rate_limited: polls too; submits counted apart
+        result = SendResult(self.stopped, api.requests - requests_before, api.limited - limited_before,
+                            time.monotonic() - started)  # fmt: skip
         self._reset()
         return result
 
@@ -265,13 +263,13 @@ class BatchChannel:
                 self.stats["not_executed"] += 1
                 again.append(record)
                 continue
-            inner = inner_answer(item, self.config.token)
+            inner = inner_answer(item, self.config.token, self.config.store_id)
             if inner.status == 429:
                 again.append(record)
             elif inner.action is Action.SUCCESS or inner.action is Action.FAIL:
                 self._finish(record, to_outcome(inner, self.attempts[record.index]))
             elif inner.action is Action.STOP:
-                stop = stop or stop_reason(inner, self.config.store_id)
+                stop = stop or inner.stop
                 self._finish(record, to_outcome(inner, self.attempts[record.index]))
             else:  # 5xx or timeout that Ecwid retried: it may have been created
                 self.stats["inner_in_doubt"] += 1
@@ -339,7 +337,6 @@ class BatchChannel:
         if record.index in self.finished:
             return
         self.finished.add(record.index)
-        self.ambiguous += outcome.error_code == Code.AMBIGUOUS
         if lost is not None:
             self.lane.lost(record, outcome, after=at, found=lost)
         else:

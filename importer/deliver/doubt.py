@@ -13,6 +13,7 @@ journal keeps it `sending`, with when it was sent), never absent.
     book = DoubtBook(settle_s=60)
     book.add(record, sent_at=time.time(), origin=LOST)
     checked = await book.settle(reader, cancel)   # found, absent, unchecked, stopped
+    book.summary()                                # summary.json's `in_doubt`
     present = await in_store(reader, customer_id, records)   # one customer's rows, checked now
 """
 
@@ -24,6 +25,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from importer.deliver.tasks import unless_cancelled
 from importer.ecwid.store import StoreReadError, StoreReader
 from importer.errors import RunStopped, interrupted
 from importer.records import ContactRecord
@@ -74,8 +76,21 @@ class DoubtBook:
         """When its request can no longer commit, so an absent read counts (Unix time)."""
         return doubt.sent_at + self.settle_s
 
-    def last_deadline(self) -> float | None:
-        return max(map(self.deadline, self._rows.values()), default=None)
+    def wait_s(self) -> float:
+        """Seconds until every row in doubt can be checked (0: now, or none in doubt)."""
+        return max(0.0, max(map(self.deadline, self._rows.values()), default=0.0) - self._wall())
+
+    def summary(self) -> dict | None:
+        """How many rows were in doubt, and how each was settled (summary.json's `in_doubt`)."""
+        if not self.keys:
+            return None
+        counts = self.counts
+        return {
+            "rows": len(self.keys), "from_earlier_runs": counts[EARLIER], "answers_lost": counts[LOST],
+            "found_in_store": counts["found_in_store"], "absent_sent_again": counts["absent_sent_again"],
+            "absent_not_sent": counts["absent_not_sent"], "unchecked": counts["unchecked"],
+            "settle_window_s": self.settle_s,
+        }  # fmt: skip
 
     def take(self) -> list[Doubt]:
         """Every row still in doubt; the book is emptied."""
@@ -91,7 +106,7 @@ class DoubtBook:
             due = [d for d in self._rows.values() if self.deadline(d) <= now]
             if not due:
                 wake = min(map(self.deadline, self._rows.values()))
-                if await _cancelled(cancel, self._sleep(wake - now)):
+                if await unless_cancelled(cancel, self._sleep(wake - now)):
                     checked.stopped = interrupted()
                 continue
             by_customer: dict[int, list[Doubt]] = {}
@@ -101,7 +116,7 @@ class DoubtBook:
                 *(in_store(reader, cid, [d.record for d in rows]) for cid, rows in by_customer.items()),
                 return_exceptions=True,
             )
-            if await _cancelled(cancel, reads):
+            if await unless_cancelled(cancel, reads):
                 checked.stopped = interrupted()
                 break
             for rows, answer in zip(by_customer.values(), reads.result()):
@@ -128,20 +143,3 @@ async def in_store(reader: StoreReader, customer_id: int, records: list[ContactR
     await reader.contacts(customer_id, fresh=True)
     return [await reader.has_contact(r) for r in records]  # answered from that read
 
-
-async def _cancelled(cancel: asyncio.Event | None, work: Awaitable[object]) -> bool:
-    """Run `work` unless `cancel` is set first (then `work` is cancelled): whether it was."""
-    task = asyncio.ensure_future(work)
-    if cancel is None:
-        await task
-        return False
-    stop = asyncio.ensure_future(cancel.wait())
-    try:
-        await asyncio.wait([task, stop], return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stop.cancel()
-    if task.done():
-        return False
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    return True

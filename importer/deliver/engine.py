@@ -225,14 +225,14 @@ class Engine:
                     self.doubt.counts["absent_sent_again"] += len(again)
                     for record in again:  # each writes a new intent of its own before it leaves again
                         self._position.pop(record.key, None)
-                    result = _merged(result, await channel.send(again, self, self.cancel))
+                    result = result.then(await channel.send(again, self, self.cancel))
         except asyncio.CancelledError:
             result.stopped = interrupted()
             raise
         finally:
             self._leave_in_doubt(result.stopped)
             progress.close()
-        result.extra = {k: v for k, v in (("in_doubt", self.doubt_summary()), ("resumed", resumed)) if v}
+        result.extra = {k: v for k, v in (("in_doubt", self.doubt.summary()), ("resumed", resumed)) if v}
         if self.collector is not None and self.collector is not channel:  # what it collected, if anything
             result.extra.update(self.collector.summary(False))
         result.sections = channel.summary(True)
@@ -242,7 +242,7 @@ class Engine:
         """An earlier run's rows among this input's: said at the start, kept in the summary."""
         if self.journal is None or not (self._done_before or len(self.doubt)):
             return None
-        wait = max(0.0, (self.doubt.last_deadline() or 0.0) - self._wall())
+        wait = self.doubt.wait_s()
         line = f"Continuing an earlier run (journal {self.journal.path}): {self._done_before} rows already done"
         if len(self.doubt):
             line += f", {len(self.doubt)} in doubt (sent, answer lost): checked in the store " + (
@@ -251,7 +251,7 @@ class Engine:
         return {"done": self._done_before, "in_doubt": len(self.doubt), "wait_s": round(wait, 1), "line": line}
 
     def _waiting_line(self) -> str:
-        wait = max(0.0, (self.doubt.last_deadline() or 0.0) - self._wall())
+        wait = self.doubt.wait_s()
         when = "now" if not wait else (
             f"by {time.strftime('%H:%M:%S', time.localtime(self._wall() + wait))} (in {wait:.0f} s), once their "
             f"requests can no longer commit (settle window {self.doubt.settle_s:g} s)"
@@ -305,25 +305,3 @@ class Engine:
         self.results[d.record.index] = replace(d.record, outcome=Code.AMBIGUOUS.outcome(
             attempts=d.record.outcome.attempts,
             detail=f"{lead}; not checked ({why}): the next run checks the store before sending it"))
-
-    def doubt_summary(self) -> dict | None:
-        """How many rows were in doubt, and how each was settled (summary.json's `in_doubt`)."""
-        counts = self.doubt.counts
-        if not self.doubt.keys:
-            return None
-        return {
-            "rows": len(self.doubt.keys), "from_earlier_runs": counts[EARLIER], "answers_lost": counts[LOST],
-            "found_in_store": counts["found_in_store"], "absent_sent_again": counts["absent_sent_again"],
-            "absent_not_sent": counts["absent_not_sent"], "unchecked": counts["unchecked"],
-            "settle_window_s": self.doubt.settle_s,
-        }  # fmt: skip
-
-
-def _merged(first: SendResult, then: SendResult) -> SendResult:
-    """Two send passes of one run as one."""
-    elapsed, requests = first.elapsed_s + then.elapsed_s, first.requests + then.requests
-    return SendResult(
-        stopped=then.stopped, requests=requests, rate_limited=first.rate_limited + then.rate_limited,
-        ambiguous=then.ambiguous, elapsed_s=elapsed, counts=then.counts,
-        achieved_rate_per_minute=requests * 60.0 / elapsed if elapsed else 0.0,
-    )  # fmt: skip

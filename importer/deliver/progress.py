@@ -95,11 +95,15 @@ class Progress:
     def close(self) -> None:
         self._emit("closed")
 
+    def _pace(self) -> tuple[float, float | None]:
+        """Rows done a second so far, and the seconds left at that pace (None: not known, or nothing left)."""
+        rate = self.done / max(self._clock() - self._start, 1e-9)
+        left = (self.total - self.done) / rate if self.total and rate > 0 and self.done < self.total else None
+        return rate, left
+
     def snapshot(self) -> dict:
         """The numbers an event carries: plain values only."""
-        elapsed = max(self._clock() - self._start, 1e-9)
-        rate = self.done / elapsed
-        eta = (self.total - self.done) / rate if self.total and rate > 0 and self.done < self.total else None
+        rate, eta = self._pace()
         counts = {str(Status(k).value): v for k, v in self.counts.items()}
         return {"done": self.done, "total": self.total, "counts": counts,
                 "in_doubt": self.in_doubt, "rate": round(rate, 2), "eta_s": None if eta is None else round(eta, 1),
@@ -112,8 +116,7 @@ class Progress:
                 listener(event)
 
     def line(self) -> str:
-        elapsed = max(self._clock() - self._start, 1e-9)
-        rate = self.done / elapsed
+        rate, left = self._pace()
         of = f"/{self.total}" if self.total else ""
         counted = ", ".join(f"{self.counts[status]} {label}" for label, status in self.wording.counted)
         text = f"{self.wording.verb} {self.done}{of} rows: {counted}"
@@ -124,8 +127,8 @@ class Progress:
         if self.detail:
             text += f"; {self.detail}"
         text += f"; {rate:.1f} rows/s"
-        if self.total and rate > 0 and self.done < self.total:
-            text += f", ETA {_duration((self.total - self.done) / rate)}"
+        if left is not None:
+            text += f", ETA {_duration(left)}"
         return text
 
 

@@ -22,11 +22,9 @@ answers go to the engine's `Lane`, an ambiguous one as lost (in doubt, for the e
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import random as _random
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -45,15 +43,9 @@ from importer.records import Code, ContactRecord, Outcome, Status
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RATE = policy.DEFAULT_RATE
-DEFAULT_CONCURRENCY = policy.DEFAULT_CONCURRENCY
-DEFAULT_RETRIES = policy.DEFAULT_RETRIES
-
 # a record whose customer email found no id (by --match-by email): never sent
 UNRESOLVED = Code.MISSING_CUSTOMER.outcome(status=Status.FAILED,
                                           detail="no customer id: the customer email was not resolved to an id")
-
-MaybeAwaitable = Any  # a value, or an awaitable of it: hooks may be sync or async
 
 
 @dataclass(frozen=True)
@@ -61,15 +53,21 @@ class SendConfig:
     api_url: str
     store_id: int
     token: str = field(repr=False)
-    rate_per_minute: float | None = DEFAULT_RATE  # None: unpaced (sandbox, tests)
-    concurrency: int = DEFAULT_CONCURRENCY
-    retries: int = DEFAULT_RETRIES  # attempts after the first
+    rate_per_minute: float | None = policy.DEFAULT_RATE  # None: unpaced (sandbox, tests)
+    concurrency: int = policy.DEFAULT_CONCURRENCY
+    retries: int = policy.DEFAULT_RETRIES  # attempts after the first
     timeout_s: float = policy.DEFAULT_TIMEOUT_S
     quiet: bool = False
     grace_s: float = policy.DEFAULT_GRACE_S  # in-flight requests may finish this long after a stop
     backoff_s: float = policy.BACKOFF_INITIAL_S
     max_backoff_s: float = policy.BACKOFF_MAX_S
     default_retry_after_s: float = policy.DEFAULT_RETRY_AFTER_S
+
+    @classmethod
+    def given(cls, options: Any, api_url: str, store_id: int, token: str) -> SendConfig:
+        """A run's (import's or undo's `options`: their pacing and quiet) against its target store."""
+        return cls(api_url=api_url, store_id=store_id, token=token, quiet=options.quiet,
+                   **options.pacing.send_config())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "api_url", ecwid.check_api_url(self.api_url))
@@ -84,28 +82,23 @@ class SendConfig:
             raise UsageError(f"--rate must be positive, got {self.rate_per_minute}")
 
 
-@dataclass(frozen=True)
-class SendHooks:
-    """Optional callables, sync or async.
-
-    before_send(record): right before a request leaves (after pacing), e.g. the
-      journal writing "in flight".
-    """
-
-    before_send: Callable[[ContactRecord], MaybeAwaitable] | None = None
-
-
 @dataclass
 class SendResult:
     stopped: RunStopped | None  # why the run stopped early, else None
     requests: int = 0
     rate_limited: int = 0  # 429s seen
-    ambiguous: int = 0  # rows failed as `ambiguous`
     elapsed_s: float = 0.0
-    achieved_rate_per_minute: float = 0.0
-    counts: dict[str, int] = field(default_factory=dict)  # final status -> rows
     extra: dict[str, Any] = field(default_factory=dict)  # summary fields of the engine (doubt, resume, earlier batches)
     sections: dict[str, Any] = field(default_factory=dict)  # the channel's own summary sections, last (batch)
+
+    @property
+    def achieved_rate_per_minute(self) -> float:
+        return self.requests * 60.0 / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def then(self, later: SendResult) -> SendResult:
+        """This send pass and a later one of the same run, as one."""
+        return SendResult(later.stopped, self.requests + later.requests, self.rate_limited + later.rate_limited,
+                          self.elapsed_s + later.elapsed_s)  # fmt: skip
 
 
 async def send_records(
@@ -114,7 +107,7 @@ async def send_records(
     *,
     on_result: Callable[[ContactRecord], None],
     cancel: asyncio.Event | None = None,
-    hooks: SendHooks | None = None,
+    before_send: Callable[[ContactRecord], Any] | None = None,
     client: httpx.AsyncClient | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
@@ -124,13 +117,16 @@ async def send_records(
 ) -> SendResult:
     """Send every record; see the module docstring. `client`, `clock`, `sleep`, `random` are for tests.
 
+    `before_send(record)`, sync or async: right before its request leaves (after pacing), e.g. the
+    journal writing "in flight".
+
     `liveness`: the one `client`'s (importer.ecwid.client.connection), which hears every request of the run: the run stops
     when the API is not heard (importer.ecwid.liveness).
 
     `pacer`: share one with other requests of the run (store reads), so all of them
     together keep to the rate; by default the run makes its own.
     """
-    run = _Run(config, on_result, hooks or SendHooks(), clock, sleep, random, pacer, liveness)
+    run = _Run(config, on_result, before_send, clock, sleep, random, pacer, liveness)
     if client is not None:
         return await run.go(iter(records), client, cancel)
     async with new_client(config) as own:
@@ -147,17 +143,15 @@ class _Slot:
 
 
 class _Run:
-    def __init__(self, config, on_result, hooks, clock, sleep, random, pacer=None, liveness=None):
+    def __init__(self, config, on_result, before_send, clock, sleep, random, pacer=None, liveness=None):
         self.config: SendConfig = config
         self.liveness: Liveness | None = liveness
-        self.hooks: SendHooks = hooks
+        self.before_send = before_send
         self.pacer = pacer or Pacer(config.rate_per_minute, clock=clock, sleep=sleep)
         self.clock, self.sleep, self.random = clock, sleep, random
         self.stop = asyncio.Event()
         self.stopped: RunStopped | None = None
         self.failure: BaseException | None = None  # a bug, or the records iterable raised
-        self.result = SendResult(stopped=None)
-        self.counts: Counter[str] = Counter()
         self._on_result = on_result
         self._records: Iterator[ContactRecord] = iter(())
         self.cancel: asyncio.Event | None = None
@@ -183,12 +177,7 @@ class _Run:
             self._finish_unsent()
         if self.failure is not None:
             raise self.failure
-        elapsed = self.clock() - started
-        self.result.stopped = self.stopped
-        self.result.elapsed_s = elapsed
-        self.result.achieved_rate_per_minute = self.result.requests * 60.0 / elapsed if elapsed > 0 else 0.0
-        self.result.counts = dict(self.counts)
-        return self.result
+        return SendResult(self.stopped, api.requests, api.limited, self.clock() - started)
 
     async def _until_done_or_stopped(self, workers: list[asyncio.Task]) -> None:
         cancel = self.cancel
@@ -196,12 +185,13 @@ class _Run:
         if cancel is not None:
             watchers.append(asyncio.create_task(cancel.wait()))
         gone = asyncio.create_task(self.liveness.watch(self.sleep)) if self.liveness is not None else None
+        if gone is not None:
+            watchers.append(gone)
         try:
-            await asyncio.wait(watchers + [gone] * (gone is not None), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for watcher in (*watchers, gone):
-                if watcher is not None:
-                    watcher.cancel()  # cancelling asyncio.wait() leaves the workers running
+            for watcher in watchers:
+                watcher.cancel()  # cancelling asyncio.wait() leaves the workers running
         if cancel is not None and cancel.is_set():
             self._stop(interrupted())
         elif gone is not None and gone.done() and not gone.cancelled():
@@ -228,9 +218,6 @@ class _Run:
         self.stop.set()
 
     def _finish(self, record: ContactRecord, outcome: Outcome) -> None:
-        doubt = outcome.error_code == Code.AMBIGUOUS
-        self.result.ambiguous += doubt
-        self.counts[outcome.status] += 1
         self._on_result(replace(record, outcome=outcome))
 
     def _finish_unsent(self) -> None:
@@ -292,22 +279,14 @@ class _Run:
     async def _attempt(self, record: ContactRecord, slot: _Slot, api: EcwidClient, path: str) -> Reply:
         def on_wire(sent: bool) -> None:  # a request cancelled on its way stays "may have been sent"
             slot.attempts += sent
-            self.result.requests += sent
             slot.on_wire = sent
 
+        before = (lambda: self.before_send(record)) if self.before_send else None
         reply = await api.exchange("POST", path, record.body(), scope=CREATE_SCOPE, meaning=CREATED, resend=False,
-                                   before=lambda: _call(self.hooks.before_send, record), on_wire=on_wire)  # fmt: skip
-        self.result.rate_limited += reply.status == 429
+                                   before=before, on_wire=on_wire)  # fmt: skip
         if reply.stop is not None:
             self._stop(reply.stop)
         return reply
-
-
-async def _call(hook: Callable[[ContactRecord], MaybeAwaitable] | None, record: ContactRecord) -> Any:
-    if hook is None:
-        return None
-    value = hook(record)
-    return await value if inspect.isawaitable(value) else value
 
 
 
@@ -355,7 +334,7 @@ class DirectChannel:
                 lane.answer(record, record.outcome)
 
         return await send_records(records, self.config, on_result=answered, cancel=cancel,
-                                  hooks=SendHooks(before_send=lane.before_send), **self.wire)  # fmt: skip
+                                  before_send=lane.before_send, **self.wire)  # fmt: skip
 
     def summary(self, sending: bool) -> dict[str, Any]:
         return {}

@@ -6,7 +6,7 @@
 
 The folder is the API's side of a run: the one client (importer.ecwid.client) makes every request;
 importer.ecwid.answers reads each answer into a `Reply`, what to do with it (retry, fail, stop) is
-importer.ecwid.policy's, the waits importer.ecwid.retry's and importer.ecwid.pacer's; importer.ecwid.liveness
+importer.ecwid.policy's, the waits the client's retry loop's and importer.ecwid.pacer's; importer.ecwid.liveness
 says whether the API is there; importer.ecwid.store reads the store; importer.ecwid.tickets and
 importer.ecwid.batchpolicy are the batch API's.
 """
@@ -17,7 +17,7 @@ import contextlib
 import ipaddress
 import logging
 import re
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from importer.errors import UsageError
 
@@ -47,10 +47,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-def contacts_url(api_url: str, store_id: int, customer_id: int) -> str:
-    return f"{api_url.rstrip('/')}/{store_id}/customers/{quote(str(customer_id))}/contacts"
 
 
 def headers(token: str) -> dict[str, str]:

@@ -119,8 +119,8 @@ def reply_for(response: httpx.Response, *, token: str = "", meaning: Meaning = C
             return Reply(Action.SUCCESS, status, value)
         said = meaning.missing(response)
         if resend:  # it says nothing: it may have been done; sending it again is harmless
-            return Reply(Action.RETRY, status, error_code=Code.RETRIES_EXHAUSTED, error=scrub(said, token),
-                         detail=scrub(said, token), lost=True)  # fmt: skip
+            text = scrub(said, token)
+            return Reply(Action.RETRY, status, error_code=Code.RETRIES_EXHAUSTED, error=text, detail=text, lost=True)
         return Reply(
             Action.AMBIGUOUS, status, error_code=Code.AMBIGUOUS, detail=scrub(said, token), lost=True,
             error=f"{scrub(said, token, limit=120)}: the contact may exist; checked in the store, not resent blindly",

@@ -61,12 +61,12 @@ def inner_id(record: ContactRecord) -> str:
     return hashlib.sha256("\x1f".join(record.key).encode()).hexdigest()[:16]
 
 
-def inner_answer(item: dict, token: str) -> Reply:
-    """An inner answer read as a direct one would be."""
+def inner_answer(item: dict, token: str, store_id: int) -> Reply:
+    """An inner answer read as a direct one would be (a STOP's `stop` names `store_id`)."""
     status = item.get("httpStatusCode")
     if not isinstance(status, int):  # FAILED without a status: Ecwid's timeout
         return Reply(Action.AMBIGUOUS, error_code=Code.AMBIGUOUS, error="no answer within its batch")
     text = item.get("escapedHttpBody")
     if text is None and "httpBody" in item:
         text = json.dumps(item["httpBody"])
-    return reply_for(httpx.Response(status, content=(text or "").encode("utf-8")), token=token)
+    return reply_for(httpx.Response(status, content=(text or "").encode("utf-8")), token=token, store_id=store_id)

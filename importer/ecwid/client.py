@@ -8,7 +8,7 @@
 `exchange` is one request: the API seen to be there (importer.ecwid.liveness: an API gone away stops the
 run), a turn at the shared Pacer (a 429 pauses everyone and lowers the pace), the request, its answer read
 (importer.ecwid.answers: every text scrubbed, what a lost or unreadable answer means). `call` is exchanges
-in the run's one retry loop (importer.ecwid.retry, waits from importer.ecwid.policy); it raises the
+in the run's one retry loop (`retrying`, waits from importer.ecwid.policy); it raises the
 RunStopped of an auth, scope, plan or store error, and, when it gives up on an API never heard, the one
 line that says it cannot be reached. A caller that keeps a record's own life (the contact creates:
 importer.deliver.send) drives `exchange` in `retrying()` itself.
@@ -26,7 +26,7 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, stop_any
 
 from importer import ecwid
 from importer.ecwid import policy
@@ -34,7 +34,6 @@ from importer.ecwid.answers import DOCUMENT, Meaning, Reply, reply_for, reply_fo
 from importer.ecwid.liveness import Liveness
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.policy import Action
-from importer.ecwid.retry import retrying
 
 log = logging.getLogger("importer.ecwid")
 
@@ -110,7 +109,7 @@ class EcwidClient:
             await _call(before)
             if not self.pacer.paused():
                 break
-        wire = on_wire or _ignore
+        wire = on_wire or (lambda sent: None)
         wire(True)
         self.requests += 1
         self.reads += method == "GET"
@@ -157,18 +156,25 @@ class EcwidClient:
         return replace(reply, attempts=tally["attempts"], lost=tally["lost"])
 
     def retrying(self, stopped: Callable[[], bool] = lambda: False) -> AsyncRetrying:
-        """The run's one retry loop, waiting as policy says (for a 429, the pacer has paused everyone)."""
-        return retrying(retries=self.retries, wait=self._wait, sleep=self.sleep, stopped=stopped)
+        """The run's one retry loop (tenacity), for creates and reads alike: `await api.retrying()(attempt, *args)`.
+
+        `attempt` returns a Reply: RETRY is tried again, up to `retries` more times, waiting as policy says
+        (for a 429, the pacer has paused everyone); any other action ends the loop. The last Reply is
+        returned either way (never an exception for a spent budget); `stopped()` true ends it early."""
+        return AsyncRetrying(
+            stop=stop_any(stop_after_attempt(self.retries + 1), lambda _: stopped()),
+            retry=retry_if_result(lambda reply: reply.action is Action.RETRY),
+            wait=self._wait,
+            sleep=self.sleep,
+            retry_error_callback=lambda state: state.outcome.result(),
+            reraise=True,
+        )
 
     def _wait(self, state: RetryCallState) -> float:
         reply: Reply = state.outcome.result()
         retry_after = reply.retry_after if reply.status != 429 else 0.0
         return policy.retry_wait(state.attempt_number, retry_after, random=self.random, initial=self.backoff_s,
                                  cap=self.max_backoff_s)  # fmt: skip
-
-
-def _ignore(_: bool) -> None:
-    return None
 
 
 async def _call(hook: Hook) -> Any:

@@ -64,12 +64,6 @@ class Pacer:
             if not self.paused():
                 return start
 
-    async def __aenter__(self) -> float:
-        return await self.acquire()
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
     def pause(self, seconds: float) -> None:
         """No acquirer gets through until `seconds` from now (extends, never shortens)."""
         until = self._clock() + seconds

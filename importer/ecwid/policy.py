@@ -17,8 +17,7 @@ from enum import StrEnum
 
 
 # -- defaults (the CLI's --rate / --concurrency / --retries) -------------------
-ECWID_RATE_PER_MINUTE = 600
-# A little under Ecwid's limit: our clock and Ecwid's window never line up exactly,
+# A little under Ecwid's limit of 600 a minute: our clock and Ecwid's window never line up exactly,
 # and a 429 costs a pause of several seconds for every worker.
 DEFAULT_RATE = 590.0
 # 590/min is ~10 requests a second; Ecwid answers in ~0.3-1 s, so ~8 in flight

@@ -65,17 +65,11 @@ class StoreReader:
         self._contacts: dict[int, asyncio.Task] = {}  # one read per customer per run
         self._known: dict[int, list[dict]] = {}  # contacts a customer read carried, not asked for yet
 
-    @property
-    def requests(self) -> int:
-        return self.api.requests
-
-    @property
-    def reads(self) -> int:
-        return self.api.reads
-
-    @property
-    def limited(self) -> int:
-        return self.api.limited
+    @classmethod
+    def of(cls, http: httpx.AsyncClient, config: Any, liveness: Liveness | None, pacer: Pacer | None = None):
+        """The run's reader for `config` (an importer.deliver.send.SendConfig), paced by `pacer` (else its own)."""
+        return cls(http, api_url=config.api_url, store_id=config.store_id, token=config.token,
+                   pacer=pacer or Pacer(config.rate_per_minute), retries=config.retries, liveness=liveness)  # fmt: skip
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET a JSON document, paced and retried; RunStopped on auth/scope/plan/store errors."""
@@ -134,13 +128,10 @@ class StoreReader:
             self.on_contacts(customer_id, items)
         return items
 
-    async def has_contact(self, record: ContactRecord, *, fresh: bool = False) -> bool:
+    async def has_contact(self, record: ContactRecord) -> bool:
         """Whether the store holds this record's contact (compared normalized)."""
         assert record.customer_id is not None
-        for item in await self.contacts(record.customer_id, fresh=fresh):
-            if _same_contact(record, item):
-                return True
-        return False
+        return any(_same_contact(record, item) for item in await self.contacts(record.customer_id))
 
     # -- customers ----------------------------------------------------------------
 

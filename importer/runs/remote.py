@@ -19,8 +19,6 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-import httpx
-
 from importer import ecwid
 from importer.customers.customers import CustomerStats, Resolution, needs_lookup, resolve_customers
 from importer.customers.directory import Directory
@@ -31,9 +29,9 @@ from importer.customers.storematch import settle
 from importer.deliver.batch import BatchChannel
 from importer.deliver.engine import Engine
 from importer.deliver.send import DirectChannel, SendConfig
+from importer.ecwid import policy
 from importer.ecwid.batchpolicy import BatchSettings
 from importer.ecwid.client import connection
-from importer.ecwid.liveness import Liveness
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.store import StoreReader
 from importer.errors import Code, RunStopped, UsageError, not_sent
@@ -55,7 +53,7 @@ def send(table: Table, to_send: list[ContactRecord], options: ImportOptions, run
     results: dict[int, ContactRecord] = {}
     settled = _Settled()
     with _target(options, table, to_send) as (api_url, store_id, token), ecwid.scrubbed_logs(token):
-        config = _send_config(options, api_url, store_id, token)
+        config = SendConfig.given(options, api_url, store_id, token)
         with _open_journal(options, store_id, run_id) as journal:
             result = asyncio.run(_session(table, to_send, config, options, journal, results, settled))
             if journal is not None:  # the run's own record: when it ended, what it did
@@ -107,8 +105,8 @@ class _Settled:
             self.reads_s += time.monotonic() - started
 
     def into(self, summary: dict, stopped: RunStopped | None) -> None:
-        if self.directory is not None and self.directory.reader.reads:
-            reads, pages = self.directory.reader.reads, self.directory.stats.pages
+        if self.directory is not None and self.directory.reader.api.reads:
+            reads, pages = self.directory.reader.api.reads, self.directory.stats.pages
             summary["reads"] = {"requests": reads, "pages": pages, "seconds": round(self.reads_s, 3)}
             # the time is worth a line when the reads were answered: not when the API was never there
             if self.reads_s > READS_NOTE_S and (stopped is None or stopped.error_code != Code.API_UNREACHABLE):
@@ -133,11 +131,6 @@ def _resolution(table: Table, records: list[ContactRecord], options: ImportOptio
                       names=customer_names(table, emails), row_emails=row_emails(table))  # fmt: skip
 
 
-def _send_config(options: ImportOptions, api_url: str, store_id: int, token: str):
-    return SendConfig(api_url=api_url, store_id=store_id, token=token, quiet=options.quiet,
-                      **options.pacing.send_config())
-
-
 def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportOptions, summary: dict):
     """Dry run with a store to ask (a token, or --sandbox-customers): every read a real run would
     make, none of its writes, so `valid` means the send will find the customer. Outcomes go into
@@ -148,10 +141,10 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportO
 
     async def session(config) -> list[ContactRecord]:
         async with connection(config) as (http, liveness):
-            reader = _reader(http, config, Pacer(config.rate_per_minute), liveness)
+            reader = StoreReader.of(http, config, liveness)
             settled.directory = Directory(reader)
             how = _resolution(table, named, options, settled.directory, None)
-            with _interrupt_event() as cancel:
+            with interrupt_event() as cancel:
                 keyed = await settle(named, table, settled.directory, options.match_by, results, settled.stats,
                                      concurrency=config.concurrency, cancel=cancel)  # fmt: skip
                 resolved = await settled.learn(resolve_customers(keyed, how, results, concurrency=config.concurrency,
@@ -162,7 +155,7 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportO
 
     stopped = None
     with _target(options, table, named) as (api_url, store_id, token), ecwid.scrubbed_logs(token):
-        config = _send_config(options, api_url, store_id, token)
+        config = SendConfig.given(options, api_url, store_id, token)
         try:
             resolved = {r.index: r for r in asyncio.run(session(config))}
         except RunStopped as exc:
@@ -183,22 +176,15 @@ def _open_journal(options: ImportOptions, store_id: int, run_id: str):
         yield journal
 
 
-def _reader(http: httpx.AsyncClient, config, pacer: Pacer, liveness: Liveness | None = None) -> StoreReader:
-    return StoreReader(
-        http, api_url=config.api_url, store_id=config.store_id, token=config.token, pacer=pacer,
-        retries=config.retries, liveness=liveness,
-    )  # fmt: skip
-
-
 async def _session(table, to_send, config, options: ImportOptions, journal: Journal | None, results,
                    settled: _Settled):
     """One HTTP client and one pacer for every request of the run: reads and creates alike."""
     # One interrupt scope for the whole session: a Ctrl-C between lookups and sending
     # (the journal check can take seconds) still ends in a report, not a traceback.
     async with connection(config) as (http, liveness):  # liveness hears every request: an API gone away stops it
-        with _interrupt_event() as cancel:
+        with interrupt_event() as cancel:
             pacer = Pacer(config.rate_per_minute)
-            reader = _reader(http, config, pacer, liveness)
+            reader = StoreReader.of(http, config, liveness, pacer)
             settled.directory = Directory(reader, journal)
             creator = None
             if options.create_customers:
@@ -208,8 +194,9 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
             batches = BatchChannel(config, BatchSettings(**options.delivery.batch_settings()), reader, journal)
             channel = batches if options.mode == "batch" else DirectChannel(config, client=http, pacer=pacer,
                                                                             liveness=liveness)  # fmt: skip
-            engine = Engine(journal, reader, results, collector=batches, cancel=cancel, quiet=config.quiet,
-                            **_settle(options))  # fmt: skip
+            settle_s = policy.SETTLE_WINDOW_S if options.settle_window is None else options.settle_window
+            engine = Engine(journal, reader, results, collector=batches, settle_s=settle_s, cancel=cancel,
+                            quiet=config.quiet)  # fmt: skip
             try:
                 # Customers are settled first (ids verified, emails resolved), so the journal's keys use the id.
                 to_send = await settle(to_send, table, settled.directory, options.match_by, results,
@@ -225,10 +212,6 @@ async def _session(table, to_send, config, options: ImportOptions, journal: Jour
                 return engine.give_up(exc, channel)
             sent = await engine.run(to_send, channel)
             return await _after_send(sent, results, reader, history, options, config, cancel)
-
-
-def _settle(options: ImportOptions) -> dict:
-    return {} if options.settle_window is None else {"settle_s": options.settle_window}
 
 
 def _history(journal: Journal | None, reader: StoreReader, to_send: list[ContactRecord]) -> Journal | None:
@@ -255,7 +238,7 @@ async def _after_send(sent, results, reader: StoreReader, history: Journal | Non
 
 
 @contextlib.contextmanager
-def _interrupt_event():
+def interrupt_event():
     """Ctrl-C / SIGTERM / SIGHUP set an event the sender watches, so the report still gets written.
     So does the watcher's stop (importer.runs.events: the web page's Stop button), from any thread."""
     cancel = asyncio.Event()
@@ -280,9 +263,6 @@ def _interrupt_event():
 def _set_from_any_thread(loop: asyncio.AbstractEventLoop, cancel: asyncio.Event) -> None:
     with contextlib.suppress(RuntimeError):  # the loop closed as the stop came: the run is over anyway
         loop.call_soon_threadsafe(cancel.set)
-
-
-interrupt_event = _interrupt_event  # the same scope for `undo` (importer.runs.undo)
 
 
 @contextlib.contextmanager

@@ -32,7 +32,7 @@ import asyncio
 import json
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -45,14 +45,14 @@ from importer.deliver.progress import UNDO, UNDO_CHECK, Progress
 from importer.deliver.send import SendConfig
 from importer.deliver.tasks import bounded
 from importer.ecwid.client import connection
-from importer.ecwid.pacer import Pacer
 from importer.ecwid.store import StoreReadError, StoreReader
-from importer.errors import Code, RunStopped, UsageError, interrupted, not_sent
+from importer.errors import Code, RunStopped, UsageError, not_sent
 from importer.journal import Journal, UndoRow, announce
 from importer.journal import undolist as undo_states
 from importer.options import Groups, Pacing, Target, Watch
 from importer.records import Outcome, Status
 from importer.report import REPORT_COLUMNS, new_run_id, write_frame_report
+from importer.report.errors import ERRORS_CSV
 from importer.report.results import write_results_csv
 from importer.runs.events import watching
 
@@ -60,7 +60,6 @@ log = logging.getLogger("importer")
 
 __all__ = ["UndoOptions", "UndoResult", "run_undo"]
 
-ERRORS_CSV = "errors.csv"
 _PROBLEMS = frozenset({Status.KEPT, Status.FAILED, Status.NOT_SENT})
 
 
@@ -101,8 +100,7 @@ def _run_undo(run_id: str, options: UndoOptions) -> UndoResult:
         raise UsageError("no store id: pass --store-id N or set ECWID_STORE_ID")
     if not options.token:
         raise UsageError("no token: set ECWID_TOKEN or pass --token-file PATH (undo reads the store, even dry)")
-    config = SendConfig(api_url=options.api_url, store_id=options.store_id, token=options.token, quiet=options.quiet,
-                        **options.pacing.send_config())  # fmt: skip
+    config = SendConfig.given(options, options.api_url, options.store_id, options.token)
     path = announce(options.store_id, options.journal, options.report_dir, quiet=options.quiet)
     if not Path(path).exists():
         raise UsageError(f"no journal at {path}: undo works from the journal the import wrote (--journal PATH)")
@@ -169,9 +167,7 @@ class _Undo:
 
         async with connection(config) as (http, liveness):
             with interrupt_event() as cancel:
-                reader = StoreReader(http, api_url=config.api_url, store_id=config.store_id, token=config.token,
-                                     pacer=Pacer(config.rate_per_minute), retries=config.retries,
-                                     liveness=liveness)  # fmt: skip
+                reader = StoreReader.of(http, config, liveness)
                 reader.on_contacts = self.journal.learn_ids
                 editor = ContactEditor(reader)
                 todo: dict[int | None, list[UndoRow]] = defaultdict(list)
@@ -183,12 +179,12 @@ class _Undo:
                         status=Status.FAILED, detail="no customer id on record")
                 try:
                     await bounded(todo.items(), lambda item: self._customer(*item, reader, editor),
-                                  config.concurrency, cancel)  # fmt: skip
+                                  config.concurrency, cancel,
+                                  cancelled="the undo was cancelled before every row was done")  # fmt: skip
                     await self._customers_created(reader, editor)
                 except RunStopped as exc:
-                    self.stopped = exc if exc.error_code != Code.INTERRUPTED else interrupted(
-                        "the undo was cancelled before every row was done")
-                self.requests = reader.requests
+                    self.stopped = exc
+                self.requests = reader.api.requests
 
     async def _customer(self, cid: int, rows: list[UndoRow], reader: StoreReader, editor: ContactEditor) -> None:
         try:
@@ -229,16 +225,15 @@ class _Undo:
                 finished.append((row, undo_states.KEPT, item.get("id"), kept))
             else:
                 plan.append((row, item.get("id")))
+        if not self.options.dry_run:
+            self.journal.set_undo(self.run_id, [(row.key, state, cid_, d.error) for row, state, cid_, d in finished]
+                                  + [(row.key, undo_states.DELETING, contact_id, "") for row, contact_id in plan])
+        for row, _, _, done in finished:
+            self.done[row.position] = done
         if self.options.dry_run:
-            for row, _, _, done in finished:
-                self.done[row.position] = done
             for row, contact_id in plan:
                 self.done[row.position] = Outcome(Status.VALID, error=f"would delete contact id {contact_id}")
             return
-        self.journal.set_undo(self.run_id, [(row.key, state, cid_, d.error) for row, state, cid_, d in finished]
-                              + [(row.key, undo_states.DELETING, contact_id, "") for row, contact_id in plan])
-        for row, _, _, done in finished:
-            self.done[row.position] = done
         outcomes: list[tuple[UndoRow, str, int | None, Outcome]] = []
         try:
             for row, contact_id in plan:
@@ -325,10 +320,7 @@ class _Undo:
                               f"{sum(c['status'] == 'deleted' for c in self.customers)} deleted (summary.json lists them)")
 
     def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = defaultdict(int)
-        for row in self.rows:
-            counts[self._outcome(row).status.value] += 1
-        return dict(counts)
+        return dict(Counter(self._outcome(row).status.value for row in self.rows))
 
     def _outcome(self, row: UndoRow) -> Outcome:
         why = self.stopped.message if self.stopped else "the undo stopped first"

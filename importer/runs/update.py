@@ -25,7 +25,7 @@ from importer.checks.contactfields import differences, item_key, match_key, pick
 from importer.deliver.edits import DONE, GONE, ContactEditor
 from importer.deliver.tasks import bounded
 from importer.ecwid.store import StoreReadError, StoreReader
-from importer.errors import Code, RunStopped, interrupted, not_sent
+from importer.errors import Code, RunStopped, not_sent
 from importer.journal import UPDATE, Journal, Sent
 from importer.records import ContactRecord, Outcome, Status
 
@@ -51,10 +51,8 @@ async def update_changed(results: dict[int, ContactRecord], reader: StoreReader,
         done.add(record.index)
 
     try:
-        await bounded(todo, work, concurrency, cancel)
-    except RunStopped as exc:
-        stopped = exc if exc.error_code != Code.INTERRUPTED else interrupted(
-            "the run was cancelled while updating contacts")
+        await bounded(todo, work, concurrency, cancel, cancelled="the run was cancelled while updating contacts")
+    except RunStopped as stopped:
         why = not_sent(stopped.message, lead="--update did not get to this row: ")
         for r in todo:
             if r.index not in done:

@@ -3,6 +3,7 @@
 At the start (a closed port, a server answering HTML as a captive portal does): exit 3, one line saying
 why, and the report with every row `not_sent`. Mid-run (the API goes away while rows are being sent):
 the run stops within the liveness window, as a Ctrl-C stops; the rerun continues, creating nothing twice.
+`undo` stops, once, on an API that cannot be reached, as `import` does. Then the liveness pieces alone.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from cli_support import VALID, VALID_ROWS, cli, results, statuses, summary
 from exactly_once_helpers import cli_args, run_main, stored, wait_for, write_csv
 from importer.ecwid import policy
 from importer.ecwid.liveness import Liveness, foreign
+from importer.runs.pipeline import run_import
+from importer.runs.undo import run_undo
 from importer.sandbox import Sandbox, SandboxConfig
 
 FAST = ("--rate", "100000")
@@ -116,6 +119,22 @@ def test_the_api_going_away_mid_run_stops_within_the_window_and_the_rerun_create
         assert stored(sb) == expected  # every contact once
         if gone == "timeouts":
             assert again["in_doubt"]["found_in_store"] > 0
+
+
+def test_undo_stops_once_when_the_api_cannot_be_reached(tmp_path):
+    csv = tmp_path / "contacts.csv"
+    write_csv(csv, range(6), customers=3)
+    with Sandbox(SandboxConfig(customers=3, rate_per_minute=None)) as sb:
+        first = run_import([csv], store_id=sb.store_id, token=sb.token, api_url=sb.api_url,
+                           report_dir=tmp_path / "r", quiet=True)  # fmt: skip
+        store_id, token = sb.store_id, sb.token
+    assert first.counts == {"created": 6}
+    api_url = f"http://127.0.0.1:{closed_port()}/api/v3"
+    undo = run_undo(first.summary["run_id"], store_id=store_id, token=token, api_url=api_url,
+                    report_dir=tmp_path / "u", retries=1, quiet=True)  # fmt: skip
+    assert undo.exit_code == 3
+    assert undo.stopped is not None and undo.stopped.error_code == "api-unreachable"
+    assert undo.stopped.message == f"cannot reach {api_url}: connection refused"
 
 
 def test_liveness_with_a_fake_clock():
