@@ -1,0 +1,196 @@
+"""The user's paths end to end against tests/emulator.py, an Ecwid emulator written from the API facts alone.
+
+Our sandbox (importer/sandbox) and our client were written side by side; a shape the client leans on that
+only the sandbox has would pass every other test and fail on a real store. These runs go through the real
+command line (in-process) at a second emulator that answers in the shapes the docs allow and the sandbox
+does not use (see its docstring), and count what its store holds afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from cli_support import cli, read_csv, run_dir, statuses
+from emulator import Customer, Emulator
+
+FAST = ("--rate", "100000")
+ANA, BRUNO, CARLA, DORA = 177737165, 177737180, 177737191, 177737202
+WIDE = (
+    "Customer ID,Email,Mobile,Instagram\n"
+    f"{ANA},ana.costa@example.com,+351912345678,ana.art\n"
+    f"{BRUNO},bruno@example.com,+351912345679,bruno.b\n"
+    f"{CARLA},carla@example.com,+351912345680,\n"
+)
+WIDE_NEW = {  # what WIDE adds to the store: Ana's email is there already, in capitals
+    (ANA, "PHONE", "+351912345678"), (ANA, "INSTAGRAM", "https://www.instagram.com/ana.art"),
+    (BRUNO, "EMAIL", "bruno@example.com"), (BRUNO, "PHONE", "+351912345679"),
+    (BRUNO, "INSTAGRAM", "https://www.instagram.com/bruno.b"),
+    (CARLA, "EMAIL", "carla@example.com"), (CARLA, "PHONE", "+351912345680"),
+}  # fmt: skip
+
+
+def seed() -> list[Customer]:
+    return [
+        Customer(ANA, "Ana.Costa@Example.com", "Ana Costa", [{"type": "EMAIL", "contact": "ANA.COSTA@EXAMPLE.COM", "default": True}]),
+        Customer(BRUNO, "bruno@example.com", "Bruno Reis"),
+        Customer(CARLA, "Carla@Example.COM", "Carla Dias"),
+        Customer(DORA, "dora@example.com", "Dora", [{"type": "INSTAGRAM", "contact": "https://www.instagram.com/dora.d",
+                                                     "handle": "dora.d", "note": "old note", "orderBy": 0}]),
+    ]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch):
+    for name in ("ECWID_TOKEN", "ECWID_STORE_ID", "ECWID_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+_runs = itertools.count()
+
+
+class Target:
+    """An emulator, a folder, and `import` at it as a user types it."""
+
+    def __init__(self, em: Emulator, tmp: Path, capsys, monkeypatch):
+        self.em, self.tmp, self.capsys = em, tmp, capsys
+        monkeypatch.setenv("ECWID_TOKEN", em.token)
+
+    def file(self, text: str, name: str = "contacts.csv") -> Path:
+        path = self.tmp / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def run(self, *argv: object):
+        """(exit code, results.csv rows, the run's folder, the Run) of one command."""
+        reports = self.tmp / f"reports{next(_runs)}"
+        command, *rest = argv
+        run = cli(self.capsys, command, *rest, "--api-url", self.em.api_url, "--store-id", self.em.store_id,
+                  "--report-dir", reports, *FAST)  # fmt: skip
+        folder = run_dir(reports)
+        return run.code, read_csv(folder / "results.csv"), folder, run
+
+
+@pytest.fixture
+def target(tmp_path, capsys, monkeypatch):
+    with Emulator(seed()) as em:
+        yield Target(em, tmp_path, capsys, monkeypatch)
+
+
+def new_in_store(em: Emulator) -> set:
+    stored = em.stored()
+    assert max(stored.values()) == 1, [k for k, n in stored.items() if n > 1]  # no duplicates, ever
+    return set(stored) - {(ANA, "EMAIL", "ANA.COSTA@EXAMPLE.COM"), (DORA, "INSTAGRAM", "https://www.instagram.com/dora.d")}
+
+
+def test_import_then_rerun_sends_nothing_twice(target):
+    code, rows, _, run = target.run("import", target.file(WIDE))
+    assert code == 0, run.err
+    assert statuses(rows) == {"created": 7, "skipped": 1}
+    ana_email = next(r for r in rows if r["customer_id"] == str(ANA) and r["type"] == "EMAIL")
+    assert (ana_email["status"], ana_email["error_code"]) == ("skipped", "exists-in-store")
+    assert new_in_store(target.em) == WIDE_NEW and target.em.posts() == 7
+    code, rows, _, run = target.run("import", target.file(WIDE))
+    assert code == 0, run.err
+    assert statuses(rows) == {"skipped": 8} and target.em.posts() == 7
+    code, rows, _, run = target.run("import", target.file(WIDE), "--no-journal")  # the store alone says so
+    assert code == 0, run.err
+    assert {r["error_code"] for r in rows} == {"exists-in-store"} and target.em.posts() == 7
+
+
+def test_dry_run_with_a_token_checks_customers_and_sends_nothing(target):
+    text = WIDE + "999999999,ghost@example.com,,\n"
+    code, rows, _, run = target.run("import", target.file(text), "--dry-run")
+    assert code == 1
+    assert target.em.posts() == 0 and new_in_store(target.em) == set()
+    by_status = statuses(rows)
+    assert by_status["valid"] == 7 and by_status.get("skipped") == 1, rows
+    ghost = [r for r in rows if r["customer_id"] == "999999999"]
+    assert [(r["status"], r["error_code"]) for r in ghost] == [("failed", "customer-not-found")]
+
+
+def test_match_by_email_finds_customers_in_any_case_past_the_first_page(tmp_path, capsys, monkeypatch):
+    crowd = [Customer(500_000_000 + 11 * i, f"person{i}@example.com") for i in range(230)]
+    with Emulator([*seed(), *crowd]) as em:
+        t = Target(em, tmp_path, capsys, monkeypatch)
+        text = "Email,Phone\nCARLA@example.com,+351912345680\nperson229@EXAMPLE.com,+351912345699\n"
+        code, rows, _, run = t.run("import", t.file(text), "--match-by", "email")
+        assert code == 0, (run.err, rows)
+        stored = em.stored()
+    assert stored[(CARLA, "PHONE", "+351912345680")] == 1
+    assert stored[(500_000_000 + 11 * 229, "PHONE", "+351912345699")] == 1
+    # a customer's account email is not one of its contacts: the Email column's contact is new
+    assert statuses(rows) == {"created": 4}
+
+
+def test_create_customers_once_then_rerun_finds_them(target):
+    text = "Email,Phone\nnew.person@example.com,+351912340001\nOther.New@Example.com,+351912340002\n"
+    code, rows, _, run = target.run("import", target.file(text), "--match-by", "email", "--create-customers")
+    assert code == 0, (run.err, rows)
+    assert target.em.posts("/customers") == 2
+    made = target.em.customers_by_email("new.person@example.com") + target.em.customers_by_email("other.new@example.com")
+    assert len(made) == 2
+    code, rows, _, run = target.run("import", target.file(text), "--match-by", "email", "--create-customers", "--no-journal")
+    assert code == 0, (run.err, rows)
+    assert target.em.posts("/customers") == 2 and len(target.em.store.customers) == 6
+    assert max(target.em.stored().values()) == 1
+
+
+def test_update_changes_the_note_in_place(target):
+    text = f"Customer ID,Type,Contact,Handle,Note\n{DORA},Instagram,dora.d,dora.d,new note\n"
+    code, rows, _, run = target.run("import", target.file(text), "--update")
+    assert code == 0, (run.err, rows)
+    assert statuses(rows) == {"updated": 1}
+    (contact,) = target.em.contacts(DORA)
+    assert contact["note"] == "new note" and target.em.posts() == 0
+
+
+def test_batch_mode_creates_each_once(target):
+    code, rows, _, run = target.run("import", target.file(WIDE), "--mode", "batch")
+    assert code == 0, (run.err, rows)
+    assert statuses(rows) == {"created": 7, "skipped": 1}
+    assert new_in_store(target.em) == WIDE_NEW
+    code, rows, _, run = target.run("import", target.file(WIDE), "--mode", "batch", "--no-journal")
+    assert code == 0 and statuses(rows) == {"skipped": 8}
+    assert new_in_store(target.em) == WIDE_NEW
+
+
+def test_undo_deletes_what_the_run_created_and_nothing_else(target):
+    code, rows, folder, run = target.run("import", target.file(WIDE))
+    assert code == 0, run.err
+    code, undone, _, run = target.run("undo", folder.name)
+    assert code == 0, (run.err, undone)
+    assert statuses(undone) == {"deleted": 7}
+    assert new_in_store(target.em) == set()
+    assert [c["contact"] for c in target.em.contacts(ANA)] == ["ANA.COSTA@EXAMPLE.COM"]
+
+
+def test_429_in_either_retry_after_form_and_5xx_are_retried_and_sent_once(target):
+    limited = {"errorMessage": "Too many requests", "errorCode": "RATE_LIMITED"}
+    target.em.fail("POST", f"/customers/{ANA}/contacts$", 429, retry_after="1", body=limited)
+    target.em.fail("POST", f"/customers/{BRUNO}/contacts$", 429, retry_after="Thu, 01 Jan 2026 00:00:00 GMT", body=limited)
+    target.em.fail("POST", f"/customers/{CARLA}/contacts$", 500)
+    target.em.fail("POST", f"/customers/{CARLA}/contacts$", 503, body="")
+    target.em.fail("POST", f"/customers/{BRUNO}/contacts$", 502, body="<html>Bad Gateway</html>")
+    code, rows, _, run = target.run("import", target.file(WIDE), "--concurrency", "2")
+    assert code == 0, (run.err, rows)
+    assert statuses(rows) == {"created": 7, "skipped": 1}
+    assert new_in_store(target.em) == WIDE_NEW
+    assert sum(int(r["attempts"]) for r in rows) == 7 + 5
+
+
+def test_a_customer_gone_since_the_read_fails_its_rows_only(target):
+    target.em.fail("POST", f"/customers/{BRUNO}/contacts$", 404, body={"errorMessage": f"Customer #{BRUNO} not found"},
+                   times=99)  # fmt: skip
+    code, rows, _, run = target.run("import", target.file(WIDE))
+    assert code == 1, (run.err, rows)
+    assert statuses(rows) == {"created": 4, "failed": 3, "skipped": 1}
+
+
+def test_a_bad_token_stops_the_run(target, monkeypatch):
+    monkeypatch.setenv("ECWID_TOKEN", "secret_not_this_one")
+    code, rows, _, run = target.run("import", target.file(WIDE))
+    assert code == 3 and target.em.posts() == 0
+    assert "secret_not_this_one" not in run.out + run.err
