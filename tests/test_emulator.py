@@ -63,11 +63,11 @@ class Target:
         path.write_text(text, encoding="utf-8")
         return path
 
-    def run(self, *argv: object):
+    def run(self, *argv: object, store_id: int | None = None):
         """(exit code, results.csv rows, the run's folder, the Run) of one command."""
         reports = self.tmp / f"reports{next(_runs)}"
         command, *rest = argv
-        run = cli(self.capsys, command, *rest, "--api-url", self.em.api_url, "--store-id", self.em.store_id,
+        run = cli(self.capsys, command, *rest, "--api-url", self.em.api_url, "--store-id", store_id or self.em.store_id,
                   "--report-dir", reports, *FAST)  # fmt: skip
         folder = run_dir(reports)
         return run.code, read_csv(folder / "results.csv"), folder, run
@@ -194,3 +194,83 @@ def test_a_bad_token_stops_the_run(target, monkeypatch):
     code, rows, _, run = target.run("import", target.file(WIDE))
     assert code == 3 and target.em.posts() == 0
     assert "secret_not_this_one" not in run.out + run.err
+
+
+def test_a_store_that_lowercases_emails_still_skips_undoes_and_updates_nothing(tmp_path, capsys, monkeypatch):
+    with Emulator(seed(), lower_emails=True) as em:
+        t = Target(em, tmp_path, capsys, monkeypatch)
+        text = f"Customer ID,Type,Contact,Note\n{BRUNO},Email,Bruno.Reis@Example.COM,work\n"
+        code, rows, folder, run = t.run("import", t.file(text))
+        assert code == 0 and statuses(rows) == {"created": 1}, (run.err, rows)
+        assert em.stored()[(BRUNO, "EMAIL", "bruno.reis@example.com")] == 1
+        code, rows, _, run = t.run("import", t.file(text), "--update")
+        assert code == 0 and statuses(rows) == {"skipped": 1}, (run.err, rows)
+        code, rows, _, run = t.run("import", t.file(text), "--no-journal")
+        assert code == 0 and statuses(rows) == {"skipped": 1}, (run.err, rows)
+        code, undone, _, run = t.run("undo", folder.name)
+        assert code == 0 and statuses(undone) == {"deleted": 1}, (run.err, undone)
+        assert em.contacts(BRUNO) == [] and em.posts() == 1
+        assert not any(m == "PUT" for m, _ in em.requests)
+
+
+def test_the_order_the_store_chose_is_no_change_to_update(target):
+    text = f"Customer ID,Type,Contact\n{BRUNO},Phone,+351912345679\n{BRUNO},Email,bruno@example.com\n"
+    code, rows, _, run = target.run("import", target.file(text))
+    assert code == 0 and statuses(rows) == {"created": 2}, (run.err, rows)
+    assert sorted(c["orderBy"] for c in target.em.contacts(BRUNO)) == [0, 1]  # the store numbered them
+    code, rows, _, run = target.run("import", target.file(text), "--update", "--no-journal")
+    assert code == 0 and statuses(rows) == {"skipped": 2}, (run.err, rows)
+    assert not any(m == "PUT" for m, _ in target.em.requests)
+
+
+def test_batch_inner_failures_fail_their_rows_and_an_inner_5xx_is_checked_before_resending(target):
+    target.em.fail("POST", f"/customers/{BRUNO}/contacts$", 404, body={"errorMessage": f"Customer #{BRUNO} not found"},
+                   times=3)  # fmt: skip
+    target.em.fail("POST", f"/customers/{CARLA}/contacts$", 500, body={"errorMessage": "Internal error"})
+    code, rows, _, run = target.run("import", target.file(WIDE), "--mode", "batch")
+    assert code == 1, (run.err, rows)
+    assert statuses(rows) == {"created": 4, "failed": 3, "skipped": 1}, rows
+    assert {r["error_code"] for r in rows if r["status"] == "failed"} == {"customer-not-found"}
+    assert new_in_store(target.em) == {k for k in WIDE_NEW if k[0] != BRUNO}
+
+
+def test_an_email_two_customers_share_in_different_case_is_not_guessed(tmp_path, capsys, monkeypatch):
+    with Emulator([*seed(), Customer(177737999, "carla@example.com", "Another Carla")]) as em:
+        t = Target(em, tmp_path, capsys, monkeypatch)
+        text = "Email,Phone\ncarla@example.com,+351912345680\nbruno@example.com,+351912345679\n"
+        code, rows, _, run = t.run("import", t.file(text), "--match-by", "email", "--create-customers")
+        assert code == 1, (run.err, rows)
+        carla = [r for r in rows if r["contact"] in ("carla@example.com", "+351912345680")]
+        assert {(r["status"], r["error_code"]) for r in carla} == {("failed", "customer-ambiguous")}, carla
+        assert em.posts("/customers") == 0 and set(em.stored()) >= {(BRUNO, "PHONE", "+351912345679")}
+        assert not any(cid in (CARLA, 177737999) for cid, _, _ in set(em.stored()))
+
+
+def test_a_wrong_store_stops_the_run_before_anything_is_sent(target):
+    target.em.store_id = 424242  # not the store of --store-id: every path answers 404 STORE_NOT_FOUND
+    code, rows, _, run = target.run("import", target.file(WIDE), store_id=31337001)
+    assert code == 3 and target.em.posts() == 0, (run.err, rows)
+    assert statuses(rows) == {"not_sent": 8}, rows
+
+
+def test_update_without_the_scope_stops_and_changes_nothing(tmp_path, capsys, monkeypatch):
+    with Emulator(seed(), scopes={"read_customers", "create_customers"}) as em:
+        t = Target(em, tmp_path, capsys, monkeypatch)
+        text = f"Customer ID,Type,Contact,Handle,Note\n{DORA},Instagram,dora.d,dora.d,new note\n"
+        code, rows, _, run = t.run("import", t.file(text), "--update")
+        assert code == 3, (run.err, rows)
+        assert em.contacts(DORA)[0]["note"] == "old note"
+
+
+def test_undo_keeps_a_contact_edited_since_and_force_deletes_it(target):
+    code, rows, folder, run = target.run("import", target.file(WIDE))
+    assert code == 0, run.err
+    with target.em.store.lock:
+        phone = next(c for c in target.em.store.customers[BRUNO]["contacts"] if c["type"] == "PHONE")
+        phone["note"] = "call after 6"
+    code, undone, _, run = target.run("undo", folder.name)
+    assert statuses(undone) == {"deleted": 6, "kept": 1}, (run.err, undone)
+    code, undone, _, run = target.run("undo", folder.name, "--force")
+    assert code == 0 and statuses(undone) == {"deleted": 7}, (run.err, undone)  # 6 of them by the first undo
+    assert sum(m == "DELETE" for m, _ in target.em.requests) == 7
+    assert new_in_store(target.em) == set()
