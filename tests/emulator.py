@@ -18,6 +18,7 @@ QUEUED before COMPLETED, `escapedHttpBody`, stopOnFirstFailure true unless told 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -59,6 +60,8 @@ class Fault:
     headers: dict[str, str]
     body: str
     times: int
+    delay: float = 0.0  # > 0: no error answer; the request is done normally, its answer this late
+    commit_first: bool = False  # with delay: done at once, answered late (else: done and answered late)
 
 
 class Store:
@@ -195,7 +198,7 @@ class Store:
                 ticket["responses"].append({"id": rid, "status": "NOT_EXECUTED"})
                 continue
             fault = self.fault(inner.get("method", "GET"), inner.get("path", ""))
-            if fault:
+            if fault and not fault.delay:
                 status, answer = fault.status, json.loads(fault.body or "null")
             else:
                 status, answer = self.answer(inner.get("method", "GET"), inner.get("path", ""), {}, inner.get("body"))
@@ -226,6 +229,10 @@ class Emulator:
         text = body if isinstance(body, str) else json.dumps(body or {"errorMessage": "Injected", "errorCode": "X"})
         self.store.faults.append(Fault(method, path_re, status, headers, text, times))
 
+    def slow(self, method: str, path_re: str, delay: float, *, commit_first: bool, times: int = 1) -> None:
+        """The next `times` matching requests are done and answered `delay` s late (commit_first: done at once)."""
+        self.store.faults.append(Fault(method, path_re, 0, {}, "", times, delay, commit_first))
+
     async def handle(self, request: Request) -> Response:
         store, _, rest = request.path_params["rest"].partition("/")
         path = "/" + rest
@@ -238,8 +245,16 @@ class Emulator:
         raw = await request.body()
         with self.store.lock:
             fault = self.store.fault(request.method, path)
-        if fault:
+        if fault and not fault.delay:
             return Response(fault.body, fault.status, fault.headers, media_type="application/json")
+        if fault and not fault.commit_first:
+            await asyncio.sleep(fault.delay)
+        answer = self.respond(request, path, raw)
+        if fault and fault.commit_first:
+            await asyncio.sleep(fault.delay)
+        return answer
+
+    def respond(self, request: Request, path: str, raw: bytes) -> Response:
         try:
             body = json.loads(raw) if raw else None
         except ValueError:

@@ -224,8 +224,8 @@ def test_the_order_the_store_chose_is_no_change_to_update(target):
 
 
 def test_batch_inner_failures_fail_their_rows_and_an_inner_5xx_is_checked_before_resending(target):
-    target.em.fail("POST", f"/customers/{BRUNO}/contacts$", 404, body={"errorMessage": f"Customer #{BRUNO} not found"},
-                   times=3)  # fmt: skip
+    gone = {"errorMessage": f"Customer #{BRUNO} not found", "errorCode": "CUSTOMER_NOT_FOUND"}  # a code of Ecwid's
+    target.em.fail("POST", f"/customers/{BRUNO}/contacts$", 404, body=gone, times=3)
     target.em.fail("POST", f"/customers/{CARLA}/contacts$", 500, body={"errorMessage": "Internal error"})
     code, rows, _, run = target.run("import", target.file(WIDE), "--mode", "batch")
     assert code == 1, (run.err, rows)
@@ -274,3 +274,53 @@ def test_undo_keeps_a_contact_edited_since_and_force_deletes_it(target):
     assert code == 0 and statuses(undone) == {"deleted": 7}, (run.err, undone)  # 6 of them by the first undo
     assert sum(m == "DELETE" for m, _ in target.em.requests) == 7
     assert new_in_store(target.em) == set()
+
+
+def test_one_by_one_reads_of_a_big_store_by_id_and_by_email(tmp_path, capsys, monkeypatch):
+    """Fewer customers named than the list has pages: GET /customers/{id} and the exact email search."""
+    crowd = [Customer(600_000_000 + 13 * i, f"p{i}@example.com") for i in range(250)]
+    with Emulator([*crowd, *seed()]) as em:
+        t = Target(em, tmp_path, capsys, monkeypatch)
+        code, rows, _, run = t.run("import", t.file(f"Customer ID,Instagram\n{DORA},dora.d\n"))
+        assert code == 0 and statuses(rows) == {"skipped": 1}, (run.err, rows)
+        code, rows, _, run = t.run("import", t.file("Email,Instagram\nDORA@Example.com,dora.d\n"), "--match-by", "email")
+        got = [(r["customer_id"], r["type"], r["status"]) for r in rows]
+        assert code == 0 and got == [(str(DORA), "EMAIL", "created"), (str(DORA), "INSTAGRAM", "skipped")], rows
+        paths = {(m, p) for m, p in em.requests}
+        assert ("GET", f"/customers/{DORA}") in paths and em.posts() == 1
+        assert not any(q.get("offset") not in (None, "0") for _, p, q, _ in em.store.log if p == "/customers")
+
+
+def test_answers_lost_after_or_before_the_commit_end_in_one_contact_each(target):
+    target.em.slow("POST", f"/customers/{BRUNO}/contacts$", 0.6, commit_first=True)  # done, answer lost
+    target.em.slow("POST", f"/customers/{CARLA}/contacts$", 0.6, commit_first=False)  # done after we gave up
+    code, rows, _, run = target.run("import", target.file(WIDE), "--timeout", "0.2", "--settle-window", "0.8",
+                                    "--concurrency", "2")  # fmt: skip
+    assert new_in_store(target.em) == WIDE_NEW, (run.err, rows)
+    assert code == 0 and statuses(rows) == {"created": 7, "skipped": 1}, (run.err, rows)
+
+
+def test_odd_answers_not_created_a_rejected_row_and_a_revoked_token(target):
+    """Per row: createCount 0, a 400 (its code ours, Ecwid's in the message), a 403 that stops the run."""
+    target.em.fail("POST", f"/customers/{ANA}/contacts$", 200, body={"createCount": 0})
+    target.em.fail("POST", f"/customers/{BRUNO}/contacts$", 400, body={"errorMessage": "Bad contact", "errorCode": "WRONG_PARAMETER"})
+    target.em.fail("POST", f"/customers/{CARLA}/contacts$", 403, body={"errorMessage": "Token revoked", "errorCode": "INVALID_API_TOKEN"})
+    code, rows, _, run = target.run("import", target.file(WIDE), "--concurrency", "1")
+    assert code == 3, (run.err, rows)
+    got = {(int(r["customer_id"]), r["type"]): (r["status"], r["error_code"], r["attempts"]) for r in rows
+           if r["status"] not in ("created", "skipped")}  # fmt: skip
+    assert got == {(ANA, "PHONE"): ("not_created", "", "1"), (BRUNO, "EMAIL"): ("failed", "rejected", "1"),
+                   (CARLA, "EMAIL"): ("failed", "INVALID_API_TOKEN", "1"), (CARLA, "PHONE"): ("not_sent", "run-stopped", "0")}, got
+    bruno = next(r for r in rows if int(r["customer_id"]) == BRUNO and r["type"] == "EMAIL")
+    assert "WRONG_PARAMETER" in bruno["error"] and "Bad contact" in bruno["error"]
+    assert target.em.posts(f"/customers/{CARLA}/contacts") == 1  # nothing after the stop
+
+
+def test_undo_deletes_the_customers_the_run_created(target):
+    text = "Email,Phone\nnew.person@example.com,+351912340001\n"
+    code, rows, folder, run = target.run("import", target.file(text), "--match-by", "email", "--create-customers")
+    assert code == 0, (run.err, rows)
+    (cid,) = target.em.customers_by_email("new.person@example.com")
+    code, undone, _, run = target.run("undo", folder.name, "--delete-customers")
+    assert code == 0 and statuses(undone) == {"deleted": 2}, (run.err, undone)
+    assert target.em.customers_by_email("new.person@example.com") == [] and len(target.em.store.customers) == 4
