@@ -213,14 +213,20 @@ class Store:
 class Emulator:
     """The Store behind HTTP on a loopback port: auth, faults, rate limit, the batch API."""
 
-    def __init__(self, customers: list[Customer] = (), *, store_id: int = 31337001, scopes=ALL_SCOPES,
-                 lower_emails: bool = False):  # fmt: skip
+    def __init__(self, customers: list[Customer] = (), **options):
+        self.token = "secret_emulatorToken0123456789abcdef"
+        self.app = Starlette(routes=[Route("/api/v3/{rest:path}", self.handle, methods=["GET", "POST", "PUT", "DELETE"])])
+        self.reset(customers, **options)
+
+    def reset(self, customers: list[Customer] = (), *, store_id: int = 31337001, scopes=ALL_SCOPES,
+              lower_emails: bool = False, queued_polls: int = 1) -> Emulator:  # fmt: skip
+        """A new store behind the same server (a server per test costs more than the test)."""
+        self.queued_polls = queued_polls  # polls of a ticket answered QUEUED before it runs
         self.store = Store(list(customers), lower_emails=lower_emails)
         self.store_id = store_id
-        self.token = "secret_emulatorToken0123456789abcdef"
         self.scopes = set(scopes)
         self.requests: list[tuple[str, str]] = []  # (method, path after /api/v3/{storeId}) of every HTTP request
-        self.app = Starlette(routes=[Route("/api/v3/{rest:path}", self.handle, methods=["GET", "POST", "PUT", "DELETE"])])
+        return self
 
     def fail(self, method: str, path_re: str, status: int, *, retry_after: str | None = None, body: Any = None,
              times: int = 1) -> None:  # fmt: skip
@@ -299,7 +305,7 @@ class Emulator:
                 return error(404, "Ticket not found", "TICKET_NOT_FOUND")
             t["polls"] += 1
             t["escaped"] = query.get("escapedJson") == "true"
-            if t["polls"] == 1:  # seen QUEUED once before it runs
+            if t["polls"] <= self.queued_polls:  # seen QUEUED before it runs
                 return JSONResponse({"status": "QUEUED", "totalRequests": len(t["requests"]), "completedRequests": 0})
             if not t["responses"]:
                 self.store.run_batch(t)

@@ -73,10 +73,15 @@ class Target:
         return run.code, read_csv(folder / "results.csv"), folder, run
 
 
+@pytest.fixture(scope="module")
+def served():
+    with Emulator() as em:
+        yield em
+
+
 @pytest.fixture
-def target(tmp_path, capsys, monkeypatch):
-    with Emulator(seed()) as em:
-        yield Target(em, tmp_path, capsys, monkeypatch)
+def target(served, tmp_path, capsys, monkeypatch):
+    return Target(served.reset(seed()), tmp_path, capsys, monkeypatch)
 
 
 def new_in_store(em: Emulator) -> set:
@@ -111,14 +116,13 @@ def test_dry_run_with_a_token_checks_customers_and_sends_nothing(target):
     assert [(r["status"], r["error_code"]) for r in ghost] == [("failed", "customer-not-found")]
 
 
-def test_match_by_email_finds_customers_in_any_case_past_the_first_page(tmp_path, capsys, monkeypatch):
+def test_match_by_email_finds_customers_in_any_case_past_the_first_page(target):
     crowd = [Customer(500_000_000 + 11 * i, f"person{i}@example.com") for i in range(230)]
-    with Emulator([*seed(), *crowd]) as em:
-        t = Target(em, tmp_path, capsys, monkeypatch)
-        text = "Email,Phone\nCARLA@example.com,+351912345680\nperson229@EXAMPLE.com,+351912345699\n"
-        code, rows, _, run = t.run("import", t.file(text), "--match-by", "email")
-        assert code == 0, (run.err, rows)
-        stored = em.stored()
+    em = target.em.reset([*seed(), *crowd])
+    text = "Email,Phone\nCARLA@example.com,+351912345680\nperson229@EXAMPLE.com,+351912345699\n"
+    code, rows, _, run = target.run("import", target.file(text), "--match-by", "email")
+    assert code == 0, (run.err, rows)
+    stored = em.stored()
     assert stored[(CARLA, "PHONE", "+351912345680")] == 1
     assert stored[(500_000_000 + 11 * 229, "PHONE", "+351912345699")] == 1
     # a customer's account email is not one of its contacts: the Email column's contact is new
@@ -157,16 +161,6 @@ def test_batch_mode_creates_each_once(target):
     assert new_in_store(target.em) == WIDE_NEW
 
 
-def test_undo_deletes_what_the_run_created_and_nothing_else(target):
-    code, rows, folder, run = target.run("import", target.file(WIDE))
-    assert code == 0, run.err
-    code, undone, _, run = target.run("undo", folder.name)
-    assert code == 0, (run.err, undone)
-    assert statuses(undone) == {"deleted": 7}
-    assert new_in_store(target.em) == set()
-    assert [c["contact"] for c in target.em.contacts(ANA)] == ["ANA.COSTA@EXAMPLE.COM"]
-
-
 def test_429_in_either_retry_after_form_and_5xx_are_retried_and_sent_once(target):
     limited = {"errorMessage": "Too many requests", "errorCode": "RATE_LIMITED"}
     target.em.fail("POST", f"/customers/{ANA}/contacts$", 429, retry_after="1", body=limited)
@@ -196,21 +190,20 @@ def test_a_bad_token_stops_the_run(target, monkeypatch):
     assert "secret_not_this_one" not in run.out + run.err
 
 
-def test_a_store_that_lowercases_emails_still_skips_undoes_and_updates_nothing(tmp_path, capsys, monkeypatch):
-    with Emulator(seed(), lower_emails=True) as em:
-        t = Target(em, tmp_path, capsys, monkeypatch)
-        text = f"Customer ID,Type,Contact,Note\n{BRUNO},Email,Bruno.Reis@Example.COM,work\n"
-        code, rows, folder, run = t.run("import", t.file(text))
-        assert code == 0 and statuses(rows) == {"created": 1}, (run.err, rows)
-        assert em.stored()[(BRUNO, "EMAIL", "bruno.reis@example.com")] == 1
-        code, rows, _, run = t.run("import", t.file(text), "--update")
-        assert code == 0 and statuses(rows) == {"skipped": 1}, (run.err, rows)
-        code, rows, _, run = t.run("import", t.file(text), "--no-journal")
-        assert code == 0 and statuses(rows) == {"skipped": 1}, (run.err, rows)
-        code, undone, _, run = t.run("undo", folder.name)
-        assert code == 0 and statuses(undone) == {"deleted": 1}, (run.err, undone)
-        assert em.contacts(BRUNO) == [] and em.posts() == 1
-        assert not any(m == "PUT" for m, _ in em.requests)
+def test_a_store_that_lowercases_emails_still_skips_undoes_and_updates_nothing(target):
+    em = target.em.reset(seed(), lower_emails=True)
+    text = f"Customer ID,Type,Contact,Note\n{BRUNO},Email,Bruno.Reis@Example.COM,work\n"
+    code, rows, folder, run = target.run("import", target.file(text))
+    assert code == 0 and statuses(rows) == {"created": 1}, (run.err, rows)
+    assert em.stored()[(BRUNO, "EMAIL", "bruno.reis@example.com")] == 1
+    code, rows, _, run = target.run("import", target.file(text), "--update")
+    assert code == 0 and statuses(rows) == {"skipped": 1}, (run.err, rows)
+    code, rows, _, run = target.run("import", target.file(text), "--no-journal")
+    assert code == 0 and statuses(rows) == {"skipped": 1}, (run.err, rows)
+    code, undone, _, run = target.run("undo", folder.name)
+    assert code == 0 and statuses(undone) == {"deleted": 1}, (run.err, undone)
+    assert em.contacts(BRUNO) == [] and em.posts() == 1
+    assert not any(m == "PUT" for m, _ in em.requests)
 
 
 def test_the_order_the_store_chose_is_no_change_to_update(target):
@@ -224,6 +217,7 @@ def test_the_order_the_store_chose_is_no_change_to_update(target):
 
 
 def test_batch_inner_failures_fail_their_rows_and_an_inner_5xx_is_checked_before_resending(target):
+    target.em.queued_polls = 0
     gone = {"errorMessage": f"Customer #{BRUNO} not found", "errorCode": "CUSTOMER_NOT_FOUND"}  # a code of Ecwid's
     target.em.fail("POST", f"/customers/{BRUNO}/contacts$", 404, body=gone, times=3)
     target.em.fail("POST", f"/customers/{CARLA}/contacts$", 500, body={"errorMessage": "Internal error"})
@@ -234,16 +228,15 @@ def test_batch_inner_failures_fail_their_rows_and_an_inner_5xx_is_checked_before
     assert new_in_store(target.em) == {k for k in WIDE_NEW if k[0] != BRUNO}
 
 
-def test_an_email_two_customers_share_in_different_case_is_not_guessed(tmp_path, capsys, monkeypatch):
-    with Emulator([*seed(), Customer(177737999, "carla@example.com", "Another Carla")]) as em:
-        t = Target(em, tmp_path, capsys, monkeypatch)
-        text = "Email,Phone\ncarla@example.com,+351912345680\nbruno@example.com,+351912345679\n"
-        code, rows, _, run = t.run("import", t.file(text), "--match-by", "email", "--create-customers")
-        assert code == 1, (run.err, rows)
-        carla = [r for r in rows if r["contact"] in ("carla@example.com", "+351912345680")]
-        assert {(r["status"], r["error_code"]) for r in carla} == {("failed", "customer-ambiguous")}, carla
-        assert em.posts("/customers") == 0 and set(em.stored()) >= {(BRUNO, "PHONE", "+351912345679")}
-        assert not any(cid in (CARLA, 177737999) for cid, _, _ in set(em.stored()))
+def test_an_email_two_customers_share_in_different_case_is_not_guessed(target):
+    em = target.em.reset([*seed(), Customer(177737999, "carla@example.com", "Another Carla")])
+    text = "Email,Phone\ncarla@example.com,+351912345680\nbruno@example.com,+351912345679\n"
+    code, rows, _, run = target.run("import", target.file(text), "--match-by", "email", "--create-customers")
+    assert code == 1, (run.err, rows)
+    carla = [r for r in rows if r["contact"] in ("carla@example.com", "+351912345680")]
+    assert {(r["status"], r["error_code"]) for r in carla} == {("failed", "customer-ambiguous")}, carla
+    assert em.posts("/customers") == 0 and set(em.stored()) >= {(BRUNO, "PHONE", "+351912345679")}
+    assert not any(cid in (CARLA, 177737999) for cid, _, _ in set(em.stored()))
 
 
 def test_a_wrong_store_stops_the_run_before_anything_is_sent(target):
@@ -253,42 +246,41 @@ def test_a_wrong_store_stops_the_run_before_anything_is_sent(target):
     assert statuses(rows) == {"not_sent": 8}, rows
 
 
-def test_update_without_the_scope_stops_and_changes_nothing(tmp_path, capsys, monkeypatch):
-    with Emulator(seed(), scopes={"read_customers", "create_customers"}) as em:
-        t = Target(em, tmp_path, capsys, monkeypatch)
-        text = f"Customer ID,Type,Contact,Handle,Note\n{DORA},Instagram,dora.d,dora.d,new note\n"
-        code, rows, _, run = t.run("import", t.file(text), "--update")
-        assert code == 3, (run.err, rows)
-        assert em.contacts(DORA)[0]["note"] == "old note"
+def test_update_without_the_scope_stops_and_changes_nothing(target):
+    em = target.em.reset(seed(), scopes={"read_customers", "create_customers"})
+    text = f"Customer ID,Type,Contact,Handle,Note\n{DORA},Instagram,dora.d,dora.d,new note\n"
+    code, rows, _, run = target.run("import", target.file(text), "--update")
+    assert code == 3, (run.err, rows)
+    assert em.contacts(DORA)[0]["note"] == "old note"
 
 
-def test_undo_keeps_a_contact_edited_since_and_force_deletes_it(target):
+def test_undo_deletes_what_the_run_created_keeps_an_edited_one_and_force_deletes_it(target):
     code, rows, folder, run = target.run("import", target.file(WIDE))
     assert code == 0, run.err
     with target.em.store.lock:
         phone = next(c for c in target.em.store.customers[BRUNO]["contacts"] if c["type"] == "PHONE")
-        phone["note"] = "call after 6"
+        phone["note"] = "call after 6"  # a person's edit since the run
     code, undone, _, run = target.run("undo", folder.name)
     assert statuses(undone) == {"deleted": 6, "kept": 1}, (run.err, undone)
+    assert new_in_store(target.em) == {(BRUNO, "PHONE", "+351912345679")}
+    assert [c["contact"] for c in target.em.contacts(ANA)] == ["ANA.COSTA@EXAMPLE.COM"]  # not the run's: stays
     code, undone, _, run = target.run("undo", folder.name, "--force")
     assert code == 0 and statuses(undone) == {"deleted": 7}, (run.err, undone)  # 6 of them by the first undo
-    assert sum(m == "DELETE" for m, _ in target.em.requests) == 7
-    assert new_in_store(target.em) == set()
+    assert sum(m == "DELETE" for m, _ in target.em.requests) == 7 and new_in_store(target.em) == set()
 
 
-def test_one_by_one_reads_of_a_big_store_by_id_and_by_email(tmp_path, capsys, monkeypatch):
+def test_one_by_one_reads_of_a_big_store_by_id_and_by_email(target):
     """Fewer customers named than the list has pages: GET /customers/{id} and the exact email search."""
     crowd = [Customer(600_000_000 + 13 * i, f"p{i}@example.com") for i in range(250)]
-    with Emulator([*crowd, *seed()]) as em:
-        t = Target(em, tmp_path, capsys, monkeypatch)
-        code, rows, _, run = t.run("import", t.file(f"Customer ID,Instagram\n{DORA},dora.d\n"))
-        assert code == 0 and statuses(rows) == {"skipped": 1}, (run.err, rows)
-        code, rows, _, run = t.run("import", t.file("Email,Instagram\nDORA@Example.com,dora.d\n"), "--match-by", "email")
-        got = [(r["customer_id"], r["type"], r["status"]) for r in rows]
-        assert code == 0 and got == [(str(DORA), "EMAIL", "created"), (str(DORA), "INSTAGRAM", "skipped")], rows
-        paths = {(m, p) for m, p in em.requests}
-        assert ("GET", f"/customers/{DORA}") in paths and em.posts() == 1
-        assert not any(q.get("offset") not in (None, "0") for _, p, q, _ in em.store.log if p == "/customers")
+    em = target.em.reset([*crowd, *seed()])
+    code, rows, _, run = target.run("import", target.file(f"Customer ID,Instagram\n{DORA},dora.d\n"))
+    assert code == 0 and statuses(rows) == {"skipped": 1}, (run.err, rows)
+    code, rows, _, run = target.run("import", target.file("Email,Instagram\nDORA@Example.com,dora.d\n"), "--match-by", "email")
+    got = [(r["customer_id"], r["type"], r["status"]) for r in rows]
+    assert code == 0 and got == [(str(DORA), "EMAIL", "created"), (str(DORA), "INSTAGRAM", "skipped")], rows
+    paths = {(m, p) for m, p in em.requests}
+    assert ("GET", f"/customers/{DORA}") in paths and em.posts() == 1
+    assert not any(q.get("offset") not in (None, "0") for _, p, q, _ in em.store.log if p == "/customers")
 
 
 def test_answers_lost_after_or_before_the_commit_end_in_one_contact_each(target):
