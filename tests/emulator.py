@@ -67,9 +67,10 @@ class Fault:
 class Store:
     """The store's state and every documented endpoint as one function: (method, path, query, body) -> answer."""
 
-    def __init__(self, customers: list[Customer], *, lower_emails: bool = False):
+    def __init__(self, customers: list[Customer], *, lower_emails: bool = False, page_max: int = 100):
         self.lock = threading.Lock()
         self.lower_emails = lower_emails  # store EMAIL contacts lowercased, as a store that normalizes them would
+        self.page_max = page_max  # the longest page of customers, whatever `limit` asks
         self.faults: list[Fault] = []
         self.ids = itertools.count(900_000_000_001, 7)  # contact and customer ids: big, not 1..n
         self.customers: dict[int, dict] = {}
@@ -184,7 +185,7 @@ class Store:
             exact = query.get("useExactEmailMatch") == "true"
             items = [c for c in items if (c["email"].lower() == wanted if exact else wanted in c["email"].lower())]
         offset = int(query.get("offset", 0))
-        limit = min(int(query.get("limit", 100)), 100)  # Ecwid's page is at most 100, whatever is asked
+        limit = min(int(query.get("limit", 100)), self.page_max)  # Ecwid's page is at most 100, whatever is asked
         page = [{k: v for k, v in c.items() if k != "contacts"} for c in items[offset : offset + limit]]
         return {"total": len(items), "count": len(page), "offset": offset, "limit": limit, "items": page,
                 "sortBy": "REGISTERED_DATE_DESC"}  # fmt: skip
@@ -219,10 +220,10 @@ class Emulator:
         self.reset(customers, **options)
 
     def reset(self, customers: list[Customer] = (), *, store_id: int = 31337001, scopes=ALL_SCOPES,
-              lower_emails: bool = False, queued_polls: int = 1) -> Emulator:  # fmt: skip
+              lower_emails: bool = False, queued_polls: int = 1, page_max: int = 100) -> Emulator:  # fmt: skip
         """A new store behind the same server (a server per test costs more than the test)."""
         self.queued_polls = queued_polls  # polls of a ticket answered QUEUED before it runs
-        self.store = Store(list(customers), lower_emails=lower_emails)
+        self.store = Store(list(customers), lower_emails=lower_emails, page_max=page_max)
         self.store_id = store_id
         self.scopes = set(scopes)
         self.requests: list[tuple[str, str]] = []  # (method, path after /api/v3/{storeId}) of every HTTP request

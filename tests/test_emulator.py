@@ -316,3 +316,14 @@ def test_undo_deletes_the_customers_the_run_created(target):
     code, undone, _, run = target.run("undo", folder.name, "--delete-customers")
     assert code == 0 and statuses(undone) == {"deleted": 2}, (run.err, undone)
     assert target.em.customers_by_email("new.person@example.com") == [] and len(target.em.store.customers) == 4
+
+
+def test_a_store_whose_pages_are_shorter_than_asked_is_read_whole(target):
+    """The list's offsets step by the pages the store gives: a customer past a hole is never created again."""
+    crowd = [Customer(700_000_000 + 17 * i, f"q{i}@example.com") for i in range(130)]
+    em = target.em.reset([*seed(), *crowd], page_max=40)
+    text = "Email,Phone\n" + "".join(f"q{i}@example.com,+3519123{i:05d}\n" for i in (5, 45, 85, 125)) + "x@example.com,+351912399999\n"
+    code, rows, _, run = target.run("import", target.file(text), "--match-by", "email", "--create-customers")
+    assert code == 0, (run.err, rows)
+    assert em.posts("/customers") == 1 and len(em.store.customers) == 4 + 130 + 1  # only x@example.com is new
+    assert all(len(em.customers_by_email(f"q{i}@example.com")) == 1 for i in (5, 45, 85, 125))
