@@ -190,12 +190,11 @@ class Store:
         return {"total": len(items), "count": len(page), "offset": offset, "limit": limit, "items": page,
                 "sortBy": "REGISTERED_DATE_DESC"}  # fmt: skip
 
-    def run_batch(self, ticket: dict) -> None:
-        """Run a ticket's requests, in order, as documented: a failure stops the rest unless told not to."""
-        stopped = False
-        for inner in ticket["requests"]:
+    def run_batch(self, ticket: dict, n: int) -> None:
+        """Run a ticket's next n requests, in order, as documented: a failure stops the rest unless told not to."""
+        for inner in ticket["requests"][len(ticket["responses"]) :][:n]:
             rid = inner.get("id")
-            if stopped:
+            if ticket["stopped"]:
                 ticket["responses"].append({"id": rid, "status": "NOT_EXECUTED"})
                 continue
             fault = self.fault(inner.get("method", "GET"), inner.get("path", ""))
@@ -208,7 +207,7 @@ class Store:
                     "httpStatusLine": f"HTTP/1.1 {status}"}  # fmt: skip
             done.update({"escapedHttpBody": text} if ticket["escaped"] else {"httpBody": answer})
             ticket["responses"].append(done)
-            stopped = status >= 400 and ticket["stop"]
+            ticket["stopped"] = status >= 400 and ticket["stop"]
 
 
 class Emulator:
@@ -220,9 +219,11 @@ class Emulator:
         self.reset(customers, **options)
 
     def reset(self, customers: list[Customer] = (), *, store_id: int = 31337001, scopes=ALL_SCOPES,
-              lower_emails: bool = False, queued_polls: int = 1, page_max: int = 100) -> Emulator:  # fmt: skip
+              lower_emails: bool = False, queued_polls: int = 1, page_max: int = 100,
+              per_poll: int = 500) -> Emulator:  # fmt: skip
         """A new store behind the same server (a server per test costs more than the test)."""
         self.queued_polls = queued_polls  # polls of a ticket answered QUEUED before it runs
+        self.per_poll = per_poll  # inner requests run between two polls
         self.store = Store(list(customers), lower_emails=lower_emails, page_max=page_max)
         self.store_id = store_id
         self.scopes = set(scopes)
@@ -295,7 +296,7 @@ class Emulator:
             if key in self.store.dedup:
                 return JSONResponse({"ticket": self.store.dedup[key]})
             ticket = f"tkt-{len(tickets) + 1:04d}-{self.store_id}"
-            tickets[ticket] = {"requests": body, "responses": [], "polls": 0, "escaped": False,
+            tickets[ticket] = {"requests": body, "responses": [], "polls": 0, "escaped": False, "stopped": False,
                                "stop": query.get("stopOnFirstFailure", "true") != "false"}  # fmt: skip
             if key:
                 self.store.dedup[key] = ticket
@@ -308,9 +309,9 @@ class Emulator:
             t["escaped"] = query.get("escapedJson") == "true"
             if t["polls"] <= self.queued_polls:  # seen QUEUED before it runs
                 return JSONResponse({"status": "QUEUED", "totalRequests": len(t["requests"]), "completedRequests": 0})
-            if not t["responses"]:
-                self.store.run_batch(t)
-            return JSONResponse({"status": "COMPLETED", "totalRequests": len(t["requests"]),
+            self.store.run_batch(t, self.per_poll)
+            done = len(t["responses"]) == len(t["requests"])  # IN_PROGRESS: with the responses so far
+            return JSONResponse({"status": "COMPLETED" if done else "IN_PROGRESS", "totalRequests": len(t["requests"]),
                                  "completedRequests": len(t["responses"]), "responses": t["responses"]})  # fmt: skip
         return error(405, "Method not allowed", "METHOD_NOT_ALLOWED")
 

@@ -107,6 +107,8 @@ def test_import_then_rerun_sends_nothing_twice(target):
 
 def test_dry_run_with_a_token_checks_customers_and_sends_nothing(target):
     text = WIDE + "999999999,ghost@example.com,,\n"
+    target.em.fail("GET", "^/customers$", 429, retry_after="0", body="")  # reads are paced and retried too
+    target.em.fail("GET", f"^/customers/{BRUNO}/contacts$", 503, body="<html>busy</html>")
     code, rows, _, run = target.run("import", target.file(text), "--dry-run")
     assert code == 1
     assert target.em.posts() == 0 and new_in_store(target.em) == set()
@@ -152,6 +154,7 @@ def test_update_changes_the_note_in_place(target):
 
 
 def test_batch_mode_creates_each_once(target):
+    target.em.reset(seed(), queued_polls=0, per_poll=4)  # IN_PROGRESS with 4 responses, then COMPLETED
     code, rows, _, run = target.run("import", target.file(WIDE), "--mode", "batch")
     assert code == 0, (run.err, rows)
     assert statuses(rows) == {"created": 7, "skipped": 1}
@@ -221,11 +224,13 @@ def test_batch_inner_failures_fail_their_rows_and_an_inner_5xx_is_checked_before
     gone = {"errorMessage": f"Customer #{BRUNO} not found", "errorCode": "CUSTOMER_NOT_FOUND"}  # a code of Ecwid's
     target.em.fail("POST", f"/customers/{BRUNO}/contacts$", 404, body=gone, times=3)
     target.em.fail("POST", f"/customers/{CARLA}/contacts$", 500, body={"errorMessage": "Internal error"})
-    code, rows, _, run = target.run("import", target.file(WIDE), "--mode", "batch")
+    target.em.slow("POST", "^/batch$", 0.5, commit_first=True)  # queued, its ticket lost: the same key again
+    code, rows, _, run = target.run("import", target.file(WIDE), "--mode", "batch", "--timeout", "0.2")
     assert code == 1, (run.err, rows)
     assert statuses(rows) == {"created": 4, "failed": 3, "skipped": 1}, rows
     assert {r["error_code"] for r in rows if r["status"] == "failed"} == {"customer-not-found"}
     assert new_in_store(target.em) == {k for k in WIDE_NEW if k[0] != BRUNO}
+    assert len(target.em.store.tickets) < target.em.posts("/batch")  # the lost ticket's batch was found by its key
 
 
 def test_an_email_two_customers_share_in_different_case_is_not_guessed(target):
