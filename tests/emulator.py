@@ -37,6 +37,7 @@ from starlette.routing import Route
 
 TYPES = {"EMAIL", "PHONE", "FACEBOOK", "INSTAGRAM", "TWITTER", "YOUTUBE", "TIKTOK", "PINTEREST", "VK",
          "FB_MESSENGER", "WHATSAPP", "TELEGRAM", "VIBER", "URL", "OTHER"}  # fmt: skip
+STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}"  # Ecwid's: 2025-03-26 11:07:12 +0000
 ALL_SCOPES = frozenset({"read_customers", "create_customers", "update_customers"})
 
 
@@ -176,6 +177,8 @@ class Store:
             return f"Unknown contact type: {body.get('type')}"
         if "orderBy" in body and not isinstance(body["orderBy"], int | type(None)):
             return "Field 'orderBy' must be a number"
+        if body.get("timestamp") is not None and not re.fullmatch(STAMP, str(body["timestamp"])):
+            return f"Wrong timestamp format: {body['timestamp']}"
         return None
 
     def search(self, query: dict) -> dict:
