@@ -336,3 +336,20 @@ def test_a_store_whose_pages_are_shorter_than_asked_is_read_whole(target):
     assert code == 0, (run.err, rows)
     assert em.posts("/customers") == 1 and len(em.store.customers) == 4 + 130 + 1  # only x@example.com is new
     assert all(len(em.customers_by_email(f"q{i}@example.com")) == 1 for i in (5, 45, 85, 125))
+
+
+def test_a_row_whose_email_is_one_of_the_customers_contacts_is_theirs_when_the_list_has_no_contacts(target):
+    """The customer list without `contacts` (the docs allow it): the row's email is checked against the
+    customer's contacts too before it is called another customer's, as when GET /customers/{id} carries them."""
+    eva = Customer(177737300, "eva@example.com", "Eva", [{"type": "EMAIL", "contact": "Eva.Work@example.com"}])
+    target.em.reset([*seed(), eva])
+    text = (f"Customer ID,Email,Phone\n{eva.id},eva.work@example.com,+351912345611\n"
+            f"{BRUNO},bruno@example.com,+351912345612\n{CARLA},carla@example.com,+351912345613\n")  # fmt: skip
+    code, rows, _, run = target.run("import", target.file(text))
+    got = [(int(r["customer_id"]), r["type"], r["status"], r["error_code"]) for r in rows]
+    assert got == [
+        (eva.id, "EMAIL", "skipped", "exists-in-store"), (eva.id, "PHONE", "created", ""),
+        (BRUNO, "EMAIL", "created", ""), (BRUNO, "PHONE", "created", ""),
+        (CARLA, "EMAIL", "created", ""), (CARLA, "PHONE", "created", ""),
+    ], got  # fmt: skip
+    assert code == 0 and ("GET", "/customers") in target.em.requests  # the list was read, not each customer

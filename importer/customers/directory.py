@@ -57,9 +57,13 @@ def store_customer(item: Any) -> StoreCustomer | None:
     email = str(item.get("email") or "").strip().lower()
     given = item.get("contacts")
     contacts = [c for c in given if isinstance(c, dict)] if isinstance(given, list) else None
-    emails = {str(c.get("contact", "")).strip().lower() for c in contacts or ()
-              if str(c.get("type", "")).upper() == "EMAIL"}  # fmt: skip
-    return StoreCustomer(int(item["id"]), email, frozenset({email, *emails} - {""}), contacts)
+    return StoreCustomer(int(item["id"]), email, frozenset({email, *_emails_in(contacts or ())} - {""}), contacts)
+
+
+def _emails_in(contacts: Iterable[Any]) -> set[str]:
+    """The EMAIL contacts' values, lower-cased."""
+    return {str(c.get("contact", "")).strip().lower() for c in contacts
+            if isinstance(c, dict) and str(c.get("type", "")).upper() == "EMAIL"}  # fmt: skip
 
 
 @dataclass
@@ -166,6 +170,30 @@ class Directory:
                 await self._read_list(0, todo, concurrency, cancel)
             finally:
                 self._remember()
+
+    async def check_emails(self, named: Iterable[tuple[int, Iterable[str]]], *, concurrency: int = 4,
+                           cancel: asyncio.Event | None = None) -> None:
+        """(customer id, a row's emails) pairs whose emails are none of the customer's as far as its read told:
+        when that read gave no contacts (a customer list without `contacts`, the journal), the customer's
+        contacts are read (once a run: the store check uses them) and their emails join its own, so a row
+        naming the customer by one of its contact emails is not taken for another customer's."""
+        todo = set()
+        for cid, emails in named:
+            customer = self._ids.get(cid)
+            if customer is not None and customer.contacts is None and (wanted := set(emails)) \
+                    and not wanted & customer.emails:  # fmt: skip
+                todo.add(cid)
+
+        async def read(cid: int) -> None:
+            try:
+                items = await self.reader.contacts(cid)
+            except StoreReadError:  # the row is judged on what is known; the store check reports the read
+                return
+            customer = self._ids[cid]
+            self._ids[cid] = StoreCustomer(cid, customer.email, customer.emails | (_emails_in(items) - {""}), items)
+
+        self.stats.contact_reads += len(todo)
+        await bounded(sorted(todo), read, concurrency, cancel)
 
     def _remember(self) -> None:
         if self.journal is not None and self._to_remember:

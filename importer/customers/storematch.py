@@ -68,6 +68,8 @@ async def _ids_or_emails(records, table, directory, emails_of, results, stats, c
     if not ids or not any(_emails(r, emails_of) for r in with_ids):
         return records
     await directory.load(ids, (), concurrency=concurrency, cancel=cancel)
+    await directory.check_emails(((r.customer_id, _emails(r, emails_of)) for r in with_ids), concurrency=concurrency,
+                                 cancel=cancel)  # fmt: skip
     unknown, other = set(), set()
     for r in with_ids:
         try:
