@@ -13,7 +13,9 @@ page, `total` all), contacts newest first, customer emails kept in their own cas
 `email=` without `useExactEmailMatch=true` a substring search, a 404 body with `errorMessage` only, a
 repeated contact and a repeated customer email both accepted (so a duplicate sent shows in the store),
 a new default demoting the old one, and the batch API exactly as documented (a JSON array, `ticket`,
-QUEUED before COMPLETED, `escapedHttpBody`, stopOnFirstFailure true unless told false).
+QUEUED, then IN_PROGRESS with the responses so far, then COMPLETED; `escapedHttpBody`, stopOnFirstFailure
+true unless told false, deduplicationKey). Options of `reset` vary it further: emails kept lowercased, shorter
+pages, scopes; `fail` and `slow` inject errors and lost answers, in direct and batch requests alike.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import json
 import re
 import socket
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -90,16 +93,14 @@ class Store:
 
     def add_contact(self, cid: int, body: dict) -> dict:
         contacts = self.customers[cid]["contacts"]
-        if body.get("default") and any(c["type"] == body["type"] for c in contacts):
-            for c in contacts:
-                if c["type"] == body["type"]:
-                    c["default"] = False  # one default of a type: the new one demotes the old
+        for c in contacts if body.get("default") else ():
+            c["default"] = c["default"] and c["type"] != body["type"]  # one default of a type: the new one wins
         order = body.get("orderBy")
         value = body["contact"].lower() if self.lower_emails and body["type"] == "EMAIL" else body["contact"]
         contact = {"id": next(self.ids), "contact": value, "handle": body.get("handle", ""),
                    "note": body.get("note", ""), "type": body["type"], "default": bool(body.get("default", False)),
                    "orderBy": order if isinstance(order, int) else len(contacts),
-                   "timestamp": body.get("timestamp") or stamp(), "storeId": None}  # fmt: skip
+                   "timestamp": body.get("timestamp") or stamp(), "source": "API"}  # fmt: skip
         contacts.append(contact)
         return contact
 
@@ -125,7 +126,8 @@ class Store:
                 if not isinstance(body, dict) or not body.get("email"):
                     return 400, {"errorMessage": "Customer email is required", "errorCode": "WRONG_PARAMETER"}
                 cid = next(self.ids)
-                self.customers[cid] = self.new_customer(cid, body["email"], body.get("billingPerson", {}).get("name", ""))
+                name = (body.get("billingPerson") or {}).get("name", "")
+                self.customers[cid] = self.new_customer(cid, body["email"], name)
                 for contact in body.get("contacts") or []:
                     self.add_contact(cid, contact)
                 return 200, {"id": cid}
@@ -161,10 +163,8 @@ class Store:
             if method == "PUT":
                 if not isinstance(body, dict):
                     return 400, {"errorMessage": "Request body is not JSON", "errorCode": "WRONG_PARAMETER"}
-                if body.get("default"):
-                    for c in contacts:
-                        if c["type"] == body.get("type", found[0]["type"]):
-                            c["default"] = False
+                for c in contacts if body.get("default") else ():
+                    c["default"] = c["default"] and c["type"] != body.get("type", found[0]["type"])
                 found[0].update({k: v for k, v in body.items() if k in found[0] and k != "id"})
                 return 200, {"updateCount": 1}
         return 405, {"errorMessage": "Method not allowed", "errorCode": "METHOD_NOT_ALLOWED"}
@@ -214,11 +214,12 @@ class Store:
 
 
 class Emulator:
-    """The Store behind HTTP on a loopback port: auth, faults, rate limit, the batch API."""
+    """The Store behind HTTP on a loopback port: auth, store id, scopes, content type, faults, the batch API."""
 
     def __init__(self, customers: list[Customer] = (), **options):
         self.token = "secret_emulatorToken0123456789abcdef"
-        self.app = Starlette(routes=[Route("/api/v3/{rest:path}", self.handle, methods=["GET", "POST", "PUT", "DELETE"])])
+        methods = ["GET", "POST", "PUT", "DELETE"]
+        self.app = Starlette(routes=[Route("/api/v3/{rest:path}", self.handle, methods=methods)])
         self.reset(customers, **options)
 
     def reset(self, customers: list[Customer] = (), *, store_id: int = 31337001, scopes=ALL_SCOPES,
@@ -313,8 +314,8 @@ class Emulator:
             if t["polls"] <= self.queued_polls:  # seen QUEUED before it runs
                 return JSONResponse({"status": "QUEUED", "totalRequests": len(t["requests"]), "completedRequests": 0})
             self.store.run_batch(t, self.per_poll)
-            done = len(t["responses"]) == len(t["requests"])  # IN_PROGRESS: with the responses so far
-            return JSONResponse({"status": "COMPLETED" if done else "IN_PROGRESS", "totalRequests": len(t["requests"]),
+            status = "COMPLETED" if len(t["responses"]) == len(t["requests"]) else "IN_PROGRESS"
+            return JSONResponse({"status": status, "totalRequests": len(t["requests"]),
                                  "completedRequests": len(t["responses"]), "responses": t["responses"]})  # fmt: skip
         return error(405, "Method not allowed", "METHOD_NOT_ALLOWED")
 
@@ -343,7 +344,7 @@ class Emulator:
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
         self.thread.start()
         while not self.server.started and self.thread.is_alive():
-            threading.Event().wait(0.01)
+            time.sleep(0.01)  # uvicorn says when it listens only by this flag
         return self
 
     def __exit__(self, *exc) -> None:
