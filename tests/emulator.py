@@ -14,7 +14,7 @@ page, `total` all), contacts newest first, customer emails kept in their own cas
 repeated contact and a repeated customer email both accepted (so a duplicate sent shows in the store),
 a new default demoting the old one, and the batch API exactly as documented (a JSON array, `ticket`,
 QUEUED, then IN_PROGRESS with the responses so far, then COMPLETED; `escapedHttpBody`, stopOnFirstFailure
-true unless told false, deduplicationKey). Options of `reset` vary it further: emails kept lowercased, shorter
+true unless told false, deduplicationKey). Options of `reset` vary it further: emails and phones kept in the store's own writing, shorter
 pages, scopes; `fail` and `slow` inject errors and lost answers, in direct and batch requests alike.
 """
 
@@ -71,9 +71,9 @@ class Fault:
 class Store:
     """The store's state and every documented endpoint as one function: (method, path, query, body) -> answer."""
 
-    def __init__(self, customers: list[Customer], *, lower_emails: bool = False, page_max: int = 100):
+    def __init__(self, customers: list[Customer], *, rewrite: bool = False, page_max: int = 100):
         self.lock = threading.Lock()
-        self.lower_emails = lower_emails  # store EMAIL contacts lowercased, as a store that normalizes them would
+        self.rewrite = rewrite  # keep emails lowercased and phones spaced, as a store that formats them would
         self.page_max = page_max  # the longest page of customers, whatever `limit` asks
         self.faults: list[Fault] = []
         self.ids = itertools.count(900_000_000_001, 7)  # contact and customer ids: big, not 1..n
@@ -96,7 +96,7 @@ class Store:
         for c in contacts if body.get("default") else ():
             c["default"] = c["default"] and c["type"] != body["type"]  # one default of a type: the new one wins
         order = body.get("orderBy")
-        value = body["contact"].lower() if self.lower_emails and body["type"] == "EMAIL" else body["contact"]
+        value = rewritten(body["type"], body["contact"]) if self.rewrite else body["contact"]
         contact = {"id": next(self.ids), "contact": value, "handle": body.get("handle", ""),
                    "note": body.get("note", ""), "type": body["type"], "default": bool(body.get("default", False)),
                    "orderBy": order if isinstance(order, int) else len(contacts),
@@ -223,12 +223,12 @@ class Emulator:
         self.reset(customers, **options)
 
     def reset(self, customers: list[Customer] = (), *, store_id: int = 31337001, scopes=ALL_SCOPES,
-              lower_emails: bool = False, queued_polls: int = 1, page_max: int = 100,
+              rewrite: bool = False, queued_polls: int = 1, page_max: int = 100,
               per_poll: int = 500) -> Emulator:  # fmt: skip
         """A new store behind the same server (a server per test costs more than the test)."""
         self.queued_polls = queued_polls  # polls of a ticket answered QUEUED before it runs
         self.per_poll = per_poll  # inner requests run between two polls
-        self.store = Store(list(customers), lower_emails=lower_emails, page_max=page_max)
+        self.store = Store(list(customers), rewrite=rewrite, page_max=page_max)
         self.store_id = store_id
         self.scopes = set(scopes)
         self.requests: list[tuple[str, str]] = []  # (method, path after /api/v3/{storeId}) of every HTTP request
@@ -350,6 +350,13 @@ class Emulator:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+
+
+def rewritten(ctype: str, value: str) -> str:
+    """A store's own writing: ann@example.com, +351 912 345 678."""
+    if ctype == "EMAIL":
+        return value.lower()
+    return re.sub(r"^(\+\d{3})(\d{3})(\d{3})(\d+)$", r"\1 \2 \3 \4", value) if ctype == "PHONE" else value
 
 
 def shown(contacts: list[dict]) -> list[dict]:
