@@ -299,9 +299,9 @@ def test_one_by_one_reads_of_a_big_store_by_id_and_by_email(target):
 
 
 def test_answers_lost_after_or_before_the_commit_end_in_one_contact_each(target):
-    target.em.slow("POST", f"/customers/{BRUNO}/contacts$", 0.6, commit_first=True)  # done, answer lost
-    target.em.slow("POST", f"/customers/{CARLA}/contacts$", 0.6, commit_first=False)  # done after we gave up
-    code, rows, _, run = target.run("import", target.file(WIDE), "--timeout", "0.2", "--settle-window", "0.8",
+    target.em.slow("POST", f"/customers/{BRUNO}/contacts$", 0.5, commit_first=True)  # done, answer lost
+    target.em.slow("POST", f"/customers/{CARLA}/contacts$", 0.4, commit_first=False)  # done after we gave up
+    code, rows, _, run = target.run("import", target.file(WIDE), "--timeout", "0.2", "--settle-window", "0.7",
                                     "--concurrency", "2")  # fmt: skip
     assert new_in_store(target.em) == WIDE_NEW, (run.err, rows)
     assert code == 0 and statuses(rows) == {"created": 7, "skipped": 1}, (run.err, rows)
