@@ -9,6 +9,7 @@ does not use (see its docstring), and count what its store holds afterwards.
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import pytest
@@ -205,7 +206,8 @@ def test_a_store_that_rewrites_emails_and_phones_still_skips_undoes_and_updates_
     text = f"Customer ID,Type,Contact,Note\n{BRUNO},Email,Bruno.Reis@Example.COM,work\n{BRUNO},Phone,+351912345679,\n"
     code, rows, folder, run = target.run("import", target.file(text))
     assert code == 0 and statuses(rows) == {"created": 2}, (run.err, rows)
-    assert set(em.stored()) - seeded == {(BRUNO, "EMAIL", "bruno.reis@example.com"), (BRUNO, "PHONE", "+351 912 345 679")}
+    written = {(BRUNO, "EMAIL", "bruno.reis@example.com"), (BRUNO, "PHONE", "+351 912 345 679")}  # the store's way
+    assert set(em.stored()) - seeded == written
     code, rows, _, run = target.run("import", target.file(text), "--update")
     assert code == 0 and statuses(rows) == {"skipped": 2}, (run.err, rows)
     code, rows, _, run = target.run("import", target.file(text), "--no-journal")
@@ -366,3 +368,19 @@ def test_a_row_whose_email_is_one_of_the_customers_contacts_is_theirs_when_the_l
         (CARLA, "EMAIL", "created", ""), (CARLA, "PHONE", "created", ""),
     ], got  # fmt: skip
     assert code == 0 and ("GET", "/customers") in target.em.requests  # the list was read, not each customer
+
+
+def test_ids_of_another_system_that_collide_with_this_stores_cost_a_sample_of_reads(target):
+    """Ids naming this store's customers but another email, the list without contacts: the switch to emails
+    reads the contacts of a sample of those customers, not of each."""
+    n = 55  # more than the sample
+    ours = [Customer(800_000_000 + i, f"a{i}@example.com") for i in range(n)]
+    theirs = [Customer(810_000_000 + i, f"b{i}@example.com") for i in range(n)]
+    target.em.reset([*ours, *theirs])
+    lines = (f"{800_000_000 + i},b{i}@example.com,+3519124{i:05d}\n" for i in range(n))
+    text = "Customer ID,Email,Phone\n" + "".join(lines)
+    code, rows, _, run = target.run("import", target.file(text))
+    assert code == 0, (run.err, rows)
+    assert {int(r["customer_id"]) for r in rows} == {c.id for c in theirs}  # named by their emails
+    read = [p for m, p in target.em.requests if m == "GET" and re.fullmatch(r"/customers/80\d+/contacts", p)]
+    assert 0 < len(read) <= 50

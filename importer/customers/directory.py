@@ -171,12 +171,13 @@ class Directory:
             finally:
                 self._remember()
 
-    async def check_emails(self, named: Iterable[tuple[int, Iterable[str]]], *, concurrency: int = 4,
-                           cancel: asyncio.Event | None = None) -> None:
+    async def check_emails(self, named: Iterable[tuple[int, Iterable[str]]], *, limit: int | None = None,
+                           concurrency: int = 4, cancel: asyncio.Event | None = None) -> None:
         """(customer id, a row's emails) pairs whose emails are none of the customer's as far as its read told:
         when that read gave no contacts (a customer list without `contacts`, the journal), the customer's
         contacts are read (once a run: the store check uses them) and their emails join its own, so a row
-        naming the customer by one of its contact emails is not taken for another customer's."""
+        naming the customer by one of its contact emails is not taken for another customer's. `limit`: read
+        at most so many (a sample, where only a majority counts)."""
         todo = set()
         for cid, emails in named:
             customer = self._ids.get(cid)
@@ -192,8 +193,9 @@ class Directory:
             customer = self._ids[cid]
             self._ids[cid] = StoreCustomer(cid, customer.email, customer.emails | (_emails_in(items) - {""}), items)
 
+        todo = sorted(todo)[:limit]
         self.stats.contact_reads += len(todo)
-        await bounded(sorted(todo), read, concurrency, cancel)
+        await bounded(todo, read, concurrency, cancel)
 
     def _remember(self) -> None:
         if self.journal is not None and self._to_remember:
