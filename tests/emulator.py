@@ -202,6 +202,8 @@ class Store:
                 continue
             fault = self.fault(inner.get("method", "GET"), inner.get("path", ""))
             if fault and not fault.delay:
+                if fault.commit_first:
+                    self.answer(inner.get("method", "GET"), inner.get("path", ""), {}, inner.get("body"))
                 status, answer = fault.status, json.loads(fault.body or "null")
             else:
                 status, answer = self.answer(inner.get("method", "GET"), inner.get("path", ""), {}, inner.get("body"))
@@ -235,11 +237,12 @@ class Emulator:
         return self
 
     def fail(self, method: str, path_re: str, status: int, *, retry_after: str | None = None, body: Any = None,
-             times: int = 1) -> None:  # fmt: skip
-        """The next `times` requests whose path matches path_re (re.search) answer `status`, doing nothing."""
+             times: int = 1, commit: bool = False) -> None:  # fmt: skip
+        """The next `times` requests whose path matches path_re (re.search) answer `status`, doing nothing
+        (`commit`: done all the same, as a 5xx after the write)."""
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
         text = body if isinstance(body, str) else json.dumps(body or {"errorMessage": "Injected", "errorCode": "X"})
-        self.store.faults.append(Fault(method, path_re, status, headers, text, times))
+        self.store.faults.append(Fault(method, path_re, status, headers, text, times, commit_first=commit))
 
     def slow(self, method: str, path_re: str, delay: float, *, commit_first: bool, times: int = 1) -> None:
         """The next `times` matching requests are done and answered `delay` s late (commit_first: done at once)."""
@@ -258,6 +261,8 @@ class Emulator:
         with self.store.lock:
             fault = self.store.fault(request.method, path)
         if fault and not fault.delay:
+            if fault.commit_first:
+                self.respond(request, path, raw)
             return Response(fault.body, fault.status, fault.headers, media_type="application/json")
         if fault and not fault.commit_first:
             await asyncio.sleep(fault.delay)

@@ -181,8 +181,22 @@ def test_429_in_either_retry_after_form_and_5xx_are_retried_and_sent_once(target
     code, rows, _, run = target.run("import", target.file(WIDE), "--concurrency", "4")
     assert code == 0, (run.err, rows)
     assert statuses(rows) == {"created": 7, "skipped": 1}
-    assert new_in_store(target.em) == WIDE_NEW
+    assert new_in_store(target.em) == WIDE_NEW  # each once
     assert sum(int(r["attempts"]) for r in rows) == 7 + 5
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "deliver/send.py resends a contact's create after a 5xx without checking the store (the Reply says lost=True: "
+    "'a 5xx may come after the change was made'), so a 500 that came after the write makes the contact twice; "
+    "--mode batch already holds an inner 5xx in doubt and checks the store. Fix in the direct sender: a lost "
+    "reply is checked in the store before the next attempt (or answers.reply_for makes it AMBIGUOUS when "
+    "resend=False, which changes test_sending's and test_wire_unreachable's 5xx expectations)"))
+def test_a_5xx_after_the_write_does_not_make_the_contact_twice(target):
+    target.em.fail("POST", f"/customers/{CARLA}/contacts$", 500, commit=True)  # made, then failed
+    target.em.fail("POST", f"/customers/{BRUNO}/contacts$", 502, body="<html>Bad Gateway</html>", commit=True)
+    code, rows, _, run = target.run("import", target.file(WIDE), "--settle-window", "0.3")
+    assert code == 0 and statuses(rows) == {"created": 7, "skipped": 1}, (run.err, rows)
+    assert new_in_store(target.em) == WIDE_NEW  # each once
 
 
 def test_a_customer_gone_since_the_read_fails_its_rows_only(target):
@@ -233,6 +247,7 @@ def test_batch_inner_failures_fail_their_rows_and_an_inner_5xx_is_checked_before
     gone = {"errorMessage": f"Customer #{BRUNO} not found", "errorCode": "CUSTOMER_NOT_FOUND"}  # a code of Ecwid's
     target.em.fail("POST", f"/customers/{BRUNO}/contacts$", 404, body=gone, times=3)
     target.em.fail("POST", f"/customers/{CARLA}/contacts$", 500, body={"errorMessage": "Internal error"})
+    target.em.fail("POST", f"/customers/{ANA}/contacts$", 500, commit=True)  # made, then failed: not made again
     target.em.slow("POST", "^/batch$", 0.5, commit_first=True)  # queued, its ticket lost: the same key again
     code, rows, _, run = target.run("import", target.file(WIDE), "--mode", "batch", "--timeout", "0.2")
     assert code == 1, (run.err, rows)
