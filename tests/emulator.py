@@ -71,10 +71,12 @@ class Fault:
 class Store:
     """The store's state and every documented endpoint as one function: (method, path, query, body) -> answer."""
 
-    def __init__(self, customers: list[Customer], *, rewrite: bool = False, page_max: int = 100):
+    def __init__(self, customers: list[Customer], *, rewrite: bool = False, page_max: int = 100,
+                 email_contact: bool = False):  # fmt: skip
         self.lock = threading.Lock()
         self.rewrite = rewrite  # keep emails lowercased and phones spaced, as a store that formats them would
         self.page_max = page_max  # the longest page of customers, whatever `limit` asks
+        self.email_contact = email_contact  # a new customer gets its email as an EMAIL contact
         self.faults: list[Fault] = []
         self.ids = itertools.count(900_000_000_001, 7)  # contact and customer ids: big, not 1..n
         self.customers: dict[int, dict] = {}
@@ -128,7 +130,10 @@ class Store:
                 cid = next(self.ids)
                 name = (body.get("billingPerson") or {}).get("name", "")
                 self.customers[cid] = self.new_customer(cid, body["email"], name)
-                for contact in body.get("contacts") or []:
+                given = body.get("contacts") or []
+                if self.email_contact and not any(c.get("type") == "EMAIL" for c in given):
+                    given = [{"type": "EMAIL", "contact": body["email"], "default": True}, *given]
+                for contact in given:
                     self.add_contact(cid, contact)
                 return 200, {"id": cid}
             return 405, {"errorMessage": "Method not allowed", "errorCode": "METHOD_NOT_ALLOWED"}
@@ -226,11 +231,11 @@ class Emulator:
 
     def reset(self, customers: list[Customer] = (), *, store_id: int = 31337001, scopes=ALL_SCOPES,
               rewrite: bool = False, queued_polls: int = 1, page_max: int = 100,
-              per_poll: int = 500) -> Emulator:  # fmt: skip
+              per_poll: int = 500, email_contact: bool = False) -> Emulator:  # fmt: skip
         """A new store behind the same server (a server per test costs more than the test)."""
         self.queued_polls = queued_polls  # polls of a ticket answered QUEUED before it runs
         self.per_poll = per_poll  # inner requests run between two polls
-        self.store = Store(list(customers), rewrite=rewrite, page_max=page_max)
+        self.store = Store(list(customers), rewrite=rewrite, page_max=page_max, email_contact=email_contact)
         self.store_id = store_id
         self.scopes = set(scopes)
         self.requests: list[tuple[str, str]] = []  # (method, path after /api/v3/{storeId}) of every HTTP request

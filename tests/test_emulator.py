@@ -399,3 +399,15 @@ def test_ids_of_another_system_that_collide_with_this_stores_cost_a_sample_of_re
     assert {int(r["customer_id"]) for r in rows} == {c.id for c in theirs}  # named by their emails
     read = [p for m, p in target.em.requests if m == "GET" and re.fullmatch(r"/customers/80\d+/contacts", p)]
     assert 0 < len(read) <= 50
+
+
+def test_a_store_that_gives_a_new_customer_its_email_as_a_contact_gets_it_once(target):
+    """Whether POST /customers adds the email as a contact is not documented: the new customer's contacts
+    are read before its rows are sent, so its EMAIL row is skipped, not made twice."""
+    em = target.em.reset(seed(), email_contact=True)
+    text = "Email,Phone\nnew.person@example.com,+351912340001\n"
+    code, rows, _, run = target.run("import", target.file(text), "--match-by", "email", "--create-customers")
+    assert code == 0, (run.err, rows)
+    assert [(r["type"], r["status"], r["error_code"]) for r in rows] == [
+        ("EMAIL", "skipped", "exists-in-store"), ("PHONE", "created", "")]
+    assert max(em.stored().values()) == 1 and em.posts("/customers") == 1
