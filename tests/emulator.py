@@ -14,8 +14,9 @@ page, `total` all), contacts newest first, customer emails kept in their own cas
 repeated contact and a repeated customer email both accepted (so a duplicate sent shows in the store),
 a new default demoting the old one, and the batch API exactly as documented (a JSON array, `ticket`,
 QUEUED, then IN_PROGRESS with the responses so far, then COMPLETED; `escapedHttpBody`, stopOnFirstFailure
-true unless told false, deduplicationKey). Options of `reset` vary it further: emails and phones kept in the store's own writing, shorter
-pages, scopes; `fail` and `slow` inject errors and lost answers, in direct and batch requests alike.
+true unless told false, deduplicationKey). Options of `reset` vary it further: emails and phones kept in
+the store's own writing, shorter pages, scopes, a new customer given its email as a contact; `fail` and
+`slow` inject errors (before or after the write) and lost answers, in direct and batch requests alike.
 """
 
 from __future__ import annotations
