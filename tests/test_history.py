@@ -38,6 +38,7 @@ def test_differences_are_the_fields_the_row_gives_that_the_baseline_lacks(wanted
     [
         ({"type": "EMAIL", "contact": "ann@example.com", "note": "x", "orderBy": 4}, []),  # orderBy: the store's
         ({"type": "EMAIL", "contact": "ann@EXAMPLE.com", "note": "x"}, []),  # the same value, written otherwise
+        ({"type": "EMAIL", "contact": "ANN@example.com", "note": "x"}, []),  # a store that keeps emails in its case
         ({"type": "EMAIL", "contact": "ann@example.com", "note": "y"}, ["note"]),
         ({"type": "EMAIL", "contact": "ann@example.com", "note": "x", "handle": "ann"}, ["handle"]),
         ({"type": "EMAIL", "contact": "ann@example.com", "note": "x", "default": True}, ["default"]),

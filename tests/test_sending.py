@@ -91,13 +91,16 @@ def test_request_shape_token_only_in_the_header():
         (httpx.Response(200, text="<html>"), Status.FAILED, 200, None, Code.AMBIGUOUS),
         (httpx.Response(200, text=""), Status.FAILED, 200, None, Code.AMBIGUOUS),
         (httpx.Response(200, json={"createCount": True}), Status.FAILED, 200, None, Code.AMBIGUOUS),
+        # a row's code is ours whatever Ecwid's errorCode (that leads the message): the same code for the same case
         (httpx.Response(400, json={"errorCode": "WRONG_PARAMETER", "errorMessage": "Bad type"}),
-         Status.FAILED, 400, None, "WRONG_PARAMETER"),
+         Status.FAILED, 400, None, Code.REJECTED),
         (httpx.Response(400, text=""), Status.FAILED, 400, None, Code.REJECTED),
         (httpx.Response(404, json={"errorMessage": "Customer #1 not found"}),
          Status.FAILED, 404, None, Code.CUSTOMER_NOT_FOUND),
         (httpx.Response(415, json={"errorMessage": "Unsupported"}), Status.FAILED, 415, None, Code.HTTP_ERROR),
-        (httpx.Response(422, json={"errorCode": "WRONG_URL"}), Status.FAILED, 422, None, "WRONG_URL"),
+        (httpx.Response(404, json={"errorCode": "CUSTOMER_NOT_FOUND", "errorMessage": "Customer #1 not found"}),
+         Status.FAILED, 404, None, Code.CUSTOMER_NOT_FOUND),
+        (httpx.Response(422, json={"errorCode": "WRONG_URL"}), Status.FAILED, 422, None, Code.HTTP_ERROR),
     ],
 )  # fmt: skip
 def test_outcome_from_the_answer(response, status, http_status, create_count, error_code):
@@ -111,7 +114,7 @@ def test_outcome_from_the_answer(response, status, http_status, create_count, er
 
 def test_ecwid_error_message_is_kept():
     _, got, _ = run(make_records(1), lambda r, n: httpx.Response(400, json={"errorCode": "WRONG_PARAMETER", "errorMessage": "Bad type"}))
-    assert got.seen[0].outcome.error == "Bad type"
+    assert got.seen[0].outcome.error == "WRONG_PARAMETER: Bad type"
 
 
 def test_retryable_status_then_success():

@@ -79,7 +79,8 @@ def changed_since(item: dict, sent: dict[str, Any]) -> list[str]:
     changed = [name for name in COMPARED if name in sent and have[name] != sent[name]]
     changed += [name for name in ("handle", "note", "default") if name not in sent and have[name] != _UNSET[name]]
     changed.sort(key=COMPARED.index)
-    if "contact" in sent and item_value(item) != (str(sent.get("type", "")), sent["contact"]):
+    # match_key, not the value as sent: a store that keeps an email in another case has not edited it
+    if "contact" in sent and item_key(item) != match_key(str(sent.get("type", "")), sent["contact"]):
         changed.insert(0, "contact")
     return changed
 

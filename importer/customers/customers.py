@@ -94,6 +94,8 @@ async def resolve_customers(
         return records
     await directory.load(ids, emails, concurrency=concurrency, cancel=cancel)
 
+    await directory.check_emails(((r.customer_id, _emails_of(r, how.row_emails)) for r in records
+                                  if r.customer_id is not None), concurrency=concurrency, cancel=cancel)  # fmt: skip
     verdicts = {e: _email_verdict(directory, e, how.create) for e in emails}
     missing = [e for e, v in verdicts.items() if v is _NOT_YET]
     if how.creator is not None:

@@ -7,8 +7,9 @@
     await directory.load_contacts(customer_ids, concurrency=4, cancel=cancel)
 
 Two ways to learn them: one read per id (`GET /customers/{id}`) and per email (`GET
-/customers?email=…`), or the whole customer list a page (100) at a time. The first
-page is read when more than one thing is asked, and tells how many pages there are:
+/customers?email=…`), or the whole customer list a page (100, or the shorter page a
+store gives) at a time. The first page is read when more than one thing is asked, and
+tells how many pages there are (its total, and its length when shorter than asked):
 the list is read whole when that takes fewer requests than reading one by one (when
 fewer things are asked than there are pages, one by one it is). The other pages are
 then read concurrently, each waiting its turn at the run's pace. Every read goes
@@ -56,9 +57,13 @@ def store_customer(item: Any) -> StoreCustomer | None:
     email = str(item.get("email") or "").strip().lower()
     given = item.get("contacts")
     contacts = [c for c in given if isinstance(c, dict)] if isinstance(given, list) else None
-    emails = {str(c.get("contact", "")).strip().lower() for c in contacts or ()
-              if str(c.get("type", "")).upper() == "EMAIL"}  # fmt: skip
-    return StoreCustomer(int(item["id"]), email, frozenset({email, *emails} - {""}), contacts)
+    return StoreCustomer(int(item["id"]), email, frozenset({email, *_emails_in(contacts or ())} - {""}), contacts)
+
+
+def _emails_in(contacts: Iterable[Any]) -> set[str]:
+    """The EMAIL contacts' values, lower-cased."""
+    return {str(c.get("contact", "")).strip().lower() for c in contacts
+            if isinstance(c, dict) and str(c.get("type", "")).upper() == "EMAIL"}  # fmt: skip
 
 
 @dataclass
@@ -88,6 +93,7 @@ class Directory:
     _everyone: dict[int, StoreCustomer] | None = None  # the whole list, once a run has read it ...
     _by_email: dict[str, list[StoreCustomer]] = field(default_factory=dict)  # ... and by its email
     _first_page: tuple[int, list[StoreCustomer]] | None = None  # (total, customers) once read
+    _step: int = PAGE_LIMIT  # the store's page length, from its first page
     # What the journal is to remember, written in one commit when a load ends (not one per customer).
     _to_remember: list[tuple[str, int]] = field(default_factory=list)
     _ids_to_remember: list[tuple[int, str, frozenset[str]]] = field(default_factory=list)
@@ -165,6 +171,32 @@ class Directory:
             finally:
                 self._remember()
 
+    async def check_emails(self, named: Iterable[tuple[int, Iterable[str]]], *, limit: int | None = None,
+                           concurrency: int = 4, cancel: asyncio.Event | None = None) -> None:
+        """(customer id, a row's emails) pairs whose emails are none of the customer's as far as its read told:
+        when that read gave no contacts (a customer list without `contacts`, the journal), the customer's
+        contacts are read (once a run: the store check uses them) and their emails join its own, so a row
+        naming the customer by one of its contact emails is not taken for another customer's. `limit`: read
+        at most so many (a sample, where only a majority counts)."""
+        todo = set()
+        for cid, emails in named:
+            customer = self._ids.get(cid)
+            if customer is not None and customer.contacts is None and (wanted := set(emails)) \
+                    and not wanted & customer.emails:  # fmt: skip
+                todo.add(cid)
+
+        async def read(cid: int) -> None:
+            try:
+                items = await self.reader.contacts(cid)
+            except StoreReadError:  # the row is judged on what is known; the store check reports the read
+                return
+            customer = self._ids[cid]
+            self._ids[cid] = StoreCustomer(cid, customer.email, customer.emails | (_emails_in(items) - {""}), items)
+
+        todo = sorted(todo)[:limit]
+        self.stats.contact_reads += len(todo)
+        await bounded(todo, read, concurrency, cancel)
+
     def _remember(self) -> None:
         if self.journal is not None and self._to_remember:
             self.journal.remember_customers(self._to_remember)
@@ -198,11 +230,15 @@ class Directory:
         if self._first_page is None:
             total, first = await self._page(0)
             self.stats.pages += 1
+            # The pages are as long as the store makes them: one shorter than asked (and than the list)
+            # sets the step, else the customers past each page's end would be missed, and created again.
+            self._step = len(first) if 0 < len(first) < min(total, PAGE_LIMIT) else PAGE_LIMIT
             self._first_page = total, [self._keep(c) for c in map(store_customer, first) if c]
         total, first = self._first_page
+        step = self._step
         on_first = {c.id: c for c in first}
         ids[:] = [i for i in ids if i not in on_first or self._know_id(i, on_first[i])]
-        pages = math.ceil(total / PAGE_LIMIT)
+        pages = math.ceil(total / step)
         if pages - 1 >= len(ids) + n_emails:
             return False
         log.info("reading the store's customer list (%d customers, %d pages) instead of %d reads", total, pages,
@@ -216,7 +252,7 @@ class Directory:
                 if c:
                     everyone[c.id] = self._keep(c)
 
-        await bounded(range(PAGE_LIMIT, pages * PAGE_LIMIT, PAGE_LIMIT), page, concurrency, cancel)
+        await bounded(range(step, pages * step, step), page, concurrency, cancel)
         self._everyone = everyone
         for c in sorted(everyone.values(), key=lambda c: c.id):
             self._by_email.setdefault(c.email, []).append(c)

@@ -60,8 +60,9 @@ class CustomerCreator:
             if isinstance(reply.value, int):
                 self.created += 1
                 log.info("created customer %s for %s", reply.value, email)
-                # Created with no contacts: the store check needs no read of them.
-                customer = StoreCustomer(reply.value, email, frozenset({email}), [])
+                # Its contacts unknown (None), not none: a store may give a new customer its email as a
+                # contact, and the store check must see it before the file's EMAIL row is sent.
+                customer = StoreCustomer(reply.value, email, frozenset({email}), None)
             if self._journal is not None:
                 self._journal.set_customer_create(email, "created", customer.id)
             return customer

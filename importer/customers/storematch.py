@@ -30,6 +30,8 @@ log = logging.getLogger("importer")
 
 __all__ = ["settle"]
 
+_SAMPLE = 50  # customers whose contacts are read to tell whether ids naming another email are this store's
+
 
 async def settle(records: list[ContactRecord], table: Table, directory: Directory, match_by: str | None,
                  results: dict[int, ContactRecord], stats: CustomerStats, *, concurrency: int = 4,
@@ -68,6 +70,9 @@ async def _ids_or_emails(records, table, directory, emails_of, results, stats, c
     if not ids or not any(_emails(r, emails_of) for r in with_ids):
         return records
     await directory.load(ids, (), concurrency=concurrency, cancel=cancel)
+    # A sample is enough for a majority: ids that are another system's would cost a read each.
+    await directory.check_emails(((r.customer_id, _emails(r, emails_of)) for r in with_ids), limit=_SAMPLE,
+                                 concurrency=concurrency, cancel=cancel)  # fmt: skip
     unknown, other = set(), set()
     for r in with_ids:
         try:

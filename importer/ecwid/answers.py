@@ -35,7 +35,7 @@ class Reply:
     action: Action
     status: int | None = None  # HTTP status; None when no answer came
     value: Any = None  # what the 2xx meant (the caller's Meaning): a document, a count, an id, a ticket
-    error_code: str = ""  # Ecwid's errorCode, or our code when Ecwid gave none
+    error_code: str = ""  # our code (a stop's: Ecwid's errorCode, or ours when it gave none)
     error: str = ""  # Ecwid's errorMessage, or what went wrong
     detail: str = ""  # the whole of it on one line: "HTTP 500 CODE message", "ReadTimeout: …"
     retry_after: float | None = None  # seconds, from the Retry-After header
@@ -127,10 +127,13 @@ def reply_for(response: httpx.Response, *, token: str = "", meaning: Meaning = C
         )  # fmt: skip
     code, message = parse_error(response)
     action = classify_status(status, code, message)
+    said = message or f"HTTP {status} {response.reason_phrase}".strip()
+    # A row's code is ours, stable whatever Ecwid says (its errorCode leads the message); a stop's is Ecwid's own.
+    ecwid_code = scrub(code, token, limit=60)
     reply = Reply(
         action, status,
-        error_code=scrub(code, token, limit=60) or _our_code(status, action),
-        error=scrub(message or f"HTTP {status} {response.reason_phrase}".strip(), token),
+        error_code=(ecwid_code if action is Action.STOP else "") or _our_code(status, action),
+        error=scrub(f"{code}: {said}" if code and action is not Action.STOP else said, token),
         detail=scrub(f"HTTP {status} {code} {message}".strip(), token),
         retry_after=parse_retry_after(response.headers.get("Retry-After")),
         lost=action is Action.RETRY and status != 429,  # a 5xx may come after the change was made

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import logging
 import random as _random
@@ -45,7 +46,11 @@ def new_client(config: Any, liveness: Liveness | None = None) -> httpx.AsyncClie
     concurrency; every request told to `liveness`, when given."""
     limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
     make = httpx.AsyncClient if liveness is None else liveness.client
-    return make(limits=limits, timeout=httpx.Timeout(config.timeout_s))
+    return make(limits=limits, timeout=httpx.Timeout(config.timeout_s), verify=_tls())
+
+
+# httpx's own default TLS context, made once a process: loading the CA bundle costs ~60 ms a client.
+_tls = functools.cache(httpx.create_ssl_context)
 
 
 @contextlib.asynccontextmanager
