@@ -42,6 +42,16 @@ def test_text_without_the_token_is_kept_and_cut_with_a_mark():
     assert scrub("x" * 300, "secret_abcdefghijkl") == "x" * 200 + "…"
 
 
+def test_every_token_the_process_holds_is_removed_whole_even_when_two_share_a_piece():
+    """A process given two tokens (the page, a run per store) scrubs each as a whole: masking the runs one
+    shares with another must not leave the other's ends readable (`secret_****…ECHOED`)."""
+    from importer.ecwid import clean_token, scrub_held
+
+    first, second = "secret_SHAREDPIECE_one_longer_token", "secret_SHAREDPIECE_two"
+    clean_token(first), clean_token(second)
+    assert scrub_held(f"a: {second}, b: {first}.") == "a: ***, b: ***."
+
+
 # Through the command line, over HTTP against the sandbox on loopback (issue 21, the wire): error pages that
 # echo the request's headers, the Authorization header among them, in a long body.
 ECHOED = "secret_Zq7Xv3Lm9Pw2Rt8Ks4Nb6Hy1Jd5Fg0Ac"  # long and unlike anything else the report holds

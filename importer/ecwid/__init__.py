@@ -80,8 +80,11 @@ _HELD: set[str] = set()  # every token this process was given: what `scrub_held`
 def scrub_held(text: str) -> str:
     """`text` scrubbed of every token this process was given (clean_token), for a line written where no
     run's token is at hand: the CLI's last word on a bug of ours, the web page's."""
-    for token in sorted(_HELD, key=len, reverse=True):
-        text = scrub(text, token, limit=None, one_line=False)
+    held = sorted(_HELD, key=len, reverse=True)
+    for token in held:  # every token's whole forms first: masking one's runs must not break another's
+        text = _without(text, token)
+    for token in held:
+        text = _mask_runs(text, token)
     return text
 
 
@@ -95,17 +98,22 @@ def scrub(text: str, token: str, limit: int | None = MESSAGE_CHARS, *, one_line:
     removed in every form it may take (as is, trimmed, escaped as `repr` writes it), then cut to
     `limit` characters, then any run of TOKEN_RUN or more of the token's characters masked, so no
     piece of it survives a cut, an echo that mangled it, or a form not foreseen here."""
-    text = str(text)
-    if token:
-        forms = {token, _SURROUNDING.sub("", token), repr(token)[1:-1],
-                 token.encode("unicode_escape").decode("ascii")}  # fmt: skip
-        for form in sorted(filter(None, forms), key=len, reverse=True):
-            text = text.replace(form, "***")
+    text = _without(str(text), token)
     if one_line:  # a page's layout would spill across log lines and CSV cells
         text = _SPACES.sub(" ", text).strip()
     if limit is not None and len(text) > limit:
         text = text[:limit] + "…"
     return _mask_runs(text, token) if token else text
+
+
+def _without(text: str, token: str) -> str:
+    """The token's every form (as is, trimmed, escaped as `repr` writes it) as `***`."""
+    if not token:
+        return text
+    forms = {token, _SURROUNDING.sub("", token), repr(token)[1:-1], token.encode("unicode_escape").decode("ascii")}
+    for form in sorted(filter(None, forms), key=len, reverse=True):
+        text = text.replace(form, "***")
+    return text
 
 
 def _mask_runs(text: str, token: str) -> str:
