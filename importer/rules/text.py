@@ -105,6 +105,11 @@ def parse_store_id(value: str) -> tuple[int | None, Problem]:
 _BOOLS = {
     **dict.fromkeys(("true", "yes", "y", "1", "on", "t"), True),
     **dict.fromkeys(("false", "no", "n", "0", "off", "f"), False),
+    # the words of the languages headers are read in (importer.mapping.headerwords), and a ticked box: a
+    # "Standard"/"Primary" column kept by hand holds "Ja", "x" or a check mark as often as TRUE
+    **dict.fromkeys(("ja", "wahr", "oui", "vrai", "si", "sí", "sì", "verdadero", "vero", "sim", "verdadeiro", "tak",
+                     "prawda", "waar", "x", "✓", "✔", "☑", "✅"), True),
+    **dict.fromkeys(("nein", "falsch", "non", "faux", "falso", "não", "nao", "nie", "fałsz", "nee", "onwaar"), False),
 }
 
 
