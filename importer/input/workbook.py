@@ -27,6 +27,7 @@ from importer.input.bookcheck import check_workbook
 from importer.input.limits import MAX_CELL_CHARS, Problems, too_long
 from importer.input.tablefind import HEAD_ROWS, Top
 from importer.mapping.headers import Plan
+from importer.mapping.matching import holds_no_contact
 from importer.records import Cell
 
 UNREADABLE = "cannot read workbook: is it password-protected or corrupt?"
@@ -86,6 +87,14 @@ def read_workbook(path: str, sheets: Sequence[str], plan_for: Callable[[str, Top
                 log.warning("%s", e)
                 skipped.append(e)
                 continue
+            if not sheets and len(chosen) > 1 and holds_no_contact(plan, cells):
+                # Instructions or drop-down lists beside the data: a line of them may read as a header.
+                e = InputError(f"{path}:{name}", f"sheet skipped: no cell under {_contact_headers(plan)} is a "
+                               "contact (pick it with --sheet)")
+                log.info("%s", e)
+                stats.notes.append(str(e))  # said once, as a note (summary.json too)
+                skipped.append(e)
+                continue
             tables += 1
             yield plan, cells, rows, problems, top
     if not tables:
@@ -96,6 +105,11 @@ def read_workbook(path: str, sheets: Sequence[str], plan_for: Callable[[str, Top
         if hidden:
             problem += f" (hidden: {', '.join(hidden)}; pick one with --sheet)"
         raise InputError(path, problem)
+
+
+def _contact_headers(plan: Plan) -> str:
+    columns = [h for _, _, h in plan.kinds] if plan.kinds else [plan.contact_header]
+    return ", ".join(repr(h) for h in columns)
 
 
 def _choose(path: str, meta: list, sheets: Sequence[str], stats, log: logging.Logger) -> list[str]:

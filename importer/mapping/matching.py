@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from importer.input.table import Table
 
 __all__ = ["replanned", "ids_not_whole", "kinds_by_values", "dates_not_read", "links_not_read", "contact_like_left_out",
-           "headerless_named", "first_email",
+           "headerless_named", "holds_no_contact", "first_email",
            "row_email_lists", "SWITCH_HINT"]
 
 SWITCH_HINT = "customers matched by email; --match-by id to use them"
@@ -195,6 +195,21 @@ def _contacts_in(column: pd.Series) -> str | None:
     kinds = [_contact_like(v) for v in values]
     top = max(set(kinds), key=kinds.count) if kinds else None
     return top if top is not None and kinds.count(top) * 10 >= len(kinds) * 9 else None
+
+
+def holds_no_contact(plan: Plan, cells: pd.DataFrame) -> bool:
+    """No cell of the sheet's contact columns is written as a contact (an instructions sheet whose line
+    `Spalte B: E-Mail-Adresse` reads as a header, a sheet of drop-down lists: `Email`, `Phone`)."""
+    columns = [at for _, at, _ in plan.kinds] if plan.table.layout == "wide" else [plan.contact_col]
+    for at in columns:
+        if at < 0 or at >= cells.shape[1]:
+            continue
+        for value in pd.unique(cells[at].to_numpy(dtype=object))[: _SAMPLE * 20]:
+            text = cell_text(value) if isinstance(value, str) else ""
+            kind = infer_type(text) if text else None  # a sentence holding an address is not one
+            if kind is not None and (kind == ContactType.PHONE or not any(c.isspace() for c in text)):
+                return False
+    return True
 
 
 def headerless_named(header: Sequence[str], cells: pd.DataFrame) -> list[str]:

@@ -155,6 +155,7 @@ def phone(value: str, region: str | None) -> tuple[str, Problem]:
     return _phone(value, region)
 
 
+_DECIMAL = re.compile(r"[1-9][0-9]*\.[0-9]+")  # no leading 0, one dot: how a number cell writes a fraction
 _LABEL = re.compile(r"(?:tel|tél|phone|p|t|m|mob|mobile|cell|telefon|téléphone)\.?\s*:\s*", re.IGNORECASE)
 
 
@@ -167,6 +168,10 @@ def _phone(value: str, region: str | None) -> tuple[str, Problem]:
         return value, (Code.LOST_DIGITS, Code.LOST_DIGITS.message(value=value))
     if INTEGRAL.fullmatch(text) and "." in text:  # 16502530000.0 from a numeric cell
         text = text.split(".", 1)[0]
+    elif _DECIMAL.fullmatch(text):  # 171.234567: "0171.2345670" typed into a number cell; which digits went, unknown
+        return value, (Code.INVALID_PHONE, Code.INVALID_PHONE.message(value=value, reason=(
+            "a decimal number (a cell Excel read as a number drops the leading 0 and the trailing zeros): format "
+            "the column as Text and type the number again")))
     if not text.startswith("+"):
         if text.startswith("00") and region is None:  # international prefix used in most of the world
             text = "+" + text[2:]

@@ -52,6 +52,7 @@ def clean(value: str) -> str:
 
 # A ' before one of these is how a report of ours (and Excel) keeps a cell from running as a formula.
 _ESCAPED = ("'=", "'@", "'+", "'-")
+_AS_TEXT = re.compile(r'="[^"]*"')
 
 
 def cell_text(value: Cell | None) -> str:
@@ -60,6 +61,8 @@ def cell_text(value: Cell | None) -> str:
         return ""
     if value.__class__ is str:
         text = value.strip() if value.isascii() else clean(value)
+        if text.startswith('="') and _AS_TEXT.fullmatch(text):  # ="0171 2345678": a CSV export's "keep this as text"
+            return text[2:-1]
         return text[1:] if text.startswith(_ESCAPED) else text
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
