@@ -42,6 +42,7 @@ class Messy:
     stored: set[tuple]
     lines: set[tuple] = field(default_factory=set)
     customers: list[tuple[int, str]] = field(default_factory=lambda: list(ALL3))
+    said: tuple[str, ...] = ()  # what the run's notes must say (summary.json's notes, the terminal's Note: lines)
 
 
 def text(name: str, content: str | list[list[str]], encoding: str = "utf-8", delimiter: str = ","):
@@ -87,6 +88,12 @@ def _drop_down_lists(wb, sheet) -> None:
     lists = wb.create_sheet("Listen")
     for value in ("Typen", "Email", "Phone", "WhatsApp"):
         lists.append([value])
+
+
+def _hidden(wb, sheet) -> None:
+    sheet.column_dimensions["C"].hidden = True  # tidied away, not deleted
+    sheet.auto_filter.ref = "A1:D3"
+    sheet.row_dimensions[3].hidden = True  # filtered out
 
 
 def _group_row(wb, sheet) -> None:
@@ -135,6 +142,20 @@ CASES = [
     Messy("xlsx: a sheet of drop-down lists after the data", book("lists.xlsx", [
         ["Customer ID", "Type", "Contact"], [1001, "Email", "anna@example.de"]], _drop_down_lists),
         {(2, 1001, E, "anna@example.de", "", None)}),
+    Messy("xlsx: a hidden column and a row hidden by a filter", book("hidden.xlsx", [
+        ["Customer ID", "Email", "Old Phone", "Phone"], [1001, "anna@example.de", "+49 170 7654321", "+49 170 1234567"],
+        [1002, "bert@example.com", "", "+1 415 555 0132"]], _hidden),
+        {(2, 1001, E, "anna@example.de", "", None), (2, 1001, P, "+491707654321", "", None),
+         (2, 1001, P, "+491701234567", "", None), (3, 1002, E, "bert@example.com", "", None),
+         (3, 1002, P, "+14155550132", "", None)},
+        said=("hidden.xlsx:Kontakte: column C hidden in Excel was read",
+              "hidden.xlsx:Kontakte: row 3 hidden in Excel (a filter?) was read")),
+    Messy("xlsx: formulas a script wrote, never computed", book("formulas.xlsx", [
+        ["Customer ID", "Email", "Phone", "Country"], [1001, "anna@example.de", '="+49 170 1234567"', "DE"],
+        [1002, '=LOWER("BERT@EXAMPLE.COM")', "", "US"]]),
+        {(2, 1001, E, "anna@example.de", "", None)}, {(3, "", "missing-contact")},
+        said=("formulas.xlsx:Kontakte: 2 cells hold formulas with no saved value (the file was never opened in "
+              "Excel), read as blank: open it in Excel and save it",)),
     Messy("xlsx: merged group cells above the header", book("grouped.xlsx", [
         ["Kundennummer", "Name", "E-Mail", "Mobil"], [1001, "Anna", "anna@example.de", "0170 1234567"]],
         _group_row), {(3, 1001, E, "anna@example.de", "", None)}, {(3, P, "phone-needs-region")}),

@@ -26,6 +26,7 @@ def test_a_messy_file_reads_right_with_no_flags(case: Messy, tmp_path):
     stored, lines = outcome(result, case.customers)
     assert stored == case.stored
     assert lines == case.lines
+    assert all(any(note.endswith(said) for note in result.summary["notes"]) for said in case.said), result.summary["notes"]
     assert score(case, stored, lines) == {"right": len(case.stored) + len(case.lines), "wrong": 0, "reported": 0,
                                           "lost": 0}
 

@@ -24,6 +24,7 @@ import python_calamine
 
 from importer.errors import InputError
 from importer.input.bookcheck import check_workbook
+from importer.input.hiddencells import unseen
 from importer.input.limits import MAX_CELL_CHARS, Problems, too_long
 from importer.input.tablefind import HEAD_ROWS, Top
 from importer.mapping.headers import Plan
@@ -95,6 +96,7 @@ def read_workbook(path: str, sheets: Sequence[str], plan_for: Callable[[str, Top
                 stats.notes.append(str(e))  # said once, as a note (summary.json too)
                 skipped.append(e)
                 continue
+            stats.notes.extend(f"{path}:{name}: {said}" for said in unseen(path, name))  # hidden, never computed
             tables += 1
             yield plan, cells, rows, problems, top
     if not tables:
