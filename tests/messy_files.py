@@ -222,6 +222,19 @@ CASES = [
     Messy("csv: =\"…\" cells (keep as text)", text("formula.csv",
         'Customer ID,Email,Phone\n="1002",="bert@example.com",="+14155550132"\n'),
         {(2, 1002, E, "bert@example.com", "", None), (2, 1002, P, "+14155550132", "", None)}),
+    Messy("csv: Excel for Mac (Mac Roman, CR line ends)", text("mac.csv",
+        "Customer ID;E-Mail;Telefon;Land\r1001;anna@example.de;0170 1234567;Deutschland\r"
+        "1002;bert@example.com;(415) 555-0132;USA\r", "mac_roman"),
+        {(2, 1001, E, "anna@example.de", "", None), (2, 1001, P, "+491701234567", "", None),
+         (3, 1002, E, "bert@example.com", "", None), (3, 1002, P, "+14155550132", "", None)}),
+    Messy("csv: full-width digits (a Japanese keyboard)", text("wide.csv",
+        "Customer ID,Email,Phone,Country\n１００１,anna@example.de,＋４９ １７０ １２３４５６７,\n"
+        "1002,bert@example.com,（４１５）５５５－０１３２,US\n"),
+        {(2, 1001, E, "anna@example.de", "", None), (2, 1001, P, "+491701234567", "", None),
+         (3, 1002, E, "bert@example.com", "", None), (3, 1002, P, "+14155550132", "", None)}),
+    Messy("csv: header cells with line breaks", text("breaks-header.csv",
+        'Customer ID,"E-Mail\nAdresse","Telefon\n(mobil)",Land\n1001,anna@example.de,0170 1234567,DE\n'),
+        {(2, 1001, E, "anna@example.de", "", None), (2, 1001, P, "+491701234567", "mobil", None)}),
     # ------------------------------------------------------------ one contact per row, other words
     Messy("csv: Kind / Value / Primary with Ja, Nein, 1, x", text("kind.csv",
         "Customer ID,Kind,Value,Primary\n1001,Telefon,+49 170 1234567,Ja\n1001,Courriel,anna@example.de,Nein\n"

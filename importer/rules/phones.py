@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 import phonenumbers
 
@@ -144,6 +145,9 @@ def several_numbers(text: str, region: str | None) -> list[str] | None:
 
 def phone(value: str, region: str | None) -> tuple[str, Problem]:
     """E.164, with " ext. N" after it where the value names an extension (the table moves it to the note)."""
+    if not value.isascii() and _WIDE.search(value):  # "＋４９ １７０…": full-width, as East Asian keyboards type
+        number, problem = phone(unicodedata.normalize("NFKC", value), region)
+        return (value, problem) if problem else (number, None)
     if value[0] == "+" and (e164 := fast_phone(value)) is not None:
         return e164, None
     number, extension = split_extension(value)
@@ -155,6 +159,7 @@ def phone(value: str, region: str | None) -> tuple[str, Problem]:
     return _phone(value, region)
 
 
+_WIDE = re.compile("[\uff01-\uff5e]")  # the full-width forms of ASCII
 _DECIMAL = re.compile(r"[1-9][0-9]*\.[0-9]+")  # no leading 0, one dot: how a number cell writes a fraction
 _LABEL = re.compile(r"(?:tel|tél|phone|p|t|m|mob|mobile|cell|telefon|téléphone)\.?\s*:\s*", re.IGNORECASE)
 

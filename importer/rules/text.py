@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from importer.records import Cell, Code
 
@@ -78,6 +79,8 @@ _MAX_ID = 2**63 - 1
 
 def _integer(value: str, what: str, code: str, *, positive: bool) -> tuple[int | None, Problem]:
     digits = value.removeprefix("'")  # Excel's (and Shopify's) mark for "this is text"
+    if not digits.isascii():  # "１００１": full-width digits, as a Japanese or Chinese keyboard types them
+        digits = unicodedata.normalize("NFKC", digits)
     if digits.isascii() and digits.isdigit():  # fast path: plain digits
         n = int(digits)
     elif INTEGRAL.fullmatch(digits):
