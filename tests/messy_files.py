@@ -249,6 +249,10 @@ CASES = [
     Messy("csv: Medium / Value, customers by email", text("medium.csv",
         "Email,Medium,Value\nanna@example.de,Telefon,+49 170 1234567\nbert@example.com,Courriel,bert.b@example.com\n"),
         {(2, 1001, P, "+491701234567", "", None), (3, 1002, E, "bert.b@example.com", "", None)}),
+    Messy("csv: a Value column beside Email, no type column", text("value.csv",
+        "Customer ID,Email,Value\n1001,anna@example.de,+49 170 1234567\n1002,bert@example.com,bert2@example.com\n"),
+        {(2, 1001, E, "anna@example.de", "", None), (3, 1002, E, "bert@example.com", "", None)},
+        {(2, P, "column-not-imported"), (3, E, "column-not-imported")}),
     Messy("csv: type words of other languages", text("types.csv", "Customer ID,Type,Contact,Country\n" + "".join(
         f"1001,{t},{v},DE\n" for t, v in [("Tel.", "030 1234567"), ("Festnetz", "030 1234568"), ("Fax", "030 1234569"),
                                           ("Fixe", "030 1234570"), ("Portable", "0170 1234567"), ("WhatsApp", "0170 1234569"),

@@ -56,7 +56,8 @@ def records_of(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_
             starred.append(np.fromiter(((k, v) in marked for k, v in found.items()), dtype=bool, count=len(found)))
             from_.append(np.full(len(found), i, dtype=np.int64))
             lines.append(found.index.to_numpy(dtype=np.int64))
-            kinds.append(np.full(len(found), kind, dtype=object))
+            kinds.append(np.full(len(found), kind, dtype=object) if kind else np.array(  # a left-out `Value`
+                [matching.written_kind(v) or "OTHER" for v in found.tolist()], dtype=object))
             values.append(found.reset_index(drop=True))
             headers_.append(np.full(len(found), header, dtype=object))
             labels.append(np.full(len(found), headers.column_note(header, kind), dtype=object))

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from importer.input.table import Table
 
 __all__ = ["replanned", "ids_not_whole", "kinds_by_values", "dates_not_read", "links_not_read", "contact_like_left_out",
-           "headerless_named", "holds_no_contact", "first_email",
+           "headerless_named", "holds_no_contact", "written_kind", "first_email",
            "row_email_lists", "SWITCH_HINT"]
 
 SWITCH_HINT = "customers matched by email; --match-by id to use them"
@@ -184,15 +184,25 @@ def contact_like_left_out(plan: Plan, cells: pd.DataFrame) -> tuple[tuple[str, i
             continue
         if (top := _contacts_in(cells[at])) is not None:
             found.append((top, at, header))
+        elif headers.reading_of(header) == "contact" and _contacts_in(cells[at], any_kind=True) is not None:
+            found.append(("", at, header))  # `Value` beside `Email`, phones and emails: each cell's own kind
     return tuple(found)
 
 
-def _contacts_in(column: pd.Series) -> str | None:
-    """The kind nine in ten of a column's first distinct values are written as (a contact's), else None."""
+def written_kind(value: object) -> str | None:
+    """The kind a cell is written as (an email, a link, a phone number written as one), else None."""
+    return _contact_like(cell_text(value)) if isinstance(value, str) else None
+
+
+def _contacts_in(column: pd.Series, any_kind: bool = False) -> str | None:
+    """The kind nine in ten of a column's first distinct values are written as (a contact's), else None;
+    `any_kind`: nine in ten are contacts of any kind (the most common kind)."""
     distinct = pd.unique(column.to_numpy(dtype=object))[: _SAMPLE * 2]
     values = [cell_text(v) for v in distinct if isinstance(v, str)]
     values = [v for v in values if v][:_SAMPLE]
     kinds = [_contact_like(v) for v in values]
+    if any_kind:
+        kinds = ["" if k is not None else None for k in kinds]
     top = max(set(kinds), key=kinds.count) if kinds else None
     return top if top is not None and kinds.count(top) * 10 >= len(kinds) * 9 else None
 

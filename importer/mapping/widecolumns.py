@@ -61,9 +61,14 @@ def left_out_lines(values: pd.DataFrame, raw: pd.DataFrame, left_out: Sequence[t
         return
     errors = values["errors"].to_numpy(copy=True)
     sheet_no, column = raw["sheet_no"].to_numpy(), raw["source_column"].astype(object).to_numpy()
+    types = raw["type"].astype(object).to_numpy()
     for n, columns in enumerate(left_out):
         for kind, _, header in columns:
-            said = (Code.COLUMN_NOT_IMPORTED.error(header, header=header, reason=read_header(header).reason, kind=kind),)
+            said = {kind: (Code.COLUMN_NOT_IMPORTED.error(header, header=header, reason=read_header(header).reason,
+                                                          kind=kind),)} if kind else {}
             for k in np.flatnonzero((sheet_no == n) & (column == header)).tolist():
-                errors[k] = said
+                if types[k] not in said:  # a column of several kinds (`Value`): each cell's own
+                    said[types[k]] = (Code.COLUMN_NOT_IMPORTED.error(header, header=header, kind=types[k],
+                                                                     reason=read_header(header).reason),)
+                errors[k] = said[kind or types[k]]
     values["errors"] = errors
