@@ -28,7 +28,8 @@ def records_of(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_
 
     Long layout: a record per row. Wide layout: a record per non-empty contact cell, in
     column order, and one (with a blank contact) for a row that has none (a cell of several numbers or addresses
-    gives one each: importer.rules.severalnumbers); a phone column's label
+    gives one each: importer.rules.severalnumbers; Google's "a ::: b" too, and the value it marks "* " as the
+    primary, or the first under a "* Home" label, is its type's default); a phone column's label
     (headers.column_note: `Mobile`, `Business`, `Billing`) is the note of its numbers where the row has none.
     """
     n = len(cells)

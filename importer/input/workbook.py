@@ -8,7 +8,9 @@ hold something) says which row it is, or why not (an InputError); `plan_for(shee
 Cells are text, except a workbook's own booleans and dates, which stay typed; integral
 numbers lose their ".0" (177737165.0 is an id), other numbers keep every digit they have.
 Hidden sheets are skipped unless picked with --sheet; a visible sheet with no contact
-column (notes, instructions) is skipped with a warning unless picked.
+column (notes, instructions) is skipped with a warning unless picked, and so is, with a note, one of several
+sheets none of whose contact cells holds a contact (instructions whose line reads as a header, drop-down
+lists). Hidden columns and rows, formulas never computed: read, and said (importer.input.hiddencells).
 """
 
 from __future__ import annotations

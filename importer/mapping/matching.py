@@ -7,6 +7,8 @@
     names = links_not_read(plan, cells)       # at load: {"Web Site": "Main Website"}: a URL column of no web address
     left = contact_like_left_out(plan, cells) # at load: ((PHONE, 12, "Fax"),): contacts left out, each said on a line
     header = headerless_named(header, cells)  # a column of contacts with no header gets a name: said, not lost
+    holds_no_contact(plan, cells)             # no contact cell is one (an instructions sheet): not a table of contacts
+    written_kind(cell)                        # "PHONE": the kind a cell is written as, or None
     first_email(cells, columns)               # per row: the first cell of `columns` that holds an email
     row_email_lists(table)                    # {Source: the row's emails, in order}
     (importer.customers.storematch.settle: the decisions that need the store's answers)

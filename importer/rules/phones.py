@@ -1,4 +1,9 @@
-"""Phones: E.164 via phonenumbers (valid numbers only, not merely possible ones)."""
+"""Phones: E.164 via phonenumbers (valid numbers only, not merely possible ones).
+
+Digits as a number cell leaves them (no +, no leading 0) are read in the row's country (_digits_only); a number
+cell with a fraction (`30.1234567`: "030.12345670" typed into Excel, its trailing zero gone) is invalid-phone,
+never read; full-width digits (＋４９…) are read as digits.
+"""
 
 from __future__ import annotations
 

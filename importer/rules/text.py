@@ -1,7 +1,8 @@
 """Plain cell values: whitespace, whole numbers, booleans, timestamps. Pure functions.
 
 Each returns (value, problem) where problem is None or (code, message): bad data is a
-value. Cells are text, or a workbook's typed booleans and datetimes.
+value. Cells are text, or a workbook's typed booleans and datetimes. A CSV export's `="0171 2345678"` is its
+text; full-width digits (１００１) are digits; a default may say Ja/Nein, oui/non, x, ✓.
 """
 
 from __future__ import annotations
