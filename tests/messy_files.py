@@ -6,7 +6,8 @@ text files with `sep=;`, `;` and decimal commas, tab, `|`, UTF-16, Windows-1252 
 breaks, trailing empty columns, duplicate or empty header cells, a header in two rows, `="…"` cells; one
 contact per row with other words for the type (`Kind`, `Channel`, `Medium`; `Telefon`, `Courriel`, `Móvil`)
 and defaults as Ja/x/TRUE; Google Contacts' `* ` primary marker; exports of products no catalog has
-(Mailchimp, Shopify's older layout, a Salesforce report, Nimble, Close, Streak, Notion, an Excel template).
+(tests/messy_exports.py: Mailchimp, Shopify's older layout, a Salesforce report, Nimble, Close, Streak, Notion,
+an Excel template).
 
 Each `Messy` is one file, the store's customers, and what an import with no flags must do:
 
@@ -219,6 +220,12 @@ CASES = [
         "Customer,,Phone,Phone\nID,Email,Mobile,Work\n1001,anna@example.de,+49 170 1234567,+49 30 1234567\n"),
         {(3, 1001, E, "anna@example.de", "", None), (3, 1001, P, "+491701234567", "Mobile", None),
          (3, 1001, P, "+49301234567", "Work", None)}),
+    Messy("csv: words beside the numbers (a fax, a note)", text("words.csv",
+        "Customer ID,Email,Phone,Country\n1001,anna@example.de,030 1234567 (Fax),DE\n"
+        "1002,bert@example.com,Tel: (415) 555-0132 / Fax: (415) 555-0199,US\n1003,cleo@example.fr,T. 01 42 68 53 00,FR\n"),
+        {(2, 1001, E, "anna@example.de", "", None), (3, 1002, E, "bert@example.com", "", None),
+         (4, 1003, E, "cleo@example.fr", "", None), (4, 1003, P, "+33142685300", "", None)},
+        {(2, P, "invalid-phone"), (3, P, "invalid-phone")}),  # were +49301234567329 (FAX dialled) and a fax
     Messy("csv: =\"…\" cells (keep as text)", text("formula.csv",
         'Customer ID,Email,Phone\n="1002",="bert@example.com",="+14155550132"\n'),
         {(2, 1002, E, "bert@example.com", "", None), (2, 1002, P, "+14155550132", "", None)}),
@@ -272,68 +279,6 @@ CASES = [
         "Anna,Work,anna.w@example.de,* Home,anna@example.de,* Mobile,+49 170 1234567 ::: +49 30 1234567\n"),
         {(2, 1001, E, "anna.w@example.de", "Work", None), (2, 1001, E, "anna@example.de", "Home", True),
          (2, 1001, P, "+491701234567", "Mobile", True), (2, 1001, P, "+49301234567", "Mobile", None)}),
-    # ------------------------------------------------------------ exports of products no catalog has
-    Messy("Mailchimp audience export", text("subscribed_members_export_1a2b3c.csv", [
-        ["Email Address", "First Name", "Last Name", "Address", "Phone Number", "Birthday", "MEMBER_RATING",
-         "OPTIN_TIME", "OPTIN_IP", "CONFIRM_TIME", "CONFIRM_IP", "LATITUDE", "LONGITUDE", "GMTOFF", "DSTOFF",
-         "TIMEZONE", "CC", "REGION", "LAST_CHANGED", "LEID", "EUID", "NOTES", "TAGS"],
-        ["Bert@Example.com", "Bert", "Baker", "12 Main St  Springfield  IL  62701  US", "(415) 555-0132", "03/14",
-         "2", "2023-01-05 10:00:00", "", "2023-01-05 10:01:00", "1.2.3.4", "39.78", "-89.65", "-6", "-5",
-         "America/Chicago", "US", "IL", "2024-02-01 09:00:00", "123456", "abc123", "", '"VIP"'],
-        ["anna@example.de", "Anna", "Müller", "", "0170 1234567", "", "4", "", "", "", "", "52.5", "13.4", "1",
-         "2", "Europe/Berlin", "DE", "BE", "", "123457", "abc124", "", ""]]),
-        {(2, 1002, E, "Bert@example.com", "", None), (2, 1002, P, "+14155550132", "", None),
-         (3, 1001, E, "anna@example.de", "", None), (3, 1001, P, "+491701234567", "", None)}),
-    Messy("Shopify customers (older layout)", text("customers_export.csv", [
-        ["First Name", "Last Name", "Email", "Company", "Address1", "Address2", "City", "Province", "Province Code",
-         "Country", "Country Code", "Zip", "Phone", "Accepts Marketing", "Total Spent", "Total Orders", "Tags",
-         "Note", "Tax Exempt"],
-        ["Bert", "Baker", "bert@example.com", "", "12 Main St", "", "Springfield", "Illinois", "IL",
-         "United States", "US", "'62701", "'+14155550132", "yes", "120.00", "3", "", "", "no"],
-        ["Cleo", "Durand", "cleo@example.fr", "", "1 rue X", "", "Paris", "", "", "France", "FR", "75001",
-         "06 12 34 56 78", "no", "0.00", "0", "", "", "no"]]),
-        {(2, 1002, E, "bert@example.com", "", None), (2, 1002, P, "+14155550132", "", None),
-         (3, 1003, E, "cleo@example.fr", "", None), (3, 1003, P, "+33612345678", "", None)}),
-    Messy("Salesforce report (footer below the table)", text("report1709287200.csv", [
-        ["First Name", "Last Name", "Title", "Account Name", "Mailing Country", "Phone", "Mobile", "Fax", "Email",
-         "Contact Owner"],
-        ["Bert", "Baker", "CEO", "Baker Inc", "USA", "(415) 555-0132", "", "(415) 555-0199", "bert@example.com",
-         "Jane Roe"],
-        ["Anna", "Müller", "", "Müller GmbH", "Germany", "030 1234567", "0170 1234567", "", "anna@example.de",
-         "Jane Roe"], [], ['"Contacts report"'],
-        ["Copyright (c) 2000-2024 salesforce.com, inc. All rights reserved."],
-        ["Confidential Information - Do Not Distribute"], ["Generated By:  Jane Roe  3/1/2024 10:22 AM"],
-        ["Acme Inc."]]),
-        {(2, 1002, P, "+14155550132", "", None), (2, 1002, E, "bert@example.com", "", None),
-         (3, 1001, P, "+49301234567", "", None), (3, 1001, P, "+491701234567", "Mobile", None),
-         (3, 1001, E, "anna@example.de", "", None)}, {(2, P, "column-not-imported")}),
-    Messy("Nimble contacts", text("nimble.csv", [
-        ["first name", "last name", "title", "email (work)", "email (personal)", "phone (mobile)", "phone (work)",
-         "address (work)", "company", "tags"],
-        ["Anna", "Müller", "", "anna@example.de", "anna@privat.example.de", "+49 170 1234567", "+49 30 1234567",
-         "Hauptstr 1, Berlin", "Müller GmbH", ""]]),
-        {(2, 1001, E, "anna@example.de", "Work", None), (2, 1001, E, "anna@privat.example.de", "Personal", None),
-         (2, 1001, P, "+491701234567", "Mobile", None), (2, 1001, P, "+49301234567", "Work", None)}),
-    Messy("Close leads", text("close_leads.csv", [
-        ["lead_name", "contact_name", "title", "primary_email", "primary_phone"],
-        ["Baker Inc", "Bert Baker", "CEO", "bert@example.com", "+1 415-555-0132"]]),
-        {(2, 1002, E, "bert@example.com", "", None), (2, 1002, P, "+14155550132", "", None)}),
-    Messy("Streak contacts", text("streak.csv", [
-        ["Name", "Email Addresses", "Phone Numbers", "Title", "Organization"],
-        ["Bert Baker", "bert@example.com, bert2@example.com", "+1 415 555 0132", "", ""]]),
-        {(2, 1002, E, "bert@example.com", "", None), (2, 1002, E, "bert2@example.com", "", None),
-         (2, 1002, P, "+14155550132", "", None)}),
-    Messy("Notion database (BOM)", text("Contacts 1a2b3c.csv", [
-        ["Name", "Email", "Phone", "Company", "Status", "Created time"],
-        ["Anna Müller", "anna@example.de", "+49 170 1234567", "Müller GmbH", "Lead", "March 1, 2024 10:22 AM"]],
-        "utf-8-sig"), {(2, 1001, E, "anna@example.de", "", None), (2, 1001, P, "+491701234567", "", None)}),
-    Messy("Excel contact list template (a title above)", book("Contact list.xlsx", [
-        ["Contact List"], [], ["FIRST NAME", "LAST NAME", "COMPANY", "EMAIL", "WORK PHONE", "CELL PHONE", "NOTES"],
-        ["Anna", "Müller", "Müller GmbH", "anna@example.de", "+49 30 1234567", "+49 170 1234567", ""],
-        ["Bert", "Baker", "", "bert@example.com", 4155550132, "", ""]]),
-        {(4, 1001, E, "anna@example.de", "", None), (4, 1001, P, "+49301234567", "WORK", None),
-         (4, 1001, P, "+491701234567", "CELL", None), (5, 1002, E, "bert@example.com", "", None)},
-        {(5, P, "phone-needs-region")}),
 ]
 
 
@@ -378,10 +323,11 @@ if __name__ == "__main__":  # the score of every case: `python tests/messy_files
     from importer.errors import InputError
 
     from importer.runs.pipeline import run_import
+    from messy_exports import EXPORTS
 
     total = dict.fromkeys(("right", "wrong", "reported", "lost", "exit 2"), 0)
     with tempfile.TemporaryDirectory() as tmp:
-        for n, case in enumerate(CASES):
+        for n, case in enumerate(CASES + EXPORTS):
             folder = Path(tmp) / str(n)
             folder.mkdir()
             path = case.build(folder)

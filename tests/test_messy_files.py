@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import cli, results, summary
+from messy_exports import EXPORTS
 from messy_files import CASES, Messy, customers_file, outcome, score
 
 from importer.input.encoding import legacy_encoding
@@ -20,7 +21,7 @@ from importer.rules.text import parse_bool
 from importer.runs.pipeline import run_import
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", CASES + EXPORTS, ids=[c.name for c in CASES + EXPORTS])
 def test_a_messy_file_reads_right_with_no_flags(case: Messy, tmp_path):
     result = run_import([case.build(tmp_path)], dry_run=True, quiet=True, report_dir=tmp_path / "r")
     stored, lines = outcome(result, case.customers)

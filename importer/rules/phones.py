@@ -164,9 +164,10 @@ def phone(value: str, region: str | None) -> tuple[str, Problem]:
     return _phone(value, region)
 
 
+_WORDS = re.compile(r"[^\W\d_]{2,}|(?<![^\W\d_])[^\W\d_](?![^\W\d_])(?!$)")  # letters: a word, or one alone
 _WIDE = re.compile("[\uff01-\uff5e]")  # the full-width forms of ASCII
 _DECIMAL = re.compile(r"[1-9][0-9]*\.[0-9]+")  # no leading 0, one dot: how a number cell writes a fraction
-_LABEL = re.compile(r"(?:tel|tél|phone|p|t|m|mob|mobile|cell|telefon|téléphone)\.?\s*:\s*", re.IGNORECASE)
+_LABEL = re.compile(r"(?:tel|tél|phone|p|t|m|mob|mobile|cell|telefon|téléphone)(?:\.\s*:?|\s*:)\s*", re.IGNORECASE)
 
 
 def _phone(value: str, region: str | None) -> tuple[str, Problem]:
@@ -176,6 +177,10 @@ def _phone(value: str, region: str | None) -> tuple[str, Problem]:
     text = value[label.end():] if label else value.removeprefix("'")  # ' marks text in Excel, Shopify
     if SCIENTIFIC.fullmatch(text):
         return value, (Code.LOST_DIGITS, Code.LOST_DIGITS.message(value=value))
+    if words := _WORDS.findall(text):  # phonenumbers would dial letters (FAX = 329): a word is never a digit
+        return value, (Code.INVALID_PHONE, Code.INVALID_PHONE.message(value=value, reason=(
+            f"it holds words ({', '.join(repr(w) for w in words)}): write the number alone (a word belongs in the "
+            "note; a fax is no phone)")))
     if INTEGRAL.fullmatch(text) and "." in text:  # 16502530000.0 from a numeric cell
         text = text.split(".", 1)[0]
     elif _DECIMAL.fullmatch(text):  # 171.234567: "0171.2345670" typed into a number cell; which digits went, unknown
