@@ -12,11 +12,14 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from cli_support import cli, results, summary
 from messy_exports import EXPORTS
 from messy_files import CASES, Messy, customers_file, outcome, score
 
 from importer.input.encoding import legacy_encoding
+from importer.rules.phones import phone
 from importer.rules.text import parse_bool
 from importer.runs.pipeline import run_import
 
@@ -97,3 +100,16 @@ def test_a_short_legacy_file_is_read_in_its_own_code_page(written, encoding):
         path.write_bytes(f"Kundennummer;E-Mail;Notiz\n1001;anna@example.de;{written}\n1002;b@example.com;later\n"
                          .encode(encoding))
         assert legacy_encoding(str(path)) == encoding
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["030 1234567", "+49 170 1234567", "(415) 555-0132", "06 12 34 56 78", "0171 2345678"]),
+       st.text(alphabet=st.characters(categories=["Lu", "Ll"]), min_size=1, max_size=8),
+       st.sampled_from(["{n} ({w})", "{n} {w}", "{w}: {n}", "{n} / {w}: {n}", "{n}, {w}"]))
+def test_a_number_with_a_word_beside_it_is_never_sent_as_another_number(number, word, form):
+    """phonenumbers reads letters as a keypad's digits (FAX = 329): a word beside a number makes it invalid, or it is
+    a label or an extension the rules know, and then the number is the one written."""
+    written = form.format(n=number, w=word)
+    e164, problem = phone(written, "DE" if "(415)" not in number else "US")
+    if problem is None:
+        assert e164.split(" ext. ")[0] == phone(number, "DE" if "(415)" not in number else "US")[0], written
