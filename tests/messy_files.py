@@ -176,6 +176,11 @@ CASES = [
         "1002;bert@example.com;12,50;(415) 555-0132;USA\n"),
         {(3, 1001, E, "anna@example.de", "", None), (3, 1001, P, "+491701234567", "", None),
          (4, 1002, E, "bert@example.com", "", None), (4, 1002, P, "+14155550132", "", None)}),
+    Messy("csv: phones as number cells shown with thousands separators", text("thousands.csv",
+        'Kundennummer;E-Mail;Telefon;Land\n1001;anna@example.de;491.701.234.567;DE\n'
+        '1002;bert@example.com;"4,155,550,132";US\n'),  # the first was +49 491 701234567 (Leer), a wrong number
+        {(2, 1001, E, "anna@example.de", "", None), (2, 1001, P, "+491701234567", "", None),
+         (3, 1002, E, "bert@example.com", "", None), (3, 1002, P, "+14155550132", "", None)}),
     Messy("csv: phones Excel wrote in scientific notation", text("sci.csv",
         "Customer ID,Email,Phone,Country\n1001,anna@example.de,4.91702E+11,DE\n1002,bert@example.com,+1 415 555 0132,US\n"),
         {(2, 1001, E, "anna@example.de", "", None), (3, 1002, E, "bert@example.com", "", None),

@@ -165,6 +165,7 @@ def phone(value: str, region: str | None) -> tuple[str, Problem]:
 
 
 _WORDS = re.compile(r"[^\W\d_]{2,}|(?<![^\W\d_])[^\W\d_](?![^\W\d_])(?!$)")  # letters: a word, or one alone
+_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}([.,'\u00a0\u202f])[0-9]{3}(?:\1[0-9]{3})+")
 _WIDE = re.compile("[\uff01-\uff5e]")  # the full-width forms of ASCII
 _DECIMAL = re.compile(r"[1-9][0-9]*\.[0-9]+")  # no leading 0, one dot: how a number cell writes a fraction
 _LABEL = re.compile(r"(?:tel|tél|phone|p|t|m|mob|mobile|cell|telefon|téléphone)(?:\.\s*:?|\s*:)\s*", re.IGNORECASE)
@@ -183,6 +184,8 @@ def _phone(value: str, region: str | None) -> tuple[str, Problem]:
             "note; a fax is no phone)")))
     if INTEGRAL.fullmatch(text) and "." in text:  # 16502530000.0 from a numeric cell
         text = text.split(".", 1)[0]
+    elif _THOUSANDS.fullmatch(text):  # 491.701.234.567: a number cell shown with thousands separators, saved as text
+        text = re.sub(r"\D", "", text)  # read as the number cell's digits are (_digits_only), never as 0491 …
     elif _DECIMAL.fullmatch(text):  # 171.234567: "0171.2345670" typed into a number cell; which digits went, unknown
         return value, (Code.INVALID_PHONE, Code.INVALID_PHONE.message(value=value, reason=(
             "a decimal number (a cell Excel read as a number drops the leading 0 and the trailing zeros): format "
