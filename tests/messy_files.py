@@ -97,6 +97,11 @@ def _hidden(wb, sheet) -> None:
     sheet.row_dimensions[3].hidden = True  # filtered out
 
 
+def _merged_phone_header(wb, sheet) -> None:
+    sheet.insert_cols(1)  # the table starts in column B
+    sheet.merge_cells("D1:E1")  # `Telefon` over both numbers
+
+
 def _group_row(wb, sheet) -> None:
     sheet.insert_rows(1)
     sheet["A1"], sheet["C1"] = "Kunde", "Kontaktdaten"
@@ -160,6 +165,11 @@ CASES = [
     Messy("xlsx: merged group cells above the header", book("grouped.xlsx", [
         ["Kundennummer", "Name", "E-Mail", "Mobil"], [1001, "Anna", "anna@example.de", "0170 1234567"]],
         _group_row), {(3, 1001, E, "anna@example.de", "", None)}, {(3, P, "phone-needs-region")}),
+    Messy("xlsx: a header cell merged over two columns of numbers", book("merged.xlsx", [
+        ["Kundennummer", "E-Mail", "Telefon", "", "Land"], [1001, "anna@example.de", "0170 1234567", "030 1234567", "DE"]],
+        _merged_phone_header),
+        {(2, 1001, E, "anna@example.de", "", None), (2, 1001, P, "+491701234567", "", None),
+         (2, 1001, P, "+49301234567", "", None)}),
     Messy("xlsx: a column of numbers with no header", book("noheader.xlsx", [
         ["Customer ID", "Email", "", "Notes"], [1001, "anna@example.de", "+49 170 1234567", "VIP"],
         [1002, "bert@example.com", "+1 415 555 0132", ""]]),
