@@ -5,12 +5,14 @@
     table, stats = load_table(path); records = records_of(table)
     written = cells_as_written(table, records[0])     # the source row's cells, as in the file
     write_csv(path, header, rows); write_xlsx(path, sheet, header, rows)   # small inputs for them
+    write_ods(path, rows)                                                  # a LibreOffice sheet, numbers as floats
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -72,3 +74,32 @@ def write_xlsx(path: str | os.PathLike[str], sheet: str, header: Sequence[str], 
         ws.append(list(r))
     book.save(path)
     return str(path)
+
+
+def write_ods(path: Path, rows: list[list], sheet: str = "Kontakte") -> Path:
+    """A LibreOffice sheet: content.xml by hand (no writer among the dependencies), as tests/test_hostile.py
+    does; `rows` from row 1 ([] is a blank row), numbers as float cells."""
+    def cell(v) -> str:
+        if v is None or v == "":
+            return "<table:table-cell/>"
+        if isinstance(v, (int, float)):
+            return f'<table:table-cell office:value-type="float" office:value="{v}"><text:p>{v}</text:p></table:table-cell>'
+        return f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
+
+    body = "".join("<table:table-row>" + ("".join(cell(v) for v in r) or "<table:table-cell/>") + "</table:table-row>"
+                   for r in rows)
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+               f'<office:body><office:spreadsheet><table:table table:name="{sheet}">{body}'
+               '</table:table></office:spreadsheet></office:body></office:document-content>')
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("META-INF/manifest.xml", '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                   'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                   '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.'
+                   'opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" '
+                   'manifest:media-type="text/xml"/></manifest:manifest>')
+        z.writestr("content.xml", content)
+    return Path(path)

@@ -10,7 +10,6 @@ summary.json.
 from __future__ import annotations
 
 import codecs
-import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -21,6 +20,7 @@ from hypothesis import strategies as st
 from cli_support import cli, read_csv, run_dir, summary
 from importer.runs.pipeline import ImportOptions, run_import
 from load_helpers import load_with_stats
+from load_helpers import write_ods as ods
 
 EMAILS = ["anna@example.com", "bert@example.com", "cleo@example.com"]
 
@@ -46,32 +46,6 @@ def workbook(path: Path, rows: list[list], title: str = "Sheet", merge: tuple[st
     for cells in merge:
         sheet.merge_cells(cells)
     book.save(path)
-    return path
-
-
-def ods(path: Path, rows: list[list[str]]) -> Path:
-    """A LibreOffice sheet: content.xml by hand (no writer among the dependencies), as tests/test_hostile.py does."""
-    def row(cells: list[str]) -> str:
-        if not cells:
-            return "<table:table-row><table:table-cell/></table:table-row>"
-        return "<table:table-row>" + "".join(
-            f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>' if v else
-            "<table:table-cell/>" for v in cells) + "</table:table-row>"
-
-    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
-               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
-               '<office:body><office:spreadsheet><table:table table:name="Kontakte">'
-               + "".join(row(r) for r in rows) + '</table:table></office:spreadsheet></office:body></office:document-content>')
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        z.writestr("META-INF/manifest.xml", '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
-                   'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
-                   '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.'
-                   'opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" '
-                   'manifest:media-type="text/xml"/></manifest:manifest>')
-        z.writestr("content.xml", content)
     return path
 
 

@@ -24,6 +24,7 @@ pasted blob of binary weighs one line):
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -265,17 +266,21 @@ def _is_latin(text: str) -> bool:
 
 
 def legacy_encoding(path: str) -> str | None:
-    """One of COMMON that decodes the whole file: charset-normalizer's ranking among them, but cp1252
-    for Western text.
+    """One of COMMON that decodes the whole file: charset-normalizer's ranking among them, but a Western reading
+    (cp1252, else Mac Roman) where its letters read as words do.
 
-    charset-normalizer often names cp1250 or mac_roman for short Western European text
-    that Excel wrote as cp1252 (José, Müller, Ñandú); we trust it only when it finds
-    another script (Cyrillic cp1251, Greek, Japanese, ...).
+    charset-normalizer often names cp1250, mac_roman or even cp950 for short Western European text
+    that Excel wrote as cp1252 (José, Müller, Köln); we trust it only when it finds another script
+    (Cyrillic cp1251, Greek, Japanese, ...) and the Western readings make no words of the same bytes.
     """
     sample = _non_ascii_lines(path)
     found = charset_normalizer.from_bytes(sample, cp_isolation=list(COMMON))
     best = found.best()
     ranked = [m.encoding for m in found]
+    western = max(((_wordlike(sample.decode(enc, errors="replace")), -k, enc)
+                   for k, enc in enumerate(("cp1252", "mac_roman")) if decodes(path, enc)), default=None)
+    if western is not None and western[0] > 0:
+        return western[2]  # "Büro Köln" saved on a Mac reads "BŸro Kšln" in cp1252: Mac Roman makes the words
     if best is not None and codecs.lookup(best.encoding).name in _COMMON_NAMES and not _is_latin(str(best)) \
             and decodes(path, best.encoding):
         return best.encoding
@@ -283,6 +288,37 @@ def legacy_encoding(path: str) -> str | None:
         if codecs.lookup(enc).name in _COMMON_NAMES and decodes(path, enc):
             return enc
     return None
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+_NEUTRAL = frozenset("’‘“”„–—…€«»°·•")  # punctuation cp1252 text is full of: no evidence either way
+
+
+def _wordlike(text: str) -> int:
+    """How much a reading's non-ASCII characters look like Western European letters in words: +1 for each
+    that sits in a word as such a letter does (ü in Büro, É in Éric, Ü in MÜLLER), -1 for each that doesn't
+    (Ÿ in BŸro, È in JosÈ, ¸ in M¸ller, a word of no ASCII letter at all: Cyrillic read as cp1252, Èâàíîâ)."""
+    score = -sum(1 for ch in text if not ch.isascii() and not ch.isalpha() and ch not in _NEUTRAL)
+    for word in _WORD.findall(text):
+        odd = [i for i, ch in enumerate(word) if not ch.isascii()]
+        if not odd:
+            continue
+        if (len(odd) > 1 and len(odd) == len(word)) or _CASE_BACK.search(word):  # Èâàíîâ; éRìcëæòY (Shift-JIS)
+            score -= len(odd)
+            continue
+        for i in odd:
+            ch, prev, nxt = word[i], word[i - 1] if i else "", word[i + 1] if i + 1 < len(word) else ""
+            if ch.islower():
+                good = bool(prev) or nxt.islower()
+            else:  # a capital starts a word, or stands among capitals (MÜLLER)
+                good = (not prev and (not nxt or nxt.islower() or nxt.isupper())) or (prev.isupper() and not nxt.islower())
+            score += (2 if ch in _COMMON_LETTERS else 1) if good else -1
+    return score
+
+
+_CASE_BACK = re.compile(r"[^\W\d_](?<=[a-zà-ÿ])[A-ZÀ-Þ]")  # a capital after a small letter, inside a word
+# The letters of Western European languages; the rest of cp1252 and Mac Roman (š, Ÿ, ﬂ) are rare: Kšln < Köln.
+_COMMON_LETTERS = frozenset("äöüÄÖÜßéèêëàâáãåæíìîïóòôõøœúùûçñÉÈÊÀÂÁÅÆÍÓÔØŒÚÇÑ")
 
 
 _COMMON_NAMES = frozenset(codecs.lookup(c).name for c in COMMON)

@@ -176,6 +176,10 @@ def read_table(
             else:
                 mine, at = cells.iloc[part.at].reset_index(drop=True), rows[part.at]
                 bad = limits.moved(found_, part.at)
+            named = matching.headerless_named(part.header, mine)
+            if named != list(part.header):  # contacts under no header: a name for them, and the columns read again
+                part = dataclasses.replace(part, header=named)
+                plan = plan_for(plan.table.file, plan.table.sheet, dataclasses.replace(top, header=part.header))
             mine = mine.iloc[:, : max(1, len(part.header))]  # cells past its header (notes beside it) are not its
             plan = matching.replanned(plan, mine, key, mapping, log, preset, country_column)  # what the values tell
             stats.notes.extend(plan.notes)

@@ -75,7 +75,10 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
     if isinstance(top, str):
         raise InputError(path, top)
     headers, header_row = top.header, top.header_row
-    width = len(headers)
+    # as wide as the first line at least: pandas takes a first line wider than the names given as the width and
+    # drops what lies past the names ("Email,Phone," has a third column, maybe of contacts under no header:
+    # importer.mapping.matching); a later, wider line is a ParserError that widens the read (_parse)
+    width = max(len(headers), len(head[0][1]) if head[0][0] == 1 else 0)
     rows_at_once = max(1, min(CHUNK_ROWS, limits.CHUNK_FIELDS // max(width, widest, 1)))
     cells = _parse(path, delim, enc, max(width, 1), None if limit is None else limit + 1 + top.index,  # the header
                    errors="replace" if choice.lenient else "strict", rows_at_once=rows_at_once)

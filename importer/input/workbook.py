@@ -7,12 +7,16 @@ hold something) says which row it is, or why not (an InputError); `plan_for(shee
 
 Cells are text, except a workbook's own booleans and dates, which stay typed; integral
 numbers lose their ".0" (177737165.0 is an id), other numbers keep every digit they have.
+A contact kind's header cell merged across columns names each of them (`Telefon` over two columns of numbers).
 Hidden sheets are skipped unless picked with --sheet; a visible sheet with no contact
-column (notes, instructions) is skipped with a warning unless picked.
+column (notes, instructions) is skipped with a warning unless picked, and so is, with a note, one of several
+sheets none of whose contact cells holds a contact (instructions whose line reads as a header, drop-down
+lists). Hidden columns and rows, formulas never computed: read, and said (importer.input.hiddencells).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -24,10 +28,12 @@ import python_calamine
 
 from importer.errors import InputError
 from importer.input.bookcheck import check_workbook
+from importer.input.hiddencells import unseen
 from importer.input.limits import MAX_CELL_CHARS, Problems, too_long
 from importer.input.tablefind import HEAD_ROWS, Top
-from importer.mapping.headers import Plan
-from importer.records import Cell
+from importer.mapping.headers import Plan, reading_of
+from importer.mapping.matching import holds_no_contact
+from importer.records import Cell, ContactType
 
 UNREADABLE = "cannot read workbook: is it password-protected or corrupt?"
 
@@ -86,6 +92,15 @@ def read_workbook(path: str, sheets: Sequence[str], plan_for: Callable[[str, Top
                 log.warning("%s", e)
                 skipped.append(e)
                 continue
+            if not sheets and len(chosen) > 1 and holds_no_contact(plan, cells):
+                # Instructions or drop-down lists beside the data: a line of them may read as a header.
+                e = InputError(f"{path}:{name}", f"sheet skipped: no cell under {_contact_headers(plan)} is a "
+                               "contact (pick it with --sheet)")
+                log.info("%s", e)
+                stats.notes.append(str(e))  # said once, as a note (summary.json too)
+                skipped.append(e)
+                continue
+            stats.notes.extend(f"{path}:{name}: {said}" for said in unseen(path, name))  # hidden, never computed
             tables += 1
             yield plan, cells, rows, problems, top
     if not tables:
@@ -96,6 +111,11 @@ def read_workbook(path: str, sheets: Sequence[str], plan_for: Callable[[str, Top
         if hidden:
             problem += f" (hidden: {', '.join(hidden)}; pick one with --sheet)"
         raise InputError(path, problem)
+
+
+def _contact_headers(plan: Plan) -> str:
+    columns = [h for _, _, h in plan.kinds] if plan.kinds else [plan.contact_header]
+    return ", ".join(repr(h) for h in columns)
 
 
 def _choose(path: str, meta: list, sheets: Sequence[str], stats, log: logging.Logger) -> list[str]:
@@ -144,6 +164,7 @@ def _sheet_cells(sheet: python_calamine.CalamineSheet, stats, find: Callable[[He
     found = find(head)
     if isinstance(found, str):
         return found
+    found = _merged_header(found, sheet.merged_cell_ranges or (), sheet.start[1] if sheet.start else 0)
     headers = found.header
     top = found.header_row - 1
     data = filled[filled > top]
@@ -158,6 +179,25 @@ def _sheet_cells(sheet: python_calamine.CalamineSheet, stats, find: Callable[[He
             for row in np.flatnonzero(cells[i].isin(list(cut))).tolist():
                 problems.setdefault(row, []).append(too_long(headers[i], cut[cells[i].iat[row]]))
     return found, cells, (data + 1).astype(np.int64), problems
+
+
+def _merged_header(top: Top, merged: Sequence, first_column: int) -> Top:
+    """A contact kind's header cell merged across columns (`Telefon` over C1:D1, a number in each): each of them
+    is a column of that kind; calamine gives the text to the first only. (Other merged headers stay as they are:
+    two columns of one customer id would be refused, and rightly.)"""
+    header = list(top.header)
+    row = top.header_row - 1
+    for (r0, c0), (r1, c1) in merged:
+        at = c0 - first_column
+        if r0 != row or c1 <= c0 or not 0 <= at < len(header) or reading_of(header[at]) not in _KINDS:
+            continue
+        header += [""] * (c1 - first_column + 1 - len(header))
+        for c in range(at + 1, c1 - first_column + 1):
+            header[c] = header[c] or header[at]
+    return top if header == list(top.header) else dataclasses.replace(top, header=header)
+
+
+_KINDS = frozenset(t.value for t in ContactType)
 
 
 def _cells(column: Sequence[Any]) -> tuple[np.ndarray, dict[str, int]]:

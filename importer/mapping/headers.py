@@ -45,7 +45,8 @@ FIELD_ALIASES = _aliases(
         "customerId": ("customerId", "customer", "client id", "cid", "customer number", "customer no"),
         "customerEmail": ("customer email", "customer e-mail", "client email", "client e-mail"),
         "storeId": ("store id", "store", "shop id"),
-        "type": ("type", "contact type", "kind", "channel", "typ", "kontaktart", "tipo", "soort", "type de contact"),
+        "type": ("type", "contact type", "kind", "channel", "typ", "kontaktart", "tipo", "soort", "type de contact",
+                 "medium", "contact medium", "contact method", "contact channel", "contact kind"),
         # not "Kontakt", "Contacto": as often the contact person's name
         "contact": ("contact", "value", "contact value", "address", "wert", "valeur", "valor", "valore", "waarde"),
         "handle": ("handle", "username", "user name"),
@@ -281,7 +282,7 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
         layout = "wide"
         # `E-mail 1 - Label`: its Value's note (read so, or mapped as note; a mapping's ignore leaves it out)
         ignored = {i for i, h in enumerate(headers) if overrides.get(norm(h)) == IGNORE}
-        labels = _label_pairs(headers, kind_cols, {i for i, t in assign.items() if t != "note"} | ignored)
+        labels = _label_pairs(headers, kind_cols, {i for i, t in assign.items() if t not in ("note", "type")} | ignored)
         for _, k in labels:
             assign.pop(k, None)
         for i, t in list(assign.items()):
@@ -332,13 +333,15 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
 
 
 def _label_pairs(headers: Sequence[str], contact_columns: Sequence[int], taken: set[int]) -> tuple[tuple[int, int], ...]:
-    """Google Contacts' `E-mail 1 - Label` beside `E-mail 1 - Value`: (contact column, label column) of each
-    contact column whose header ends in "value" and has a "label" twin no other reading took."""
+    """Google Contacts' `E-mail 1 - Label` beside `E-mail 1 - Value` (`E-mail 1 - Type` in its older layout):
+    (contact column, label column) of each contact column whose header ends in "value" and has a "label" (else a
+    "type") twin no other reading took."""
     at = {norm(h): i for i, h in enumerate(headers) if h}
     pairs = []
     for i in sorted(contact_columns):
         key = norm(headers[i])
-        label = at.get(key[: -len("value")] + "label") if key.endswith("value") else None
+        stem = key[: -len("value")] if key.endswith("value") else None
+        label = None if stem is None else at.get(stem + "label", at.get(stem + "type"))
         if label is not None and label not in taken:
             pairs.append((i, label))
     return tuple(pairs)

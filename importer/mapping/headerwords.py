@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 from importer.records import ContactType as T
 
-__all__ = ["Reading", "norm", "words", "read_header", "country_rank", "pair_words", "is_postal", "written_words"]
+__all__ = ["Reading", "norm", "words", "read_header", "country_rank", "pair_words", "is_postal", "written_words",
+           "unnamed"]
 
 
 def norm(header: str) -> str:
@@ -152,8 +153,24 @@ def _written(header: str, word: str) -> str:
     return part[:1].upper() + part[1:] if part.islower() and (at < 0 or header == header.lower()) else part
 
 
+_UNNAMED = re.compile(r"\(no header: column [A-Z]{1,3}\)")
+
+
+def unnamed(column: int) -> str:
+    """The name of a column that has no header but holds contacts (importer.mapping.matching.headerless_named):
+    `(no header: column D)`, Excel's letter of the 0-based `column`; read as nothing, its cells each said."""
+    letters = ""
+    column += 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"(no header: column {letters})"
+
+
 def read_header(header: str) -> Reading:
     """What a header is, by its words (see the module docstring)."""
+    if _UNNAMED.fullmatch(header):
+        return Reading(None, reason="the column has no header")
     ws = [w for w in words(header) if not w.isdigit()]
     said = ", ".join(ws)
     if not ws:

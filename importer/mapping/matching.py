@@ -6,6 +6,9 @@
     dates = dates_not_read(plan, cells)       # at load: {"Date Created": ""}: a customer's date no rule reads
     names = links_not_read(plan, cells)       # at load: {"Web Site": "Main Website"}: a URL column of no web address
     left = contact_like_left_out(plan, cells) # at load: ((PHONE, 12, "Fax"),): contacts left out, each said on a line
+    header = headerless_named(header, cells)  # a column of contacts with no header gets a name: said, not lost
+    holds_no_contact(plan, cells)             # no contact cell is one (an instructions sheet): not a table of contacts
+    written_kind(cell)                        # "PHONE": the kind a cell is written as, or None
     first_email(cells, columns)               # per row: the first cell of `columns` that holds an email
     row_email_lists(table)                    # {Source: the row's emails, in order}
     (importer.customers.storematch.settle: the decisions that need the store's answers)
@@ -34,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from importer.mapping import headers
-from importer.mapping.headerwords import is_postal, read_header
+from importer.mapping.headerwords import is_postal, read_header, unnamed
 from importer.records import ContactType, Source
 from importer.rules import cell_text, infer_type, parse_customer_id, parse_timestamp
 
@@ -44,7 +47,8 @@ if TYPE_CHECKING:
     from importer.mapping.headers import CustomerKey, Plan
     from importer.input.table import Table
 
-__all__ = ["replanned", "ids_not_whole", "kinds_by_values", "dates_not_read", "links_not_read", "contact_like_left_out", "first_email",
+__all__ = ["replanned", "ids_not_whole", "kinds_by_values", "dates_not_read", "links_not_read", "contact_like_left_out",
+           "headerless_named", "holds_no_contact", "written_kind", "first_email",
            "row_email_lists", "SWITCH_HINT"]
 
 SWITCH_HINT = "customers matched by email; --match-by id to use them"
@@ -180,14 +184,56 @@ def contact_like_left_out(plan: Plan, cells: pd.DataFrame) -> tuple[tuple[str, i
     for at, header in enumerate(plan.table.headers):
         if not header or header in plan.table.field_of or is_postal(header):
             continue
-        distinct = pd.unique(cells[at].to_numpy(dtype=object))[: _SAMPLE * 2]
-        values = [cell_text(v) for v in distinct if isinstance(v, str)]
-        values = [v for v in values if v][:_SAMPLE]
-        kinds = [_contact_like(v) for v in values]
-        top = max(set(kinds), key=kinds.count) if kinds else None
-        if top is not None and kinds.count(top) * 10 >= len(kinds) * 9:
+        if (top := _contacts_in(cells[at])) is not None:
             found.append((top, at, header))
+        elif headers.reading_of(header) == "contact" and _contacts_in(cells[at], any_kind=True) is not None:
+            found.append(("", at, header))  # `Value` beside `Email`, phones and emails: each cell's own kind
     return tuple(found)
+
+
+def written_kind(value: object) -> str | None:
+    """The kind a cell is written as (an email, a link, a phone number written as one), else None."""
+    return _contact_like(cell_text(value)) if isinstance(value, str) else None
+
+
+def _contacts_in(column: pd.Series, any_kind: bool = False) -> str | None:
+    """The kind nine in ten of a column's first distinct values are written as (a contact's), else None;
+    `any_kind`: nine in ten are contacts of any kind (the most common kind)."""
+    distinct = pd.unique(column.to_numpy(dtype=object))[: _SAMPLE * 2]
+    values = [cell_text(v) for v in distinct if isinstance(v, str)]
+    values = [v for v in values if v][:_SAMPLE]
+    kinds = [_contact_like(v) for v in values]
+    if any_kind:
+        kinds = ["" if k is not None else None for k in kinds]
+    top = max(set(kinds), key=kinds.count) if kinds else None
+    return top if top is not None and kinds.count(top) * 10 >= len(kinds) * 9 else None
+
+
+def holds_no_contact(plan: Plan, cells: pd.DataFrame) -> bool:
+    """No cell of the sheet's contact columns is written as a contact (an instructions sheet whose line
+    `Spalte B: E-Mail-Adresse` reads as a header, a sheet of drop-down lists: `Email`, `Phone`)."""
+    columns = [at for _, at, _ in plan.kinds] if plan.table.layout == "wide" else [plan.contact_col]
+    for at in columns:
+        if at < 0 or at >= cells.shape[1]:
+            continue
+        for value in pd.unique(cells[at].to_numpy(dtype=object))[: _SAMPLE * 20]:
+            text = cell_text(value) if isinstance(value, str) else ""
+            kind = infer_type(text) if text else None  # a sentence holding an address is not one
+            if kind is not None and (kind == ContactType.PHONE or not any(c.isspace() for c in text)):
+                return False
+    return True
+
+
+def headerless_named(header: Sequence[str], cells: pd.DataFrame) -> list[str]:
+    """The header, with a name (headerwords.unnamed: `(no header: column D)`) for each column that has none (a
+    blank header cell, or past the header's last) and holds contacts: it is then left out like any column of
+    contacts no header word names, each cell on a line of its own, never dropped unsaid."""
+    named = list(header)
+    for at in range(cells.shape[1] if len(cells) else 0):
+        if (at >= len(named) or not named[at]) and _contacts_in(cells[at]) is not None:
+            named += [""] * (at + 1 - len(named))
+            named[at] = unnamed(at)
+    return named
 
 
 def first_email(cells: pd.DataFrame, columns: Sequence[int]) -> pd.Series:

@@ -1,7 +1,7 @@
 """What a wide sheet's records take from columns besides their own contact column (importer.input.table).
 
     paired_countries(columns, plan, cells, line, column)   # `Shipping Phone` read in `Shipping Country`
-    labels = paired_labels(labels, plan, cells, line, column)  # `E-mail 1 - Label` notes `E-mail 1 - Value`
+    labels, primary = paired_labels(labels, plan, cells, line, column)  # `E-mail 1 - Label` notes `E-mail 1 - Value`
     left_out_lines(values, raw, left_out)                  # a Fax cell: one `skipped` line, never sent
 
 They follow headers.Plan: `country_pairs` (keycolumns.choose_country), `label_pairs` and `left_out`
@@ -35,20 +35,23 @@ def paired_countries(columns: dict[str, pd.Series], plan: Plan, cells: pd.DataFr
 
 
 def paired_labels(labels: np.ndarray, plan: Plan, cells: pd.DataFrame, line: np.ndarray,
-                  column: np.ndarray) -> np.ndarray:
+                  column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each record's label (the note where the row has none), its label column's cell where that is filled:
-    Google's `* Home` -> `Home` (the `* ` marks the primary); a label of several (` ::: `) says no one's."""
+    Google's `* Home` -> `Home`; a label of several (` ::: `) says no one's. And which records' label was starred:
+    the `* ` marks the primary (importer.input.contactrows makes the first value of such a cell the default)."""
+    primary = np.zeros(len(labels), dtype=bool)
     if not plan.label_pairs:
-        return labels
+        return labels, primary
     labels = labels.copy()
     for contacts, label in plan.label_pairs:
         mine = np.flatnonzero(column == contacts)
-        said = pd.Series(cells[label].to_numpy(dtype=object)[line[mine]], dtype="str")
-        said = said.str.strip().str.removeprefix("* ").str.strip()
+        said = pd.Series(cells[label].to_numpy(dtype=object)[line[mine]], dtype="str").str.strip()
+        primary[mine] = said.str.match(r"\*\s").to_numpy(dtype=bool, na_value=False)
+        said = said.str.removeprefix("*").str.strip()
         use = said.notna().to_numpy() & (said != "").to_numpy(dtype=bool, na_value=False) & \
             ~said.str.contains(":::", regex=False).to_numpy(dtype=bool, na_value=False)
         labels[mine[use]] = said.to_numpy(dtype=object)[use]
-    return labels
+    return labels, primary
 
 
 def left_out_lines(values: pd.DataFrame, raw: pd.DataFrame, left_out: Sequence[tuple]) -> None:
@@ -58,9 +61,14 @@ def left_out_lines(values: pd.DataFrame, raw: pd.DataFrame, left_out: Sequence[t
         return
     errors = values["errors"].to_numpy(copy=True)
     sheet_no, column = raw["sheet_no"].to_numpy(), raw["source_column"].astype(object).to_numpy()
+    types = raw["type"].astype(object).to_numpy()
     for n, columns in enumerate(left_out):
         for kind, _, header in columns:
-            said = (Code.COLUMN_NOT_IMPORTED.error(header, header=header, reason=read_header(header).reason, kind=kind),)
+            said = {kind: (Code.COLUMN_NOT_IMPORTED.error(header, header=header, reason=read_header(header).reason,
+                                                          kind=kind),)} if kind else {}
             for k in np.flatnonzero((sheet_no == n) & (column == header)).tolist():
-                errors[k] = said
+                if types[k] not in said:  # a column of several kinds (`Value`): each cell's own
+                    said[types[k]] = (Code.COLUMN_NOT_IMPORTED.error(header, header=header, kind=types[k],
+                                                                     reason=read_header(header).reason),)
+                errors[k] = said[kind or types[k]]
     values["errors"] = errors

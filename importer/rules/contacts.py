@@ -19,7 +19,8 @@ _ALIASES.update(
     {
         **dict.fromkeys(("email", "mail", "emailaddress", "emails"), ContactType.EMAIL),
         **dict.fromkeys(
-            ("mobile", "tel", "telephone", "cell", "cellphone", "phonenumber", "mobilephone", "mobilenumber", "phones"),
+            ("mobile", "tel", "telephone", "cell", "cellphone", "phonenumber", "mobilephone", "mobilenumber", "phones",
+             "fixe", "fijo", "fisso"),  # a landline, as French, Spanish, Italian type cells say it
             ContactType.PHONE,
         ),
         "x": ContactType.TWITTER,

@@ -1,9 +1,15 @@
-"""Phones: E.164 via phonenumbers (valid numbers only, not merely possible ones)."""
+"""Phones: E.164 via phonenumbers (valid numbers only, not merely possible ones).
+
+Digits as a number cell leaves them (no +, no leading 0) are read in the row's country (_digits_only); a number
+cell with a fraction (`30.1234567`: "030.12345670" typed into Excel, its trailing zero gone) is invalid-phone,
+never read; full-width digits (＋４９…) are read as digits.
+"""
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 import phonenumbers
 
@@ -144,6 +150,9 @@ def several_numbers(text: str, region: str | None) -> list[str] | None:
 
 def phone(value: str, region: str | None) -> tuple[str, Problem]:
     """E.164, with " ext. N" after it where the value names an extension (the table moves it to the note)."""
+    if not value.isascii() and _WIDE.search(value):  # "＋４９ １７０…": full-width, as East Asian keyboards type
+        number, problem = phone(unicodedata.normalize("NFKC", value), region)
+        return (value, problem) if problem else (number, None)
     if value[0] == "+" and (e164 := fast_phone(value)) is not None:
         return e164, None
     number, extension = split_extension(value)
@@ -155,7 +164,11 @@ def phone(value: str, region: str | None) -> tuple[str, Problem]:
     return _phone(value, region)
 
 
-_LABEL = re.compile(r"(?:tel|tél|phone|p|t|m|mob|mobile|cell|telefon|téléphone)\.?\s*:\s*", re.IGNORECASE)
+_WORDS = re.compile(r"[^\W\d_]{2,}|(?<![^\W\d_])[^\W\d_](?![^\W\d_])(?!$)")  # letters: a word, or one alone
+_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}([.,'\u00a0\u202f])[0-9]{3}(?:\1[0-9]{3})+")
+_WIDE = re.compile("[\uff01-\uff5e]")  # the full-width forms of ASCII
+_DECIMAL = re.compile(r"[1-9][0-9]*\.[0-9]+")  # no leading 0, one dot: how a number cell writes a fraction
+_LABEL = re.compile(r"(?:tel|tél|phone|p|t|m|mob|mobile|cell|telefon|téléphone)(?:\.\s*:?|\s*:)\s*", re.IGNORECASE)
 
 
 def _phone(value: str, region: str | None) -> tuple[str, Problem]:
@@ -165,8 +178,18 @@ def _phone(value: str, region: str | None) -> tuple[str, Problem]:
     text = value[label.end():] if label else value.removeprefix("'")  # ' marks text in Excel, Shopify
     if SCIENTIFIC.fullmatch(text):
         return value, (Code.LOST_DIGITS, Code.LOST_DIGITS.message(value=value))
+    if words := _WORDS.findall(text):  # phonenumbers would dial letters (FAX = 329): a word is never a digit
+        return value, (Code.INVALID_PHONE, Code.INVALID_PHONE.message(value=value, reason=(
+            f"it holds words ({', '.join(repr(w) for w in words)}): write the number alone (a word belongs in the "
+            "note; a fax is no phone)")))
     if INTEGRAL.fullmatch(text) and "." in text:  # 16502530000.0 from a numeric cell
         text = text.split(".", 1)[0]
+    elif _THOUSANDS.fullmatch(text):  # 491.701.234.567: a number cell shown with thousands separators, saved as text
+        text = re.sub(r"\D", "", text)  # read as the number cell's digits are (_digits_only), never as 0491 …
+    elif _DECIMAL.fullmatch(text):  # 171.234567: "0171.2345670" typed into a number cell; which digits went, unknown
+        return value, (Code.INVALID_PHONE, Code.INVALID_PHONE.message(value=value, reason=(
+            "a decimal number (a cell Excel read as a number drops the leading 0 and the trailing zeros): format "
+            "the column as Text and type the number again")))
     if not text.startswith("+"):
         if text.startswith("00") and region is None:  # international prefix used in most of the world
             text = "+" + text[2:]

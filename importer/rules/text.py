@@ -1,13 +1,15 @@
 """Plain cell values: whitespace, whole numbers, booleans, timestamps. Pure functions.
 
 Each returns (value, problem) where problem is None or (code, message): bad data is a
-value. Cells are text, or a workbook's typed booleans and datetimes.
+value. Cells are text, or a workbook's typed booleans and datetimes. A CSV export's `="0171 2345678"` is its
+text; full-width digits (１００１) are digits; a default may say Ja/Nein, oui/non, x, ✓.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from importer.records import Cell, Code
 
@@ -52,6 +54,7 @@ def clean(value: str) -> str:
 
 # A ' before one of these is how a report of ours (and Excel) keeps a cell from running as a formula.
 _ESCAPED = ("'=", "'@", "'+", "'-")
+_AS_TEXT = re.compile(r'="[^"]*"')
 
 
 def cell_text(value: Cell | None) -> str:
@@ -60,6 +63,8 @@ def cell_text(value: Cell | None) -> str:
         return ""
     if value.__class__ is str:
         text = value.strip() if value.isascii() else clean(value)
+        if text.startswith('="') and _AS_TEXT.fullmatch(text):  # ="0171 2345678": a CSV export's "keep this as text"
+            return text[2:-1]
         return text[1:] if text.startswith(_ESCAPED) else text
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
@@ -75,6 +80,8 @@ _MAX_ID = 2**63 - 1
 
 def _integer(value: str, what: str, code: str, *, positive: bool) -> tuple[int | None, Problem]:
     digits = value.removeprefix("'")  # Excel's (and Shopify's) mark for "this is text"
+    if not digits.isascii():  # "１００１": full-width digits, as a Japanese or Chinese keyboard types them
+        digits = unicodedata.normalize("NFKC", digits)
     if digits.isascii() and digits.isdigit():  # fast path: plain digits
         n = int(digits)
     elif INTEGRAL.fullmatch(digits):
@@ -105,6 +112,11 @@ def parse_store_id(value: str) -> tuple[int | None, Problem]:
 _BOOLS = {
     **dict.fromkeys(("true", "yes", "y", "1", "on", "t"), True),
     **dict.fromkeys(("false", "no", "n", "0", "off", "f"), False),
+    # the words of the languages headers are read in (importer.mapping.headerwords), and a ticked box: a
+    # "Standard"/"Primary" column kept by hand holds "Ja", "x" or a check mark as often as TRUE
+    **dict.fromkeys(("ja", "wahr", "oui", "vrai", "si", "sí", "sì", "verdadero", "vero", "sim", "verdadeiro", "tak",
+                     "prawda", "waar", "x", "✓", "✔", "☑", "✅"), True),
+    **dict.fromkeys(("nein", "falsch", "non", "faux", "falso", "não", "nao", "nie", "fałsz", "nee", "onwaar"), False),
 }
 
 
