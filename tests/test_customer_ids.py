@@ -71,6 +71,21 @@ def test_an_id_whose_customer_has_another_email_is_a_mismatch_and_nothing_of_its
     assert result.exit_code == 1 and result.summary["customers"]["mismatch"] == 2
 
 
+def test_two_swapped_ids_are_mismatches_not_a_guess_by_email(tmp_path):
+    """Both ids are this store's, each naming the other row's customer: crossed rows, not another system's
+    ids. Nothing is sent to either customer; each row says why (wrong data is worse than an error)."""
+    store = [{"id": 1001, "email": "anna@example.com"}, {"id": 1002, "email": "bert@example.com"}]
+    path = write_csv(tmp_path / "export.csv", ["Customer ID", "Email", "Phone"], [
+        ["1001", "bert@example.com", "+4917112345678"],
+        ["1002", "anna@example.com", "+14155550132"],
+    ])  # fmt: skip
+    with sandbox(store) as sb:
+        result = run(sb, path, tmp_path)
+        assert stored(sb) == set()
+    assert {o[2:] for o in outcomes(result)} == {("invalid", Code.CUSTOMER_MISMATCH)}
+    assert result.exit_code == 1
+
+
 def test_a_customer_email_column_beside_the_id_is_compared_too(tmp_path):
     path = write_csv(tmp_path / "long.csv", ["Customer ID", "Customer Email", "Type", "Contact"], [
         ["1001", "anna.mueller@example.de", "PHONE", "+4917112345678"],
@@ -199,15 +214,16 @@ def test_sandbox_customers_makes_a_trial_show_what_the_store_would_say(tmp_path,
     dry = cli(capsys, "import", path, "--sandbox", "--sandbox-customers", seed, "--dry-run", *common)
     plain = cli(capsys, "import", path, "--sandbox", *common)  # every customer the file names exists
     by_id = cli(capsys, "import", path, "--sandbox", "--sandbox-customers", seed, "--match-by", "id", *common)
-    # 2 of the 3 ids are not this store's (unknown, or another email's customer): named by email (issue 19)
-    assert json.loads(trial.out)["counts"] == {"created": 2, "failed": 4}
-    assert json.loads(dry.out)["counts"] == {"valid": 2, "failed": 4}
+    # 1 of the 3 ids unknown, 1 naming another email's customer: too few for a pattern, so the ids are kept
+    # and the crossed row is customer-mismatch, as with --match-by id (a guess by email could be wrong)
+    assert json.loads(trial.out)["counts"] == {"created": 2, "invalid": 2, "failed": 2}
+    assert json.loads(dry.out)["counts"] == {"valid": 2, "invalid": 2, "failed": 2}
     assert json.loads(by_id.out)["counts"] == {"created": 2, "invalid": 2, "failed": 2}  # customer-mismatch stays
     assert json.loads(plain.out)["counts"] == {"created": 6}
     assert trial.code == dry.code == by_id.code == 1 and plain.code == 0
     # --dry-run --sandbox-customers FILE checks the customers against FILE, without --sandbox (issue 19)
     alone = cli(capsys, "import", path, "--sandbox-customers", seed, "--dry-run", *common)
-    assert json.loads(alone.out)["counts"] == {"valid": 2, "failed": 4} and alone.code == 1
+    assert json.loads(alone.out)["counts"] == {"valid": 2, "invalid": 2, "failed": 2} and alone.code == 1
     bad = cli(capsys, "import", path, "--sandbox-customers", seed, "--report-dir", tmp_path / "r")
     assert bad.code == 2 and "--sandbox-customers" in bad.err and "Traceback" not in bad.err
 

@@ -1,7 +1,7 @@
 """What each customer already has: a row whose contact the store holds is `skipped` (`exists-in-store`).
 
     to_send = await skip_in_store(records, directory, results, update=False, dry_run=False,
-                                  concurrency=8, cancel=cancel, leave=frozenset())
+                                  concurrency=8, cancel=cancel)
 
 Always on (`--skip-existing` is accepted and does nothing more). The contacts come with the
 customer reads the run made already (importer.customers.directory: the list's pages, GET /customers/{id},
@@ -12,14 +12,13 @@ read of its contacts. The same contact is the same type and value as sent, email
 what the row gives, the row's line says which; `--update` changes them afterwards
 (importer.runs.update); a dry run with `--update` leaves such a row `valid`, saying what it would
 update. A customer whose contacts could not be read fails its rows `store-check-failed`:
-sending them could create a contact the customer has. Rows whose key is in `leave` (an earlier
-run's rows in doubt, settled by the guard) are not checked here.
+sending them could create a contact the customer has. An earlier run's rows in doubt are not
+among `records`: the engine settles them (importer.deliver.engine).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
 from dataclasses import replace
 
 from importer.checks.contactfields import differences, item_key, match_key, pick, said, store_fields, value_of
@@ -35,11 +34,11 @@ HAS_IT = "the store already has this contact"
 
 
 async def skip_in_store(records: list[ContactRecord], directory: Directory, results: dict[int, ContactRecord], *,
-                        update: bool, dry_run: bool, concurrency: int, cancel: asyncio.Event | None = None,
-                        leave: Collection = frozenset()) -> list[ContactRecord]:  # fmt: skip
+                        update: bool, dry_run: bool, concurrency: int,
+                        cancel: asyncio.Event | None = None) -> list[ContactRecord]:  # fmt: skip
     """The records to send; the others' outcomes go into `results`. RunStopped (auth, scope, `cancel`)."""
     reader = directory.reader
-    customers = list(dict.fromkeys(r.customer_id for r in records if r.customer_id is not None and r.key not in leave))
+    customers = list(dict.fromkeys(r.customer_id for r in records if r.customer_id is not None))
     await directory.load_contacts(customers, concurrency=concurrency, cancel=cancel)
     todo = [c for c in customers if not reader.knows_contacts(c)]
     failed: dict[int, StoreReadError] = {}
@@ -57,7 +56,7 @@ async def skip_in_store(records: list[ContactRecord], directory: Directory, resu
     kept = []
     for record in records:
         cid = record.customer_id
-        if cid is None or record.key in leave:
+        if cid is None:
             kept.append(record)
             continue
         if cid in failed:

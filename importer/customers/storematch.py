@@ -3,7 +3,7 @@
     records = await settle(records, table, directory, match_by, results, stats)   # before resolve_customers
 
 * ids mostly unknown to the store, or naming customers whose email is none of the row's (WooCommerce's
-  `customer_id`): the rows are named by their emails instead, with ONE note giving the counts; a row
+  `customer_id`; at least _PATTERN such ids, else they are crossed rows: customer-mismatch): the rows are named by their emails instead, with ONE note giving the counts; a row
   without an email fails `customer-not-found`. `--match-by id` (match_by="id") keeps the ids.
 * a row with several emails names the customer its emails name: the first email (in the row's order)
   that is one customer's; emails naming two different customers make the row `customer-ambiguous`.
@@ -31,6 +31,10 @@ log = logging.getLogger("importer")
 __all__ = ["settle"]
 
 _SAMPLE = 50  # customers whose contacts are read to tell whether ids naming another email are this store's
+# Ids this store knows that name another email's customer count towards the switch only when this many do:
+# a pattern (another system's ids colliding with ours), not a few crossed rows, which stay customer-mismatch
+# for the user to look at (two swapped ids must not send two rows' contacts to the emails' customers unsaid).
+_PATTERN = 5
 
 
 async def settle(records: list[ContactRecord], table: Table, directory: Directory, match_by: str | None,
@@ -84,6 +88,8 @@ async def _ids_or_emails(records, table, directory, emails_of, results, stats, c
             unknown.add(r.customer_id)
         elif emails and customer.emails and not emails & customer.emails:
             other.add(r.customer_id)
+    if len(other) < _PATTERN:
+        other = set()
     if (len(unknown) + len(other - unknown)) * 2 <= len(ids):
         return records
     header = next((h for s in table.sheets for h, f in s.table.field_of.items() if f == "customerId"), "customer id")
