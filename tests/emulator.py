@@ -78,6 +78,7 @@ class Store:
         self.rewrite = rewrite  # keep emails lowercased and phones spaced, as a store that formats them would
         self.page_max = page_max  # the longest page of customers, whatever `limit` asks
         self.email_contact = email_contact  # a new customer gets its email as an EMAIL contact
+        self.put_replaces = False  # a PUT of a contact replaces it whole (the API facts don't say which)
         self.faults: list[Fault] = []
         self.ids = itertools.count(900_000_000_001, 7)  # contact and customer ids: big, not 1..n
         self.customers: dict[int, dict] = {}
@@ -171,6 +172,9 @@ class Store:
                     return 400, {"errorMessage": "Request body is not JSON", "errorCode": "WRONG_PARAMETER"}
                 for c in contacts if body.get("default") else ():
                     c["default"] = c["default"] and c["type"] != body.get("type", found[0]["type"])
+                if self.put_replaces:  # every field not sent goes back to unset
+                    found[0].update({k: v for k, v in found[0].items() if k in ("id", "timestamp")} | {
+                        "contact": "", "type": "", "handle": "", "note": "", "default": False, "orderBy": 0})
                 found[0].update({k: v for k, v in body.items() if k in found[0] and k != "id"})
                 return 200, {"updateCount": 1}
         return 405, {"errorMessage": "Method not allowed", "errorCode": "METHOD_NOT_ALLOWED"}

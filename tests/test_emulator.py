@@ -159,6 +159,17 @@ def test_update_changes_the_note_in_place(target):
     assert contact["note"] == "new note" and target.em.posts() == 0
 
 
+def test_update_keeps_the_contact_whole_on_a_store_whose_put_replaces_it(target):
+    """Whether Ecwid's PUT keeps the fields it is not sent is not documented: the body carries the contact whole."""
+    target.em.store.put_replaces = True
+    text = f"Customer ID,Type,Contact,Handle,Note\n{DORA},Instagram,dora.d,dora.d,new note\n"
+    code, rows, _, run = target.run("import", target.file(text), "--update")
+    assert code == 0 and statuses(rows) == {"updated": 1}, (run.err, rows)
+    (contact,) = target.em.contacts(DORA)
+    assert (contact["type"], contact["contact"], contact["handle"], contact["note"]) == (
+        "INSTAGRAM", "https://www.instagram.com/dora.d", "dora.d", "new note")
+
+
 def test_batch_mode_creates_each_once(target):
     target.em.reset(seed(), queued_polls=0, per_poll=4)  # IN_PROGRESS with 4 responses, then COMPLETED
     code, rows, _, run = target.run("import", target.file(WIDE), "--mode", "batch")

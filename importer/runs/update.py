@@ -10,8 +10,9 @@ After the creates, every row that was `skipped` because the customer has its con
 
 Only `note`, `handle`, `default` and `orderBy` count, and only where the row gives a value
 (a blank cell clears nothing). A row that differs is sent as a PUT of the fields that
-differ, to the contact's id (on record, or learnt from the customer's contacts, read once
-per run): status `updated`; the store's new fields become its baseline, so a second run
+differ (with the contact's type and value, and its other fields when just read: whether Ecwid's
+PUT keeps fields it is not sent is not documented), to the contact's id (on record, or learnt from
+the customer's contacts, read once per run): status `updated`; the store's new fields become its baseline, so a second run
 updates nothing. Unchanged rows stay `skipped`.
 """
 
@@ -104,12 +105,13 @@ class _Updater:
             changes = differences(wanted, baseline)
             if not changes:
                 return self._skip(record, "unchanged")
-            edit = await self.editor.update(record.customer_id, contact_id, changes)
+            edit = await self.editor.update(record.customer_id, contact_id, _whole(record, item, baseline, changes))
             if edit.result == GONE and item is None:  # the id on record is stale: find it once more
                 item = await self._find(record, None, fresh=True)
                 if item is not None:
                     contact_id = item.get("id")
-                    edit = await self.editor.update(record.customer_id, contact_id, changes)
+                    edit = await self.editor.update(record.customer_id, contact_id,
+                                                    _whole(record, item, baseline, changes))  # fmt: skip
         except StoreReadError as exc:
             return replace(record, outcome=Code.STORE_CHECK_FAILED.outcome(
                 context="--update could not read the customer's contacts", reason=exc))
@@ -130,3 +132,14 @@ class _Updater:
     def _skip(record: ContactRecord, why: str) -> ContactRecord:
         error = f"{record.outcome.error}; --update: {why}" if record.outcome.error else f"--update: {why}"
         return replace(record, outcome=replace(record.outcome, error=error))
+
+
+def _whole(record: ContactRecord, item: dict | None, baseline: dict, changes: dict) -> dict:
+    """The PUT's body: the changes, with the contact's type and value (as the store keeps it) and, when the
+    store's contact was read just now, its other fields. The API facts don't say whether a PUT changes only
+    the fields sent or replaces the contact: a body of the note alone could leave a replacing store without
+    the contact's value. Fields known only from the journal are not sent: a hand edit since then stays."""
+    body = {"type": record.type, "contact": (item or {}).get("contact") or baseline.get("contact") or record.contact}
+    if item is not None:
+        body.update({name: value for name, value in store_fields(item).items() if value is not None})
+    return {**body, **changes}
