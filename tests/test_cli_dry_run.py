@@ -390,3 +390,75 @@ def test_errors_csv_keeps_the_customer_key_even_when_its_contact_made_it(tmp_pat
     run = cli(capsys, "import", path, "--dry-run", "--match-by", "email", "--report-dir", tmp_path / "r")
     (line,) = read_csv(run_dir(tmp_path / "r") / "errors.csv")
     assert run.code == 1 and line["Email"] == "ann@example.com" and line["Phone"] == "not a phone"
+
+
+# --- the README's transcripts, as a reader checks them -----------------------
+
+README = (LONG.parent.parent / "README.md").read_text("utf-8")
+
+
+def _transcript_after(command: str) -> list[str]:
+    """The lines the README shows a command printing: from its `$ ` line to the next `$ ` line or fence."""
+    lines = README.splitlines()
+    start = lines.index(command) + 1
+    shown = []
+    for line in lines[start:]:
+        if line.startswith(("$ ", "```")):
+            break
+        shown.append(line)
+    return shown
+
+
+def test_readme_dry_run_transcript_is_what_the_sample_prints(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    command = '$ ecwid-contacts import sample_data/contacts_long.csv --dry-run; echo "exit=$?"'
+    run = cli(capsys, "import", LONG, "--dry-run")
+    shown = _transcript_after(command)
+    printed = run.err_lines + [f"exit={run.code}"]
+    folder = run_dir(tmp_path / "reports")
+    # the run id and timings differ; every line else is the README's
+    assert [line.replace(folder.name, "RUN") for line in printed] == [
+        line.replace(line.partition("reports/")[2].partition("/")[0], "RUN") if "reports/" in line else line
+        for line in shown
+    ]
+    head = [line for line in _transcript_after(f"$ head -4 reports/{_readme_run_id(shown)}/errors.csv")]
+    written = (folder / "errors.csv").read_text("utf-8-sig").splitlines()[:4]
+    assert head == written
+
+
+def _readme_run_id(shown: list[str]) -> str:
+    return next(line for line in shown if line.startswith("Report: ")).split("/")[1]
+
+
+def test_readme_transcripts_of_sending_runs_name_the_journal_first():
+    """Every sending run names its journal on its first line (or says there is none), undo's too: a
+    transcript that shows a sending run's output without it is not what the tool prints."""
+    lines = README.splitlines()
+    missing = []
+    for i, line in enumerate(lines):
+        if not (line.startswith("$ ") and ("ecwid-contacts import" in line or "ecwid-contacts undo" in line)):
+            continue
+        args = line.split("#")[0]
+        if "import" in args and "--dry-run" in args:
+            continue  # a dry import sends nothing and keeps no journal
+        if "--sandbox" in args and "--journal" not in args:
+            continue  # the embedded sandbox is new on every run: no journal unless --journal
+        first = lines[i + 1]
+        if first != "..." and not first.startswith("Journal: "):
+            missing.append(f"README.md:{i + 1}: {line}")
+    assert missing == []
+
+
+def test_every_report_file_a_run_writes_is_named_in_the_readme(tmp_path, capsys):
+    """Two files with other headers: their bad rows can't share one errors.csv; the README's Report section
+    must name the second file a reader finds in the folder."""
+    (tmp_path / "long.csv").write_text("Customer ID,Type,Contact\n1,Email,a@@example.com\n", "utf-8")
+    (tmp_path / "wide.csv").write_text("Customer ID,Email\n2,b@@example.com\n", "utf-8")
+    run = cli(capsys, "import", tmp_path / "long.csv", tmp_path / "wide.csv", "--dry-run",
+              "--report-dir", tmp_path / "reports")  # fmt: skip
+    assert run.code == 1, run.err
+    written = sorted(p.name for p in run_dir(tmp_path / "reports").iterdir())
+    assert written == ["errors-wide.csv", "errors.csv", "results.csv", "results.xlsx", "summary.json"]
+    report_section = README.partition("\n## Report\n")[2].partition("\n## ")[0]
+    for name in ("results.csv", "results.xlsx", "errors.csv", "errors-<file>[-<sheet>].csv", "summary.json"):
+        assert f"`{name}`" in report_section, name
