@@ -372,8 +372,10 @@ def main(argv: list[str] | None = None) -> int:
             return run(args, token=_read_token(args), store_id=_store_id(args), report_dir=_report_dir(args.report_dir))
         return _import(args)
     except ImporterError as exc:
-        if verbose:
-            logging.exception("stopped")
+        if verbose and exc.exit_code != 2:  # a usage error or a bad file is one line, even with --verbose
+            from importer.ecwid import scrub_held
+
+            logging.error("stopped\n%s", scrub_held(traceback.format_exc()))
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # `... --json | head`: the reader left; not our error

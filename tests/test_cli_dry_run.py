@@ -462,3 +462,15 @@ def test_every_report_file_a_run_writes_is_named_in_the_readme(tmp_path, capsys)
     report_section = README.partition("\n## Report\n")[2].partition("\n## ")[0]
     for name in ("results.csv", "results.xlsx", "errors.csv", "errors-<file>[-<sheet>].csv", "summary.json"):
         assert f"`{name}`" in report_section, name
+
+
+@pytest.mark.parametrize("argv", [
+    ("import", "missing.csv", "--dry-run", "--verbose"),  # a bad file
+    ("import", "missing.csv", "--dry-run", "--quiet", "--verbose"),  # a usage error
+])  # fmt: skip
+def test_verbose_never_turns_a_usage_error_or_bad_file_into_a_traceback(tmp_path, argv):
+    run = cli_process(*argv, "--report-dir", tmp_path)
+    assert run.code == 2, run.err
+    assert "Traceback" not in run.err, run.err
+    assert run.err_lines[-1].startswith("ecwid-contacts: error: "), run.err
+    assert [line for line in run.err_lines if not line.startswith(("usage:", " "))] == run.err_lines[-1:]
