@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("--match-by", choices=("id", "email"), default=None)
     col.add_argument("--header-row", type=_positive_int, metavar="N", help="the header's row (default: found where it is)")
     col.add_argument("--out", type=Path, metavar="PATH", help="the mapping file to write (default <first file>.mapping.csv "
-                     "in the current folder; never overwritten)")
+                     "in the current folder, numbered on if taken: -2, -3, ...); a file there is never overwritten")
 
     _undo_arguments(sub)
 
@@ -325,12 +325,20 @@ def _columns(args) -> int:
     tables = describe_columns(args.files, sheets=tuple(args.sheet), mapping=args.mapping,
                               customer_key=args.customer_key, match_by=args.match_by,
                               header_row=args.header_row, refusals=refusals)  # fmt: skip
-    out = args.out or Path(f"{Path(args.files[0]).stem}.mapping.csv")
+    out = args.out or _unused(Path(f"{Path(args.files[0]).stem}.mapping.csv"))
     write_mapping_template(tables, out, refusals)
     for table in tables:
         print("\n".join(column_lines(table, refusals.get(table.file, ""))))
     print(f"Mapping written to {out}: edit it, then import with --mapping {out}")
     return 1 if refusals else 0
+
+
+def _unused(path: Path) -> Path:
+    """`path`, else crm.mapping-2.csv, -3, ...: a mapping is always written, an edited one never overwritten."""
+    n, free = 2, path
+    while free.exists():
+        free, n = path.with_name(f"{path.stem}-{n}{path.suffix}"), n + 1
+    return free
 
 
 def _how_to_continue(result) -> str:
@@ -374,7 +382,6 @@ def main(argv: list[str] | None = None) -> int:
     except ImporterError as exc:
         if verbose and exc.exit_code != 2:  # a usage error or a bad file is one line, even with --verbose
             from importer.ecwid import scrub_held
-
             logging.error("stopped\n%s", scrub_held(traceback.format_exc()))
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return exc.exit_code
