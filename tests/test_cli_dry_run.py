@@ -397,10 +397,11 @@ def test_errors_csv_keeps_the_customer_key_even_when_its_contact_made_it(tmp_pat
 README = (LONG.parent.parent / "README.md").read_text("utf-8")
 
 
-def _transcript_after(command: str) -> list[str]:
-    """The lines the README shows a command printing: from its `$ ` line to the next `$ ` line or fence."""
+def _transcript_after(command: str | int) -> list[str]:
+    """The lines the README shows a command (its first `$ ` line, or the one at that index) printing: up to the
+    next `$ ` line or fence."""
     lines = README.splitlines()
-    start = lines.index(command) + 1
+    start = (lines.index(command) if isinstance(command, str) else command) + 1
     shown = []
     for line in lines[start:]:
         if line.startswith(("$ ", "```")):
@@ -474,3 +475,27 @@ def test_verbose_never_turns_a_usage_error_or_bad_file_into_a_traceback(tmp_path
     assert "Traceback" not in run.err, run.err
     assert run.err_lines[-1].startswith("ecwid-contacts: error: "), run.err
     assert [line for line in run.err_lines if not line.startswith(("usage:", " "))] == run.err_lines[-1:]
+
+
+def test_readme_transcripts_of_sending_runs_show_the_progress_and_the_journal_they_print():
+    """What a sending run prints before its table: a `sent N/N rows` line when it sent anything, and
+    `Continuing an earlier run` when its journal already had rows done (test_cli_send and test_nightly check
+    that the CLI prints them; this checks that the README shows them)."""
+    lines = README.splitlines()
+    wrong = []
+    for i, line in enumerate(lines):
+        if not (line.startswith("$ ") and "ecwid-contacts import" in line) or "--dry-run" in line:
+            continue
+        shown = _transcript_after(i)
+        if not shown or shown[0] == "...":
+            continue
+        table = next((n for n, said in enumerate(shown) if said.startswith(" status ")), len(shown))
+        before, after = shown[:table], shown[table:]
+        created = any(said.split()[:1] == ["created"] and said.split()[1] != "0" for said in after)
+        if created and not any(said.startswith("sent ") for said in before):
+            wrong.append(f"README.md:{i + 1}: rows created, no 'sent N/N rows' line")
+        if any(said.startswith("Skipped: ") and "already-imported" in said for said in after) and not any(
+            said.startswith("Continuing an earlier run") for said in before
+        ):
+            wrong.append(f"README.md:{i + 1}: rows already imported, no 'Continuing an earlier run' line")
+    assert wrong == []
