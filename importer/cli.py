@@ -7,6 +7,7 @@ unreadable input (nothing sent), 3 stopped early (auth, scope, plan, store, inte
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
@@ -333,16 +334,15 @@ def _columns(args) -> int:
     return 1 if refusals else 0
 
 
-def _unused(path: Path) -> Path:
-    """`path`, else crm.mapping-2.csv, -3, ...: a mapping is always written, an edited one never overwritten."""
-    n, free = 2, path
-    while free.exists():
-        free, n = path.with_name(f"{path.stem}-{n}{path.suffix}"), n + 1
-    return free
+def _unused(path: Path) -> Path:  # crm.mapping.csv, else crm.mapping-2.csv, -3, ...: an edit is never overwritten
+    numbered = (path.with_name(f"{path.stem}-{n}{path.suffix}") for n in itertools.count(2))
+    return next(free for free in itertools.chain([path], numbered) if not free.exists())
 
 
 def _how_to_continue(result) -> str:
     lead = "to continue" if result.stopped.error_code == Code.INTERRUPTED else "once that is fixed, to continue"
+    if result.summary.get("dry_run"):  # it sent nothing, so wrote no errors.csv of rows not sent
+        return lead.replace("to continue", "run the same command again (a dry run sends nothing)")
     if result.summary.get("batch", {}).get("left_at_ecwid"):
         lead = (f"{result.summary['batch']['left_at_ecwid']} batch(es) Ecwid had accepted keep running there "
                 f"(the batch API has no cancel for them); {lead}")
