@@ -6,8 +6,11 @@ What a user checks: the exit code, the one line on stderr, the report files.
 from __future__ import annotations
 
 import csv
+import glob
 import json
 import os
+import re
+from pathlib import Path
 
 import pytest
 
@@ -499,3 +502,18 @@ def test_readme_transcripts_of_sending_runs_show_the_progress_and_the_journal_th
         ):
             wrong.append(f"README.md:{i + 1}: rows already imported, no 'Continuing an earlier run' line")
     assert wrong == []
+
+
+def test_readme_imports_of_the_sample_folder_name_only_files_the_import_reads():
+    """`import sample_data/<glob>` as the README writes it, expanded as a shell would: every file it names must
+    be one the import reads, or the command a reader copies stops at once (exit 2)."""
+    from importer.input.files import TEXT_EXTENSIONS, WORKBOOK_EXTENSIONS
+
+    root = LONG.parent.parent
+    commands = re.findall(r"import ((?:sample_data/\S*\*\S* ?)+)", README)
+    assert commands, "the README imports the sample folder somewhere"
+    for patterns in commands:
+        named = [Path(p) for pattern in patterns.split() for p in glob.glob(str(root / pattern))]
+        assert named, patterns
+        unread = [p.name for p in named if p.suffix.lower() not in TEXT_EXTENSIONS + WORKBOOK_EXTENSIONS]
+        assert unread == [], f"import {patterns}: {unread}"
