@@ -7,6 +7,7 @@ unreadable input (nothing sent), 3 stopped early (auth, scope, plan, store, inte
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
@@ -152,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("--match-by", choices=("id", "email"), default=None)
     col.add_argument("--header-row", type=_positive_int, metavar="N", help="the header's row (default: found where it is)")
     col.add_argument("--out", type=Path, metavar="PATH", help="the mapping file to write (default <first file>.mapping.csv "
-                     "in the current folder; never overwritten)")
+                     "in the current folder, numbered on if taken: -2, -3, ...); a file there is never overwritten")
 
     _undo_arguments(sub)
 
@@ -325,7 +326,7 @@ def _columns(args) -> int:
     tables = describe_columns(args.files, sheets=tuple(args.sheet), mapping=args.mapping,
                               customer_key=args.customer_key, match_by=args.match_by,
                               header_row=args.header_row, refusals=refusals)  # fmt: skip
-    out = args.out or Path(f"{Path(args.files[0]).stem}.mapping.csv")
+    out = args.out or _unused(Path(f"{Path(args.files[0]).stem}.mapping.csv"))
     write_mapping_template(tables, out, refusals)
     for table in tables:
         print("\n".join(column_lines(table, refusals.get(table.file, ""))))
@@ -333,8 +334,15 @@ def _columns(args) -> int:
     return 1 if refusals else 0
 
 
+def _unused(path: Path) -> Path:  # crm.mapping.csv, else crm.mapping-2.csv, -3, ...: an edit is never overwritten
+    numbered = (path.with_name(f"{path.stem}-{n}{path.suffix}") for n in itertools.count(2))
+    return next(free for free in itertools.chain([path], numbered) if not free.exists())
+
+
 def _how_to_continue(result) -> str:
     lead = "to continue" if result.stopped.error_code == Code.INTERRUPTED else "once that is fixed, to continue"
+    if result.summary.get("dry_run"):  # it sent nothing, so wrote no errors.csv of rows not sent
+        return lead.replace("to continue", "run the same command again (a dry run sends nothing)")
     if result.summary.get("batch", {}).get("left_at_ecwid"):
         lead = (f"{result.summary['batch']['left_at_ecwid']} batch(es) Ecwid had accepted keep running there "
                 f"(the batch API has no cancel for them); {lead}")
@@ -372,8 +380,9 @@ def main(argv: list[str] | None = None) -> int:
             return run(args, token=_read_token(args), store_id=_store_id(args), report_dir=_report_dir(args.report_dir))
         return _import(args)
     except ImporterError as exc:
-        if verbose:
-            logging.exception("stopped")
+        if verbose and exc.exit_code != 2:  # a usage error or a bad file is one line, even with --verbose
+            from importer.ecwid import scrub_held
+            logging.error("stopped\n%s", scrub_held(traceback.format_exc()))
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # `... --json | head`: the reader left; not our error

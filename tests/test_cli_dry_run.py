@@ -6,8 +6,11 @@ What a user checks: the exit code, the one line on stderr, the report files.
 from __future__ import annotations
 
 import csv
+import glob
 import json
 import os
+import re
+from pathlib import Path
 
 import pytest
 
@@ -390,3 +393,127 @@ def test_errors_csv_keeps_the_customer_key_even_when_its_contact_made_it(tmp_pat
     run = cli(capsys, "import", path, "--dry-run", "--match-by", "email", "--report-dir", tmp_path / "r")
     (line,) = read_csv(run_dir(tmp_path / "r") / "errors.csv")
     assert run.code == 1 and line["Email"] == "ann@example.com" and line["Phone"] == "not a phone"
+
+
+# --- the README's transcripts, as a reader checks them -----------------------
+
+README = (LONG.parent.parent / "README.md").read_text("utf-8")
+
+
+def _transcript_after(command: str | int) -> list[str]:
+    """The lines the README shows a command (its first `$ ` line, or the one at that index) printing: up to the
+    next `$ ` line or fence."""
+    lines = README.splitlines()
+    start = (lines.index(command) if isinstance(command, str) else command) + 1
+    shown = []
+    for line in lines[start:]:
+        if line.startswith(("$ ", "```")):
+            break
+        shown.append(line)
+    return shown
+
+
+def test_readme_dry_run_transcript_is_what_the_sample_prints(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    command = '$ ecwid-contacts import sample_data/contacts_long.csv --dry-run; echo "exit=$?"'
+    run = cli(capsys, "import", LONG, "--dry-run")
+    shown = _transcript_after(command)
+    printed = run.err_lines + [f"exit={run.code}"]
+    folder = run_dir(tmp_path / "reports")
+    # the run id and timings differ; every line else is the README's
+    assert [line.replace(folder.name, "RUN") for line in printed] == [
+        line.replace(line.partition("reports/")[2].partition("/")[0], "RUN") if "reports/" in line else line
+        for line in shown
+    ]
+    head = [line for line in _transcript_after(f"$ head -4 reports/{_readme_run_id(shown)}/errors.csv")]
+    written = (folder / "errors.csv").read_text("utf-8-sig").splitlines()[:4]
+    assert head == written
+
+
+def _readme_run_id(shown: list[str]) -> str:
+    return next(line for line in shown if line.startswith("Report: ")).split("/")[1]
+
+
+def test_readme_transcripts_of_sending_runs_name_the_journal_first():
+    """Every sending run names its journal on its first line (or says there is none), undo's too: a
+    transcript that shows a sending run's output without it is not what the tool prints."""
+    lines = README.splitlines()
+    missing = []
+    for i, line in enumerate(lines):
+        if not (line.startswith("$ ") and ("ecwid-contacts import" in line or "ecwid-contacts undo" in line)):
+            continue
+        args = line.split("#")[0]
+        if "import" in args and "--dry-run" in args:
+            continue  # a dry import sends nothing and keeps no journal
+        if "--sandbox" in args and "--journal" not in args:
+            continue  # the embedded sandbox is new on every run: no journal unless --journal
+        first = lines[i + 1]
+        if first != "..." and not first.startswith("Journal: "):
+            missing.append(f"README.md:{i + 1}: {line}")
+    assert missing == []
+
+
+def test_every_report_file_a_run_writes_is_named_in_the_readme(tmp_path, capsys):
+    """Two files with other headers: their bad rows can't share one errors.csv; the README's Report section
+    must name the second file a reader finds in the folder."""
+    (tmp_path / "long.csv").write_text("Customer ID,Type,Contact\n1,Email,a@@example.com\n", "utf-8")
+    (tmp_path / "wide.csv").write_text("Customer ID,Email\n2,b@@example.com\n", "utf-8")
+    run = cli(capsys, "import", tmp_path / "long.csv", tmp_path / "wide.csv", "--dry-run",
+              "--report-dir", tmp_path / "reports")  # fmt: skip
+    assert run.code == 1, run.err
+    written = sorted(p.name for p in run_dir(tmp_path / "reports").iterdir())
+    assert written == ["errors-wide.csv", "errors.csv", "results.csv", "results.xlsx", "summary.json"]
+    report_section = README.partition("\n## Report\n")[2].partition("\n## ")[0]
+    for name in ("results.csv", "results.xlsx", "errors.csv", "errors-<file>[-<sheet>].csv", "summary.json"):
+        assert f"`{name}`" in report_section, name
+
+
+@pytest.mark.parametrize("argv", [
+    ("import", "missing.csv", "--dry-run", "--verbose"),  # a bad file
+    ("import", "missing.csv", "--dry-run", "--quiet", "--verbose"),  # a usage error
+])  # fmt: skip
+def test_verbose_never_turns_a_usage_error_or_bad_file_into_a_traceback(tmp_path, argv):
+    run = cli_process(*argv, "--report-dir", tmp_path)
+    assert run.code == 2, run.err
+    assert "Traceback" not in run.err, run.err
+    assert run.err_lines[-1].startswith("ecwid-contacts: error: "), run.err
+    assert [line for line in run.err_lines if not line.startswith(("usage:", " "))] == run.err_lines[-1:]
+
+
+def test_readme_transcripts_of_sending_runs_show_the_progress_and_the_journal_they_print():
+    """What a sending run prints before its table: a `sent N/N rows` line when it sent anything, and
+    `Continuing an earlier run` when its journal already had rows done (test_cli_send and test_nightly check
+    that the CLI prints them; this checks that the README shows them)."""
+    lines = README.splitlines()
+    wrong = []
+    for i, line in enumerate(lines):
+        if not (line.startswith("$ ") and "ecwid-contacts import" in line) or "--dry-run" in line:
+            continue
+        shown = _transcript_after(i)
+        if not shown or shown[0] == "...":
+            continue
+        table = next((n for n, said in enumerate(shown) if said.startswith(" status ")), len(shown))
+        before, after = shown[:table], shown[table:]
+        created = any(said.split()[:1] == ["created"] and said.split()[1] != "0" for said in after)
+        if created and not any(said.startswith("sent ") for said in before):
+            wrong.append(f"README.md:{i + 1}: rows created, no 'sent N/N rows' line")
+        if any(said.startswith("Skipped: ") and "already-imported" in said for said in after) and not any(
+            said.startswith("Continuing an earlier run") for said in before
+        ):
+            wrong.append(f"README.md:{i + 1}: rows already imported, no 'Continuing an earlier run' line")
+    assert wrong == []
+
+
+def test_readme_imports_of_the_sample_folder_name_only_files_the_import_reads():
+    """`import sample_data/<glob>` as the README writes it, expanded as a shell would: every file it names must
+    be one the import reads, or the command a reader copies stops at once (exit 2)."""
+    from importer.input.files import TEXT_EXTENSIONS, WORKBOOK_EXTENSIONS
+
+    root = LONG.parent.parent
+    commands = re.findall(r"import ((?:sample_data/\S*\*\S* ?)+)", README)
+    assert commands, "the README imports the sample folder somewhere"
+    for patterns in commands:
+        named = [Path(p) for pattern in patterns.split() for p in glob.glob(str(root / pattern))]
+        assert named, patterns
+        unread = [p.name for p in named if p.suffix.lower() not in TEXT_EXTENSIONS + WORKBOOK_EXTENSIONS]
+        assert unread == [], f"import {patterns}: {unread}"

@@ -33,8 +33,17 @@ def test_columns_shows_each_header_and_writes_a_mapping_that_imports_the_same(tm
     assert run.code == 0, run.err
     assert [(r["type"], r["contact"]) for r in results(tmp_path / "r")] == [
         ("EMAIL", "ann@example.com"), ("PHONE", "+4917112345678")]
-    again = cli(capsys, "columns", path)  # never overwrites the edited file
-    assert again.code == 2 and "exists" in again.err and "Kundenhandy,PHONE" in mapping.read_text(encoding="utf-8")
+    # Run again with the edited mapping to see how it reads: the edited file is never overwritten, and the
+    # command still does its job (a mapping is always written: the next free name)
+    again = cli(capsys, "columns", path, "--mapping", mapping)
+    assert again.code == 0, again.err
+    assert "  Kundenhandy       -> PHONE contact  (the mapping)" in again.out.splitlines()
+    assert "Kundenhandy,PHONE" in mapping.read_text(encoding="utf-8")
+    assert again.out.splitlines()[-1] == ("Mapping written to outlook.mapping-2.csv: edit it, then import with "
+                                          "--mapping outlook.mapping-2.csv")  # fmt: skip
+    assert read_csv(tmp_path / "outlook.mapping-2.csv")[-1] == {"header": "Kundenhandy", "field": "PHONE"}
+    named = cli(capsys, "columns", path, "--out", mapping)  # a path the user names: refused, not renamed
+    assert named.code == 2 and "exists" in named.err and "Kundenhandy,PHONE" in mapping.read_text(encoding="utf-8")
 
 
 def test_import_help_has_examples_columns_and_exit_codes(capsys):

@@ -678,3 +678,21 @@ def test_sandbox_mode_imports_everything(tmp_path, capsys):
     assert statuses(rows) == {"created": VALID_ROWS}
     s = summary(tmp_path)
     assert s["sandbox"] is True and s["rate_limited"] == 0 and s["requests"] == VALID_ROWS
+
+
+def test_a_dry_run_stopped_by_a_bad_token_says_to_run_it_again_not_to_import_a_file_it_did_not_write(
+    tmp_path, capsys, monkeypatch
+):
+    """A dry run with a token checks the customers; a refused token stops it (exit 3). What to do next must
+    name nothing that is not there: a dry run writes no errors.csv of rows not sent, and has nothing to resume."""
+    with cli_sandbox() as sb:
+        monkeypatch.setenv("ECWID_TOKEN", "secret_wrong_token_5e2a")
+        run = cli(capsys, "import", VALID, "--dry-run", *target(sb, tmp_path))
+        assert not any(sb.all_contacts().values())
+    assert run.code == 3, run.err
+    assert "ecwid-contacts: stopped: the token is invalid" in run.err
+    folder = run_dir(tmp_path)
+    assert not (folder / "errors.csv").exists()
+    advice = run.err_lines[-1]
+    assert "errors.csv" not in advice, advice
+    assert advice == "ecwid-contacts: once that is fixed, run the same command again (a dry run sends nothing)"
