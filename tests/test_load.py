@@ -129,6 +129,20 @@ def test_encoding_and_delimiter_options_override_detection(tmp_path):
     assert run([tabbed], delimiter="tab")[0][0].source_contact == "a,b@c.co"
 
 
+@pytest.mark.parametrize("directive", ["sep=;", "SEP=|"])
+def test_excels_sep_line_names_the_delimiter_and_is_not_a_row(tmp_path, directive):
+    """Excel reads the first line "sep=;" as the delimiter and hides it: the header is Excel's row 1, the
+    rows' numbers are the ones Excel shows, and nothing calls the line a title."""
+    d = directive[-1]
+    path = tmp_path / "excel.csv"
+    path.write_text(f"{directive}\r\nCustomer ID{d}Type{d}Contact{d}Note\r\n1{d}EMAIL{d}a@x.co{d}1,5\r\n\r\n"
+                    f"2{d}EMAIL{d}b@@x.co{d}\r\n", encoding="utf-8")
+    records, stats = run([path])
+    assert [(r.source.row, r.contact, r.note) for r in records] == [(2, "a@x.co", "1,5"), (4, "b@@x.co", "")]
+    assert stats.delimiters[str(path)] == d
+    assert not any("title" in note for note in stats.notes)
+
+
 def test_semicolon_file_with_decimal_commas_is_not_misread(tmp_path):
     # Excel in Germany/France: ';' between cells, ',' in decimals. csv.Sniffer picks ','.
     rows = [["Customer ID", "Type", "Contact", "Spent, EUR"]] + [

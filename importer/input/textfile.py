@@ -33,6 +33,8 @@ from importer.runs.memory import release
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024
 CHUNK_ROWS = 100_000  # rows parsed at a time: bounds the parser's Python objects
+# Excel's "sep=;" first line names the delimiter; Excel hides it, so the header below it is Excel's row 1.
+SEP_LINE = re.compile(r"sep=([^\r\n])\r?\n", re.IGNORECASE)
 
 
 def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, log: logging.Logger,
@@ -59,7 +61,10 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
     controls = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n")
     if controls > max(3, len(sample) // 100):
         raise InputError(path, f"binary data: not a delimited text file (read as {enc})")
-    delim = delimiter or sniff_delimiter(sample, "\t" if path.lower().endswith(".tsv") else ",")
+    directive = SEP_LINE.match(sample.removeprefix("\ufeff"))
+    skip = 1 if directive else 0  # records before Excel's row 1
+    delim = delimiter or (directive[1] if directive else
+                          sniff_delimiter(sample, "\t" if path.lower().endswith(".tsv") else ","))
     widest = limits.line_widths(path, enc, delim)
     stats.encodings[path] = enc
     stats.delimiters[path] = delim
@@ -68,7 +73,7 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
         stats.notes.append(f"{path}: read as UTF-8, but {choice.bad:,} line{'s have' if choice.bad > 1 else ' has'} bytes "
                            f"that are not UTF-8: {'their rows are' if choice.bad > 1 else 'its row is'} invalid (bad-encoding)")
 
-    head = _head(sample.removeprefix("\ufeff"), delim, header_row)
+    head = _head(sample.removeprefix("\ufeff"), delim, header_row, skip)
     if not head:
         raise InputError(path, "file is empty (only blank lines)")
     top = tablefind.find_header(head, is_header, header_row)
@@ -80,11 +85,11 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
     # importer.mapping.matching); a later, wider line is a ParserError that widens the read (_parse)
     width = max(len(headers), len(head[0][1]) if head[0][0] == 1 else 0)
     rows_at_once = max(1, min(CHUNK_ROWS, limits.CHUNK_FIELDS // max(width, widest, 1)))
-    cells = _parse(path, delim, enc, max(width, 1), None if limit is None else limit + 1 + top.index,  # the header
+    cells = _parse(path, delim, enc, max(width, 1), None if limit is None else limit + 1 + top.index + skip,
                    errors="replace" if choice.lenient else "strict", rows_at_once=rows_at_once)
     problems = _bad_bytes(cells, replacements(path, choice.start), headers) if choice.lenient else {}
-    at = np.arange(header_row, len(cells), dtype=np.int64)  # the data rows' positions in what was parsed
-    cells = cells.iloc[header_row:]  # rows 1..header_row: the header and what is above it
+    at = np.arange(header_row + skip, len(cells), dtype=np.int64)  # the data rows' positions in what was parsed
+    cells = cells.iloc[header_row + skip:]  # rows 1..header_row: the header and what is above it
     blank = tablefind.blank_rows(cells)  # a cell past the header's width counts too (a note beside the table)
     if len(blank):
         keep = np.ones(len(cells), dtype=bool)
@@ -92,13 +97,13 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
         cells, at = cells[keep], at[keep]
     if limit is not None and len(cells) > limit:
         cells, at = cells.iloc[:limit], at[:limit]
-        blank = blank[blank + header_row < at[-1]]  # the blank rows among those kept
+        blank = blank[blank + header_row + skip < at[-1]]  # the blank rows among those kept
     stats.blank_rows += len(blank)
     cells = cells.reset_index(drop=True)
     problems = limits.moved(problems, at)
     for row, found_ in limits.cut_long_cells(cells, headers).items():
         problems.setdefault(row, []).extend(found_)
-    return headers, _compact(cells), at + 1, problems, top
+    return headers, _compact(cells), at + 1 - skip, problems, top
 
 
 def _bad_bytes(cells: pd.DataFrame, events: list[tuple[int, bytes]], headers: list[str]) -> Problems:
@@ -172,15 +177,15 @@ def _compact(cells: pd.DataFrame) -> pd.DataFrame:
     return cells
 
 
-def _head(sample: str, delimiter: str, header_row: int | None) -> list[tuple[int, list[str]]]:
+def _head(sample: str, delimiter: str, header_row: int | None, skip: int = 0) -> list[tuple[int, list[str]]]:
     """The sample's first records that hold something (tablefind.HEAD_ROWS; through `header_row` when given):
-    (Excel row, cells stripped)."""
+    (Excel row, cells stripped); the first `skip` records are not Excel's rows (SEP_LINE)."""
     reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
                         strict=False)
     head = []
     try:
-        for number, cells in enumerate(reader, 1):
-            if any(c.strip() for c in cells):
+        for number, cells in enumerate(reader, 1 - skip):
+            if number >= 1 and any(c.strip() for c in cells):
                 head.append((number, [c.strip("\ufeff \t\r\n") for c in cells]))
                 if len(head) >= tablefind.HEAD_ROWS and (header_row is None or number >= header_row):
                     break
