@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from importer.ecwid import DEFAULT_API_URL
-from importer.runs.events import Stop
+from importer.events import Stop
 
 __all__ = ["Target", "Pacing", "InputOptions", "Delivery", "Watch", "Groups", "from_args"]
 
@@ -84,7 +84,7 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Watch:
-    # A watcher's hooks (importer.runs.events): progress events as the run goes, and a stop asked for from another
+    # A watcher's hooks (importer.events): progress events as the run goes, and a stop asked for from another
     # thread that ends the run as Ctrl-C does. The local web page uses both; the CLI neither.
     on_event: Callable[[dict], None] | None = field(default=None, repr=False, compare=False)
     stop: Stop | None = field(default=None, repr=False, compare=False)

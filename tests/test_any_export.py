@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importer.mapping.headers import looks_like_header, reading_of
-from importer.mapping.headerwords import read_header, words
+from importer.rules.words import read_header, words
 from importer.runs.pipeline import run_import
 
 

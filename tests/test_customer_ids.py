@@ -19,7 +19,8 @@ from importer.customers.customers import Resolution, resolve_customers
 from importer.customers.directory import Directory
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.store import StoreReader
-from importer.records import Code, ContactRecord, Outcome, Source, Status
+from importer.records import ContactRecord, Outcome, Source, Status
+from importer.errors import Code
 from importer.runs.pipeline import ImportOptions, run_import
 from importer.sandbox import READ, Sandbox, SandboxConfig, create_app
 from load_helpers import write_csv

@@ -18,9 +18,9 @@ from importer.customers.customers import Resolution, resolve_customers
 from importer.customers.directory import Directory
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.store import StoreReader, StoreReadError
-from importer.errors import InputError
+from importer.errors import Code, InputError
 from importer.journal import Journal
-from importer.records import Code, ContactRecord, Outcome, Source, Status
+from importer.records import ContactRecord, Outcome, Source, Status
 from importer.runs.pipeline import ImportOptions, run_import
 from importer.sandbox import CREATE, READ, Sandbox, SandboxConfig, create_app
 from load_helpers import load_records

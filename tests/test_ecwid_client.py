@@ -38,8 +38,7 @@ from importer.ecwid.liveness import Liveness
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.policy import Action
 from importer.ecwid.store import StoreReader
-from importer.errors import RunStopped
-from importer.records import Code
+from importer.errors import Code, RunStopped
 from importer.sandbox import Sandbox, SandboxConfig, SandboxState, create_app
 from importer.sandbox.config import READ
 from importer.sandbox.faults import FaultSettings, draw

@@ -1,4 +1,4 @@
-"""A run's events and its stop (importer.runs.events): what the page watches, and its Stop button."""
+"""A run's events and its stop (importer.events): what the page watches, and its Stop button."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 from cli_support import VALID, VALID_ROWS
 
 from importer.records import Status
-from importer.runs.events import Stop
+from importer.events import Stop
 from importer.runs.pipeline import run_import
 
 

@@ -18,7 +18,8 @@ from importer.customers.directory import Directory
 from importer.customers.instore import skip_in_store
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.store import StoreReader
-from importer.records import Code, Status
+from importer.records import Status
+from importer.errors import Code
 from importer.runs import remote
 from importer.runs.pipeline import run_import
 from importer.sandbox import Sandbox, SandboxConfig, SandboxState, create_app

@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from importer.errors import InputError
+from importer.errors import Code, InputError
 from importer.input.table import LoadStats, read_table
 from importer.input.textfile import sniff_delimiter
 from importer.mapping.headers import read_mapping
-from importer.records import Code, Status
+from importer.records import Status
 from load_helpers import cells_as_written, load_records, load_table, load_with_stats, records_of
 
 LONG_HEADER = ["Customer ID", "Type", "Contact", "Note"]

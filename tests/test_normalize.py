@@ -12,8 +12,8 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from importer.errors import UsageError
-from importer.records import Code, Source
+from importer.errors import Code, UsageError
+from importer.records import Source
 from importer.rules import (
     MAX_CONTACT,
     InvalidValue,

@@ -11,8 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from importer.cli import main
-from importer.errors import InputError
-from importer.records import Code
+from importer.errors import Code, InputError
 from importer.rules import country
 from importer.rules.phones import phone
 from importer.runs.pipeline import run_import

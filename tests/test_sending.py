@@ -28,7 +28,8 @@ from fakeclock import FakeClock
 from importer import errors
 from importer.deliver.send import SendConfig, send_records
 from importer.journal import default_path
-from importer.records import Code, Status
+from importer.records import Status
+from importer.errors import Code
 from importer.sandbox import READ, Sandbox, SandboxConfig
 from send_helpers import Collector, make_records
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from importer.checks.contactfields import match_key
 from importer.checks.validate import validate
 from importer.input.table import Records, read_table
-from importer.records import Code, ContactRecord, Source, Status
+from importer.records import ContactRecord, Source, Status
+from importer.errors import Code
 from load_helpers import load_records, write_csv, write_xlsx
 
 HEADERS = ("customerId", "type", "contact", "Is Default")

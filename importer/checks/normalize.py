@@ -22,10 +22,10 @@ import phonenumbers
 import pyarrow as pa
 
 from importer import rules
-from importer.errors import UsageError
+from importer.errors import Code, UsageError
 from importer.mapping.headers import reading_of
-from importer.records import Cell, Code, RecordError, SourceTable
-from importer.runs.memory import release
+from importer.records import Cell, RecordError, SourceTable
+from importer.memory import release
 
 __all__ = ["normalize", "check_region", "column_of", "blank"]
 

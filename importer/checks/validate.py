@@ -18,9 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from importer.checks.normalize import column_of
-from importer.input.table import STATUSES, Table, records_at
-from importer.records import Code, ContactRecord, RecordError, Source, Status
-from importer.runs.memory import release
+from importer.frame import STATUSES, Table, records_at
+from importer.records import ContactRecord, RecordError, Source, Status
+from importer.errors import Code
+from importer.memory import release
 
 __all__ = ["validate", "customer_codes", "source_at"]
 

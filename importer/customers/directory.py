@@ -34,9 +34,8 @@ from typing import Any
 
 from importer.deliver.tasks import bounded
 from importer.ecwid.store import PAGE_LIMIT, StoreReader, StoreReadError
-from importer.errors import RunStopped
+from importer.errors import Code, RunStopped
 from importer.journal import Journal
-from importer.records import Code
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Collection
 
 import numpy as np
 
-from importer.input.table import Table
+from importer.frame import Table
 from importer.mapping.headers import NAME_FIELDS
 from importer.records import ContactType, Source, Status
 from importer.rules import cell_text

@@ -24,7 +24,7 @@ from importer.records import ContactRecord, Outcome, Source, Status
 
 if TYPE_CHECKING:
     from importer.customers.customers import CustomerStats
-    from importer.input.table import Table
+    from importer.frame import Table
 
 log = logging.getLogger("importer")
 

@@ -48,9 +48,9 @@ from importer.ecwid.batchpolicy import BatchSettings, inner_answer, inner_id
 from importer.ecwid.policy import Action
 from importer.ecwid.store import StoreReader
 from importer.ecwid.tickets import Batch, Tickets
-from importer.errors import RunStopped, interrupted, not_sent
+from importer.errors import Code, RunStopped, interrupted, not_sent
 from importer.journal import Journal, OpenBatch
-from importer.records import Code, ContactRecord, Outcome, Status
+from importer.records import ContactRecord, Outcome, Status
 
 log = logging.getLogger(__name__)
 

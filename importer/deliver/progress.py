@@ -1,6 +1,6 @@
 """Progress while sending: events for any watcher, shown as a tqdm bar on a terminal, else a line every few seconds.
 
-The counter (`Progress`) turns each row's end into an event (importer.runs.events): the
+The counter (`Progress`) turns each row's end into an event (importer.events): the
 terminal display below is one listener, the run's watcher (the local web page,
 importer.ui) another; both see the same numbers.
 
@@ -27,7 +27,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from importer.records import Status
-from importer.runs import events
+from importer import events
 
 LINE_INTERVAL_S = 5.0
 

@@ -38,8 +38,8 @@ from importer.ecwid.client import EcwidClient, new_client
 from importer.ecwid.liveness import Liveness
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.policy import Action
-from importer.errors import RunStopped, UsageError, interrupted, not_sent
-from importer.records import Code, ContactRecord, Outcome, Status
+from importer.errors import Code, RunStopped, UsageError, interrupted, not_sent
+from importer.records import ContactRecord, Outcome, Status
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ import httpx
 from importer.ecwid import CREATE_SCOPE, scrub
 from importer.ecwid.policy import (Action, classify_exception, classify_status, may_have_been_sent,
                                    parse_retry_after)  # fmt: skip
-from importer.errors import RunStopped
-from importer.records import Code, Outcome, Status
+from importer.errors import Code, RunStopped
+from importer.records import Outcome, Status
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ import httpx
 
 from importer.ecwid.answers import Reply, reply_for
 from importer.ecwid.policy import Action
-from importer.errors import UsageError
-from importer.records import Code, ContactRecord
+from importer.errors import Code, UsageError
+from importer.records import ContactRecord
 
 MAX_SIZE = 500  # Ecwid's limit of inner requests per batch
 DEFAULT_IN_FLIGHT = 4

@@ -26,8 +26,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from importer.ecwid import policy
-from importer.errors import RunStopped
-from importer.records import Code
+from importer.errors import Code, RunStopped
 
 NOT_ECWID = "the answer is not Ecwid's"
 

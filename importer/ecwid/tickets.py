@@ -28,8 +28,8 @@ from importer.ecwid.answers import TICKET, Reply
 from importer.ecwid.batchpolicy import POLL_FAILURES, BatchSettings, inner_id, poll_wait
 from importer.ecwid.client import EcwidClient
 from importer.ecwid.policy import Action
-from importer.errors import RunStopped
-from importer.records import Code, ContactRecord
+from importer.errors import Code, RunStopped
+from importer.records import ContactRecord
 
 log = logging.getLogger("importer.deliver.batch")
 

@@ -28,7 +28,7 @@ from importer.input import limits
 from importer.input import tablefind
 from importer.input.encoding import choose_encoding, first_bad_byte, replacements
 from importer.input.limits import Problems
-from importer.runs.memory import release
+from importer.memory import release
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024

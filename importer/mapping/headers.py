@@ -5,7 +5,7 @@
     looks_like_header(cells) -> bool     # a row reads as a header row
 
 Headers match ignoring case, spaces, `_`, `-` and dots: `Customer ID` = `customer_id` = `customerId`.
-A header no alias knows is read by its words (importer.mapping.headerwords): `Person - Phone - Mobile` is a
+A header no alias knows is read by its words (importer.rules.words): `Person - Phone - Mobile` is a
 PHONE column whose numbers are noted `Mobile`.
 
 The customer's key, with no flags: the customer id column if there is one (dropped, with a note, when
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from importer.errors import InputError
 from importer.mapping import presets
-from importer.mapping.headerwords import norm, read_header, written_words
+from importer.rules.words import norm, read_header, written_words
 from importer.mapping.keycolumns import MATCH_BY, CustomerKey, choose_country, choose_customer_key, columns_for, key_column
 from importer.mapping.mappingfile import IGNORE, check_mapping, read_mapping, resolve_target
 from importer.records import ContactType, SourceTable

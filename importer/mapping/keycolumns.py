@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from importer.errors import InputError
-from importer.mapping.headerwords import country_rank, norm, pair_words
+from importer.rules.words import country_rank, norm, pair_words
 from importer.records import ContactType
 
 __all__ = ["CustomerKey", "MATCH_BY", "columns_for", "key_column", "choose_customer_key", "choose_country"]

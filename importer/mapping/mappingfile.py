@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from importer.errors import InputError, UsageError
-from importer.mapping.headerwords import norm
+from importer.rules.words import norm
 from importer.records import FIELDS, ContactType
 
 __all__ = ["IGNORE", "resolve_target", "read_mapping", "check_mapping"]

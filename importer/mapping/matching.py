@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from importer.mapping import headers
-from importer.mapping.headerwords import is_postal, read_header, unnamed
+from importer.rules.words import is_postal, read_header, unnamed
 from importer.records import ContactType, Source
 from importer.rules import cell_text, infer_type, parse_customer_id, parse_timestamp
 
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     import logging
 
     from importer.mapping.headers import CustomerKey, Plan
-    from importer.input.table import Table
+    from importer.frame import Table
 
 __all__ = ["replanned", "ids_not_whole", "kinds_by_values", "dates_not_read", "links_not_read", "contact_like_left_out",
            "headerless_named", "holds_no_contact", "written_kind", "first_email",
@@ -225,7 +225,7 @@ def holds_no_contact(plan: Plan, cells: pd.DataFrame) -> bool:
 
 
 def headerless_named(header: Sequence[str], cells: pd.DataFrame) -> list[str]:
-    """The header, with a name (headerwords.unnamed: `(no header: column D)`) for each column that has none (a
+    """The header, with a name (importer.rules.words.unnamed: `(no header: column D)`) for each column that has none (a
     blank header cell, or past the header's last) and holds contacts: it is then left out like any column of
     contacts no header word names, each cell on a line of its own, never dropped unsaid."""
     named = list(header)

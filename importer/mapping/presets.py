@@ -5,7 +5,7 @@
 
 A preset is detected only from columns that product alone writes (`Record ID` + `Lifecycle Stage` is
 HubSpot; `Record Id` + `Contact Owner` is also Zoho CRM's, so it is not a signature). Headers are read
-by their words anyway (importer.mapping.headerwords); what a preset knows that the words alone can't:
+by their words anyway (importer.rules.words); what a preset knows that the words alone can't:
 * which columns hold the *other system's* ids (Shopify's `Customer ID`, HubSpot's
   `Record ID`, Salesforce's `Contact ID`, Mailchimp's `LEID`): never Ecwid's, so they
   are ignored and the customers are matched by email (unless --match-by says otherwise);

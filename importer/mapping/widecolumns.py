@@ -17,7 +17,7 @@ import pandas as pd
 
 from importer.errors import Code
 from importer.mapping.headers import Plan
-from importer.mapping.headerwords import read_header
+from importer.rules.words import read_header
 
 __all__ = ["paired_countries", "paired_labels", "left_out_lines"]
 

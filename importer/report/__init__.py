@@ -49,7 +49,7 @@ from importer.report.results import (
     write_results_csv,
     write_results_xlsx,
 )
-from importer.input.table import Table
+from importer.frame import Table
 from importer.report.summary import SUMMARY_JSON, new_run_id, print_summary, write_summary
 
 __all__ = [

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple, TextIO
 import numpy as np
 import pandas as pd
 
-from importer.input.table import Sheet, Table
+from importer.frame import Sheet, Table
 from importer.records import Status
 from importer.report.results import escape_formula, open_csv
 

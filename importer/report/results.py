@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from importer.input.table import Table
+from importer.frame import Table
 from importer.report.csvtext import csv_fields, csv_lines, rows_starting_with
 
 __all__ = [

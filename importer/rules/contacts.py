@@ -7,8 +7,9 @@ import functools
 import re
 from collections.abc import Callable
 
-from importer.mapping.headerwords import read_header
-from importer.records import Code, ContactType
+from importer.rules.words import read_header
+from importer.records import ContactType
+from importer.errors import Code
 from importer.rules.emails import email
 from importer.rules.links import SOCIAL_TYPES, split_link, network_of, social, url, whatsapp, HOSTNAME
 from importer.rules.phones import phone

@@ -23,7 +23,7 @@ import unicodedata
 
 import phonenumbers
 
-from importer.records import Code
+from importer.errors import Code
 from importer.rules.text import Problem
 
 # The languages of the stores' customers: western, central and eastern Europe, the Americas, Turkey,

@@ -8,7 +8,7 @@ import re
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
-from importer.records import Code
+from importer.errors import Code
 from importer.rules.text import InvalidValue, Problem, clean
 
 # Fast path for plain ASCII addresses. Everything it accepts, email_validator accepts

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from importer.records import Code, ContactType
+from importer.records import ContactType
+from importer.errors import Code
 from importer.rules.phones import phone
 from importer.rules.text import Problem
 

@@ -13,7 +13,7 @@ import unicodedata
 
 import phonenumbers
 
-from importer.records import Code
+from importer.errors import Code
 from importer.rules.text import INTEGRAL, SCIENTIFIC, Problem
 
 

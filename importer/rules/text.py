@@ -11,7 +11,8 @@ import datetime as dt
 import re
 import unicodedata
 
-from importer.records import Cell, Code
+from importer.records import Cell
+from importer.errors import Code
 
 MAX_CONTACT = 1024
 MAX_HANDLE = 255
@@ -21,7 +22,7 @@ ECWID_TIME_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 
 
 class InvalidValue(ValueError):
-    """A value that cannot be normalized; `code` is a records.Code value."""
+    """A value that cannot be normalized; `code` is an importer.errors.Code value."""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -112,7 +113,7 @@ def parse_store_id(value: str) -> tuple[int | None, Problem]:
 _BOOLS = {
     **dict.fromkeys(("true", "yes", "y", "1", "on", "t"), True),
     **dict.fromkeys(("false", "no", "n", "0", "off", "f"), False),
-    # the words of the languages headers are read in (importer.mapping.headerwords), and a ticked box: a
+    # the words of the languages headers are read in (importer.rules.words), and a ticked box: a
     # "Standard"/"Primary" column kept by hand holds "Ja", "x" or a check mark as often as TRUE
     **dict.fromkeys(("ja", "wahr", "oui", "vrai", "si", "sí", "sì", "verdadero", "vero", "sim", "verdadeiro", "tak",
                      "prawda", "waar", "x", "✓", "✔", "☑", "✅"), True),

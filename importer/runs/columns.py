@@ -24,7 +24,7 @@ from importer.input.table import LoadStats, read_table
 from importer.input.tablesaid import header_line
 from importer.mapping import presets
 from importer.mapping.headers import NAME_FIELDS, PlanRefused, alias_of, column_note, read_mapping, reading_of
-from importer.mapping.headerwords import read_header
+from importer.rules.words import read_header
 from importer.records import ContactType, SourceTable
 
 log = logging.getLogger("importer")

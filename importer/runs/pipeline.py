@@ -19,14 +19,15 @@ import pandas as pd
 
 from importer.checks.validate import validate
 from importer.errors import InputError, ReportNotWritten, RunStopped, UsageError
-from importer.input.table import LoadStats, Records, Table, read_table, records_at
+from importer.frame import Records, Table, records_at
+from importer.input.table import LoadStats, read_table
 from importer.journal import announce
 from importer.mapping.headers import NAME_FIELDS, read_mapping
 from importer.options import Delivery, Groups, InputOptions, Pacing, Target, Watch
 from importer.records import ContactRecord, SourceTable, Status
 from importer.report import new_run_id, results_frame, unwritten_message, write_report
 from importer.report.summary import RunSummary
-from importer.runs.events import watching
+from importer.events import watching
 
 log = logging.getLogger("importer")
 

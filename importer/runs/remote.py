@@ -35,10 +35,10 @@ from importer.ecwid.client import connection
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.store import StoreReader
 from importer.errors import Code, RunStopped, UsageError, not_sent
-from importer.input.table import Table, set_outcomes
+from importer.frame import Table, set_outcomes
 from importer.journal import NO_JOURNAL, Journal, locate
 from importer.records import ContactRecord, Status
-from importer.runs.events import current_stop
+from importer.events import current_stop
 
 if TYPE_CHECKING:
     from importer.runs.pipeline import ImportOptions
@@ -240,7 +240,7 @@ async def _after_send(sent, results, reader: StoreReader, history: Journal | Non
 @contextlib.contextmanager
 def interrupt_event():
     """Ctrl-C / SIGTERM / SIGHUP set an event the sender watches, so the report still gets written.
-    So does the watcher's stop (importer.runs.events: the web page's Stop button), from any thread."""
+    So does the watcher's stop (importer.events: the web page's Stop button), from any thread."""
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []

@@ -54,7 +54,7 @@ from importer.records import Outcome, Status
 from importer.report import REPORT_COLUMNS, new_run_id, write_frame_report
 from importer.report.errors import ERRORS_CSV
 from importer.report.results import write_results_csv
-from importer.runs.events import watching
+from importer.events import watching
 
 log = logging.getLogger("importer")
 

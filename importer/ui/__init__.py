@@ -9,7 +9,7 @@ The package's __init__ imports nothing, so the CLI's parser (importer.ui.command
 light; the web stack loads when the page starts.
 
 The page calls the library as the CLI does (importer.runs.columns, run_import, run_undo);
-its progress is the run's own events (importer.runs.events). It serves on 127.0.0.1 only,
+its progress is the run's own events (importer.events). It serves on 127.0.0.1 only,
 and every request needs the random key in the address it prints (importer.ui.app).
 The token stays in this process: read from the environment or a token file before the
 page starts, it is never written into a page, a URL, an event or a log. Uploads go to a

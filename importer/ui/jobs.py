@@ -21,7 +21,7 @@ from typing import Any
 
 from importer.ecwid import scrub_held
 from importer.errors import ImporterError
-from importer.runs.events import Stop
+from importer.events import Stop
 
 log = logging.getLogger("importer")
 
