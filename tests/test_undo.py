@@ -209,3 +209,18 @@ def test_once_a_read_learnt_its_id_undo_does_not_take_a_look_alike_for_the_conta
         left = stored(sb)
     assert undo.counts == {"deleted": 2} and undo.summary["already_gone"] == 1
     assert left == {(1, "EMAIL", "Person0@example.com"): 1}  # the one added by hand stays
+
+
+def test_a_run_made_after_an_undo_of_the_same_contacts_is_undone_too(tmp_path):
+    csv = tmp_path / "five.csv"
+    write_csv(csv, range(5), customers=5)
+    with Sandbox(SandboxConfig(customers=5, rate_per_minute=None)) as sb:
+        first = _undo(sb, _import(sb, csv, tmp_path).summary["run_id"], tmp_path)  # the undo's read learns the ids
+        again = _import(sb, csv, tmp_path)
+        dry = _undo(sb, again.summary["run_id"], tmp_path, dry_run=True)
+        second = _undo(sb, again.summary["run_id"], tmp_path)
+        left = stored(sb)
+    assert first.counts == {"deleted": 5} and again.counts == {"created": 5}
+    assert dry.counts == {"valid": 5} and dry.summary["already_gone"] == 0
+    assert second.counts == {"deleted": 5} and second.summary["already_gone"] == 0
+    assert left == {}  # the second run's contacts are gone from the store, not only marked deleted
