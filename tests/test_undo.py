@@ -224,3 +224,24 @@ def test_a_run_made_after_an_undo_of_the_same_contacts_is_undone_too(tmp_path):
     assert dry.counts == {"valid": 5} and dry.summary["already_gone"] == 0
     assert second.counts == {"deleted": 5} and second.summary["already_gone"] == 0
     assert left == {}  # the second run's contacts are gone from the store, not only marked deleted
+
+
+def test_undo_summary_has_the_rate_used_the_files_and_why_it_stopped_like_an_import_summary(tmp_path):
+    import json
+
+    csv = tmp_path / "five.csv"
+    write_csv(csv, range(5), customers=5)
+    with Sandbox(SandboxConfig(customers=5, rate_per_minute=None)) as sb:
+        run = _import(sb, csv, tmp_path)
+        refused = _undo(sb, run.summary["run_id"], tmp_path, token="secret_wrong_token_19ab")
+        undo = _undo(sb, run.summary["run_id"], tmp_path)
+    imported = json.loads((run.report_path / "summary.json").read_text(encoding="utf-8"))
+    written = json.loads((undo.report_path / "summary.json").read_text(encoding="utf-8"))
+    stopped = json.loads((refused.report_path / "summary.json").read_text(encoding="utf-8"))
+    shared = ("files", "rate_per_minute", "concurrency", "retries", "requests", "rate_limited",
+              "achieved_rate_per_minute", "stopped", "stopped_code", "exit_code", "elapsed_s", "report_files")
+    assert [k for k in shared if k in imported and k not in written] == []
+    assert written["files"] == [str(csv)] == imported["files"]
+    assert written["rate_per_minute"] == imported["rate_per_minute"] == FAST
+    assert written["achieved_rate_per_minute"] > 0 and written["stopped_code"] is None
+    assert refused.exit_code == 3 and stopped["stopped_code"] == refused.stopped.error_code == "INVALID_API_TOKEN" and stopped["exit_code"] == 3
