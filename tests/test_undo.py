@@ -245,3 +245,18 @@ def test_undo_summary_has_the_rate_used_the_files_and_why_it_stopped_like_an_imp
     assert written["rate_per_minute"] == imported["rate_per_minute"] == FAST
     assert written["achieved_rate_per_minute"] > 0 and written["stopped_code"] is None
     assert refused.exit_code == 3 and stopped["stopped_code"] == refused.stopped.error_code == "INVALID_API_TOKEN" and stopped["exit_code"] == 3
+
+
+def test_a_contact_updated_then_undone_and_imported_again_is_undone_again(tmp_path):
+    csv = tmp_path / "one.csv"
+    with Sandbox(SandboxConfig(customers=1, rate_per_minute=None)) as sb:
+        csv.write_text("customerId,type,contact,note\n1,email,a@example.com,one\n", encoding="utf-8")
+        first = _import(sb, csv, tmp_path)
+        csv.write_text("customerId,type,contact,note\n1,email,a@example.com,two\n", encoding="utf-8")
+        updated = _import(sb, csv, tmp_path, update=True)  # the journal keeps the id the update reached
+        _undo(sb, first.summary["run_id"], tmp_path)
+        again = _import(sb, csv, tmp_path)
+        undo = _undo(sb, again.summary["run_id"], tmp_path)
+        left = stored(sb)
+    assert updated.counts == {"updated": 1} and again.counts == {"created": 1}
+    assert undo.counts == {"deleted": 1} and undo.summary["already_gone"] == 0 and left == {}
