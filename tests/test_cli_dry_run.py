@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_support import LONG, VALID, VALID_ROWS, cli, cli_process, read_csv, results, run_dir, statuses, summary
+from cli_support import LONG, SAMPLES, VALID, VALID_ROWS, cli, cli_process, read_csv, results, run_dir, statuses, summary
 
 # contacts_long.csv's planted mistakes (sample_data/README.md): row -> (code, column named in the error)
 PLANTED = {
@@ -226,6 +226,20 @@ def test_usage_errors_exit_2_and_never_echo_the_token(tmp_path, capsys, monkeypa
     assert TOKEN not in run.out + run.err
     assert "Traceback" not in run.err
     assert not reports.exists()  # nothing sent, nothing written
+
+
+def test_sheet_with_only_text_files_stops_naming_the_option_and_the_files(tmp_path, capsys):
+    run = cli(capsys, "import", VALID, LONG, "--sheet", "Customers", "--dry-run", "--report-dir", tmp_path / "r")
+    assert run.code == 2 and len(run.err_lines) == 1, run.err
+    assert run.err_lines[0] == (f"ecwid-contacts: error: --sheet 'Customers' picks a workbook's sheets, but {VALID}, "
+                                f"{LONG} are text files (no sheets): leave --sheet out")  # fmt: skip
+    assert not (tmp_path / "r").exists()
+    # a workbook among the inputs: --sheet picks its sheets, as ever; the text file is read whole
+    mixed = cli(capsys, "import", VALID, SAMPLES / "customers_wide.xlsx", "--sheet", "Customers", "--dry-run",
+                "--report-dir", tmp_path / "m")  # fmt: skip
+    assert mixed.code in (0, 1), mixed.err
+    assert {(Path(t["file"]).name, t["sheet"]) for t in summary(tmp_path / "m")["tables"]} == {
+        ("contacts_valid.csv", ""), ("customers_wide.xlsx", "Customers")}
 
 
 def test_http_to_loopback_is_allowed(tmp_path, capsys, monkeypatch):

@@ -384,3 +384,18 @@ def test_a_store_that_cannot_be_read_leaves_the_row_unchecked_not_absent():
     assert checked.stopped is None and not checked.absent
     assert [why for _, why in checked.unchecked] == ["the store could not be checked: GET /customers/1/contacts: "
                                                      "HTTP 503 INSUFFICIENT_APP_SCOPE no"]  # fmt: skip
+
+
+def test_one_row_in_doubt_and_one_row_done_before_are_said_in_the_singular(tmp_path, monkeypatch, capsys):
+    csv = tmp_path / "contacts.csv"
+    write_csv(csv, range(1))
+    with _sandbox(late_commit_ms=300) as sb:  # the create commits after the client gave up on its answer
+        args = _one_journal(sb, csv, tmp_path, "r1", "--timeout", "0.15", "--settle-window", "0.6")
+        code, summary, err = run_main(sb, args, monkeypatch, capsys)
+        write_csv(csv, range(2))  # the same row, and one more
+        again, _, err2 = run_main(sb, _one_journal(sb, csv, tmp_path, "r2"), monkeypatch, capsys)
+    assert code == again == 0, err + err2
+    assert summary["in_doubt"]["found_in_store"] == 1
+    assert "\n1 row in doubt (sent, no answer): checking the store by " in err
+    assert "\nIn doubt: 1 row (1 answer lost): 1 found in the store.\n" in err
+    assert f"Continuing an earlier run (journal {tmp_path / 'journal.sqlite'}): 1 row already done\n" in err2

@@ -82,3 +82,16 @@ def test_an_undo_line_says_what_it_deleted_and_kept_and_its_dry_run_what_it_woul
         check.update(status)
     assert undo.line() == "undone 3/4 rows: 2 deleted, 1 kept, 0 failed; 1.5 rows/s, ETA 0m01s"
     assert check.line() == "checked 2/4 rows: 1 to delete, 1 kept, 0 failed; 1.0 rows/s, ETA 0m02s"
+
+
+def test_a_run_that_waited_out_a_row_in_doubt_prints_its_final_line_once():
+    clock, out = Clock(), io.StringIO()
+    progress = Progress(2, stream=out, interval_s=5.0, clock=clock)
+    progress.update(Status.CREATED)
+    progress.update(Status.FAILED, in_doubt=True)  # its answer was lost: checked after the settle window
+    clock.now = 12.0
+    progress.settled(Status.CREATED)  # the store has it: the last row is done
+    clock.now = 12.5
+    progress.close()
+    lines = out.getvalue().splitlines()
+    assert [line.split(";")[0] for line in lines] == ["sent 2/2 rows: 2 created, 0 failed"]

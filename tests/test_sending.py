@@ -697,3 +697,21 @@ def test_a_dry_run_stopped_by_a_bad_token_says_to_run_it_again_not_to_import_a_f
     advice = run.err_lines[-1]
     assert "errors.csv" not in advice, advice
     assert advice == "ecwid-contacts: once that is fixed, run the same command again (a dry run sends nothing)"
+
+
+def test_a_dry_run_stopped_by_a_bad_token_marks_its_unchecked_rows_not_sent_and_its_bad_rows_invalid(
+    tmp_path, capsys, monkeypatch
+):
+    """`valid` in a dry run with a token means the customer was found; a stop before the check is `not_sent`."""
+    csv = tmp_path / "three.csv"
+    csv.write_text("customerId,type,contact\n1,email,a@example.com\n2,email,not-an-email\n3,phone,+14155550100\n",
+                   encoding="utf-8")  # fmt: skip
+    with cli_sandbox() as sb:
+        monkeypatch.setenv("ECWID_TOKEN", "secret_wrong_token_77d1")
+        run = cli(capsys, "import", csv, "--dry-run", *target(sb, tmp_path))
+    assert run.code == 3, run.err
+    rows = {int(r["row"]): r for r in results(tmp_path)}
+    assert {n: r["status"] for n, r in rows.items()} == {2: "not_sent", 3: "invalid", 4: "not_sent"}
+    assert rows[2]["error_code"] == rows[4]["error_code"] == "run-stopped"
+    assert "the token is invalid" in rows[2]["error"] and rows[3]["error_code"] == "invalid-email"
+    assert summary(tmp_path)["counts"] == {"not_sent": 2, "invalid": 1}

@@ -209,3 +209,54 @@ def test_once_a_read_learnt_its_id_undo_does_not_take_a_look_alike_for_the_conta
         left = stored(sb)
     assert undo.counts == {"deleted": 2} and undo.summary["already_gone"] == 1
     assert left == {(1, "EMAIL", "Person0@example.com"): 1}  # the one added by hand stays
+
+
+def test_a_run_made_after_an_undo_of_the_same_contacts_is_undone_too(tmp_path):
+    csv = tmp_path / "five.csv"
+    write_csv(csv, range(5), customers=5)
+    with Sandbox(SandboxConfig(customers=5, rate_per_minute=None)) as sb:
+        first = _undo(sb, _import(sb, csv, tmp_path).summary["run_id"], tmp_path)  # the undo's read learns the ids
+        again = _import(sb, csv, tmp_path)
+        dry = _undo(sb, again.summary["run_id"], tmp_path, dry_run=True)
+        second = _undo(sb, again.summary["run_id"], tmp_path)
+        left = stored(sb)
+    assert first.counts == {"deleted": 5} and again.counts == {"created": 5}
+    assert dry.counts == {"valid": 5} and dry.summary["already_gone"] == 0
+    assert second.counts == {"deleted": 5} and second.summary["already_gone"] == 0
+    assert left == {}  # the second run's contacts are gone from the store, not only marked deleted
+
+
+def test_undo_summary_has_the_rate_used_the_files_and_why_it_stopped_like_an_import_summary(tmp_path):
+    import json
+
+    csv = tmp_path / "five.csv"
+    write_csv(csv, range(5), customers=5)
+    with Sandbox(SandboxConfig(customers=5, rate_per_minute=None)) as sb:
+        run = _import(sb, csv, tmp_path)
+        refused = _undo(sb, run.summary["run_id"], tmp_path, token="secret_wrong_token_19ab")
+        undo = _undo(sb, run.summary["run_id"], tmp_path)
+    imported = json.loads((run.report_path / "summary.json").read_text(encoding="utf-8"))
+    written = json.loads((undo.report_path / "summary.json").read_text(encoding="utf-8"))
+    stopped = json.loads((refused.report_path / "summary.json").read_text(encoding="utf-8"))
+    shared = ("files", "rate_per_minute", "concurrency", "retries", "requests", "rate_limited",
+              "achieved_rate_per_minute", "stopped", "stopped_code", "exit_code", "elapsed_s", "report_files")
+    assert [k for k in shared if k in imported and k not in written] == []
+    assert written["files"] == [str(csv)] == imported["files"]
+    assert written["rate_per_minute"] == imported["rate_per_minute"] == FAST
+    assert written["achieved_rate_per_minute"] > 0 and written["stopped_code"] is None
+    assert refused.exit_code == 3 and stopped["stopped_code"] == refused.stopped.error_code == "INVALID_API_TOKEN" and stopped["exit_code"] == 3
+
+
+def test_a_contact_updated_then_undone_and_imported_again_is_undone_again(tmp_path):
+    csv = tmp_path / "one.csv"
+    with Sandbox(SandboxConfig(customers=1, rate_per_minute=None)) as sb:
+        csv.write_text("customerId,type,contact,note\n1,email,a@example.com,one\n", encoding="utf-8")
+        first = _import(sb, csv, tmp_path)
+        csv.write_text("customerId,type,contact,note\n1,email,a@example.com,two\n", encoding="utf-8")
+        updated = _import(sb, csv, tmp_path, update=True)  # the journal keeps the id the update reached
+        _undo(sb, first.summary["run_id"], tmp_path)
+        again = _import(sb, csv, tmp_path)
+        undo = _undo(sb, again.summary["run_id"], tmp_path)
+        left = stored(sb)
+    assert updated.counts == {"updated": 1} and again.counts == {"created": 1}
+    assert undo.counts == {"deleted": 1} and undo.summary["already_gone"] == 0 and left == {}

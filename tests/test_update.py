@@ -118,3 +118,24 @@ def test_update_needs_its_scope_and_says_so(tmp_path):
         result = _import(sb, csv, tmp_path, update=True)
     assert result.exit_code == 3 and "update_customers" in result.stopped.message
     assert result.counts == {"skipped": 5, "not_sent": 1}
+
+
+def test_update_after_an_undo_and_a_new_import_puts_to_the_new_contact_at_once(tmp_path):
+    from importer.runs.undo import run_undo
+
+    csv = tmp_path / "contacts.csv"
+    rows = {k: v for k, v in ROWS.items() if k[0] == 3}
+    _write(csv, rows)
+    with Sandbox(SandboxConfig(customers=3, rate_per_minute=None)) as sb:
+        first = _import(sb, csv, tmp_path)
+        run_undo(first.summary["run_id"], store_id=sb.store_id, token=sb.token, api_url=sb.api_url,
+                 report_dir=tmp_path / "reports", rate=FAST, quiet=True)  # its read learns the contact's id
+        assert _import(sb, csv, tmp_path).counts == {"created": 1}  # a new contact, a new id
+        _write(csv, {(3, "email", "cy@example.com"): ("vip, now gold", "", "0")})
+        sb.reset_stats()
+        updated = _import(sb, csv, tmp_path, update=True)
+        puts = [r for r in sb.requests if r.method == "PUT"]
+        store = _store(sb)
+    assert updated.counts == {"updated": 1}
+    assert [r.status for r in puts] == [200]  # not first to the undone contact's id (404)
+    assert store == {(3, "cy@example.com"): ("vip, now gold", False, 0)}

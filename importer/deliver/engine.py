@@ -243,7 +243,8 @@ class Engine:
         if self.journal is None or not (self._done_before or len(self.doubt)):
             return None
         wait = self.doubt.wait_s()
-        line = f"Continuing an earlier run (journal {self.journal.path}): {self._done_before} rows already done"
+        done = f"{self._done_before} row{'s' if self._done_before != 1 else ''}"
+        line = f"Continuing an earlier run (journal {self.journal.path}): {done} already done"
         if len(self.doubt):
             line += f", {len(self.doubt)} in doubt (sent, answer lost): checked in the store " + (
                 f"within {wait:.0f} s, once their requests can no longer commit" if wait else "first"
@@ -256,7 +257,8 @@ class Engine:
             f"by {time.strftime('%H:%M:%S', time.localtime(self._wall() + wait))} (in {wait:.0f} s), once their "
             f"requests can no longer commit (settle window {self.doubt.settle_s:g} s)"
         )  # fmt: skip
-        return f"{len(self.doubt)} rows in doubt (sent, no answer): checking the store {when}"
+        rows = f"{len(self.doubt)} row{'s' if len(self.doubt) != 1 else ''}"
+        return f"{rows} in doubt (sent, no answer): checking the store {when}"
 
     def _apply(self, checked: Checked, *, resend: bool) -> list[ContactRecord]:
         """What the store said about each row checked; returns the rows to send again."""

@@ -141,6 +141,7 @@ class _Terminal:
         self._interval = interval_s
         self._last_line = progress._clock()
         self._done = 0
+        self._shown: tuple | None = None  # the numbers of the last line written: the closing line repeats none
         self._bar: tqdm | None = None
         if _isatty(stream):
             self._bar = tqdm(total=progress.total, unit="row", file=stream, dynamic_ncols=True, mininterval=0.5)
@@ -156,8 +157,8 @@ class _Terminal:
         elif kind == "closed":
             if self._bar is not None:
                 self._bar.close()
-            elif event["done"]:
-                self._write_line(event["line"])
+            elif event["done"] and _numbers(event) != self._shown:
+                self._write_line(event["line"], event)
         elif event["done"] > self._done:  # only a row that is done moves the display
             self._done = event["done"]
             if self._bar is not None:
@@ -167,12 +168,18 @@ class _Terminal:
                                       failed=counts.get(Status.FAILED.value, 0), **extra, refresh=False)  # fmt: skip
                 self._bar.update(event["done"] - self._bar.n)
             elif self._progress._clock() - self._last_line >= self._interval:
-                self._write_line(event["line"])
+                self._write_line(event["line"], event)
 
-    def _write_line(self, line: str) -> None:
+    def _write_line(self, line: str, event: dict) -> None:
         self._last_line = self._progress._clock()
+        self._shown = _numbers(event)
         self._stream.write(line + "\n")
         self._stream.flush()
+
+
+def _numbers(event: dict) -> tuple:
+    """What a progress line says, but its pace (a line written when the last row ended says it all)."""
+    return event["done"], event["in_doubt"], sorted(event["counts"].items()), event["detail"]
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -5,6 +5,7 @@ at once), and what is said about a pipe's copy said about the pipe.
     source, ext = check_file(path, spool)     # InputError: missing, a directory, a device, empty, unsupported
     with named(source, path, stats): ...      # messages and stats name the pipe as the user did
     check_mapping_found(mapping, tables)      # a --mapping entry no input has a column for
+    check_sheets_wanted(sheets, texts, count) # --sheet given, and every input a text file
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ def check_mapping_found(mapping: dict[str, str], tables: Sequence[SourceTable]) 
     if missing and tables:
         have = ", ".join(dict.fromkeys(repr(h) for t in tables for h in t.headers if h))
         raise UsageError(f"--mapping names {', '.join(map(repr, missing))}, which no input has; columns: {have}")
+
+
+def check_sheets_wanted(sheets: Sequence[str], texts: Sequence[str], count: int) -> None:
+    """--sheet picks a workbook's sheets: with every one of the `count` inputs a text file (`texts`), it would be
+    ignored unsaid. With a workbook among them it applies to the workbooks."""
+    if sheets and texts and len(texts) == count:
+        which = f"{texts[0]} is a text file" if len(texts) == 1 else f"{', '.join(texts)} are text files"
+        raise UsageError(f"--sheet {', '.join(map(repr, sheets))} picks a workbook's sheets, but {which} "
+                         "(no sheets): leave --sheet out")
 
 
 def check_text_options(encoding: str | None, delimiter: str | None) -> tuple[str | None, str | None]:

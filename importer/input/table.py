@@ -53,7 +53,7 @@ from importer.input import textfile
 from importer.input import workbook
 from importer.input.contactrows import records_of, records_of_nothing
 from importer.input.files import (
-    TEXT_EXTENSIONS, check_file, check_mapping_found, check_text_options, named,
+    TEXT_EXTENSIONS, check_file, check_mapping_found, check_sheets_wanted, check_text_options, named,
 )
 from importer.input.limits import Problems
 from importer.mapping import headers
@@ -76,6 +76,11 @@ class LoadStats:
     notes: list[str] = field(default_factory=list)  # what a person should know about how a file was read
 
 
+
+
+def _is_text(source: str, ext: str) -> bool:
+    """Read as a text file: a text extension, or an .xls that is text (HTML, CSV) saved under that name."""
+    return ext in TEXT_EXTENSIONS or (ext == ".xls" and textfile.looks_like_text(source))
 
 
 def read_table(
@@ -169,12 +174,14 @@ def read_table(
     spool = pipes.Spool()  # a pipe's bytes, read once (import <(curl …)), until the files are read
     try:
         files = [(str(p), *check_file(str(p), spool)) for p in paths]
+        texts = {path for path, source, ext in files if _is_text(source, ext)}
+        check_sheets_wanted(sheets, [path for path, _, _ in files if path in texts], len(files))
         before = [(path, source, pipes.fingerprint(source)) for path, source, _ in files]  # still being written?
         for path, source, ext in files:
             if limit is not None and stats.rows >= limit:
                 break
             with named(source, path, stats):
-                if ext in TEXT_EXTENSIONS or (ext == ".xls" and textfile.looks_like_text(source)):
+                if path in texts:
                     left = None if limit is None else limit - stats.rows
                     names, cells, rows, bad, top = textfile.read_text(
                         source, encoding=encoding, delimiter=delimiter, stats=stats, log=log, limit=left,

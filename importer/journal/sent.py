@@ -42,15 +42,20 @@ class Sent:
 class SentBodies(Database):
     def record_intents(self, records: Iterable[ContactRecord]) -> None:
         """The bodies a run is about to create, in one commit before any of them is sent. A body an
-        update wrote for a contact the store had from elsewhere is kept: it is that contact's baseline."""
+        update wrote for a contact the store had from elsewhere is kept: it is that contact's baseline.
+        An id on record goes, whatever wrote it: it named a contact an earlier run created or updated (since
+        undone or deleted: the store lacks it, or this row would not be sent); the next read learns the new one's."""
         at, run = now(), self.run_id
+        records = list(records)
         rows = [(self.store_id, *r.key, dumps(r.body()), CREATE, run, r.source.file, r.source.sheet, r.source.row, at)
                 for r in records]  # fmt: skip
         self._write((
             "INSERT INTO sent(store_id, customer, type, contact, body, origin, run_id, file, sheet, row, updated_at)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET body=excluded.body, origin=excluded.origin,"
             " run_id=excluded.run_id, file=excluded.file, sheet=excluded.sheet, row=excluded.row,"
-            " updated_at=excluded.updated_at WHERE sent.origin IS NOT 'update'", rows))  # fmt: skip
+            " updated_at=excluded.updated_at WHERE sent.origin IS NOT 'update'", rows), (
+            "UPDATE sent SET contact_id=NULL WHERE store_id=? AND customer=? AND type=? AND contact=?",
+            [(self.store_id, *r.key) for r in records]))  # fmt: skip
 
     def record_updates(self, items: Iterable[tuple[Key, dict[str, Any], int | None]]) -> None:
         """(key, body the store now holds, contact id) after each PUT landed."""

@@ -38,7 +38,8 @@ from typing import Any
 import pandas as pd
 
 from importer.errors import Code
-from importer.report.errors import write_errors
+from importer.records import Status
+from importer.report.errors import ERROR_STATUSES, write_errors
 from importer.report.results import (
     REPORT_COLUMNS,
     RESULTS_CSV,
@@ -66,8 +67,9 @@ def write_report(table: Table, summary: dict[str, Any], *, report_dir: Path, run
     Adds ``report_dir``, ``report_files``, ``error_rows`` and (when there are any)
     ``notes`` to ``summary`` in place, so the caller's --json output matches summary.json.
     """
+    statuses = ERROR_STATUSES - {Status.NOT_SENT} if summary.get("dry_run") else ERROR_STATUSES
     return write_frame_report(results_frame(table), summary, Path(report_dir) / run_id,
-                              lambda folder: write_errors(table, folder))
+                              lambda folder: write_errors(table, folder, statuses=statuses))
 
 
 def write_frame_report(frame: pd.DataFrame, summary: dict[str, Any], folder: Path,

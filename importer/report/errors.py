@@ -65,9 +65,10 @@ class LineRecord(NamedTuple):
 _RECORD_COLUMNS = list(LineRecord._fields)
 
 
-def write_errors(table: Table, folder: Path) -> tuple[list[str], int]:
-    """Write the error files of `table` into `folder`; returns (file names, lines written)."""
-    rows = _failing_rows(table.frame)
+def write_errors(table: Table, folder: Path, *, statuses: frozenset[Status] = ERROR_STATUSES) -> tuple[list[str], int]:
+    """Write the error files of `table` into `folder`; returns (file names, lines written). `statuses`: the
+    rows that go there (a dry run leaves out `not_sent`: rows it did not get to check are not mistakes to fix)."""
+    rows = _failing_rows(table.frame, statuses)
     if not rows:
         return [], 0
     cells = _source_cells(table.sheets, list(rows))
@@ -91,10 +92,10 @@ def write_errors(table: Table, folder: Path) -> tuple[list[str], int]:
     return names, len(rows)
 
 
-def _failing_rows(frame: pd.DataFrame) -> dict[tuple[int, int], list[LineRecord]]:
+def _failing_rows(frame: pd.DataFrame, statuses: frozenset[Status]) -> dict[tuple[int, int], list[LineRecord]]:
     """(sheet_no, line) -> its records, for the source rows with a failing record, in the
     order the rows first appear in the frame."""
-    failing = frame["status"].isin([s.value for s in ERROR_STATUSES]).to_numpy()
+    failing = frame["status"].isin([s.value for s in statuses]).to_numpy()
     if not failing.any():
         return {}
     sheet_no, line = frame["sheet_no"].to_numpy(np.int64), frame["line"].to_numpy(np.int64)

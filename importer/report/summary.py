@@ -175,12 +175,14 @@ def print_summary(summary: dict[str, Any], path: Path, *, stream: TextIO = sys.s
 
 def _doubt_line(doubt: dict[str, Any]) -> str:
     """How many rows were in doubt (sent, answer lost) and how each was settled."""
-    why = [f"{doubt['answers_lost']} answers lost" if doubt.get("answers_lost") else "",
+    lost = doubt.get("answers_lost")
+    why = [f"{lost} answer{'s' if lost != 1 else ''} lost" if lost else "",
            f"{doubt['from_earlier_runs']} left by an earlier run" if doubt.get("from_earlier_runs") else ""]
     how = {"found_in_store": "found in the store", "absent_sent_again": "absent after the settle window, sent again",
            "absent_not_sent": "absent, not sent again", "unchecked": "not checked (the next run checks them first)"}
     settled = [f"{doubt[k]} {text}" for k, text in how.items() if doubt.get(k)]
-    return f"In doubt: {doubt['rows']} rows ({', '.join(filter(None, why))}): {', '.join(settled)}."
+    rows = f"{doubt['rows']} row{'s' if doubt['rows'] != 1 else ''}"
+    return f"In doubt: {rows} ({', '.join(filter(None, why))}): {', '.join(settled)}."
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:

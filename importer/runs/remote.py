@@ -161,7 +161,11 @@ def dry_run_lookups(table: Table, records: list[ContactRecord], options: ImportO
         except RunStopped as exc:
             stopped, resolved = exc, {}
     settled.into(summary, stopped)
-    set_outcomes(table.frame, [results.get(r.index) or resolved.get(r.index) or r for r in named])
+    done = [results.get(r.index) or resolved.get(r.index) or r for r in named]
+    if stopped is not None:  # a row still `valid` was never checked: it is not_sent, as a stopped run's unsent rows
+        unchecked = not_sent(stopped.message, lead="the dry run stopped before this row's customer was checked: ")
+        done = [replace(r, outcome=unchecked) if r.outcome.status == Status.VALID else r for r in done]
+    set_outcomes(table.frame, done)
     return stopped
 
 

@@ -134,9 +134,13 @@ def _run_undo(run_id: str, options: UndoOptions) -> UndoResult:
     summary = {
         "run_id": undo_id, "undo_of": run_id, "started_at": started_at.isoformat(timespec="seconds"),
         "dry_run": options.dry_run, "force": options.force, "api_url": config.api_url, "store_id": config.store_id,
-        "journal": str(path), "requests": undo.requests, "total": len(frame), "counts": counts,
-        "already_gone": gone, "customers": undo.customers, "notes": notes,
-        "stopped": stopped.message if stopped else None, "exit_code": exit_code,
+        "files": list(dict.fromkeys(row.file for row in undo.rows if row.file)),  # the undone run's, as it read them
+        "journal": str(path), "rate_per_minute": config.rate_per_minute, "concurrency": config.concurrency,
+        "retries": config.retries, "requests": undo.requests, "rate_limited": undo.rate_limited,
+        "achieved_rate_per_minute": round(undo.requests * 60.0 / undo.session_s, 1) if undo.session_s > 0 else 0.0,
+        "total": len(frame), "counts": counts, "already_gone": gone, "customers": undo.customers, "notes": notes,
+        "stopped": stopped.message if stopped else None, "stopped_code": stopped.error_code if stopped else None,
+        "exit_code": exit_code,
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "elapsed_s": round(time.monotonic() - started, 3),
     }  # fmt: skip
@@ -156,7 +160,8 @@ class _Undo:
         self.customers: list[dict] = []
         self.notes: list[str] = []
         self.stopped: RunStopped | None = None
-        self.requests = 0
+        self.requests = self.rate_limited = 0
+        self.session_s = 0.0  # reads and deletes: what the achieved rate is over
         self.run_started_at = journal.run_started_at(run_id)
         for row in rows:  # finished by an earlier undo of the same run
             if row.state in undo_states.FINAL:
@@ -164,6 +169,8 @@ class _Undo:
 
     async def session(self, config: SendConfig) -> None:
         from importer.runs.remote import interrupt_event
+
+        started = time.monotonic()
 
         async with connection(config) as (http, liveness):
             with interrupt_event() as cancel:
@@ -184,7 +191,8 @@ class _Undo:
                     await self._customers_created(reader, editor)
                 except RunStopped as exc:
                     self.stopped = exc
-                self.requests = reader.api.requests
+                self.requests, self.rate_limited = reader.api.requests, reader.api.limited
+                self.session_s = time.monotonic() - started
 
     async def _customer(self, cid: int, rows: list[UndoRow], reader: StoreReader, editor: ContactEditor) -> None:
         try:
