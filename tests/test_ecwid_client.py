@@ -198,6 +198,28 @@ def test_a_create_answered_5xx_after_the_write_is_never_sent_again(status, conte
         assert check.time - first.time == pytest.approx(0.5)  # read after the usual backoff, not at once
 
 
+@pytest.mark.parametrize("status, content", [(500, b'{"errorMessage": "Internal error"}'), (502, b"<html>502</html>")])
+def test_a_customer_create_answered_5xx_after_the_write_is_found_by_its_email_not_made_again(status, content):
+    """POST /customers: made safe to resend by the search by email before any resend (newcustomers.py)."""
+    from importer.customers.newcustomers import CustomerCreator
+
+    clock = FakeClock(1000.0)
+    state = sandbox(clock)
+
+    async def main():
+        transport = _AnsweredAfterTheWrite(state, status, content, "text/html" if status == 502 else "application/json")
+        async with httpx.AsyncClient(transport=transport) as http:
+            reader = StoreReader(http, api_url=API, store_id=STORE, token=TOKEN, pacer=Pacer(None, clock=clock),
+                                 sleep=clock.sleep, random=lambda: 0.0)  # fmt: skip
+            return (await clock.run(CustomerCreator(reader, None).create("new.person@example.com", "New")))[0]
+
+    customer = asyncio.run(main())
+    assert customer.email == "new.person@example.com"
+    asked = [(r.method, r.path.rsplit("/", 1)[-1]) for r in state.requests]
+    assert asked == [("POST", "customers"), ("GET", "customers")]  # the search, after the backoff: found
+    assert state.stats.customers_created == 1  # made once
+
+
 def test_a_403_for_a_missing_scope_stops_the_run_naming_the_scope_without_a_retry():
     clock = FakeClock(1000.0)
     state = sandbox(clock, scopes=frozenset({READ}))
