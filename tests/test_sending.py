@@ -198,6 +198,20 @@ def test_an_answer_lost_after_sending_is_ambiguous_and_never_resent(exc):
     assert len(seen) == 1
 
 
+def test_a_stop_while_ecwids_5xx_waits_for_its_store_check_leaves_the_row_in_doubt_not_unsent():
+    cancel = asyncio.Event()
+
+    def handler(request, n):
+        cancel.set()  # Ctrl-C while the row waits out its backoff before the store is read
+        return httpx.Response(500, json={"errorMessage": "busy"})
+
+    result, got, seen = run(make_records(1), handler, cfg=config(backoff_s=30.0), cancel=cancel)
+    outcome = got.seen[0].outcome  # it may have been made: the next run checks the store, never "absent"
+    assert (outcome.status, outcome.error_code, outcome.attempts) == (Status.FAILED, Code.AMBIGUOUS, 1)
+    assert "then the run stopped before the store was checked" in outcome.error
+    assert len(seen) == 1 and result.stopped is not None
+
+
 def test_before_send_is_called_for_every_request():
     calls = []
     run(make_records(3), store_of([], [503]), before_send=lambda rec: calls.append(rec.index))
