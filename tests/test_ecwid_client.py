@@ -144,6 +144,81 @@ def test_a_5xx_is_retried_after_a_backoff_then_the_create_succeeds(status):
     assert second.time - first.time == pytest.approx(0.5)  # the first backoff (no jitter here)
 
 
+class _AnsweredAfterTheWrite(httpx.AsyncBaseTransport):
+    """The sandbox app, its first create answered `status` with `content` once it has committed (a 5xx after
+    the write: what the sandbox's own faults never do, they store nothing)."""
+
+    def __init__(self, state: SandboxState, status: int, content: bytes, content_type: str):
+        self.app = httpx.ASGITransport(app=create_app(state))
+        self.status, self.content, self.content_type, self.left = status, content, content_type, 1
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.app.handle_async_request(request)
+        if request.method != "POST" or not self.left:
+            return response
+        self.left -= 1
+        await response.aread()  # committed
+        return httpx.Response(self.status, content=self.content, headers={"Content-Type": self.content_type})
+
+
+@pytest.mark.parametrize("status, content, content_type, error_code, methods", [
+    (500, b'{"errorMessage": "Internal error"}', "application/json", "", ["POST", "GET"]),  # Ecwid's own
+    (503, b'{"errorCode": "INTERNAL_ERROR"}', "application/json", "", ["POST", "GET"]),
+    (502, b"<html><body>502 Bad Gateway</body></html>", "text/html", Code.AMBIGUOUS, ["POST"]),  # a gateway's
+    (504, b"", "text/plain", Code.AMBIGUOUS, ["POST"]),
+])  # fmt: skip
+def test_a_create_answered_5xx_after_the_write_is_never_sent_again(status, content, content_type, error_code, methods):
+    """Ecwid's own 5xx: it is done with the request, so the store is read (after the backoff) before any
+    resend: the contact is there, the row created. A gateway's page: its backend may still commit, so the
+    row is in doubt (the engine checks it after the settle window), not resent."""
+    from importer.deliver.send import SendConfig, send_records
+    from send_helpers import Collector, make_records
+
+    clock = FakeClock(1000.0)
+    state = sandbox(clock)
+    got = Collector()
+
+    async def main():
+        transport = _AnsweredAfterTheWrite(state, status, content, content_type)
+        async with httpx.AsyncClient(transport=transport) as http:
+            config = SendConfig(api_url="http://localhost/api/v3", store_id=STORE, token=TOKEN, rate_per_minute=None,
+                                quiet=True)  # fmt: skip
+            return await clock.run(send_records(make_records(1), config, on_result=got, client=http, clock=clock,
+                                                sleep=clock.sleep, random=lambda: 0.0))  # fmt: skip
+
+    asyncio.run(main())
+    outcome = got.seen[0].outcome
+    assert (outcome.http_status, outcome.attempts, outcome.error_code) == (status, 1, error_code)
+    assert outcome.status.value == ("created" if not error_code else "failed")
+    assert [r.method for r in state.requests] == methods and len(state.contacts(1)) == 1  # made once
+    if not error_code:
+        assert outcome.error.startswith(f"confirmed in the store after HTTP {status}")
+        first, check = state.requests
+        assert check.time - first.time == pytest.approx(0.5)  # read after the usual backoff, not at once
+
+
+@pytest.mark.parametrize("status, content", [(500, b'{"errorMessage": "Internal error"}'), (502, b"<html>502</html>")])
+def test_a_customer_create_answered_5xx_after_the_write_is_found_by_its_email_not_made_again(status, content):
+    """POST /customers: made safe to resend by the search by email before any resend (newcustomers.py)."""
+    from importer.customers.newcustomers import CustomerCreator
+
+    clock = FakeClock(1000.0)
+    state = sandbox(clock)
+
+    async def main():
+        transport = _AnsweredAfterTheWrite(state, status, content, "text/html" if status == 502 else "application/json")
+        async with httpx.AsyncClient(transport=transport) as http:
+            reader = StoreReader(http, api_url=API, store_id=STORE, token=TOKEN, pacer=Pacer(None, clock=clock),
+                                 sleep=clock.sleep, random=lambda: 0.0)  # fmt: skip
+            return (await clock.run(CustomerCreator(reader, None).create("new.person@example.com", "New")))[0]
+
+    customer = asyncio.run(main())
+    assert customer.email == "new.person@example.com"
+    asked = [(r.method, r.path.rsplit("/", 1)[-1]) for r in state.requests]
+    assert asked == [("POST", "customers"), ("GET", "customers")]  # the search, after the backoff: found
+    assert state.stats.customers_created == 1  # made once
+
+
 def test_a_403_for_a_missing_scope_stops_the_run_naming_the_scope_without_a_retry():
     clock = FakeClock(1000.0)
     state = sandbox(clock, scopes=frozenset({READ}))
@@ -227,7 +302,7 @@ def _leaks(text: str) -> list[str]:
     return [TOKEN[i:i + TOKEN_RUN] for i in range(len(TOKEN) - TOKEN_RUN + 1) if TOKEN[i:i + TOKEN_RUN] in text]
 
 
-@pytest.mark.parametrize("status", [400, 401, 500])  # a failed row, a stop, retries given up on
+@pytest.mark.parametrize("status", [400, 401, 500])  # a failed row, a stop, a create in doubt
 def test_an_error_page_echoing_the_token_leaves_no_piece_of_it_in_any_text(status, caplog):
     clock = FakeClock(1000.0)
     state = sandbox(clock, echo_rate=1.0, echo_status=status)
@@ -243,12 +318,13 @@ def test_an_error_page_echoing_the_token_leaves_no_piece_of_it_in_any_text(statu
 
     caplog.set_level(logging.DEBUG)
     one, last, stop = run(state, clock, steps, retries=1)
-    assert one.status == status and "Authorization: Bearer" in one.error  # the page is what the reply tells
+    # the page is what the reply tells (a create's 5xx page: in its detail, for the row in doubt)
+    assert one.status == status and "Authorization: Bearer" in (one.detail if status == 500 else one.error)
     texts = [one.error, one.detail, one.error_code, caplog.text]
     texts += [last.error, last.detail, last.error_code] if last else []
     texts += [stop.message, stop.error_code, str(stop)] if stop else []
     assert [leak for text in texts for leak in _leaks(text)] == []
-    assert (stop is not None) == (status == 401)  # a 401 stops the run; a 400 fails, 500s are given up on
+    assert (stop is not None) == (status == 401)  # a 401 stops the run; a 400 fails, a 500 page is in doubt
 
 
 def test_an_api_that_answers_only_proxy_pages_stops_the_run_once_as_unreachable():
@@ -335,6 +411,15 @@ def answer(status: int, body: object = None, text: str | None = None, **headers:
         (answer(200, {"items": []}), DOCUMENT, True, Action.SUCCESS, {"items": []}, False),
         (answer(200, text="<html>portal</html>"), DOCUMENT, True, Action.RETRY, None, True),
         (answer(503, {"errorCode": "INTERNAL"}), CREATED, False, Action.RETRY, None, True),  # may have been applied
+        # ... and is Ecwid's own: retried once the store is read; a gateway's page (HTML, empty): its backend may
+        # still commit, so a create's is in doubt; a request that may go again is retried as ever
+        (answer(408, {"errorCode": "TIMEOUT"}), CREATED, False, Action.RETRY, None, True),
+        (answer(502, text="<html>Bad Gateway</html>"), CREATED, False, Action.AMBIGUOUS, None, True),
+        (answer(503, text=""), CREATED, False, Action.AMBIGUOUS, None, True),
+        (answer(504, text="upstream timed out"), CREATED, False, Action.AMBIGUOUS, None, True),
+        (answer(502, text="<html>Bad Gateway</html>"), NEW_ID, True, Action.RETRY, None, True),
+        (answer(500, text=""), count("deleteCount"), True, Action.RETRY, None, True),
+        (answer(429, text="<html>slow down</html>"), CREATED, False, Action.RETRY, None, False),  # refused before
         (answer(429, {"errorCode": "RATE_LIMITED"}, **{"Retry-After": "3"}), CREATED, False, Action.RETRY, None, False),
         (answer(400, {"errorMessage": "bad phone"}), CREATED, False, Action.FAIL, None, False),
         (answer(404, {"errorMessage": "Customer #5 not found"}), CREATED, True, Action.FAIL, None, False),

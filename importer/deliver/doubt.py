@@ -15,6 +15,7 @@ journal keeps it `sending`, with when it was sent), never absent.
     checked = await book.settle(reader, cancel)   # found, absent, unchecked, stopped
     book.summary()                                # summary.json's `in_doubt`
     present = await in_store(reader, customer_id, records)   # one customer's rows, checked now
+    found = await present(reader, record)                    # one row: after Ecwid's 5xx, before it goes again
 """
 
 from __future__ import annotations
@@ -143,3 +144,9 @@ async def in_store(reader: StoreReader, customer_id: int, records: list[ContactR
     await reader.contacts(customer_id, fresh=True)
     return [await reader.has_contact(r) for r in records]  # answered from that read
 
+
+
+async def present(reader: StoreReader, record: ContactRecord) -> bool:
+    """Whether the store holds one record's contact now (in_store of one row): the check before a create
+    answered by Ecwid's own 5xx goes again (importer.deliver.send)."""
+    return (await in_store(reader, record.customer_id, [record]))[0]

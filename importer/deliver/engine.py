@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from importer import journal as journal_states
-from importer.deliver.doubt import EARLIER, LOST, Checked, Doubt, DoubtBook
+from importer.deliver.doubt import EARLIER, LOST, Checked, Doubt, DoubtBook, present
 from importer.deliver.progress import Progress
 from importer.deliver.send import Channel, SendResult
 from importer.ecwid import policy
@@ -179,6 +179,9 @@ class Engine:
             self.journal.note([record.key], journal_states.SENDING, sent_at=sent)
         if not self._collecting:  # an earlier run's rows in doubt are counted when the progress starts
             self._count(Status.FAILED, in_doubt=True)
+
+    async def in_store(self, record: ContactRecord) -> bool:
+        return await present(self.reader, record)  # the run's reader: its read's contact ids are learnt too
 
     def absent(self, record: ContactRecord) -> None:
         if self.journal is not None:

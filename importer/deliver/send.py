@@ -5,9 +5,12 @@
 - Every request start waits its turn at one shared Pacer; a 429 pauses all of
   them, and a new 429 episode lowers the pace.
 - Each request is one exchange of the run's client (importer.ecwid.client), in its one
-  retry loop; an answer that may have been applied (no response after sending, a 2xx
-  without a readable createCount) is never resent blindly: the row is `failed` /
-  `ambiguous`, for the engine to check in the store (importer.deliver.engine).
+  retry loop; an answer that may have been applied is never resent blindly. No response
+  after sending, a 2xx without a readable createCount, a gateway's 5xx page: the row is
+  `failed` / `ambiguous`, for the engine to check in the store once the request can no
+  longer commit (importer.deliver.engine). Ecwid's own 5xx (a JSON body: it is done with
+  the request): after the usual wait, `check(record)` reads the store right before the
+  next attempt (and after the last): present, the row is `created`, confirmed; absent, it goes.
 - A stop (403/402/404 store, or cancellation) lets in-flight requests finish for
   up to `grace_s`, abandons the rest, and reports every record not sent as `not_sent`.
 
@@ -33,11 +36,13 @@ import httpx
 
 from importer import ecwid
 from importer.ecwid import CREATE_SCOPE, policy
-from importer.ecwid.answers import CREATED, Reply, to_outcome
+from importer.deliver.doubt import present
+from importer.ecwid.answers import CREATED, Reply, confirmed, in_doubt, to_outcome
 from importer.ecwid.client import EcwidClient, new_client
 from importer.ecwid.liveness import Liveness
 from importer.ecwid.pacer import Pacer
 from importer.ecwid.policy import Action
+from importer.ecwid.store import StoreReader, StoreReadError
 from importer.errors import Code, RunStopped, UsageError, interrupted, not_sent
 from importer.records import ContactRecord, Outcome, Status
 
@@ -114,6 +119,7 @@ async def send_records(
     random: Callable[[], float] = _random.random,
     pacer: Pacer | None = None,
     liveness: Liveness | None = None,
+    check: Callable[[ContactRecord], Awaitable[bool]] | None = None,
 ) -> SendResult:
     """Send every record; see the module docstring. `client`, `clock`, `sleep`, `random` are for tests.
 
@@ -125,8 +131,11 @@ async def send_records(
 
     `pacer`: share one with other requests of the run (store reads), so all of them
     together keep to the rate; by default the run makes its own.
+
+    `check(record)`: whether the store has the record's contact now (a fresh read; StoreReadError or
+    RunStopped when it cannot say); by default read through the run's own client (doubt.present).
     """
-    run = _Run(config, on_result, before_send, clock, sleep, random, pacer, liveness)
+    run = _Run(config, on_result, before_send, clock, sleep, random, pacer, liveness, check)
     if client is not None:
         return await run.go(iter(records), client, cancel)
     async with new_client(config) as own:
@@ -139,11 +148,13 @@ class _Slot:
 
     record: ContactRecord | None = None
     attempts: int = 0
+    before: int = 0  # of its attempts, those made before this send (a row sent again after a lost answer)
     on_wire: bool = False
+    lost: Reply | None = None  # its last answer was Ecwid's 5xx: it may have been applied, the store not yet read
 
 
 class _Run:
-    def __init__(self, config, on_result, before_send, clock, sleep, random, pacer=None, liveness=None):
+    def __init__(self, config, on_result, before_send, clock, sleep, random, pacer=None, liveness=None, check=None):
         self.config: SendConfig = config
         self.liveness: Liveness | None = liveness
         self.before_send = before_send
@@ -153,6 +164,7 @@ class _Run:
         self.stopped: RunStopped | None = None
         self.failure: BaseException | None = None  # a bug, or the records iterable raised
         self._on_result = on_result
+        self.check: Callable[[ContactRecord], Awaitable[bool]] | None = check
         self._records: Iterator[ContactRecord] = iter(())
         self.cancel: asyncio.Event | None = None
 
@@ -166,6 +178,9 @@ class _Run:
         api = EcwidClient(http, api_url=c.api_url, store_id=c.store_id, token=c.token, pacer=self.pacer,
                           retries=c.retries, sleep=self.sleep, random=self.random, backoff_s=c.backoff_s,
                           max_backoff_s=c.max_backoff_s, default_retry_after_s=c.default_retry_after_s)  # fmt: skip
+        if self.check is None:
+            reader = StoreReader.through(api)
+            self.check = lambda record: present(reader, record)
         workers = [asyncio.create_task(self._worker(slot, api)) for slot in slots]
         try:
             await self._until_done_or_stopped(workers)
@@ -238,7 +253,9 @@ class _Run:
                 record = next(self._records, None)
                 if record is None:
                     return
-                slot.record, slot.attempts, slot.on_wire = record, 0, False
+                # A row sent again after its answer was lost counts its earlier attempts of this run too.
+                slot.record, slot.on_wire, slot.lost = record, False, None
+                slot.attempts = slot.before = record.outcome.attempts
                 outcome = await self._send_one(record, slot, api)
                 slot.record = None
                 self._finish(record, outcome)
@@ -257,6 +274,9 @@ class _Run:
 
     def _abandoned(self, slot: _Slot) -> Outcome:
         reason = self.stopped.message if self.stopped else "the run stopped"
+        if slot.lost is not None and not slot.on_wire:
+            return Code.AMBIGUOUS.outcome(attempts=slot.attempts, detail=f"{slot.lost.detail}, then the run stopped "
+                                          f"before the store was checked ({reason}): the contact may exist")
         if slot.on_wire:
             return Code.AMBIGUOUS.outcome(
                 attempts=slot.attempts, detail=f"abandoned while waiting for the answer ({reason}): the contact may exist")
@@ -269,8 +289,12 @@ class _Run:
         reply = await api.retrying(stopped=self.stop.is_set)(self._attempt, record, slot, api, path)
         if self.liveness is not None and (unreachable := self.liveness.unreachable()) is not None:
             self._stop(unreachable)  # gave up, and the API was never heard: it is not there
-        if reply.action is Action.RETRY and self.stop.is_set() and slot.attempts <= self.config.retries:
-            return replace(self._abandoned(slot), http_status=reply.status)  # stopped before its retry
+        if reply.action is Action.RETRY:
+            unchecked = slot.lost is not None  # Ecwid's 5xx last: may have been applied, the store not yet read
+            if self.stop.is_set() and (unchecked or slot.attempts - slot.before <= self.config.retries):
+                return replace(self._abandoned(slot), http_status=reply.status)  # stopped before its retry or check
+            if unchecked:  # out of retries: did the last one make it?
+                reply = await self._checked(record, slot) or reply
         outcome = to_outcome(reply, slot.attempts)
         if outcome.status is Status.FAILED:
             log.info("row %s: %s %s", record.source.row, outcome.error_code, outcome.error)
@@ -281,12 +305,28 @@ class _Run:
             slot.attempts += sent
             slot.on_wire = sent
 
+        if slot.lost is not None and (found := await self._checked(record, slot)) is not None:
+            return found
         before = (lambda: self.before_send(record)) if self.before_send else None
         reply = await api.exchange("POST", path, record.body(), scope=CREATE_SCOPE, meaning=CREATED, resend=False,
                                    before=before, on_wire=on_wire)  # fmt: skip
         if reply.stop is not None:
             self._stop(reply.stop)
+        slot.lost = reply if reply.action is Action.RETRY and reply.lost else None
         return reply
+
+    async def _checked(self, record: ContactRecord, slot: _Slot) -> Reply | None:
+        """After Ecwid's 5xx (`slot.lost`), the store's word: the row confirmed created; in doubt when it cannot
+        be read; None when the store lacks it, so it may go (again)."""
+        try:
+            there = await self.check(record)
+        except StoreReadError as exc:
+            return in_doubt(slot.lost, f"the store could not be checked ({exc}): not resent blindly")
+        except RunStopped as exc:
+            self._stop(exc)
+            return in_doubt(slot.lost, f"the run stopped before the store was checked ({exc.message})")
+        lost, slot.lost = slot.lost, None
+        return confirmed(lost) if there else None
 
 
 
@@ -303,6 +343,10 @@ class Lane(Protocol):
              found: Outcome | None = None) -> None:  # fmt: skip
         """Sent, no clear answer: in doubt, for the engine to settle in the store once it can no longer commit
         (`after`, Unix time; None: the settle window after its request left). `found`: its outcome if stored."""
+
+    async def in_store(self, record: ContactRecord) -> bool:
+        """Whether the store has its contact now (one fresh read of its customer's contacts; StoreReadError or
+        RunStopped when it cannot say): a create answered by Ecwid's 5xx is checked so before it goes again."""
 
     def absent(self, record: ContactRecord) -> None:
         """Known not executed (a batch's NOT_EXECUTED or inner 429): the channel sends it again itself."""
@@ -328,13 +372,17 @@ class DirectChannel:
 
     async def send(self, records: list[ContactRecord], lane: Lane, cancel: asyncio.Event | None = None) -> SendResult:
         def answered(record: ContactRecord) -> None:
-            if record.outcome.error_code == Code.AMBIGUOUS:  # no answer: the engine checks the store later
-                lane.lost(record, record.outcome)
+            outcome = record.outcome
+            if outcome.error_code == Code.AMBIGUOUS:  # no clear answer: the engine checks the store later
+                said = None if outcome.http_status is None else Outcome(  # a gateway's 5xx page, a 2xx without a count
+                    Status.CREATED, outcome.http_status, None, outcome.attempts, error=f"no clear answer (HTTP "
+                    f"{outcome.http_status}), but the store has it (checked after the settle window)")  # fmt: skip
+                lane.lost(record, outcome, found=said)
             else:
                 lane.answer(record, record.outcome)
 
         return await send_records(records, self.config, on_result=answered, cancel=cancel,
-                                  before_send=lane.before_send, **self.wire)  # fmt: skip
+                                  before_send=lane.before_send, check=lane.in_store, **self.wire)  # fmt: skip
 
     def summary(self, sending: bool) -> dict[str, Any]:
         return {}

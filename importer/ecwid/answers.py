@@ -10,6 +10,10 @@ lost or unreadable answer means. That last depends on `resend`: whether a reques
 applied may go again (a read, a PUT or DELETE by id; a create made safe by its caller: the batch's
 deduplication key, the customer search before a customer's create). When it may, a lost answer is
 retried, marked `lost`; when it may not (a contact's create), it is AMBIGUOUS: checked in the store.
+A create's error answer that may come after its write (a 5xx, a 408: policy.may_have_been_applied) is
+Ecwid's own (a JSON document, `foreign` says "") or not: Ecwid's is done with the request, so it is
+retried, marked `lost`, and its sender checks the store before it goes again (`confirmed` when found,
+`in_doubt` when the check fails); any other (a gateway's 502 page: its backend may still commit) is AMBIGUOUS.
 Every text in a Reply is scrubbed of the token (importer.ecwid.scrub).
 """
 
@@ -22,8 +26,8 @@ from typing import Any
 import httpx
 
 from importer.ecwid import CREATE_SCOPE, scrub
-from importer.ecwid.policy import (Action, classify_exception, classify_status, may_have_been_sent,
-                                   parse_retry_after)  # fmt: skip
+from importer.ecwid.policy import (Action, classify_exception, classify_status, may_have_been_applied,
+                                   may_have_been_sent, parse_retry_after)  # fmt: skip
 from importer.errors import Code, RunStopped
 from importer.records import Outcome, Status
 
@@ -97,6 +101,27 @@ TICKET = Meaning(_ticket, lambda r: f"a {r.status_code} answer without a ticket"
 CREATED = count("createCount")
 
 
+NOT_ECWID = "the answer is not Ecwid's"
+
+
+def foreign(response: httpx.Response) -> str:
+    """"" for an answer of Ecwid's API (a JSON document); else what it is instead."""
+    if 300 <= response.status_code < 400:
+        where = httpx.URL(response.headers.get("location", "")).host or "elsewhere"
+        return f"{NOT_ECWID}: a redirect to {where} (a proxy or captive portal?)"
+    try:
+        response.json()
+        return ""
+    except (ValueError, UnicodeDecodeError):
+        pass
+    text = response.text.lstrip()[:200].lower()
+    if "html" in response.headers.get("content-type", "").lower() or text.startswith("<"):
+        return f"{NOT_ECWID}: HTML from a proxy or captive portal?"
+    if not text:
+        return f"{NOT_ECWID}: an empty {response.status_code} answer"
+    return f"{NOT_ECWID}: a {response.status_code} answer that is not JSON"
+
+
 def parse_error(response: httpx.Response) -> tuple[str, str]:
     """(errorCode, errorMessage) from an error body; either may be "" (body empty or not JSON)."""
     try:
@@ -126,7 +151,14 @@ def reply_for(response: httpx.Response, *, token: str = "", meaning: Meaning = C
             error=f"{scrub(said, token, limit=120)}: the contact may exist; checked in the store, not resent blindly",
         )  # fmt: skip
     code, message = parse_error(response)
-    action = classify_status(status, code, message)
+    not_ecwid = foreign(response)
+    action = classify_status(status, code, message, resend=resend, ecwid_own=not not_ecwid)
+    if action is Action.AMBIGUOUS:  # a gateway's page for a create: its backend may still commit
+        return Reply(
+            action, status, error_code=Code.AMBIGUOUS, detail=scrub(f"HTTP {status} {message}".strip(), token),
+            error=f"HTTP {status} that is not Ecwid's answer ({not_ecwid.removeprefix(NOT_ECWID + ': ')}): the "
+                  "contact may exist; checked in the store, not resent blindly", lost=True,
+        )  # fmt: skip
     said = message or f"HTTP {status} {response.reason_phrase}".strip()
     # A row's code is ours, stable whatever Ecwid says (its errorCode leads the message); a stop's is Ecwid's own.
     ecwid_code = scrub(code, token, limit=60)
@@ -136,7 +168,7 @@ def reply_for(response: httpx.Response, *, token: str = "", meaning: Meaning = C
         error=scrub(f"{code}: {said}" if code and action is not Action.STOP else said, token),
         detail=scrub(f"HTTP {status} {code} {message}".strip(), token),
         retry_after=parse_retry_after(response.headers.get("Retry-After")),
-        lost=action is Action.RETRY and status != 429,  # a 5xx may come after the change was made
+        lost=may_have_been_applied(status),  # a create's is checked in the store before it goes again
     )  # fmt: skip
     if action is Action.STOP:
         return replace(reply, stop=stop_reason(reply, store_id, scope))
@@ -168,13 +200,27 @@ def reply_for_exception(exc: httpx.TransportError, *, token: str = "", resend: b
 
 def to_outcome(reply: Reply, attempts: int) -> Outcome:
     """A contact create's final outcome after its last attempt."""
-    if reply.action is Action.SUCCESS:
+    if reply.action is Action.SUCCESS:  # `error`: how it is known, when not by its answer (confirmed_after)
         status = Status.NOT_CREATED if reply.value == 0 else Status.CREATED
-        return Outcome(status, reply.status, reply.value, attempts)
+        return Outcome(status, reply.status, reply.value, attempts, error=reply.error)
     error = reply.error
     if reply.action is Action.RETRY:
         error = f"gave up after {attempts} attempts: {error}"
     return Outcome(Status.FAILED, reply.status, None, attempts, reply.error_code, error)
+
+
+def confirmed(reply: Reply) -> Reply:
+    """A create answered `reply` (Ecwid's own 5xx: it may have been applied), whose contact the store had when
+    checked before it went again: created, once."""
+    return Reply(Action.SUCCESS, reply.status, error=f"confirmed in the store after {reply.detail}: created once, "
+                                                     "not sent again")  # fmt: skip
+
+
+def in_doubt(reply: Reply, why: str) -> Reply:
+    """A create answered `reply` (it may have been applied) whose store check could not be made (`why`): in
+    doubt, settled in the store later, never resent blindly."""
+    return Reply(Action.AMBIGUOUS, reply.status, error_code=Code.AMBIGUOUS, detail=reply.detail, lost=True,
+                 error=f"{reply.detail}: the contact may exist; {why}")  # fmt: skip
 
 
 def stop_reason(reply: Reply, store_id: int, scope: str = CREATE_SCOPE) -> RunStopped:

@@ -26,9 +26,8 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from importer.ecwid import policy
+from importer.ecwid.answers import NOT_ECWID, foreign  # whose answer it is: a reading of the answer
 from importer.errors import Code, RunStopped
-
-NOT_ECWID = "the answer is not Ecwid's"
 
 
 class Liveness:
@@ -144,21 +143,3 @@ def connection_problem(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer in time ({type(exc).__name__})"
     return f"the connection failed ({type(exc).__name__})"
-
-
-def foreign(response: httpx.Response) -> str:
-    """"" for an answer of Ecwid's API (a JSON document); else what it is instead."""
-    if 300 <= response.status_code < 400:
-        where = httpx.URL(response.headers.get("location", "")).host or "elsewhere"
-        return f"{NOT_ECWID}: a redirect to {where} (a proxy or captive portal?)"
-    try:
-        response.json()
-        return ""
-    except (ValueError, UnicodeDecodeError):
-        pass
-    text = response.text.lstrip()[:200].lower()
-    if "html" in response.headers.get("content-type", "").lower() or text.startswith("<"):
-        return f"{NOT_ECWID}: HTML from a proxy or captive portal?"
-    if not text:
-        return f"{NOT_ECWID}: an empty {response.status_code} answer"
-    return f"{NOT_ECWID}: a {response.status_code} answer that is not JSON"

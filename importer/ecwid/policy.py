@@ -98,16 +98,30 @@ def is_store_not_found(error_code: str, message: str) -> bool:
     return "store" in text and "customer" not in text
 
 
-def classify_status(status: int, error_code: str = "", message: str = "") -> Action:
+def classify_status(status: int, error_code: str = "", message: str = "", *, resend: bool = True,
+                    ecwid_own: bool = True) -> Action:  # fmt: skip
+    """`resend`: whether the request may go again though it may have been applied (see may_have_been_applied);
+    `ecwid_own`: the answer is Ecwid's (a JSON document), not a gateway's or proxy's page."""
     if 200 <= status < 300:
         return Action.SUCCESS
     if status in RETRY_STATUSES:
+        # A create answered so by something in front of Ecwid: the request may still be running behind it
+        # and commit later, so it is a lost answer, settled in the store once it can no longer commit. Ecwid's
+        # own answer (RETRY, `lost`) means it is done with the request: the store is checked before it goes again.
+        if not (resend or ecwid_own) and may_have_been_applied(status):
+            return Action.AMBIGUOUS
         return Action.RETRY
     if status in STOP_STATUSES:
         return Action.STOP
     if status == 404 and is_store_not_found(error_code, message):
         return Action.STOP
     return Action.FAIL
+
+
+def may_have_been_applied(status: int) -> bool:
+    """An error answer that may come after the request was carried out: a 5xx (or a 408) may be answered after
+    the write was made; a 429 is a refusal before anything is done. A create so answered is never resent blindly."""
+    return status in RETRY_STATUSES and status != 429
 
 
 def may_have_been_sent(exc: BaseException) -> bool:

@@ -60,8 +60,18 @@ class StoreReader:
     ):
         # The run's client of the API (importer.ecwid.client): the edits, the customer creates and the
         # batches go through it too.
-        self.api = EcwidClient(http, api_url=api_url, store_id=store_id, token=token, pacer=pacer, retries=retries,
-                               sleep=sleep, random=random, liveness=liveness)  # fmt: skip
+        self._begin(EcwidClient(http, api_url=api_url, store_id=store_id, token=token, pacer=pacer, retries=retries,
+                                sleep=sleep, random=random, liveness=liveness))  # fmt: skip
+
+    @classmethod
+    def through(cls, api: EcwidClient) -> StoreReader:
+        """A reader whose reads go through `api` (its pacer, retries, waits and counts)."""
+        reader = cls.__new__(cls)
+        reader._begin(api)
+        return reader
+
+    def _begin(self, api: EcwidClient) -> None:
+        self.api = api
         self._contacts: dict[int, asyncio.Task] = {}  # one read per customer per run
         self._known: dict[int, list[dict]] = {}  # contacts a customer read carried, not asked for yet
 
