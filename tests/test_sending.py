@@ -620,7 +620,11 @@ def test_server_faults_and_latency_every_row_ends_right(tmp_path, capsys, monkey
     failed = [r for r in rows if r["status"] == "failed"]
     assert store == row_keys(created)  # created ones exist once; failed ones not at all
     assert any(r["attempts"] == "2" for r in created)  # retried into success
-    assert all(r["attempts"] == "2" and r["http_status"].startswith("5") and r["error"] for r in failed)
+    # gave up after Ecwid's own 5xx twice; or a gateway's page left it in doubt and the store could not be
+    # read to settle it (the sandbox's faults hit reads too): never resent blindly, the next run checks it
+    assert all((r["error_code"] == "retries-exhausted" and r["attempts"] == "2" and r["http_status"].startswith("5"))
+               or (r["error_code"] == "ambiguous" and "the next run checks the store" in r["error"])
+               for r in failed), [(r["attempts"], r["http_status"], r["error_code"], r["error"]) for r in failed]
     assert sum(int(r["attempts"]) for r in rows) == posts
     assert run.code == (1 if failed else 0)
     if failed:  # the failed rows are ready to import again
