@@ -167,13 +167,16 @@ def _customers(ids: pd.Series, emails: pd.Series, problems: Problems) -> tuple[A
 
     customer_id, id_problems = _by_value(ids, parse_id, "Int64")
     customer_email, email_problems = _by_value(emails, parse_email, "str")
-    id_blank = blank(ids)
+    # Blank cells, from the values already worked out (not factorized and cleaned again): the rules give None
+    # without a problem exactly where the cell is blank; a filled email cell always gives text.
+    id_blank = np.asarray(pd.isna(customer_id), dtype=bool)
+    id_blank[id_problems[0]] = False
     problems.append(("customerId", *id_problems))
     # A bad email only matters when there is no id to name the customer.
     rows, why = email_problems
     keep = id_blank[rows] if len(rows) else np.empty(0, dtype=bool)
     problems.append(("customerEmail", rows[keep], [w for w, k in zip(why, keep) if k]))
-    missing = np.flatnonzero(id_blank & blank(emails))
+    missing = np.flatnonzero(id_blank & np.asarray(pd.isna(customer_email), dtype=bool))
     problems.append(("customerId", missing,
                      [(Code.MISSING_CUSTOMER, "no customer id (or customer email) on this row")] * len(missing)))
     return customer_id, customer_email
@@ -295,7 +298,10 @@ def _unusable(type_text: str, value: str) -> tuple[str, str, str, list[tuple[str
 def _written(cells: pd.Series) -> Any:
     """The contact as written (without the spaces around it); a workbook's typed cells as text."""
     if isinstance(cells.dtype, pd.StringDtype):
-        if not cells.str.contains(r"^\s|\s$", regex=True).any():
+        # Only a cell's first and last characters can need trimming: their few distinct values are tested, not
+        # every cell with r"^\s|\s$" (pandas runs \s through Python's re, a call per cell; re's \s is isspace()).
+        ends = pd.concat([cells.str[:1], cells.str[-1:]]).unique()
+        if not any(isinstance(c, str) and c.isspace() for c in ends):
             return cells.array  # nothing to trim: share the cells, no copy
         return cells.str.strip().array
     values = cells.tolist()
