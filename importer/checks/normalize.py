@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import phonenumbers
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from importer import rules
 from importer.errors import Code, UsageError
@@ -221,21 +222,23 @@ def _contacts(types: pd.Series, contacts: pd.Series, places: Places, problems: P
     pair_codes, pairs = pd.factorize((type_codes.astype(np.int64) * m + value_codes) * g + place_codes)
     del type_codes, value_codes, place_codes
     grouped = np.argsort(pairs // (m * g), kind="stable")  # triple positions, by type cell
+    as_written = rules.cell_text_keeps(value_uniques)  # the contacts cell_text would give back unchanged
     kinds: dict[str, int] = {}  # the types found, as categories
     kind_codes: list[int] = []
     value_parts, handle_parts = [], []
     bad: dict[str, tuple[list[int], list]] = {"type": ([], []), "contact": ([], []), "country": ([], [])}
     for start in range(0, len(grouped), SLICE):
         chunk = pairs[grouped[start : start + SLICE]]
-        cells = value_uniques.take((chunk // g) % m).tolist()
+        at_value = (chunk // g) % m
+        cells, kept = value_uniques.take(at_value).tolist(), as_written[at_value].tolist()
         place_of = (chunk % g).tolist()
         values, handles = [], []
         at = start
         for t, lo, hi in _by_type(chunk // (m * g)):
             type_text = rules.cell_text(type_uniques[t])
             convert = rules.converter(type_text)
-            for cell, place in zip(cells[lo:hi], place_of[lo:hi]):
-                value = rules.cell_text(cell)
+            for cell, keep, place in zip(cells[lo:hi], kept[lo:hi], place_of[lo:hi]):
+                value = cell if keep else rules.cell_text(cell)
                 if value and len(value) <= rules.MAX_CONTACT:
                     region, unknown = regions[place]
                     kind, value, handle, problem = convert(value, region)
@@ -300,8 +303,10 @@ def _written(cells: pd.Series) -> Any:
     if isinstance(cells.dtype, pd.StringDtype):
         # Only a cell's first and last characters can need trimming: their few distinct values are tested, not
         # every cell with r"^\s|\s$" (pandas runs \s through Python's re, a call per cell; re's \s is isspace()).
-        ends = pd.concat([cells.str[:1], cells.str[-1:]]).unique()
-        if not any(isinstance(c, str) and c.isspace() for c in ends):
+        text = pa.array(cells.array)
+        ends = [*pc.unique(pc.utf8_slice_codeunits(text, 0, 1)).to_pylist(),
+                *pc.unique(pc.utf8_slice_codeunits(text, -1)).to_pylist()]
+        if not any(c is not None and c.isspace() for c in ends):
             return cells.array  # nothing to trim: share the cells, no copy
         return cells.str.strip().array
     values = cells.tolist()
