@@ -339,12 +339,13 @@ def _errors(raw: pd.DataFrame, tables: Sequence[SourceTable], problems: Problems
     if not found:
         return errors
     sheet_no = raw["sheet_no"].to_numpy()
-    source_column = raw["source_column"]
+    # The rows' source columns in one take (.iat a row, for each of its problems, cost 0.2 s a million rows).
+    source_columns = raw["source_column"].iloc[list(found)].tolist()
     advice: dict[int, str] = {}  # per sheet, what a number without +country code needs (said once per sheet)
-    for row, items in found.items():
+    for (row, items), source_column in zip(found.items(), source_columns):
         table = tables[sheet_no[row]]
         items.sort(key=lambda item: item[0])  # stable: a field's own problems stay in order
-        errors[row] = tuple(RecordError(code, column_of(table, field, source_column.iat[row]), message if
+        errors[row] = tuple(RecordError(code, column_of(table, field, source_column), message if
                                         code != Code.PHONE_NEEDS_REGION else _needs_region(message, table, advice,
                                                                                            sheet_no[row]))
                             for _, field, code, message in items)
