@@ -222,15 +222,15 @@ def _contacts(types: pd.Series, contacts: pd.Series, places: Places, problems: P
     pair_codes, pairs = pd.factorize((type_codes.astype(np.int64) * m + value_codes) * g + place_codes)
     del type_codes, value_codes, place_codes
     grouped = np.argsort(pairs // (m * g), kind="stable")  # triple positions, by type cell
-    as_written = rules.cell_text_keeps(value_uniques)  # the contacts cell_text would give back unchanged
     kinds: dict[str, int] = {}  # the types found, as categories
     kind_codes: list[int] = []
     value_parts, handle_parts = [], []
     bad: dict[str, tuple[list[int], list]] = {"type": ([], []), "contact": ([], []), "country": ([], [])}
     for start in range(0, len(grouped), SLICE):
         chunk = pairs[grouped[start : start + SLICE]]
-        at_value = (chunk // g) % m
-        cells, kept = value_uniques.take(at_value).tolist(), as_written[at_value].tolist()
+        cells = value_uniques.take((chunk // g) % m)
+        kept = rules.cell_text_keeps(cells).tolist()  # the contacts cell_text would give back unchanged
+        cells = cells.tolist()
         place_of = (chunk % g).tolist()
         values, handles = [], []
         at = start
@@ -306,6 +306,7 @@ def _written(cells: pd.Series) -> Any:
         text = pa.array(cells.array)
         ends = [*pc.unique(pc.utf8_slice_codeunits(text, 0, 1)).to_pylist(),
                 *pc.unique(pc.utf8_slice_codeunits(text, -1)).to_pylist()]
+        release()
         if not any(c is not None and c.isspace() for c in ends):
             return cells.array  # nothing to trim: share the cells, no copy
         return cells.str.strip().array
