@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
+import pandas as pd
 import phonenumbers
 import pytest
 from email_validator import EmailNotValidError, validate_email
@@ -17,6 +18,8 @@ from importer.records import Source
 from importer.rules import (
     MAX_CONTACT,
     InvalidValue,
+    cell_text,
+    cell_text_keeps,
     clean,
     normalize_value,
     parse_bool,
@@ -656,3 +659,17 @@ def test_link_fast_paths_agree_with_urlsplit(value):
 def test_link_fast_paths_cover_plain_links():
     assert _PLAIN_LINK.fullmatch("https://www.facebook.com/my.page")
     assert _PLAIN_URL.fullmatch("https://shop.example.com/about-us")
+
+
+# Cells as a file writes them: the characters cell_text strips or reads at either end, and any other text.
+_cell_ends = st.lists(st.sampled_from([*" \t\n\x0b\x1c\x1f\xa0\u3000\u200b", *"='\"+@-aZ09é"]), max_size=6).map("".join)
+
+
+@given(st.lists(st.none() | _cell_ends | st.text(st.characters(blacklist_categories=("Cs",)), max_size=8), max_size=20))
+@example([" a", "a ", "'=1", '="030"', "=1", "\x1fa", "a\x0b", "ａ", "", None, "plain@example.com"])
+def test_cell_text_keeps_only_cells_cell_text_keeps(cells):
+    """The column-wise test that lets normalize skip cell_text only says so of cells cell_text gives back as they are."""
+    keeps = cell_text_keeps(pd.array(cells, dtype="str"))
+    assert [c for c, k in zip(cells, keeps) if k and cell_text(c) != c] == []
+    assert not any(k for c, k in zip(cells, keeps) if c is None)
+    assert cell_text_keeps(pd.array(["a@example.com", "+4915112345678", "x"], dtype="str")).all()  # no cell_text call

@@ -310,6 +310,8 @@ def test_escape_formula_keeps_the_plain_rule(value):
 
 
 @given(st.lists(st.none() | _text, max_size=12), st.integers(0, 3))
+@example(["+14155550100", "-0", "+123\n", "+١٢", "=1", "+", "\t12", "+1\x0b2", "+1 (415) 555-0100"], 0)
+@example(["+14155550100", None, "-2.5", "+49 151-2345678"], 2)  # every cell that could start a formula is kept
 def test_escape_column_is_escape_formula_on_each_cell(values, cut):
     column = pa.array(["", "x", *values], pa.large_string()).slice(cut)  # sliced: an offset into the buffers
     expected = [None if v is None else escape_formula(v) for v in column.to_pylist()]

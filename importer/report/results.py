@@ -60,6 +60,9 @@ FORMULA_START = "=@+-\t\r"  # what a cell starts with for a spreadsheet to run i
 _FORMULA_CHARS = frozenset(FORMULA_START)
 # A sign, then digits, spaces, ().- with at least one digit.
 _NUMBER_OR_PHONE = re.compile(r"[+-]?[\s().-]*\d[\d\s().-]*")
+# The same pattern for pyarrow's RE2 over a column: RE2's \s and \d are ASCII, a subset of Python's, so a signed
+# cell it matches is one escape_formula keeps as it is.
+_KEPT_IN_COLUMN = rf"^(?:{_NUMBER_OR_PHONE.pattern})\z"
 
 
 def escape_formula(value: str) -> str:
@@ -73,12 +76,22 @@ def escape_formula(value: str) -> str:
 
 def escape_column(column: pa.Array) -> pa.Array:
     """`escape_formula` over a string column: run on the cells whose first character is in
-    FORMULA_START (found with one vectorized test), the others left as they are."""
+    FORMULA_START and that are not a signed number or phone by its own pattern (found with vectorized tests),
+    the others left as they are."""
     risky = rows_starting_with(column, FORMULA_START.encode())
     if not risky.any():
         return column
     mask = pa.array(risky)
-    escaped = [escape_formula(v) for v in pc.filter(column, mask).to_pylist()]
+    cells = pc.filter(column, mask)
+    # Signed numbers and phones (most of these cells): escape_formula keeps them, no call per cell needed.
+    plain = rows_starting_with(cells, b"+-") & pc.match_substring_regex(cells, _KEPT_IN_COLUMN).to_numpy(
+        zero_copy_only=False)
+    if plain.all():
+        return column
+    if plain.any():
+        risky[np.flatnonzero(risky)[plain]] = False
+        mask, cells = pa.array(risky), pc.filter(cells, pa.array(~plain))
+    escaped = [escape_formula(v) for v in cells.to_pylist()]
     return pc.replace_with_mask(column, mask, pa.array(escaped, column.type))
 
 

@@ -34,6 +34,7 @@ from importer.rules.text import (
     InvalidValue,
     Problem,
     cell_text,
+    cell_text_keeps,
     clean,
     format_timestamp,
     parse_bool,
@@ -46,6 +47,6 @@ from importer.rules.text import (
 __all__ = [
     "TYPE_CODES", "converter", "infer_type", "normalize_value", "resolve_type", "country", "email", "normalize_email",
     "network_of", "social", "url", "whatsapp", "phone", "MAX_CONTACT", "MAX_HANDLE", "MAX_NOTE", "InvalidValue",
-    "Problem", "cell_text", "clean", "format_timestamp", "parse_bool", "parse_customer_id", "parse_order_by",
+    "Problem", "cell_text", "cell_text_keeps", "clean", "format_timestamp", "parse_bool", "parse_customer_id", "parse_order_by",
     "parse_store_id", "parse_timestamp",
 ]

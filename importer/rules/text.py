@@ -10,6 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from importer.records import Cell
 from importer.errors import Code
@@ -70,6 +76,25 @@ def cell_text(value: Cell | None) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     return str(value)
+
+
+# What cell_text may change at a cell's ends: the ASCII characters str.strip() drops; a leading = or '.
+_ASCII_SPACES = [chr(c) for c in range(128) if chr(c).isspace()]
+_CHANGED_START = pa.array([*_ASCII_SPACES, "=", "'"])
+_CHANGED_END = pa.array(_ASCII_SPACES)
+
+
+def cell_text_keeps(cells: Any) -> np.ndarray:
+    """Per cell of a text array (pandas' str or Arrow): True where cell_text(cell) is the cell as it is, told
+    column-wise: ASCII and no character at its ends that cell_text strips or reads. False where it may not be
+    (or the array holds no text): those cells are for cell_text itself."""
+    if not isinstance(getattr(cells, "dtype", None), pd.StringDtype):
+        return np.zeros(len(cells), dtype=bool)
+    text = pa.array(cells)
+    keeps = pc.and_(pc.string_is_ascii(text), pc.and_(
+        pc.invert(pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), _CHANGED_START)),
+        pc.invert(pc.is_in(pc.utf8_slice_codeunits(text, -1), _CHANGED_END))))
+    return pc.fill_null(keeps, False).to_numpy(zero_copy_only=False)
 
 
 # ---------------------------------------------------------------- numbers
