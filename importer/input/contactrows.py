@@ -16,6 +16,7 @@ import pandas as pd
 from importer.checks.normalize import blank
 from importer.mapping import headers, matching
 from importer.mapping.widecolumns import paired_countries, paired_labels
+from importer.rules.nothing import says_nothing
 from importer.rules.severalnumbers import first_emails, split_emails, split_numbers
 
 _RAW = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "note", "default", "orderBy",
@@ -44,7 +45,7 @@ def records_of(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_
         country_of = {"country": fields["country"]} if "country" in fields else {}
         left_out = {i for _, i, _ in plan.left_out}
         for kind, i, header in (*plan.kinds, *plan.left_out):
-            filled = ~blank(cells[i])
+            filled = ~blank(cells[i]) & ~says_nothing(cells[i])  # `-`, `n/a`, `keine`: blank too
             if i not in left_out:
                 has_contact |= filled
             at = np.flatnonzero(filled)

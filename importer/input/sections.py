@@ -6,6 +6,8 @@ A line inside the table is a row, reported if bad, with one exception named here
 cell is its first one, a short text that is no value a row would hold (no contact, no number, no id) nor a
 note's start (`Exported by …`, which stays a row: `is_value` says both), directly above a row of the table (no blank line between) that holds more than its first cell. It holds no
 contact, so nothing is lost; it is skipped and named in the output and summary.json, as notes are.
+So is a subtotal line inside the table (`Zwischensumme Nord | 2`: a total's first cell, no contact in it) right
+above another line of the table (a heading or a row); one ending the table is a note below (importer.input.tablefind).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-__all__ = ["section_headings"]
+__all__ = ["section_headings", "subtotal_lines"]
 
 
 def section_headings(cells: pd.DataFrame, rows: np.ndarray, drop: np.ndarray, is_value: Callable[[str], bool],
@@ -40,3 +42,19 @@ def section_headings(cells: pd.DataFrame, rows: np.ndarray, drop: np.ndarray, is
     # ... and no note's start (`Summe | | 3` under "Acme Inc." below the table)
     under &= ~np.array([isinstance(v, str) and is_note(v.strip()) for v in cells.iloc[below, 0].tolist()], dtype=bool)
     return lone[under]
+
+
+def subtotal_lines(cells: pd.DataFrame, rows: np.ndarray, drop: np.ndarray, total: str,
+                   row: Callable[[int], list[str]], is_total: Callable[[list[str]], bool],
+                   is_note: Callable[[list[str]], bool]) -> np.ndarray:
+    """Positions of the subtotal lines among `cells` (the lines under the header; `rows` their Excel rows; `drop`
+    the lines already skipped): a first cell matching `total` (a regex: `Zwischensumme`), `is_total(row(p))` (a
+    totals line holding no contact), right above a line that is skipped (a heading) or `not is_note` (a row)."""
+    first = cells.iloc[:, 0]
+    if first.dtype == object:  # a workbook's cells: a date or bool cell is no total's word
+        first = first.where(first.map(type) == str, "").astype("str")
+    starts = first.str.match(total, case=False)
+    at = np.flatnonzero(starts.to_numpy(dtype=bool, na_value=False)[:-1] & ~drop[:-1])
+    at = at[rows[at + 1] - rows[at] == 1]  # right above another line: inside the table, not its end
+    return np.array([p for p in at.tolist() if is_total(row(p)) and (drop[p + 1] or not is_note(row(p + 1)))],
+                    dtype=np.int64)
