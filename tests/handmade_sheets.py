@@ -49,6 +49,11 @@ def _old_hidden(wb, sheet) -> None:
     sheet.row_dimensions[4].hidden = True  # an old number, hidden rather than deleted
 
 
+def _private_business(wb, sheet) -> None:
+    sheet.merge_cells("B1:C1")
+    sheet.merge_cells("D1:E1")
+
+
 def _regions(wb, sheet) -> None:
     south = wb.create_sheet("Süd")
     for row in (["Kundennr.", "E-Mail", "Telefon"], [1002, "bert@example.com", "+1 415 555 0132"]):
@@ -189,6 +194,32 @@ CASES = [
         {(2, 1001, E, "anna@example.de", "", None), (2, 1001, P, "+491701234567", "", None),
          (4, 1002, P, "+14155550132", "", None)},  # the row's id names the customer: its phone is good
         {(3, E, "duplicate"), (3, P, "duplicate"), (4, E, "invalid-email")}),
+    Messy("de: group row Privat | Geschäftlich over E-Mail | Telefon, twice", book("privat_geschaeftlich.xlsx", [
+        ["", "Privat", "", "Geschäftlich"], ["Kundennr.", "E-Mail", "Telefon", "E-Mail", "Telefon"],
+        [1001, "anna@example.de", "+49 170 1234567", "anna@firma.de", "+49 30 1234567"]], _private_business),
+        {(3, 1001, E, "anna@example.de", "Privat", None), (3, 1001, P, "+491701234567", "Privat", None),
+         (3, 1001, E, "anna@firma.de", "Geschäftlich", None), (3, 1001, P, "+49301234567", "Geschäftlich", None)}),
+    Messy("de: Tel. privat, Tel. geschäftlich, Handy; Kd-Nr", book("telefone.xlsx", [
+        ["Kd-Nr", "E-Mail-Adresse", "Tel. privat", "Tel. geschäftlich", "Handy"],
+        [1001, "anna@example.de", "+49 30 1234567", "+49 30 7654321", "+49 170 1234567"]]),
+        {(2, 1001, E, "anna@example.de", "", None), (2, 1001, P, "+49301234567", "privat", None),
+         (2, 1001, P, "+49307654321", "geschäftlich", None), (2, 1001, P, "+491701234567", "Handy", None)}),
+    Messy("de: a name's second row with no email: whose phone is it?", book("namen.xlsx", [
+        ["Name", "E-Mail", "Telefon"], ["Anna Schmidt", "anna@example.de", "+49 170 1234567"],
+        ["Anna Schmidt", "", "+49 30 1234567"], ["Bert", "bert@example.com", ""]]),
+        {(2, 1001, E, "anna@example.de", "", None), (2, 1001, P, "+491701234567", "", None),
+         (4, 1002, E, "bert@example.com", "", None)}, {(3, P, "missing-customer-id")}),
+    Messy("de: a mobile number typed as a number (0 lost), no country", book("zahl.xlsx", [
+        ["Kundennr.", "E-Mail", "Telefon"], [1001, "anna@example.de", 1701234567]]),
+        {(2, 1001, E, "anna@example.de", "", None)}, {(2, P, "phone-needs-region")}),
+    Messy("de: the shop's own numbers K-1001: customers by email", book("k_nummern.xlsx", [
+        ["Kundennr.", "E-Mail", "Telefon"], ["K-1001", "anna@example.de", "+49 170 1234567"],
+        ["K-1002", "bert@example.com", "+1 415 555 0132"]]),
+        {(2, 1001, E, "anna@example.de", "", None), (2, 1001, P, "+491701234567", "", None),
+         (3, 1002, E, "bert@example.com", "", None), (3, 1002, P, "+14155550132", "", None)}),
+    Messy("de: a number and the email of someone else on the id's row", book("falsch.xlsx", [
+        ["Kundennr.", "E-Mail", "Telefon"], [1001, "bert@example.com", "+49 170 1234567"]]),
+        set(), {(2, E, "customer-mismatch"), (2, P, "customer-mismatch")}),
 ]
 
 

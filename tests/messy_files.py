@@ -361,7 +361,9 @@ def print_scores(cases: list[Messy]) -> dict[str, int]:
                 print(f"{case.name:60} crash: {type(e).__name__}: {e}")
             else:
                 stored, lines = outcome(result)
-                counts = {**score(case, stored, lines), "noise": len(lines - case.lines)}
+                missed = {(c[0], c[2]) for c in case.stored - stored} | {(r, k) for r, k, _ in case.lines - lines}
+                counts = {**score(case, stored, lines),
+                          "noise": sum(1 for r, k, _ in lines - case.lines if (r, k) not in missed)}
                 print(f"{case.name:60} " + " ".join(f"{k} {v}" for k, v in counts.items()))
             for k, v in counts.items():
                 total[k] += v

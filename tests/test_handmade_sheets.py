@@ -17,7 +17,9 @@ from importer.runs.pipeline import run_import
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_a_hand_made_sheet_reads_right_with_no_flags(case: Messy, tmp_path):
-    result = run_import([case.build(tmp_path)], dry_run=True, quiet=True, report_dir=tmp_path / "r")
+    """A dry run checked against the store's customers (`--dry-run --sandbox-customers FILE`)."""
+    result = run_import([case.build(tmp_path)], dry_run=True, sandbox_customers=customers_file(case, tmp_path),
+                        quiet=True, report_dir=tmp_path / "r")
     assert outcome(result, case.customers) == (case.stored, case.lines)
 
 

@@ -8,16 +8,19 @@ note's start (`Exported by …`, which stays a row: `is_value` says both), direc
 contact, so nothing is lost; it is skipped and named in the output and summary.json, as notes are.
 So is a subtotal line inside the table (`Zwischensumme Nord | 2`: a total's first cell, no contact in it) right
 above another line of the table (a heading or a row); one ending the table is a note below (importer.input.tablefind).
+Sections of columns too: a group row over header cells that repeat (`Privat` over `E-Mail | Telefon`, `Geschäftlich`
+over them again) names each of them with its group (`Privat E-Mail`): the columns differ, and the group's word is
+what it is (a qualifier: the note of their contacts; importer.mapping.headers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["section_headings", "subtotal_lines"]
+__all__ = ["grouped_header", "section_headings", "subtotal_lines"]
 
 
 def section_headings(cells: pd.DataFrame, rows: np.ndarray, drop: np.ndarray, is_value: Callable[[str], bool],
@@ -58,3 +61,17 @@ def subtotal_lines(cells: pd.DataFrame, rows: np.ndarray, drop: np.ndarray, tota
     at = at[rows[at + 1] - rows[at] == 1]  # right above another line: inside the table, not its end
     return np.array([p for p in at.tolist() if is_total(row(p)) and (drop[p + 1] or not is_note(row(p + 1)))],
                     dtype=np.int64)
+
+
+def grouped_header(header: list[str], group: Sequence[str], norm: Callable[[str], str]) -> list[str]:
+    """`header` with each cell that repeats (as `norm` compares) and stands under a group cell read with it
+    (`Privat E-Mail`); a merged group cell's value is in its first column. Only up to a blank header cell (a table
+    beside it is another table, not a group of this one); unchanged when that leaves them alike."""
+    end = header.index("") if "" in header else len(header)
+    keys = [norm(h) for h in header[:end]]
+    out, over = list(header), ""
+    for i, h in enumerate(header[:end]):
+        over = group[i] if i < len(group) and group[i] else over
+        out[i] = f"{over} {h}" if over and keys.count(keys[i]) > 1 else h
+    named = [norm(h) for h in out if h]
+    return out if out != header and len(set(named)) == len(named) else header

@@ -11,7 +11,7 @@ The rules, one implementation of each:
 * The header is the first of the first HEAD_ROWS rows that hold something that reads as a header (a group row that
   reads as one gives way to the fuller header right under it); `--header-row N` names it outright. The rows above it
   (a title, banner lines, a group row) are skipped and named; a group row right above qualifies the header's cells
-  that are no words alone (`Work` under `Phone`). With none that reads as one, the first row is the header
+  that are no words alone (`Work` under `Phone`), and names repeated ones (sections.grouped_header). With none that reads as one, the first row is the header
   (`Top.found` False) and the planner's error says which rows were looked at.
 * Beside the table: a row whose cells all lie right of the header's columns is a note, unless one may be a contact;
   the header row's cells past a blank one that are no header words are notes too.
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from importer.input.sections import section_headings, subtotal_lines
+from importer.input.sections import grouped_header, section_headings, subtotal_lines
 from importer.mapping import headers
 
 __all__ = ["HEAD_ROWS", "Skipped", "Top", "Part", "header_test", "find_header", "find_parts", "blank_rows"]
@@ -166,7 +166,7 @@ def _top(head: Sequence[tuple[int, Sequence[str]]], at: int) -> Top:
     header = _trimmed(cells)
     gap = header.index("") if "" in header else len(header)
     group = head[at - 1][1] if skipped and skipped[-1].what == "group row" and head[at - 1][0] == row - 1 else []
-    qualified = _qualified(header, group)
+    header, qualified = grouped_header(header, group, headers.norm), _qualified(header, group)
     if gap < len(header) and not _header_words(header[gap:]):  # `Stand: 1.12.2026` right of the header: a note
         return Top(header[:gap], row, at, tuple(skipped), beside=_short([c for c in header[gap:] if c]),
                    qualified=qualified)
