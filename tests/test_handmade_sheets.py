@@ -94,3 +94,4 @@ def test_a_row_of_only_words_for_nothing_is_missing_its_contact(tmp_path):
     assert outcome(result, [])[1] == {(2, "", "missing-contact")}
     assert [(r.source.row, r.contact) for r in result.records if r.outcome.status == "valid"] == [
         (3, "bert@example.com")]
+    assert f"{path}: 3 contact cells read as blank for what they say: '-', 'n/a', '—'" in result.summary["notes"]
