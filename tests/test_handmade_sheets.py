@@ -87,6 +87,13 @@ def test_a_cell_with_anything_in_it_is_read(cell):
     assert not says_nothing_text(cell)
 
 
+@pytest.mark.parametrize("cell, said", [("nil", False), ("na", False), ("none", False), ("-", True), ("./.", True),
+                                        ("—", True)])
+def test_in_a_column_of_handles_only_a_dash_says_nothing(cell, said):
+    """`nil` may be someone's Instagram name; a dash is nobody's."""
+    assert says_nothing_text(cell, words=False) is said
+
+
 def test_a_row_of_only_words_for_nothing_is_missing_its_contact(tmp_path):
     path = tmp_path / "k.csv"
     path.write_text("Kundennr.;E-Mail;Telefon\n1001;-;n/a\n1002;bert@example.com;—\n", "utf-8")

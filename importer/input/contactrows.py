@@ -46,7 +46,7 @@ def records_of(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_
         country_of = {"country": fields["country"]} if "country" in fields else {}
         left_out = {i for _, i, _ in plan.left_out}
         for kind, i, header in (*plan.kinds, *plan.left_out):
-            filled = ~blank(cells[i]) & ~says_nothing(cells[i])  # `-`, `n/a`, `keine`: blank too
+            filled = ~blank(cells[i]) & ~says_nothing(cells[i], kind)  # `-`, `n/a`, `keine`: blank too
             if i not in left_out:
                 has_contact |= filled
             at = np.flatnonzero(filled)
@@ -177,7 +177,8 @@ def records_of_nothing() -> pd.DataFrame:
 def blank_in_words(plan: headers.Plan, cells: pd.DataFrame) -> str:
     """What the output says of the contact cells read as blank for what they say (`n/a`, `-`, `keine`:
     importer.rules.nothing), so that none goes unsaid; '' when there are none."""
-    said = pd.concat([cells[i][says_nothing(cells[i])] for _, i, _ in plan.kinds] or [pd.Series(dtype=object)])
+    said = pd.concat([cells[i][says_nothing(cells[i], kind)] for kind, i, _ in plan.kinds]
+                     or [pd.Series(dtype=object)])
     if not len(said):
         return ""
     return (f"{len(said)} contact cell{'s' if len(said) > 1 else ''} read as blank for what they say: "
