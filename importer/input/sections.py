@@ -1,8 +1,10 @@
 """Section headings inside a hand-made table: a line like `Nord` or `Region: South` with rows right under it.
 
     at = section_headings(cells, rows, drop, is_value)   # positions of the headings (importer.input.tablefind)
+    at = subtotal_lines(cells, rows, drop, total, row, is_total, is_note)   # positions of the subtotals
+    header = grouped_header(header, group_row, norm)     # repeated header cells named with their group
 
-A line inside the table is a row, reported if bad, with one exception named here: a line whose only filled
+A line inside the table is a row, reported if bad, with two exceptions named here; the first: a line whose only filled
 cell is its first one, a short text that is no value a row would hold (no contact, no number, no id) nor a
 note's start (`Exported by …`, which stays a row: `is_value` says both), directly above a row of the table (no blank line between) that holds more than its first cell. It holds no
 contact, so nothing is lost; it is skipped and named in the output and summary.json, as notes are.
