@@ -2,6 +2,7 @@
 
     raw = records_of(plan, cells, rows, sheet_no, region)   # long: a record per row; wide: per filled contact cell
     empty = records_of_nothing()                            # the same columns, no rows
+    note = blank_in_words(plan, cells)   # "3 contact cells read as blank: '-', 'n/a'" ('' when none)
 
 Used by importer.input.table, which stacks every table's records into the run's frame.
 """
@@ -16,6 +17,7 @@ import pandas as pd
 from importer.checks.normalize import blank
 from importer.mapping import headers, matching
 from importer.mapping.widecolumns import paired_countries, paired_labels
+from importer.rules.nothing import says_nothing
 from importer.rules.severalnumbers import first_emails, split_emails, split_numbers
 
 _RAW = ("customerId", "customerEmail", "storeId", "type", "contact", "handle", "note", "default", "orderBy",
@@ -44,7 +46,7 @@ def records_of(plan: headers.Plan, cells: pd.DataFrame, rows: np.ndarray, sheet_
         country_of = {"country": fields["country"]} if "country" in fields else {}
         left_out = {i for _, i, _ in plan.left_out}
         for kind, i, header in (*plan.kinds, *plan.left_out):
-            filled = ~blank(cells[i])
+            filled = ~blank(cells[i]) & ~says_nothing(cells[i], kind)  # `-`, `n/a`, `keine`: blank too
             if i not in left_out:
                 has_contact |= filled
             at = np.flatnonzero(filled)
@@ -170,3 +172,14 @@ def _primary_defaults(columns: dict[str, pd.Series], starred: np.ndarray, primar
 def records_of_nothing() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype="str") for c in ("source_column", *_RAW)} | {
         "sheet_no": np.zeros(0, dtype=np.int32), "line": np.zeros(0, dtype=np.int32), "row": np.zeros(0, dtype=np.int32)})
+
+
+def blank_in_words(plan: headers.Plan, cells: pd.DataFrame) -> str:
+    """What the output says of the contact cells read as blank for what they say (`n/a`, `-`, `keine`:
+    importer.rules.nothing), so that none goes unsaid; '' when there are none."""
+    said = pd.concat([cells[i][says_nothing(cells[i], kind)] for kind, i, _ in plan.kinds]
+                     or [pd.Series(dtype=object)])
+    if not len(said):
+        return ""
+    return (f"{len(said)} contact cell{'s' if len(said) > 1 else ''} read as blank for what they say: "
+            + ", ".join(repr(v) for v in said.drop_duplicates().tolist()[:6]))

@@ -51,7 +51,7 @@ from importer.input import tablefind
 from importer.input import tablesaid
 from importer.input import textfile
 from importer.input import workbook
-from importer.input.contactrows import records_of, records_of_nothing
+from importer.input.contactrows import blank_in_words, records_of, records_of_nothing
 from importer.input.files import (
     TEXT_EXTENSIONS, check_file, check_mapping_found, check_sheets_wanted, check_text_options, named,
 )
@@ -168,6 +168,7 @@ def read_table(
             stats.tables.append(plan.table)
             stats.rows += len(mine)
             parts.append(records_of(plan, mine, at, len(found), check_region(phone_region)))
+            stats.notes.extend(f"{where}: {said}" for said in [blank_in_words(plan, mine)] if said)
             found.append(Sheet(plan.table, mine, delimiter, plan.left_out))
             problems.append(bad)
 

@@ -8,26 +8,24 @@ repeated in the middle. Rows of cells in; positions and the rows skipped, named,
 What the output says about it: importer.input.tablesaid.
 
 The rules, one implementation of each:
-* The header is the first of the first HEAD_ROWS rows that hold something that reads as a header
-  (a group row that reads as one gives way to the fuller header right under it); `--header-row N`
-  names it outright. The rows above it (a title, banner lines, a group row) are skipped and named; a
-  group row right above qualifies the header's cells that are no words alone (`Work` under `Phone`).
-  With none that reads as one, the first row is the header (`Top.found` False) and the planner's
-  error says which rows were looked at.
-* Beside the table: a row whose cells all lie right of the header's columns is a note, unless one may
-  be a contact; the header row's cells past a blank one that are no header words are notes too.
-* A row inside the table equal to a header (as headers match) is that header repeated (files pasted
-  together); a row that reads as another header (two or more header words, most of its cells) starts
-  a second table. A line of no value right above either is its title (a group's name), named.
-* Below the table: after the last data row and a blank row, a block of lines that don't fit (Total,
-  Summe, Gesamt, "Exported by …", a report's copyright footer, or no cell a value a row would hold: a
-  single text cell, a signature) is notes; a block with a line that fits is rows. A totals row ending
-  the table is a note even with no blank row above it. Every other line under the header is a row,
-  reported if bad: nothing is dropped silently; a section heading (`Nord` alone in the first cell, right
-  above rows: importer.input.sections) is named, not a row.
+* The header is the first of the first HEAD_ROWS rows that hold something that reads as a header (a group row that
+  reads as one gives way to the fuller header right under it); `--header-row N` names it outright. The rows above it
+  (a title, banner lines, a group row) are skipped and named; a group row right above qualifies the header's cells
+  that are no words alone (`Work` under `Phone`), and names repeated ones (sections.grouped_header). With none that reads as one, the first row is the header
+  (`Top.found` False) and the planner's error says which rows were looked at.
+* Beside the table: a row whose cells all lie right of the header's columns is a note, unless one may be a contact;
+  the header row's cells past a blank one that are no header words are notes too.
+* A row inside the table equal to a header (as headers match) is that header repeated (files pasted together); a row
+  that reads as another header (two or more header words, most of its cells) starts a second table. A line of no
+  value right above either is its title (a group's name), named.
+* Below the table: after the last data row and a blank row, a block of lines that don't fit (Total, Summe, Gesamt,
+  "Exported by …", a copyright footer, or no cell a value a row would hold: a text cell, a signature) is notes; a
+  block with a line that fits is rows. A totals row ending the table is a note even with no blank row above. Every
+  other line under the header is a row, reported if bad: nothing is dropped silently; a section heading (`Nord`
+  right above rows), a subtotal (`Zwischensumme Nord | 2`) are named, not rows (importer.input.sections).
 
-Only the first rows (the header) and the last rows (notes) are looked at one by one; the rest is
-frame operations, column by column on the candidates left.
+Only the first rows (the header) and the last rows (notes) are looked at one by one; the rest is frame operations,
+column by column on the candidates left.
 """
 
 from __future__ import annotations
@@ -39,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from importer.input.sections import section_headings
+from importer.input.sections import grouped_header, section_headings, subtotal_lines
 from importer.mapping import headers
 
 __all__ = ["HEAD_ROWS", "Skipped", "Top", "Part", "header_test", "find_header", "find_parts", "blank_rows"]
@@ -168,7 +166,7 @@ def _top(head: Sequence[tuple[int, Sequence[str]]], at: int) -> Top:
     header = _trimmed(cells)
     gap = header.index("") if "" in header else len(header)
     group = head[at - 1][1] if skipped and skipped[-1].what == "group row" and head[at - 1][0] == row - 1 else []
-    qualified = _qualified(header, group)
+    header, qualified = grouped_header(header, group, headers.norm), _qualified(header, group)
     if gap < len(header) and not _header_words(header[gap:]):  # `Stand: 1.12.2026` right of the header: a note
         return Top(header[:gap], row, at, tuple(skipped), beside=_short([c for c in header[gap:] if c]),
                    qualified=qualified)
@@ -329,6 +327,9 @@ def find_parts(cells: pd.DataFrame, rows: np.ndarray, top: Top,
         drop[sections] = True
         skipped.append(Skipped(tuple(int(r) for r in rows[sections]), "section headings",
                                "; ".join(_short(_row(cells, p)[:1]) for p in sections[:3].tolist())))
+    if len(subtotals := subtotal_lines(cells, rows, drop, _TOTAL, lambda p: _row(cells, p), _is_total, _is_note)):
+        drop[subtotals] = True
+        skipped.append(Skipped(tuple(int(r) for r in rows[subtotals]), "subtotals", _short(_row(cells, subtotals[0]))))
     bounds = [(0, top.header, top.header_row)] + [(p + 1, h, int(rows[p])) for p, h in starts]
     parts = []
     for k, (start, header, header_row) in enumerate(bounds):

@@ -43,6 +43,7 @@ _SAID = {
     "repeated header": "{row} repeat{s} the header: skipped",
     "titles inside": "{row} skipped (a title above a header: {text})",
     "section headings": "{row} skipped (section headings above their rows: {text})",
+    "subtotals": "{row} skipped (subtotals inside the table, no contact in them: {text})",
     "notes below": "{row} below the table skipped (notes: {text})",
     "notes beside the header": "cells right of the header on row {rows} are not columns of it (notes: {text})",
     "notes beside": "{row} skipped (notes beside the table, right of its columns: {text})",

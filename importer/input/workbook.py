@@ -172,7 +172,7 @@ def _sheet_cells(sheet: python_calamine.CalamineSheet, stats, find: Callable[[He
     width = max([len(headers)] + [i + 1 for i, c in enumerate(columns) if len(data) and (c[data] != "").any()])
     empty = np.full(len(data), "", dtype=object)
     cells = pd.DataFrame({i: columns[i][data] if i < len(columns) else empty for i in range(width)},
-                         index=pd.RangeIndex(len(data)))
+                         index=pd.RangeIndex(len(data)), dtype=object)  # a column all dates stays cells, no datetime64
     problems: Problems = {}
     for i, (_, cut) in enumerate(read[: len(headers)]):
         if cut:

@@ -306,6 +306,10 @@ def _plan_table(file: str, sheet: str, headers: list[str], mapping: dict[str, st
         if len(cols) > 1 and f in NAME_FIELDS:  # "Name" beside "Full Name": the first one is the name
             for i in cols[1:]:
                 del assign[i]
+        elif f == "customerId" and len(bare := [i for i in cols if norm(headers[i]) == "customer"]) == len(cols) - 1 == 1:
+            key = next(i for i in cols if i not in bare)  # "Customer" beside "Customer ID": the name, not the key
+            log.info("%s: column %r not read as the customer id: %r is", where, headers[bare[0]], headers[key])
+            del assign[bare[0]]
         elif len(cols) > 1:
             names = " and ".join(repr(headers[i]) for i in cols)
             same = len({norm(headers[i]) for i in cols}) == 1
