@@ -61,7 +61,8 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
     controls = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n")
     if controls > max(3, len(sample) // 100):
         raise InputError(path, f"binary data: not a delimited text file (read as {enc})")
-    directive = SEP_LINE.match(sample.removeprefix("\ufeff"))
+    text = sample.removeprefix("\ufeff")
+    directive = SEP_LINE.match(text)
     skip = 1 if directive else 0  # records before Excel's row 1
     delim = delimiter or (directive[1] if directive else
                           sniff_delimiter(sample, "\t" if path.lower().endswith(".tsv") else ","))
@@ -73,7 +74,7 @@ def read_text(path: str, *, encoding: str | None, delimiter: str | None, stats, 
         stats.notes.append(f"{path}: read as UTF-8, but {choice.bad:,} line{'s have' if choice.bad > 1 else ' has'} bytes "
                            f"that are not UTF-8: {'their rows are' if choice.bad > 1 else 'its row is'} invalid (bad-encoding)")
 
-    head = _head(sample.removeprefix("\ufeff"), delim, header_row, skip)
+    head = _head(text, delim, header_row, skip)
     if not head:
         raise InputError(path, "file is empty (only blank lines)")
     top = tablefind.find_header(head, is_header, header_row)
