@@ -1,8 +1,10 @@
-"""Records and a collector shared by the sender tests."""
+"""Records and a collector shared by the sender tests; a stand-in server for answers the sandbox never gives."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
 
 from importer.records import ContactRecord, Outcome, Source, Status
 
@@ -41,3 +43,15 @@ class Collector:
         for r in self.seen:
             counts[r.outcome.status] = counts.get(r.outcome.status, 0) + 1
         return counts
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A test's own HTTP server in a thread. A client that hangs up mid-answer (a run that stopped, its other
+    requests abandoned) is no error of the server's: said nowhere, where socketserver would print its traceback
+    to the stderr the test reads as the tool's. Any other error is still printed."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)

@@ -22,7 +22,7 @@ import asyncio
 import json
 import logging
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -42,6 +42,7 @@ from importer.errors import Code, RunStopped
 from importer.sandbox import Sandbox, SandboxConfig, SandboxState, create_app
 from importer.sandbox.config import READ
 from importer.sandbox.faults import FaultSettings, draw
+from send_helpers import QuietHTTPServer
 
 
 TOKEN = "secret_client_0123456789abcdefTOKEN"
@@ -509,7 +510,7 @@ class _EchoingList(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def echoing_list():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoingList)
+    server = QuietHTTPServer(("127.0.0.1", 0), _EchoingList)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/api/v3"
     server.shutdown()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -21,6 +21,7 @@ from importer.ecwid.liveness import Liveness, foreign
 from importer.runs.pipeline import run_import
 from importer.runs.undo import run_undo
 from importer.sandbox import Sandbox, SandboxConfig
+from send_helpers import QuietHTTPServer
 
 FAST = ("--rate", "100000")
 
@@ -50,7 +51,7 @@ class _Portal(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def portal():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Portal)
+    server = QuietHTTPServer(("127.0.0.1", 0), _Portal)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/api/v3"
